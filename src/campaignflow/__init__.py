@@ -1,0 +1,91 @@
+"""campaignflow: run a staged, batched campaign across many units, with gates that explain themselves.
+
+The public face: everything a host needs is importable from here (``import campaignflow as cf``).
+"""
+
+from campaignflow import guards, presets
+from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
+from campaignflow.campaign import AdvanceOutcome, Campaign, Progress
+from campaignflow.clock import Clock, FixedClock, SimulatedClock, SystemClock
+from campaignflow.errors import (
+    AuditTampered,
+    CampaignflowError,
+    ConcurrencyConflict,
+    DefinitionError,
+    NotAuthorized,
+    TransitionRejected,
+    UnknownUnit,
+    ValidationError,
+)
+from campaignflow.facts import FactTypes, fact_type, fact_types
+from campaignflow.guards import GuardContext, GuardSpec, all_of, any_of, guard, not_, use
+from campaignflow.model import (
+    SYSTEM,
+    Actor,
+    Approval,
+    BatchWindow,
+    Candidate,
+    Decision,
+    FactRecord,
+    Milestone,
+    StudySession,
+    Survey,
+    TransitionRecord,
+    Unit,
+    UnitState,
+    Verdict,
+)
+from campaignflow.workflow import Stage, Transition, Workflow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "AdvanceOutcome",
+    "Approval",
+    "AuditRecord",
+    "AuditTampered",
+    "AuditVerification",
+    "BatchWindow",
+    "Campaign",
+    "CampaignflowError",
+    "Candidate",
+    "Checkpoint",
+    "Clock",
+    "ConcurrencyConflict",
+    "Decision",
+    "DefinitionError",
+    "FactRecord",
+    "FactTypes",
+    "FixedClock",
+    "GuardContext",
+    "GuardSpec",
+    "Milestone",
+    "NotAuthorized",
+    "Progress",
+    "SimulatedClock",
+    "Stage",
+    "StudySession",
+    "Survey",
+    "SystemClock",
+    "Transition",
+    "TransitionRecord",
+    "TransitionRejected",
+    "Unit",
+    "UnitState",
+    "UnknownUnit",
+    "ValidationError",
+    "Verdict",
+    "Workflow",
+    "__version__",
+    "all_of",
+    "any_of",
+    "fact_type",
+    "fact_types",
+    "guard",
+    "guards",
+    "not_",
+    "presets",
+    "use",
+]

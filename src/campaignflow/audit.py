@@ -1,0 +1,296 @@
+"""The audit trail: one record per command, linked into a SHA-256 hash chain.
+
+Each record holds codes and numbers, never rendered text, so the chain is language-neutral.
+``hash = SHA-256(prev_hash ‖ canonical JSON of the record without its hash)``; the canonical
+encoding is JSON with sorted keys, no spaces, UTF-8 characters kept, dates as ISO text.
+Changing, dropping, inserting or reordering any record breaks the chain at that record;
+truncating the tail is caught against an exported checkpoint ``(seq, hash)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+import attrs
+
+from campaignflow.errors import AuditTampered
+from campaignflow.model import Candidate, Decision, Verdict
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditRecord",
+    "AuditVerification",
+    "Checkpoint",
+    "canonical_json",
+    "decision_from_data",
+    "decision_to_data",
+    "record_hash",
+    "verdict_from_data",
+    "verdict_to_data",
+    "verify_chain",
+]
+
+#: The ``prev_hash`` of the first record.
+GENESIS_HASH = "0" * 64
+
+Outcome = Literal["ok", "denied", "error"]
+
+
+@attrs.frozen
+class AuditRecord:
+    """One command as the audit trail keeps it: who, what, when, outcome, and the chain link.
+
+    ``on`` is the business date the command took effect; ``at`` the UTC instant it was
+    written. ``payload`` holds the command's data (the fact, the unit, the batch) and
+    ``decision`` the verdicts, both as codes and numbers. ``reason`` says why a denied or
+    failed command was refused (``{"code": ..., "params": ...}``).
+    """
+
+    seq: int
+    at: datetime
+    on: date
+    campaign: str
+    command: str
+    actor_id: str
+    actor_roles: tuple[str, ...]
+    outcome: Outcome
+    unit_id: str | None = None
+    source: str | None = None
+    dest: str | None = None
+    version: int | None = None
+    request_id: str | None = None
+    workflow: str = ""
+    payload: Mapping[str, Any] = attrs.field(factory=dict)
+    decision: Mapping[str, Any] | None = None
+    reason: Mapping[str, Any] | None = None
+    prev_hash: str = GENESIS_HASH
+    hash: str = ""
+
+    def body(self) -> dict[str, Any]:
+        """The hashed content: every field but ``hash``, as plain data."""
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "on": self.on.isoformat(),
+            "campaign": self.campaign,
+            "command": self.command,
+            "actor_id": self.actor_id,
+            "actor_roles": list(self.actor_roles),
+            "outcome": self.outcome,
+            "unit_id": self.unit_id,
+            "source": self.source,
+            "dest": self.dest,
+            "version": self.version,
+            "request_id": self.request_id,
+            "workflow": self.workflow,
+            "payload": self.payload,
+            "decision": self.decision,
+            "reason": self.reason,
+            "prev_hash": self.prev_hash,
+        }
+
+    def to_data(self) -> dict[str, Any]:
+        """The whole record, hash included, as JSON-able data (for export and storage)."""
+        return {**self.body(), "hash": self.hash}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> AuditRecord:
+        """A record from :meth:`to_data`'s output (no re-hashing: verify to trust it)."""
+        return cls(
+            seq=data["seq"],
+            at=datetime.fromisoformat(data["at"]),
+            on=date.fromisoformat(data["on"]),
+            campaign=data["campaign"],
+            command=data["command"],
+            actor_id=data["actor_id"],
+            actor_roles=tuple(data["actor_roles"]),
+            outcome=data["outcome"],
+            unit_id=data.get("unit_id"),
+            source=data.get("source"),
+            dest=data.get("dest"),
+            version=data.get("version"),
+            request_id=data.get("request_id"),
+            workflow=data.get("workflow", ""),
+            payload=data.get("payload") or {},
+            decision=data.get("decision"),
+            reason=data.get("reason"),
+            prev_hash=data["prev_hash"],
+            hash=data["hash"],
+        )
+
+    def sealed(self) -> AuditRecord:
+        """This record with its ``hash`` computed from its body and ``prev_hash``."""
+        return attrs.evolve(self, hash=record_hash(self))
+
+
+def canonical_json(data: Any) -> str:
+    """The canonical text of ``data``: sorted keys, no spaces, UTF-8 kept, finite numbers only."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def record_hash(record: AuditRecord) -> str:
+    """SHA-256 over ``prev_hash`` followed by the canonical body, as hex."""
+    text = record.prev_hash + canonical_json(record.body())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@attrs.frozen
+class Checkpoint:
+    """A point of the chain exported elsewhere, to catch a truncated or rewritten tail."""
+
+    seq: int
+    hash: str
+
+
+@attrs.frozen
+class AuditVerification:
+    """The result of verifying a chain; true when it holds.
+
+    ``broken_at`` is the seq of the first wrong record (None when the chain holds, or when
+    the problem is a missing tail); ``reason`` says what is wrong.
+    """
+
+    ok: bool
+    checked: int
+    head: Checkpoint | None = None
+    broken_at: int | None = None
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def raise_if_broken(self) -> None:
+        """Raise :class:`AuditTampered` naming the first broken record, if any."""
+        if not self.ok:
+            raise AuditTampered(self.broken_at, self.reason)
+
+
+def verify_chain(
+    records: Iterable[AuditRecord], *, checkpoints: Sequence[Checkpoint] = ()
+) -> AuditVerification:
+    """Check that ``records`` (in seq order) form an unbroken chain matching ``checkpoints``."""
+    expected_seq = 1
+    prev = GENESIS_HASH
+    seen: dict[int, str] = {}
+    last: AuditRecord | None = None
+    count = 0
+    for record in records:
+        count += 1
+        if record.seq != expected_seq:
+            return AuditVerification(
+                False,
+                count,
+                None,
+                record.seq,
+                f"sequence gap or reorder: expected seq {expected_seq}, found {record.seq}",
+            )
+        if record.prev_hash != prev:
+            return AuditVerification(
+                False,
+                count,
+                None,
+                record.seq,
+                "prev_hash does not match the hash of the record before it",
+            )
+        if record_hash(record) != record.hash:
+            return AuditVerification(
+                False,
+                count,
+                None,
+                record.seq,
+                "content does not match its hash (the record was altered)",
+            )
+        seen[record.seq] = record.hash
+        prev = record.hash
+        expected_seq += 1
+        last = record
+    for point in sorted(checkpoints, key=lambda c: c.seq):
+        found = seen.get(point.seq)
+        if found is None:
+            return AuditVerification(
+                False,
+                count,
+                None,
+                None,
+                f"checkpoint seq {point.seq} is missing: the trail was truncated after seq "
+                f"{expected_seq - 1}",
+            )
+        if found != point.hash:
+            return AuditVerification(
+                False,
+                count,
+                None,
+                point.seq,
+                f"record {point.seq} does not match the exported checkpoint (rewritten history)",
+            )
+    head = Checkpoint(last.seq, last.hash) if last else None
+    return AuditVerification(True, count, head)
+
+
+# --- verdicts and decisions as data -------------------------------------------------------
+
+
+def verdict_to_data(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as codes and numbers (no text)."""
+    data: dict[str, Any] = {
+        "guard": verdict.guard,
+        "passed": verdict.passed,
+        "code": verdict.code,
+        "params": dict(verdict.params),
+    }
+    if verdict.children:
+        data["children"] = [verdict_to_data(c) for c in verdict.children]
+    return data
+
+
+def verdict_from_data(data: Mapping[str, Any]) -> Verdict:
+    """The inverse of :func:`verdict_to_data`."""
+    return Verdict(
+        data["guard"],
+        data["passed"],
+        data["code"],
+        dict(data["params"]),
+        tuple(verdict_from_data(c) for c in data.get("children", ())),
+    )
+
+
+def decision_to_data(decision: Decision) -> dict[str, Any]:
+    """A decision as codes and numbers, enough to rebuild it with :func:`decision_from_data`."""
+    return {
+        "trigger": decision.trigger,
+        "source": decision.source,
+        "target": decision.target,
+        "allowed": decision.allowed,
+        "judged_on": decision.judged_on.isoformat(),
+        "candidates": [
+            {
+                "dest": c.dest,
+                "passed": c.passed,
+                "verdicts": [verdict_to_data(v) for v in c.verdicts],
+            }
+            for c in decision.candidates
+        ],
+    }
+
+
+def decision_from_data(unit_id: str, data: Mapping[str, Any], workflow: str = "") -> Decision:
+    """The decision stored by :func:`decision_to_data`."""
+    return Decision(
+        unit_id=unit_id,
+        trigger=data["trigger"],
+        source=data["source"],
+        target=data["target"],
+        allowed=data["allowed"],
+        candidates=tuple(
+            Candidate(c["dest"], c["passed"], tuple(verdict_from_data(v) for v in c["verdicts"]))
+            for c in data["candidates"]
+        ),
+        judged_on=date.fromisoformat(data["judged_on"]),
+        workflow=workflow,
+    )

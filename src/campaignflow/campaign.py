@@ -1,0 +1,981 @@
+"""``Campaign``: the runtime API an OA back end calls — record facts, check, advance, defer.
+
+Every command runs in one store transaction: it re-reads the unit, judges it against the
+data that commits, writes the state change, the fact and the audit record together, and
+returns a record. A refused command (a gate held, or the actor may not act) changes nothing
+but leaves an audit record of the denial. Malformed input raises :class:`ValidationError`
+before anything is written. A command repeated with the same ``request_id`` returns the first
+result (or raises the first refusal again) and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+import attrs
+
+from campaignflow._validators import key
+from campaignflow.audit import (
+    AuditRecord,
+    AuditVerification,
+    Checkpoint,
+    decision_from_data,
+    decision_to_data,
+    verify_chain,
+)
+from campaignflow.clock import Clock, SystemClock
+from campaignflow.engine import decide, initial_state, next_state
+from campaignflow.errors import (
+    NotAuthorized,
+    TransitionRejected,
+    UnknownUnit,
+    ValidationError,
+)
+from campaignflow.facts import FactTypes, fact_types
+from campaignflow.i18n import messages
+from campaignflow.model import (
+    SYSTEM,
+    Actor,
+    Approval,
+    Decision,
+    FactRecord,
+    TransitionRecord,
+    Unit,
+    UnitState,
+)
+from campaignflow.store._protocol import Store, StoreSession
+from campaignflow.store.memory import MemoryStore
+from campaignflow.workflow import Workflow
+
+__all__ = ["AdvanceOutcome", "Campaign", "Progress"]
+
+
+@attrs.frozen
+class AdvanceOutcome:
+    """What ``advance_all`` did with one unit: the transition applied, or the decision that held it."""
+
+    unit_id: str
+    advanced: bool
+    decision: Decision
+    record: TransitionRecord | None = None
+
+
+@attrs.frozen
+class Progress:
+    """Units per batch and stage, and what holds the ones that cannot move.
+
+    ``by_batch[batch][stage]`` counts units; ``blocking`` lists failing verdict codes with
+    how many units each holds, most first.
+    """
+
+    by_batch: Mapping[int, Mapping[str, int]]
+    total: int
+    finished: int
+    remedial: int
+    blocking: tuple[tuple[str, int], ...]
+
+    def by_stage(self) -> dict[str, int]:
+        """Units per stage over every batch."""
+        counts: Counter[str] = Counter()
+        for stages in self.by_batch.values():
+            counts.update(stages)
+        return dict(counts)
+
+
+@attrs.frozen
+class _Denied:
+    """A refusal to raise once its audit record is committed."""
+
+    error: Exception
+
+
+_REJECTION_MESSAGES = {
+    "not_authorized.missing_role": {
+        "zh_CN": "{actor} 没有执行此操作所需的角色（需要：{roles:term}）",
+        "en": "{actor} lacks the role this needs (one of: {roles:term})",
+    },
+    "not_authorized.own_unit": {
+        "zh_CN": "{actor} 属于本单位，不能对本单位{action}（本单位不能自己批准或测评自己）",
+        "en": "{actor} belongs to the unit and may not {action} it (a unit never approves or assesses itself)",
+    },
+    "transition.rejected": {
+        "zh_CN": "转段未获通过",
+        "en": "the transition was refused",
+    },
+}
+messages.register_many(_REJECTION_MESSAGES)
+
+
+def _resolve_store(store: Store | str | None) -> Store:
+    if store is None or store == "memory://":
+        return MemoryStore()
+    if isinstance(store, str):
+        from campaignflow.store import open_store
+
+        return open_store(store)
+    for name in ("transaction", "close"):
+        if not callable(getattr(store, name, None)):
+            raise ValidationError(
+                f"store: must be a Store (with transaction() and close()) or a URL "
+                f"like 'sqlite:///campaign.db', got {store!r}"
+            )
+    return store
+
+
+class Campaign:
+    """One campaign: a workflow applied to many units, over a store and a clock.
+
+    Args:
+        workflow: the rules (a preset, a file, or your own).
+        store: a :class:`~campaignflow.store.Store`, a URL (``"sqlite:///campaign.db"``,
+            ``"postgresql://..."``), or None for in memory.
+        clock: where "now" comes from; the wall clock when None. Inject a
+            :class:`~campaignflow.clock.FixedClock` or ``SimulatedClock`` in tests.
+        campaign_id: names the campaign in audit records (and separates request ids).
+        fact_types: the registry of fact types (the default one unless given).
+    """
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        store: Store | str | None = None,
+        *,
+        clock: Clock | None = None,
+        campaign_id: str = "default",
+        fact_types: FactTypes | None = None,
+    ) -> None:
+        if not isinstance(workflow, Workflow):
+            raise ValidationError(f"workflow: must be a Workflow, got {workflow!r}")
+        if not isinstance(campaign_id, str) or not campaign_id:
+            raise ValidationError(f"campaign_id: must be non-empty text, got {campaign_id!r}")
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise ValidationError(f"clock: must have a now() method, got {clock!r}")
+        self.workflow = workflow
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.campaign_id = campaign_id
+        self.fact_types = fact_types or _default_fact_types()
+        self.store: Store = _resolve_store(store)
+        self._workflow_ref = f"{workflow.name}@{workflow.version}#{workflow.content_hash[:12]}"
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.campaign_id!r} on {self.workflow.name!r} in {self.store!r}>"
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Campaign:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- time ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self.clock.now()
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            raise ValidationError(f"clock: now() must return an aware datetime, got {now!r}")
+        return now
+
+    # --- units --------------------------------------------------------------------------
+
+    def add_units(
+        self, units: Iterable[Unit], *, actor: Actor = SYSTEM, request_id: str | None = None
+    ) -> int:
+        """Register units; all or none. Returns how many were added.
+
+        Raises:
+            ValidationError: listing every problem (not a Unit, a duplicate id in the call or
+                in the campaign, a batch the workflow does not have); nothing is added.
+        """
+        _check_actor(actor)
+        _check_request_id(request_id)
+        batch = list(units) if not isinstance(units, Unit) else [units]
+        problems: list[str] = []
+        seen: set[str] = set()
+        for i, unit in enumerate(batch):
+            if not isinstance(unit, Unit):
+                problems.append(f"units[{i}]: must be a campaignflow.Unit, got {unit!r}")
+                continue
+            if unit.id in seen:
+                problems.append(f"units[{i}]: unit {unit.id!r} appears twice in this call")
+            seen.add(unit.id)
+            if self.workflow.batches and self.workflow.batch(unit.batch) is None:
+                numbers = ", ".join(str(b.number) for b in self.workflow.batches)
+                problems.append(
+                    f"units[{i}]: unit {unit.id!r}: batch must be one of the workflow's "
+                    f"({numbers}), got {unit.batch}"
+                )
+        if problems:
+            raise ValidationError("; ".join(problems), problems=problems)
+        now = self._now()
+        with self.store.transaction() as tx:
+            if request_id is not None and batch:
+                first = self._replayed(
+                    tx,
+                    f"{request_id}#0",
+                    "add_unit",
+                    batch[0].id,
+                    {"unit": attrs.asdict(batch[0])},
+                )
+                if first is not None:
+                    return len(batch)
+            for i, unit in enumerate(batch):
+                if tx.get_unit(unit.id) is not None:
+                    problems.append(f"units[{i}]: unit {unit.id!r} already exists in the campaign")
+            if problems:
+                raise ValidationError("; ".join(problems), problems=problems)
+            for i, unit in enumerate(batch):
+                state = initial_state(self.workflow, unit)
+                tx.insert_unit(unit, state)
+                rid = request_id if request_id is None else f"{request_id}#{i}"
+                self._append(
+                    tx,
+                    now,
+                    now.date(),
+                    "add_unit",
+                    actor,
+                    "ok",
+                    unit_id=unit.id,
+                    dest=state.stage,
+                    version=0,
+                    request_id=rid,
+                    payload={"unit": attrs.asdict(unit)},
+                )
+        return len(batch)
+
+    def unit(self, unit_id: str) -> Unit:
+        """The unit with ``unit_id``.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        with self.store.transaction(write=False) as tx:
+            unit = tx.get_unit(unit_id)
+        if unit is None:
+            raise UnknownUnit(unit_id)
+        return unit
+
+    def state(self, unit_id: str) -> UnitState:
+        """Where the unit stands now.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        with self.store.transaction(write=False) as tx:
+            state = tx.get_state(unit_id)
+        if state is None:
+            raise UnknownUnit(unit_id)
+        return state
+
+    def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
+        """Every unit with its state (those in ``batch`` now, when given)."""
+        with self.store.transaction(write=False) as tx:
+            return list(tx.iter_units(batch))
+
+    def history(self, unit_id: str) -> tuple[AuditRecord, ...]:
+        """Every audit record of the unit, oldest first (denials included).
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        with self.store.transaction(write=False) as tx:
+            if tx.get_unit(unit_id) is None:
+                raise UnknownUnit(unit_id)
+            return tuple(tx.iter_audit(unit_id))
+
+    def facts(self, unit_id: str, stage: str | None = None) -> tuple[FactRecord, ...]:
+        """The unit's fact records in ``stage`` (its current stage by default)."""
+        with self.store.transaction(write=False) as tx:
+            state = tx.get_state(unit_id)
+            if state is None:
+                raise UnknownUnit(unit_id)
+            if stage is not None:
+                self.workflow.stage(stage)
+            return tuple(tx.get_facts(unit_id, stage or state.stage))
+
+    # --- facts --------------------------------------------------------------------------
+
+    def record(
+        self, unit_id: str, fact: object, *, actor: Actor, request_id: str | None = None
+    ) -> FactRecord:
+        """Attach a fact (study session, survey, milestone, approval, your own type) to the unit.
+
+        The fact belongs to the unit's current stage. A fact type the workflow reserves for a
+        role (the survey, for ``superior_org``) needs an actor with that role from outside the
+        unit.
+
+        Raises:
+            ValidationError: unknown unit, an unregistered fact type, a unit not started or
+                already finished.
+            NotAuthorized: the actor lacks the role, or belongs to the unit (audited).
+        """
+        if isinstance(fact, Approval):
+            return self.approve(
+                unit_id,
+                actor=actor,
+                role=fact.role,
+                decision=fact.decision,
+                comment=fact.comment,
+                request_id=request_id,
+            )
+        _check_actor(actor)
+        _check_request_id(request_id)
+        kind = self.fact_types.name_of(fact)
+        payload = {"fact": self.fact_types.dump(fact)}
+        now = self._now()
+        with self.store.transaction() as tx:
+            replay = self._replayed(tx, request_id, "record", unit_id, payload)
+            if replay is not None:
+                return self._fact_record_of(replay)
+            unit, state = self._load(tx, unit_id)
+            self._check_open(state, "record facts for")
+            role = self.workflow.fact_roles.get(kind) or self.fact_types.role_for(kind)
+            denial = None
+            if role is not None:
+                denial = _authorize(actor, unit, {role}, action=f"record a {kind} for")
+            if denial is not None:
+                self._append(
+                    tx,
+                    now,
+                    now.date(),
+                    "record",
+                    actor,
+                    "denied",
+                    unit_id=unit_id,
+                    source=state.stage,
+                    version=state.version,
+                    request_id=request_id,
+                    payload=payload,
+                    reason=denial,
+                )
+                result: FactRecord | _Denied = _Denied(_not_authorized(denial, actor, unit_id))
+            else:
+                result = self._add_fact(tx, now, unit, state, fact, payload, actor, request_id)
+        if isinstance(result, _Denied):
+            raise result.error
+        return result
+
+    def approve(
+        self,
+        unit_id: str,
+        *,
+        actor: Actor,
+        role: str | None = None,
+        decision: Literal["approved", "rejected"] = "approved",
+        comment: str = "",
+        request_id: str | None = None,
+    ) -> FactRecord:
+        """Record the decision of ``actor`` in ``role`` on the unit's stage transition.
+
+        ``role`` defaults to the actor's one role that the unit's current stage asks to
+        approve (the supervision group, 督导组, in the presets). A unit never approves itself.
+
+        Raises:
+            ValidationError: unknown unit, a role this stage asks no approval of, an actor
+                with several such roles and no ``role`` given.
+            NotAuthorized: the actor lacks the role or belongs to the unit (audited).
+        """
+        _check_actor(actor)
+        _check_request_id(request_id)
+        now = self._now()
+        with self.store.transaction() as tx:
+            base_payload = {"role": role, "decision": decision, "comment": comment}
+            replay = self._replayed(tx, request_id, "approve", unit_id, base_payload)
+            if replay is not None:
+                return self._fact_record_of(replay)
+            unit, state = self._load(tx, unit_id)
+            self._check_open(state, "approve")
+            wanted = self.workflow.approver_roles(state.stage)
+            if not wanted:
+                raise ValidationError(f"unit {unit_id!r}: stage {state.stage!r} asks no approval")
+            if role is not None and role not in wanted:
+                raise ValidationError(
+                    f"unit {unit_id!r}: role must be one that stage {state.stage!r} asks "
+                    f"approval of ({', '.join(sorted(wanted))}), got {role!r}"
+                )
+            chosen = role
+            if chosen is None:
+                held = sorted(wanted & actor.roles)
+                if len(held) > 1:
+                    raise ValidationError(
+                        f"approve: actor {actor.id!r} holds several approving roles "
+                        f"({', '.join(held)}); pass role="
+                    )
+                chosen = held[0] if held else sorted(wanted)[0]
+            fact = Approval(role=chosen, decision=decision, comment=comment)
+            denial = _authorize(actor, unit, {chosen}, action="approve")
+            if denial is not None:
+                self._append(
+                    tx,
+                    now,
+                    now.date(),
+                    "approve",
+                    actor,
+                    "denied",
+                    unit_id=unit_id,
+                    source=state.stage,
+                    version=state.version,
+                    request_id=request_id,
+                    payload=base_payload,
+                    reason=denial,
+                )
+                result: FactRecord | _Denied = _Denied(_not_authorized(denial, actor, unit_id))
+            else:
+                payload = {**base_payload, "fact": self.fact_types.dump(fact)}
+                result = self._add_fact(
+                    tx, now, unit, state, fact, payload, actor, request_id, command="approve"
+                )
+        if isinstance(result, _Denied):
+            raise result.error
+        return result
+
+    def _add_fact(
+        self,
+        tx: StoreSession,
+        now: datetime,
+        unit: Unit,
+        state: UnitState,
+        fact: object,
+        payload: dict[str, Any],
+        actor: Actor,
+        request_id: str | None,
+        *,
+        command: str = "record",
+    ) -> FactRecord:
+        seq = self._append(
+            tx,
+            now,
+            now.date(),
+            command,
+            actor,
+            "ok",
+            unit_id=unit.id,
+            source=state.stage,
+            version=state.version,
+            request_id=request_id,
+            payload=payload,
+        )
+        record = FactRecord(
+            unit_id=unit.id,
+            stage=state.stage,
+            version=state.version,
+            fact=fact,
+            on=now.date(),
+            at=now,
+            actor_id=actor.id,
+            seq=seq,
+            request_id=request_id,
+        )
+        tx.insert_fact(record)
+        return record
+
+    def _fact_record_of(self, audit: AuditRecord) -> FactRecord:
+        if audit.outcome != "ok":
+            raise self._refusal_of(audit)
+        return FactRecord(
+            unit_id=audit.unit_id or "",
+            stage=audit.source or "",
+            version=audit.version or 0,
+            fact=self.fact_types.load(audit.payload["fact"]),
+            on=audit.on,
+            at=audit.at,
+            actor_id=audit.actor_id,
+            seq=audit.seq,
+            request_id=audit.request_id,
+        )
+
+    # --- judging and moving -------------------------------------------------------------
+
+    def check(self, unit_id: str, trigger: str = "advance") -> Decision:
+        """The dry run of ``advance``: every verdict of every candidate; writes nothing.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        today = self._now().date()
+        with self.store.transaction(write=False) as tx:
+            unit, state = self._load(tx, unit_id)
+            return decide(
+                self.workflow, unit, state, tx.get_facts(unit_id, state.stage), today, trigger
+            )
+
+    def advance(
+        self,
+        unit_id: str,
+        *,
+        actor: Actor,
+        request_id: str | None = None,
+        trigger: str = "advance",
+    ) -> TransitionRecord:
+        """Move the unit on if its gates hold, judged against the data that commits.
+
+        Returns:
+            The transition record.
+
+        Raises:
+            TransitionRejected: a gate held; ``.decision`` says which, with the numbers.
+            NotAuthorized: the transition names roles the actor does not hold.
+            ValidationError: unknown unit or trigger.
+        """
+        return self._fire(unit_id, trigger, actor, request_id, batch=None)
+
+    def defer(
+        self,
+        unit_id: str,
+        *,
+        actor: Actor,
+        to_batch: int | None = None,
+        request_id: str | None = None,
+    ) -> TransitionRecord:
+        """Move a late unit to a later batch (b2 → b3 for units that could not start).
+
+        Fires the workflow's ``defer`` transition from the unit's stage; the unit starts
+        afresh in the new batch (the next one by default).
+
+        Raises:
+            ValidationError: the batch is not later or not in the workflow; no ``defer``
+                transition leaves the unit's stage.
+            TransitionRejected, NotAuthorized: as for :meth:`advance`.
+        """
+        if to_batch is not None and (not isinstance(to_batch, int) or isinstance(to_batch, bool)):
+            raise ValidationError(f"defer: to_batch must be a whole number, got {to_batch!r}")
+        return self._fire(unit_id, "defer", actor, request_id, batch=to_batch or 0)
+
+    def start_batch(
+        self, batch: int, on: date | None = None, *, actor: Actor = SYSTEM
+    ) -> list[AdvanceOutcome]:
+        """Start every waiting unit of ``batch``: fire ``start`` for each, on ``on`` (today).
+
+        Each unit is its own command (its own transaction and audit record); units whose
+        ``start`` gates hold move, the others stay with their decision in the outcome.
+        """
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise ValidationError(f"start_batch: batch must be a whole number >= 1, got {batch!r}")
+        if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
+            raise ValidationError(f"start_batch: on must be a date, got {on!r}")
+        if self.workflow.batches and self.workflow.batch(batch) is None:
+            raise ValidationError(f"start_batch: the workflow has no batch {batch}")
+        return self._sweep(batch, "start", actor, on, waiting_only=True)
+
+    def advance_all(
+        self, *, batch: int | None = None, actor: Actor = SYSTEM, trigger: str = "advance"
+    ) -> list[AdvanceOutcome]:
+        """Try ``trigger`` on every unfinished unit (of ``batch``); move those whose gates hold.
+
+        A sweep: units that cannot move are reported with their decision, and only applied
+        transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
+        """
+        if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool)):
+            raise ValidationError(f"advance_all: batch must be a whole number, got {batch!r}")
+        return self._sweep(batch, trigger, actor, None, waiting_only=False)
+
+    def _sweep(
+        self, batch: int | None, trigger: str, actor: Actor, on: date | None, *, waiting_only: bool
+    ) -> list[AdvanceOutcome]:
+        _check_actor(actor)
+        with self.store.transaction(write=False) as tx:
+            ids = [
+                u.id
+                for u, s in tx.iter_units(batch)
+                if not self.workflow.is_final(s.stage)
+                and (not waiting_only or self.workflow.stage(s.stage).kind == "waiting")
+                and self.workflow.candidates(s.stage, trigger)
+            ]
+        outcomes: list[AdvanceOutcome] = []
+        now = self._now()
+        day = on or now.date()
+        for unit_id in ids:
+            with self.store.transaction() as tx:
+                unit, state = self._load(tx, unit_id)
+                decision = decide(
+                    self.workflow, unit, state, tx.get_facts(unit_id, state.stage), day, trigger
+                )
+                if (
+                    not decision.allowed
+                    or _authorize(actor, unit, self._roles_for(decision), action="move") is not None
+                ):
+                    outcomes.append(AdvanceOutcome(unit_id, False, decision))
+                    continue
+                record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
+            outcomes.append(AdvanceOutcome(unit_id, True, decision, record))
+        return outcomes
+
+    def _roles_for(self, decision: Decision) -> set[str]:
+        for candidate in self.workflow.candidates(decision.source, decision.trigger):
+            if candidate.dest == decision.target:
+                return set(candidate.by)
+        return set()
+
+    def _fire(
+        self, unit_id: str, trigger: str, actor: Actor, request_id: str | None, *, batch: int | None
+    ) -> TransitionRecord:
+        _check_actor(actor)
+        _check_request_id(request_id)
+        if not isinstance(trigger, str) or not trigger:
+            raise ValidationError(f"trigger: must be a trigger name, got {trigger!r}")
+        command = "defer" if batch is not None else "advance"
+        payload: dict[str, Any] = {"trigger": trigger}
+        if batch:
+            payload["to_batch"] = batch
+        now = self._now()
+        today = now.date()
+        with self.store.transaction() as tx:
+            replay = self._replayed(tx, request_id, command, unit_id, payload)
+            if replay is not None:
+                return self._transition_record_of(replay)
+            unit, state = self._load(tx, unit_id)
+            candidates = self.workflow.candidates(state.stage, trigger)
+            if not candidates:
+                have = ", ".join(self.workflow.triggers(state.stage)) or "none"
+                raise ValidationError(
+                    f"unit {unit_id!r}: no {trigger!r} transition leaves stage {state.stage!r} "
+                    f"(triggers there: {have})"
+                )
+            if batch is not None:
+                batch = self._check_defer_batch(unit_id, state, batch)
+                payload["to_batch"] = batch
+            roles: set[str] = set()
+            if all(c.by for c in candidates):
+                roles = set().union(*(c.by for c in candidates))
+            denial = _authorize(actor, unit, roles, action="move") if roles else None
+            if denial is not None:
+                self._append(
+                    tx,
+                    now,
+                    today,
+                    command,
+                    actor,
+                    "denied",
+                    unit_id=unit_id,
+                    source=state.stage,
+                    version=state.version,
+                    request_id=request_id,
+                    payload=payload,
+                    reason=denial,
+                )
+                result: TransitionRecord | _Denied = _Denied(
+                    _not_authorized(denial, actor, unit_id)
+                )
+            else:
+                decision = decide(
+                    self.workflow, unit, state, tx.get_facts(unit_id, state.stage), today, trigger
+                )
+                if decision.allowed:
+                    result = self._apply(
+                        tx,
+                        now,
+                        today,
+                        unit,
+                        state,
+                        decision,
+                        actor,
+                        request_id,
+                        batch,
+                        command=command,
+                    )
+                else:
+                    self._append(
+                        tx,
+                        now,
+                        today,
+                        command,
+                        actor,
+                        "denied",
+                        unit_id=unit_id,
+                        source=state.stage,
+                        dest=decision.target,
+                        version=state.version,
+                        request_id=request_id,
+                        payload=payload,
+                        decision=decision_to_data(decision),
+                        reason={"code": "transition.rejected", "params": {}},
+                    )
+                    result = _Denied(TransitionRejected(decision))
+        if isinstance(result, _Denied):
+            raise result.error
+        return result
+
+    def _check_defer_batch(self, unit_id: str, state: UnitState, batch: int) -> int:
+        target = batch or state.batch + 1
+        if target <= state.batch:
+            raise ValidationError(
+                f"unit {unit_id!r}: to_batch must be later than its batch ({state.batch}), "
+                f"got {target}"
+            )
+        if self.workflow.batches and self.workflow.batch(target) is None:
+            raise ValidationError(
+                f"unit {unit_id!r}: to_batch must be a batch of the workflow "
+                f"({', '.join(str(b.number) for b in self.workflow.batches)}), got {target}"
+            )
+        return target
+
+    def _apply(
+        self,
+        tx: StoreSession,
+        now: datetime,
+        day: date,
+        unit: Unit,
+        state: UnitState,
+        decision: Decision,
+        actor: Actor,
+        request_id: str | None,
+        batch: int | None,
+        *,
+        command: str = "advance",
+    ) -> TransitionRecord:
+        assert decision.target is not None
+        new = next_state(self.workflow, state, decision.target, day, batch=batch)
+        tx.update_state(new, expected_version=state.version)
+        payload: dict[str, Any] = {"trigger": decision.trigger}
+        if batch:
+            payload["to_batch"] = batch
+        seq = self._append(
+            tx,
+            now,
+            day,
+            command,
+            actor,
+            "ok",
+            unit_id=unit.id,
+            source=state.stage,
+            dest=new.stage,
+            version=new.version,
+            request_id=request_id,
+            payload=payload,
+            decision=decision_to_data(decision),
+        )
+        return TransitionRecord(
+            unit_id=unit.id,
+            trigger=decision.trigger,
+            source=state.stage,
+            dest=new.stage,
+            version=new.version,
+            on=day,
+            at=now,
+            actor_id=actor.id,
+            seq=seq,
+            request_id=request_id,
+            batch=new.batch,
+        )
+
+    def _transition_record_of(self, audit: AuditRecord) -> TransitionRecord:
+        if audit.outcome != "ok":
+            raise self._refusal_of(audit)
+        return TransitionRecord(
+            unit_id=audit.unit_id or "",
+            trigger=str(audit.payload.get("trigger", "")),
+            source=audit.source or "",
+            dest=audit.dest or "",
+            version=audit.version or 0,
+            on=audit.on,
+            at=audit.at,
+            actor_id=audit.actor_id,
+            seq=audit.seq,
+            request_id=audit.request_id,
+            batch=audit.payload.get("to_batch") if audit.command == "defer" else None,
+        )
+
+    def _refusal_of(self, audit: AuditRecord) -> Exception:
+        reason = audit.reason or {}
+        if audit.decision is not None:
+            return TransitionRejected(
+                decision_from_data(audit.unit_id or "", audit.decision, self.workflow.name)
+            )
+        params = dict(reason.get("params", {}))
+        return NotAuthorized(
+            messages.render(str(reason.get("code", "")), params, "en"),
+            actor_id=audit.actor_id,
+            unit_id=audit.unit_id,
+            rule=str(reason.get("code", "")),
+        )
+
+    # --- overview -----------------------------------------------------------------------
+
+    def progress(self, *, batch: int | None = None, top: int = 10) -> Progress:
+        """Counts per batch and stage, and the ``top`` reasons holding units back.
+
+        Blocking reasons come from a dry run of ``advance`` on each unit that has started
+        and not finished.
+        """
+        today = self._now().date()
+        by_batch: dict[int, Counter[str]] = {}
+        blocking: Counter[str] = Counter()
+        total = finished = remedial = 0
+        with self.store.transaction(write=False) as tx:
+            for unit, state in tx.iter_units(batch):
+                total += 1
+                by_batch.setdefault(state.batch, Counter())[state.stage] += 1
+                stage = self.workflow.stage(state.stage)
+                if stage.kind == "final":
+                    finished += 1
+                    continue
+                remedial += state.remedial
+                if stage.kind == "waiting":
+                    continue
+                decision = decide(
+                    self.workflow, unit, state, tx.get_facts(unit.id, state.stage), today
+                )
+                if not decision.allowed:
+                    blocking.update({f.code for f in decision.failures()})
+        return Progress(
+            by_batch={b: dict(c) for b, c in sorted(by_batch.items())},
+            total=total,
+            finished=finished,
+            remedial=remedial,
+            blocking=tuple(sorted(blocking.items(), key=lambda kv: (-kv[1], kv[0]))[:top]),
+        )
+
+    # --- audit --------------------------------------------------------------------------
+
+    def audit_trail(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
+        """The audit records in seq order (only the unit's, when given)."""
+        with self.store.transaction(write=False) as tx:
+            yield from tx.iter_audit(unit_id)
+
+    def audit_checkpoint(self) -> Checkpoint:
+        """The head of the chain, to export and later check against truncation."""
+        with self.store.transaction(write=False) as tx:
+            seq, head = tx.audit_head()
+        return Checkpoint(seq, head)
+
+    def verify_audit(self, *, checkpoints: Sequence[Checkpoint] = ()) -> AuditVerification:
+        """Recompute the hash chain; the result says whether it holds and where it breaks."""
+        with self.store.transaction(write=False) as tx:
+            return verify_chain(tx.iter_audit(), checkpoints=checkpoints)
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:
+        if not isinstance(unit_id, str):
+            raise ValidationError(f"unit_id: must be text, got {unit_id!r}")
+        unit = tx.get_unit(unit_id)
+        state = tx.get_state(unit_id)
+        if unit is None or state is None:
+            raise UnknownUnit(unit_id)
+        return unit, state
+
+    def _check_open(self, state: UnitState, doing: str) -> None:
+        stage = self.workflow.stage(state.stage)
+        if stage.kind == "waiting":
+            raise ValidationError(
+                f"unit {state.unit_id!r}: has not started (stage {state.stage!r}); cannot "
+                f"{doing} it before its batch starts"
+            )
+        if stage.kind == "final":
+            raise ValidationError(
+                f"unit {state.unit_id!r}: has finished (stage {state.stage!r}); cannot {doing} it"
+            )
+
+    def _replayed(
+        self,
+        tx: StoreSession,
+        request_id: str | None,
+        command: str,
+        unit_id: str,
+        payload: Mapping[str, Any],
+    ) -> AuditRecord | None:
+        if request_id is None:
+            return None
+        first = tx.find_request(request_id)
+        if first is None:
+            return None
+        same_payload = all(first.payload.get(k) == v for k, v in payload.items() if k != "to_batch")
+        if first.command != command or first.unit_id != unit_id or not same_payload:
+            raise ValidationError(
+                f"request_id {request_id!r}: already used for another command "
+                f"({first.command} on {first.unit_id!r}); use a new id per command"
+            )
+        return first
+
+    def _append(
+        self,
+        tx: StoreSession,
+        now: datetime,
+        on: date,
+        command: str,
+        actor: Actor,
+        outcome: Literal["ok", "denied", "error"],
+        *,
+        unit_id: str | None = None,
+        source: str | None = None,
+        dest: str | None = None,
+        version: int | None = None,
+        request_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        decision: Mapping[str, Any] | None = None,
+        reason: Mapping[str, Any] | None = None,
+    ) -> int:
+        seq, prev = tx.audit_head()
+        record = AuditRecord(
+            seq=seq + 1,
+            at=now,
+            on=on,
+            campaign=self.campaign_id,
+            command=command,
+            actor_id=actor.id,
+            actor_roles=tuple(sorted(actor.roles)),
+            outcome=outcome,
+            unit_id=unit_id,
+            source=source,
+            dest=dest,
+            version=version,
+            request_id=request_id,
+            workflow=self._workflow_ref,
+            payload=dict(payload or {}),
+            decision=decision,
+            reason=reason,
+            prev_hash=prev,
+        ).sealed()
+        tx.append_audit(record)
+        return record.seq
+
+
+def _default_fact_types() -> FactTypes:
+    return fact_types
+
+
+def _check_actor(actor: object) -> None:
+    if not isinstance(actor, Actor):
+        raise ValidationError(f"actor: must be a campaignflow.Actor, got {actor!r}")
+
+
+def _check_request_id(request_id: object) -> None:
+    if request_id is not None:
+        try:
+            key(None, attrs.fields(Actor).id, request_id)
+        except ValidationError:
+            raise ValidationError(
+                f"request_id: must be 1-200 printable characters without white space, "
+                f"got {request_id!r}"
+            ) from None
+
+
+def _authorize(
+    actor: Actor, unit: Unit, roles: set[str] | frozenset[str], *, action: str
+) -> dict[str, Any] | None:
+    """None when ``actor`` may act; otherwise the denial reason as code and params."""
+    if roles and not (actor.roles & roles):
+        return {
+            "code": "not_authorized.missing_role",
+            "params": {"actor": actor.id, "roles": sorted(roles), "action": action},
+        }
+    if roles and actor.unit == unit.id and action != "move":
+        return {
+            "code": "not_authorized.own_unit",
+            "params": {"actor": actor.id, "unit": unit.id, "action": action},
+        }
+    return None
+
+
+def _not_authorized(reason: Mapping[str, Any], actor: Actor, unit_id: str) -> NotAuthorized:
+    return NotAuthorized(
+        messages.render(reason["code"], reason["params"], "en"),
+        actor_id=actor.id,
+        unit_id=unit_id,
+        rule=reason["code"],
+    )

@@ -1,0 +1,150 @@
+"""The engine: pure functions that judge a unit and compute its next state. No I/O, no clock.
+
+``Campaign`` calls these inside a store transaction; replay calls the same ``next_state`` on
+the audit trail, which is why state always equals the replay of history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+
+import attrs
+
+from campaignflow.audit import AuditRecord
+from campaignflow.guards._core import GuardContext
+from campaignflow.model import Decision, FactRecord, Unit, UnitState
+from campaignflow.workflow import Workflow
+
+__all__ = ["context_for", "decide", "initial_state", "next_state", "replay"]
+
+
+def initial_state(workflow: Workflow, unit: Unit) -> UnitState:
+    """The state of a unit just added: the workflow's initial stage, version 0."""
+    return UnitState(unit_id=unit.id, stage=workflow.initial, batch=unit.batch)
+
+
+def context_for(
+    workflow: Workflow, unit: Unit, state: UnitState, records: Sequence[FactRecord], today: date
+) -> GuardContext:
+    """The guard context of ``unit`` on ``today`` with its current stage's fact records."""
+    return GuardContext(
+        unit=unit,
+        state=state,
+        today=today,
+        records=tuple(records),
+        batch_window=workflow.batch(state.batch),
+        workflow=workflow.name,
+    )
+
+
+def decide(
+    workflow: Workflow,
+    unit: Unit,
+    state: UnitState,
+    records: Sequence[FactRecord],
+    today: date,
+    trigger: str = "advance",
+) -> Decision:
+    """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
+
+    The first candidate whose guards all pass is the target (transitions' semantics); every
+    candidate is still judged so the decision explains all of them.
+    """
+    ctx = context_for(workflow, unit, state, records, today)
+    candidates = tuple(c.judge(ctx) for c in workflow.candidates(state.stage, trigger))
+    chosen = next((c for c in candidates if c.passed), None)
+    target = chosen.dest if chosen else (candidates[0].dest if candidates else None)
+    return Decision(
+        unit_id=unit.id,
+        trigger=trigger,
+        source=state.stage,
+        target=target,
+        allowed=chosen is not None,
+        candidates=candidates,
+        judged_on=today,
+        workflow=workflow.name,
+    )
+
+
+def next_state(
+    workflow: Workflow, state: UnitState, dest: str, on: date, *, batch: int | None = None
+) -> UnitState:
+    """The unit's state after moving to ``dest`` on ``on`` (``batch``: deferral to a batch).
+
+    Dates follow the domain: a remedial stay counts towards the stage it makes up, so
+    returning from make-up restores that stage's start; a deferred unit starts afresh.
+    """
+    source = workflow.stage(state.stage)
+    target = workflow.stage(dest)
+    version = state.version + 1
+    if batch is not None:
+        return UnitState(
+            unit_id=state.unit_id,
+            stage=dest,
+            batch=batch,
+            version=version,
+            entered_on=on,
+            stage_since=on,
+            started_on=None,
+            remedial=False,
+            remedial_round=state.remedial_round,
+            resume_since=None,
+        )
+    started_on = state.started_on
+    if started_on is None and source.kind == "waiting" and target.kind != "waiting":
+        started_on = on
+    if target.kind == "remedial":
+        return attrs.evolve(
+            state,
+            stage=dest,
+            version=version,
+            entered_on=on,
+            stage_since=on,
+            started_on=started_on,
+            remedial=True,
+            remedial_round=state.remedial_round + 1,
+            resume_since=state.stage_since if source.kind != "remedial" else state.resume_since,
+        )
+    if source.kind == "remedial" and source.remedial_of == dest:
+        since = state.resume_since or on
+    elif dest == state.stage:
+        since = state.stage_since or on
+    else:
+        since = on
+    return attrs.evolve(
+        state,
+        stage=dest,
+        version=version,
+        entered_on=on,
+        stage_since=since,
+        started_on=started_on,
+        remedial=False,
+        resume_since=None,
+    )
+
+
+def replay(
+    workflow: Workflow, records: Iterable[AuditRecord], units: Mapping[str, Unit] | None = None
+) -> dict[str, UnitState]:
+    """Every unit's state rebuilt from the audit trail alone.
+
+    Units come from the ``add_unit`` records (or ``units`` when given); every applied
+    transition moves its unit with :func:`next_state`.
+    """
+    states: dict[str, UnitState] = {}
+    known: dict[str, Unit] = dict(units or {})
+    for record in records:
+        if record.outcome != "ok" or record.unit_id is None:
+            continue
+        if record.command == "add_unit":
+            unit = Unit(**record.payload["unit"])
+            known[unit.id] = unit
+            states[unit.id] = initial_state(workflow, unit)
+        elif record.dest is not None:
+            state = states[record.unit_id]
+            batch = record.payload.get("to_batch") if record.command == "defer" else None
+            states[record.unit_id] = next_state(
+                workflow, state, record.dest, record.on, batch=batch
+            )
+    return states

@@ -1,0 +1,144 @@
+"""Fact types: the names facts travel under in audit records and stores, and their encoding.
+
+The four built-in facts (:class:`StudySession`, :class:`Survey`, :class:`Milestone`,
+:class:`Approval`) are registered in the default :data:`fact_types`. A host adds its own
+with :func:`fact_type` on a frozen attrs class::
+
+    @cf.fact_type("attendance")
+    @attrs.frozen
+    class Attendance:
+        present: int
+        members: int
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+from campaignflow._convert import converter, structure
+from campaignflow._validators import identifier
+from campaignflow.errors import ValidationError
+from campaignflow.model import Approval, Milestone, StudySession, Survey
+
+__all__ = ["FactTypes", "fact_type", "fact_types"]
+
+F = TypeVar("F", bound=type)
+
+
+@attrs.frozen
+class _Name:
+    name: str = attrs.field(validator=identifier)
+
+
+class FactTypes:
+    """A registry of fact types by name; one default instance, tests may build their own."""
+
+    __slots__ = ("_by_class", "_by_name", "_roles")
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, type] = {}
+        self._by_class: dict[type, str] = {}
+        self._roles: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"<FactTypes {sorted(self._by_name)}>"
+
+    def register(self, name: str, cls: type, *, role: str | None = None) -> None:
+        """Register ``cls`` (a frozen attrs class) under ``name``.
+
+        ``role``, if given, is the role an actor must hold to record this fact.
+
+        Raises:
+            ValidationError: a bad name, a class that is not attrs, or a name taken by
+                another class.
+        """
+        _Name(name)
+        if not attrs.has(cls):
+            raise ValidationError(
+                f"fact type {name!r}: must be an attrs class (use @attrs.frozen), got {cls!r}"
+            )
+        owner = self._by_name.get(name)
+        if owner is not None and owner is not cls:
+            raise ValidationError(
+                f"fact type {name!r}: already registered for {owner.__qualname__}"
+            )
+        self._by_name[name] = cls
+        self._by_class[cls] = name
+        if role is not None:
+            self._roles[name] = role
+
+    def name_of(self, fact: object) -> str:
+        """The registered name of ``fact``'s type.
+
+        Raises:
+            ValidationError: the type is not registered.
+        """
+        try:
+            return self._by_class[type(fact)]
+        except KeyError:
+            raise ValidationError(
+                f"fact: {type(fact).__qualname__} is not a registered fact type; "
+                "register it with @campaignflow.fact_type(name)"
+            ) from None
+
+    def class_of(self, name: str) -> type:
+        """The class registered under ``name``."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ValidationError(
+                f"fact.kind: must be a registered fact type "
+                f"({', '.join(sorted(self._by_name))}), got {name!r}"
+            ) from None
+
+    def role_for(self, name: str) -> str | None:
+        """The role needed to record facts of type ``name``, if the type declares one."""
+        return self._roles.get(name)
+
+    def names(self) -> frozenset[str]:
+        """Every registered name."""
+        return frozenset(self._by_name)
+
+    def dump(self, fact: object) -> dict[str, Any]:
+        """``fact`` as plain JSON-able data with its type under ``kind``."""
+        name = self.name_of(fact)
+        data: dict[str, Any] = converter.unstructure(fact)
+        return {"kind": name, **data}
+
+    def load(self, data: Mapping[str, Any]) -> object:
+        """A fact from :meth:`dump`'s output.
+
+        Raises:
+            ValidationError: unknown kind, unknown or missing fields, invalid values.
+        """
+        if not isinstance(data, Mapping) or "kind" not in data:
+            raise ValidationError(f"fact: must be a mapping with a 'kind', got {data!r}")
+        body = {k: v for k, v in data.items() if k != "kind"}
+        cls = self.class_of(str(data["kind"]))
+        return structure(body, cls, what=f"fact {data['kind']!r}")
+
+
+#: The default registry, holding the four built-in fact types.
+fact_types = FactTypes()
+fact_types.register("study_session", StudySession)
+fact_types.register("survey", Survey)
+fact_types.register("milestone", Milestone)
+fact_types.register("approval", Approval)
+
+
+def fact_type(
+    name: str, *, role: str | None = None, registry: FactTypes | None = None
+) -> Callable[[F], F]:
+    """Class decorator registering a host's own fact type under ``name``.
+
+    ``role``: the role an actor must hold to record it (none: anyone may).
+    """
+
+    def register(cls: F) -> F:
+        (registry or fact_types).register(name, cls, role=role)
+        return cls
+
+    return register

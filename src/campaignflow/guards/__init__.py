@@ -1,0 +1,53 @@
+"""Guards: the gates a unit must pass, as plain functions that explain themselves."""
+
+from campaignflow.guards._builtin import (
+    approved_by,
+    coverage_at_least,
+    dissatisfied_rate_at_most,
+    milestones_done,
+    min_concentrated_days,
+    min_days_in_stage,
+    min_guided_hours,
+    min_study_hours,
+    satisfaction_rate_at_least,
+    survey_recorded,
+    within_batch_window,
+)
+from campaignflow.guards._core import (
+    BoundGuard,
+    Guard,
+    GuardContext,
+    GuardRegistry,
+    GuardSpec,
+    all_of,
+    any_of,
+    guard,
+    not_,
+    registry,
+    use,
+)
+
+__all__ = [
+    "BoundGuard",
+    "Guard",
+    "GuardContext",
+    "GuardRegistry",
+    "GuardSpec",
+    "all_of",
+    "any_of",
+    "approved_by",
+    "coverage_at_least",
+    "dissatisfied_rate_at_most",
+    "guard",
+    "milestones_done",
+    "min_concentrated_days",
+    "min_days_in_stage",
+    "min_guided_hours",
+    "min_study_hours",
+    "not_",
+    "registry",
+    "satisfaction_rate_at_least",
+    "survey_recorded",
+    "use",
+    "within_batch_window",
+]

@@ -1,0 +1,418 @@
+"""The built-in guards: one per rule of the default policy in shared/domain.md.
+
+Each is a plain function registered under its name; the numbers are params so presets and
+workflow files can change them (the minimums are local policy, not law).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
+from campaignflow.guards._core import GuardContext, guard
+from campaignflow.model import Approval, Milestone, StudySession, Survey, Verdict
+
+__all__ = [
+    "approved_by",
+    "coverage_at_least",
+    "dissatisfied_rate_at_most",
+    "milestones_done",
+    "min_concentrated_days",
+    "min_days_in_stage",
+    "min_guided_hours",
+    "min_study_hours",
+    "satisfaction_rate_at_least",
+    "survey_recorded",
+    "within_batch_window",
+]
+
+
+def _non_negative(*names: str) -> Any:
+    def check(params: Mapping[str, Any]) -> Iterable[str]:
+        for name in names:
+            if name in params and params[name] < 0:
+                yield f"{name}: must be >= 0, got {params[name]!r}"
+
+    return check
+
+
+def _share(*names: str) -> Any:
+    def check(params: Mapping[str, Any]) -> Iterable[str]:
+        for name in names:
+            if name in params and not 0 <= params[name] <= 1:
+                yield f"{name}: must be a share between 0 and 1, got {params[name]!r}"
+
+    return check
+
+
+def _exact(rate: float) -> Fraction:
+    # The rate as written (0.6 is 3/5, not 0.59999...): boundaries hold exactly.
+    return Fraction(repr(rate))
+
+
+def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
+    return math.fsum(s.hours for s in ctx.facts(StudySession) if s.guided or not guided_only)
+
+
+_SURVEY_MISSING = {
+    "zh_CN": "尚未进行群众满意度测评（本阶段自上次转段以来没有测评结果）",
+    "en": "no mass satisfaction assessment recorded since the unit entered this stage",
+}
+
+
+@guard(
+    "min_study_hours",
+    check=_non_negative("hours"),
+    messages={
+        "study_hours.sufficient": {
+            "zh_CN": "集中学习 {actual} 学时，达到不少于 {required} 学时的要求",
+            "en": "{actual} hours of study, at least {required} required",
+        },
+        "study_hours.insufficient": {
+            "zh_CN": "集中学习学时不足：已学 {actual} 学时，要求不少于 {required} 学时",
+            "en": "study hours insufficient: {actual} logged, at least {required} required",
+        },
+    },
+)
+def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> Verdict:
+    """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
+    actual = _hours(ctx, guided_only=False)
+    passed = actual >= hours
+    return Verdict(
+        "min_study_hours",
+        passed,
+        "study_hours.sufficient" if passed else "study_hours.insufficient",
+        {"actual": actual, "required": hours},
+    )
+
+
+@guard(
+    "min_guided_hours",
+    check=_non_negative("hours"),
+    messages={
+        "guided_hours.sufficient": {
+            "zh_CN": "辅导学习 {actual} 学时，达到不少于 {required} 学时的要求",
+            "en": "{actual} guided hours, at least {required} required",
+        },
+        "guided_hours.insufficient": {
+            "zh_CN": "辅导学习学时不足：已学 {actual} 学时，要求不少于 {required} 学时",
+            "en": "guided study insufficient: {actual} hours, at least {required} required",
+        },
+    },
+)
+def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> Verdict:
+    """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
+    actual = _hours(ctx, guided_only=True)
+    passed = actual >= hours
+    return Verdict(
+        "min_guided_hours",
+        passed,
+        "guided_hours.sufficient" if passed else "guided_hours.insufficient",
+        {"actual": actual, "required": hours},
+    )
+
+
+@guard(
+    "min_days_in_stage",
+    check=_non_negative("days"),
+    messages={
+        "days_in_stage.enough": {
+            "zh_CN": "本阶段已进行 {actual} 天，达到不少于 {required} 天的要求",
+            "en": "{actual} days in stage {stage:term}, at least {required} required",
+        },
+        "days_in_stage.too_few": {
+            "zh_CN": "本阶段时间不足（严禁片面抢时间、赶进度）：已进行 {actual} 天，要求不少于 {required} 天",
+            "en": "too early to leave stage {stage:term}: {actual} days in it, at least {required} required",
+        },
+    },
+)
+def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> Verdict:
+    """At least ``days`` since the unit first entered its stage (remedial time included)."""
+    actual = ctx.days_in_stage
+    passed = actual >= days
+    return Verdict(
+        "min_days_in_stage",
+        passed,
+        "days_in_stage.enough" if passed else "days_in_stage.too_few",
+        {"actual": actual, "required": days, "stage": ctx.stage},
+    )
+
+
+@guard(
+    "min_concentrated_days",
+    check=_non_negative("days"),
+    messages={
+        "concentrated_days.enough": {
+            "zh_CN": "集中教育活动已进行 {actual} 天，达到不少于 {required} 天的要求",
+            "en": "{actual} days of concentrated activity, at least {required} required",
+        },
+        "concentrated_days.too_few": {
+            "zh_CN": "集中教育活动时间不足：已进行 {actual} 天，每个单位不少于 {required} 天",
+            "en": "concentrated activity too short: {actual} days, at least {required} required",
+        },
+    },
+)
+def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> Verdict:
+    """At least ``days`` since the unit's concentrated activity began (90 by default)."""
+    actual = ctx.days_since_start
+    passed = ctx.state.started_on is not None and actual >= days
+    return Verdict(
+        "min_concentrated_days",
+        passed,
+        "concentrated_days.enough" if passed else "concentrated_days.too_few",
+        {"actual": actual, "required": days},
+    )
+
+
+@guard(
+    "within_batch_window",
+    messages={
+        "batch_window.open": {
+            "zh_CN": "第 {batch} 批时间为 {opens} 至 {closes}，今天（{today}）在其中",
+            "en": "batch {batch} runs {opens} to {closes}; today ({today}) is inside",
+        },
+        "batch_window.closed": {
+            "zh_CN": "不在第 {batch} 批时间内：该批为 {opens} 至 {closes}，今天是 {today}",
+            "en": "outside batch {batch}: it runs {opens} to {closes}, today is {today}",
+        },
+        "batch_window.undefined": {
+            "zh_CN": "工作流程没有规定第 {batch} 批的起止时间",
+            "en": "the workflow defines no dates for batch {batch}",
+        },
+    },
+)
+def within_batch_window(ctx: GuardContext) -> Verdict:
+    """Today falls inside the dates of the unit's batch (批次)."""
+    window = ctx.batch_window
+    batch = ctx.state.batch
+    if window is None:
+        return Verdict("within_batch_window", False, "batch_window.undefined", {"batch": batch})
+    passed = window.contains(ctx.today)
+    return Verdict(
+        "within_batch_window",
+        passed,
+        "batch_window.open" if passed else "batch_window.closed",
+        {
+            "batch": batch,
+            "today": ctx.today.isoformat(),
+            "opens": window.opens.isoformat(),
+            "closes": window.closes.isoformat(),
+        },
+    )
+
+
+def _names_given(params: Mapping[str, Any]) -> Iterable[str]:
+    if not params.get("names"):
+        yield "names: must list at least one milestone"
+
+
+@guard(
+    "milestones_done",
+    check=_names_given,
+    messages={
+        "milestones.done": {
+            "zh_CN": "规定事项均已完成：{required:term}",
+            "en": "all required steps done: {required:term}",
+        },
+        "milestones.missing": {
+            "zh_CN": "尚有规定事项未完成：{missing:term}",
+            "en": "required steps not done yet: {missing:term}",
+        },
+    },
+)
+def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
+    """Every named milestone (a document filed or published, a meeting held) is recorded."""
+    done = {m.name for m in ctx.facts(Milestone)}
+    missing = [n for n in names if n not in done]
+    return Verdict(
+        "milestones_done",
+        not missing,
+        "milestones.missing" if missing else "milestones.done",
+        {"missing": missing, "required": list(names)},
+    )
+
+
+@guard(
+    "coverage_at_least",
+    check=_share("rate"),
+    messages={
+        "coverage.enough": {
+            "zh_CN": "“{milestone:term}”覆盖 {done}/{total}（{actual:.1%}），达到 {required:.0%} 的要求",
+            "en": "{milestone:term}: {done} of {total} ({actual:.1%}), at least {required:.0%} required",
+        },
+        "coverage.insufficient": {
+            "zh_CN": "“{milestone:term}”覆盖面不足：{done}/{total}（{actual:.1%}），要求不低于 {required:.0%}",
+            "en": "{milestone:term} coverage too low: {done} of {total} ({actual:.1%}), at least {required:.0%} required",
+        },
+        "coverage.missing": {
+            "zh_CN": "尚未报告“{milestone:term}”的完成情况（要求覆盖不低于 {required:.0%}）",
+            "en": "no report of {milestone:term} yet (at least {required:.0%} coverage required)",
+        },
+    },
+)
+def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> Verdict:
+    """The latest report of ``milestone`` covers at least ``rate`` of members.
+
+    Talks (谈心活动) need 0.95 by default policy; party-spirit reports need 1.0.
+    """
+    reports = [m for m in ctx.facts(Milestone) if m.name == milestone and m.total is not None]
+    if not reports:
+        return Verdict(
+            "coverage_at_least",
+            False,
+            "coverage.missing",
+            {"milestone": milestone, "required": rate},
+        )
+    latest = reports[-1]
+    done, total = latest.done or 0, latest.total or 0
+    passed = total > 0 and Fraction(done, total) >= _exact(rate)
+    return Verdict(
+        "coverage_at_least",
+        passed,
+        "coverage.enough" if passed else "coverage.insufficient",
+        {
+            "milestone": milestone,
+            "done": done,
+            "total": total,
+            "actual": latest.coverage,
+            "required": rate,
+        },
+    )
+
+
+@guard(
+    "approved_by",
+    messages={
+        "approval.granted": {
+            "zh_CN": "已经{role:term}批准（{by}）",
+            "en": "approved by the {role:term} ({by})",
+        },
+        "approval.missing": {
+            "zh_CN": "尚未经{role:term}批准转段",
+            "en": "not yet approved by the {role:term}",
+        },
+        "approval.refused": {
+            "zh_CN": "{role:term}未予批准（{by}）：{comment}",
+            "en": "the {role:term} did not approve ({by}): {comment}",
+        },
+    },
+)
+def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdict:
+    """The latest decision by ``role`` since the unit's last transition is an approval.
+
+    The supervision group (督导组) approves stage transitions by default.
+    """
+    decisions = [
+        r
+        for r in ctx.records
+        if isinstance(r.fact, Approval) and r.fact.role == role and r.version == ctx.state.version
+    ]
+    if not decisions:
+        return Verdict("approved_by", False, "approval.missing", {"role": role})
+    latest = decisions[-1]
+    fact: Approval = latest.fact
+    return Verdict(
+        "approved_by",
+        fact.approved,
+        "approval.granted" if fact.approved else "approval.refused",
+        {"role": role, "by": latest.actor_id, "comment": fact.comment},
+    )
+
+
+@guard(
+    "satisfaction_rate_at_least",
+    check=_share("rate"),
+    messages={
+        "satisfaction.enough": {
+            "zh_CN": "群众满意率 {actual:.1%}（{ballots} 张有效票），不低于 {required:.0%}",
+            "en": "satisfied rate {actual:.1%} of {ballots} valid ballots, at least {required:.0%} required",
+        },
+        "satisfaction.too_low": {
+            "zh_CN": "群众满意率不高：{actual:.1%}（{ballots} 张有效票），低于 {required:.0%}，不予验收转段，需要补课",
+            "en": "satisfied rate too low: {actual:.1%} of {ballots} valid ballots, below {required:.0%}; not accepted, make-up needed",
+        },
+        "survey.missing": _SURVEY_MISSING,
+    },
+)
+def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> Verdict:
+    """The latest assessment's satisfied rate is at least ``rate`` (0.60 in the district preset).
+
+    Satisfied rate = (满意 + 比较满意 + 基本满意) / valid ballots.
+    """
+    survey = ctx.latest(Survey)
+    if survey is None:
+        return Verdict("satisfaction_rate_at_least", False, "survey.missing", {"required": rate})
+    content = survey.valid_ballots - survey.dissatisfied
+    passed = Fraction(content, survey.valid_ballots) >= _exact(rate)
+    return Verdict(
+        "satisfaction_rate_at_least",
+        passed,
+        "satisfaction.enough" if passed else "satisfaction.too_low",
+        {
+            "actual": survey.satisfied_rate,
+            "required": rate,
+            "ballots": survey.valid_ballots,
+            "scale": survey.scale,
+        },
+    )
+
+
+@guard(
+    "dissatisfied_rate_at_most",
+    check=_share("rate"),
+    messages={
+        "dissatisfied.within_limit": {
+            "zh_CN": "不满意率 {actual:.1%}（{ballots} 张有效票），未超过 {limit:.0%}",
+            "en": "dissatisfied rate {actual:.1%} of {ballots} valid ballots, at most {limit:.0%} allowed",
+        },
+        "dissatisfied.too_many": {
+            "zh_CN": "多数群众不满意：不满意率 {actual:.1%}（{ballots} 张有效票），超过 {limit:.0%}，必须补课",
+            "en": "too many dissatisfied: {actual:.1%} of {ballots} valid ballots, over {limit:.0%}; make-up required",
+        },
+        "survey.missing": _SURVEY_MISSING,
+    },
+)
+def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> Verdict:
+    """The latest assessment's dissatisfied rate is at most ``rate``.
+
+    Central rule: if the majority are dissatisfied (> 50 %), the unit must make up (补课).
+    """
+    survey = ctx.latest(Survey)
+    if survey is None:
+        return Verdict("dissatisfied_rate_at_most", False, "survey.missing", {"limit": rate})
+    passed = Fraction(survey.dissatisfied, survey.valid_ballots) <= _exact(rate)
+    return Verdict(
+        "dissatisfied_rate_at_most",
+        passed,
+        "dissatisfied.within_limit" if passed else "dissatisfied.too_many",
+        {
+            "actual": survey.dissatisfied_rate,
+            "limit": rate,
+            "ballots": survey.valid_ballots,
+            "scale": survey.scale,
+        },
+    )
+
+
+@guard(
+    "survey_recorded",
+    messages={
+        "survey.recorded": {
+            "zh_CN": "已进行群众满意度测评（{ballots} 张有效票）",
+            "en": "a mass satisfaction assessment is recorded ({ballots} valid ballots)",
+        },
+        "survey.missing": _SURVEY_MISSING,
+    },
+)
+def survey_recorded(ctx: GuardContext) -> Verdict:
+    """An assessment was recorded since the unit's last transition.
+
+    Pair it with ``not_(satisfaction_rate_at_least(...))`` to send a unit whose assessment
+    failed to remedial make-up, and not one that has simply not been assessed yet.
+    """
+    survey = ctx.latest(Survey)
+    if survey is None:
+        return Verdict("survey_recorded", False, "survey.missing", {})
+    return Verdict("survey_recorded", True, "survey.recorded", {"ballots": survey.valid_ballots})

@@ -1,0 +1,619 @@
+"""The guard contract, the registry that names guards, specs that bind params, and combinators.
+
+A guard is a plain function ``(GuardContext, **params) -> Verdict``: no base class to inherit.
+A workflow names guards by their registered name with params (:class:`GuardSpec`); loading
+the workflow resolves every name and checks every param at once (:meth:`GuardRegistry.bind`),
+giving callables that judge one unit (:class:`BoundGuard`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from importlib.metadata import entry_points
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from campaignflow.errors import DefinitionError, ValidationError
+from campaignflow.i18n import MessageCatalog, messages
+from campaignflow.model import BatchWindow, FactRecord, Unit, UnitState, Verdict
+
+__all__ = [
+    "COMBINATORS",
+    "BoundGuard",
+    "Guard",
+    "GuardContext",
+    "GuardRegistry",
+    "GuardSpec",
+    "all_of",
+    "any_of",
+    "guard",
+    "not_",
+    "registry",
+    "use",
+]
+
+#: Entry-point group through which installed packages contribute guards.
+ENTRY_POINT_GROUP = "campaignflow.guards"
+
+#: Spec names reserved for the combinators.
+COMBINATORS = frozenset({"all_of", "any_of", "not"})
+
+FactT = TypeVar("FactT")
+G = TypeVar("G", bound=Callable[..., Verdict])
+
+
+@attrs.frozen
+class GuardContext:
+    """What a guard may look at for one unit: the unit, its state, the day, its stage's facts.
+
+    ``records`` are the fact records of the unit's current stage, oldest first. Facts that
+    accumulate (study hours, milestones) count over every visit to the stage; facts that
+    judge a moment (surveys, approvals) count only when recorded since the unit's last
+    transition (``current=True``), so a unit back from remedial make-up is assessed and
+    approved afresh.
+    """
+
+    unit: Unit
+    state: UnitState
+    today: date
+    records: tuple[FactRecord, ...] = ()
+    batch_window: BatchWindow | None = None
+    workflow: str = ""
+
+    @property
+    def stage(self) -> str:
+        """The unit's current stage id."""
+        return self.state.stage
+
+    @property
+    def days_in_stage(self) -> int:
+        """Whole days since the unit first entered its current stage (0 on the day)."""
+        since = self.state.stage_since or self.today
+        return (self.today - since).days
+
+    @property
+    def days_since_start(self) -> int:
+        """Whole days since the unit's concentrated activity began (0 if not started)."""
+        if self.state.started_on is None:
+            return 0
+        return (self.today - self.state.started_on).days
+
+    def facts(self, kind: type[FactT], *, current: bool = False) -> tuple[FactT, ...]:
+        """The unit's facts of type ``kind`` in its current stage, oldest first.
+
+        ``current``: only those recorded since the unit's last transition.
+        """
+        version = self.state.version
+        return tuple(
+            r.fact
+            for r in self.records
+            if type(r.fact) is kind and (not current or r.version == version)
+        )
+
+    def latest(self, kind: type[FactT], *, current: bool = True) -> FactT | None:
+        """The newest fact of type ``kind`` (since the last transition, by default), or None."""
+        found = self.facts(kind, current=current)
+        return found[-1] if found else None
+
+
+class Guard(Protocol):
+    """The guard contract: a callable taking the context and keyword params, giving a Verdict.
+
+    A guard never raises for the data it judges (a missing survey is a failing verdict with
+    a code, not an exception) and never writes.
+    """
+
+    def __call__(self, ctx: GuardContext, /, **params: Any) -> Verdict:
+        """Judge ``ctx`` with ``params``."""
+        ...
+
+
+ParamCheck = Callable[[Mapping[str, Any]], Iterable[str]]
+
+
+@attrs.frozen
+class _Entry:
+    name: str
+    func: Callable[..., Verdict]
+    check: ParamCheck | None
+    signature: inspect.Signature
+    hints: Mapping[str, Any]
+
+
+def _as_dict(params: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(params)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, GuardSpec):
+        return repr(value)
+    if isinstance(value, tuple):
+        value = list(value)
+    return repr(value)
+
+
+@attrs.frozen(repr=False)
+class GuardSpec:
+    """A guard named with its params, as a workflow holds it: ``min_study_hours(hours=40)``.
+
+    Combinators are specs too: ``all_of(...)`` and ``any_of(...)`` with children, ``not(...)``
+    with one. Specs are data: they round-trip through TOML/JSON and compare by value.
+    """
+
+    name: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=_as_dict)
+    children: tuple[GuardSpec, ...] = ()
+
+    def __repr__(self) -> str:
+        if self.name in COMBINATORS:
+            inner = ", ".join(repr(c) for c in self.children)
+            return f"{'not_' if self.name == 'not' else self.name}({inner})"
+        inner = ", ".join(f"{k}={_format_value(v)}" for k, v in sorted(self.params.items()))
+        return f"{self.name}({inner})"
+
+    def to_data(self) -> dict[str, Any]:
+        """The spec as workflow-file data (``{"guard": name, **params}`` or a combinator)."""
+        if self.name == "not":
+            return {"not": self.children[0].to_data()}
+        if self.name in COMBINATORS:
+            return {self.name: [c.to_data() for c in self.children]}
+        return {"guard": self.name, **{k: _plain(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_data(cls, data: Any, path: str = "$") -> GuardSpec:
+        """Parse workflow-file data into a spec; problems raise DefinitionError with the path."""
+        problems: list[str] = []
+        spec = _parse_spec(data, path, problems)
+        if problems or spec is None:
+            raise DefinitionError(problems or [f"{path}: not a guard"])
+        return spec
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | frozenset | set):
+        return [_plain(v) for v in (sorted(value) if isinstance(value, frozenset | set) else value)]
+    return value
+
+
+def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
+    if not isinstance(data, Mapping):
+        problems.append(
+            f'{path}: a guard must be a table like {{guard = "min_study_hours", hours = 40}}, '
+            f"got {data!r}"
+        )
+        return None
+    keys = set(data)
+    for combinator in ("all_of", "any_of"):
+        if combinator in keys:
+            if keys != {combinator}:
+                problems.append(f"{path}: '{combinator}' must stand alone, got keys {sorted(keys)}")
+                return None
+            items = data[combinator]
+            if not isinstance(items, list) or not items:
+                problems.append(f"{path}.{combinator}: must be a non-empty list of guards")
+                return None
+            children = [
+                _parse_spec(d, f"{path}.{combinator}[{i}]", problems) for i, d in enumerate(items)
+            ]
+            if any(c is None for c in children):
+                return None
+            return GuardSpec(combinator, {}, tuple(c for c in children if c is not None))
+    if "not" in keys:
+        if keys != {"not"}:
+            problems.append(f"{path}: 'not' must stand alone, got keys {sorted(keys)}")
+            return None
+        child = _parse_spec(data["not"], f"{path}.not", problems)
+        return None if child is None else GuardSpec("not", {}, (child,))
+    name = data.get("guard")
+    if not isinstance(name, str) or not name:
+        problems.append(
+            f"{path}.guard: must name a guard (or use all_of / any_of / not), got {name!r}"
+        )
+        return None
+    params = {k: _tupled(v) for k, v in data.items() if k != "guard"}
+    return GuardSpec(name, params)
+
+
+def _tupled(value: Any) -> Any:
+    # Lists from files become tuples so specs stay hashable-by-value and immutable.
+    if isinstance(value, list):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+def use(guard_or_name: str | Callable[..., Verdict], /, **params: Any) -> GuardSpec:
+    """A spec naming a registered guard (by name or by the function itself) with ``params``.
+
+    The name and params are checked when the workflow that holds the spec loads.
+    """
+    if isinstance(guard_or_name, str):
+        return GuardSpec(guard_or_name, {k: _tupled(v) for k, v in params.items()})
+    name = getattr(guard_or_name, "__campaignflow_guard__", None)
+    if name is None:
+        raise ValidationError(
+            f"use: {guard_or_name!r} is not a registered guard; decorate it with "
+            "@campaignflow.guard(name)"
+        )
+    return GuardSpec(name, {k: _tupled(v) for k, v in params.items()})
+
+
+def _flatten(name: str, specs: Sequence[GuardSpec]) -> tuple[GuardSpec, ...]:
+    out: list[GuardSpec] = []
+    for spec in specs:
+        if not isinstance(spec, GuardSpec):
+            raise ValidationError(f"{name}: every argument must be a guard spec, got {spec!r}")
+        out.extend(spec.children if spec.name == name else (spec,))
+    if not out:
+        raise ValidationError(f"{name}: needs at least one guard")
+    return tuple(out)
+
+
+def all_of(*specs: GuardSpec) -> GuardSpec:
+    """Passes when every child passes; nested ``all_of`` flatten; every verdict is kept."""
+    return GuardSpec("all_of", {}, _flatten("all_of", specs))
+
+
+def any_of(*specs: GuardSpec) -> GuardSpec:
+    """Passes when at least one child passes; nested ``any_of`` flatten; every verdict is kept."""
+    return GuardSpec("any_of", {}, _flatten("any_of", specs))
+
+
+def not_(spec: GuardSpec) -> GuardSpec:
+    """Passes when ``spec`` fails; ``not_(not_(g))`` is ``g``."""
+    if not isinstance(spec, GuardSpec):
+        raise ValidationError(f"not_: the argument must be a guard spec, got {spec!r}")
+    if spec.name == "not":
+        return spec.children[0]
+    return GuardSpec("not", {}, (spec,))
+
+
+@attrs.frozen(repr=False)
+class BoundGuard:
+    """A spec resolved against a registry: call it with a context to get the verdict."""
+
+    spec: GuardSpec
+    _judge: Callable[[GuardContext], Verdict] = attrs.field(alias="judge")
+
+    def __repr__(self) -> str:
+        return repr(self.spec)
+
+    def __call__(self, ctx: GuardContext) -> Verdict:
+        return self._judge(ctx)
+
+
+def _combine_all(name: str, parts: tuple[BoundGuard, ...]) -> Callable[[GuardContext], Verdict]:
+    def judge(ctx: GuardContext) -> Verdict:
+        # Every child is judged (no short-circuit) so a refusal lists every gate that holds.
+        children = tuple(p(ctx) for p in parts)
+        passed = all(c.passed for c in children)
+        failed = sum(not c.passed for c in children)
+        return Verdict(
+            name,
+            passed,
+            f"all_of.{'passed' if passed else 'failed'}",
+            {"failed": failed, "of": len(children)},
+            children,
+        )
+
+    return judge
+
+
+def _combine_any(name: str, parts: tuple[BoundGuard, ...]) -> Callable[[GuardContext], Verdict]:
+    def judge(ctx: GuardContext) -> Verdict:
+        children = tuple(p(ctx) for p in parts)
+        passed = any(c.passed for c in children)
+        return Verdict(
+            name,
+            passed,
+            f"any_of.{'passed' if passed else 'failed'}",
+            {"passed": sum(c.passed for c in children), "of": len(children)},
+            children,
+        )
+
+    return judge
+
+
+def _negate(part: BoundGuard) -> Callable[[GuardContext], Verdict]:
+    def judge(ctx: GuardContext) -> Verdict:
+        child = part(ctx)
+        passed = not child.passed
+        return Verdict(
+            "not",
+            passed,
+            f"not.{'passed' if passed else 'failed'}",
+            {"guard": repr(part.spec), "code": child.code},
+            (child,),
+        )
+
+    return judge
+
+
+class GuardRegistry:
+    """Guards by name; one default instance (:data:`registry`), hosts and tests may make more.
+
+    Names not registered in Python are looked up in the ``campaignflow.guards`` entry-point
+    group the first time they are asked for.
+    """
+
+    __slots__ = ("_catalog", "_entries", "_entry_points_loaded")
+
+    def __init__(self, *, catalog: MessageCatalog | None = None) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._catalog = catalog or messages
+        self._entry_points_loaded = False
+
+    def __repr__(self) -> str:
+        return f"<GuardRegistry {sorted(self._entries)}>"
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._lookup(name) is not None
+
+    def names(self) -> frozenset[str]:
+        """Every registered guard name (entry points included)."""
+        self._load_entry_points()
+        return frozenset(self._entries)
+
+    def register(
+        self,
+        name: str,
+        func: Callable[..., Verdict],
+        *,
+        messages: Mapping[str, Mapping[str, str]] | None = None,
+        check: ParamCheck | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Register ``func`` as guard ``name``.
+
+        Args:
+            messages: ``{code: {"zh_CN": ..., "en": ...}}`` for the codes the guard returns.
+            check: called with the params at load time; yields a problem per bad param.
+            replace: allow re-registering a name with another function.
+
+        Raises:
+            ValidationError: a reserved or taken name, or a function that cannot take a
+                context as its first positional argument.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValidationError(f"guard name: must be a Python-style identifier, got {name!r}")
+        if name in COMBINATORS:
+            raise ValidationError(f"guard name: {name!r} is reserved for a combinator")
+        old = self._entries.get(name)
+        if old is not None and old.func is not func and not replace:
+            raise ValidationError(
+                f"guard {name!r}: already registered ({old.func.__qualname__}); pass replace=True"
+            )
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"guard {name!r}: {func!r} has no inspectable signature"
+            ) from None
+        positional = [
+            p
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if not positional:
+            raise ValidationError(
+                f"guard {name!r}: must take the GuardContext as its first positional argument"
+            )
+        try:
+            hints = typing.get_type_hints(func)
+        except Exception:
+            hints = {}
+        if messages:
+            self._catalog.register_many(messages)
+        self._entries[name] = _Entry(name, func, check, signature, hints)
+
+    def get(self, name: str) -> Callable[..., Verdict]:
+        """The function registered as ``name``.
+
+        Raises:
+            ValidationError: no such guard.
+        """
+        entry = self._lookup(name)
+        if entry is None:
+            raise ValidationError(f"guard {name!r}: no such guard in the registry")
+        return entry.func
+
+    def _lookup(self, name: str) -> _Entry | None:
+        entry = self._entries.get(name)
+        if entry is None and not self._entry_points_loaded:
+            self._load_entry_points()
+            entry = self._entries.get(name)
+        return entry
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in self._entries:
+                continue
+            func = ep.load()
+            meta = getattr(func, "__campaignflow_guard_meta__", {})
+            self.register(ep.name, func, **meta)
+
+    def bind(self, spec: GuardSpec, path: str = "$") -> BoundGuard:
+        """Resolve ``spec`` into a callable guard.
+
+        Raises:
+            DefinitionError: listing every unknown name and bad param under ``spec``.
+        """
+        problems: list[str] = []
+        bound = self._bind(spec, path, problems)
+        if problems or bound is None:
+            raise DefinitionError(problems)
+        return bound
+
+    def problems(self, spec: GuardSpec, path: str = "$") -> list[str]:
+        """Every problem binding ``spec`` would report (empty when it binds)."""
+        problems: list[str] = []
+        self._bind(spec, path, problems)
+        return problems
+
+    def _bind(self, spec: GuardSpec, path: str, problems: list[str]) -> BoundGuard | None:
+        if spec.name in ("all_of", "any_of"):
+            parts = [
+                self._bind(c, f"{path}.{spec.name}[{i}]", problems)
+                for i, c in enumerate(spec.children)
+            ]
+            if not spec.children:
+                problems.append(f"{path}.{spec.name}: must have at least one guard")
+            if any(p is None for p in parts) or not parts:
+                return None
+            bound = tuple(p for p in parts if p is not None)
+            make = _combine_all if spec.name == "all_of" else _combine_any
+            return BoundGuard(spec, make(spec.name, bound))
+        if spec.name == "not":
+            if len(spec.children) != 1:
+                problems.append(f"{path}.not: must wrap exactly one guard")
+                return None
+            inner = self._bind(spec.children[0], f"{path}.not", problems)
+            return None if inner is None else BoundGuard(spec, _negate(inner))
+        entry = self._lookup(spec.name)
+        if entry is None:
+            known = ", ".join(sorted(self._entries))
+            problems.append(f"{path}.guard: unknown guard {spec.name!r} (known: {known})")
+            return None
+        before = len(problems)
+        _check_params(entry, spec.params, path, problems)
+        if len(problems) > before:
+            return None
+        func, params = entry.func, dict(spec.params)
+
+        def judge(ctx: GuardContext) -> Verdict:
+            return func(ctx, **params)
+
+        return BoundGuard(spec, judge)
+
+
+def _check_params(entry: _Entry, params: Mapping[str, Any], path: str, problems: list[str]) -> None:
+    accepted = {
+        name: p
+        for name, p in list(entry.signature.parameters.items())[1:]
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in entry.signature.parameters.values())
+    for name in params:
+        if name not in accepted and not takes_any:
+            problems.append(
+                f"{path}.{name}: guard {entry.name!r} takes no param {name!r} "
+                f"(it takes: {', '.join(accepted) or 'none'})"
+            )
+    for name, p in accepted.items():
+        if p.default is p.empty and name not in params:
+            problems.append(f"{path}.{name}: guard {entry.name!r} needs param {name!r}")
+    for name, value in params.items():
+        hint = entry.hints.get(name)
+        if hint is not None and name in accepted and not _fits(value, hint):
+            problems.append(
+                f"{path}.{name}: guard {entry.name!r} param {name!r} must be "
+                f"{_describe_hint(hint)}, got {value!r}"
+            )
+    if entry.check is not None and not problems:
+        problems.extend(f"{path}.{msg}" for msg in entry.check(params))
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool):
+        return isinstance(value, hint)
+    if origin in (tuple, list, Sequence, typing.Sequence) or hint in (tuple, list):
+        args = typing.get_args(hint)
+        if isinstance(value, str) or not isinstance(value, tuple | list):
+            return False
+        item = args[0] if args else Any
+        return all(_fits(v, item) for v in value)
+    return True
+
+
+def _describe_hint(hint: Any) -> str:
+    if hint is float:
+        return "a number"
+    if hint is int:
+        return "a whole number"
+    if hint is str:
+        return "text"
+    if hint is bool:
+        return "true or false"
+    origin = typing.get_origin(hint)
+    if origin in (tuple, list, Sequence):
+        return "a list"
+    return str(hint)
+
+
+#: The default registry; the built-in guards live here.
+registry = GuardRegistry()
+
+messages.register_many(
+    {
+        "all_of.passed": {"zh_CN": "全部 {of} 项条件均满足", "en": "all {of} conditions hold"},
+        "all_of.failed": {
+            "zh_CN": "{of} 项条件中有 {failed} 项未满足",
+            "en": "{failed} of {of} conditions do not hold",
+        },
+        "any_of.passed": {
+            "zh_CN": "{of} 项条件中有 {passed} 项满足",
+            "en": "{passed} of {of} alternatives hold",
+        },
+        "any_of.failed": {
+            "zh_CN": "{of} 项条件均未满足（满足其一即可）",
+            "en": "none of the {of} alternatives holds",
+        },
+        "not.passed": {
+            "zh_CN": "条件“{guard}”不成立（{code}），符合要求",
+            "en": "{guard} does not hold ({code}), as required",
+        },
+        "not.failed": {
+            "zh_CN": "条件“{guard}”成立（{code}），但此处要求它不成立",
+            "en": "{guard} holds ({code}) but must not here",
+        },
+    }
+)
+
+
+def guard(
+    name: str,
+    *,
+    messages: Mapping[str, Mapping[str, str]] | None = None,
+    check: ParamCheck | None = None,
+    registry: GuardRegistry | None = None,
+) -> Callable[[G], G]:
+    """Decorator registering a guard function under ``name``; the function is returned as is.
+
+    The function stays a plain callable you can test directly: ``my_guard(ctx, hours=40)``.
+    ``messages`` gives zh_CN/en templates for the codes it returns; ``check`` validates
+    params when a workflow naming the guard loads.
+    """
+    target = registry
+
+    def register(func: G) -> G:
+        (target or _default()).register(name, func, messages=messages, check=check)
+        func.__campaignflow_guard__ = name  # type: ignore[attr-defined]
+        func.__campaignflow_guard_meta__ = {"messages": messages, "check": check}  # type: ignore[attr-defined]
+        return func
+
+    return register
+
+
+def _default() -> GuardRegistry:
+    return registry

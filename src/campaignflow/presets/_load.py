@@ -1,0 +1,51 @@
+"""Loading the shipped presets from the package's data files."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.resources import files
+
+from campaignflow.errors import ValidationError
+from campaignflow.workflow import Workflow
+
+__all__ = ["PRESETS", "advanced_nature_2005", "district_2005", "load", "no_stages_2019"]
+
+#: Names of the shipped presets.
+PRESETS: tuple[str, ...] = ("advanced_nature_2005", "district_2005", "no_stages_2019")
+
+
+def load(name: str) -> Workflow:
+    """The shipped preset ``name`` (one of :data:`PRESETS`).
+
+    Raises:
+        ValidationError: no such preset.
+    """
+    if name not in PRESETS:
+        raise ValidationError(f"preset: must be one of {', '.join(PRESETS)}, got {name!r}")
+    text = files("campaignflow.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return Workflow.from_dict(tomllib.loads(text), source=f"preset {name}")
+
+
+def district_2005(*, satisfaction_rate: float = 0.6) -> Workflow:
+    """The district speech's campaign: a satisfaction gate at *every* stage transition.
+
+    A unit whose satisfied rate is below ``satisfaction_rate`` (0.60) is not accepted and does
+    not move on; it goes to make-up (补课) of the stage, then is assessed again.
+    """
+    workflow = load("district_2005")
+    if satisfaction_rate != 0.6:
+        workflow = workflow.with_params("satisfaction_rate_at_least", rate=satisfaction_rate)
+    return workflow
+
+
+def advanced_nature_2005(*, dissatisfied_rate: float = 0.5) -> Workflow:
+    """The central rules: one assessment at the end; > 50 % dissatisfied sends a unit to make-up."""
+    workflow = load("advanced_nature_2005")
+    if dissatisfied_rate != 0.5:
+        workflow = workflow.with_params("dissatisfied_rate_at_most", rate=dissatisfied_rate)
+    return workflow
+
+
+def no_stages_2019() -> Workflow:
+    """The 2019 campaign: no stages, every unit at least three months (90 days)."""
+    return load("no_stages_2019")

@@ -1,0 +1,81 @@
+"""The Store protocol: what a campaign needs from storage, in one transaction at a time.
+
+A store hands out sessions (:meth:`Store.transaction`); everything a command reads and
+writes goes through one session and commits together or not at all. Implementations:
+:class:`MemoryStore` here; SQLite and PostgreSQL implement the same protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from campaignflow.audit import AuditRecord
+from campaignflow.model import FactRecord, Unit, UnitState
+
+__all__ = ["Store", "StoreSession"]
+
+
+class StoreSession(Protocol):
+    """One transaction's view of the store. Writes become visible to others on commit."""
+
+    def get_unit(self, unit_id: str) -> Unit | None:
+        """The unit with ``unit_id``, or None."""
+        ...
+
+    def get_state(self, unit_id: str) -> UnitState | None:
+        """The unit's current state, or None for an unknown unit."""
+        ...
+
+    def iter_units(self, batch: int | None = None) -> Iterator[tuple[Unit, UnitState]]:
+        """Every unit with its state (of the batch it is in now, when ``batch`` is given)."""
+        ...
+
+    def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
+        """The unit's fact records in ``stage``, oldest first."""
+        ...
+
+    def find_request(self, request_id: str) -> AuditRecord | None:
+        """The audit record of the command that carried ``request_id``, if any."""
+        ...
+
+    def audit_head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the newest audit record; ``(0, GENESIS_HASH)`` when empty."""
+        ...
+
+    def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
+        """Audit records in seq order (only the unit's, when ``unit_id`` is given)."""
+        ...
+
+    def insert_unit(self, unit: Unit, state: UnitState) -> None:
+        """Add a new unit with its initial state (the id must be new)."""
+        ...
+
+    def update_state(self, state: UnitState, *, expected_version: int) -> None:
+        """Replace the unit's state if its stored version is still ``expected_version``.
+
+        Raises:
+            ConcurrencyConflict: another writer moved the unit first.
+        """
+        ...
+
+    def insert_fact(self, record: FactRecord) -> None:
+        """Attach a fact record to its unit and stage."""
+        ...
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Append a sealed audit record whose seq follows the head."""
+        ...
+
+
+class Store(Protocol):
+    """Durable (or not) storage of one campaign's units, states, facts and audit trail."""
+
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[StoreSession]:
+        """A session that commits on normal exit and rolls back on an exception."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the store is unusable afterwards."""
+        ...
