@@ -98,8 +98,8 @@ _REJECTION_MESSAGES = {
         "en": "{actor} lacks the role this needs (one of: {roles:term})",
     },
     "not_authorized.own_unit": {
-        "zh_CN": "{actor} 属于本单位，不能对本单位{action}（本单位不能自己批准或测评自己）",
-        "en": "{actor} belongs to the unit and may not {action} it (a unit never approves or assesses itself)",
+        "zh_CN": "{actor} 属于单位 {unit}，不能{action:term}本单位（单位不能自己批准或测评自己）",
+        "en": "{actor} belongs to unit {unit} and may not {action:term} it (a unit never approves or assesses itself)",
     },
     "transition.rejected": {
         "zh_CN": "转段未获通过",
@@ -107,6 +107,13 @@ _REJECTION_MESSAGES = {
     },
 }
 messages.register_many(_REJECTION_MESSAGES)
+messages.register_terms(
+    {
+        "approve": {"zh_CN": "批准", "en": "approve"},
+        "record": {"zh_CN": "登记此类事实于", "en": "record facts of this kind for"},
+        "move": {"zh_CN": "推进", "en": "move"},
+    }
+)
 
 
 def _resolve_store(store: Store | str | None) -> Store:
@@ -337,7 +344,7 @@ class Campaign:
             role = self.workflow.fact_roles.get(kind) or self.fact_types.role_for(kind)
             denial = None
             if role is not None:
-                denial = _authorize(actor, unit, {role}, action=f"record a {kind} for")
+                denial = _authorize(actor, unit, {role}, action="record")
             if denial is not None:
                 self._append(
                     tx,
@@ -593,23 +600,20 @@ class Campaign:
             with self.store.transaction() as tx:
                 unit, state = self._load(tx, unit_id)
                 decision = decide(
-                    self.workflow, unit, state, tx.get_facts(unit_id, state.stage), day, trigger
+                    self.workflow,
+                    unit,
+                    state,
+                    tx.get_facts(unit_id, state.stage),
+                    day,
+                    trigger,
+                    roles=actor.roles,
                 )
-                if (
-                    not decision.allowed
-                    or _authorize(actor, unit, self._roles_for(decision), action="move") is not None
-                ):
+                if not decision.allowed:
                     outcomes.append(AdvanceOutcome(unit_id, False, decision))
                     continue
                 record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
             outcomes.append(AdvanceOutcome(unit_id, True, decision, record))
         return outcomes
-
-    def _roles_for(self, decision: Decision) -> set[str]:
-        for candidate in self.workflow.candidates(decision.source, decision.trigger):
-            if candidate.dest == decision.target:
-                return set(candidate.by)
-        return set()
 
     def _fire(
         self, unit_id: str, trigger: str, actor: Actor, request_id: str | None, *, batch: int | None
@@ -639,10 +643,10 @@ class Campaign:
             if batch is not None:
                 batch = self._check_defer_batch(unit_id, state, batch)
                 payload["to_batch"] = batch
-            roles: set[str] = set()
-            if all(c.by for c in candidates):
-                roles = set().union(*(c.by for c in candidates))
-            denial = _authorize(actor, unit, roles, action="move") if roles else None
+            denial = None
+            if not any(not c.by or c.by & actor.roles for c in candidates):
+                roles = frozenset().union(*(c.by for c in candidates))
+                denial = _authorize(actor, unit, roles, action="move")
             if denial is not None:
                 self._append(
                     tx,
@@ -663,7 +667,13 @@ class Campaign:
                 )
             else:
                 decision = decide(
-                    self.workflow, unit, state, tx.get_facts(unit_id, state.stage), today, trigger
+                    self.workflow,
+                    unit,
+                    state,
+                    tx.get_facts(unit_id, state.stage),
+                    today,
+                    trigger,
+                    roles=actor.roles,
                 )
                 if decision.allowed:
                     result = self._apply(
@@ -731,7 +741,7 @@ class Campaign:
         assert decision.target is not None
         new = next_state(self.workflow, state, decision.target, day, batch=batch)
         tx.update_state(new, expected_version=state.version)
-        payload: dict[str, Any] = {"trigger": decision.trigger}
+        payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
         if batch:
             payload["to_batch"] = batch
         seq = self._append(
@@ -777,7 +787,7 @@ class Campaign:
             actor_id=audit.actor_id,
             seq=audit.seq,
             request_id=audit.request_id,
-            batch=audit.payload.get("to_batch") if audit.command == "defer" else None,
+            batch=audit.payload.get("batch"),
         )
 
     def _refusal_of(self, audit: AuditRecord) -> Exception:

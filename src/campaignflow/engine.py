@@ -27,7 +27,13 @@ def initial_state(workflow: Workflow, unit: Unit) -> UnitState:
 def context_for(
     workflow: Workflow, unit: Unit, state: UnitState, records: Sequence[FactRecord], today: date
 ) -> GuardContext:
-    """The guard context of ``unit`` on ``today`` with its current stage's fact records."""
+    """The guard context of ``unit`` on ``today`` with its current stage's fact records.
+
+    In a remedial stage only this visit's records count: each round of make-up (补课) must be
+    done again, not carried over from an earlier round.
+    """
+    if workflow.stage(state.stage).kind == "remedial":
+        records = [r for r in records if r.version == state.version]
     return GuardContext(
         unit=unit,
         state=state,
@@ -45,14 +51,21 @@ def decide(
     records: Sequence[FactRecord],
     today: date,
     trigger: str = "advance",
+    *,
+    roles: frozenset[str] | None = None,
 ) -> Decision:
     """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
 
     The first candidate whose guards all pass is the target (transitions' semantics); every
-    candidate is still judged so the decision explains all of them.
+    candidate is still judged so the decision explains all of them. With ``roles`` (the
+    acting actor's), candidates that name other roles in ``by`` are left out.
     """
     ctx = context_for(workflow, unit, state, records, today)
-    candidates = tuple(c.judge(ctx) for c in workflow.candidates(state.stage, trigger))
+    compiled = workflow.candidates(state.stage, trigger)
+    if roles is not None:
+        # A candidate reserved for roles the actor lacks is no candidate for this actor.
+        compiled = tuple(c for c in compiled if not c.by or c.by & roles)
+    candidates = tuple(c.judge(ctx) for c in compiled)
     chosen = next((c for c in candidates if c.passed), None)
     target = chosen.dest if chosen else (candidates[0].dest if candidates else None)
     return Decision(
@@ -64,7 +77,17 @@ def decide(
         candidates=candidates,
         judged_on=today,
         workflow=workflow.name,
+        titles=_titles(workflow, state.stage, target),
     )
+
+
+def _titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
+    titles: dict[str, list[str]] = {}
+    for stage_id in stage_ids:
+        if stage_id is not None and workflow.has_stage(stage_id):
+            stage = workflow.stage(stage_id)
+            titles[stage_id] = [stage.label("zh_CN"), stage.label("en")]
+    return titles
 
 
 def next_state(

@@ -22,7 +22,7 @@ from campaignflow._validators import (
     positive_int,
 )
 from campaignflow.errors import ValidationError
-from campaignflow.i18n import messages
+from campaignflow.i18n import MessageCatalog, messages
 
 __all__ = [
     "SYSTEM",
@@ -110,12 +110,13 @@ class StudySession:
     guided: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Survey:
     """A mass satisfaction assessment (群众满意度测评) run by the superior organisation.
 
     Counts per level of the scale: the 4-level scale has ``fairly_satisfied`` (比较满意); leave
     it ``None`` for the 3-level scale. ``ballots``, if given, must equal the sum of the counts.
+    Every count is passed by keyword, so counts can never land on the wrong level.
     The satisfied rate counts satisfied, fairly and basically satisfied over valid ballots, as
     the national results were reported.
     """
@@ -287,9 +288,12 @@ class Verdict:
     params: Mapping[str, ParamValue] = attrs.field(factory=dict)
     children: tuple[Verdict, ...] = ()
 
-    def message(self, locale: str = "zh_CN") -> str:
-        """This verdict as a sentence in ``locale`` (``zh_CN`` or ``en``)."""
-        return messages.render(self.code, self.params, locale)
+    def message(self, locale: str = "zh_CN", *, catalog: MessageCatalog | None = None) -> str:
+        """This verdict as a sentence in ``locale`` (``zh_CN`` or ``en``).
+
+        ``catalog``: where the templates come from (the default catalog unless given).
+        """
+        return (catalog or messages).render(self.code, self.params, locale)
 
     def failures(self) -> tuple[Verdict, ...]:
         """The failing leaf verdicts under this one (itself if it is a failing leaf)."""
@@ -333,6 +337,7 @@ class Decision:
     candidates: tuple[Candidate, ...]
     judged_on: date
     workflow: str = ""
+    titles: Mapping[str, list[str]] = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -350,13 +355,19 @@ class Decision:
                 return candidate
         return self.candidates[0] if self.candidates else None
 
+    def _title(self, stage: str, locale: str) -> str:
+        titles = self.titles.get(stage)
+        if titles:
+            return titles[0 if locale == "zh_CN" else 1]
+        return messages.term(stage, locale)
+
     def explain(self, locale: str = "zh_CN") -> str:
         """A short text saying whether the unit may move, and which gates hold it, with numbers."""
         if locale not in ("zh_CN", "en"):
             messages.render("", {}, locale)  # raises the locale error
         zh = locale == "zh_CN"
-        source = messages.term(self.source, locale)
-        target = messages.term(self.target, locale) if self.target else ""
+        source = self._title(self.source, locale)
+        target = self._title(self.target, locale) if self.target else ""
         if not self.candidates:
             return (
                 f"单位 {self.unit_id}：在“{source}”阶段没有可执行的“{self.trigger}”操作"

@@ -42,8 +42,20 @@ __all__ = ["SCHEMA_VERSION", "CompiledTransition", "Stage", "Transition", "Workf
 #: The workflow file format this release writes; it reads this and every earlier one.
 SCHEMA_VERSION = 1
 
-StageKind = Literal["waiting", "stage", "remedial", "final"]
 _STAGE_KINDS = ("waiting", "stage", "remedial", "final")
+
+
+def _stage_ids(value: str | Sequence[str]) -> tuple[str, ...]:
+    # One stage id or several; a bare string must not become a tuple of its letters.
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _specs(value: Sequence[GuardSpec]) -> tuple[GuardSpec, ...]:
+    return tuple(value)
+
+
+def _roles(value: str | Sequence[str] | frozenset[str]) -> frozenset[str]:
+    return frozenset({value}) if isinstance(value, str) else frozenset(value)
 
 
 @attrs.frozen
@@ -58,7 +70,9 @@ class Stage:
     id: str
     title: str = ""
     title_en: str = ""
-    kind: StageKind = "stage"
+    # A plain str, not the Literal: a wrong kind is reported by the definition check with
+    # its path and the allowed kinds, not as a type error from the loader.
+    kind: str = "stage"
     remedial_of: str | None = None
 
     def label(self, locale: str = "zh_CN") -> str:
@@ -76,12 +90,12 @@ class Transition:
     ``by``: roles allowed to fire it (empty: anyone; the gates still apply).
     """
 
-    source: tuple[str, ...]
+    source: tuple[str, ...] = attrs.field(converter=_stage_ids)
     dest: str
     trigger: str = "advance"
-    guards: tuple[GuardSpec, ...] = ()
-    unless: tuple[GuardSpec, ...] = ()
-    by: frozenset[str] = frozenset()
+    guards: tuple[GuardSpec, ...] = attrs.field(default=(), converter=_specs)
+    unless: tuple[GuardSpec, ...] = attrs.field(default=(), converter=_specs)
+    by: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
 
 
 @attrs.frozen
@@ -184,6 +198,7 @@ class Workflow:
         batches: Sequence[BatchWindow] = (),
         fact_roles: Mapping[str, str] | None = None,
         registry: GuardRegistry | None = None,
+        source: str | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -200,7 +215,8 @@ class Workflow:
         self._registry = reg
         problems, bound = _validate(self, reg)
         if problems:
-            raise DefinitionError(problems, source=name if isinstance(name, str) else None)
+            named = f"workflow {name!r}" if isinstance(name, str) and name.strip() else None
+            raise DefinitionError(problems, source=source or named)
         self._stages = {s.id: s for s in self.stages}
         self._windows = {b.number: b for b in self.batches}
         self._machine = _build_machine(self, bound)
@@ -257,6 +273,7 @@ class Workflow:
             batches=definition.batches,
             fact_roles=definition.fact_roles if "fact_roles" in data else None,
             registry=registry,
+            source=source,
         )
 
     @classmethod

@@ -203,7 +203,8 @@ def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
             ]
             if any(c is None for c in children):
                 return None
-            return GuardSpec(combinator, {}, tuple(c for c in children if c is not None))
+            # Same normal form as the Python combinators: nested all_of / any_of flatten.
+            return _flatten_spec(combinator, [c for c in children if c is not None])
     if "not" in keys:
         if keys != {"not"}:
             problems.append(f"{path}: 'not' must stand alone, got keys {sorted(keys)}")
@@ -218,6 +219,13 @@ def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
         return None
     params = {k: _tupled(v) for k, v in data.items() if k != "guard"}
     return GuardSpec(name, params)
+
+
+def _flatten_spec(name: str, children: Sequence[GuardSpec]) -> GuardSpec:
+    flat: list[GuardSpec] = []
+    for child in children:
+        flat.extend(child.children if child.name == name else (child,))
+    return GuardSpec(name, {}, tuple(flat))
 
 
 def _tupled(value: Any) -> Any:
@@ -353,6 +361,13 @@ class GuardRegistry:
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._lookup(name) is not None
+
+    def copy(self, *, catalog: MessageCatalog | None = None) -> GuardRegistry:
+        """A new registry holding this one's guards, to extend without touching this one."""
+        other = GuardRegistry(catalog=catalog or self._catalog)
+        other._entries = dict(self._entries)
+        other._entry_points_loaded = self._entry_points_loaded
+        return other
 
     def names(self) -> frozenset[str]:
         """Every registered guard name (entry points included)."""

@@ -1,0 +1,306 @@
+"""Messages: every verdict code the library produces renders in zh_CN and en with its real params.
+
+The samples are not made up: each built-in guard is driven to each of its codes, the
+combinators are judged, and the campaign's own refusals are read back from its audit trail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+import campaignflow as cf
+from campaignflow import guards as g
+from campaignflow.i18n import GLOSSARY, LOCALES, MessageCatalog, messages
+
+TODAY = date(2005, 3, 1)
+UNIT = cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32)
+B1 = cf.BatchWindow(number=1, opens=date(2005, 1, 1), closes=date(2005, 6, 30))
+
+
+def _ctx(
+    *facts: object, today: date = TODAY, window: cf.BatchWindow | None = B1, **state: Any
+) -> cf.GuardContext:
+    fields: dict[str, Any] = {
+        "unit_id": UNIT.id,
+        "stage": "study_mobilization",
+        "batch": 1,
+        "version": 1,
+        "stage_since": date(2005, 2, 1),
+        "started_on": date(2005, 1, 10),
+    }
+    fields.update(state)
+    records = tuple(
+        cf.FactRecord(
+            unit_id=UNIT.id,
+            stage=fields["stage"],
+            version=fields["version"],
+            fact=fact,
+            on=today,
+            at=datetime(2005, 3, 1, tzinfo=UTC),
+            actor_id="zhang",
+            seq=i + 1,
+        )
+        for i, fact in enumerate(facts)
+    )
+    return cf.GuardContext(
+        unit=UNIT, state=cf.UnitState(**fields), today=today, records=records, batch_window=window
+    )
+
+
+def _survey(satisfied: int, dissatisfied: int, fairly: int | None = None) -> cf.Survey:
+    return cf.Survey(
+        satisfied=satisfied,
+        basically_satisfied=0,
+        dissatisfied=dissatisfied,
+        fairly_satisfied=fairly,
+    )
+
+
+_STUDY = (cf.StudySession(hours=24, guided=True), cf.StudySession(hours=16))
+
+
+def guard_verdicts() -> Iterator[cf.Verdict]:
+    """Every built-in guard on contexts that pass, fail and lack evidence."""
+    empty = _ctx()
+    for facts in ((), _STUDY, (cf.StudySession(hours=23.5, guided=True),)):
+        c = _ctx(*facts)
+        yield g.min_study_hours(c, hours=40)
+        yield g.min_guided_hours(c, hours=24)
+    for today in (date(2005, 2, 20), date(2005, 3, 3), date(2005, 4, 10)):
+        c = _ctx(today=today)
+        yield g.min_days_in_stage(c, days=30)
+        yield g.min_concentrated_days(c, days=90)
+    yield g.min_concentrated_days(_ctx(started_on=None), days=90)
+    for today in (date(2004, 12, 31), TODAY):
+        yield g.within_batch_window(_ctx(today=today))
+    yield g.within_batch_window(_ctx(window=None, batch=4))
+    names = ("rectification_plan_reviewed", "transition_application")
+    yield g.milestones_done(empty, names=names)
+    yield g.milestones_done(_ctx(cf.Milestone("transition_application")), names=names)
+    yield g.milestones_done(_ctx(*(cf.Milestone(n) for n in names)), names=names)
+    for facts in (
+        (),
+        (cf.Milestone("heart_to_heart_talks", done=18, total=20),),
+        (cf.Milestone("heart_to_heart_talks", done=19, total=20),),
+    ):
+        yield g.coverage_at_least(_ctx(*facts), milestone="heart_to_heart_talks", rate=0.95)
+    yield g.coverage_at_least(
+        _ctx(cf.Milestone("party_spirit_report", done=31, total=32)),
+        milestone="party_spirit_report",
+        rate=1.0,
+    )
+    for facts in (
+        (),
+        (cf.Approval("supervision_group"),),
+        (cf.Approval("supervision_group", "rejected", "整改方案不具体"),),
+        (cf.Approval("supervision_group", "rejected"),),
+    ):
+        yield g.approved_by(_ctx(*facts), role="supervision_group")
+    for facts in ((), (_survey(600, 400),), (_survey(599, 401),), (_survey(300, 400, fairly=300),)):
+        c = _ctx(*facts)
+        yield g.satisfaction_rate_at_least(c, rate=0.6)
+        yield g.dissatisfied_rate_at_most(c, rate=0.5)
+        yield g.survey_recorded(c)
+    yield g.dissatisfied_rate_at_most(_ctx(_survey(49, 51)), rate=0.5)
+
+
+def combinator_verdicts() -> Iterator[cf.Verdict]:
+    """all_of, any_of and not_, passing and failing, bound by the default registry."""
+    c = _ctx(*_STUDY)
+    passing, failing = cf.use("min_study_hours", hours=40), cf.use("approved_by")
+    for spec in (
+        cf.all_of(passing, passing),
+        cf.all_of(passing, failing),
+        cf.any_of(passing, failing),
+        cf.any_of(failing, failing),
+        cf.not_(passing),
+        cf.not_(failing),
+    ):
+        yield g.registry.bind(spec)(c)
+
+
+def campaign_samples() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The codes and params of a campaign's refusals, as its audit trail records them."""
+    clock = cf.FixedClock(date(2005, 1, 10))
+    camp = cf.Campaign(cf.presets.district_2005(), clock=clock)
+    camp.add_units([UNIT])
+    camp.start_batch(1, on=date(2005, 1, 10))
+    clerk = cf.Actor(id="li", roles={"branch_committee"}, unit=UNIT.id)
+    insider = cf.Actor(id="self", roles={"superior_org", "supervision_group"}, unit=UNIT.id)
+    refusals = (cf.NotAuthorized, cf.TransitionRejected)
+    for attempt in (
+        lambda: camp.defer(UNIT.id, actor=clerk),
+        lambda: camp.advance(UNIT.id, actor=clerk),
+    ):
+        with contextlib.suppress(refusals):
+            attempt()
+    for name in ("implementation_plan", "leading_group_established"):
+        camp.record(UNIT.id, cf.Milestone(name), actor=clerk)
+    camp.advance(UNIT.id, actor=clerk)
+    for attempt in (
+        lambda: camp.approve(UNIT.id, actor=clerk),
+        lambda: camp.approve(UNIT.id, actor=insider),
+        lambda: camp.record(UNIT.id, _survey(30, 2), actor=insider),
+    ):
+        with contextlib.suppress(refusals):
+            attempt()
+    for audit in camp.history(UNIT.id):
+        if audit.reason is not None:
+            yield str(audit.reason["code"]), dict(audit.reason.get("params", {}))
+
+
+def samples() -> dict[str, list[dict[str, Any]]]:
+    """Every code the library produced above, with each params it came with."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    verdicts = [*guard_verdicts(), *combinator_verdicts()]
+    for verdict in verdicts:
+        for v in (verdict, *verdict.children):
+            found.setdefault(v.code, []).append(dict(v.params))
+    for code, params in campaign_samples():
+        found.setdefault(code, []).append(params)
+    return found
+
+
+SAMPLES = samples()
+
+
+def library_codes() -> frozenset[str]:
+    """The codes the library registers on import, read in a fresh interpreter.
+
+    Other tests may register codes of their own in this process; those are not the library's.
+    """
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import campaignflow; from campaignflow.i18n import messages; "
+            "print('\\n'.join(sorted(messages.codes())))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return frozenset(out.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def registered() -> frozenset[str]:
+    return library_codes()
+
+
+def test_every_registered_code_is_produced_by_the_library(registered: frozenset[str]) -> None:
+    """Each registered code has a sample above, so the rendering test covers every one."""
+    assert sorted(registered - SAMPLES.keys()) == []
+
+
+def test_every_code_a_builtin_guard_returns_is_registered(registered: frozenset[str]) -> None:
+    """Every code the built-in guards, combinators and refusals produced has templates."""
+    assert sorted(SAMPLES.keys() - registered) == []
+    assert SAMPLES.keys() <= messages.codes()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("code", sorted(SAMPLES))
+def test_code_renders_with_real_params(code: str, locale: str) -> None:
+    """The code renders non-empty text with no leftover {placeholder} or Python list repr."""
+    for params in SAMPLES[code]:
+        text = messages.render(code, params, locale)
+        assert text.strip(), (code, params)
+        for leftover in ("{", "}", "['", "None"):
+            assert leftover not in text, text
+        assert text != code
+
+
+def test_list_and_term_params_read_as_prose() -> None:
+    """Missing milestones and roles show as their glossary terms, joined as prose."""
+    verdict = g.milestones_done(
+        _ctx(), names=("rectification_plan_reviewed", "transition_application")
+    )
+    assert verdict.message("zh_CN") == "尚有规定事项未完成：整改方案经审核、转段申请"
+    assert verdict.message("en") == (
+        "required steps not done yet: rectification plan reviewed, transition application"
+    )
+    assert g.approved_by(_ctx()).message("zh_CN") == "尚未经督导组批准转段"
+
+
+def test_rates_render_as_percentages() -> None:
+    """Rates render as percentages, not as raw fractions."""
+    verdict = g.satisfaction_rate_at_least(_ctx(_survey(599, 401)), rate=0.6)
+    assert "59.9%" in verdict.message("en")
+    assert "60%" in verdict.message("zh_CN")
+
+
+@pytest.mark.parametrize("locale", ["fr", "zh", "EN", "zh-CN", ""])
+def test_unknown_locale_raises_validation_error(locale: str) -> None:
+    """Rendering in a locale other than zh_CN or en is bad input."""
+    verdict = g.survey_recorded(_ctx())
+    with pytest.raises(cf.ValidationError, match="locale"):
+        messages.render(verdict.code, verdict.params, locale)
+    with pytest.raises(cf.ValidationError, match="locale"):
+        verdict.message(locale)
+    decision = cf.Decision(
+        unit_id=UNIT.id,
+        trigger="advance",
+        source="study_mobilization",
+        target="analysis_review",
+        allowed=False,
+        candidates=(cf.Candidate("analysis_review", False, (verdict,)),),
+        judged_on=TODAY,
+    )
+    with pytest.raises(cf.ValidationError, match="locale"):
+        decision.explain(locale)
+
+
+def test_catalog_needs_text_in_both_locales() -> None:
+    """A template that is empty in either locale is refused."""
+    catalog = MessageCatalog()
+    with pytest.raises(cf.ValidationError):
+        catalog.register("x.empty", zh_CN="", en="text")
+    with pytest.raises(cf.ValidationError):
+        catalog.register("x.blank", zh_CN="文字", en="  ")
+    assert "x.empty" not in catalog
+
+
+def test_catalog_refuses_to_change_a_registered_text_silently() -> None:
+    """Re-registering a code with other text needs replace=True."""
+    catalog = MessageCatalog()
+    catalog.register("x.ok", zh_CN="好", en="ok")
+    catalog.register("x.ok", zh_CN="好", en="ok")
+    with pytest.raises(cf.ValidationError, match="replace=True"):
+        catalog.register("x.ok", zh_CN="好", en="fine")
+    catalog.register("x.ok", zh_CN="好", en="fine", replace=True)
+    assert catalog.render("x.ok", {}, "en") == "fine"
+
+
+@pytest.mark.parametrize("preset", cf.presets.PRESETS)
+def test_every_stage_and_milestone_of_the_presets_has_both_terms(preset: str) -> None:
+    """Each stage id and milestone name a shipped preset uses is in the glossary."""
+    workflow = cf.presets.load(preset)
+    names = {stage.id for stage in workflow.stages}
+    for transition in workflow.transitions:
+        for spec in (*transition.guards, *transition.unless):
+            stack = [spec]
+            while stack:
+                current = stack.pop()
+                stack.extend(current.children)
+                names.update(current.params.get("names", ()))
+                if "milestone" in current.params:
+                    names.add(current.params["milestone"])
+    assert sorted(names - GLOSSARY.keys()) == []
+    for name in names:
+        assert messages.term(name, "zh_CN") == GLOSSARY[name]["zh_CN"]
+        assert messages.term(name, "en") == GLOSSARY[name]["en"]
+
+
+def test_own_unit_refusal_reads_in_chinese() -> None:
+    """The zh_CN text of an own-unit refusal names the refused action in Chinese."""
+    for params in SAMPLES["not_authorized.own_unit"]:
+        text = messages.render("not_authorized.own_unit", params, "zh_CN")
+        assert str(params["action"]) not in text, text
