@@ -325,7 +325,7 @@ class CampaignCommands(RuleBasedStateMachine):
 
 
 CampaignCommands.TestCase.settings = settings(
-    max_examples=40,
+    max_examples=100,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

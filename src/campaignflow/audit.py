@@ -126,6 +126,15 @@ class AuditRecord:
         """This record with its ``hash`` computed from its body and ``prev_hash``."""
         return attrs.evolve(self, hash=record_hash(self))
 
+    @classmethod
+    def seal(cls, **fields: Any) -> AuditRecord:
+        """A new record with its hash computed: the way records are made for appending."""
+        record = cls(**fields)
+        # Frozen records are built once: set the hash on the fresh instance instead of
+        # building a second one with evolve (this is on every command's path).
+        object.__setattr__(record, "hash", record_hash(record))
+        return record
+
 
 def canonical_json(data: Any) -> str:
     """The canonical text of ``data``: sorted keys, no spaces, UTF-8 kept, finite numbers only."""

@@ -10,6 +10,7 @@ result (or raises the first refusal again) and writes nothing.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -17,7 +18,6 @@ from typing import Any, Literal
 
 import attrs
 
-from campaignflow._validators import key
 from campaignflow.audit import (
     AuditRecord,
     AuditVerification,
@@ -116,13 +116,13 @@ messages.register_terms(
 )
 
 
-def _resolve_store(store: Store | str | None) -> Store:
+def _resolve_store(store: Store | str | None, campaign_id: str) -> Store:
     if store is None or store == "memory://":
         return MemoryStore()
     if isinstance(store, str):
         from campaignflow.store import open_store
 
-        return open_store(store)
+        return open_store(store, campaign_id=campaign_id)
     for name in ("transaction", "close"):
         if not callable(getattr(store, name, None)):
             raise ValidationError(
@@ -164,7 +164,7 @@ class Campaign:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.campaign_id = campaign_id
         self.fact_types = fact_types or _default_fact_types()
-        self.store: Store = _resolve_store(store)
+        self.store: Store = _resolve_store(store, campaign_id)
         self._workflow_ref = f"{workflow.name}@{workflow.version}#{workflow.content_hash[:12]}"
 
     def __repr__(self) -> str:
@@ -498,17 +498,30 @@ class Campaign:
 
     # --- judging and moving -------------------------------------------------------------
 
-    def check(self, unit_id: str, trigger: str = "advance") -> Decision:
+    def check(
+        self, unit_id: str, trigger: str = "advance", *, actor: Actor | None = None
+    ) -> Decision:
         """The dry run of ``advance``: every verdict of every candidate; writes nothing.
+
+        With ``actor``, candidates reserved (``by``) for roles the actor lacks are left out,
+        exactly as ``advance`` by that actor would.
 
         Raises:
             UnknownUnit: no such unit.
         """
+        if actor is not None:
+            _check_actor(actor)
         today = self._now().date()
         with self.store.transaction(write=False) as tx:
             unit, state = self._load(tx, unit_id)
             return decide(
-                self.workflow, unit, state, tx.get_facts(unit_id, state.stage), today, trigger
+                self.workflow,
+                unit,
+                state,
+                tx.get_facts(unit_id, state.stage),
+                today,
+                trigger,
+                roles=None if actor is None else actor.roles,
             )
 
     def advance(
@@ -921,7 +934,7 @@ class Campaign:
         reason: Mapping[str, Any] | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
-        record = AuditRecord(
+        record = AuditRecord.seal(
             seq=seq + 1,
             at=now,
             on=on,
@@ -940,7 +953,7 @@ class Campaign:
             decision=decision,
             reason=reason,
             prev_hash=prev,
-        ).sealed()
+        )
         tx.append_audit(record)
         return record.seq
 
@@ -954,15 +967,21 @@ def _check_actor(actor: object) -> None:
         raise ValidationError(f"actor: must be a campaignflow.Actor, got {actor!r}")
 
 
+_REQUEST_ID = re.compile(r"\S{1,200}")
+
+
 def _check_request_id(request_id: object) -> None:
-    if request_id is not None:
-        try:
-            key(None, attrs.fields(Actor).id, request_id)
-        except ValidationError:
-            raise ValidationError(
-                f"request_id: must be 1-200 printable characters without white space, "
-                f"got {request_id!r}"
-            ) from None
+    if request_id is None:
+        return
+    if (
+        not isinstance(request_id, str)
+        or not _REQUEST_ID.fullmatch(request_id)
+        or not request_id.isprintable()
+    ):
+        raise ValidationError(
+            f"request_id: must be 1-200 printable characters without white space, "
+            f"got {request_id!r}"
+        )
 
 
 def _authorize(

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-import attrs
-
 from campaignflow.audit import AuditRecord
 from campaignflow.guards._core import GuardContext
 from campaignflow.model import Decision, FactRecord, Unit, UnitState
@@ -118,8 +116,9 @@ def next_state(
     if started_on is None and source.kind == "waiting" and target.kind != "waiting":
         started_on = on
     if target.kind == "remedial":
-        return attrs.evolve(
-            state,
+        return UnitState(
+            unit_id=state.unit_id,
+            batch=state.batch,
             stage=dest,
             version=version,
             entered_on=on,
@@ -135,9 +134,11 @@ def next_state(
         since = state.stage_since or on
     else:
         since = on
-    return attrs.evolve(
-        state,
+    return UnitState(
+        unit_id=state.unit_id,
+        batch=state.batch,
         stage=dest,
+        remedial_round=state.remedial_round,
         version=version,
         entered_on=on,
         stage_since=since,

@@ -9,8 +9,8 @@ from campaignflow.store.memory import MemoryStore
 __all__ = ["open_store"]
 
 
-def open_store(url: str) -> Store:
-    """The store a URL names.
+def open_store(url: str, *, campaign_id: str = "default") -> Store:
+    """The store a URL names, holding the campaign ``campaign_id``.
 
     Raises:
         ValidationError: an unknown scheme, or a store this installation cannot open.
