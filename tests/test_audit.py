@@ -1,0 +1,175 @@
+"""The audit chain: fixed canonical encoding, and every kind of tampering is caught."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, date, datetime
+from functools import cache
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import campaignflow as cf
+from campaignflow.audit import GENESIS_HASH, AuditRecord, Checkpoint, canonical_json, verify_chain
+
+# --- golden vectors: the canonical encoding and hash must never drift ------------------------
+
+GOLDEN = AuditRecord(
+    seq=1,
+    at=datetime(2005, 1, 10, 8, 30, tzinfo=UTC),
+    on=date(2005, 1, 10),
+    campaign="district-7",
+    command="record",
+    actor_id="li",
+    actor_roles=("branch_committee",),
+    outcome="ok",
+    unit_id="fin-01",
+    source="study_mobilization",
+    version=2,
+    request_id="r-1",
+    workflow="district_2005@2005.1#abc",
+    payload={"fact": {"kind": "study_session", "hours": 4.5, "guided": True}, "note": "学时"},
+)
+
+
+def test_canonical_json_golden_vector() -> None:
+    """The canonical text is sorted, compact, keeps UTF-8 characters, and is stable."""
+    assert canonical_json(GOLDEN.body()) == (
+        '{"actor_id":"li","actor_roles":["branch_committee"],"at":"2005-01-10T08:30:00+00:00",'
+        '"campaign":"district-7","command":"record","decision":null,"dest":null,'
+        '"on":"2005-01-10","outcome":"ok","payload":{"fact":{"guided":true,"hours":4.5,'
+        '"kind":"study_session"},"note":"学时"},"prev_hash":"'
+        + GENESIS_HASH
+        + '","reason":null,"request_id":"r-1","seq":1,"source":"study_mobilization",'
+        '"unit_id":"fin-01","version":2,"workflow":"district_2005@2005.1#abc"}'
+    )
+
+
+def test_hash_golden_vector() -> None:
+    """SHA-256(prev_hash ‖ canonical JSON) of the golden record is this exact digest."""
+    assert GOLDEN.sealed().hash == "f41e76c8da16f0fa18db9007e8e2d19d0d5803df9f2cd8220864f1c1efdb016d"
+
+
+def test_sealed_and_seal_agree() -> None:
+    """Both ways of sealing a record give the same hash."""
+    fields = {a.name: getattr(GOLDEN, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"}
+    assert AuditRecord.seal(**fields).hash == GOLDEN.sealed().hash
+
+
+def test_record_round_trips_through_data() -> None:
+    """to_data / from_data keep every field, so a stored record verifies after loading."""
+    sealed = GOLDEN.sealed()
+    assert AuditRecord.from_data(sealed.to_data()) == sealed
+
+
+# --- tampering ------------------------------------------------------------------------------
+
+
+@cache
+def campaign_log() -> tuple[AuditRecord, ...]:
+    """A real chain: two units started, facts recorded, a refused and an applied advance."""
+    clock = cf.FixedClock(date(2005, 1, 10))
+    camp = cf.Campaign(cf.presets.district_2005(), clock=clock, campaign_id="tamper")
+    camp.add_units([
+        cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1, members=32),
+        cf.Unit(id="edu-02", name="教育局支部", kind="organ", batch=1, members=20),
+    ])
+    camp.start_batch(1)
+    clerk = cf.Actor(id="li", roles={"branch_committee"}, unit="fin-01")
+    camp.record("fin-01", cf.Milestone("implementation_plan"), actor=clerk, request_id="m-1")
+    with contextlib.suppress(cf.TransitionRejected):
+        camp.advance("fin-01", actor=clerk, request_id="a-0")
+    camp.record("fin-01", cf.Milestone("leading_group_established"), actor=clerk)
+    camp.advance("fin-01", actor=clerk, request_id="a-1")
+    camp.record("fin-01", cf.StudySession(hours=6, guided=True), actor=clerk)
+    records = tuple(camp.audit_trail())
+    assert verify_chain(records).ok
+    return records
+
+
+FIELDS = [a.name for a in attrs.fields(AuditRecord)]
+
+
+def _other_value(value: object, draw: st.DrawFn) -> object:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + draw(st.integers(1, 5))
+    if isinstance(value, str):
+        return value + draw(st.text(min_size=1, max_size=3))
+    if isinstance(value, datetime):
+        return value.replace(microsecond=(value.microsecond + 1) % 1_000_000)
+    if isinstance(value, date):
+        return date.fromordinal(value.toordinal() + 1)
+    if isinstance(value, tuple):
+        return (*value, "extra_role")
+    if value is None:
+        return draw(st.sampled_from(["x", 7]))
+    if isinstance(value, dict):
+        return {**value, "forged": True}
+    raise AssertionError(type(value))
+
+
+@st.composite
+def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint], str]:
+    records = list(campaign_log())
+    n = len(records)
+    kind = draw(st.sampled_from(["edit", "flip", "delete", "swap", "insert", "truncate"]))
+    checkpoints: list[Checkpoint] = []
+    if kind == "edit":
+        i = draw(st.integers(0, n - 1))
+        name = draw(st.sampled_from(FIELDS))
+        records[i] = attrs.evolve(records[i], **{name: _other_value(getattr(records[i], name), draw)})
+    elif kind == "flip":
+        i = draw(st.integers(0, n - 1))
+        name = draw(st.sampled_from(["hash", "prev_hash", "actor_id", "unit_id", "workflow"]))
+        text = getattr(records[i], name) or "x"
+        pos = draw(st.integers(0, len(text) - 1))
+        flipped = text[:pos] + chr(ord(text[pos]) ^ (1 << draw(st.integers(0, 4)))) + text[pos + 1 :]
+        records[i] = attrs.evolve(records[i], **{name: flipped})
+    elif kind == "delete":
+        del records[draw(st.integers(0, n - 2))]  # deleting the last one is "truncate"
+    elif kind == "swap":
+        i = draw(st.integers(0, n - 2))
+        j = draw(st.integers(i + 1, n - 1))
+        records[i], records[j] = records[j], records[i]
+    elif kind == "insert":
+        # A forger who knows the format: a well-formed, correctly sealed record, linked to
+        # the record before it, slipped in before record i.
+        i = draw(st.integers(1, n - 1))
+        before = records[i - 1]
+        forged = attrs.evolve(records[i], seq=before.seq + 1, prev_hash=before.hash,
+                              actor_id="forger").sealed()
+        records.insert(i, forged)
+    else:
+        cut = draw(st.integers(1, n - 1))
+        checkpoints.append(Checkpoint(records[-1].seq, records[-1].hash))
+        checkpoints.insert(0, Checkpoint(records[cut - 1].seq, records[cut - 1].hash))
+        del records[cut:]
+    return records, checkpoints, kind
+
+
+@given(tampered_logs())
+@settings(max_examples=2000, deadline=None)
+def test_verify_flags_every_tampered_log(case: tuple[list[AuditRecord], list[Checkpoint], str]) -> None:
+    """Edits, flipped bytes, deletions, swaps, forged insertions and truncation are all caught."""
+    records, checkpoints, kind = case
+    result = verify_chain(records, checkpoints=checkpoints)
+    original = campaign_log()
+    if records == list(original):
+        return  # an edit that changed nothing (cannot happen with _other_value, but be exact)
+    assert not result.ok, kind
+    assert result.reason
+    if kind in ("edit", "flip"):
+        changed = next(a.seq for a, b in zip(records, original, strict=True) if a != b)
+        assert result.broken_at == changed
+
+
+def test_untampered_log_verifies_with_its_checkpoints() -> None:
+    """The real chain verifies, with any of its own records as checkpoints."""
+    records = campaign_log()
+    points = [Checkpoint(r.seq, r.hash) for r in records[::3]]
+    result = verify_chain(records, checkpoints=points)
+    assert result.ok
+    assert result.head == Checkpoint(records[-1].seq, records[-1].hash)
