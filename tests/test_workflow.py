@@ -362,3 +362,23 @@ def test_definition_is_not_changed_by_mutating_the_input() -> None:
     data["stages"].clear()
     data["transitions"][0]["dest"] = "x"
     assert wf.to_dict() == before
+
+
+def test_diagram_dot_is_graphviz_source_with_every_edge() -> None:
+    """The dot diagram is graphviz source naming every stage and edge."""
+    text = cf.presets.no_stages_2019().diagram("dot")
+    assert text.startswith("digraph")
+    assert "pending -> in_progress" in text
+    assert "in_progress -> completed" in text
+    assert "min_concentrated_days(days=90)" in text
+
+
+def test_diagram_dot_without_graphviz_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the graphviz package, asking for dot names the extra to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    with pytest.raises(cf.ValidationError, match=r"pip install 'campaignflow\[diagram\]'"):
+        cf.presets.no_stages_2019().diagram("dot")

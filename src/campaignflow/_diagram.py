@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from campaignflow.errors import ValidationError
@@ -19,10 +18,13 @@ def render(workflow: Workflow, format: str, *, locale: str = "en") -> str:
     """The diagram text of ``workflow`` in ``format``; see :meth:`Workflow.diagram`."""
     if format not in FORMATS:
         raise ValidationError(f"format: must be one of {', '.join(FORMATS)}, got {format!r}")
-    if format == "dot" and importlib.util.find_spec("graphviz") is None:
-        raise ValidationError(
-            "format 'dot' needs the graphviz package: pip install 'campaignflow[diagram]'"
-        )
+    if format == "dot":
+        try:
+            import graphviz  # type: ignore[import-untyped]  # noqa: F401  (is the extra installed?)
+        except ImportError:
+            raise ValidationError(
+                "format 'dot' needs the graphviz package: pip install 'campaignflow[diagram]'"
+            ) from None
     from transitions.extensions.diagrams import GraphMachine
 
     # Guard labels are the specs' reprs: data, not callables, so the diagram machine needs
