@@ -29,6 +29,7 @@ from campaignflow.audit import (
 from campaignflow.clock import Clock, SystemClock
 from campaignflow.engine import decide, initial_state, next_state
 from campaignflow.errors import (
+    ConcurrencyConflict,
     NotAuthorized,
     TransitionRejected,
     UnknownUnit,
@@ -51,6 +52,10 @@ from campaignflow.store.memory import MemoryStore
 from campaignflow.workflow import Workflow
 
 __all__ = ["AdvanceOutcome", "Campaign", "Progress"]
+
+
+#: Units judged and moved per transaction by start_batch and advance_all.
+_SWEEP_CHUNK = 256
 
 
 @attrs.frozen
@@ -116,13 +121,13 @@ messages.register_terms(
 )
 
 
-def _resolve_store(store: Store | str | None, campaign_id: str) -> Store:
+def _resolve_store(store: Store | str | None, campaign_id: str, fact_types: FactTypes) -> Store:
     if store is None or store == "memory://":
         return MemoryStore()
     if isinstance(store, str):
         from campaignflow.store import open_store
 
-        return open_store(store, campaign_id=campaign_id)
+        return open_store(store, campaign_id=campaign_id, fact_types=fact_types)
     for name in ("transaction", "close"):
         if not callable(getattr(store, name, None)):
             raise ValidationError(
@@ -164,7 +169,7 @@ class Campaign:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.campaign_id = campaign_id
         self.fact_types = fact_types or _default_fact_types()
-        self.store: Store = _resolve_store(store, campaign_id)
+        self.store: Store = _resolve_store(store, campaign_id, self.fact_types)
         self._workflow_ref = f"{workflow.name}@{workflow.version}#{workflow.content_hash[:12]}"
 
     def __repr__(self) -> str:
@@ -609,24 +614,45 @@ class Campaign:
         outcomes: list[AdvanceOutcome] = []
         now = self._now()
         day = on or now.date()
-        for unit_id in ids:
-            with self.store.transaction() as tx:
-                unit, state = self._load(tx, unit_id)
-                decision = decide(
-                    self.workflow,
-                    unit,
-                    state,
-                    tx.get_facts(unit_id, state.stage),
-                    day,
-                    trigger,
-                    roles=actor.roles,
-                )
-                if not decision.allowed:
-                    outcomes.append(AdvanceOutcome(unit_id, False, decision))
-                    continue
-                record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
-            outcomes.append(AdvanceOutcome(unit_id, True, decision, record))
+        # Many units per transaction: a durable store pays one commit (one fsync) per chunk,
+        # not per unit. A conflict inside a chunk rolls it back; it is then redone unit by
+        # unit so one contended unit cannot hold up the rest.
+        for start in range(0, len(ids), _SWEEP_CHUNK):
+            part = ids[start : start + _SWEEP_CHUNK]
+            try:
+                with self.store.transaction() as tx:
+                    done = [
+                        self._sweep_one(tx, now, day, unit_id, trigger, actor) for unit_id in part
+                    ]
+            except ConcurrencyConflict:
+                done = []
+                for unit_id in part:
+                    try:
+                        with self.store.transaction() as tx:
+                            done.append(self._sweep_one(tx, now, day, unit_id, trigger, actor))
+                    except ConcurrencyConflict:
+                        held = self.check(unit_id, trigger, actor=actor)
+                        done.append(AdvanceOutcome(unit_id, False, held))
+            outcomes.extend(done)
         return outcomes
+
+    def _sweep_one(
+        self, tx: StoreSession, now: datetime, day: date, unit_id: str, trigger: str, actor: Actor
+    ) -> AdvanceOutcome:
+        unit, state = self._load(tx, unit_id)
+        decision = decide(
+            self.workflow,
+            unit,
+            state,
+            tx.get_facts(unit_id, state.stage),
+            day,
+            trigger,
+            roles=actor.roles,
+        )
+        if not decision.allowed:
+            return AdvanceOutcome(unit_id, False, decision)
+        record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
+        return AdvanceOutcome(unit_id, True, decision, record)
 
     def _fire(
         self, unit_id: str, trigger: str, actor: Actor, request_id: str | None, *, batch: int | None

@@ -1,0 +1,199 @@
+"""The SQL schema and its forward migrations.
+
+Version *n* of the schema is migrations 1..n applied in order. A database records its version
+in ``cf_schema_version``; opening an older one applies the missing steps in one transaction,
+and opening a newer one is refused (this release cannot know what a later one changed).
+A released step is never edited: data written by any release must load in every later one
+(``tests/store/fixtures/schema_v1.db`` checks that version 1 keeps loading).
+
+Statements are templates: ``{key}``, ``{text}`` and ``{int}`` become the dialect's column types.
+Every table carries ``campaign_id`` as part of its key, so one database holds many campaigns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from campaignflow.errors import ValidationError
+from campaignflow.store._dialect import Dialect
+
+__all__ = ["COMPONENT", "MIGRATIONS", "Migration", "latest_version", "migrate", "read_version"]
+
+#: The row of ``cf_schema_version`` that holds this library's schema version.
+COMPONENT = "campaignflow"
+
+#: Runs one statement with ``?`` placeholders and returns its rows ([] for statements without).
+Run = Callable[[str, Sequence[Any]], list[Any]]
+
+
+@attrs.frozen
+class Migration:
+    """One forward step of the schema: the statements that take version - 1 to version."""
+
+    version: int
+    title: str
+    statements: tuple[str, ...]
+
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS cf_schema_version (
+    component {key} NOT NULL PRIMARY KEY,
+    version {int} NOT NULL
+)"""
+
+_V1 = Migration(
+    1,
+    "units, states, facts, the audit trail and each campaign's chain head",
+    (
+        # The head of each campaign's audit chain: writers lock this row (PostgreSQL) or the
+        # database (SQLite), so appends to the chain are serial.
+        """CREATE TABLE cf_campaigns (
+            campaign_id {key} NOT NULL PRIMARY KEY,
+            head_seq {int} NOT NULL,
+            head_hash {key} NOT NULL
+        )""",
+        # ordinal keeps the order units were added in: iter_units lists them that way.
+        """CREATE TABLE cf_units (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            ordinal {int} NOT NULL,
+            name {text} NOT NULL,
+            kind {key} NOT NULL,
+            batch {int} NOT NULL,
+            members {int} NOT NULL,
+            parent {key},
+            CONSTRAINT cf_units_pk PRIMARY KEY (campaign_id, unit_id),
+            CONSTRAINT cf_units_ordinal UNIQUE (campaign_id, ordinal)
+        )""",
+        # Dates are ISO text (YYYY-MM-DD); remedial is 0 or 1.
+        """CREATE TABLE cf_states (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            stage {key} NOT NULL,
+            batch {int} NOT NULL,
+            version {int} NOT NULL,
+            entered_on {key},
+            stage_since {key},
+            started_on {key},
+            remedial {int} NOT NULL,
+            remedial_round {int} NOT NULL,
+            resume_since {key},
+            CONSTRAINT cf_states_pk PRIMARY KEY (campaign_id, unit_id),
+            CONSTRAINT cf_states_unit FOREIGN KEY (campaign_id, unit_id)
+                REFERENCES cf_units (campaign_id, unit_id)
+        )""",
+        "CREATE INDEX cf_states_batch ON cf_states (campaign_id, batch)",
+        # n numbers a unit's facts within a stage, oldest first; data is canonical JSON of
+        # the fact with its kind; at_time is ISO text with the UTC offset.
+        """CREATE TABLE cf_facts (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            stage {key} NOT NULL,
+            n {int} NOT NULL,
+            version {int} NOT NULL,
+            seq {int} NOT NULL,
+            kind {key} NOT NULL,
+            data {text} NOT NULL,
+            on_date {key} NOT NULL,
+            at_time {key} NOT NULL,
+            actor_id {key} NOT NULL,
+            request_id {key},
+            CONSTRAINT cf_facts_pk PRIMARY KEY (campaign_id, unit_id, stage, n),
+            CONSTRAINT cf_facts_unit FOREIGN KEY (campaign_id, unit_id)
+                REFERENCES cf_units (campaign_id, unit_id)
+        )""",
+        # Every AuditRecord field; payload, decision, reason and actor_roles as canonical
+        # JSON. transition_version is the unit's new version on records that moved it
+        # (outcome ok, dest set) and NULL otherwise: NULLs are distinct in UNIQUE on every
+        # supported database, so the constraint binds transitions only.
+        """CREATE TABLE cf_audit (
+            campaign_id {key} NOT NULL,
+            seq {int} NOT NULL,
+            at_time {key} NOT NULL,
+            on_date {key} NOT NULL,
+            campaign {key} NOT NULL,
+            command {key} NOT NULL,
+            actor_id {key} NOT NULL,
+            actor_roles {text} NOT NULL,
+            outcome {key} NOT NULL,
+            unit_id {key},
+            source {key},
+            dest {key},
+            version {int},
+            request_id {key},
+            workflow {text} NOT NULL,
+            payload {text} NOT NULL,
+            decision {text},
+            reason {text},
+            prev_hash {key} NOT NULL,
+            hash {key} NOT NULL,
+            transition_version {int},
+            CONSTRAINT cf_audit_pk PRIMARY KEY (campaign_id, seq),
+            CONSTRAINT cf_audit_request UNIQUE (campaign_id, request_id),
+            CONSTRAINT cf_audit_transition UNIQUE (campaign_id, unit_id, transition_version)
+        )""",
+        "CREATE INDEX cf_audit_unit ON cf_audit (campaign_id, unit_id, seq)",
+    ),
+)
+
+#: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
+MIGRATIONS: tuple[Migration, ...] = (_V1,)
+
+
+def latest_version() -> int:
+    """The schema version this release writes."""
+    return len(MIGRATIONS)
+
+
+def read_version(run: Run) -> int:
+    """The database's schema version, 0 when it has none yet.
+
+    The version table must exist (``migrate`` creates it); a missing table raises the
+    driver's error, which callers outside a transaction use to mean "new database".
+    """
+    rows = run("SELECT version FROM cf_schema_version WHERE component = ?", (COMPONENT,))
+    return int(rows[0][0]) if rows else 0
+
+
+def too_new(found: int) -> ValidationError:
+    """The error for a database written by a later release."""
+    return ValidationError(
+        f"store: the database has schema version {found}, newer than this campaignflow's "
+        f"schema version {latest_version()}; upgrade campaignflow to open it"
+    )
+
+
+def migrate(run: Run, dialect: Dialect) -> tuple[int, int]:
+    """Bring the schema to the latest version inside the caller's open write transaction.
+
+    Returns:
+        ``(found, now)``: the version the database had and the version it has now.
+
+    Raises:
+        ValidationError: the database is newer than this release.
+    """
+    if dialect.schema_lock:
+        run(dialect.schema_lock, ())
+    types = dialect.types()
+    run(_VERSION_TABLE.format(**types), ())
+    found = read_version(run)
+    latest = latest_version()
+    if found > latest:
+        raise too_new(found)
+    for step in MIGRATIONS[found:]:
+        for statement in step.statements:
+            run(statement.format(**types), ())
+    if found == 0:
+        run(
+            "INSERT INTO cf_schema_version (component, version) VALUES (?, ?)",
+            (COMPONENT, latest),
+        )
+    elif found < latest:
+        run(
+            "UPDATE cf_schema_version SET version = ? WHERE component = ?",
+            (latest, COMPONENT),
+        )
+    return found, latest

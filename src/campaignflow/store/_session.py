@@ -1,0 +1,396 @@
+"""A SQL store's session: the StoreSession protocol as SQL statements, and rows <-> records.
+
+Dates are ISO text, instants ISO text with their UTC offset, structured fields canonical JSON
+(as the audit hash encodes them), so a record read back equals the record written and its
+hash verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from campaignflow.audit import GENESIS_HASH, AuditRecord, canonical_json
+from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
+from campaignflow.model import FactRecord, Unit, UnitState
+
+if TYPE_CHECKING:
+    from campaignflow.store._sql import Connection, SQLStore
+
+__all__ = ["ANY_FAILURE", "Failure", "Session"]
+
+_PAGE = 1000  # rows per query when iterating units or audit records
+
+_UNIT_COLUMNS = "u.unit_id, u.name, u.kind, u.batch, u.members, u.parent"
+_STATE_COLUMNS = (
+    "s.unit_id, s.stage, s.batch, s.version, s.entered_on, s.stage_since, s.started_on, "
+    "s.remedial, s.remedial_round, s.resume_since"
+)
+_AUDIT_COLUMNS = (
+    "seq, at_time, on_date, campaign, command, actor_id, actor_roles, outcome, unit_id, "
+    "source, dest, version, request_id, workflow, payload, decision, reason, prev_hash, hash"
+)
+
+
+class Failure:
+    """How a driver error maps to our errors for one statement."""
+
+    __slots__ = ("duplicate", "expected_version", "unit_id")
+
+    def __init__(
+        self,
+        unit_id: str | None = None,
+        expected_version: int = 0,
+        duplicate: Callable[[BaseException], CampaignflowError] | None = None,
+    ) -> None:
+        self.unit_id = unit_id
+        self.expected_version = expected_version
+        self.duplicate = duplicate
+
+
+ANY_FAILURE = Failure()
+
+
+class Session:
+    """One transaction's view of a SQL store (the StoreSession protocol)."""
+
+    __slots__ = ("_cid", "_conn", "_open", "_store", "_write")
+
+    def __init__(self, store: SQLStore, conn: Connection, write: bool) -> None:
+        self._store = store
+        self._conn = conn
+        self._write = write
+        self._cid = store.campaign_id
+        self._open = True
+
+    def __repr__(self) -> str:
+        mode = "write" if self._write else "read"
+        return f"<SQLStore session ({mode}{'' if self._open else ', ended'}) of {self._store!r}>"
+
+    def _rows(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> list[Any]:
+        if not self._open:
+            raise ValidationError("store: this session's transaction has ended")
+        return self._store._fetch(self._conn, sql, params, failure)
+
+    def _writable(self) -> None:
+        if not self._write:
+            raise ValidationError("store: this session is read-only (transaction(write=False))")
+
+    def _run(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> int:
+        self._writable()
+        if not self._open:
+            raise ValidationError("store: this session's transaction has ended")
+        return self._store._execute(self._conn, sql, params, failure)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def get_unit(self, unit_id: str) -> Unit | None:
+        rows = self._rows(
+            f"SELECT {_UNIT_COLUMNS} FROM cf_units u WHERE u.campaign_id = ? AND u.unit_id = ?",
+            (self._cid, unit_id),
+        )
+        return _unit(rows[0]) if rows else None
+
+    def get_state(self, unit_id: str) -> UnitState | None:
+        rows = self._rows(
+            f"SELECT {_STATE_COLUMNS} FROM cf_states s WHERE s.campaign_id = ? AND s.unit_id = ?",
+            (self._cid, unit_id),
+        )
+        return _state(rows[0]) if rows else None
+
+    def iter_units(self, batch: int | None = None) -> Iterator[tuple[Unit, UnitState]]:
+        # Pages by insertion order (keyset), so callers may write between pages.
+        where = "" if batch is None else " AND s.batch = ?"
+        sql = (
+            f"SELECT u.ordinal, {_UNIT_COLUMNS}, {_STATE_COLUMNS} FROM cf_units u "
+            "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
+            f"WHERE u.campaign_id = ? AND u.ordinal > ?{where} ORDER BY u.ordinal LIMIT {_PAGE}"
+        )
+        extra: tuple[Any, ...] = () if batch is None else (batch,)
+        after = 0
+        while True:
+            params = (self._cid, after, *extra)
+            rows = self._rows(sql, params)
+            for row in rows:
+                yield _unit(row[1:7]), _state(row[7:])
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
+
+    def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
+        rows = self._rows(
+            "SELECT unit_id, stage, version, data, on_date, at_time, actor_id, seq, request_id "
+            "FROM cf_facts WHERE campaign_id = ? AND unit_id = ? AND stage = ? ORDER BY n",
+            (self._cid, unit_id, stage),
+        )
+        load = self._store.fact_types.load
+        return tuple(
+            FactRecord(
+                unit_id=row[0],
+                stage=row[1],
+                version=int(row[2]),
+                fact=load(json.loads(row[3])),
+                on=date.fromisoformat(row[4]),
+                at=datetime.fromisoformat(row[5]),
+                actor_id=row[6],
+                seq=int(row[7]),
+                request_id=row[8],
+            )
+            for row in rows
+        )
+
+    def find_request(self, request_id: str) -> AuditRecord | None:
+        rows = self._rows(
+            f"SELECT {_AUDIT_COLUMNS} FROM cf_audit WHERE campaign_id = ? AND request_id = ?",
+            (self._cid, request_id),
+        )
+        return _audit(rows[0]) if rows else None
+
+    def audit_head(self) -> tuple[int, str]:
+        rows = self._rows(
+            "SELECT head_seq, head_hash FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+
+    def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
+        where = "" if unit_id is None else " AND unit_id = ?"
+        sql = (
+            f"SELECT {_AUDIT_COLUMNS} FROM cf_audit WHERE campaign_id = ? AND seq > ?{where} "
+            f"ORDER BY seq LIMIT {_PAGE}"
+        )
+        extra: tuple[Any, ...] = () if unit_id is None else (unit_id,)
+        after = 0
+        while True:
+            params = (self._cid, after, *extra)
+            rows = self._rows(sql, params)
+            for row in rows:
+                yield _audit(row)
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def insert_unit(self, unit: Unit, state: UnitState) -> None:
+        def exists(_: BaseException) -> CampaignflowError:
+            return ValidationError(f"unit {unit.id!r}: a unit with this id already exists")
+
+        self._writable()
+        if self.get_unit(unit.id) is not None:
+            raise exists(KeyError(unit.id))
+        rows = self._rows("SELECT MAX(ordinal) FROM cf_units WHERE campaign_id = ?", (self._cid,))
+        ordinal = int(rows[0][0] or 0) + 1 if rows else 1
+        failure = Failure(unit.id, duplicate=exists)
+        self._run(
+            "INSERT INTO cf_units (campaign_id, unit_id, ordinal, name, kind, batch, members, "
+            "parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._cid,
+                unit.id,
+                ordinal,
+                unit.name,
+                unit.kind,
+                unit.batch,
+                unit.members,
+                unit.parent,
+            ),
+            failure,
+        )
+        self._run(
+            "INSERT INTO cf_states (campaign_id, unit_id, stage, batch, version, entered_on, "
+            "stage_since, started_on, remedial, remedial_round, resume_since) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._cid, unit.id, *_state_values(state)),
+            failure,
+        )
+
+    def update_state(self, state: UnitState, *, expected_version: int) -> None:
+        failure = Failure(state.unit_id, expected_version)
+        values = _state_values(state)
+        changed = self._run(
+            "UPDATE cf_states SET stage = ?, batch = ?, version = ?, entered_on = ?, "
+            "stage_since = ?, started_on = ?, remedial = ?, remedial_round = ?, "
+            "resume_since = ? WHERE campaign_id = ? AND unit_id = ? AND version = ?",
+            (*values, self._cid, state.unit_id, expected_version),
+            failure,
+        )
+        if changed != 1:
+            raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
+
+    def insert_fact(self, record: FactRecord) -> None:
+        store = self._store
+        data = store.fact_types.dump(record.fact)
+        # n is the next number in the unit's stage; writers are serial, and a racing
+        # writer on a host's connection hits the primary key instead (a conflict).
+        self._run(
+            "INSERT INTO cf_facts (campaign_id, unit_id, stage, n, version, seq, kind, data, "
+            "on_date, at_time, actor_id, request_id) "
+            "SELECT ?, ?, ?, COALESCE(MAX(n), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM cf_facts "
+            "WHERE campaign_id = ? AND unit_id = ? AND stage = ?",
+            (
+                self._cid,
+                record.unit_id,
+                record.stage,
+                record.version,
+                record.seq,
+                data["kind"],
+                canonical_json(data),
+                record.on.isoformat(),
+                record.at.isoformat(),
+                record.actor_id,
+                record.request_id,
+                self._cid,
+                record.unit_id,
+                record.stage,
+            ),
+            Failure(record.unit_id, record.version),
+        )
+
+    def append_audit(self, record: AuditRecord) -> None:
+        self._writable()
+        head, head_hash = self.audit_head()
+        unit = record.unit_id or "-"
+        if record.seq != head + 1 or record.prev_hash != head_hash:
+            raise ConcurrencyConflict(
+                unit, expected_version=head, detail="the audit chain moved on"
+            )
+
+        def taken(exc: BaseException) -> CampaignflowError:
+            text = str(exc)
+            if "request" in text and record.request_id is not None:
+                detail = f"request_id {record.request_id!r} was used concurrently"
+            elif "transition" in text:
+                detail = f"version {record.version} of the unit was recorded concurrently"
+            else:
+                detail = "the audit chain moved on"
+            return ConcurrencyConflict(unit, expected_version=head, detail=detail)
+
+        moved = record.outcome == "ok" and record.dest is not None and record.unit_id is not None
+        failure = Failure(record.unit_id, head, duplicate=taken)
+        self._run(
+            f"INSERT INTO cf_audit (campaign_id, {_AUDIT_COLUMNS}, transition_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._cid,
+                record.seq,
+                record.at.isoformat(),
+                record.on.isoformat(),
+                record.campaign,
+                record.command,
+                record.actor_id,
+                canonical_json(list(record.actor_roles)),
+                record.outcome,
+                record.unit_id,
+                record.source,
+                record.dest,
+                record.version,
+                record.request_id,
+                record.workflow,
+                canonical_json(record.payload),
+                None if record.decision is None else canonical_json(record.decision),
+                None if record.reason is None else canonical_json(record.reason),
+                record.prev_hash,
+                record.hash,
+                record.version if moved else None,
+            ),
+            failure,
+        )
+        moved_head = self._run(
+            "UPDATE cf_campaigns SET head_seq = ?, head_hash = ? "
+            "WHERE campaign_id = ? AND head_seq = ?",
+            (record.seq, record.hash, self._cid, head),
+            failure,
+        )
+        if moved_head == 0:
+            if head != 0:
+                raise ConcurrencyConflict(
+                    unit, expected_version=head, detail="the audit chain moved on"
+                )
+            self._run(
+                "INSERT INTO cf_campaigns (campaign_id, head_seq, head_hash) VALUES (?, ?, ?)",
+                (self._cid, record.seq, record.hash),
+                failure,
+            )
+
+
+# --- rows <-> records ---------------------------------------------------------------------------
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _unit(row: Sequence[Any]) -> Unit:
+    return Unit(
+        id=row[0],
+        name=row[1],
+        kind=row[2],
+        batch=int(row[3]),
+        members=int(row[4]),
+        parent=row[5],
+    )
+
+
+def _state(row: Sequence[Any]) -> UnitState:
+    return UnitState(
+        unit_id=row[0],
+        stage=row[1],
+        batch=int(row[2]),
+        version=int(row[3]),
+        entered_on=_day(row[4]),
+        stage_since=_day(row[5]),
+        started_on=_day(row[6]),
+        remedial=bool(row[7]),
+        remedial_round=int(row[8]),
+        resume_since=_day(row[9]),
+    )
+
+
+def _state_values(state: UnitState) -> tuple[Any, ...]:
+    return (
+        state.stage,
+        state.batch,
+        state.version,
+        _iso(state.entered_on),
+        _iso(state.stage_since),
+        _iso(state.started_on),
+        int(state.remedial),
+        state.remedial_round,
+        _iso(state.resume_since),
+    )
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _audit(row: Sequence[Any]) -> AuditRecord:
+    return AuditRecord.from_data(
+        {
+            "seq": int(row[0]),
+            "at": row[1],
+            "on": row[2],
+            "campaign": row[3],
+            "command": row[4],
+            "actor_id": row[5],
+            "actor_roles": json.loads(row[6]),
+            "outcome": row[7],
+            "unit_id": row[8],
+            "source": row[9],
+            "dest": row[10],
+            "version": None if row[11] is None else int(row[11]),
+            "request_id": row[12],
+            "workflow": row[13],
+            "payload": json.loads(row[14]),
+            "decision": _json(row[15]),
+            "reason": _json(row[16]),
+            "prev_hash": row[17],
+            "hash": row[18],
+        }
+    )

@@ -1,0 +1,191 @@
+"""``PostgresStore``: a campaign in PostgreSQL through psycopg 3 (the ``pg`` extra).
+
+psycopg is imported when a PostgreSQL store is made, never when campaignflow is imported;
+without it, the error says ``pip install 'campaignflow[pg]'``.
+
+Writers of one campaign serialise on the campaign's chain-head row: every write transaction
+begins by locking it (``SELECT … FOR UPDATE``), so audit appends never race and each command
+reads, under ``READ COMMITTED``, everything committed before it. Writers of different
+campaigns in the same database do not wait for each other. Reads run in a ``REPEATABLE READ
+READ ONLY`` snapshot and wait for no one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from campaignflow.errors import ValidationError
+from campaignflow.facts import FactTypes
+from campaignflow.store._dialect import Dialect, ErrorKind
+from campaignflow.store._sql import SQLStore
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresStore", "postgres_dialect"]
+
+#: SQLSTATEs that mean "another transaction got there first": serialization failure,
+#: deadlock, lock timeout.
+_CONFLICTS = frozenset({"40001", "40P01", "55P03"})
+_UNIQUE = "23505"
+_FOREIGN_KEY = "23503"
+
+# Any constant: the key of the transaction-scoped advisory lock migrations take.
+_SCHEMA_LOCK_KEY = 0x6366_7363_6865_6D61  # "cfschema"
+
+
+def _import_psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise ValidationError(
+            "store: PostgreSQL stores need psycopg 3, which is not installed; "
+            "pip install 'campaignflow[pg]'"
+        ) from None
+    return psycopg
+
+
+def _classify(exc: BaseException) -> ErrorKind | None:
+    state = getattr(exc, "sqlstate", None)
+    if state == _UNIQUE:
+        return "unique"
+    if state == _FOREIGN_KEY:
+        return "foreign_key"
+    if state in _CONFLICTS:
+        return "conflict"
+    return None
+
+
+def postgres_dialect() -> Dialect:
+    """The PostgreSQL dialect (imports psycopg).
+
+    Raises:
+        ValidationError: psycopg is not installed.
+    """
+    pg = _import_psycopg()
+    from psycopg import pq
+    from psycopg.rows import tuple_row
+
+    def cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        return conn.cursor(row_factory=tuple_row)
+
+    def in_transaction(conn: psycopg.Connection[Any]) -> bool:
+        return conn.info.transaction_status != pq.TransactionStatus.IDLE
+
+    def open_joined(conn: psycopg.Connection[Any]) -> None:
+        if conn.autocommit:
+            raise ValidationError(
+                "store: a joined PostgreSQL connection must not be in autocommit mode: "
+                "the campaign's writes would commit one statement at a time"
+            )
+
+    return Dialect(
+        name="postgresql",
+        errors=(pg.Error,),
+        classify=_classify,
+        paramstyle="format",
+        begin_write="BEGIN",
+        begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        lock_suffix=" FOR UPDATE",
+        schema_lock=f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})",
+        cursor=cursor,
+        in_transaction=in_transaction,
+        open_joined=open_joined,
+    )
+
+
+def _redacted(dsn: str) -> str:
+    """The DSN without its password, for reprs and messages."""
+    dsn = re.sub(r"(://[^:/@]*):[^@]*@", r"\1@", dsn)
+    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn)
+
+
+class PostgresStore(SQLStore):
+    """A campaign in a PostgreSQL database (``store="postgresql://user@host:5432/db"``).
+
+    Needs the ``pg`` extra (psycopg 3). Tables are created or migrated on first use; one
+    database holds many campaigns. Each transaction takes a pooled connection of its own.
+
+    Args:
+        dsn: a libpq connection string or URL.
+        campaign_id: the campaign this store holds.
+        lock_timeout_ms: how long a writer waits for another writer of the campaign, then
+            :class:`~campaignflow.ConcurrencyConflict` (retryable); 0 waits forever.
+        fact_types: the registry that loads stored facts (the default one unless given).
+
+    Raises:
+        ValidationError: psycopg is missing, or the database is newer than this release.
+        CampaignflowError: the server cannot be reached.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        campaign_id: str = "default",
+        lock_timeout_ms: int = 10_000,
+        fact_types: FactTypes | None = None,
+    ) -> None:
+        if not isinstance(dsn, str) or not dsn:
+            raise ValidationError(f"store: dsn must be a PostgreSQL connection string, got {dsn!r}")
+        if (
+            not isinstance(lock_timeout_ms, int)
+            or isinstance(lock_timeout_ms, bool)
+            or lock_timeout_ms < 0
+        ):
+            raise ValidationError(
+                f"store: lock_timeout_ms must be a whole number >= 0, got {lock_timeout_ms!r}"
+            )
+        dialect = postgres_dialect()
+        pg = _import_psycopg()
+        self.dsn = _redacted(dsn)
+        self.lock_timeout_ms = lock_timeout_ms
+
+        def connect() -> psycopg.Connection[Any]:
+            # Autocommit: the store issues BEGIN/COMMIT itself, as on SQLite.
+            conn: psycopg.Connection[Any] = pg.connect(dsn, autocommit=True)
+            try:
+                conn.execute(
+                    "SELECT set_config('lock_timeout', %s, false)", (f"{lock_timeout_ms}ms",)
+                )
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        super().__init__(connect, dialect, campaign_id=campaign_id, fact_types=fact_types)
+
+    def _where(self) -> str:
+        dsn = getattr(self, "dsn", None)
+        return f"at {dsn!r}" if dsn is not None else "on postgresql"
+
+    @classmethod
+    def join(
+        cls,
+        conn: psycopg.Connection[Any],
+        *,
+        campaign_id: str = "default",
+        fact_types: FactTypes | None = None,
+        migrate: bool = True,
+    ) -> PostgresStore:
+        """A store inside the host's open psycopg connection: its commit or rollback is ours.
+
+        The store never commits or rolls back; see :meth:`SQLStore.on_connection`. The
+        connection must not be in autocommit mode. Write commands lock the campaign's
+        chain-head row until the host's transaction ends.
+
+        Raises:
+            ValidationError: psycopg is missing, ``conn`` is not a psycopg connection, or the
+                database is newer than this release.
+        """
+        pg = _import_psycopg()
+        if not isinstance(conn, pg.Connection):
+            raise ValidationError(f"store: join needs a psycopg.Connection, got {conn!r}")
+        return cls.on_connection(
+            conn,
+            dialect=postgres_dialect(),
+            campaign_id=campaign_id,
+            fact_types=fact_types,
+            migrate=migrate,
+        )

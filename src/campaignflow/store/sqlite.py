@@ -1,0 +1,179 @@
+"""``SQLiteStore``: the embedded default store, on the standard library's sqlite3.
+
+The database runs in WAL mode (readers never block the writer), write transactions begin with
+``BEGIN IMMEDIATE`` (writers queue for the lock up to ``busy_timeout_ms`` instead of failing
+half-way through a command), and ``synchronous=FULL`` makes every committed command survive a
+power loss. ``synchronous="NORMAL"`` is faster (no fsync per commit): a commit still survives
+an application crash, but the last commits before a power loss or OS crash may be lost; the
+database stays consistent either way.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from campaignflow.errors import ValidationError
+from campaignflow.facts import FactTypes
+from campaignflow.store._dialect import Dialect, ErrorKind
+from campaignflow.store._sql import SQLStore
+
+__all__ = ["SQLITE", "SQLiteStore"]
+
+_SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+
+
+def _classify(exc: BaseException) -> ErrorKind | None:
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    text = str(exc)
+    if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (
+        "UNIQUE constraint failed" in text
+    ):
+        return "unique"
+    if name == "SQLITE_CONSTRAINT_FOREIGNKEY" or "FOREIGN KEY constraint failed" in text:
+        return "foreign_key"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return "conflict"
+    return None
+
+
+def _cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    cur = conn.cursor()
+    cur.row_factory = None  # tuples, whatever the host set on its connection
+    return cur
+
+
+def _in_transaction(conn: sqlite3.Connection) -> bool:
+    return conn.in_transaction
+
+
+def _open_joined(conn: sqlite3.Connection) -> None:
+    # The host has not written yet (sqlite3 opens its implicit transaction only before its
+    # first INSERT/UPDATE/DELETE): open one, or our savepoint would be the outermost and
+    # releasing it would commit. The host's commit() or rollback() ends it.
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+
+
+#: The SQLite dialect: ``?`` placeholders, ``BEGIN IMMEDIATE`` to serialise writers.
+SQLITE = Dialect(
+    name="sqlite",
+    errors=(sqlite3.Error,),
+    classify=_classify,
+    paramstyle="qmark",
+    begin_write="BEGIN IMMEDIATE",
+    begin_read="BEGIN",
+    cursor=_cursor,
+    in_transaction=_in_transaction,
+    open_joined=_open_joined,
+)
+
+
+class SQLiteStore(SQLStore):
+    """A campaign in a SQLite file: the embedded default (``store="sqlite:///campaign.db"``).
+
+    Many threads and processes may share the file: writers queue for the lock (up to
+    ``busy_timeout_ms``, then :class:`~campaignflow.ConcurrencyConflict`, which is
+    retryable), readers read a consistent snapshot without waiting.
+
+    Args:
+        path: the database file; created with its tables if missing. In-memory databases
+            are refused (each connection would see its own): use ``MemoryStore``, or
+            :meth:`join` an in-memory connection.
+        campaign_id: the campaign this store holds (a file can hold several).
+        synchronous: ``"FULL"`` (default: every commit survives a power loss), ``"NORMAL"``
+            (faster; the last commits may be lost on power loss or OS crash) or ``"EXTRA"``.
+        busy_timeout_ms: how long a writer waits for another writer's lock.
+        fact_types: the registry that loads stored facts (the default one unless given).
+
+    Raises:
+        ValidationError: a bad path or option, or a database newer than this release.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        campaign_id: str = "default",
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 10_000,
+        fact_types: FactTypes | None = None,
+    ) -> None:
+        if not isinstance(path, str | os.PathLike) or str(path) in ("", ":memory:"):
+            raise ValidationError(
+                f"store: SQLite path must be a file path (use MemoryStore for a store in "
+                f"memory), got {path!r}"
+            )
+        file = Path(path)
+        if str(file).startswith("file:"):
+            raise ValidationError(f"store: SQLite path must be a plain file path, got {path!r}")
+        if not file.parent.is_dir():
+            raise ValidationError(
+                f"store: SQLite path {str(file)!r}: directory {str(file.parent)!r} does not exist"
+            )
+        level = synchronous.upper() if isinstance(synchronous, str) else synchronous
+        if level not in _SYNCHRONOUS:
+            raise ValidationError(
+                f"store: synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
+            )
+        if (
+            not isinstance(busy_timeout_ms, int)
+            or isinstance(busy_timeout_ms, bool)
+            or busy_timeout_ms < 0
+        ):
+            raise ValidationError(
+                f"store: busy_timeout_ms must be a whole number >= 0, got {busy_timeout_ms!r}"
+            )
+        # Absolute once, so connections opened later do not follow a change of directory.
+        file = file.absolute()
+        self.path = file
+        self.synchronous = level
+        self.busy_timeout_ms = busy_timeout_ms
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(
+                file,
+                timeout=busy_timeout_ms / 1000,
+                isolation_level=None,  # autocommit: the store issues BEGIN/COMMIT itself
+                check_same_thread=False,  # a pooled connection serves one thread at a time
+            )
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA synchronous = {level}")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        super().__init__(connect, SQLITE, campaign_id=campaign_id, fact_types=fact_types)
+
+    def _where(self) -> str:
+        path = getattr(self, "path", None)
+        return f"in {str(path)!r}" if path is not None else "on sqlite"
+
+    @classmethod
+    def join(
+        cls,
+        conn: sqlite3.Connection,
+        *,
+        campaign_id: str = "default",
+        fact_types: FactTypes | None = None,
+        migrate: bool = True,
+    ) -> SQLiteStore:
+        """A store inside the host's open sqlite3 connection: its commit or rollback is ours.
+
+        The store never commits or rolls back; see :meth:`SQLStore.on_connection`. The
+        host's connection settings (foreign keys, timeouts) are left as they are.
+
+        Raises:
+            ValidationError: ``conn`` is not a sqlite3 connection, or its database is newer
+                than this release.
+        """
+        if not isinstance(conn, sqlite3.Connection):
+            raise ValidationError(f"store: join needs a sqlite3.Connection, got {conn!r}")
+        return cls.on_connection(
+            conn, dialect=SQLITE, campaign_id=campaign_id, fact_types=fact_types, migrate=migrate
+        )
