@@ -181,11 +181,19 @@ class AuditVerification:
 
 
 def verify_chain(
-    records: Iterable[AuditRecord], *, checkpoints: Sequence[Checkpoint] = ()
+    records: Iterable[AuditRecord],
+    *,
+    checkpoints: Sequence[Checkpoint] = (),
+    anchor: Checkpoint | None = None,
 ) -> AuditVerification:
-    """Check that ``records`` (in seq order) form an unbroken chain matching ``checkpoints``."""
-    expected_seq = 1
-    prev = GENESIS_HASH
+    """Check that ``records`` (in seq order) form an unbroken chain matching ``checkpoints``.
+
+    ``anchor``: the last record purged before ``records`` start; the chain must continue
+    from it. Checkpoints at or before the anchor are not checked (those records are gone
+    by design, into an export).
+    """
+    expected_seq = anchor.seq + 1 if anchor else 1
+    prev = anchor.hash if anchor else GENESIS_HASH
     seen: dict[int, str] = {}
     last: AuditRecord | None = None
     count = 0
@@ -220,6 +228,16 @@ def verify_chain(
         expected_seq += 1
         last = record
     for point in sorted(checkpoints, key=lambda c: c.seq):
+        if anchor is not None and point.seq <= anchor.seq:
+            if point.seq == anchor.seq and point.hash != anchor.hash:
+                return AuditVerification(
+                    False,
+                    count,
+                    None,
+                    point.seq,
+                    f"the purge anchor does not match the exported checkpoint at seq {point.seq}",
+                )
+            continue
         found = seen.get(point.seq)
         if found is None:
             return AuditVerification(

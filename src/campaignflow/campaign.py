@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from typing import IO, Any, Literal
 
 import attrs
 
@@ -22,6 +22,7 @@ from campaignflow.audit import (
     AuditRecord,
     AuditVerification,
     Checkpoint,
+    canonical_json,
     decision_from_data,
     decision_to_data,
     verify_chain,
@@ -54,8 +55,11 @@ from campaignflow.workflow import Workflow
 __all__ = ["AdvanceOutcome", "Campaign", "Progress"]
 
 
-#: Units judged and moved per transaction by start_batch and advance_all.
+#: Units judged and moved per transaction by start_batch, advance_all and advance_due.
 _SWEEP_CHUNK = 256
+
+#: The shortest time audit records are kept before they may be purged (等保 2.0: six months).
+RETENTION_DAYS = 180
 
 
 @attrs.frozen
@@ -893,9 +897,127 @@ class Campaign:
         return Checkpoint(seq, head)
 
     def verify_audit(self, *, checkpoints: Sequence[Checkpoint] = ()) -> AuditVerification:
-        """Recompute the hash chain; the result says whether it holds and where it breaks."""
+        """Recompute the hash chain; the result says whether it holds and where it breaks.
+
+        Pass checkpoints exported earlier (:meth:`audit_checkpoint`, :meth:`export_audit`) to
+        catch a truncated or rewritten tail. After a purge the chain is checked from the
+        purge's anchor.
+        """
         with self.store.transaction(write=False) as tx:
-            return verify_chain(tx.iter_audit(), checkpoints=checkpoints)
+            return verify_chain(tx.iter_audit(), checkpoints=checkpoints, anchor=tx.audit_anchor())
+
+    def export_audit(self, stream: IO[str], *, after_seq: int | None = None) -> Checkpoint:
+        """Write audit records as JSON Lines (one ``AuditRecord.to_data()`` per line).
+
+        Writes the records after ``after_seq`` (by default, after the last export) and marks
+        them exported, which allows :meth:`purge_audit` to remove them later. Keep the
+        returned checkpoint elsewhere: it detects later truncation or rewriting.
+        """
+        if after_seq is not None and (not isinstance(after_seq, int) or after_seq < 0):
+            raise ValidationError(f"after_seq: must be a whole number >= 0, got {after_seq!r}")
+        with self.store.transaction(write=False) as tx:
+            start = tx.exported_through() if after_seq is None else after_seq
+            head = Checkpoint(*tx.audit_head())
+            last: AuditRecord | None = None
+            for record in tx.iter_audit():
+                if start < record.seq <= head.seq:
+                    stream.write(canonical_json(record.to_data()) + "\n")
+                    last = record
+        if last is not None:
+            with self.store.transaction() as tx:
+                tx.mark_exported(last.seq)
+        return head
+
+    def purge_audit(self, *, older_than: date, retention_days: int = RETENTION_DAYS) -> int:
+        """Delete exported audit records dated before ``older_than``; returns how many.
+
+        Records younger than ``retention_days`` (180 by default: 等保 2.0 asks for at least
+        six months) and records not yet exported are never purged: the call is refused.
+        The chain stays verifiable from the last purged record (its anchor).
+
+        Raises:
+            ValidationError: ``older_than`` is inside the retention period, or records
+                before it have not been exported.
+        """
+        if not isinstance(older_than, date) or isinstance(older_than, datetime):
+            raise ValidationError(f"older_than: must be a date, got {older_than!r}")
+        if retention_days < RETENTION_DAYS:
+            raise ValidationError(
+                f"retention_days: must be >= {RETENTION_DAYS} (six months), got {retention_days}"
+            )
+        limit = self._now().date() - timedelta(days=retention_days)
+        if older_than > limit:
+            raise ValidationError(
+                f"older_than: records must be kept {retention_days} days; purge only before "
+                f"{limit.isoformat()}, got {older_than.isoformat()}"
+            )
+        with self.store.transaction() as tx:
+            exported = tx.exported_through()
+            through = 0
+            for record in tx.iter_audit():
+                if record.on >= older_than:
+                    break
+                if record.seq > exported:
+                    raise ValidationError(
+                        f"older_than: record {record.seq} (dated {record.on.isoformat()}) has "
+                        f"not been exported (exported through {exported}); export first"
+                    )
+                through = record.seq
+            return tx.purge_audit(through) if through else 0
+
+    # --- scale-out ------------------------------------------------------------------------
+
+    def due_units(self, *, batch: int | None = None, limit: int = 100) -> list[str]:
+        """Ids of up to ``limit`` started, unfinished units whose ``advance`` would pass now.
+
+        A dry run for a host's scheduler; writes nothing.
+        """
+        _check_limit(limit)
+        today = self._now().date()
+        due: list[str] = []
+        with self.store.transaction(write=False) as tx:
+            for unit, state in tx.iter_units(batch):
+                if self.workflow.stage(state.stage).kind in ("waiting", "final"):
+                    continue
+                facts = tx.get_facts(unit.id, state.stage)
+                if decide(self.workflow, unit, state, facts, today).allowed:
+                    due.append(unit.id)
+                    if len(due) >= limit:
+                        break
+        return due
+
+    def advance_due(
+        self,
+        *,
+        sweep: str,
+        batch: int | None = None,
+        limit: int = _SWEEP_CHUNK,
+        actor: Actor = SYSTEM,
+        trigger: str = "advance",
+    ) -> list[AdvanceOutcome]:
+        """Claim up to ``limit`` units not yet claimed in ``sweep``; advance those whose gates hold.
+
+        The worker's primitive for sharing a batch between processes and machines: call it
+        in a loop until it returns an empty list. Within one ``sweep`` (any text: a date, a
+        job id) every started, unfinished unit is claimed by exactly one call, on every
+        store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``). Claim and advance commit
+        together, so a crashed worker's claims vanish with its transaction.
+        """
+        if not isinstance(sweep, str) or not sweep:
+            raise ValidationError(f"sweep: must be non-empty text, got {sweep!r}")
+        _check_limit(limit)
+        _check_actor(actor)
+        stages = [
+            s.id
+            for s in self.workflow.stages
+            if s.kind not in ("waiting", "final") and self.workflow.candidates(s.id, trigger)
+        ]
+        now = self._now()
+        with self.store.transaction() as tx:
+            claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
+            return [
+                self._sweep_one(tx, now, now.date(), unit.id, trigger, actor) for unit, _ in claimed
+            ]
 
     # --- internals ----------------------------------------------------------------------
 
@@ -986,6 +1108,11 @@ class Campaign:
 
 def _default_fact_types() -> FactTypes:
     return fact_types
+
+
+def _check_limit(limit: object) -> None:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValidationError(f"limit: must be a whole number >= 1, got {limit!r}")
 
 
 def _check_actor(actor: object) -> None:

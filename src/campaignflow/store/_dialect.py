@@ -55,6 +55,9 @@ class Dialect:
         lock_suffix: appended to a ``SELECT`` of the campaign's chain-head row at the start
             of every write transaction (``" FOR UPDATE"``), so audit appends serialise;
             empty when ``begin_write`` already serialises writers.
+        claim_suffix: appended to the ``SELECT`` that claims units for a sweep
+            (``" FOR UPDATE SKIP LOCKED"``), so concurrent workers take different units;
+            empty when ``begin_write`` already serialises.
         schema_lock: run first in a migration transaction, so two processes opening a new
             database do not both create it (an advisory lock); None when ``begin_write``
             already serialises.
@@ -75,6 +78,7 @@ class Dialect:
     begin_write: str = "BEGIN"
     begin_read: str = "BEGIN"
     lock_suffix: str = ""
+    claim_suffix: str = ""
     schema_lock: str | None = None
     key_type: str = "TEXT"
     text_type: str = "TEXT"

@@ -7,11 +7,11 @@ writes goes through one session and commits together or not at all. Implementati
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from campaignflow.audit import AuditRecord
+from campaignflow.audit import AuditRecord, Checkpoint
 from campaignflow.model import FactRecord, Unit, UnitState
 
 __all__ = ["Store", "StoreSession"]
@@ -66,6 +66,36 @@ class StoreSession(Protocol):
 
     def append_audit(self, record: AuditRecord) -> None:
         """Append a sealed audit record whose seq follows the head."""
+        ...
+
+    def claim_units(
+        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+    ) -> list[tuple[Unit, UnitState]]:
+        """Claim up to ``limit`` units in ``stages`` that ``sweep`` has not claimed yet.
+
+        The claim is marked in the same transaction, so each unit is claimed by exactly one
+        caller per sweep, however many workers share the store. PostgreSQL locks the claimed
+        rows ``FOR UPDATE SKIP LOCKED``: concurrent workers take different units.
+        """
+        ...
+
+    def audit_anchor(self) -> Checkpoint | None:
+        """The last purged record ``(seq, hash)``: where verification starts; None if none."""
+        ...
+
+    def exported_through(self) -> int:
+        """The seq of the newest record written to an export (0: none)."""
+        ...
+
+    def mark_exported(self, seq: int) -> None:
+        """Record that every record up to ``seq`` has been exported."""
+        ...
+
+    def purge_audit(self, through_seq: int) -> int:
+        """Delete audit records up to ``through_seq``; the last one becomes the anchor.
+
+        Returns how many records were deleted.
+        """
         ...
 
 

@@ -139,8 +139,23 @@ _V1 = Migration(
     ),
 )
 
+_V2 = Migration(
+    2,
+    "sweep claims for workers, audit retention (anchor after a purge, export mark)",
+    (
+        # The sweep that last claimed the unit (advance_due): a unit is claimed once a sweep.
+        "ALTER TABLE cf_states ADD COLUMN swept {key}",
+        "CREATE INDEX cf_states_swept ON cf_states (campaign_id, swept)",
+        # After a purge the chain is verified from this anchor (the last purged record).
+        "ALTER TABLE cf_campaigns ADD COLUMN anchor_seq {int} NOT NULL DEFAULT 0",
+        "ALTER TABLE cf_campaigns ADD COLUMN anchor_hash {key}",
+        # The newest record written to an export: nothing newer may be purged.
+        "ALTER TABLE cf_campaigns ADD COLUMN exported_seq {int} NOT NULL DEFAULT 0",
+    ),
+)
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 
 
 def latest_version() -> int:

@@ -8,11 +8,11 @@ hash verifies.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.audit import GENESIS_HASH, AuditRecord, canonical_json
+from campaignflow.audit import GENESIS_HASH, AuditRecord, Checkpoint, canonical_json
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.model import FactRecord, Unit, UnitState
 
@@ -171,7 +171,71 @@ class Session:
                 return
             after = rows[-1][0]
 
+    def audit_anchor(self) -> Checkpoint | None:
+        rows = self._rows(
+            "SELECT anchor_seq, anchor_hash FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
+        )
+        if not rows or not rows[0][0]:
+            return None
+        return Checkpoint(int(rows[0][0]), str(rows[0][1]))
+
+    def exported_through(self) -> int:
+        rows = self._rows(
+            "SELECT exported_seq FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
+        )
+        return int(rows[0][0]) if rows else 0
+
     # --- writes -----------------------------------------------------------------------------
+
+    def claim_units(
+        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+    ) -> list[tuple[Unit, UnitState]]:
+        self._writable()
+        wanted = sorted(stages)
+        if not wanted or limit < 1:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        where = "" if batch is None else " AND s.batch = ?"
+        extra: tuple[Any, ...] = () if batch is None else (batch,)
+        rows = self._rows(
+            f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS} FROM cf_states s "
+            "JOIN cf_units u ON u.campaign_id = s.campaign_id AND u.unit_id = s.unit_id "
+            f"WHERE s.campaign_id = ? AND s.stage IN ({marks}) "
+            f"AND (s.swept IS NULL OR s.swept <> ?){where} "
+            f"ORDER BY u.ordinal LIMIT {int(limit)}{self._store.dialect.claim_suffix}",
+            (self._cid, *wanted, sweep, *extra),
+        )
+        claimed = [(_unit(row[:6]), _state(row[6:])) for row in rows]
+        for unit, _ in claimed:
+            self._run(
+                "UPDATE cf_states SET swept = ? WHERE campaign_id = ? AND unit_id = ?",
+                (sweep, self._cid, unit.id),
+            )
+        return claimed
+
+    def mark_exported(self, seq: int) -> None:
+        self._run(
+            "UPDATE cf_campaigns SET exported_seq = ? WHERE campaign_id = ? AND exported_seq < ?",
+            (seq, self._cid, seq),
+        )
+
+    def purge_audit(self, through_seq: int) -> int:
+        rows = self._rows(
+            "SELECT seq, hash FROM cf_audit WHERE campaign_id = ? AND seq <= ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (self._cid, through_seq),
+        )
+        if not rows:
+            return 0
+        last_seq, last_hash = int(rows[0][0]), str(rows[0][1])
+        gone = self._run(
+            "DELETE FROM cf_audit WHERE campaign_id = ? AND seq <= ?", (self._cid, last_seq)
+        )
+        self._run(
+            "UPDATE cf_campaigns SET anchor_seq = ?, anchor_hash = ? WHERE campaign_id = ?",
+            (last_seq, last_hash, self._cid),
+        )
+        return gone
 
     def insert_unit(self, unit: Unit, state: UnitState) -> None:
         def exists(_: BaseException) -> CampaignflowError:

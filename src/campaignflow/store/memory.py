@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from campaignflow.audit import GENESIS_HASH, AuditRecord
+from campaignflow.audit import GENESIS_HASH, AuditRecord, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.model import FactRecord, Unit, UnitState
 
@@ -43,20 +44,89 @@ class _Session:
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
 
+    def _record(self, seq: int) -> AuditRecord | None:
+        store = self._store
+        index = seq - store._anchor_seq() - 1
+        return store._audit[index] if 0 <= index < len(store._audit) else None
+
     def find_request(self, request_id: str) -> AuditRecord | None:
         seq = self._store._requests.get(request_id)
-        return None if seq is None else self._store._audit[seq - 1]
+        return None if seq is None else self._record(seq)
 
     def audit_head(self) -> tuple[int, str]:
-        audit = self._store._audit
-        return (len(audit), audit[-1].hash) if audit else (0, GENESIS_HASH)
+        store = self._store
+        if store._audit:
+            return store._audit[-1].seq, store._audit[-1].hash
+        anchor = store._anchor
+        return (anchor.seq, anchor.hash) if anchor else (0, GENESIS_HASH)
 
     def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
         if unit_id is None:
             yield from list(self._store._audit)
             return
         for seq in list(self._store._by_unit.get(unit_id, ())):
-            yield self._store._audit[seq - 1]
+            record = self._record(seq)
+            if record is not None:
+                yield record
+
+    def claim_units(
+        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+    ) -> list[tuple[Unit, UnitState]]:
+        self._writable()
+        store = self._store
+        claimed: list[tuple[Unit, UnitState]] = []
+        for unit_id, state in list(store._states.items()):
+            if len(claimed) >= limit:
+                break
+            if state.stage not in stages or (batch is not None and state.batch != batch):
+                continue
+            previous = store._swept.get(unit_id)
+            if previous == sweep:
+                continue
+            store._swept[unit_id] = sweep
+            self._undo.append(functools.partial(_restore, store._swept, unit_id, previous))
+            claimed.append((store._units[unit_id], state))
+        return claimed
+
+    def audit_anchor(self) -> Checkpoint | None:
+        return self._store._anchor
+
+    def exported_through(self) -> int:
+        return self._store._exported
+
+    def mark_exported(self, seq: int) -> None:
+        self._writable()
+        store = self._store
+        old = store._exported
+        store._exported = max(old, seq)
+        self._undo.append(lambda: setattr(store, "_exported", old))
+
+    def purge_audit(self, through_seq: int) -> int:
+        self._writable()
+        store = self._store
+        keep = [r for r in store._audit if r.seq > through_seq]
+        gone = [r for r in store._audit if r.seq <= through_seq]
+        if not gone:
+            return 0
+        old = (
+            list(store._audit),
+            store._anchor,
+            dict(store._requests),
+            {k: list(v) for k, v in store._by_unit.items()},
+        )
+        store._audit = keep
+        store._anchor = Checkpoint(gone[-1].seq, gone[-1].hash)
+        for record in gone:
+            if record.request_id is not None:
+                store._requests.pop(record.request_id, None)
+        for seqs in store._by_unit.values():
+            seqs[:] = [seq for seq in seqs if seq > through_seq]
+
+        def undo() -> None:
+            store._audit, store._anchor, store._requests, store._by_unit = old
+
+        self._undo.append(undo)
+        return len(gone)
 
     def insert_unit(self, unit: Unit, state: UnitState) -> None:
         self._writable()
@@ -126,6 +196,13 @@ class _Session:
         self._undo.clear()
 
 
+def _restore(mapping: dict[str, str], key: str, value: str | None) -> None:
+    if value is None:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
+
+
 def _drop_last(items: list[Any]) -> None:
     items.pop()
 
@@ -149,7 +226,13 @@ class MemoryStore:
         self._audit: list[AuditRecord] = []
         self._requests: dict[str, int] = {}
         self._by_unit: dict[str, list[int]] = {}
+        self._swept: dict[str, str] = {}
+        self._anchor: Checkpoint | None = None
+        self._exported = 0
         self._closed = False
+
+    def _anchor_seq(self) -> int:
+        return self._anchor.seq if self._anchor else 0
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._units)} units, {len(self._audit)} audit records>"

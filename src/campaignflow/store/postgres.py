@@ -88,6 +88,7 @@ def postgres_dialect() -> Dialect:
         begin_write="BEGIN",
         begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         lock_suffix=" FOR UPDATE",
+        claim_suffix=" FOR UPDATE OF s SKIP LOCKED",
         schema_lock=f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})",
         cursor=cursor,
         in_transaction=in_transaction,
