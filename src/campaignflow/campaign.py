@@ -625,6 +625,7 @@ class Campaign:
             part = ids[start : start + _SWEEP_CHUNK]
             try:
                 with self.store.transaction() as tx:
+                    tx.prefetch(part)
                     done = [
                         self._sweep_one(tx, now, day, unit_id, trigger, actor) for unit_id in part
                     ]
@@ -1015,6 +1016,7 @@ class Campaign:
         now = self._now()
         with self.store.transaction() as tx:
             claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
+            tx.prefetch([unit.id for unit, _ in claimed])
             return [
                 self._sweep_one(tx, now, now.date(), unit.id, trigger, actor) for unit, _ in claimed
             ]
@@ -1024,11 +1026,10 @@ class Campaign:
     def _load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:
         if not isinstance(unit_id, str):
             raise ValidationError(f"unit_id: must be text, got {unit_id!r}")
-        unit = tx.get_unit(unit_id)
-        state = tx.get_state(unit_id)
-        if unit is None or state is None:
+        found = tx.get_unit_state(unit_id)
+        if found is None:
             raise UnknownUnit(unit_id)
-        return unit, state
+        return found
 
     def _check_open(self, state: UnitState, doing: str) -> None:
         stage = self.workflow.stage(state.stage)

@@ -116,7 +116,6 @@ def test_four_worker_processes_advance_each_unit_exactly_once(kind: str, tmp_pat
         assert len(advanced) == n
         assert set(advanced.values()) == {1}
         assert all(not r["held"] for r in results)
-        assert sum(1 for r in results if r["advanced"]) >= 2, "the work was not shared"
         transitions = Counter(
             r.unit_id for r in camp.audit_trail() if r.command == "advance" and r.outcome == "ok"
         )

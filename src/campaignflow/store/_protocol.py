@@ -28,6 +28,19 @@ class StoreSession(Protocol):
         """The unit's current state, or None for an unknown unit."""
         ...
 
+    def get_unit_state(self, unit_id: str) -> tuple[Unit, UnitState] | None:
+        """The unit and its state in one read, or None for an unknown unit."""
+        ...
+
+    def prefetch(self, unit_ids: Sequence[str]) -> None:
+        """Read these units, their states and current-stage facts ahead, in a few queries.
+
+        A hint for sweeps: later reads of these units in this session come from what was
+        fetched (kept up to date by this session's own writes). Stores without round trips
+        may do nothing.
+        """
+        ...
+
     def iter_units(self, batch: int | None = None) -> Iterator[tuple[Unit, UnitState]]:
         """Every unit with its state (of the batch it is in now, when ``batch`` is given)."""
         ...

@@ -19,7 +19,7 @@ from campaignflow.model import FactRecord, Unit, UnitState
 if TYPE_CHECKING:
     from campaignflow.store._sql import Connection, SQLStore
 
-__all__ = ["ANY_FAILURE", "Failure", "Session"]
+__all__ = ["ANY_FAILURE", "Failure", "HeadCache", "Session"]
 
 _PAGE = 1000  # rows per query when iterating units or audit records
 
@@ -27,6 +27,9 @@ _UNIT_COLUMNS = "u.unit_id, u.name, u.kind, u.batch, u.members, u.parent"
 _STATE_COLUMNS = (
     "s.unit_id, s.stage, s.batch, s.version, s.entered_on, s.stage_since, s.started_on, "
     "s.remedial, s.remedial_round, s.resume_since"
+)
+_FACT_COLUMNS = (
+    "f.unit_id, f.stage, f.version, f.data, f.on_date, f.at_time, f.actor_id, f.seq, f.request_id"
 )
 _AUDIT_COLUMNS = (
     "seq, at_time, on_date, campaign, command, actor_id, actor_roles, outcome, unit_id, "
@@ -53,16 +56,61 @@ class Failure:
 ANY_FAILURE = Failure()
 
 
+class HeadCache:
+    """The chain head as a transaction sees it: read once, moved by each append, written once.
+
+    Writers of a campaign are serialised (BEGIN IMMEDIATE; the campaign row locked FOR UPDATE),
+    so inside a write transaction nobody else moves the head: reading it once and writing it
+    back once before commit saves two round trips per audit record.
+    """
+
+    __slots__ = ("hash", "loaded", "seq", "stored_seq")
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.seq = 0
+        self.hash = GENESIS_HASH
+        self.stored_seq = 0  # the head as the database has it, to write back against
+
+    def snapshot(self) -> tuple[bool, int, str, int]:
+        return (self.loaded, self.seq, self.hash, self.stored_seq)
+
+    def restore(self, saved: tuple[bool, int, str, int]) -> None:
+        self.loaded, self.seq, self.hash, self.stored_seq = saved
+
+
 class Session:
     """One transaction's view of a SQL store (the StoreSession protocol)."""
 
-    __slots__ = ("_cid", "_conn", "_open", "_store", "_write")
+    __slots__ = (
+        "_cid",
+        "_conn",
+        "_facts",
+        "_head",
+        "_open",
+        "_pending_audit",
+        "_pending_states",
+        "_states",
+        "_store",
+        "_write",
+    )
 
-    def __init__(self, store: SQLStore, conn: Connection, write: bool) -> None:
+    def __init__(
+        self, store: SQLStore, conn: Connection, write: bool, head: HeadCache | None = None
+    ) -> None:
         self._store = store
         self._conn = conn
         self._write = write
         self._cid = store.campaign_id
+        self._head = head if head is not None else HeadCache()
+        # Filled by prefetch() for a sweep's chunk; kept current by this session's writes.
+        self._states: dict[str, tuple[Unit, UnitState]] = {}
+        self._facts: dict[tuple[str, str], list[FactRecord]] = {}
+        # Writes to prefetched units wait here and go out in one executemany per table
+        # before the next statement or the commit: a sweep pays two batched calls per chunk
+        # instead of two round trips per unit.
+        self._pending_states: list[tuple[Any, ...]] = []
+        self._pending_audit: list[tuple[Any, ...]] = []
         self._open = True
 
     def __repr__(self) -> str:
@@ -72,7 +120,29 @@ class Session:
     def _rows(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> list[Any]:
         if not self._open:
             raise ValidationError("store: this session's transaction has ended")
+        self._flush_writes()
         return self._store._fetch(self._conn, sql, params, failure)
+
+    def _flush_writes(self) -> None:
+        """Send the batched writes (states first: the audit rows refer to their versions)."""
+        store = self._store
+        if self._pending_states:
+            rows, self._pending_states = self._pending_states, []
+            changed = store._execute_many(self._conn, _UPDATE_STATE, rows, Failure(rows[0][-2]))
+            if changed != len(rows):
+                raise ConcurrencyConflict(
+                    str(rows[0][-2]),
+                    expected_version=int(rows[0][-1]),
+                    detail=f"{len(rows) - changed} of {len(rows)} batched units changed concurrently",
+                )
+        if self._pending_audit:
+            rows, self._pending_audit = self._pending_audit, []
+            store._execute_many(
+                self._conn,
+                _INSERT_AUDIT,
+                rows,
+                Failure(None, self._head.stored_seq, duplicate=_taken_batch),
+            )
 
     def _writable(self) -> None:
         if not self._write:
@@ -82,6 +152,7 @@ class Session:
         self._writable()
         if not self._open:
             raise ValidationError("store: this session's transaction has ended")
+        self._flush_writes()
         return self._store._execute(self._conn, sql, params, failure)
 
     # --- reads ------------------------------------------------------------------------------
@@ -92,6 +163,44 @@ class Session:
             (self._cid, unit_id),
         )
         return _unit(rows[0]) if rows else None
+
+    def prefetch(self, unit_ids: Sequence[str]) -> None:
+        ids = [u for u in dict.fromkeys(unit_ids) if u not in self._states]
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = self._rows(
+                f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS} FROM cf_units u "
+                "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
+                f"WHERE u.campaign_id = ? AND u.unit_id IN ({marks})",
+                (self._cid, *part),
+            )
+            found = {row[0]: (_unit(row[:6]), _state(row[6:])) for row in rows}
+            rows = self._rows(
+                f"SELECT {_FACT_COLUMNS} FROM cf_facts f JOIN cf_states s "
+                "ON s.campaign_id = f.campaign_id AND s.unit_id = f.unit_id AND s.stage = f.stage "
+                f"WHERE f.campaign_id = ? AND f.unit_id IN ({marks}) ORDER BY f.unit_id, f.n",
+                (self._cid, *part),
+            )
+            facts: dict[tuple[str, str], list[FactRecord]] = {
+                (unit_id, state.stage): [] for unit_id, (_, state) in found.items()
+            }
+            for row in rows:
+                facts[(row[0], row[1])].append(self._fact(row))
+            self._states.update(found)
+            self._facts.update(facts)
+
+    def get_unit_state(self, unit_id: str) -> tuple[Unit, UnitState] | None:
+        cached = self._states.get(unit_id)
+        if cached is not None:
+            return cached
+        rows = self._rows(
+            f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS} FROM cf_units u "
+            "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
+            "WHERE u.campaign_id = ? AND u.unit_id = ?",
+            (self._cid, unit_id),
+        )
+        return (_unit(rows[0][:6]), _state(rows[0][6:])) if rows else None
 
     def get_state(self, unit_id: str) -> UnitState | None:
         rows = self._rows(
@@ -120,25 +229,27 @@ class Session:
             after = rows[-1][0]
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
+        cached = self._facts.get((unit_id, stage))
+        if cached is not None:
+            return tuple(cached)
         rows = self._rows(
-            "SELECT unit_id, stage, version, data, on_date, at_time, actor_id, seq, request_id "
-            "FROM cf_facts WHERE campaign_id = ? AND unit_id = ? AND stage = ? ORDER BY n",
+            f"SELECT {_FACT_COLUMNS} FROM cf_facts f "
+            "WHERE f.campaign_id = ? AND f.unit_id = ? AND f.stage = ? ORDER BY f.n",
             (self._cid, unit_id, stage),
         )
-        load = self._store.fact_types.load
-        return tuple(
-            FactRecord(
-                unit_id=row[0],
-                stage=row[1],
-                version=int(row[2]),
-                fact=load(json.loads(row[3])),
-                on=date.fromisoformat(row[4]),
-                at=datetime.fromisoformat(row[5]),
-                actor_id=row[6],
-                seq=int(row[7]),
-                request_id=row[8],
-            )
-            for row in rows
+        return tuple(self._fact(row) for row in rows)
+
+    def _fact(self, row: Sequence[Any]) -> FactRecord:
+        return FactRecord(
+            unit_id=row[0],
+            stage=row[1],
+            version=int(row[2]),
+            fact=self._store.fact_types.load(json.loads(row[3])),
+            on=date.fromisoformat(row[4]),
+            at=datetime.fromisoformat(row[5]),
+            actor_id=row[6],
+            seq=int(row[7]),
+            request_id=row[8],
         )
 
     def find_request(self, request_id: str) -> AuditRecord | None:
@@ -149,10 +260,41 @@ class Session:
         return _audit(rows[0]) if rows else None
 
     def audit_head(self) -> tuple[int, str]:
-        rows = self._rows(
-            "SELECT head_seq, head_hash FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
+        head = self._head
+        if not head.loaded:
+            rows = self._rows(
+                "SELECT head_seq, head_hash FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
+            )
+            head.seq, head.hash = (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+            head.stored_seq = head.seq
+            head.loaded = True
+        return head.seq, head.hash
+
+    def _flush_head(self) -> None:
+        """Write batched rows and the moved chain head back, once, before the commit."""
+        self._flush_writes()
+        head = self._head
+        if not head.loaded or head.seq == head.stored_seq:
+            return
+        unit = "-"
+        failure = Failure(None, head.stored_seq)
+        moved = self._run(
+            "UPDATE cf_campaigns SET head_seq = ?, head_hash = ? "
+            "WHERE campaign_id = ? AND head_seq = ?",
+            (head.seq, head.hash, self._cid, head.stored_seq),
+            failure,
         )
-        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+        if moved == 0:
+            if head.stored_seq != 0:
+                raise ConcurrencyConflict(
+                    unit, expected_version=head.stored_seq, detail="the audit chain moved on"
+                )
+            self._run(
+                "INSERT INTO cf_campaigns (campaign_id, head_seq, head_hash) VALUES (?, ?, ?)",
+                (self._cid, head.seq, head.hash),
+                failure,
+            )
+        head.stored_seq = head.seq
 
     def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
         where = "" if unit_id is None else " AND unit_id = ?"
@@ -271,15 +413,16 @@ class Session:
         )
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
-        failure = Failure(state.unit_id, expected_version)
-        values = _state_values(state)
-        changed = self._run(
-            "UPDATE cf_states SET stage = ?, batch = ?, version = ?, entered_on = ?, "
-            "stage_since = ?, started_on = ?, remedial = ?, remedial_round = ?, "
-            "resume_since = ? WHERE campaign_id = ? AND unit_id = ? AND version = ?",
-            (*values, self._cid, state.unit_id, expected_version),
-            failure,
-        )
+        params = (*_state_values(state), self._cid, state.unit_id, expected_version)
+        cached = self._states.get(state.unit_id)
+        if cached is not None:
+            if cached[1].version != expected_version:
+                raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
+            self._writable()
+            self._pending_states.append(params)
+            self._states[state.unit_id] = (cached[0], state)
+            return
+        changed = self._run(_UPDATE_STATE, params, Failure(state.unit_id, expected_version))
         if changed != 1:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
 
@@ -311,6 +454,9 @@ class Session:
             ),
             Failure(record.unit_id, record.version),
         )
+        cached = self._facts.get((record.unit_id, record.stage))
+        if cached is not None:
+            cached.append(record)
 
     def append_audit(self, record: AuditRecord) -> None:
         self._writable()
@@ -332,51 +478,52 @@ class Session:
             return ConcurrencyConflict(unit, expected_version=head, detail=detail)
 
         moved = record.outcome == "ok" and record.dest is not None and record.unit_id is not None
-        failure = Failure(record.unit_id, head, duplicate=taken)
-        self._run(
-            f"INSERT INTO cf_audit (campaign_id, {_AUDIT_COLUMNS}, transition_version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                self._cid,
-                record.seq,
-                record.at.isoformat(),
-                record.on.isoformat(),
-                record.campaign,
-                record.command,
-                record.actor_id,
-                canonical_json(list(record.actor_roles)),
-                record.outcome,
-                record.unit_id,
-                record.source,
-                record.dest,
-                record.version,
-                record.request_id,
-                record.workflow,
-                canonical_json(record.payload),
-                None if record.decision is None else canonical_json(record.decision),
-                None if record.reason is None else canonical_json(record.reason),
-                record.prev_hash,
-                record.hash,
-                record.version if moved else None,
-            ),
-            failure,
+        params = (
+            self._cid,
+            record.seq,
+            record.at.isoformat(),
+            record.on.isoformat(),
+            record.campaign,
+            record.command,
+            record.actor_id,
+            canonical_json(list(record.actor_roles)),
+            record.outcome,
+            record.unit_id,
+            record.source,
+            record.dest,
+            record.version,
+            record.request_id,
+            record.workflow,
+            canonical_json(record.payload),
+            None if record.decision is None else canonical_json(record.decision),
+            None if record.reason is None else canonical_json(record.reason),
+            record.prev_hash,
+            record.hash,
+            record.version if moved else None,
         )
-        moved_head = self._run(
-            "UPDATE cf_campaigns SET head_seq = ?, head_hash = ? "
-            "WHERE campaign_id = ? AND head_seq = ?",
-            (record.seq, record.hash, self._cid, head),
-            failure,
-        )
-        if moved_head == 0:
-            if head != 0:
-                raise ConcurrencyConflict(
-                    unit, expected_version=head, detail="the audit chain moved on"
-                )
-            self._run(
-                "INSERT INTO cf_campaigns (campaign_id, head_seq, head_hash) VALUES (?, ?, ?)",
-                (self._cid, record.seq, record.hash),
-                failure,
-            )
+        if record.request_id is None and record.unit_id in self._states:
+            # A sweep's record (no request id to collide on): batch it with the others.
+            self._pending_audit.append(params)
+        else:
+            self._run(_INSERT_AUDIT, params, Failure(record.unit_id, head, duplicate=taken))
+        self._head.seq, self._head.hash = record.seq, record.hash
+
+
+_UPDATE_STATE = (
+    "UPDATE cf_states SET stage = ?, batch = ?, version = ?, entered_on = ?, "
+    "stage_since = ?, started_on = ?, remedial = ?, remedial_round = ?, "
+    "resume_since = ? WHERE campaign_id = ? AND unit_id = ? AND version = ?"
+)
+_INSERT_AUDIT = (
+    f"INSERT INTO cf_audit (campaign_id, {_AUDIT_COLUMNS}, transition_version) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _taken_batch(exc: BaseException) -> CampaignflowError:
+    return ConcurrencyConflict(
+        "-", expected_version=0, detail=f"a batched audit record was taken concurrently ({exc})"
+    )
 
 
 # --- rows <-> records ---------------------------------------------------------------------------

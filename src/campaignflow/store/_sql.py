@@ -39,7 +39,7 @@ from campaignflow.errors import (
 from campaignflow.facts import FactTypes, fact_types
 from campaignflow.store import _schema
 from campaignflow.store._dialect import Dialect
-from campaignflow.store._session import ANY_FAILURE, Failure, Session
+from campaignflow.store._session import ANY_FAILURE, Failure, HeadCache, Session
 
 __all__ = ["SQLStore"]
 
@@ -193,11 +193,26 @@ class SQLStore:
         """
         with self._frame(write) as conn:
             frames = self._frames()
-            session = Session(self, conn, write)
+            # Sessions nested on one connection share one view of the chain head, so an
+            # outer session sees what an inner one appended; the outermost writes it back.
+            outer = next((f for f in reversed(frames) if f.conn is conn), None)
+            if outer is not None:
+                outer.session._flush_writes()  # the inner session must read what it wrote
+            head = outer.session._head if outer is not None else HeadCache()
+            saved = head.snapshot()
+            session = Session(self, conn, write, head)
             frame = _Frame(conn, write, session)
             frames.append(frame)
             try:
-                yield session
+                try:
+                    yield session
+                    if write:
+                        session._flush_writes()
+                        if outer is None:
+                            session._flush_head()
+                except BaseException:
+                    head.restore(saved)
+                    raise
             finally:
                 session._open = False
                 frames.remove(frame)
@@ -451,6 +466,24 @@ class SQLStore:
                     cur.execute(self._sql(sql), tuple(params))
                 else:
                     cur.execute(sql)
+                return int(cur.rowcount)
+            finally:
+                cur.close()
+        except self.dialect.errors as exc:
+            self._fail(exc, failure)
+
+    def _execute_many(
+        self,
+        conn: Connection,
+        sql: str,
+        rows: Sequence[Sequence[Any]],
+        failure: Failure = ANY_FAILURE,
+    ) -> int:
+        """Run ``sql`` once per row of params in one call (batched by the driver)."""
+        try:
+            cur = self.dialect.cursor(conn)
+            try:
+                cur.executemany(self._sql(sql), [tuple(r) for r in rows])
                 return int(cur.rowcount)
             finally:
                 cur.close()

@@ -33,6 +33,13 @@ class _Session:
     def get_state(self, unit_id: str) -> UnitState | None:
         return self._store._states.get(unit_id)
 
+    def prefetch(self, unit_ids: Sequence[str]) -> None:
+        """Nothing to do: every read is a dict lookup."""
+
+    def get_unit_state(self, unit_id: str) -> tuple[Unit, UnitState] | None:
+        state = self._store._states.get(unit_id)
+        return None if state is None else (self._store._units[unit_id], state)
+
     def iter_units(self, batch: int | None = None) -> Iterator[tuple[Unit, UnitState]]:
         units, states = self._store._units, self._store._states
         # A snapshot of the keys: callers may write while iterating.

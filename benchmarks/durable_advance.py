@@ -1,0 +1,249 @@
+"""Durable ``advance`` on SQLite and PostgreSQL: latency, sweep throughput, and the SQL floor.
+
+Rows, for each engine:
+
+* ``advance (single)``   one ``camp.advance`` per unit, each its own transaction: p50 / p99
+                         latency in milliseconds (issue target: p50 <= 2 ms on SQLite).
+* ``advance_all``        ``camp.advance_all()`` over every unit (256 units per transaction):
+                         units per second.
+* ``floor``              the least a database can do for the same rows: in one transaction,
+                         an ``UPDATE`` of each unit's state row and an ``INSERT`` of one
+                         history row per unit, through the same driver. Rows per second.
+
+``advance_all / floor`` is the share of the floor's speed campaignflow keeps (issue target:
+>= 40 %). Beyond the floor's two statements a campaignflow advance reads the unit, its state
+and its facts, judges the guards into a Decision, seals an audit record into the SHA-256
+chain and moves the chain head: that is what the ratio prices.
+
+Run: ``python benchmarks/durable_advance.py [--units N] [--repeats R] [--pg DSN] [--json]``;
+PostgreSQL rows need a DSN (``eval "$(bash .ci/postgres.sh)"`` starts a throwaway server and
+sets ``CAMPAIGNFLOW_PG_DSN``, which is the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import campaignflow as cf
+from campaignflow.store import PostgresStore, SQLiteStore, Store
+
+DAY = date(2005, 3, 1)
+CLERK = cf.Actor(id="clerk", roles={"branch_committee"})
+
+
+def workflow() -> cf.Workflow:
+    """One working stage with an open gate, so every advance passes and is written."""
+    return cf.Workflow(
+        name="durable_bench",
+        stages=[cf.Stage(id="work"), cf.Stage(id="done", kind="final")],
+        transitions=[
+            cf.Transition(source="work", dest="done", guards=[cf.use("min_days_in_stage", days=0)])
+        ],
+    )
+
+
+def _campaign(store: Store, n: int) -> cf.Campaign:
+    camp = cf.Campaign(
+        workflow(), store=store, clock=cf.FixedClock(DAY), campaign_id=store_campaign(store)
+    )
+    camp.add_units(cf.Unit(id=f"u{i:06d}", name="支部", kind="village", batch=1) for i in range(n))
+    return camp
+
+
+def store_campaign(store: Store) -> str:
+    return str(getattr(store, "campaign_id", "default"))
+
+
+def single_latencies(make_store: Callable[[], Store], n: int) -> list[float]:
+    """Seconds per single advance, one per unit."""
+    store = make_store()
+    camp = _campaign(store, n)
+    gc.collect()
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        camp.advance(f"u{i:06d}", actor=CLERK, request_id=f"r-{i}")
+        times.append(time.perf_counter() - start)
+    assert camp.verify_audit().ok
+    store.close()
+    return times
+
+
+def sweep_seconds(make_store: Callable[[], Store], n: int) -> float:
+    """Seconds for advance_all over n units."""
+    store = make_store()
+    camp = _campaign(store, n)
+    gc.collect()
+    start = time.perf_counter()
+    outcomes = camp.advance_all(actor=CLERK)
+    elapsed = time.perf_counter() - start
+    assert sum(o.advanced for o in outcomes) == n
+    store.close()
+    return elapsed
+
+
+def floor_seconds(connect: Callable[[], Any], n: int, placeholder: str) -> float:
+    """Seconds for the bare SQL of n advances in one transaction: UPDATE + INSERT per unit."""
+    conn = connect()
+    cur = conn.cursor()
+    suffix = uuid.uuid4().hex[:8]
+    states, history = f"floor_states_{suffix}", f"floor_history_{suffix}"
+    cur.execute(f"CREATE TABLE {states} (unit_id TEXT PRIMARY KEY, stage TEXT, version BIGINT)")
+    cur.execute(
+        f"CREATE TABLE {history} (seq BIGINT PRIMARY KEY, unit_id TEXT, source TEXT, "
+        "dest TEXT, payload TEXT)"
+    )
+    p = placeholder
+    cur.executemany(
+        f"INSERT INTO {states} VALUES ({p}, {p}, {p})", [(f"u{i:06d}", "work", 0) for i in range(n)]
+    )
+    conn.commit()
+    gc.collect()
+    start = time.perf_counter()
+    for i in range(n):
+        unit = f"u{i:06d}"
+        cur.execute(
+            f"UPDATE {states} SET stage = {p}, version = version + 1 "
+            f"WHERE unit_id = {p} AND version = {p}",
+            ("done", unit, 0),
+        )
+        cur.execute(
+            f"INSERT INTO {history} VALUES ({p}, {p}, {p}, {p}, {p})",
+            (i + 1, unit, "work", "done", '{"trigger":"advance"}'),
+        )
+    conn.commit()
+    elapsed = time.perf_counter() - start
+    cur.execute(f"DROP TABLE {states}")
+    cur.execute(f"DROP TABLE {history}")
+    conn.commit()
+    conn.close()
+    return elapsed
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run_engine(
+    name: str,
+    make_store: Callable[[], Store],
+    connect: Callable[[], Any],
+    placeholder: str,
+    units: int,
+    repeats: int,
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    for _ in range(repeats):
+        latencies.extend(single_latencies(make_store, min(units, 2000)))
+    sweeps = [sweep_seconds(make_store, units) for _ in range(repeats)]
+    floors = [floor_seconds(connect, units, placeholder) for _ in range(repeats)]
+    sweep, floor = statistics.median(sweeps), statistics.median(floors)
+    return {
+        "engine": name,
+        "units": units,
+        "single_p50_ms": percentile(latencies, 0.50) * 1000,
+        "single_p99_ms": percentile(latencies, 0.99) * 1000,
+        "advance_all_units_per_s": units / sweep,
+        "floor_rows_per_s": units / floor,
+        "ratio_to_floor": floor / sweep,
+        "sweeps_s": sweeps,
+        "floors_s": floors,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=5000, help="units per sweep (default 5000)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per row (default 3)")
+    parser.add_argument("--pg", default=os.environ.get("CAMPAIGNFLOW_PG_DSN", ""), help="DSN")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(10**9))
+
+        def sqlite_store(synchronous: str) -> Callable[[], Store]:
+            def make() -> Store:
+                path = Path(tmp) / f"bench-{next(counter)}.db"
+                return SQLiteStore(path, campaign_id="bench", synchronous=synchronous)
+
+            return make
+
+        def sqlite_connect(synchronous: str) -> Callable[[], Any]:
+            def connect() -> Any:
+                import sqlite3
+
+                conn = sqlite3.connect(Path(tmp) / f"floor-{next(counter)}.db")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={synchronous}")
+                return conn
+
+            return connect
+
+        for synchronous in ("FULL", "NORMAL"):
+            results.append(
+                run_engine(
+                    f"sqlite synchronous={synchronous}",
+                    sqlite_store(synchronous),
+                    sqlite_connect(synchronous),
+                    "?",
+                    args.units,
+                    args.repeats,
+                )
+            )
+        if args.pg:
+            import psycopg
+
+            def pg_store() -> Store:
+                return PostgresStore(args.pg, campaign_id=f"bench-{uuid.uuid4().hex[:8]}")
+
+            results.append(
+                run_engine(
+                    "postgresql",
+                    pg_store,
+                    lambda: psycopg.connect(args.pg),
+                    "%s",
+                    args.units,
+                    args.repeats,
+                )
+            )
+        else:
+            print("(no PostgreSQL DSN: skipping the postgresql rows)", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"durable advance, {args.units} units per sweep, median of {args.repeats} runs")
+    header = (
+        f"{'engine':<26}{'single p50 ms':>14}{'p99 ms':>9}{'advance_all/s':>15}"
+        f"{'floor rows/s':>14}{'ratio':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r['engine']:<26}{r['single_p50_ms']:>14.2f}{r['single_p99_ms']:>9.2f}"
+            f"{r['advance_all_units_per_s']:>15,.0f}{r['floor_rows_per_s']:>14,.0f}"
+            f"{r['ratio_to_floor']:>7.0%}"
+        )
+    print(
+        "\nratio = advance_all units/s divided by the floor's rows/s (target >= 40 %); "
+        "single = one advance per transaction (target p50 <= 2 ms on SQLite)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
