@@ -383,7 +383,7 @@ def test_postgres_connection_lost_anywhere_leaves_nothing_or_one_whole_change(
 def test_postgres_store_recovers_when_the_server_ends_its_idle_connection(
     pg_db: PostgresDatabase,
 ) -> None:
-    """After the server ends a pooled idle connection, the next command fails cleanly or works, and the store works on."""
+    """After the server ends a pooled idle connection, the next command reconnects and works."""
     ref = reference(pg_db, "record")
     pg_db.restore()
     pg_db.backends.clear()
@@ -392,11 +392,10 @@ def test_postgres_store_recovers_when_the_server_ends_its_idle_connection(
     assert pg_db.backends
     for pid in pg_db.backends:
         pg_db.end_backend(pid)
-    first = attempt(COMMANDS["record"], camp)
-    if not first.same_as(ref.outcome):
-        assert isinstance(first.error, cf.CampaignflowError), first
-        assert not isinstance(first.error, pg_db.driver_errors), first
-    assert pg_db.dump() in ref.allowed
+    # BEGIN fails on the dead connection before anything could take effect, so the store
+    # retries it once on a new connection: the command itself succeeds.
+    assert attempt(COMMANDS["record"], camp).same_as(ref.outcome)
+    assert pg_db.dump() == ref.after
     assert attempt(COMMANDS["record"], camp).same_as(ref.outcome)
     assert pg_db.dump() == ref.after
     pg_db.close_stores()

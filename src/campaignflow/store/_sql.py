@@ -258,11 +258,10 @@ class SQLStore:
             with self._savepoint(outer.conn, lock=False):
                 yield outer.conn
             return
-        conn = self._acquire()
+        conn = self._begin(write)
         reusable = True
         try:
             try:
-                self._execute(conn, self.dialect.begin_write if write else self.dialect.begin_read)
                 if write and not migrating:
                     self._lock_head(conn)
                 yield conn
@@ -272,6 +271,31 @@ class SQLStore:
                 raise
         finally:
             self._release(conn, reusable)
+
+    def _begin(self, write: bool) -> Connection:
+        """A pooled connection with a transaction begun on it (the caller releases it).
+
+        A connection that sat idle in the pool may have been closed by the server (a
+        restart, an idle timeout). That is not the command's failure: BEGIN is retried once
+        on a new connection, before anything was sent that could have taken effect.
+        """
+        statement = self.dialect.begin_write if write else self.dialect.begin_read
+        conn = self._acquire()
+        try:
+            self._execute(conn, statement)
+            return conn
+        except ConcurrencyConflict:
+            self._release(conn, self._rollback(conn, "ROLLBACK"))
+            raise
+        except CampaignflowError:
+            self._release(conn, False)
+        conn = self._acquire(fresh=True)
+        try:
+            self._execute(conn, statement)
+        except BaseException:
+            self._release(conn, self._rollback(conn, "ROLLBACK"))
+            raise
+        return conn
 
     @contextmanager
     def _savepoint(self, conn: Connection, *, lock: bool) -> Iterator[None]:
@@ -320,11 +344,11 @@ class SQLStore:
             return False
         return True
 
-    def _acquire(self) -> Connection:
+    def _acquire(self, *, fresh: bool = False) -> Connection:
         with self._lock:
             if self._closed:
                 raise ValidationError("store: closed")
-            if self._idle:
+            if self._idle and not fresh:
                 conn = self._idle.pop()
                 self._busy.append(conn)
                 return conn
