@@ -119,7 +119,7 @@ def test_unknown_unit_is_a_typed_error_on_every_entry_point(command: object) -> 
         (lambda c: c.defer("fin-01", actor=CLERK, to_batch=1), "later than its batch"),
         (lambda c: c.approve("fin-01", actor=INSPECTOR), "stage 'preparation' asks no approval"),
         (lambda c: c.facts("fin-01", stage="nowhere"), "stage: must be one of"),
-        (lambda c: c.start_batch(0), "batch must be a whole number >= 1"),
+        (lambda c: c.start_batch(0), "batch: must be a whole number from 1"),
         (lambda c: c.start_batch(7), "no batch 7"),
     ],
 )

@@ -435,7 +435,8 @@ def test_survey_recorded() -> None:
 
 # --- property tests ----------------------------------------------------------------------
 
-hours_st = st.floats(min_value=0, max_value=1e4, allow_nan=False, allow_infinity=False)
+# one session is at most 1000 hours (StudySession refuses more)
+hours_st = st.floats(min_value=0, max_value=1000, allow_nan=False, allow_infinity=False)
 
 
 @given(

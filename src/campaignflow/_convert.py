@@ -47,6 +47,24 @@ def _structure_frozenset_str(value: Any, _: type) -> frozenset[str]:
     return frozenset(value)
 
 
+def _strict(kind: type, accepts: tuple[type, ...], rejects: tuple[type, ...] = ()) -> None:
+    """Structure ``kind`` only from values already of that type: never coerce "3" into 3."""
+
+    def structure(value: Any, _: type) -> Any:
+        if isinstance(value, accepts) and not isinstance(value, rejects):
+            return value
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+
+    converter.register_structure_hook(kind, structure)
+
+
+# cattrs calls int(), float(), str(), bool() on primitives by default, which would turn
+# "3" into 3, 2.7 into 2 and True into "True": data from files and HTTP must already be
+# of the right type.
+_strict(int, (int,), (bool,))
+_strict(float, (int, float), (bool,))
+_strict(str, (str,))
+_strict(bool, (bool,))
 converter.register_structure_hook(date, _structure_date)
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_unstructure_hook(date, lambda d: d.isoformat())

@@ -11,13 +11,18 @@ import attrs
 from campaignflow.errors import ValidationError
 
 __all__ = [
+    "MAX_INT",
     "identifier",
+    "is_valid_unicode",
     "key",
     "non_empty_text",
     "non_negative_int",
     "non_negative_number",
     "positive_int",
     "rate",
+    "study_hours",
+    "text",
+    "whole_number",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -37,26 +42,50 @@ def _is_number(value: Any) -> bool:
 
 def non_negative_number(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A finite int or float that is >= 0."""
-    if not _is_number(value) or not math.isfinite(value):
+    if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
         _fail(instance, attribute, value, "must be a finite number")
     if value < 0:
         _fail(instance, attribute, value, "must be >= 0")
 
 
+def study_hours(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Hours of one study session: a finite number from 0 to 1,000."""
+    non_negative_number(instance, attribute, value)
+    if value > 1000:
+        _fail(instance, attribute, value, "must be at most 1000 (hours of one session)")
+
+
+#: The largest whole number a database column (64-bit) holds.
+MAX_INT = 2**63 - 1
+
+
 def non_negative_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """An int (not a bool) that is >= 0."""
+    """An int (not a bool) from 0 to 2**63 - 1."""
     if not isinstance(value, int) or isinstance(value, bool):
         _fail(instance, attribute, value, "must be a whole number")
     if value < 0:
         _fail(instance, attribute, value, "must be >= 0")
+    if value > MAX_INT:
+        _fail(instance, attribute, value, f"must be at most {MAX_INT} (64 bits)")
 
 
 def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """An int (not a bool) that is >= 1."""
+    """An int (not a bool) from 1 to 2**63 - 1."""
     if not isinstance(value, int) or isinstance(value, bool):
         _fail(instance, attribute, value, "must be a whole number")
     if value < 1:
         _fail(instance, attribute, value, "must be >= 1")
+    if value > MAX_INT:
+        _fail(instance, attribute, value, f"must be at most {MAX_INT} (64 bits)")
+
+
+def whole_number(name: str, value: object, *, minimum: int) -> int:
+    """``value`` as a whole number from ``minimum`` to 2**63 - 1, or a ValidationError."""
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_INT:
+        raise ValidationError(
+            f"{name}: must be a whole number from {minimum} to {MAX_INT}, got {value!r}"
+        )
+    return value
 
 
 def rate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -66,9 +95,25 @@ def rate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def non_empty_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """A string with something besides white space."""
+    """A string with something besides white space, in valid Unicode."""
     if not isinstance(value, str) or not value.strip():
         _fail(instance, attribute, value, "must be non-empty text")
+    text(instance, attribute, value)
+
+
+def text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A string that is valid Unicode (no lone surrogates): it must survive UTF-8 storage."""
+    if not isinstance(value, str) or not is_valid_unicode(value):
+        _fail(instance, attribute, value, "must be text in valid Unicode (no lone surrogates)")
+
+
+def is_valid_unicode(value: str) -> bool:
+    """Whether ``value`` encodes to UTF-8 (has no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def identifier(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -18,6 +18,7 @@ from typing import IO, Any, Literal
 
 import attrs
 
+from campaignflow._validators import is_valid_unicode, whole_number
 from campaignflow.audit import (
     AuditRecord,
     AuditVerification,
@@ -270,6 +271,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
+        _check_unit_id(unit_id)
         with self.store.transaction(write=False) as tx:
             unit = tx.get_unit(unit_id)
         if unit is None:
@@ -282,6 +284,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
+        _check_unit_id(unit_id)
         with self.store.transaction(write=False) as tx:
             state = tx.get_state(unit_id)
         if state is None:
@@ -290,6 +293,7 @@ class Campaign:
 
     def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
         """Every unit with its state (those in ``batch`` now, when given)."""
+        _check_batch(batch)
         with self.store.transaction(write=False) as tx:
             return list(tx.iter_units(batch))
 
@@ -299,6 +303,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
+        _check_unit_id(unit_id)
         with self.store.transaction(write=False) as tx:
             if tx.get_unit(unit_id) is None:
                 raise UnknownUnit(unit_id)
@@ -306,6 +311,7 @@ class Campaign:
 
     def facts(self, unit_id: str, stage: str | None = None) -> tuple[FactRecord, ...]:
         """The unit's fact records in ``stage`` (its current stage by default)."""
+        _check_unit_id(unit_id)
         with self.store.transaction(write=False) as tx:
             state = tx.get_state(unit_id)
             if state is None:
@@ -571,8 +577,8 @@ class Campaign:
                 transition leaves the unit's stage.
             TransitionRejected, NotAuthorized: as for :meth:`advance`.
         """
-        if to_batch is not None and (not isinstance(to_batch, int) or isinstance(to_batch, bool)):
-            raise ValidationError(f"defer: to_batch must be a whole number, got {to_batch!r}")
+        if to_batch is not None:
+            whole_number("defer: to_batch", to_batch, minimum=1)
         return self._fire(unit_id, "defer", actor, request_id, batch=to_batch or 0)
 
     def start_batch(
@@ -583,8 +589,7 @@ class Campaign:
         Each unit is its own command (its own transaction and audit record); units whose
         ``start`` gates hold move, the others stay with their decision in the outcome.
         """
-        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-            raise ValidationError(f"start_batch: batch must be a whole number >= 1, got {batch!r}")
+        whole_number("start_batch: batch", batch, minimum=1)
         if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
             raise ValidationError(f"start_batch: on must be a date, got {on!r}")
         if self.workflow.batches and self.workflow.batch(batch) is None:
@@ -599,8 +604,8 @@ class Campaign:
         A sweep: units that cannot move are reported with their decision, and only applied
         transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
         """
-        if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool)):
-            raise ValidationError(f"advance_all: batch must be a whole number, got {batch!r}")
+        if batch is not None:
+            whole_number("advance_all: batch", batch, minimum=1)
         return self._sweep(batch, trigger, actor, None, waiting_only=False)
 
     def _sweep(
@@ -856,6 +861,7 @@ class Campaign:
         Blocking reasons come from a dry run of ``advance`` on each unit that has started
         and not finished.
         """
+        _check_batch(batch)
         today = self._now().date()
         by_batch: dict[int, Counter[str]] = {}
         blocking: Counter[str] = Counter()
@@ -974,6 +980,7 @@ class Campaign:
         A dry run for a host's scheduler; writes nothing.
         """
         _check_limit(limit)
+        _check_batch(batch)
         today = self._now().date()
         due: list[str] = []
         with self.store.transaction(write=False) as tx:
@@ -1007,6 +1014,7 @@ class Campaign:
         if not isinstance(sweep, str) or not sweep:
             raise ValidationError(f"sweep: must be non-empty text, got {sweep!r}")
         _check_limit(limit)
+        _check_batch(batch)
         _check_actor(actor)
         stages = [
             s.id
@@ -1024,8 +1032,7 @@ class Campaign:
     # --- internals ----------------------------------------------------------------------
 
     def _load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:
-        if not isinstance(unit_id, str):
-            raise ValidationError(f"unit_id: must be text, got {unit_id!r}")
+        _check_unit_id(unit_id)
         found = tx.get_unit_state(unit_id)
         if found is None:
             raise UnknownUnit(unit_id)
@@ -1083,26 +1090,33 @@ class Campaign:
         reason: Mapping[str, Any] | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
-        record = AuditRecord.seal(
-            seq=seq + 1,
-            at=now,
-            on=on,
-            campaign=self.campaign_id,
-            command=command,
-            actor_id=actor.id,
-            actor_roles=tuple(sorted(actor.roles)),
-            outcome=outcome,
-            unit_id=unit_id,
-            source=source,
-            dest=dest,
-            version=version,
-            request_id=request_id,
-            workflow=self._workflow_ref,
-            payload=dict(payload or {}),
-            decision=decision,
-            reason=reason,
-            prev_hash=prev,
-        )
+        try:
+            record = AuditRecord.seal(
+                seq=seq + 1,
+                at=now,
+                on=on,
+                campaign=self.campaign_id,
+                command=command,
+                actor_id=actor.id,
+                actor_roles=tuple(sorted(actor.roles)),
+                outcome=outcome,
+                unit_id=unit_id,
+                source=source,
+                dest=dest,
+                version=version,
+                request_id=request_id,
+                workflow=self._workflow_ref,
+                payload=dict(payload or {}),
+                decision=decision,
+                reason=reason,
+                prev_hash=prev,
+            )
+        except (UnicodeEncodeError, ValueError, TypeError) as exc:
+            # Data a host's own fact type carries that JSON cannot hold exactly (NaN, a lone
+            # surrogate, an object): refuse the command; the transaction rolls back.
+            raise ValidationError(
+                f"{command}: the command's data cannot be recorded: {exc}"
+            ) from None
         tx.append_audit(record)
         return record.seq
 
@@ -1111,9 +1125,20 @@ def _default_fact_types() -> FactTypes:
     return fact_types
 
 
+def _check_unit_id(unit_id: object) -> None:
+    if not isinstance(unit_id, str):
+        raise ValidationError(f"unit_id: must be text, got {unit_id!r}")
+    if not is_valid_unicode(unit_id):
+        raise UnknownUnit(unit_id)
+
+
+def _check_batch(batch: object) -> None:
+    if batch is not None:
+        whole_number("batch", batch, minimum=1)
+
+
 def _check_limit(limit: object) -> None:
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValidationError(f"limit: must be a whole number >= 1, got {limit!r}")
+    whole_number("limit", limit, minimum=1)
 
 
 def _check_actor(actor: object) -> None:

@@ -18,8 +18,9 @@ from campaignflow._validators import (
     key,
     non_empty_text,
     non_negative_int,
-    non_negative_number,
     positive_int,
+    study_hours,
+    text,
 )
 from campaignflow.errors import ValidationError
 from campaignflow.i18n import MessageCatalog, messages
@@ -106,7 +107,7 @@ class StudySession:
 
     kind: ClassVar[str] = "study_session"
 
-    hours: float = attrs.field(validator=non_negative_number)
+    hours: float = attrs.field(validator=study_hours)
     guided: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
@@ -215,7 +216,7 @@ class Approval:
     decision: Literal["approved", "rejected"] = attrs.field(
         default="approved", validator=attrs.validators.in_(("approved", "rejected"))
     )
-    comment: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    comment: str = attrs.field(default="", validator=text)
 
     @property
     def approved(self) -> bool:

@@ -217,6 +217,13 @@ class Workflow:
         if problems:
             named = f"workflow {name!r}" if isinstance(name, str) and name.strip() else None
             raise DefinitionError(problems, source=source or named)
+        try:
+            json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise DefinitionError(
+                ["$: every text must be valid Unicode (a lone surrogate cannot be stored)"],
+                source=source,
+            ) from None
         self._stages = {s.id: s for s in self.stages}
         self._windows = {b.number: b for b in self.batches}
         self._machine = _build_machine(self, bound)

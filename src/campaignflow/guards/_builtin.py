@@ -34,8 +34,14 @@ def _non_negative(*names: str) -> Any:
         for name in names:
             if name in params and params[name] < 0:
                 yield f"{name}: must be >= 0, got {params[name]!r}"
+            elif name in params and params[name] > _PARAM_MAX:
+                yield f"{name}: must be at most {_PARAM_MAX:,}, got {params[name]!r}"
 
     return check
+
+
+#: No minimum of hours or days in any campaign comes near this; larger numbers are mistakes.
+_PARAM_MAX = 1_000_000
 
 
 def _share(*names: str) -> Any:

@@ -545,9 +545,10 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint is type(None):
         return value is None
     if hint is float:
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        # Every int is finite; math.isfinite would overflow on a huge one (10**400).
+        return isinstance(value, int) or math.isfinite(value)
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if hint in (str, bool):

@@ -27,7 +27,9 @@ __all__ = ["PostgresStore", "postgres_dialect"]
 
 #: SQLSTATEs that mean "another transaction got there first": serialization failure,
 #: deadlock, lock timeout.
-_CONFLICTS = frozenset({"40001", "40P01", "55P03"})
+# serialization failure, deadlock, lock not available, and 57014 "canceling statement":
+# what a lock_timeout firing as the lock is granted (or pg_cancel_backend) reports.
+_CONFLICTS = frozenset({"40001", "40P01", "55P03", "57014"})
 _UNIQUE = "23505"
 _FOREIGN_KEY = "23503"
 
