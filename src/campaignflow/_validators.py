@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import attrs
@@ -102,18 +104,60 @@ def non_empty_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -
 
 
 def text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """A string that is valid Unicode (no lone surrogates): it must survive UTF-8 storage."""
+    """A string every store can keep: valid Unicode (no lone surrogates) and no NUL."""
     if not isinstance(value, str) or not is_valid_unicode(value):
-        _fail(instance, attribute, value, "must be text in valid Unicode (no lone surrogates)")
+        _fail(instance, attribute, value, "must be text in valid Unicode, without NUL")
 
 
 def is_valid_unicode(value: str) -> bool:
-    """Whether ``value`` encodes to UTF-8 (has no lone surrogates)."""
+    """Whether ``value`` encodes to UTF-8 and has no NUL character.
+
+    PostgreSQL text cannot hold NUL, so refusing it everywhere keeps what one store accepts
+    storable in every other.
+    """
+    if "\x00" in value:
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
+
+
+def flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A bool (not a number or text that looks like one)."""
+    if not isinstance(value, bool):
+        _fail(instance, attribute, value, "must be true or false")
+
+
+def calendar_date(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A :class:`datetime.date`."""
+    if not isinstance(value, date):
+        _fail(instance, attribute, value, "must be a date")
+
+
+def choice(*options: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """A validator accepting exactly one of ``options``."""
+
+    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, str) or value not in options:
+            _fail(instance, attribute, value, f"must be one of {', '.join(options)}")
+
+    return validate
+
+
+def one_of(name: str, value: object, options: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``options`` (text), or a ValidationError naming them."""
+    if not isinstance(value, str) or value not in options:
+        raise ValidationError(f"{name}: must be one of {', '.join(options)}, got {value!r}")
+    return value
+
+
+def optional_text(name: str, value: object) -> str | None:
+    """``value`` if it is None or storable text, or a ValidationError."""
+    if value is not None and (not isinstance(value, str) or not is_valid_unicode(value)):
+        raise ValidationError(f"{name}: must be text in valid Unicode, without NUL, got {value!r}")
+    return value
 
 
 def identifier(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

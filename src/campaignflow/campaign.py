@@ -18,7 +18,7 @@ from typing import IO, Any, Literal
 
 import attrs
 
-from campaignflow._validators import is_valid_unicode, whole_number
+from campaignflow._validators import is_valid_unicode, one_of, optional_text, whole_number
 from campaignflow.audit import (
     AuditRecord,
     AuditVerification,
@@ -29,7 +29,7 @@ from campaignflow.audit import (
     verify_chain,
 )
 from campaignflow.clock import Clock, SystemClock
-from campaignflow.engine import decide, initial_state, next_state
+from campaignflow.engine import decide, initial_state, next_state, stage_titles
 from campaignflow.errors import (
     ConcurrencyConflict,
     NotAuthorized,
@@ -211,7 +211,7 @@ class Campaign:
         """
         _check_actor(actor)
         _check_request_id(request_id)
-        batch = list(units) if not isinstance(units, Unit) else [units]
+        batch = _unit_list(units)
         problems: list[str] = []
         seen: set[str] = set()
         for i, unit in enumerate(batch):
@@ -404,6 +404,11 @@ class Campaign:
         """
         _check_actor(actor)
         _check_request_id(request_id)
+        optional_text("role", role)
+        one_of("decision", decision, ("approved", "rejected"))
+        if not isinstance(comment, str):
+            raise ValidationError(f"comment: must be text, got {comment!r}")
+        optional_text("comment", comment)
         now = self._now()
         with self.store.transaction() as tx:
             base_payload = {"role": role, "decision": decision, "comment": comment}
@@ -526,6 +531,7 @@ class Campaign:
         """
         if actor is not None:
             _check_actor(actor)
+        _check_trigger(trigger)
         today = self._now().date()
         with self.store.transaction(write=False) as tx:
             unit, state = self._load(tx, unit_id)
@@ -557,6 +563,7 @@ class Campaign:
             NotAuthorized: the transition names roles the actor does not hold.
             ValidationError: unknown unit or trigger.
         """
+        _check_trigger(trigger)
         return self._fire(unit_id, trigger, actor, request_id, batch=None)
 
     def defer(
@@ -606,6 +613,7 @@ class Campaign:
         """
         if batch is not None:
             whole_number("advance_all: batch", batch, minimum=1)
+        _check_trigger(trigger)
         return self._sweep(batch, trigger, actor, None, waiting_only=False)
 
     def _sweep(
@@ -842,9 +850,11 @@ class Campaign:
     def _refusal_of(self, audit: AuditRecord) -> Exception:
         reason = audit.reason or {}
         if audit.decision is not None:
-            return TransitionRejected(
-                decision_from_data(audit.unit_id or "", audit.decision, self.workflow.name)
-            )
+            decision = decision_from_data(audit.unit_id or "", audit.decision, self.workflow.name)
+            # Titles are text, never stored in the chain: restore them from the workflow so a
+            # replayed refusal explains itself exactly as the first delivery did.
+            titles = stage_titles(self.workflow, decision.source, decision.target)
+            return TransitionRejected(attrs.evolve(decision, titles=titles))
         params = dict(reason.get("params", {}))
         return NotAuthorized(
             messages.render(str(reason.get("code", "")), params, "en"),
@@ -862,6 +872,7 @@ class Campaign:
         and not finished.
         """
         _check_batch(batch)
+        whole_number("top", top, minimum=0)
         today = self._now().date()
         by_batch: dict[int, Counter[str]] = {}
         blocking: Counter[str] = Counter()
@@ -910,6 +921,7 @@ class Campaign:
         catch a truncated or rewritten tail. After a purge the chain is checked from the
         purge's anchor.
         """
+        checkpoints = _checkpoint_list(checkpoints)
         with self.store.transaction(write=False) as tx:
             return verify_chain(tx.iter_audit(), checkpoints=checkpoints, anchor=tx.audit_anchor())
 
@@ -948,6 +960,7 @@ class Campaign:
         """
         if not isinstance(older_than, date) or isinstance(older_than, datetime):
             raise ValidationError(f"older_than: must be a date, got {older_than!r}")
+        whole_number("retention_days", retention_days, minimum=0)
         if retention_days < RETENTION_DAYS:
             raise ValidationError(
                 f"retention_days: must be >= {RETENTION_DAYS} (six months), got {retention_days}"
@@ -1130,6 +1143,29 @@ def _check_unit_id(unit_id: object) -> None:
         raise ValidationError(f"unit_id: must be text, got {unit_id!r}")
     if not is_valid_unicode(unit_id):
         raise UnknownUnit(unit_id)
+
+
+def _unit_list(units: object) -> list[Any]:
+    if isinstance(units, Unit):
+        return [units]
+    if isinstance(units, str | bytes) or not isinstance(units, Iterable):
+        raise ValidationError(f"units: must be an iterable of campaignflow.Unit, got {units!r}")
+    return list(units)
+
+
+def _checkpoint_list(checkpoints: object) -> tuple[Checkpoint, ...]:
+    if isinstance(checkpoints, str | bytes) or not isinstance(checkpoints, Iterable):
+        raise ValidationError(f"checkpoints: must be a sequence of Checkpoint, got {checkpoints!r}")
+    listed = tuple(checkpoints)
+    for i, checkpoint in enumerate(listed):
+        if not isinstance(checkpoint, Checkpoint):
+            raise ValidationError(f"checkpoints[{i}]: must be a Checkpoint, got {checkpoint!r}")
+    return listed
+
+
+def _check_trigger(trigger: object) -> None:
+    if not isinstance(trigger, str):
+        raise ValidationError(f"trigger: must be the name of a transition, got {trigger!r}")
 
 
 def _check_batch(batch: object) -> None:

@@ -14,7 +14,7 @@ from campaignflow.guards._core import GuardContext
 from campaignflow.model import Decision, FactRecord, Unit, UnitState
 from campaignflow.workflow import Workflow
 
-__all__ = ["context_for", "decide", "initial_state", "next_state", "replay"]
+__all__ = ["context_for", "decide", "initial_state", "next_state", "replay", "stage_titles"]
 
 
 def initial_state(workflow: Workflow, unit: Unit) -> UnitState:
@@ -75,11 +75,12 @@ def decide(
         candidates=candidates,
         judged_on=today,
         workflow=workflow.name,
-        titles=_titles(workflow, state.stage, target),
+        titles=stage_titles(workflow, state.stage, target),
     )
 
 
-def _titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
+def stage_titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
+    """The zh_CN and en titles of ``stage_ids`` (those the workflow has), for explanations."""
     titles: dict[str, list[str]] = {}
     for stage_id in stage_ids:
         if stage_id is not None and workflow.has_stage(stage_id):

@@ -14,6 +14,9 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from campaignflow._validators import (
+    calendar_date,
+    choice,
+    flag,
     identifier,
     key,
     non_empty_text,
@@ -108,7 +111,7 @@ class StudySession:
     kind: ClassVar[str] = "study_session"
 
     hours: float = attrs.field(validator=study_hours)
-    guided: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    guided: bool = attrs.field(default=False, validator=flag)
 
 
 @attrs.frozen(kw_only=True)
@@ -214,7 +217,7 @@ class Approval:
 
     role: str = attrs.field(validator=identifier)
     decision: Literal["approved", "rejected"] = attrs.field(
-        default="approved", validator=attrs.validators.in_(("approved", "rejected"))
+        default="approved", validator=choice("approved", "rejected")
     )
     comment: str = attrs.field(default="", validator=text)
 
@@ -232,8 +235,8 @@ class BatchWindow:
     """The dates a batch (批次) runs: units of the batch start and finish inside them."""
 
     number: int = attrs.field(validator=positive_int)
-    opens: date = attrs.field(validator=attrs.validators.instance_of(date))
-    closes: date = attrs.field(validator=attrs.validators.instance_of(date))
+    opens: date = attrs.field(validator=calendar_date)
+    closes: date = attrs.field(validator=calendar_date)
     title: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
 
     def __attrs_post_init__(self) -> None:
