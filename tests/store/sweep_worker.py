@@ -16,7 +16,10 @@ from tests.store.test_scale_out import sweep_workflow
 
 def main(url: str, campaign_id: str, sweep: str, limit: int, gate: str) -> None:
     camp = cf.Campaign(
-        sweep_workflow(gate), store=url, clock=cf.FixedClock(date(2005, 3, 1)), campaign_id=campaign_id
+        sweep_workflow(gate),
+        store=url,
+        clock=cf.FixedClock(date(2005, 3, 1)),
+        campaign_id=campaign_id,
     )
     advanced: list[str] = []
     held: list[str] = []

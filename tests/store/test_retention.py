@@ -19,7 +19,11 @@ def _campaign(factory: StoreFactory, clock: cf.FixedClock) -> cf.Campaign:
     workflow = cf.Workflow(
         name="retention",
         stages=[cf.Stage(id="work"), cf.Stage(id="done", kind="final")],
-        transitions=[cf.Transition(source="work", dest="done", guards=[cf.use("milestones_done", names=["ready"])])],
+        transitions=[
+            cf.Transition(
+                source="work", dest="done", guards=[cf.use("milestones_done", names=["ready"])]
+            )
+        ],
     )
     return cf.Campaign(workflow, store=factory.open(), clock=clock, campaign_id=factory.campaign_id)
 

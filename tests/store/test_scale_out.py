@@ -40,15 +40,21 @@ def sweep_workflow(gate: str = "milestone") -> cf.Workflow:
 
 def _campaign(factory: StoreFactory, gate: str = "milestone") -> cf.Campaign:
     return cf.Campaign(
-        sweep_workflow(gate), store=factory.open(), clock=cf.FixedClock(date(2005, 3, 1)),
+        sweep_workflow(gate),
+        store=factory.open(),
+        clock=cf.FixedClock(date(2005, 3, 1)),
         campaign_id=factory.campaign_id,
     )
 
 
-def test_a_sweep_claims_every_unit_once_and_advances_those_ready(store_factory: StoreFactory) -> None:
+def test_a_sweep_claims_every_unit_once_and_advances_those_ready(
+    store_factory: StoreFactory,
+) -> None:
     """Looping advance_due claims each unit once per sweep; a new sweep looks at the rest again."""
     camp = _campaign(store_factory)
-    camp.add_units(cf.Unit(id=f"u{i:03d}", name="支部", kind="village", batch=1) for i in range(120))
+    camp.add_units(
+        cf.Unit(id=f"u{i:03d}", name="支部", kind="village", batch=1) for i in range(120)
+    )
     for i in range(0, 120, 2):
         camp.record(f"u{i:03d}", cf.Milestone("ready"), actor=CLERK)
     seen: Counter[str] = Counter()
@@ -65,7 +71,9 @@ def test_a_sweep_claims_every_unit_once_and_advances_those_ready(store_factory: 
     for i in range(1, 120, 2):
         camp.record(f"u{i:03d}", cf.Milestone("ready"), actor=CLERK)
     second = camp.advance_due(sweep="2005-03-02", limit=500)
-    assert sorted(o.unit_id for o in second if o.advanced) == [f"u{i:03d}" for i in range(1, 120, 2)]
+    assert sorted(o.unit_id for o in second if o.advanced) == [
+        f"u{i:03d}" for i in range(1, 120, 2)
+    ]
     assert camp.verify_audit().ok
 
 
@@ -94,15 +102,28 @@ def test_four_worker_processes_advance_each_unit_exactly_once(kind: str, tmp_pat
         # An open gate: every unit is due, so the test measures claiming, not evidence.
         camp = _campaign(factory, "open")
         started = time.perf_counter()
-        camp.add_units(cf.Unit(id=f"u{i:05d}", name="支部", kind="village", batch=1) for i in range(n))
+        camp.add_units(
+            cf.Unit(id=f"u{i:05d}", name="支部", kind="village", batch=1) for i in range(n)
+        )
         url = f"sqlite:///{factory.path}" if kind == "sqlite" else factory.dsn
         prepared = time.perf_counter() - started
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         workers = [
             subprocess.Popen(
-                [sys.executable, str(Path(__file__).with_name("sweep_worker.py")), url,
-                 factory.campaign_id, "sweep-1", "200", "open"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("sweep_worker.py")),
+                    url,
+                    factory.campaign_id,
+                    "sweep-1",
+                    "200",
+                    "open",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=ROOT,
             )
             for _ in range(4)
         ]
@@ -123,7 +144,9 @@ def test_four_worker_processes_advance_each_unit_exactly_once(kind: str, tmp_pat
         assert set(transitions.values()) == {1}
         assert all(s.stage == "done" and s.version == 1 for _, s in camp.units())
         assert camp.verify_audit().ok
-        print(f"{kind}: {n} units prepared in {prepared:.1f}s, swept by 4 workers in {swept:.1f}s "
-              f"({n / swept:.0f} units/s); per worker: {[len(r['advanced']) for r in results]}")
+        print(
+            f"{kind}: {n} units prepared in {prepared:.1f}s, swept by 4 workers in {swept:.1f}s "
+            f"({n / swept:.0f} units/s); per worker: {[len(r['advanced']) for r in results]}"
+        )
     finally:
         factory.close()
