@@ -1,0 +1,358 @@
+"""Behaviour models: how each simulated unit studies, files, is assessed and approved — seeded.
+
+Every unit draws from its own random stream, so a unit's story never depends on the order
+units are processed in, on other units, on the process or on ``PYTHONHASHSEED``. Exact mode
+uses :func:`unit_stream` (a stdlib ``random.Random`` seeded by SHA-256 of ``(seed, purpose,
+unit id)``, never Python's ``hash()``); fast mode may use numpy generators instead, and must
+then reproduce the *distributions* documented here, draw by draw:
+
+``randint(u, (lo, hi))`` is ``lo + floor(u * (hi - lo + 1))`` for a uniform ``u`` in [0, 1).
+
+Per unit, once, from the ``"behaviour"`` stream, in this order (:func:`draw_unit`):
+
+1. ``u_late``: the unit cannot start with its batch when ``u_late < late_start.share``
+   (applied only if a later batch exists; the unit is deferred to the next batch).
+2. ``u_hours``: weekly study hours ``h = round2(lo + u_hours * (hi - lo))`` with
+   ``round2(x) = round(x * 2) / 2`` (half hours); guided hours ``g = round2(h * guided_share)``.
+3. ``members`` draws ``u_i``: mobile members ``m = #{i : u_i < mobile_members.share}``
+   (a Binomial(members, share)).
+
+Per stage visit (:func:`draw_visit`), five draws in this order: working length
+``L = randint(u, stage_days[stage])``, make-up delay ``randint(u, makeup_delay_days)``,
+``u_troubled``, ``u_dissatisfied``, approval delay ``randint(u, approval_delay_days)``.
+A return visit after make-up draws the same five, with ``reassess_days`` for ``L``. A remedial
+visit draws one: ``randint(u, remedial_days)``.
+
+What a unit does in a stage follows from the gates of the workflow (:func:`stage_needs`),
+relative to the day ``E`` it entered the stage:
+
+- ``min_study_hours`` / ``min_guided_hours``: every 7 days (E+7, E+14, …) while in the stage,
+  a guided session of ``g`` hours and an unguided one of ``h - g`` (each only if > 0).
+- ``milestones_done(names)``: the k-th of n names (1-based, in the order written) on day
+  ``E + max(1, ceil(L * k / n))``.
+- ``coverage_at_least(milestone)``: on ``E + max(1, ceil(L / 2))`` a report of
+  ``members - m`` done out of ``members``; when ``m > 0``, the full report ``members`` of
+  ``members`` a make-up delay later (mobile members make up when they come home).
+- a survey gate (``satisfaction_rate_at_least``, ``dissatisfied_rate_at_most``,
+  ``survey_recorded``): the superior organisation's assessment on ``E + L`` (see
+  :func:`survey_for`); if the unit may then move (its make-up transition), it moves that day.
+- ``approved_by(role)``: the role's approval on ``E + L + approval delay``, and the unit
+  applies to move (``advance``) that day. Without survey and approval gates it applies on
+  ``E + L``.
+- A refused application whose failing gates are all time gates (``days_in_stage.too_few``,
+  ``concentrated_days.too_few``) is filed again on the day they will pass; otherwise after the
+  unit's next recorded fact, or 7 days later at the latest.
+- A return visit (back from make-up) records no milestones or coverage again (they count over
+  every visit); it is re-assessed on ``E + L`` with ``retry_failure_rate`` and approved again.
+- A remedial (补课) visit records the milestones its way out needs on ``E + R``, then applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+import attrs
+
+from campaignflow.guards._core import GuardSpec
+from campaignflow.model import Survey, Unit
+from campaignflow.simulation.scenario import (
+    LEVELS_3,
+    LEVELS_4,
+    Behaviour,
+    MembersModel,
+    Scenario,
+    SurveyModel,
+)
+from campaignflow.workflow import Workflow
+
+__all__ = [
+    "KIND_TITLES",
+    "StageNeeds",
+    "UnitDraws",
+    "VisitDraws",
+    "draw_unit",
+    "draw_visit",
+    "generate_roster",
+    "randint",
+    "stage_needs",
+    "stream_seed",
+    "survey_for",
+    "unit_stream",
+]
+
+#: Chinese names of the usual unit kinds, for generated unit names.
+KIND_TITLES = {
+    "organ": "机关",
+    "court": "法院",
+    "procuratorate": "检察院",
+    "mass_organisation": "群团组织",
+    "institution": "事业单位",
+    "community": "社区",
+    "school": "学校",
+    "kindergarten": "幼儿园",
+    "enterprise": "企业",
+    "closed_enterprise": "关闭企业",
+    "village": "村",
+    "rural_school": "农村学校",
+    "campaign_office": "先进性教育活动办公室",
+    "township": "乡镇机关",
+}
+
+#: Verdict codes of gates that pass by themselves once enough days have gone by.
+TIME_CODES = frozenset({"days_in_stage.too_few", "concentrated_days.too_few"})
+
+_SURVEY_GUARDS = frozenset(
+    {"satisfaction_rate_at_least", "dissatisfied_rate_at_most", "survey_recorded"}
+)
+
+
+def stream_seed(seed: int, purpose: str, key: str) -> int:
+    """A 128-bit seed from SHA-256 of ``seed``, ``purpose`` and ``key`` (stable everywhere)."""
+    digest = hashlib.sha256(f"{seed}\x1f{purpose}\x1f{key}".encode()).digest()
+    return int.from_bytes(digest[:16], "big")
+
+
+def unit_stream(seed: int, purpose: str, key: str) -> random.Random:
+    """The independent random stream of one unit (``key``) for one ``purpose``."""
+    return random.Random(stream_seed(seed, purpose, key))
+
+
+def randint(u: float, span: tuple[int, int]) -> int:
+    """``lo + floor(u * (hi - lo + 1))``: a whole number in ``span`` from one uniform draw."""
+    lo, hi = span
+    return lo + min(hi - lo, math.floor(u * (hi - lo + 1)))
+
+
+def _half(x: float) -> float:
+    return round(x * 2) / 2
+
+
+# --- roster -----------------------------------------------------------------------------
+
+
+def _members(model: MembersModel, rng: random.Random) -> int:
+    if model.distribution == "fixed":
+        return max(model.min, min(model.max, round(model.mean)))
+    if model.distribution == "normal":
+        return max(model.min, min(model.max, round(rng.normalvariate(model.mean, model.sd))))
+    return randint(rng.random(), (model.min, model.max))
+
+
+def generate_roster(scenario: Scenario) -> list[Unit]:
+    """The units of a generated roster, batch by batch, kinds in the order ``counts`` lists them.
+
+    Unit ids are ``{kind}-{n}`` (n from 1, zero-padded to the count's width, at least 3);
+    members come from each unit's ``"members"`` stream. Closed enterprises are re-attached
+    (``closed_enterprise = "reattach"``): each one's members join the community branch its
+    ``"reattach"`` stream picks, and it is not a unit of its own; with ``"own_unit"`` it is a
+    unit whose parent is such a community.
+    """
+    roster = scenario.roster
+    batch_of = scenario.batch_of_kind()
+    seed = scenario.seed
+
+    def ids(kind: str) -> list[str]:
+        count = roster.counts[kind]
+        width = max(3, len(str(count)))
+        return [f"{kind}-{n:0{width}d}" for n in range(1, count + 1)]
+
+    def members(kind: str, uid: str) -> int:
+        model = roster.members_by_kind.get(kind, roster.members)
+        return _members(model, unit_stream(seed, "members", uid))
+
+    communities = ids("community") if roster.counts.get("community") else []
+    extra: dict[str, int] = {}
+    parents: dict[str, str] = {}
+    if roster.counts.get("closed_enterprise") and communities:
+        for uid in ids("closed_enterprise"):
+            home = communities[unit_stream(seed, "reattach", uid).randrange(len(communities))]
+            if scenario.behaviour.closed_enterprise == "reattach":
+                extra[home] = extra.get(home, 0) + members("closed_enterprise", uid)
+            else:
+                parents[uid] = home
+    order = sorted((kind for kind in roster.counts if kind in batch_of), key=lambda k: batch_of[k])
+    units: list[Unit] = []
+    for kind in order:
+        if kind == "closed_enterprise" and scenario.behaviour.closed_enterprise == "reattach":
+            continue
+        title = KIND_TITLES.get(kind, kind)
+        for n, uid in enumerate(ids(kind), start=1):
+            units.append(
+                Unit(
+                    id=uid,
+                    name=f"{title}第{n}党支部",
+                    kind=kind,
+                    batch=batch_of[kind],
+                    members=members(kind, uid) + extra.get(uid, 0),
+                    parent=parents.get(uid),
+                )
+            )
+    return units
+
+
+# --- per-unit and per-visit draws -------------------------------------------------------
+
+
+@attrs.frozen
+class UnitDraws:
+    """A unit's once-only draws: late start, weekly study hours, mobile members."""
+
+    late: bool
+    hours_per_week: float
+    guided_hours: float
+    mobile: int
+
+
+def draw_unit(behaviour: Behaviour, rng: random.Random, members: int) -> UnitDraws:
+    """Draw a unit's once-only behaviour from its ``"behaviour"`` stream (see the module doc)."""
+    late = rng.random() < behaviour.late_start.share
+    lo, hi = behaviour.study.hours_per_week
+    hours = _half(lo + rng.random() * (hi - lo))
+    guided = min(hours, _half(hours * behaviour.study.guided_share))
+    share = behaviour.mobile_members.share
+    mobile = sum(1 for _ in range(members) if rng.random() < share)
+    return UnitDraws(late=late, hours_per_week=hours, guided_hours=guided, mobile=mobile)
+
+
+@attrs.frozen
+class VisitDraws:
+    """The draws of one stay in a stage: length, make-up delay, survey and approval delay."""
+
+    length: int
+    makeup_delay: int
+    u_troubled: float
+    u_dissatisfied: float
+    approval_delay: int
+
+
+def draw_visit(behaviour: Behaviour, rng: random.Random, span: tuple[int, int]) -> VisitDraws:
+    """Five draws for a stay whose working length ranges over ``span`` (see the module doc)."""
+    return VisitDraws(
+        length=randint(rng.random(), span),
+        makeup_delay=randint(rng.random(), behaviour.mobile_members.makeup_delay_days),
+        u_troubled=rng.random(),
+        u_dissatisfied=rng.random(),
+        approval_delay=randint(rng.random(), behaviour.approval_delay_days),
+    )
+
+
+def survey_for(
+    model: SurveyModel, members: int, u_troubled: float, u_dissatisfied: float, *, retry: bool
+) -> Survey:
+    """The ballots of one assessment of a unit with ``members`` members.
+
+    1. troubled when ``u_troubled < p`` (``p`` = ``retry_failure_rate`` after make-up,
+       else ``failure_rate``);
+    2. dissatisfied share ``d = lo + u_dissatisfied * (hi - lo)`` over
+       ``troubled_dissatisfied`` when troubled, else ``u_dissatisfied * 2 * levels.dissatisfied``
+       (mean: the level's share), at most 1;
+    3. ``n = max(min_ballots, round(members * raters_per_member))`` ballots, of which
+       ``round(d * n)`` dissatisfied (Python's round, half to even);
+    4. the other ballots split over the content levels in proportion to their shares, by
+       largest remainder (ties to the level written first).
+    """
+    p = model.retry_failure_rate if retry else model.failure_rate
+    if u_troubled < p:
+        lo, hi = model.troubled_dissatisfied
+        d = lo + u_dissatisfied * (hi - lo)
+    else:
+        d = u_dissatisfied * 2 * model.levels["dissatisfied"]
+    d = min(1.0, d)
+    n = max(model.min_ballots, round(members * model.raters_per_member))
+    dissatisfied = min(n, round(d * n))
+    levels = LEVELS_4 if model.scale == 4 else LEVELS_3
+    content = [lvl for lvl in levels if lvl != "dissatisfied"]
+    counts = _split(n - dissatisfied, [model.levels[lvl] for lvl in content])
+    by_level = dict(zip(content, counts, strict=True))
+    return Survey(
+        satisfied=by_level["satisfied"],
+        fairly_satisfied=by_level.get("fairly_satisfied"),
+        basically_satisfied=by_level["basically_satisfied"],
+        dissatisfied=dissatisfied,
+    )
+
+
+def _split(total: int, weights: Sequence[float]) -> list[int]:
+    exact = [Fraction(w) for w in weights]
+    whole = sum(exact)
+    if whole == 0:
+        exact = [Fraction(1)] * len(weights)
+        whole = Fraction(len(weights))
+    shares = [total * w / whole for w in exact]
+    counts = [math.floor(s) for s in shares]
+    left = total - sum(counts)
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - counts[i]), i))
+    for i in order[:left]:
+        counts[i] += 1
+    return counts
+
+
+# --- what each stage asks for -----------------------------------------------------------
+
+
+@attrs.frozen
+class StageNeeds:
+    """The facts a unit records in a stage, read from the gates of the ways out of it."""
+
+    study: bool = False
+    milestones: tuple[str, ...] = ()
+    coverage: tuple[str, ...] = ()
+    survey: bool = False
+    approvals: tuple[str, ...] = ()
+
+
+def _leaves(specs: Iterable[GuardSpec]) -> Iterable[GuardSpec]:
+    for spec in specs:
+        if spec.name == "not":
+            continue  # a negated gate is not something to satisfy
+        if spec.children:
+            yield from _leaves(spec.children)
+        else:
+            yield spec
+
+
+def stage_needs(workflow: Workflow) -> dict[str, StageNeeds]:
+    """What a unit does in each stage: the gates of every ``advance`` way out, in order.
+
+    Only ``guards`` count (``unless`` gates are conditions not to meet); unknown (custom)
+    guards ask for nothing the simulator knows how to record, and show up as blocking reasons.
+    """
+    needs: dict[str, StageNeeds] = {}
+    for stage in workflow.stages:
+        study = survey = False
+        milestones: list[str] = []
+        coverage: list[str] = []
+        approvals: list[str] = []
+        for t in workflow.transitions:
+            if t.trigger != "advance" or stage.id not in t.source:
+                continue
+            for spec in _leaves(t.guards):
+                params = spec.params
+                if spec.name in ("min_study_hours", "min_guided_hours"):
+                    study = True
+                elif spec.name == "milestones_done":
+                    for name in params.get("names", ()):
+                        if name not in milestones:
+                            milestones.append(name)
+                elif spec.name == "coverage_at_least":
+                    name = params.get("milestone")
+                    if isinstance(name, str) and name not in coverage:
+                        coverage.append(name)
+                elif spec.name in _SURVEY_GUARDS:
+                    survey = True
+                elif spec.name == "approved_by":
+                    role = params.get("role", "supervision_group")
+                    if isinstance(role, str) and role not in approvals:
+                        approvals.append(role)
+        needs[stage.id] = StageNeeds(
+            study=study,
+            milestones=tuple(milestones),
+            coverage=tuple(coverage),
+            survey=survey,
+            approvals=tuple(approvals),
+        )
+    return needs
