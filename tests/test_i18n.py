@@ -9,14 +9,16 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import attrs
 import pytest
 
 import campaignflow as cf
 from campaignflow import guards as g
+from campaignflow.audit import verify_chain
 from campaignflow.i18n import GLOSSARY, LOCALES, MessageCatalog, messages
 
 TODAY = date(2005, 3, 1)
@@ -156,6 +158,62 @@ def campaign_samples() -> Iterator[tuple[str, dict[str, Any]]]:
             yield str(audit.reason["code"]), dict(audit.reason.get("params", {}))
 
 
+def _caught(action: Callable[[], object]) -> cf.CampaignflowError:
+    try:
+        action()
+    except cf.CampaignflowError as error:
+        return error
+    raise AssertionError(f"{action} raised nothing")
+
+
+def error_samples() -> Iterator[cf.CampaignflowError]:
+    """One real error of every kind, raised by the library where it can be provoked."""
+    camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
+    camp.add_units([UNIT])
+    camp.start_batch(1, on=date(2005, 1, 10))
+    clerk = cf.Actor(id="li", roles={"branch_committee"}, unit=UNIT.id)
+    yield _caught(lambda: camp.state("nobody"))
+    yield _caught(lambda: cf.StudySession(hours=-3))
+    yield _caught(lambda: g.survey_recorded(_ctx()).message("fr"))
+    yield _caught(lambda: camp.advance(UNIT.id, actor=clerk))
+    yield _caught(lambda: camp.defer(UNIT.id, actor=clerk))
+    for name in ("implementation_plan", "leading_group_established"):
+        camp.record(UNIT.id, cf.Milestone(name), actor=clerk)
+    camp.advance(UNIT.id, actor=clerk)
+    insider = cf.Actor(id="self", roles={"supervision_group"}, unit=UNIT.id)
+    yield _caught(lambda: camp.approve(UNIT.id, actor=insider))
+    yield _caught(
+        lambda: cf.Workflow.from_dict(
+            {"name": "x", "initial": "b", "stages": [{"id": "a"}], "transitions": []}
+        )
+    )
+    yield _caught(lambda: cf.Workflow.from_dict({"name": "x", "stages": [], "transitions": []}))
+    yield _caught(
+        lambda: cf.Workflow.from_dict({"name": "x", "colour": 1, "stages": [], "transitions": []})
+    )
+    bad = cf.presets.no_stages_2019().to_dict()
+    bad["transitions"][0]["dest"] = "nowhere"
+    yield _caught(lambda: cf.Workflow.from_dict(bad, source="workflow 'x'"))
+    yield _caught(
+        lambda: cf.Workflow.from_dict(
+            {"name": "x", "stages": [{"id": "a", "kind": "final"}], "colour": 1, "transitions": []},
+            source="workflow 'x'",
+        )
+    )
+    records = list(camp.audit_trail())
+    point = camp.audit_checkpoint()
+    tampered = [records[0], attrs.evolve(records[1], actor_id="someone-else"), *records[2:]]
+    yield _caught(lambda: verify_chain(tampered).raise_if_broken())
+    yield _caught(lambda: verify_chain(records[:1], checkpoints=[point]).raise_if_broken())
+    # Raised by the stores under a real race, or by a host; their constructors are public API.
+    yield cf.ConcurrencyConflict(UNIT.id, expected_version=3, detail="UNIQUE constraint failed")
+    yield cf.NotAuthorized("li may not do this", actor_id="li", unit_id=UNIT.id, rule="host.rule")
+    yield cf.CampaignflowError("store (sqlite): disk I/O error")
+
+
+ERRORS = list(error_samples())
+
+
 def samples() -> dict[str, list[dict[str, Any]]]:
     """Every code the library produced above, with each params it came with."""
     found: dict[str, list[dict[str, Any]]] = {}
@@ -165,6 +223,12 @@ def samples() -> dict[str, list[dict[str, Any]]]:
             found.setdefault(v.code, []).append(dict(v.params))
     for code, params in campaign_samples():
         found.setdefault(code, []).append(params)
+    for error in ERRORS:
+        found.setdefault(error.code, []).append(dict(error.params))
+        if isinstance(error, cf.DefinitionError):
+            one = "_one" if len(error.problems) == 1 else ""
+            code = f"{error.code}{one}{'_in' if error.source else ''}"
+            found.setdefault(code, []).append(dict(error.params))
     return found
 
 
@@ -304,3 +368,60 @@ def test_own_unit_refusal_reads_in_chinese() -> None:
     for params in SAMPLES["not_authorized.own_unit"]:
         text = messages.render("not_authorized.own_unit", params, "zh_CN")
         assert str(params["action"]) not in text, text
+
+
+def _error_kinds(root: type[cf.CampaignflowError]) -> Iterator[type[cf.CampaignflowError]]:
+    yield root
+    for sub in root.__subclasses__():
+        yield from _error_kinds(sub)
+
+
+def test_every_error_kind_is_sampled_and_has_both_texts() -> None:
+    """Each error class (the library's, and any a module adds) has a code in both locales."""
+    import campaignflow.errors
+
+    kinds = set(_error_kinds(cf.CampaignflowError))
+    library = {getattr(campaignflow.errors, n) for n in campaignflow.errors.__all__}
+    assert {type(e) for e in ERRORS} >= library
+    for kind in kinds:
+        assert kind.default_code in messages, f"{kind.__name__}.default_code {kind.default_code!r}"
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda e: f"{type(e).__name__}:{e.code}")
+def test_error_message_in_both_locales(error: cf.CampaignflowError) -> None:
+    """message(locale) renders in zh_CN and en; the English one matches str() where it can."""
+    zh, en = error.message("zh_CN"), error.message("en")
+    assert zh.strip()
+    assert en.strip()
+    assert zh != en
+    for leftover in ("{", "}", "['"):
+        assert leftover not in zh, zh
+        assert leftover not in en, en
+    if not isinstance(error, cf.ConcurrencyConflict):  # str() adds the driver's detail
+        assert en == str(error)
+    assert error.code in messages or isinstance(error, cf.NotAuthorized)
+
+
+def test_error_text_in_chinese_names_the_thing() -> None:
+    """The zh_CN text of a structured error carries its data, not an English sentence."""
+    unknown = next(e for e in ERRORS if isinstance(e, cf.UnknownUnit))
+    assert unknown.message("zh_CN") == "单位 nobody：本次活动中没有这个单位"
+    rejected = next(e for e in ERRORS if isinstance(e, cf.TransitionRejected))
+    assert rejected.message("zh_CN") == rejected.decision.explain(locale="zh_CN")
+    assert rejected.code == "transition.rejected"
+    own = next(e for e in ERRORS if isinstance(e, cf.NotAuthorized) and e.rule.endswith("own_unit"))
+    assert own.code == "not_authorized.own_unit"
+    assert "不能批准本单位" in own.message("zh_CN")
+    conflict = next(e for e in ERRORS if isinstance(e, cf.ConcurrencyConflict))
+    assert conflict.message("zh_CN") == (
+        "单位 fin-01：状态已被其他操作同时修改（预期版本 3），请重试"
+    )
+    with pytest.raises(cf.ValidationError, match="locale") as refused:
+        unknown.message("fr")
+    assert refused.value.code == "validation.locale"
+
+
+def test_unstructured_validation_error_keeps_its_english_detail() -> None:
+    """A ValidationError without a finer code says so in Chinese and keeps the detail."""
+    error = next(e for e in ERRORS if e.code == "validation.invalid")
+    assert error.message("zh_CN") == f"输入有误：{error}"

@@ -861,6 +861,7 @@ class Campaign:
             actor_id=audit.actor_id,
             unit_id=audit.unit_id,
             rule=str(reason.get("code", "")),
+            params=params,
         )
 
     # --- overview -----------------------------------------------------------------------
@@ -1222,4 +1223,5 @@ def _not_authorized(reason: Mapping[str, Any], actor: Actor, unit_id: str) -> No
         actor_id=actor.id,
         unit_id=unit_id,
         rule=reason["code"],
+        params=reason["params"],
     )

@@ -85,7 +85,11 @@ class MessageCatalog:
             ValidationError: ``locale`` is not one of :data:`LOCALES`.
         """
         if locale not in LOCALES:
-            raise ValidationError(f"locale: must be one of {', '.join(LOCALES)}, got {locale!r}")
+            raise ValidationError(
+                f"locale: must be one of {', '.join(LOCALES)}, got {locale!r}",
+                code="validation.locale",
+                params={"choices": list(LOCALES), "value": repr(locale)},
+            )
         templates = self._templates.get(code)
         if templates is None:
             shown = ", ".join(f"{k}={v!r}" for k, v in sorted(params.items()))
