@@ -1,0 +1,89 @@
+"""What the integrations share: the dialect of a host's DB-API connection, one joined store per connection.
+
+A framework hands out a DB-API connection per thread (Django) or per request (SQLAlchemy),
+and may replace it (a reconnect, a connection returned to the pool). The campaign's store
+must follow: :class:`JoinedStores` keeps, per thread, the joined
+:class:`~campaignflow.store.SQLStore` of the connection in use and builds a new one when the
+connection changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+from typing import Any
+
+from campaignflow.errors import ValidationError
+from campaignflow.facts import FactTypes
+from campaignflow.store import Dialect, SQLStore
+
+__all__ = ["JoinedStores", "dialect_of", "missing_extra"]
+
+
+def missing_extra(package: str, extra: str) -> ImportError:
+    """The error for an integration whose framework is not installed."""
+    return ImportError(
+        f"campaignflow.contrib.{extra} needs {package}, which is not installed; "
+        f"pip install 'campaignflow[{extra}]'"
+    )
+
+
+def dialect_of(raw: Any, *, where: str) -> Dialect:
+    """The shipped dialect that speaks to the DB-API connection ``raw``.
+
+    Raises:
+        ValidationError: a driver no shipped dialect speaks (psycopg 2, MySQL, …); ``where``
+            names the connection in the message.
+    """
+    if isinstance(raw, sqlite3.Connection):
+        from campaignflow.store.sqlite import SQLITE
+
+        return SQLITE
+    psycopg = sys.modules.get("psycopg")  # a psycopg connection means psycopg is imported
+    if psycopg is not None and isinstance(raw, psycopg.Connection):
+        from campaignflow.store.postgres import postgres_dialect
+
+        return postgres_dialect()
+    driver = type(raw).__module__.partition(".")[0]
+    hint = (
+        "; campaignflow speaks to PostgreSQL through psycopg 3: pip install 'psycopg[binary]'"
+        if driver == "psycopg2"
+        else "; pass dialect= (a campaignflow.store.Dialect) for another database"
+    )
+    raise ValidationError(
+        f"store: {where} is a {driver} connection ({type(raw).__name__}), which no shipped "
+        f"dialect speaks (sqlite3, psycopg 3){hint}"
+    )
+
+
+class JoinedStores:
+    """Per thread, the joined store of the host connection in use (a new one when it changes).
+
+    A store's nested transactions find each other through the store object, so every
+    transaction on one connection in one thread must go through the same joined store.
+    """
+
+    def __init__(self, campaign_id: str, fact_types: FactTypes | None) -> None:
+        self.campaign_id = campaign_id
+        self.fact_types = fact_types
+        self._local = threading.local()
+
+    def get(self, raw: Any, dialect: Dialect, *, migrate: bool) -> tuple[SQLStore, bool]:
+        """The joined store on ``raw``, and whether it was just made (the connection is new)."""
+        current: tuple[Any, SQLStore] | None = getattr(self._local, "current", None)
+        if current is not None and current[0] is raw:
+            return current[1], False
+        store = SQLStore.on_connection(
+            raw,
+            dialect=dialect,
+            campaign_id=self.campaign_id,
+            fact_types=self.fact_types,
+            migrate=migrate,
+        )
+        self._local.current = (raw, store)
+        return store, True
+
+    def forget(self) -> None:
+        """Drop this thread's joined store (the host's connection is left as it is)."""
+        self._local.current = None
