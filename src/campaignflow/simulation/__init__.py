@@ -6,6 +6,9 @@ the real :class:`~campaignflow.Campaign` day by day (exact mode); at province or
 builds the same results from any campaign's audit trail.
 """
 
+from typing import Any
+
+from campaignflow.simulation._run import FAST_THRESHOLD, SimulationFallback, simulate
 from campaignflow.simulation.results import (
     BatchOutcome,
     BlockingReason,
@@ -26,8 +29,10 @@ from campaignflow.simulation.scenario import (
     SurveyModel,
     load_scenario,
 )
+from campaignflow.simulation.summary import summarise
 
 __all__ = [
+    "FAST_THRESHOLD",
     "BatchOutcome",
     "BatchPlan",
     "Behaviour",
@@ -38,10 +43,24 @@ __all__ = [
     "RemedialSummary",
     "Roster",
     "Scenario",
+    "SimulationFallback",
     "SimulationResult",
     "StageTime",
     "StudyModel",
     "SurveyModel",
     "TimelinePoint",
     "load_scenario",
+    "simulate",
+    "summarise",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Fast mode needs numpy (the ``sim`` extra): import it only when asked for.
+    if name == "simulate_fast":
+        from campaignflow.simulation._fast import (  # type: ignore[import-not-found,unused-ignore]
+            simulate_fast,
+        )
+
+        return simulate_fast
+    raise AttributeError(f"module 'campaignflow.simulation' has no attribute {name!r}")

@@ -53,7 +53,6 @@ import hashlib
 import math
 import random
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 
 import attrs
 
@@ -277,17 +276,17 @@ def survey_for(
 
 
 def _split(total: int, weights: Sequence[float]) -> list[int]:
-    exact = [Fraction(w) for w in weights]
-    whole = sum(exact)
-    if whole == 0:
-        exact = [Fraction(1)] * len(weights)
-        whole = Fraction(len(weights))
-    shares = [total * w / whole for w in exact]
-    counts = [math.floor(s) for s in shares]
+    whole = math.fsum(weights)
+    if whole <= 0:
+        weights, whole = [1.0] * len(weights), float(len(weights))
+    shares = [total * w / whole for w in weights]
+    counts = [min(total, math.floor(s)) for s in shares]
     left = total - sum(counts)
     order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - counts[i]), i))
-    for i in order[:left]:
+    for i in order[: max(0, left)]:
         counts[i] += 1
+    while sum(counts) > total:  # float shares may overshoot by one at the edges
+        counts[counts.index(max(counts))] -= 1
     return counts
 
 

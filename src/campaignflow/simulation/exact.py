@@ -1,0 +1,393 @@
+"""Exact mode: the real :class:`~campaignflow.Campaign`, driven day by day on a simulated clock.
+
+Every study session, milestone, assessment and approval is recorded through the public API,
+every move is an ``advance`` judged by the workflow's own guards, and every command lands in
+the store's audit chain: a simulation is a campaign, just faster than real time. What units do
+and when is documented in :mod:`campaignflow.simulation.behaviour`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sqlite3
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from campaignflow.campaign import Campaign
+from campaignflow.clock import SimulatedClock
+from campaignflow.errors import TransitionRejected, ValidationError
+from campaignflow.model import Actor, Milestone, StudySession, Unit
+from campaignflow.simulation.behaviour import (
+    TIME_CODES,
+    StageNeeds,
+    UnitDraws,
+    draw_unit,
+    draw_visit,
+    randint,
+    stage_needs,
+    survey_for,
+    unit_stream,
+)
+from campaignflow.simulation.results import SimulationResult
+from campaignflow.simulation.scenario import Scenario
+from campaignflow.simulation.summary import summarise
+from campaignflow.store._protocol import Store
+from campaignflow.workflow import Workflow
+
+__all__ = ["ProgressCallback", "simulate_exact"]
+
+#: ``progress(day, done_units, total_units)``, called once per simulated day.
+ProgressCallback = Callable[[date, int, int], None]
+
+#: A refused application waiting on facts is filed again at the latest this many days later.
+RETRY_DAYS = 7
+
+SUPERIOR = Actor(id="superior_org", roles=frozenset({"superior_org"}))
+LEADING_GROUP = Actor(id="leading_group", roles=frozenset({"leading_group"}))
+
+
+class _Unit:
+    """The simulator's side of one unit: its stream, draws, stage and pending plans."""
+
+    __slots__ = (
+        "clerk",
+        "deferred",
+        "done",
+        "draws",
+        "fallback",
+        "index",
+        "recorded",
+        "rng",
+        "stage",
+        "token",
+        "unit",
+        "waiting",
+    )
+
+    def __init__(self, index: int, unit: Unit, seed: int, scenario: Scenario) -> None:
+        self.index = index
+        self.unit = unit
+        self.rng = unit_stream(seed, "behaviour", unit.id)
+        self.draws: UnitDraws = draw_unit(scenario.behaviour, self.rng, unit.members)
+        self.clerk = Actor(
+            id="branch_committee", roles=frozenset({"branch_committee"}), unit=unit.id
+        )
+        self.stage = ""
+        self.token = 0  # bumped at every transition: plans made before it are stale
+        self.done = False
+        self.deferred = False
+        self.waiting = False  # a refused application waits for the next fact
+        self.fallback = -1  # the day of the pending fallback application
+        self.recorded: dict[tuple[str, str], int] = {}
+
+
+class _Simulator:
+    def __init__(
+        self,
+        scenario: Scenario,
+        workflow: Workflow,
+        campaign: Campaign,
+        clock: SimulatedClock,
+        units: list[Unit],
+        seed: int,
+    ) -> None:
+        self.scenario = scenario
+        self.behaviour = scenario.behaviour
+        self.workflow = workflow
+        self.campaign = campaign
+        self.clock = clock
+        self.seed = seed
+        self.needs: dict[str, StageNeeds] = stage_needs(workflow)
+        self.kinds = {s.id: s.kind for s in workflow.stages}
+        self.remedial_of = {s.id: s.remedial_of for s in workflow.stages}
+        self.units = [_Unit(i, u, seed, scenario) for i, u in enumerate(units)]
+        self.by_id = {u.unit.id: u for u in self.units}
+        self.events: dict[int, list[tuple[int, int, str, int, Any]]] = {}
+        self.seq = 0
+        self.today = scenario.start
+        self.finished = 0
+        self.approvers: dict[str, Actor] = {}
+        numbers = sorted(b.number for b in scenario.batches)
+        self.next_batch = dict(itertools.pairwise(numbers))
+        late = scenario.behaviour.late_start.batches
+        self.late_batches = set(late) if late else set(numbers[:-1])
+
+    # --- scheduling ---------------------------------------------------------------------
+
+    def at(self, offset: int, u: _Unit, action: str, arg: Any = None) -> None:
+        day = self.today.toordinal() + max(1, offset)
+        self.seq += 1
+        self.events.setdefault(day, []).append((u.index, self.seq, action, u.token, arg))
+
+    # --- the day loop -------------------------------------------------------------------
+
+    def run(self, progress: ProgressCallback | None, commit: Callable[[], None]) -> date:
+        openings: dict[date, list[int]] = {}
+        for b in self.scenario.batches:
+            openings.setdefault(b.opens, []).append(b.number)
+        last = self.scenario.last_day
+        total = len(self.units)
+        day = self.scenario.start
+        end = day
+        while day <= last:
+            self.today = day
+            self.clock.set(day)
+            for number in sorted(openings.get(day, ())):
+                self.open_batch(number)
+            todays = self.events.pop(day.toordinal(), None)
+            if todays:
+                todays.sort()
+                for index, _, action, token, arg in todays:
+                    u = self.units[index]
+                    if u.token == token and not u.done:
+                        getattr(self, f"do_{action}")(u, arg)
+            commit()
+            if progress is not None:
+                progress(day, self.finished, total)
+            end = day
+            if self.finished == total and not any(o > day for o in openings):
+                break
+            if not self.events and not any(o > day for o in openings):
+                break
+            day += timedelta(days=1)
+        return end
+
+    def open_batch(self, number: int) -> None:
+        later = self.next_batch.get(number)
+        if later is not None and number in self.late_batches:
+            for u in self.units:
+                if u.unit.batch == number and u.draws.late and not u.deferred and not u.stage:
+                    # The leading group moves a unit that cannot start to the next batch.
+                    self.campaign.defer(u.unit.id, actor=LEADING_GROUP, to_batch=later)
+                    u.deferred = True
+        for outcome in self.campaign.start_batch(number, on=self.today):
+            if outcome.advanced and outcome.record is not None:
+                self.moved(self.by_id[outcome.unit_id], outcome.record.dest)
+
+    # --- what happens on a transition ---------------------------------------------------
+
+    def moved(self, u: _Unit, dest: str) -> None:
+        previous = u.stage
+        u.stage = dest
+        u.token += 1
+        u.waiting = False
+        u.fallback = -1
+        kind = self.kinds[dest]
+        if kind == "final":
+            u.done = True
+            self.finished += 1
+            return
+        if kind == "waiting":
+            return
+        if kind == "remedial":
+            self.at(randint(u.rng.random(), self.behaviour.remedial_days), u, "remedial_done")
+            return
+        back = self.kinds.get(previous) == "remedial" and self.remedial_of.get(previous) == dest
+        span = self.behaviour.reassess_days if back else self.behaviour.days_for(dest)
+        visit = draw_visit(self.behaviour, u.rng, span)
+        needs = self.needs[dest]
+        length = visit.length
+        if needs.study:
+            self.at(7, u, "study")
+        members = u.unit.members
+        names = [n for n in needs.milestones if (dest, n) not in u.recorded]
+        for k, name in enumerate(names, start=1):
+            self.at(math.ceil(length * k / len(names)), u, "milestone", name)
+        half = math.ceil(length / 2)
+        for name in needs.coverage:
+            have = u.recorded.get((dest, name))
+            if have == members:
+                continue
+            if have is None and u.draws.mobile > 0:
+                self.at(half, u, "coverage", (name, members - u.draws.mobile))
+                self.at(half + visit.makeup_delay, u, "coverage", (name, members))
+            else:
+                self.at(half, u, "coverage", (name, members))
+        if needs.survey:
+            self.at(
+                length,
+                u,
+                "survey",
+                (back, visit.u_troubled, visit.u_dissatisfied, visit.approval_delay),
+            )
+        elif needs.approvals:
+            self.at(length + visit.approval_delay, u, "approve")
+        else:
+            self.at(length, u, "apply")
+
+    # --- actions ------------------------------------------------------------------------
+
+    def do_study(self, u: _Unit, _: Any) -> None:
+        draws = u.draws
+        rest = draws.hours_per_week - draws.guided_hours
+        if draws.guided_hours > 0:
+            self.campaign.record(
+                u.unit.id, StudySession(hours=draws.guided_hours, guided=True), actor=u.clerk
+            )
+        if rest > 0:
+            self.campaign.record(u.unit.id, StudySession(hours=rest, guided=False), actor=u.clerk)
+        self.at(7, u, "study")
+        self.after_fact(u)
+
+    def do_milestone(self, u: _Unit, name: str) -> None:
+        self.campaign.record(u.unit.id, Milestone(name), actor=u.clerk)
+        u.recorded[(u.stage, name)] = 1
+        self.after_fact(u)
+
+    def do_coverage(self, u: _Unit, arg: tuple[str, int]) -> None:
+        name, done = arg
+        total = u.unit.members
+        self.campaign.record(
+            u.unit.id, Milestone(name, done=max(0, done), total=total), actor=u.clerk
+        )
+        u.recorded[(u.stage, name)] = done
+        self.after_fact(u)
+
+    def do_survey(self, u: _Unit, arg: tuple[bool, float, float, int]) -> None:
+        back, u_troubled, u_dissatisfied, delay = arg
+        survey = survey_for(
+            self.behaviour.survey, u.unit.members, u_troubled, u_dissatisfied, retry=back
+        )
+        self.campaign.record(u.unit.id, survey, actor=SUPERIOR)
+        # A failed assessment: the supervision group orders make-up (补课) at once.
+        if self.campaign.check(u.unit.id, actor=u.clerk).allowed:
+            self.apply(u)
+        elif self.needs[u.stage].approvals:
+            self.at(delay, u, "approve")
+        else:
+            self.apply(u)
+
+    def do_approve(self, u: _Unit, _: Any) -> None:
+        for role in self.needs[u.stage].approvals:
+            actor = self.approvers.get(role)
+            if actor is None:
+                actor = self.approvers[role] = Actor(id=role, roles=frozenset({role}))
+            self.campaign.approve(u.unit.id, actor=actor, role=role)
+        self.apply(u)
+
+    def do_remedial_done(self, u: _Unit, _: Any) -> None:
+        for name in self.needs[u.stage].milestones:
+            self.campaign.record(u.unit.id, Milestone(name), actor=u.clerk)
+        self.apply(u)
+
+    def do_apply(self, u: _Unit, _: Any) -> None:
+        if self.today.toordinal() == u.fallback:
+            u.fallback = -1
+        self.apply(u)
+
+    def after_fact(self, u: _Unit) -> None:
+        if u.waiting:
+            self.apply(u)
+
+    def apply(self, u: _Unit) -> None:
+        """The unit files its application to move on (转段申请); a refusal is audited."""
+        try:
+            record = self.campaign.advance(u.unit.id, actor=u.clerk)
+        except TransitionRejected as refused:
+            failures = refused.decision.failures()
+            if failures and all(f.code in TIME_CODES for f in failures):
+                wait = max(
+                    _int(f.params.get("required")) - _int(f.params.get("actual")) for f in failures
+                )
+                u.waiting = False
+                self.at(wait, u, "apply")
+                return
+            u.waiting = True
+            if u.fallback <= self.today.toordinal():
+                u.fallback = self.today.toordinal() + RETRY_DAYS
+                self.at(RETRY_DAYS, u, "apply")
+            return
+        self.moved(u, record.dest)
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _open(
+    scenario: Scenario, store: str | Store | None, campaign_id: str
+) -> tuple[Any, Callable[[], None], Callable[[], None]]:
+    """The store to run on, a daily commit and a close: SQLite URLs join one connection."""
+    if isinstance(store, str) and store.startswith("sqlite:///"):
+        from campaignflow.store import open_store
+        from campaignflow.store.sqlite import SQLiteStore
+
+        # Open (and create) through the URL first, so bad URLs fail as they would anywhere.
+        probe = open_store(store, campaign_id=campaign_id)
+        assert isinstance(probe, SQLiteStore)
+        path = Path(probe.path)
+        probe.close()
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        joined = SQLiteStore.join(conn, campaign_id=campaign_id)
+        if conn.in_transaction:
+            conn.commit()
+
+        def commit() -> None:
+            # One commit per simulated day instead of one per command.
+            if conn.in_transaction:
+                conn.commit()
+
+        def close() -> None:
+            commit()
+            conn.close()
+
+        return joined, commit, close
+    return store, lambda: None, lambda: None
+
+
+def simulate_exact(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    store: str | Store | None = None,
+    progress: ProgressCallback | None = None,
+    campaign_id: str | None = None,
+) -> tuple[SimulationResult, Campaign]:
+    """Run ``scenario`` through a real campaign; returns the result and the campaign.
+
+    ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL is
+    written through one connection that commits once per simulated day. The campaign id is
+    the scenario's name unless given; the store must not already hold units of it.
+
+    Raises:
+        ValidationError: the scenario's workflow or roster does not fit, or the store already
+            holds the campaign.
+    """
+    seed = scenario.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValidationError(f"seed: must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    workflow = scenario.load_workflow()
+    units = scenario.units()
+    cid = campaign_id or scenario.name
+    target, commit, close = _open(scenario, store, cid)
+    clock = SimulatedClock(scenario.start)
+    campaign = Campaign(workflow, target, clock=clock, campaign_id=cid)
+    try:
+        if campaign.units():
+            raise ValidationError(
+                f"store: already holds units of campaign {cid!r}; simulate into a new database"
+            )
+        campaign.add_units(units)
+        commit()
+        sim = _Simulator(scenario, workflow, campaign, clock, units, seed)
+        end = sim.run(progress, commit)
+        result = summarise(
+            campaign,
+            scenario_name=scenario.name,
+            seed=seed,
+            mode="exact",
+            start=scenario.start,
+            end=end,
+        )
+    finally:
+        close()
+    if target is not store:
+        # The joined connection is closed: hand back the campaign on the database itself.
+        campaign = Campaign(workflow, store, clock=clock, campaign_id=cid)
+    return result, campaign
