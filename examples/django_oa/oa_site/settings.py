@@ -2,7 +2,7 @@
 
 Environment:
     OA_DATABASE_URL: ``postgresql://user:password@host:5432/db`` (through psycopg 3) or
-        ``sqlite:////absolute/path.db``; unset: ``oa.sqlite3`` next to ``manage.py``.
+        ``sqlite:////absolute/path.db`` (``sqlite:///relative.db``); unset: ``oa.db`` next to ``manage.py``.
     OA_TODAY: a date (``2005-02-10``) the campaign takes as today. The shipped 2005 preset's
         batch windows lie in 2005, so the demo runs on a fixed day; a live campaign with
         this year's windows leaves it unset and runs on the wall clock.
@@ -24,10 +24,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 def database_from_url(url: str) -> dict[str, Any]:
     """A ``DATABASES`` entry for a ``postgresql://`` or ``sqlite:///`` URL ("" for the default file)."""
     if not url:
-        return _sqlite(BASE_DIR / "oa.sqlite3")
+        return _sqlite(BASE_DIR / "oa.db")
+    if url.startswith("sqlite:///"):
+        # As SQLAlchemy writes them: sqlite:///relative.db, sqlite:////absolute/path.db
+        return _sqlite(Path(unquote(url.removeprefix("sqlite:///"))))
     parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        return _sqlite(Path(unquote(parts.path)))
     if parts.scheme in ("postgresql", "postgres"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -37,7 +38,7 @@ def database_from_url(url: str) -> dict[str, Any]:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
         }
-    raise ValueError(f"OA_DATABASE_URL: scheme must be postgresql or sqlite, got {url!r}")
+    raise ValueError(f"OA_DATABASE_URL: must be postgresql://... or sqlite:///path.db, got {url!r}")
 
 
 def _sqlite(path: Path) -> dict[str, Any]:
