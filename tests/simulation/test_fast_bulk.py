@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.strategies import guard_specs
 
 import campaignflow as cf
 from campaignflow.guards._core import GuardContext, GuardSpec
 from campaignflow.guards._core import registry as scalar_registry
 from campaignflow.model import BatchWindow, FactRecord, UnitState
+from tests.strategies import guard_specs
 
 np = pytest.importorskip("numpy")
 bulk = pytest.importorskip("campaignflow.simulation._bulk")
@@ -109,8 +109,18 @@ def _judge_both(spec_data: dict[str, Any], ctxs: list[GuardContext]) -> None:
     for i, ctx in enumerate(ctxs):
         verdict = bound(ctx)
         assert bool(judged.passed[i]) == verdict.passed, (spec, ctx, verdict)
-        bulk_codes = {code for code, mask in failures if mask[i]}
+        bulk_codes = {code for code, mask, _ in failures if mask[i]}
         assert bulk_codes == {f.code for f in verdict.failures()}, (spec, ctx, verdict)
+        # Time gates say how long until they pass, exactly as the scalar verdict's numbers.
+        waits = {
+            (code, int(wait[i])) for code, mask, wait in failures if mask[i] and wait is not None
+        }
+        scalar_waits = {
+            (f.code, int(f.params["required"]) - int(f.params["actual"]))  # type: ignore[arg-type]
+            for f in verdict.failures()
+            if f.code in ("days_in_stage.too_few", "concentrated_days.too_few")
+        }
+        assert waits == scalar_waits, (spec, ctx, verdict)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

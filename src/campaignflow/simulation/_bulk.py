@@ -121,11 +121,15 @@ class BulkVerdict:
     passed: BoolArray
     code: npt.NDArray[np.int8]
     codes: tuple[str, ...]
+    #: Days until the verdict passes by time alone (``required - actual`` of a time gate).
+    wait: IntArray | None = None
 
     @classmethod
-    def from_passed(cls, passed: BoolArray, ok: str, failed: str) -> BulkVerdict:
+    def from_passed(
+        cls, passed: BoolArray, ok: str, failed: str, *, wait: IntArray | None = None
+    ) -> BulkVerdict:
         """A verdict with one code for passing and one for failing units."""
-        return cls(passed, np.where(passed, 0, 1).astype(np.int8), (ok, failed))
+        return cls(passed, np.where(passed, 0, 1).astype(np.int8), (ok, failed), wait)
 
 
 def bulk_facts_from(contexts: Sequence[GuardContext]) -> BulkFacts:
@@ -312,15 +316,21 @@ def guards_without_bulk(
 # --- compiled trees ---------------------------------------------------------------------
 
 
+Failure = tuple[str, BoolArray, "IntArray | None"]
+
+
 @attrs.frozen(eq=False)
 class Judged:
     """A guard tree judged in bulk: who passed, and (on demand) the failing leaf codes."""
 
     passed: BoolArray
-    _failures: Callable[[], list[tuple[str, BoolArray]]] = attrs.field(alias="failures")
+    _failures: Callable[[], list[Failure]] = attrs.field(alias="failures")
 
-    def failures(self) -> list[tuple[str, BoolArray]]:
-        """(code, units) pairs: each unit's failing leaf codes, as ``Verdict.failures()``."""
+    def failures(self) -> list[Failure]:
+        """(code, units, wait) triples: each unit's failing leaf codes, as ``Verdict.failures()``.
+
+        ``wait`` is the leaf's days-until-it-passes array for time gates, else None.
+        """
         return self._failures()
 
 
@@ -347,12 +357,12 @@ def compile_bulk(spec: GuardSpec, registry: BulkRegistry | None = None) -> Judge
     def judge(facts: BulkFacts) -> Judged:
         verdict = func(facts, **params)
 
-        def failures() -> list[tuple[str, BoolArray]]:
-            out = []
+        def failures() -> list[Failure]:
+            out: list[Failure] = []
             for i, code in enumerate(verdict.codes):
                 mask = ~verdict.passed & (verdict.code == i)
                 if mask.any():
-                    out.append((code, mask))
+                    out.append((code, mask, verdict.wait))
             return out
 
         return Judged(verdict.passed, failures)
@@ -365,7 +375,7 @@ def _all_of(parts: list[Judge]) -> Judge:
         judged = [p(facts) for p in parts]
         passed = np.logical_and.reduce([j.passed for j in judged])
 
-        def failures() -> list[tuple[str, BoolArray]]:
+        def failures() -> list[Failure]:
             return [f for j in judged for f in j.failures()]
 
         return Judged(passed, failures)
@@ -378,9 +388,11 @@ def _any_of(parts: list[Judge]) -> Judge:
         judged = [p(facts) for p in parts]
         passed = np.logical_or.reduce([j.passed for j in judged])
 
-        def failures() -> list[tuple[str, BoolArray]]:
+        def failures() -> list[Failure]:
             held = ~passed
-            return [(c, m & held) for j in judged for c, m in j.failures() if (m & held).any()]
+            return [
+                (c, m & held, w) for j in judged for c, m, w in j.failures() if (m & held).any()
+            ]
 
         return Judged(passed, failures)
 
@@ -392,10 +404,10 @@ def _not(part: Judge) -> Judge:
         inner = part(facts)
         passed = ~inner.passed
 
-        def failures() -> list[tuple[str, BoolArray]]:
+        def failures() -> list[Failure]:
             # A failing not_ has a passing child, so it is its own failing leaf.
             held = ~passed
-            return [("not.failed", held)] if held.any() else []
+            return [("not.failed", held, None)] if held.any() else []
 
         return Judged(passed, failures)
 
@@ -460,15 +472,20 @@ def min_guided_hours(facts: BulkFacts, *, hours: float = 24) -> BulkVerdict:
 def min_days_in_stage(facts: BulkFacts, *, days: int = 30) -> BulkVerdict:
     """Bulk ``min_days_in_stage``."""
     passed = facts.days_in_stage >= days
-    return BulkVerdict.from_passed(passed, "days_in_stage.enough", "days_in_stage.too_few")
+    return BulkVerdict.from_passed(
+        passed, "days_in_stage.enough", "days_in_stage.too_few", wait=days - facts.days_in_stage
+    )
 
 
 @bulk_guard("min_concentrated_days")
 def min_concentrated_days(facts: BulkFacts, *, days: int = 90) -> BulkVerdict:
     """Bulk ``min_concentrated_days``: started, and ``days`` since the start."""
     started = facts.started_on >= 0
-    passed = started & (facts.today - facts.started_on >= days)
-    return BulkVerdict.from_passed(passed, "concentrated_days.enough", "concentrated_days.too_few")
+    actual = np.where(started, facts.today - facts.started_on, 0)
+    passed = started & (actual >= days)
+    return BulkVerdict.from_passed(
+        passed, "concentrated_days.enough", "concentrated_days.too_few", wait=days - actual
+    )
 
 
 @bulk_guard("within_batch_window")
