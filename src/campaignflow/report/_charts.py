@@ -1,0 +1,260 @@
+"""The two charts: units per stage over time (stacked area) and a per-batch Gantt.
+
+Charts are drawn on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, never
+through ``pyplot``: no global figure state, no GUI backend, safe in a server process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from campaignflow.report._fonts import cjk_family, rc_params
+from campaignflow.report._text import check_lang, stage_label, text
+
+if TYPE_CHECKING:
+    from campaignflow.simulation.results import SimulationResult
+
+__all__ = [
+    "ChartStyle",
+    "chart_lang",
+    "daily_counts",
+    "gantt_chart",
+    "require_matplotlib",
+    "stages_chart",
+]
+
+_DPI = 100
+_EPOCH = date(1970, 1, 1)
+
+
+def _num(day: date) -> float:
+    """Matplotlib's number for ``day`` (days since the epoch set in ``rc_params``)."""
+    return float((day - _EPOCH).days)
+
+
+def _dates() -> Any:
+    # matplotlib.dates is untyped in places; keep its dynamism behind one Any.
+    return importlib.import_module("matplotlib.dates")
+
+
+@attrs.frozen
+class ChartStyle:
+    """What the charts need to know about the workflow: stage names and kinds.
+
+    ``labels`` maps stage id to its name in the chart's language; ``kinds`` maps stage id to
+    ``waiting`` / ``stage`` / ``remedial`` / ``final``. Without kinds, the first stage is
+    taken as the waiting one and the last as the final one (as in every preset).
+    """
+
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    kinds: Mapping[str, str] = attrs.field(factory=dict)
+
+    def kind(self, stages: Sequence[str], stage: str) -> str:
+        """The kind of ``stage`` among ``stages``."""
+        if stage in self.kinds:
+            return self.kinds[stage]
+        if stages and stage == stages[0]:
+            return "waiting"
+        if stages and stage == stages[-1]:
+            return "final"
+        return "stage"
+
+
+def require_matplotlib() -> None:
+    """Raise a clear error when the ``plot`` extra is not installed.
+
+    Raises:
+        ImportError: matplotlib is missing; the message names ``pip install 'campaignflow[plot]'``.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "charts and the HTML report need matplotlib: pip install 'campaignflow[plot]'"
+        ) from None
+
+
+def chart_lang(lang: str) -> str:
+    """The language charts can be drawn in: ``lang``, or ``en`` when no CJK font is installed."""
+    check_lang(lang)
+    require_matplotlib()
+    return "en" if lang == "zh_CN" and cjk_family() is None else lang
+
+
+def daily_counts(result: SimulationResult) -> tuple[list[date], dict[int, dict[str, list[int]]]]:
+    """Every day of the run and, per batch, units per stage on each day (timeline filled forward).
+
+    A batch counts zero units before its first timeline point.
+    """
+    first = min([result.start, *(p.day for p in result.timeline)])
+    last = max([result.end, first, *(p.day for p in result.timeline)])
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    per_batch: dict[int, dict[str, list[int]]] = {}
+    ordered = sorted(result.timeline, key=lambda p: (p.batch, p.day))
+    for point in ordered:
+        series = per_batch.setdefault(
+            point.batch, {stage: [0] * len(days) for stage in result.stages}
+        )
+        offset = (point.day - first).days
+        for stage, n in point.counts.items():
+            column = series.setdefault(stage, [0] * len(days))
+            column[offset:] = [n] * (len(days) - offset)
+    return days, per_batch
+
+
+def _colours(stages: Sequence[str]) -> dict[str, Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return {stage: cmap(i % 20) for i, stage in enumerate(stages)}
+
+
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def stages_chart(
+    result: SimulationResult, *, lang: str = "en", style: ChartStyle | None = None
+) -> bytes:
+    """A PNG: stacked areas of units per stage (all batches together), one band per stage.
+
+    Stages no unit ever reached are left out of the legend.
+    """
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    lang = chart_lang(lang)
+    mdates = _dates()
+    style = style or ChartStyle()
+    days, per_batch = daily_counts(result)
+    totals = {
+        stage: [
+            sum(b[stage][i] for b in per_batch.values() if stage in b) for i in range(len(days))
+        ]
+        for stage in result.stages
+    }
+    shown = [s for s in result.stages if any(totals[s])]
+    colours = _colours(result.stages)
+    with rc_context(rc_params()):
+        figure = Figure(figsize=(11, 5.5), layout="constrained")
+        ax = figure.add_subplot()
+        if shown:
+            ax.stackplot(
+                [_num(d) for d in days],
+                *[totals[s] for s in shown],
+                labels=[stage_label(s, lang, style.labels) for s in shown],
+                colors=[colours[s] for s in shown],
+                step="post",
+            )
+            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False)
+        ax.set_title(f"{text('stages_chart', lang)} — {result.scenario}")
+        ax.set_xlabel(text("date", lang))
+        ax.set_ylabel(text("units", lang))
+        ax.set_xlim(_num(days[0]), _num(days[-1]) + 1)
+        ax.xaxis_date()
+        ax.set_ylim(0, max(1, result.units, *(sum(c) for c in zip(*totals.values(), strict=True))))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.grid(axis="y", alpha=0.3)
+        return _png(figure)
+
+
+def _spans(series: Sequence[int], days: Sequence[date]) -> tuple[date, date] | None:
+    occupied = [i for i, n in enumerate(series) if n > 0]
+    if not occupied:
+        return None
+    return days[occupied[0]], days[occupied[-1]] + timedelta(days=1)
+
+
+def gantt_chart(
+    result: SimulationResult, *, lang: str = "en", style: ChartStyle | None = None
+) -> bytes:
+    """A PNG: for each batch, its window shaded and a bar per working stage.
+
+    A stage's bar runs from the first to the last day any unit of the batch was in it; a
+    diamond marks the day the batch completed, with its on-time share.
+    """
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    lang = chart_lang(lang)
+    mdates = _dates()
+    style = style or ChartStyle()
+    days, per_batch = daily_counts(result)
+    colours = _colours(result.stages)
+    working = [s for s in result.stages if style.kind(result.stages, s) not in ("waiting", "final")]
+    outcomes = {b.batch: b for b in result.batches}
+    rows: list[tuple[int, str, tuple[date, date]]] = []
+    for batch in sorted(set(per_batch) | set(outcomes)):
+        series = per_batch.get(batch, {})
+        for stage in working:
+            span = _spans(series.get(stage, ()), days)
+            if span is not None:
+                rows.append((batch, stage, span))
+    height = min(40.0, 1.8 + 0.3 * max(len(rows), 3))
+    with rc_context(rc_params()):
+        figure = Figure(figsize=(11, height), layout="constrained")
+        ax = figure.add_subplot()
+        labels: list[str] = []
+        for batch in sorted(set(per_batch) | set(outcomes)):
+            mine = [r for r in rows if r[0] == batch]
+            top = len(labels)
+            for _, stage, (begin, end) in mine:
+                y = len(labels)
+                ax.barh(
+                    y,
+                    _num(end) - _num(begin),
+                    left=_num(begin),
+                    height=0.7,
+                    color=colours[stage],
+                )
+                labels.append(
+                    f"{text('batch_n', lang, n=batch)} · {stage_label(stage, lang, style.labels)}"
+                )
+            if not mine:
+                labels.append(text("batch_n", lang, n=batch))
+            outcome = outcomes.get(batch)
+            if outcome is None:
+                continue
+            ax.fill_between(
+                [_num(outcome.window_start), _num(outcome.window_end) + 1],
+                top - 0.5,
+                len(labels) - 0.5,
+                color="0.85",
+                zorder=0,
+                linewidth=0,
+            )
+            if outcome.completed_on is not None:
+                ax.plot(
+                    [_num(outcome.completed_on)],
+                    [len(labels) - 1],
+                    marker="D",
+                    color="black",
+                    markersize=6,
+                )
+                ax.annotate(
+                    f"{text('on_time', lang)} {outcome.on_time_share:.0%}",
+                    (_num(outcome.completed_on), len(labels) - 1),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=8,
+                )
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        # Room on the right for the last batch's on-time note.
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi + 0.08 * (hi - lo))
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_title(f"{text('gantt_chart', lang)} — {result.scenario}")
+        ax.set_xlabel(text("date", lang))
+        ax.xaxis_date()
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.grid(axis="x", alpha=0.3)
+        return _png(figure)
