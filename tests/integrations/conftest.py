@@ -15,6 +15,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,33 @@ def django_site(
             call_command("migrate", database=alias, verbosity=0)
     yield
     connections.close_all()
+
+
+# --- SQLAlchemy ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_sqlalchemy_schema(pg_schemas: PgSchemas | None) -> str | None:
+    """The private PostgreSQL schema the SQLAlchemy tests share (None without a server)."""
+    return pg_schemas.create("sa") if pg_schemas is not None else None
+
+
+def make_engine(kind: str, tmp_path: Path, schema: str | None) -> Any:
+    """A SQLAlchemy engine on a fresh SQLite file, or on the private PostgreSQL schema."""
+    import sqlalchemy as sa
+
+    if kind == "sqlite":
+        return sa.create_engine(f"sqlite:///{tmp_path}/oa_api.db")
+    url = "postgresql+psycopg://" + pg_dsn().partition("://")[2]
+    assert schema is not None
+    return sa.create_engine(url, connect_args={"options": f"-c search_path={schema}"})
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_sqlalchemy_schema: str | None
+) -> Iterator[Any]:
+    """A SQLAlchemy engine on one backend, disposed after the test."""
+    made = make_engine(backend_param(request), tmp_path, pg_sqlalchemy_schema)
+    yield made
+    made.dispose()
