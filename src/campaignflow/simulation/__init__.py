@@ -58,7 +58,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Fast mode needs numpy (the ``sim`` extra): import it only when asked for.
     if name == "simulate_fast":
-        from campaignflow.simulation._fast import (  # type: ignore[import-not-found,unused-ignore]
+        from campaignflow.simulation._fast import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
             simulate_fast,
         )
 

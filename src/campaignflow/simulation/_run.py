@@ -24,6 +24,9 @@ _MODES = ("exact", "fast", "auto")
 class SimulationFallback(UserWarning):
     """Fast mode was asked for but cannot run; the simulation ran in exact mode instead.
 
+    This is the one public warning class (``campaignflow.simulation.SimulationFallback``);
+    it imports without numpy, so fast mode's module re-uses it rather than defining its own.
+
     The message says why: a guard without a bulk form (named), or numpy missing
     (``pip install 'campaignflow[sim]'``).
     """
@@ -36,9 +39,14 @@ def _fast_blocker(workflow: Workflow) -> str | None:
     except ImportError:
         return "fast mode needs numpy: pip install 'campaignflow[sim]'"
     try:
-        from campaignflow.simulation import _bulk, _fast  # noqa: F401
+        from campaignflow.simulation import _bulk, _fast
     except ImportError as exc:
         return f"fast mode is not available in this installation ({exc})"
+    reasons = getattr(_fast, "fast_blockers", None)
+    if callable(reasons):
+        # Fast mode's own check also names workflow shapes it does not model.
+        found = tuple(reasons(workflow))
+        return "; ".join(found) if found else None
     specs = [spec for t in workflow.transitions for spec in (*t.guards, *t.unless)]
     missing = _bulk.guards_without_bulk(specs)
     if missing:
@@ -91,7 +99,7 @@ def simulate(
         if mode == "fast" or big:
             blocker = _fast_blocker(scenario.load_workflow())
             if blocker is None:
-                from campaignflow.simulation._fast import (  # type: ignore[import-not-found,unused-ignore]
+                from campaignflow.simulation._fast import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
                     simulate_fast,
                 )
 

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
@@ -362,6 +364,9 @@ def simulate_exact(
     seed = scenario.seed if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ValidationError(f"seed: must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    if seed != scenario.seed:
+        # The roster's member counts are seeded too: the run is the scenario with this seed.
+        scenario = attrs.evolve(scenario, seed=seed)
     workflow = scenario.load_workflow()
     units = scenario.units()
     cid = campaign_id or scenario.name

@@ -93,7 +93,8 @@ def summarise(
         start, end: the first and last day covered (the first and last audit record's
             dates by default).
 
-    The timeline has a point per batch on each day its counts changed; blocking reasons
+    Shares and day counts are rounded to 6 places, as :meth:`SimulationResult.to_json`
+    writes them, so a result read back from JSON equals the one written. The timeline has a point per batch on each day its counts changed; blocking reasons
     count, per stage, refused ``advance`` commands by failing gate, and transitions that
     took a later candidate (make-up) by the gates the first candidate failed.
     """
@@ -201,8 +202,8 @@ def summarise(
         ),
         time_in_stage={
             stage: StageTime(
-                median_days=percentile(sorted(days), 0.5),
-                p90_days=percentile(sorted(days), 0.9),
+                median_days=round(percentile(sorted(days), 0.5), 6),
+                p90_days=round(percentile(sorted(days), 0.9), 6),
                 units=len(days),
             )
             for stage, days in sorted(stays.items())
@@ -246,7 +247,7 @@ def _batches(
                 window_start=opens,
                 window_end=closes,
                 completed_on=max(done) if uids and len(done) == len(uids) else None,
-                on_time_share=on_time / len(uids) if uids else 0.0,
+                on_time_share=round(on_time / len(uids), 6) if uids else 0.0,
                 deferred_in=deferred_in.get(number, 0),
                 deferred_out=deferred_out.get(number, 0),
             )
