@@ -3,6 +3,8 @@
 The public face: everything a host needs is importable from here (``import campaignflow as cf``).
 """
 
+import logging
+
 from campaignflow import guards, presets
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
 from campaignflow.campaign import AdvanceOutcome, Campaign, Progress
@@ -38,6 +40,9 @@ from campaignflow.model import (
 from campaignflow.workflow import Stage, Transition, Workflow
 
 __version__ = "0.1.0"
+
+# The library logs under "campaignflow.*" and prints nothing until the host configures logging.
+logging.getLogger("campaignflow").addHandler(logging.NullHandler())
 
 __all__ = [
     "SYSTEM",

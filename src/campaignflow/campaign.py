@@ -49,6 +49,7 @@ from campaignflow.model import (
     Unit,
     UnitState,
 )
+from campaignflow.observability import observe_advance
 from campaignflow.store._protocol import Store, StoreSession
 from campaignflow.store.memory import MemoryStore
 from campaignflow.workflow import Workflow
@@ -564,7 +565,12 @@ class Campaign:
             ValidationError: unknown unit or trigger.
         """
         _check_trigger(trigger)
-        return self._fire(unit_id, trigger, actor, request_id, batch=None)
+        return observe_advance(
+            lambda: self._fire(unit_id, trigger, actor, request_id, batch=None),
+            unit_id=unit_id,
+            trigger=trigger,
+            workflow=self.workflow.name,
+        )
 
     def defer(
         self,

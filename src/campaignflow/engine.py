@@ -12,6 +12,7 @@ from datetime import date
 from campaignflow.audit import AuditRecord
 from campaignflow.guards._core import GuardContext
 from campaignflow.model import Decision, FactRecord, Unit, UnitState
+from campaignflow.observability import judge_candidates, observing
 from campaignflow.workflow import Workflow
 
 __all__ = ["context_for", "decide", "initial_state", "next_state", "replay", "stage_titles"]
@@ -63,7 +64,10 @@ def decide(
     if roles is not None:
         # A candidate reserved for roles the actor lacks is no candidate for this actor.
         compiled = tuple(c for c in compiled if not c.by or c.by & roles)
-    candidates = tuple(c.judge(ctx) for c in compiled)
+    if observing():
+        candidates = judge_candidates(compiled, ctx)
+    else:
+        candidates = tuple(c.judge(ctx) for c in compiled)
     chosen = next((c for c in candidates if c.passed), None)
     target = chosen.dest if chosen else (candidates[0].dest if candidates else None)
     return Decision(

@@ -1,0 +1,322 @@
+"""Logs, traces and metrics: stdlib ``logging`` always, OpenTelemetry when it is installed.
+
+Logging: every logger is a child of ``campaignflow`` (``campaignflow.campaign``,
+``campaignflow.engine``), which has a ``NullHandler``, so the library prints nothing until the
+host configures logging. ``campaignflow.campaign`` logs an applied transition, a refusal (with
+the failing codes) and a write conflict at INFO; ``campaignflow.engine`` logs each judged
+candidate at DEBUG. Each record carries its data in ``record.campaignflow`` (a dict of codes and
+ids, never text), for structured log handlers.
+
+OpenTelemetry (extra ``otel``: ``opentelemetry-api`` only; the host brings the SDK and its
+exporters): when the package is importable, ``Campaign.advance`` runs in a
+``campaignflow.advance`` span, each judged candidate transition in a ``campaignflow.guard``
+span, and three counters count ``campaignflow.advances``, ``campaignflow.rejections`` (by
+``code``) and ``campaignflow.conflicts``. Instruments are created lazily, once, from the global
+tracer and meter providers (or those given to :func:`instrument`); without opentelemetry the
+check is one attribute read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from campaignflow.errors import ConcurrencyConflict, NotAuthorized, TransitionRejected
+
+if TYPE_CHECKING:
+    from campaignflow.guards import GuardContext
+    from campaignflow.model import Candidate, TransitionRecord
+    from campaignflow.workflow import CompiledTransition
+
+__all__ = [
+    "LOGGER_NAME",
+    "Telemetry",
+    "instrument",
+    "judge_candidates",
+    "observe_advance",
+    "observing",
+    "telemetry",
+    "uninstrument",
+]
+
+#: The root of campaignflow's loggers; it has a NullHandler (set in ``campaignflow/__init__``).
+LOGGER_NAME = "campaignflow"
+
+_campaign_log = logging.getLogger(f"{LOGGER_NAME}.campaign")
+_engine_log = logging.getLogger(f"{LOGGER_NAME}.engine")
+
+T = TypeVar("T")
+
+_INSTALL = "OpenTelemetry is not installed; pip install 'campaignflow[otel]'"
+
+
+class Telemetry:
+    """The OpenTelemetry tracer and counters campaignflow reports to.
+
+    Built by :func:`instrument` (or lazily from the global providers); hosts rarely touch it.
+    """
+
+    __slots__ = ("_live", "_trace", "advances", "conflicts", "rejections", "tracer")
+
+    def __init__(self, tracer_provider: Any = None, meter_provider: Any = None) -> None:
+        try:
+            from opentelemetry import metrics, trace
+        except ImportError as missing:
+            raise ModuleNotFoundError(_INSTALL) from missing
+        from campaignflow import __version__
+
+        self._trace = trace
+        self._live = tracer_provider is not None
+        self.tracer = trace.get_tracer(LOGGER_NAME, __version__, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(LOGGER_NAME, __version__, meter_provider=meter_provider)
+        self.advances = meter.create_counter(
+            "campaignflow.advances", unit="{transition}", description="transitions applied"
+        )
+        self.rejections = meter.create_counter(
+            "campaignflow.rejections",
+            unit="{refusal}",
+            description="advance refused, by failing verdict or authorisation code",
+        )
+        self.conflicts = meter.create_counter(
+            "campaignflow.conflicts",
+            unit="{conflict}",
+            description="advance lost a write race (ConcurrencyConflict); retryable",
+        )
+
+    def tracing(self) -> bool:
+        """Whether spans go anywhere: a tracer provider was given or set globally.
+
+        Until the host installs an SDK provider, OpenTelemetry's API hands out non-recording
+        spans that still cost microseconds each; campaignflow then makes none.
+        """
+        if self._live:
+            return True
+        provider = self._trace.get_tracer_provider()
+        if isinstance(provider, self._trace.ProxyTracerProvider | self._trace.NoOpTracerProvider):
+            return False
+        # OpenTelemetry never lets a global provider be replaced, so once real it stays real.
+        self._live = True
+        return True
+
+
+_UNSET: Any = object()
+_telemetry: Telemetry | None = _UNSET
+
+
+def telemetry() -> Telemetry | None:
+    """The active telemetry, or None when OpenTelemetry is not installed or was turned off.
+
+    The first call tries to import ``opentelemetry`` once and remembers the answer.
+    """
+    global _telemetry
+    if _telemetry is _UNSET:
+        try:
+            _telemetry = Telemetry()
+        except ModuleNotFoundError:
+            _telemetry = None
+    return _telemetry
+
+
+def instrument(*, tracer_provider: Any = None, meter_provider: Any = None) -> Telemetry:
+    """Report spans and counters to these providers (default: OpenTelemetry's global ones).
+
+    Raises:
+        ModuleNotFoundError: opentelemetry is not installed (``pip install
+            'campaignflow[otel]'``).
+    """
+    global _telemetry
+    _telemetry = Telemetry(tracer_provider, meter_provider)
+    return _telemetry
+
+
+def uninstrument() -> None:
+    """Stop reporting spans and counters (logging is unaffected)."""
+    global _telemetry
+    _telemetry = None
+
+
+# --- advance ---------------------------------------------------------------------------------
+
+
+def observe_advance(
+    fire: Callable[[], TransitionRecord], *, unit_id: str, trigger: str, workflow: str
+) -> TransitionRecord:
+    """Run ``fire`` (one advance) with its logs, span and counters."""
+    tel = telemetry()
+    if tel is None:
+        return _logged_advance(fire, unit_id, trigger, workflow, None)
+    if not tel.tracing():
+        return _logged_advance(fire, unit_id, trigger, workflow, (tel, None))
+    attributes = {
+        "campaignflow.unit_id": unit_id,
+        "campaignflow.trigger": trigger,
+        "campaignflow.workflow": workflow,
+    }
+    with tel.tracer.start_as_current_span(
+        "campaignflow.advance", attributes=attributes, record_exception=False
+    ) as span:
+        return _logged_advance(fire, unit_id, trigger, workflow, (tel, span))
+
+
+def _logged_advance(
+    fire: Callable[[], TransitionRecord],
+    unit_id: str,
+    trigger: str,
+    workflow: str,
+    otel: tuple[Telemetry, Any] | None,
+) -> TransitionRecord:
+    data: dict[str, Any] = {"unit_id": unit_id, "trigger": trigger, "workflow": workflow}
+    try:
+        record = fire()
+    except TransitionRejected as refused:
+        codes = [v.code for v in refused.decision.failures()]
+        data.update(
+            outcome="rejected",
+            source=refused.decision.source,
+            target=refused.decision.target,
+            codes=codes,
+        )
+        _campaign_log.info(
+            "unit %s: %s refused (%s -> %s): %s",
+            unit_id,
+            trigger,
+            refused.decision.source,
+            refused.decision.target,
+            ", ".join(codes),
+            extra={"campaignflow": data},
+        )
+        if otel is not None:
+            _count_rejection(otel, data, codes or [refused.code])
+        raise
+    except NotAuthorized as refused:
+        data.update(outcome="not_authorized", codes=[refused.rule], actor_id=refused.actor_id)
+        _campaign_log.info(
+            "unit %s: %s by %s not authorised: %s",
+            unit_id,
+            trigger,
+            refused.actor_id,
+            refused.rule,
+            extra={"campaignflow": data},
+        )
+        if otel is not None:
+            _count_rejection(otel, data, [refused.rule])
+        raise
+    except ConcurrencyConflict as conflict:
+        data.update(outcome="conflict", expected_version=conflict.expected_version)
+        _campaign_log.info(
+            "unit %s: %s lost a write race (expected version %s); retryable",
+            unit_id,
+            trigger,
+            conflict.expected_version,
+            extra={"campaignflow": data},
+        )
+        if otel is not None:
+            tel, span = otel
+            if span is not None:
+                span.set_attribute("campaignflow.outcome", "conflict")
+            tel.conflicts.add(1, {"campaignflow.workflow": workflow})
+        raise
+    data.update(outcome="ok", source=record.source, dest=record.dest, version=record.version)
+    _campaign_log.info(
+        "unit %s: %s %s -> %s",
+        unit_id,
+        trigger,
+        record.source,
+        record.dest,
+        extra={"campaignflow": data},
+    )
+    if otel is not None:
+        tel, span = otel
+        if span is not None:
+            span.set_attribute("campaignflow.outcome", "ok")
+            span.set_attribute("campaignflow.source", record.source)
+            span.set_attribute("campaignflow.dest", record.dest)
+        tel.advances.add(
+            1,
+            {
+                "campaignflow.workflow": workflow,
+                "campaignflow.trigger": trigger,
+                "campaignflow.dest": record.dest,
+            },
+        )
+    return record
+
+
+def _count_rejection(
+    otel: tuple[Telemetry, Any], data: Mapping[str, Any], codes: Sequence[str]
+) -> None:
+    tel, span = otel
+    if span is not None:
+        span.set_attribute("campaignflow.outcome", str(data["outcome"]))
+        span.set_attribute("campaignflow.codes", list(codes))
+    for code in codes:
+        tel.rejections.add(1, {"campaignflow.workflow": str(data["workflow"]), "code": code})
+
+
+# --- guard evaluation ------------------------------------------------------------------------
+
+
+def observing() -> bool:
+    """Whether guard evaluation is traced or logged at DEBUG (else it runs bare)."""
+    tel = telemetry()
+    return (tel is not None and tel.tracing()) or _engine_log.isEnabledFor(logging.DEBUG)
+
+
+def judge_candidates(
+    compiled: Sequence[CompiledTransition], ctx: GuardContext
+) -> tuple[Candidate, ...]:
+    """Judge each candidate transition, in a ``campaignflow.guard`` span when traced."""
+    tel = telemetry()
+    if tel is not None and not tel.tracing():
+        tel = None
+    debug = _engine_log.isEnabledFor(logging.DEBUG)
+    unit_id, source = ctx.unit.id, ctx.state.stage
+    results = []
+    for transition in compiled:
+        dest = transition.dest
+        with _guard_span(tel, unit_id, source, dest) as span:
+            candidate = transition.judge(ctx)
+            failed = _failures(candidate)
+            if span is not None:
+                span.set_attribute("campaignflow.passed", candidate.passed)
+                span.set_attribute("campaignflow.codes", failed)
+        if debug:
+            _engine_log.debug(
+                "unit %s: %s -> %s %s%s",
+                unit_id,
+                source,
+                dest,
+                "passes" if candidate.passed else "fails",
+                f": {', '.join(failed)}" if failed else "",
+                extra={
+                    "campaignflow": {
+                        "unit_id": unit_id,
+                        "source": source,
+                        "dest": dest,
+                        "passed": candidate.passed,
+                        "codes": failed,
+                    }
+                },
+            )
+        results.append(candidate)
+    return tuple(results)
+
+
+@contextmanager
+def _guard_span(tel: Telemetry | None, unit_id: str, source: str, dest: str) -> Iterator[Any]:
+    if tel is None:
+        yield None
+        return
+    attributes = {
+        "campaignflow.unit_id": unit_id,
+        "campaignflow.source": source,
+        "campaignflow.dest": dest,
+    }
+    with tel.tracer.start_as_current_span("campaignflow.guard", attributes=attributes) as span:
+        yield span
+
+
+def _failures(candidate: Candidate) -> list[str]:
+    return [f.code for v in candidate.verdicts for f in v.failures()]
