@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, overload
 
 import attrs
 
@@ -29,7 +29,7 @@ from campaignflow.audit import (
     verify_chain,
 )
 from campaignflow.clock import Clock, SystemClock
-from campaignflow.engine import decide, initial_state, next_state, stage_titles
+from campaignflow.engine import decide, initial_state, next_state, stage_titles, workflow_ref
 from campaignflow.errors import (
     ConcurrencyConflict,
     NotAuthorized,
@@ -45,13 +45,34 @@ from campaignflow.model import (
     Approval,
     Decision,
     FactRecord,
+    Organisation,
+    Refusal,
+    Survey,
     TransitionRecord,
     Unit,
     UnitState,
+    WorkflowVersion,
 )
 from campaignflow.observability import observe_advance
+from campaignflow.orgtree import (
+    STUCK_ORDERS,
+    OrgProgress,
+    StuckOrder,
+    StuckPage,
+    StuckUnit,
+    build_rollup,
+)
 from campaignflow.store._protocol import Store, StoreSession
 from campaignflow.store.memory import MemoryStore
+from campaignflow.versions import (
+    POLICIES,
+    Adoption,
+    Policy,
+    adoption_of,
+    migrated_state,
+    payload_of,
+    plan_adoption,
+)
 from campaignflow.workflow import Workflow
 
 __all__ = ["AdvanceOutcome", "Campaign", "Progress"]
@@ -176,7 +197,23 @@ class Campaign:
         self.campaign_id = campaign_id
         self.fact_types = fact_types or _default_fact_types()
         self.store: Store = _resolve_store(store, campaign_id, self.fact_types)
-        self._workflow_ref = f"{workflow.name}@{workflow.version}#{workflow.content_hash[:12]}"
+        self._workflow_ref = workflow_ref(workflow)
+        # Every workflow version the campaign knows, by ref; adopted ones come from the store.
+        self._versions: dict[str, Workflow] = {self._workflow_ref: workflow}
+        self._adopted: tuple[WorkflowVersion, ...] = ()
+        self._first_ref = self._workflow_ref
+        self._unknown_refs: set[str] = set()
+        given = self._workflow_ref
+        with self.store.transaction(write=False) as tx:
+            self._sync_versions(tx)
+        if self._adopted and given not in {v.ref for v in self._adopted}:
+            if isinstance(store, str):
+                self.store.close()
+            known = ", ".join(v.ref for v in self._adopted)
+            raise ValidationError(
+                f"workflow: {given} is not a version this campaign adopted ({known}); "
+                f"open it with one of those, or adopt the new one with Campaign.adopt"
+            )
 
     def __repr__(self) -> str:
         return f"<Campaign {self.campaign_id!r} on {self.workflow.name!r} in {self.store!r}>"
@@ -222,8 +259,9 @@ class Campaign:
             if unit.id in seen:
                 problems.append(f"units[{i}]: unit {unit.id!r} appears twice in this call")
             seen.add(unit.id)
-            if self.workflow.batches and self.workflow.batch(unit.batch) is None:
-                numbers = ", ".join(str(b.number) for b in self.workflow.batches)
+            takes = self._versions[self._ref_for_batch(unit.batch)]
+            if takes.batches and takes.batch(unit.batch) is None:
+                numbers = ", ".join(str(b.number) for b in takes.batches)
                 problems.append(
                     f"units[{i}]: unit {unit.id!r}: batch must be one of the workflow's "
                     f"({numbers}), got {unit.batch}"
@@ -247,8 +285,10 @@ class Campaign:
                     problems.append(f"units[{i}]: unit {unit.id!r} already exists in the campaign")
             if problems:
                 raise ValidationError("; ".join(problems), problems=problems)
+            self._sync_versions(tx)
             for i, unit in enumerate(batch):
-                state = initial_state(self.workflow, unit)
+                ref = self._ref_for_batch(unit.batch)
+                state = initial_state(self._versions[ref], unit, ref=ref)
                 tx.insert_unit(unit, state)
                 rid = request_id if request_id is None else f"{request_id}#{i}"
                 self._append(
@@ -263,6 +303,7 @@ class Campaign:
                     version=0,
                     request_id=rid,
                     payload={"unit": attrs.asdict(unit)},
+                    workflow=ref,
                 )
         return len(batch)
 
@@ -317,8 +358,8 @@ class Campaign:
             state = tx.get_state(unit_id)
             if state is None:
                 raise UnknownUnit(unit_id)
-            if stage is not None:
-                self.workflow.stage(stage)
+            if stage is not None and not any(w.has_stage(stage) for w in self._versions.values()):
+                self._wf(tx, state).stage(stage)
             return tuple(tx.get_facts(unit_id, stage or state.stage))
 
     # --- facts --------------------------------------------------------------------------
@@ -357,7 +398,7 @@ class Campaign:
                 return self._fact_record_of(replay)
             unit, state = self._load(tx, unit_id)
             self._check_open(state, "record facts for")
-            role = self.workflow.fact_roles.get(kind) or self.fact_types.role_for(kind)
+            role = self._wf(tx, state).fact_roles.get(kind) or self.fact_types.role_for(kind)
             denial = None
             if role is not None:
                 denial = _authorize(actor, unit, {role}, action="record")
@@ -418,7 +459,7 @@ class Campaign:
                 return self._fact_record_of(replay)
             unit, state = self._load(tx, unit_id)
             self._check_open(state, "approve")
-            wanted = self.workflow.approver_roles(state.stage)
+            wanted = self._wf(tx, state).approver_roles(state.stage)
             if not wanted:
                 raise ValidationError(f"unit {unit_id!r}: stage {state.stage!r} asks no approval")
             if role is not None and role not in wanted:
@@ -487,7 +528,16 @@ class Campaign:
             version=state.version,
             request_id=request_id,
             payload=payload,
+            workflow=self._ref_of(state),
         )
+        if isinstance(fact, Survey):
+            counts = (
+                fact.satisfied,
+                fact.fairly_satisfied,
+                fact.basically_satisfied,
+                fact.dissatisfied,
+            )
+            tx.set_assessment(unit.id, seq, counts)
         record = FactRecord(
             unit_id=unit.id,
             stage=state.stage,
@@ -536,8 +586,8 @@ class Campaign:
         today = self._now().date()
         with self.store.transaction(write=False) as tx:
             unit, state = self._load(tx, unit_id)
-            return decide(
-                self.workflow,
+            decision = decide(
+                self._wf(tx, state),
                 unit,
                 state,
                 tx.get_facts(unit_id, state.stage),
@@ -545,6 +595,7 @@ class Campaign:
                 trigger,
                 roles=None if actor is None else actor.roles,
             )
+            return self._judged(decision, state)
 
     def advance(
         self,
@@ -630,9 +681,9 @@ class Campaign:
             ids = [
                 u.id
                 for u, s in tx.iter_units(batch)
-                if not self.workflow.is_final(s.stage)
-                and (not waiting_only or self.workflow.stage(s.stage).kind == "waiting")
-                and self.workflow.candidates(s.stage, trigger)
+                if not (w := self._wf(tx, s)).is_final(s.stage)
+                and (not waiting_only or w.stage(s.stage).kind == "waiting")
+                and w.candidates(s.stage, trigger)
             ]
         outcomes: list[AdvanceOutcome] = []
         now = self._now()
@@ -665,7 +716,7 @@ class Campaign:
     ) -> AdvanceOutcome:
         unit, state = self._load(tx, unit_id)
         decision = decide(
-            self.workflow,
+            self._wf(tx, state),
             unit,
             state,
             tx.get_facts(unit_id, state.stage),
@@ -673,6 +724,7 @@ class Campaign:
             trigger,
             roles=actor.roles,
         )
+        decision = self._judged(decision, state)
         if not decision.allowed:
             return AdvanceOutcome(unit_id, False, decision)
         record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
@@ -696,15 +748,16 @@ class Campaign:
             if replay is not None:
                 return self._transition_record_of(replay)
             unit, state = self._load(tx, unit_id)
-            candidates = self.workflow.candidates(state.stage, trigger)
+            workflow = self._wf(tx, state)
+            candidates = workflow.candidates(state.stage, trigger)
             if not candidates:
-                have = ", ".join(self.workflow.triggers(state.stage)) or "none"
+                have = ", ".join(workflow.triggers(state.stage)) or "none"
                 raise ValidationError(
                     f"unit {unit_id!r}: no {trigger!r} transition leaves stage {state.stage!r} "
                     f"(triggers there: {have})"
                 )
             if batch is not None:
-                batch = self._check_defer_batch(unit_id, state, batch)
+                batch = self._check_defer_batch(unit_id, state, batch, workflow)
                 payload["to_batch"] = batch
             denial = None
             if not any(not c.by or c.by & actor.roles for c in candidates):
@@ -730,7 +783,7 @@ class Campaign:
                 )
             else:
                 decision = decide(
-                    self.workflow,
+                    workflow,
                     unit,
                     state,
                     tx.get_facts(unit_id, state.stage),
@@ -738,6 +791,7 @@ class Campaign:
                     trigger,
                     roles=actor.roles,
                 )
+                decision = self._judged(decision, state)
                 if decision.allowed:
                     result = self._apply(
                         tx,
@@ -752,7 +806,7 @@ class Campaign:
                         command=command,
                     )
                 else:
-                    self._append(
+                    seq = self._append(
                         tx,
                         now,
                         today,
@@ -767,23 +821,42 @@ class Campaign:
                         payload=payload,
                         decision=decision_to_data(decision),
                         reason={"code": "transition.rejected", "params": {}},
+                        workflow=self._ref_of(state),
+                    )
+                    # The latest refusal, kept for stuck lists and roll-ups in this same
+                    # transaction: the overview never replays the trail.
+                    tx.set_refusal(
+                        Refusal(
+                            unit_id=unit_id,
+                            stage=state.stage,
+                            version=state.version,
+                            trigger=trigger,
+                            target=decision.target,
+                            on=today,
+                            seq=seq,
+                            failures=tuple(
+                                attrs.evolve(f, children=()) for f in decision.failures()
+                            ),
+                        )
                     )
                     result = _Denied(TransitionRejected(decision))
         if isinstance(result, _Denied):
             raise result.error
         return result
 
-    def _check_defer_batch(self, unit_id: str, state: UnitState, batch: int) -> int:
+    def _check_defer_batch(
+        self, unit_id: str, state: UnitState, batch: int, workflow: Workflow
+    ) -> int:
         target = batch or state.batch + 1
         if target <= state.batch:
             raise ValidationError(
                 f"unit {unit_id!r}: to_batch must be later than its batch ({state.batch}), "
                 f"got {target}"
             )
-        if self.workflow.batches and self.workflow.batch(target) is None:
+        if workflow.batches and workflow.batch(target) is None:
             raise ValidationError(
                 f"unit {unit_id!r}: to_batch must be a batch of the workflow "
-                f"({', '.join(str(b.number) for b in self.workflow.batches)}), got {target}"
+                f"({', '.join(str(b.number) for b in workflow.batches)}), got {target}"
             )
         return target
 
@@ -802,7 +875,7 @@ class Campaign:
         command: str = "advance",
     ) -> TransitionRecord:
         assert decision.target is not None
-        new = next_state(self.workflow, state, decision.target, day, batch=batch)
+        new = next_state(self._wf(tx, state), state, decision.target, day, batch=batch)
         tx.update_state(new, expected_version=state.version)
         payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
         if batch:
@@ -821,6 +894,7 @@ class Campaign:
             request_id=request_id,
             payload=payload,
             decision=decision_to_data(decision),
+            workflow=self._ref_of(state),
         )
         return TransitionRecord(
             unit_id=unit.id,
@@ -856,11 +930,19 @@ class Campaign:
     def _refusal_of(self, audit: AuditRecord) -> Exception:
         reason = audit.reason or {}
         if audit.decision is not None:
-            decision = decision_from_data(audit.unit_id or "", audit.decision, self.workflow.name)
+            judge = self._versions.get(audit.workflow, self.workflow)
+            decision = decision_from_data(audit.unit_id or "", audit.decision, judge.name)
             # Titles are text, never stored in the chain: restore them from the workflow so a
             # replayed refusal explains itself exactly as the first delivery did.
-            titles = stage_titles(self.workflow, decision.source, decision.target)
-            return TransitionRejected(attrs.evolve(decision, titles=titles))
+            titles = stage_titles(judge, decision.source, decision.target)
+            return TransitionRejected(
+                attrs.evolve(
+                    decision,
+                    titles=titles,
+                    judged_by=audit.workflow,
+                    versioned=len(self._versions) > 1,
+                )
+            )
         params = dict(reason.get("params", {}))
         return NotAuthorized(
             messages.render(str(reason.get("code", "")), params, "en"),
@@ -872,14 +954,39 @@ class Campaign:
 
     # --- overview -----------------------------------------------------------------------
 
-    def progress(self, *, batch: int | None = None, top: int = 10) -> Progress:
+    @overload
+    def progress(self, *, batch: int | None = None, top: int = 10) -> Progress: ...
+
+    @overload
+    def progress(
+        self, *, under: str, depth: int | None = None, batch: int | None = None, top: int = 10
+    ) -> OrgProgress: ...
+
+    def progress(
+        self,
+        *,
+        batch: int | None = None,
+        top: int = 10,
+        under: str | None = None,
+        depth: int | None = None,
+    ) -> Progress | OrgProgress:
         """Counts per batch and stage, and the ``top`` reasons holding units back.
 
-        Blocking reasons come from a dry run of ``advance`` on each unit that has started
-        and not finished.
+        Without ``under``: every unit (of ``batch``); blocking reasons come from a dry run
+        of ``advance`` on each unit that has started and not finished.
+
+        With ``under`` (an organisation id): an :class:`~campaignflow.orgtree.OrgProgress`
+        rolled up the organisation tree — per stage and batch, finished on time, remedial,
+        stuck units and the gates holding them (from their latest refusals), the pooled
+        satisfaction assessments — for the organisation and its children to ``depth``
+        levels (all when None). Answered by a few indexed queries: nothing is replayed.
         """
         _check_batch(batch)
         whole_number("top", top, minimum=0)
+        if under is not None:
+            return self._rollup(under, batch=batch, depth=depth, top=top)
+        if depth is not None:
+            raise ValidationError("depth: only with under=<organisation id>")
         today = self._now().date()
         by_batch: dict[int, Counter[str]] = {}
         blocking: Counter[str] = Counter()
@@ -888,16 +995,15 @@ class Campaign:
             for unit, state in tx.iter_units(batch):
                 total += 1
                 by_batch.setdefault(state.batch, Counter())[state.stage] += 1
-                stage = self.workflow.stage(state.stage)
+                workflow = self._wf(tx, state)
+                stage = workflow.stage(state.stage)
                 if stage.kind == "final":
                     finished += 1
                     continue
                 remedial += state.remedial
                 if stage.kind == "waiting":
                     continue
-                decision = decide(
-                    self.workflow, unit, state, tx.get_facts(unit.id, state.stage), today
-                )
+                decision = decide(workflow, unit, state, tx.get_facts(unit.id, state.stage), today)
                 if not decision.allowed:
                     blocking.update({f.code for f in decision.failures()})
         return Progress(
@@ -907,6 +1013,323 @@ class Campaign:
             remedial=remedial,
             blocking=tuple(sorted(blocking.items(), key=lambda kv: (-kv[1], kv[0]))[:top]),
         )
+
+    # --- organisation tree ----------------------------------------------------------------
+
+    def add_organisations(
+        self,
+        organisations: Iterable[Organisation],
+        *,
+        actor: Actor = SYSTEM,
+        request_id: str | None = None,
+    ) -> int:
+        """Register organisations of the tree (district, city, province, …); all or none.
+
+        Each organisation's parent must be registered already or be in the same call (in
+        any order). One audit record lists them. Returns how many were added.
+
+        Raises:
+            ValidationError: listing every problem (not an Organisation, an id twice or
+                already registered, a parent that is not registered, a cycle); nothing
+                is added.
+        """
+        _check_actor(actor)
+        _check_request_id(request_id)
+        listed = _item_list(organisations, Organisation, "organisations")
+        problems: list[str] = []
+        seen: dict[str, Organisation] = {}
+        for i, org in enumerate(listed):
+            if not isinstance(org, Organisation):
+                problems.append(
+                    f"organisations[{i}]: must be a campaignflow.Organisation, got {org!r}"
+                )
+            elif org.id in seen:
+                problems.append(f"organisations[{i}]: {org.id!r} appears twice in this call")
+            else:
+                seen[org.id] = org
+        if problems:
+            raise ValidationError("; ".join(problems), problems=problems)
+        payload = {"organisations": [attrs.asdict(o) for o in listed]}
+        now = self._now()
+        with self.store.transaction() as tx:
+            if request_id is not None:
+                first = tx.find_request(request_id)
+                if first is not None:
+                    if first.command != "add_organisations" or first.payload != payload:
+                        raise ValidationError(
+                            f"request_id {request_id!r}: already used for another command "
+                            f"({first.command}); use a new id per command"
+                        )
+                    return len(listed)
+            for i, org in enumerate(listed):
+                if tx.get_organisation(org.id) is not None:
+                    problems.append(f"organisations[{i}]: {org.id!r} is already registered")
+                elif (
+                    org.parent is not None
+                    and org.parent not in seen
+                    and tx.get_organisation(org.parent) is None
+                ):
+                    problems.append(
+                        f"organisations[{i}]: {org.id!r}: parent must be a registered "
+                        f"organisation, got {org.parent!r}"
+                    )
+            ordered = _parents_first(listed, problems)
+            if problems:
+                raise ValidationError("; ".join(problems), problems=problems)
+            for org in ordered:
+                tx.insert_organisation(org)
+            self._append(
+                tx,
+                now,
+                now.date(),
+                "add_organisations",
+                actor,
+                "ok",
+                request_id=request_id,
+                payload=payload,
+            )
+        return len(listed)
+
+    def organisations(self, *, under: str | None = None) -> list[Organisation]:
+        """The registered organisations (``under`` and those below it), parents first."""
+        if under is not None:
+            _check_org_id("under", under)
+        with self.store.transaction(write=False) as tx:
+            return list(tx.iter_organisations(under))
+
+    def stuck(
+        self,
+        *,
+        under: str | None = None,
+        longer_than: int | None = None,
+        batch: int | None = None,
+        order_by: StuckOrder = "days_in_stage",
+        offset: int = 0,
+        limit: int | None = 50,
+    ) -> StuckPage:
+        """Units held in their stage: their latest refused move, the gates and days in stage.
+
+        A unit is stuck when its latest refused ``advance`` (or other trigger) happened in
+        the stage it is still in. Each entry carries the refusal (failing gate codes with
+        their numbers) and the days since the unit entered its stage. One indexed query on
+        every store; nothing is replayed.
+
+        Args:
+            under: an organisation id: only units under it (all units when None).
+            longer_than: only units more than this many days in their stage.
+            batch: only units now in this batch.
+            order_by: ``days_in_stage`` (longest first), ``refused`` (newest refusal
+                first) or ``added`` (the order units were added in).
+            offset, limit: the page (``limit`` None: to the end).
+        """
+        if under is not None:
+            _check_org_id("under", under)
+        if longer_than is not None:
+            whole_number("longer_than", longer_than, minimum=0)
+        _check_batch(batch)
+        one_of("order_by", order_by, STUCK_ORDERS)
+        whole_number("offset", offset, minimum=0)
+        if limit is not None:
+            _check_limit(limit)
+        today = self._now().date()
+        before = None if longer_than is None else today - timedelta(days=longer_than)
+        with self.store.transaction(write=False) as tx:
+            total, rows = tx.stuck_units(
+                under,
+                batch=batch,
+                stage_before=before,
+                order_by=order_by,
+                offset=offset,
+                limit=limit,
+            )
+        units = tuple(
+            StuckUnit(unit, state, refusal, (today - (state.stage_since or today)).days)
+            for unit, state, refusal in rows
+        )
+        return StuckPage(total=total, offset=offset, units=units)
+
+    def _rollup(self, under: str, *, batch: int | None, depth: int | None, top: int) -> OrgProgress:
+        _check_org_id("under", under)
+        if depth is not None:
+            whole_number("depth", depth, minimum=0)
+        closes = {b.number: b.closes for b in self.workflow.batches}
+        with self.store.transaction(write=False) as tx:
+            self._sync_versions(tx)
+            root = tx.get_organisation(under)
+            orgs = list(tx.iter_organisations(under)) if root is not None else []
+            groups = tx.rollup_counts(under, batch=batch, closes=closes)
+            blocking = tx.blocking_counts(under, batch=batch)
+            stuck = tx.stuck_counts(under, batch=batch)
+        if root is None:
+            if not groups:
+                raise ValidationError(
+                    f"under: must be a registered organisation or the parent of a unit, "
+                    f"got {under!r}"
+                )
+            root = Organisation(id=under, name=under, level="unregistered")
+        finals = {s.id for w in self._versions.values() for s in w.stages if s.kind == "final"}
+        return build_rollup(
+            root,
+            orgs,
+            groups,
+            blocking,
+            stuck,
+            is_final=finals.__contains__,
+            depth=depth,
+            top=top,
+        )
+
+    # --- workflow versions ----------------------------------------------------------------
+
+    def workflow_versions(self) -> tuple[WorkflowVersion, ...]:
+        """Every workflow version of the campaign, oldest first (the first one alone before any adoption)."""
+        with self.store.transaction(write=False) as tx:
+            self._sync_versions(tx)
+        if self._adopted:
+            return self._adopted
+        base = self._versions[self._first_ref]
+        return (WorkflowVersion(1, self._first_ref, base.to_dict(), "base"),)
+
+    def workflow_of(self, unit_id: str) -> Workflow:
+        """The workflow version that judges the unit (``state(unit_id).workflow`` names it).
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        with self.store.transaction(write=False) as tx:
+            _, state = self._load(tx, unit_id)
+            return self._wf(tx, state)
+
+    def adopt(
+        self,
+        workflow: Workflow,
+        *,
+        policy: Policy = "pin",
+        stage_map: Mapping[str, str] | None = None,
+        from_batch: int | None = None,
+        dry_run: bool = False,
+        actor: Actor = SYSTEM,
+        request_id: str | None = None,
+    ) -> Adoption:
+        """Adopt a new version of the campaign's workflow, in one audited command.
+
+        Policies: ``pin`` — units in flight finish on their version; units not yet started
+        and units added later take the new one. ``migrate`` — every unit moves to the new
+        version; ``stage_map`` maps stages the new version renamed or removed (old id → new
+        id). ``from_batch`` — as ``pin``, but only for batches ``from_batch`` and later
+        (earlier batches keep their version, also for units added later). A unit moved to
+        another stage id takes the facts of its stage along (a renamed stage keeps its
+        evidence); its version counter and dates stay.
+
+        ``dry_run``: plan only; the result lists every unit that would move and why, and
+        nothing is written. The result of a real adoption lists the same.
+
+        Raises:
+            ValidationError: bad arguments, or a plan with problems — a unit mapped to a
+                stage the new version lacks, a unit left without a stage, a mapping from an
+                unknown stage, a batch the new version lacks — all listed in ``problems``;
+                nothing changes.
+        """
+        if not isinstance(workflow, Workflow):
+            raise ValidationError(f"workflow: must be a Workflow, got {workflow!r}")
+        one_of("policy", policy, POLICIES)
+        if policy == "from_batch":
+            if from_batch is None:
+                raise ValidationError("from_batch: policy 'from_batch' needs from_batch=N")
+            whole_number("from_batch", from_batch, minimum=1)
+        elif from_batch is not None:
+            raise ValidationError(
+                f"from_batch: only with policy 'from_batch', got {from_batch!r} with {policy!r}"
+            )
+        mapping = _stage_map(stage_map)
+        if not isinstance(dry_run, bool):
+            raise ValidationError(f"dry_run: must be True or False, got {dry_run!r}")
+        _check_actor(actor)
+        _check_request_id(request_id)
+        ref = workflow_ref(workflow)
+        now = self._now()
+        with self.store.transaction(write=not dry_run) as tx:
+            if request_id is not None:
+                first = tx.find_request(request_id)
+                if first is not None:
+                    if first.command != "adopt" or first.payload.get("workflow") != ref:
+                        raise ValidationError(
+                            f"request_id {request_id!r}: already used for another command "
+                            f"({first.command}); use a new id per command"
+                        )
+                    return adoption_of(first.payload, seq=first.seq)
+            self._sync_versions(tx)
+            if ref == self._workflow_ref:
+                raise ValidationError(
+                    f"workflow: {ref} is already the campaign's current workflow version"
+                )
+            units = list(tx.iter_units())
+            changes, kept, problems = plan_adoption(
+                workflow,
+                ref,
+                units,
+                self._versions,
+                default=self.workflow,
+                first=self._first_ref,
+                policy=policy,
+                stage_map=mapping,
+                from_batch=from_batch or 1,
+            )
+            if problems:
+                shown = problems[:20]
+                more = f"; … and {len(problems) - 20} more" if len(problems) > 20 else ""
+                raise ValidationError(
+                    f"adopt {ref}: refused, nothing changed: " + "; ".join(shown) + more,
+                    problems=problems,
+                )
+            adoption = Adoption(
+                workflow=ref,
+                previous=self._workflow_ref,
+                policy=policy,
+                from_batch=from_batch or 1,
+                stage_map=mapping,
+                dry_run=dry_run,
+                changes=tuple(changes),
+                kept=kept,
+            )
+            if dry_run:
+                return adoption
+            stored = list(self._adopted)
+            if not stored:
+                base = WorkflowVersion(
+                    1, self._first_ref, self._versions[self._first_ref].to_dict(), "base"
+                )
+                tx.add_workflow_version(base)
+                stored.append(base)
+            seq = self._append(
+                tx,
+                now,
+                now.date(),
+                "adopt",
+                actor,
+                "ok",
+                request_id=request_id,
+                payload=payload_of(adoption, workflow.content_hash),
+                workflow=ref,
+            )
+            version = WorkflowVersion(
+                len(stored) + 1, ref, workflow.to_dict(), policy, from_batch or 1, seq
+            )
+            tx.add_workflow_version(version)
+            states = {state.unit_id: state for _, state in units}
+            for change in changes:
+                state = states[change.unit_id]
+                moved = migrated_state(workflow, ref, state, change.to_stage)
+                tx.update_state(moved, expected_version=state.version)
+                if change.to_stage != change.from_stage:
+                    for fact in tx.get_facts(change.unit_id, change.from_stage):
+                        tx.insert_fact(attrs.evolve(fact, stage=change.to_stage))
+        self._versions[ref] = workflow
+        self._adopted = (*stored, version)
+        self._first_ref = stored[0].ref
+        self.workflow = workflow
+        self._workflow_ref = ref
+        return attrs.evolve(adoption, seq=seq)
 
     # --- audit --------------------------------------------------------------------------
 
@@ -1005,10 +1428,11 @@ class Campaign:
         due: list[str] = []
         with self.store.transaction(write=False) as tx:
             for unit, state in tx.iter_units(batch):
-                if self.workflow.stage(state.stage).kind in ("waiting", "final"):
+                workflow = self._wf(tx, state)
+                if workflow.stage(state.stage).kind in ("waiting", "final"):
                     continue
                 facts = tx.get_facts(unit.id, state.stage)
-                if decide(self.workflow, unit, state, facts, today).allowed:
+                if decide(workflow, unit, state, facts, today).allowed:
                     due.append(unit.id)
                     if len(due) >= limit:
                         break
@@ -1036,11 +1460,15 @@ class Campaign:
         _check_limit(limit)
         _check_batch(batch)
         _check_actor(actor)
-        stages = [
-            s.id
-            for s in self.workflow.stages
-            if s.kind not in ("waiting", "final") and self.workflow.candidates(s.id, trigger)
-        ]
+        # Units of every version in use: a stage counts if some version can move units on.
+        stages = sorted(
+            {
+                s.id
+                for w in self._versions.values()
+                for s in w.stages
+                if s.kind not in ("waiting", "final") and w.candidates(s.id, trigger)
+            }
+        )
         now = self._now()
         with self.store.transaction() as tx:
             claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
@@ -1051,6 +1479,56 @@ class Campaign:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _sync_versions(self, tx: StoreSession) -> None:
+        """Learn the versions the store keeps (another process may have adopted one)."""
+        stored = tx.workflow_versions()
+        if len(stored) == len(self._adopted):
+            return
+        registry = getattr(self.workflow, "_registry", None)
+        for version in stored:
+            if version.ref not in self._versions:
+                self._versions[version.ref] = Workflow.from_dict(
+                    version.definition,
+                    registry=registry,
+                    source=f"workflow version {version.number} ({version.ref})",
+                )
+        self._adopted = tuple(stored)
+        self._first_ref = stored[0].ref
+        self.workflow = self._versions[stored[-1].ref]
+        self._workflow_ref = stored[-1].ref
+
+    def _ref_of(self, state: UnitState) -> str:
+        """The ref of the version that judges ``state`` (the first one for older states)."""
+        return state.workflow or self._first_ref
+
+    def _wf(self, tx: StoreSession | None, state: UnitState) -> Workflow:
+        """The workflow version that judges ``state``."""
+        ref = state.workflow or self._first_ref
+        found = self._versions.get(ref)
+        if found is None and tx is not None and ref not in self._unknown_refs:
+            self._sync_versions(tx)
+            found = self._versions.get(ref)
+            if found is None:
+                self._unknown_refs.add(ref)
+        # A ref this campaign never kept (written before versions were kept, and opened
+        # with another definition since): judged by the campaign's workflow, as before.
+        return found if found is not None else self.workflow
+
+    def _ref_for_batch(self, batch: int) -> str:
+        """The version a unit of ``batch`` takes when added now."""
+        chosen = self._workflow_ref
+        if self._adopted:
+            chosen = self._adopted[0].ref
+            for version in self._adopted:
+                if version.from_batch <= batch:
+                    chosen = version.ref
+        return chosen
+
+    def _judged(self, decision: Decision, state: UnitState) -> Decision:
+        return attrs.evolve(
+            decision, judged_by=self._ref_of(state), versioned=len(self._versions) > 1
+        )
+
     def _load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:
         _check_unit_id(unit_id)
         found = tx.get_unit_state(unit_id)
@@ -1059,7 +1537,7 @@ class Campaign:
         return found
 
     def _check_open(self, state: UnitState, doing: str) -> None:
-        stage = self.workflow.stage(state.stage)
+        stage = self._wf(None, state).stage(state.stage)
         if stage.kind == "waiting":
             raise ValidationError(
                 f"unit {state.unit_id!r}: has not started (stage {state.stage!r}); cannot "
@@ -1108,6 +1586,7 @@ class Campaign:
         payload: Mapping[str, Any] | None = None,
         decision: Mapping[str, Any] | None = None,
         reason: Mapping[str, Any] | None = None,
+        workflow: str | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
         try:
@@ -1125,7 +1604,7 @@ class Campaign:
                 dest=dest,
                 version=version,
                 request_id=request_id,
-                workflow=self._workflow_ref,
+                workflow=workflow or self._workflow_ref,
                 payload=dict(payload or {}),
                 decision=decision,
                 reason=reason,
@@ -1231,3 +1710,57 @@ def _not_authorized(reason: Mapping[str, Any], actor: Actor, unit_id: str) -> No
         rule=reason["code"],
         params=reason["params"],
     )
+
+
+def _item_list(items: object, kind: type, name: str) -> list[Any]:
+    if isinstance(items, kind):
+        return [items]
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise ValidationError(
+            f"{name}: must be an iterable of campaignflow.{kind.__name__}, got {items!r}"
+        )
+    return list(items)
+
+
+def _parents_first(orgs: Sequence[Organisation], problems: list[str]) -> list[Organisation]:
+    """``orgs`` ordered so each parent in the call comes before its children; cycles reported."""
+    by_id = {o.id: o for o in orgs}
+    ordered: list[Organisation] = []
+    placed: set[str] = set()
+    for org in orgs:
+        chain: list[Organisation] = []
+        current: Organisation | None = org
+        while current is not None and current.id not in placed:
+            if current in chain:
+                problems.append(f"organisations: {org.id!r} is its own ancestor (a cycle)")
+                return ordered
+            chain.append(current)
+            current = by_id.get(current.parent) if current.parent is not None else None
+        for item in reversed(chain):
+            placed.add(item.id)
+            ordered.append(item)
+    return ordered
+
+
+def _check_org_id(name: str, value: object) -> None:
+    if (
+        not isinstance(value, str)
+        or not value
+        or any(ch.isspace() or not ch.isprintable() for ch in value)
+    ):
+        raise ValidationError(f"{name}: must be an organisation id (text), got {value!r}")
+
+
+def _stage_map(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"stage_map: must be a mapping of old stage id to new, got {value!r}")
+    mapping: dict[str, str] = {}
+    for old, new in value.items():
+        if not isinstance(old, str) or not isinstance(new, str) or not old or not new:
+            raise ValidationError(
+                f"stage_map: every entry must map a stage id to a stage id, got {old!r}: {new!r}"
+            )
+        mapping[old] = new
+    return mapping

@@ -15,12 +15,37 @@ from campaignflow.model import Decision, FactRecord, Unit, UnitState
 from campaignflow.observability import judge_candidates, observing
 from campaignflow.workflow import Workflow
 
-__all__ = ["context_for", "decide", "initial_state", "next_state", "replay", "stage_titles"]
+__all__ = [
+    "context_for",
+    "decide",
+    "initial_state",
+    "next_state",
+    "replay",
+    "stage_titles",
+    "workflow_ref",
+]
 
 
-def initial_state(workflow: Workflow, unit: Unit) -> UnitState:
-    """The state of a unit just added: the workflow's initial stage, version 0."""
-    return UnitState(unit_id=unit.id, stage=workflow.initial, batch=unit.batch)
+def workflow_ref(workflow: Workflow) -> str:
+    """``name@version#hash``: the workflow version a state or audit record names.
+
+    The hash is the first 12 hex digits of the content hash, as audit records have always
+    carried it.
+    """
+    return f"{workflow.name}@{workflow.version}#{workflow.content_hash[:12]}"
+
+
+def initial_state(workflow: Workflow, unit: Unit, *, ref: str | None = None) -> UnitState:
+    """The state of a unit just added: the workflow's initial stage, version 0.
+
+    ``ref``: the workflow's :func:`workflow_ref`, when the caller has it (it costs a hash).
+    """
+    return UnitState(
+        unit_id=unit.id,
+        stage=workflow.initial,
+        batch=unit.batch,
+        workflow=workflow_ref(workflow) if ref is None else ref,
+    )
 
 
 def context_for(
@@ -116,6 +141,7 @@ def next_state(
             remedial=False,
             remedial_round=state.remedial_round,
             resume_since=None,
+            workflow=state.workflow,
         )
     started_on = state.started_on
     if started_on is None and source.kind == "waiting" and target.kind != "waiting":
@@ -132,6 +158,7 @@ def next_state(
             remedial=True,
             remedial_round=state.remedial_round + 1,
             resume_since=state.stage_since if source.kind != "remedial" else state.resume_since,
+            workflow=state.workflow,
         )
     if source.kind == "remedial" and source.remedial_of == dest:
         since = state.resume_since or on
@@ -150,6 +177,7 @@ def next_state(
         started_on=started_on,
         remedial=False,
         resume_since=None,
+        workflow=state.workflow,
     )
 
 
@@ -163,13 +191,14 @@ def replay(
     """
     states: dict[str, UnitState] = {}
     known: dict[str, Unit] = dict(units or {})
+    ref = workflow_ref(workflow)
     for record in records:
         if record.outcome != "ok" or record.unit_id is None:
             continue
         if record.command == "add_unit":
             unit = Unit(**record.payload["unit"])
             known[unit.id] = unit
-            states[unit.id] = initial_state(workflow, unit)
+            states[unit.id] = initial_state(workflow, unit, ref=ref)
         elif record.dest is not None:
             state = states[record.unit_id]
             batch = record.payload.get("to_batch") if record.command == "defer" else None

@@ -29,6 +29,7 @@ from campaignflow.errors import ValidationError
 from campaignflow.i18n import MessageCatalog, messages
 
 __all__ = [
+    "ORG_LEVELS",
     "SYSTEM",
     "Actor",
     "Approval",
@@ -37,12 +38,15 @@ __all__ = [
     "Decision",
     "FactRecord",
     "Milestone",
+    "Organisation",
+    "Refusal",
     "StudySession",
     "Survey",
     "TransitionRecord",
     "Unit",
     "UnitState",
     "Verdict",
+    "WorkflowVersion",
 ]
 
 #: JSON-able values a verdict may carry as params (numbers, text, lists of names).
@@ -95,6 +99,32 @@ class Actor:
     def has_role(self, role: str) -> bool:
         """Whether the actor holds ``role``."""
         return role in self.roles
+
+
+#: The levels of the organisation tree, lowest first: a branch's superior is a district, and so on.
+ORG_LEVELS = ("branch", "district", "city", "province", "nation")
+
+
+@attrs.frozen
+class Organisation:
+    """An organisation of the campaign's tree: a district committee, a city, a province.
+
+    Units name their organisation in ``Unit.parent``; an organisation names the one above it
+    in ``parent`` (None at the top). ``level`` is one of ``branch``, ``district``, ``city``,
+    ``province``, ``nation`` (:data:`ORG_LEVELS`), or the host's own id for a level between
+    (``street``, ``county``). Register them with ``Campaign.add_organisations``.
+    """
+
+    id: str = attrs.field(validator=key)
+    name: str = attrs.field(validator=non_empty_text)
+    level: str = attrs.field(validator=identifier)
+    parent: str | None = attrs.field(default=None, validator=attrs.validators.optional(key))
+
+    def __attrs_post_init__(self) -> None:
+        if self.parent == self.id:
+            raise ValidationError(
+                f"Organisation {self.id!r}: parent must be another organisation, got itself"
+            )
 
 
 #: The actor for commands the library issues on the host's behalf (batch starts, sweeps).
@@ -272,6 +302,7 @@ class UnitState:
     remedial: bool = False
     remedial_round: int = 0
     resume_since: date | None = None
+    workflow: str = ""
 
 
 # --- verdicts and decisions -------------------------------------------------------------
@@ -342,6 +373,10 @@ class Decision:
     judged_on: date
     workflow: str = ""
     titles: Mapping[str, list[str]] = attrs.field(factory=dict, eq=False, repr=False)
+    #: The version that judged the unit (``name@version#hash``), set by ``Campaign``.
+    judged_by: str = attrs.field(default="", eq=False)
+    #: Whether the campaign has adopted more than one version: ``explain`` then names it.
+    versioned: bool = attrs.field(default=False, eq=False, repr=False)
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -392,7 +427,57 @@ class Decision:
                 else f"unit {self.unit_id}: may not move from {source!r} to {target!r}"
             )
             lines = [v.message(locale) for v in self.failures()]
-        return "\n".join([head, *(f"  - {line}" for line in lines)])
+        text = "\n".join([head, *(f"  - {line}" for line in lines)])
+        if self.versioned and self.judged_by:
+            text += (
+                f"\n  （依据流程版本 {self.judged_by}）"
+                if zh
+                else f"\n  (judged by workflow version {self.judged_by})"
+            )
+        return text
+
+
+@attrs.frozen
+class Refusal:
+    """A unit's latest refused move in its current stage: the gates that held it, with numbers.
+
+    Kept by the store in the same transaction as the refused command (and superseded by the
+    next refusal); it is current while the unit's ``version`` is still ``version``.
+    ``failures`` are the failing leaf verdicts; ``seq`` is the refusal's audit record.
+    """
+
+    unit_id: str
+    stage: str
+    version: int
+    trigger: str
+    target: str | None
+    on: date
+    seq: int
+    failures: tuple[Verdict, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The failing gate codes, in the workflow's order."""
+        return tuple(v.code for v in self.failures)
+
+
+@attrs.frozen
+class WorkflowVersion:
+    """A workflow version the campaign knows: its ref, its definition and how it was adopted.
+
+    ``number`` counts versions from 1 (the campaign's first workflow); ``ref`` is
+    ``name@version#hash``; ``definition`` is ``Workflow.to_dict()``; ``policy`` is ``base``
+    for the first version, else the adoption policy (``pin``, ``migrate``, ``from_batch``);
+    units of batch ``from_batch`` or later that are added or not yet started take this version;
+    ``seq`` is the audit record of the adoption (0 for the first version).
+    """
+
+    number: int
+    ref: str
+    definition: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    policy: str
+    from_batch: int = 1
+    seq: int = 0
 
 
 # --- what commands produce --------------------------------------------------------------

@@ -7,12 +7,14 @@ writes goes through one session and commits together or not at all. Implementati
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import Protocol
 
 from campaignflow.audit import AuditRecord, Checkpoint
-from campaignflow.model import FactRecord, Unit, UnitState
+from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
+from campaignflow.orgtree import GroupCounts, StuckOrder
 
 __all__ = ["Store", "StoreSession"]
 
@@ -108,6 +110,84 @@ class StoreSession(Protocol):
         """Delete audit records up to ``through_seq``; the last one becomes the anchor.
 
         Returns how many records were deleted.
+        """
+        ...
+
+    # --- organisation tree and overview queries (schema version 3) -------------------------
+    # "Under" an organisation means: units whose parent is it or any organisation below it
+    # (a registered one), or only the units naming it as parent (an unregistered id); None
+    # means every unit. Each query is indexed: no replay, no per-unit round trip.
+
+    def insert_organisation(self, org: Organisation) -> None:
+        """Register ``org`` (a new id, whose parent is registered) and its tree ancestry."""
+        ...
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        """The registered organisation ``org_id``, or None."""
+        ...
+
+    def iter_organisations(self, under: str | None = None) -> Iterator[Organisation]:
+        """Registered organisations in registration order (``under`` and those below it)."""
+        ...
+
+    def set_refusal(self, refusal: Refusal) -> None:
+        """Keep ``refusal`` as the unit's latest refused move (replacing the one before)."""
+        ...
+
+    def get_refusal(self, unit_id: str) -> Refusal | None:
+        """The unit's latest refused move (current or not), or None."""
+        ...
+
+    def set_assessment(
+        self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
+    ) -> None:
+        """Keep the unit's latest assessment: (satisfied, fairly, basically, dissatisfied)."""
+        ...
+
+    def rollup_counts(
+        self, under: str, *, batch: int | None = None, closes: Mapping[int, date]
+    ) -> list[GroupCounts]:
+        """Counts of the units under ``under`` per (parent, batch, stage).
+
+        ``closes``: each batch's window close, for the on-time count.
+        """
+        ...
+
+    def blocking_counts(
+        self, under: str | None, *, batch: int | None = None
+    ) -> list[tuple[str | None, str, int]]:
+        """``(parent, code, units)``: stuck units under ``under`` held by each failing code."""
+        ...
+
+    def stuck_counts(self, under: str | None, *, batch: int | None = None) -> dict[str | None, int]:
+        """Stuck units (whose latest refusal is current) under ``under``, per parent."""
+        ...
+
+    def stuck_units(
+        self,
+        under: str | None,
+        *,
+        batch: int | None = None,
+        stage_before: date | None = None,
+        order_by: StuckOrder = "days_in_stage",
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+        """``(total, page)`` of stuck units under ``under`` in ``order_by`` order.
+
+        ``stage_before``: only units that entered their stage before this date.
+        """
+        ...
+
+    def workflow_versions(self) -> list[WorkflowVersion]:
+        """Every workflow version the campaign adopted, oldest first ([] before any)."""
+        ...
+
+    def add_workflow_version(self, version: WorkflowVersion) -> None:
+        """Keep ``version``, whose number follows the last one kept.
+
+        Raises:
+            ConcurrencyConflict: another adoption took that number first.
         """
         ...
 

@@ -4,7 +4,7 @@ Version *n* of the schema is migrations 1..n applied in order. A database record
 in ``cf_schema_version``; opening an older one applies the missing steps in one transaction,
 and opening a newer one is refused (this release cannot know what a later one changed).
 A released step is never edited: data written by any release must load in every later one
-(``tests/store/fixtures/schema_v1.db`` checks that version 1 keeps loading).
+(``tests/store/fixtures/schema_v<n>.db`` check that each released version keeps loading).
 
 Statements are templates: ``{key}``, ``{text}`` and ``{int}`` become the dialect's column types.
 Every table carries ``campaign_id`` as part of its key, so one database holds many campaigns.
@@ -154,8 +154,84 @@ _V2 = Migration(
     ),
 )
 
+_V3 = Migration(
+    3,
+    "organisation tree, latest refusals, latest assessments, workflow versions",
+    (
+        # The workflow version that judges the unit (name@version#hash); NULL for units
+        # written before versions were kept: the campaign's first workflow judges those.
+        "ALTER TABLE cf_states ADD COLUMN workflow {text}",
+        # Roll-ups and stuck lists reach units through their organisation.
+        "CREATE INDEX cf_units_parent ON cf_units (campaign_id, parent)",
+        """CREATE TABLE cf_orgs (
+            campaign_id {key} NOT NULL,
+            org_id {key} NOT NULL,
+            ordinal {int} NOT NULL,
+            name {text} NOT NULL,
+            level {key} NOT NULL,
+            parent {key},
+            CONSTRAINT cf_orgs_pk PRIMARY KEY (campaign_id, org_id)
+        )""",
+        # The closure of the tree: one row per (ancestor, descendant) pair, itself included
+        # at depth 0. Organisations are only ever added below registered ones, so a new
+        # organisation's rows are its parent's ancestor rows plus itself: no rewrites.
+        """CREATE TABLE cf_org_tree (
+            campaign_id {key} NOT NULL,
+            ancestor {key} NOT NULL,
+            descendant {key} NOT NULL,
+            depth {int} NOT NULL,
+            CONSTRAINT cf_org_tree_pk PRIMARY KEY (campaign_id, ancestor, descendant)
+        )""",
+        # The latest refused move of each unit; current while version equals the unit's.
+        # failures is canonical JSON of the failing leaf verdicts (codes and numbers).
+        """CREATE TABLE cf_refusals (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            version {int} NOT NULL,
+            stage {key} NOT NULL,
+            trigger_name {key} NOT NULL,
+            target {key},
+            on_date {key} NOT NULL,
+            seq {int} NOT NULL,
+            failures {text} NOT NULL,
+            CONSTRAINT cf_refusals_pk PRIMARY KEY (campaign_id, unit_id)
+        )""",
+        "CREATE INDEX cf_refusals_seq ON cf_refusals (campaign_id, seq)",
+        # The distinct failing codes of each latest refusal, for blocking counts in SQL.
+        """CREATE TABLE cf_refusal_codes (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            code {key} NOT NULL,
+            CONSTRAINT cf_refusal_codes_pk PRIMARY KEY (campaign_id, unit_id, code)
+        )""",
+        # The latest mass satisfaction assessment of each unit (counts per level).
+        """CREATE TABLE cf_assessments (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            seq {int} NOT NULL,
+            satisfied {int} NOT NULL,
+            fairly_satisfied {int},
+            basically_satisfied {int} NOT NULL,
+            dissatisfied {int} NOT NULL,
+            CONSTRAINT cf_assessments_pk PRIMARY KEY (campaign_id, unit_id)
+        )""",
+        # Every workflow version the campaign adopted, in order, with its definition
+        # (canonical JSON), so a reopened database knows which rules judged each unit.
+        """CREATE TABLE cf_workflows (
+            campaign_id {key} NOT NULL,
+            n {int} NOT NULL,
+            ref {text} NOT NULL,
+            definition {text} NOT NULL,
+            policy {key} NOT NULL,
+            from_batch {int} NOT NULL,
+            seq {int} NOT NULL,
+            CONSTRAINT cf_workflows_pk PRIMARY KEY (campaign_id, n)
+        )""",
+    ),
+)
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 
 
 def latest_version() -> int:

@@ -8,13 +8,21 @@ hash verifies.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.audit import GENESIS_HASH, AuditRecord, Checkpoint, canonical_json
+from campaignflow.audit import (
+    GENESIS_HASH,
+    AuditRecord,
+    Checkpoint,
+    canonical_json,
+    verdict_from_data,
+    verdict_to_data,
+)
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
-from campaignflow.model import FactRecord, Unit, UnitState
+from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
+from campaignflow.orgtree import GroupCounts, StuckOrder
 
 if TYPE_CHECKING:
     from campaignflow.store._sql import Connection, SQLStore
@@ -26,11 +34,23 @@ _PAGE = 1000  # rows per query when iterating units or audit records
 _UNIT_COLUMNS = "u.unit_id, u.name, u.kind, u.batch, u.members, u.parent"
 _STATE_COLUMNS = (
     "s.unit_id, s.stage, s.batch, s.version, s.entered_on, s.stage_since, s.started_on, "
-    "s.remedial, s.remedial_round, s.resume_since"
+    "s.remedial, s.remedial_round, s.resume_since, s.workflow"
 )
 _FACT_COLUMNS = (
     "f.unit_id, f.stage, f.version, f.data, f.on_date, f.at_time, f.actor_id, f.seq, f.request_id"
 )
+_ORG_COLUMNS = "o.org_id, o.name, o.level, o.parent"
+_REFUSAL_COLUMNS = (
+    "r.unit_id, r.stage, r.version, r.trigger_name, r.target, r.on_date, r.seq, r.failures"
+)
+_CODES_JOIN = (
+    " JOIN cf_refusal_codes c ON c.campaign_id = r.campaign_id AND c.unit_id = r.unit_id WHERE "
+)
+_STUCK_ORDER = {
+    "days_in_stage": "s.stage_since, u.ordinal",
+    "refused": "r.seq DESC, u.ordinal",
+    "added": "u.ordinal",
+}
 _AUDIT_COLUMNS = (
     "seq, at_time, on_date, campaign, command, actor_id, actor_roles, outcome, unit_id, "
     "source, dest, version, request_id, workflow, payload, decision, reason, prev_hash, hash"
@@ -406,8 +426,8 @@ class Session:
         )
         self._run(
             "INSERT INTO cf_states (campaign_id, unit_id, stage, batch, version, entered_on, "
-            "stage_since, started_on, remedial, remedial_round, resume_since) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "stage_since, started_on, remedial, remedial_round, resume_since, workflow) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (self._cid, unit.id, *_state_values(state)),
             failure,
         )
@@ -508,11 +528,255 @@ class Session:
             self._run(_INSERT_AUDIT, params, Failure(record.unit_id, head, duplicate=taken))
         self._head.seq, self._head.hash = record.seq, record.hash
 
+    # --- organisation tree, refusals, assessments, workflow versions -----------------------
+
+    def insert_organisation(self, org: Organisation) -> None:
+        def exists(_: BaseException) -> CampaignflowError:
+            return ValidationError(f"organisation {org.id!r}: already registered")
+
+        self._writable()
+        if self.get_organisation(org.id) is not None:
+            raise exists(KeyError(org.id))
+        rows = self._rows("SELECT MAX(ordinal) FROM cf_orgs WHERE campaign_id = ?", (self._cid,))
+        ordinal = int(rows[0][0] or 0) + 1 if rows else 1
+        failure = Failure(None, duplicate=exists)
+        self._run(
+            "INSERT INTO cf_orgs (campaign_id, org_id, ordinal, name, level, parent) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (self._cid, org.id, ordinal, org.name, org.level, org.parent),
+            failure,
+        )
+        # The new organisation's closure rows: itself, and its parent's ancestors one deeper.
+        self._run(
+            "INSERT INTO cf_org_tree (campaign_id, ancestor, descendant, depth) "
+            "VALUES (?, ?, ?, 0)",
+            (self._cid, org.id, org.id),
+            failure,
+        )
+        if org.parent is not None:
+            self._run(
+                "INSERT INTO cf_org_tree (campaign_id, ancestor, descendant, depth) "
+                "SELECT campaign_id, ancestor, ?, depth + 1 FROM cf_org_tree "
+                "WHERE campaign_id = ? AND descendant = ?",
+                (org.id, self._cid, org.parent),
+                failure,
+            )
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        rows = self._rows(
+            f"SELECT {_ORG_COLUMNS} FROM cf_orgs o WHERE o.campaign_id = ? AND o.org_id = ?",
+            (self._cid, org_id),
+        )
+        return _org(rows[0]) if rows else None
+
+    def iter_organisations(self, under: str | None = None) -> Iterator[Organisation]:
+        if under is None:
+            rows = self._rows(
+                f"SELECT {_ORG_COLUMNS} FROM cf_orgs o WHERE o.campaign_id = ? ORDER BY o.ordinal",
+                (self._cid,),
+            )
+        else:
+            rows = self._rows(
+                f"SELECT {_ORG_COLUMNS} FROM cf_orgs o JOIN cf_org_tree t "
+                "ON t.campaign_id = o.campaign_id AND t.descendant = o.org_id "
+                "WHERE o.campaign_id = ? AND t.ancestor = ? ORDER BY o.ordinal",
+                (self._cid, under),
+            )
+        for row in rows:
+            yield _org(row)
+
+    def set_refusal(self, refusal: Refusal) -> None:
+        self._writable()
+        key = (self._cid, refusal.unit_id)
+        self._run("DELETE FROM cf_refusal_codes WHERE campaign_id = ? AND unit_id = ?", key)
+        self._run("DELETE FROM cf_refusals WHERE campaign_id = ? AND unit_id = ?", key)
+        self._run(
+            "INSERT INTO cf_refusals (campaign_id, unit_id, version, stage, trigger_name, "
+            "target, on_date, seq, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *key,
+                refusal.version,
+                refusal.stage,
+                refusal.trigger,
+                refusal.target,
+                refusal.on.isoformat(),
+                refusal.seq,
+                canonical_json([verdict_to_data(v) for v in refusal.failures]),
+            ),
+        )
+        self._store._execute_many(
+            self._conn,
+            "INSERT INTO cf_refusal_codes (campaign_id, unit_id, code) VALUES (?, ?, ?)",
+            [(*key, code) for code in sorted(set(refusal.codes))],
+        )
+
+    def get_refusal(self, unit_id: str) -> Refusal | None:
+        rows = self._rows(
+            f"SELECT {_REFUSAL_COLUMNS} FROM cf_refusals r "
+            "WHERE r.campaign_id = ? AND r.unit_id = ?",
+            (self._cid, unit_id),
+        )
+        return _refusal(rows[0]) if rows else None
+
+    def set_assessment(
+        self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
+    ) -> None:
+        self._writable()
+        key = (self._cid, unit_id)
+        self._run("DELETE FROM cf_assessments WHERE campaign_id = ? AND unit_id = ?", key)
+        self._run(
+            "INSERT INTO cf_assessments (campaign_id, unit_id, seq, satisfied, "
+            "fairly_satisfied, basically_satisfied, dissatisfied) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*key, seq, *counts),
+        )
+
+    def _under(self, under: str | None) -> tuple[str, tuple[Any, ...]]:
+        """The WHERE clause (on ``u``) and params selecting the units under ``under``."""
+        if under is None:
+            return "u.campaign_id = ?", (self._cid,)
+        if self.get_organisation(under) is None:
+            # Not registered: only the units that name it as their parent.
+            return "u.campaign_id = ? AND u.parent = ?", (self._cid, under)
+        return (
+            "u.campaign_id = ? AND u.parent IN (SELECT t.descendant FROM cf_org_tree t "
+            "WHERE t.campaign_id = ? AND t.ancestor = ?)",
+            (self._cid, self._cid, under),
+        )
+
+    def rollup_counts(
+        self, under: str, *, batch: int | None = None, closes: Mapping[int, date]
+    ) -> list[GroupCounts]:
+        where, params = self._under(under)
+        if batch is not None:
+            where += " AND s.batch = ?"
+            params = (*params, batch)
+        if closes:
+            whens = " ".join("WHEN ? THEN ?" for _ in closes)
+            close = f"CASE s.batch {whens} END"
+            close_params: tuple[Any, ...] = tuple(
+                x for b, day in sorted(closes.items()) for x in (b, day.isoformat())
+            )
+        else:
+            close, close_params = "NULL", ()
+        ballots = (
+            "a.satisfied + COALESCE(a.fairly_satisfied, 0) + a.basically_satisfied + a.dissatisfied"
+        )
+        rows = self._rows(
+            "SELECT u.parent, s.batch, s.stage, COUNT(*), "
+            f"SUM(CASE WHEN s.entered_on <= {close} THEN 1 ELSE 0 END), "
+            "SUM(s.remedial), SUM(s.remedial_round), COUNT(a.unit_id), SUM(a.satisfied), "
+            "SUM(COALESCE(a.fairly_satisfied, 0)), SUM(a.basically_satisfied), "
+            f"SUM(a.dissatisfied), SUM(CASE WHEN 2 * a.dissatisfied > {ballots} THEN 1 ELSE 0 END) "
+            "FROM cf_units u JOIN cf_states s "
+            "ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
+            "LEFT JOIN cf_assessments a ON a.campaign_id = u.campaign_id AND a.unit_id = u.unit_id "
+            f"WHERE {where} GROUP BY u.parent, s.batch, s.stage",
+            (*close_params, *params),
+        )
+        return [
+            GroupCounts(row[0], int(row[1]), row[2], *(int(x or 0) for x in row[3:]))
+            for row in rows
+        ]
+
+    def _stuck_from(self, under: str | None, batch: int | None) -> tuple[str, tuple[Any, ...]]:
+        where, params = self._under(under)
+        if batch is not None:
+            where += " AND s.batch = ?"
+            params = (*params, batch)
+        return (
+            "FROM cf_units u JOIN cf_states s "
+            "ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
+            "JOIN cf_refusals r ON r.campaign_id = u.campaign_id AND r.unit_id = u.unit_id "
+            f"AND r.version = s.version WHERE {where}",
+            params,
+        )
+
+    def blocking_counts(
+        self, under: str | None, *, batch: int | None = None
+    ) -> list[tuple[str | None, str, int]]:
+        source, params = self._stuck_from(under, batch)
+        rows = self._rows(
+            f"SELECT u.parent, c.code, COUNT(*) {source.replace(' WHERE ', _CODES_JOIN, 1)} "
+            "GROUP BY u.parent, c.code",
+            params,
+        )
+        return [(row[0], row[1], int(row[2])) for row in rows]
+
+    def stuck_counts(self, under: str | None, *, batch: int | None = None) -> dict[str | None, int]:
+        source, params = self._stuck_from(under, batch)
+        rows = self._rows(f"SELECT u.parent, COUNT(*) {source} GROUP BY u.parent", params)
+        return {row[0]: int(row[1]) for row in rows}
+
+    def stuck_units(
+        self,
+        under: str | None,
+        *,
+        batch: int | None = None,
+        stage_before: date | None = None,
+        order_by: StuckOrder = "days_in_stage",
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+        source, params = self._stuck_from(under, batch)
+        if stage_before is not None:
+            source += " AND s.stage_since < ?"
+            params = (*params, stage_before.isoformat())
+        total = int(self._rows(f"SELECT COUNT(*) {source}", params)[0][0])
+        order = _STUCK_ORDER[order_by]
+        # Every supported database takes LIMIT n OFFSET m; "no limit" is the largest n.
+        page = f" LIMIT {int(limit) if limit is not None else 2**63 - 1} OFFSET {int(offset)}"
+        rows = self._rows(
+            f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS}, {_REFUSAL_COLUMNS} {source} "
+            f"ORDER BY {order}{page}",
+            params,
+        )
+        return total, [(_unit(row[:6]), _state(row[6:17]), _refusal(row[17:])) for row in rows]
+
+    def workflow_versions(self) -> list[WorkflowVersion]:
+        rows = self._rows(
+            "SELECT n, ref, definition, policy, from_batch, seq FROM cf_workflows "
+            "WHERE campaign_id = ? ORDER BY n",
+            (self._cid,),
+        )
+        return [
+            WorkflowVersion(
+                number=int(row[0]),
+                ref=row[1],
+                definition=json.loads(row[2]),
+                policy=row[3],
+                from_batch=int(row[4]),
+                seq=int(row[5]),
+            )
+            for row in rows
+        ]
+
+    def add_workflow_version(self, version: WorkflowVersion) -> None:
+        def taken(_: BaseException) -> CampaignflowError:
+            return ConcurrencyConflict(
+                "-", expected_version=version.number - 1, detail="another adoption came first"
+            )
+
+        self._writable()
+        self._run(
+            "INSERT INTO cf_workflows (campaign_id, n, ref, definition, policy, from_batch, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._cid,
+                version.number,
+                version.ref,
+                canonical_json(version.definition),
+                version.policy,
+                version.from_batch,
+                version.seq,
+            ),
+            Failure(None, duplicate=taken),
+        )
+
 
 _UPDATE_STATE = (
     "UPDATE cf_states SET stage = ?, batch = ?, version = ?, entered_on = ?, "
     "stage_since = ?, started_on = ?, remedial = ?, remedial_round = ?, "
-    "resume_since = ? WHERE campaign_id = ? AND unit_id = ? AND version = ?"
+    "resume_since = ?, workflow = ? WHERE campaign_id = ? AND unit_id = ? AND version = ?"
 )
 _INSERT_AUDIT = (
     f"INSERT INTO cf_audit (campaign_id, {_AUDIT_COLUMNS}, transition_version) "
@@ -560,6 +824,7 @@ def _state(row: Sequence[Any]) -> UnitState:
         remedial=bool(row[7]),
         remedial_round=int(row[8]),
         resume_since=_day(row[9]),
+        workflow=row[10] or "",
     )
 
 
@@ -574,6 +839,24 @@ def _state_values(state: UnitState) -> tuple[Any, ...]:
         int(state.remedial),
         state.remedial_round,
         _iso(state.resume_since),
+        state.workflow or None,
+    )
+
+
+def _org(row: Sequence[Any]) -> Organisation:
+    return Organisation(id=row[0], name=row[1], level=row[2], parent=row[3])
+
+
+def _refusal(row: Sequence[Any]) -> Refusal:
+    return Refusal(
+        unit_id=row[0],
+        stage=row[1],
+        version=int(row[2]),
+        trigger=row[3],
+        target=row[4],
+        on=date.fromisoformat(row[5]),
+        seq=int(row[6]),
+        failures=tuple(verdict_from_data(v) for v in json.loads(row[7])),
     )
 
 

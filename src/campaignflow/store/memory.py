@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from campaignflow.audit import GENESIS_HASH, AuditRecord, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
-from campaignflow.model import FactRecord, Unit, UnitState
+from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
+from campaignflow.orgtree import GroupCounts, StuckOrder, order_key
+
+#: A unit's latest assessment: seq and counts (satisfied, fairly, basically, dissatisfied).
+Assessment = tuple[int, int, int | None, int, int]
 
 __all__ = ["MemoryStore"]
 
@@ -142,10 +148,14 @@ class _Session:
             raise ValidationError(f"unit {unit.id!r}: a unit with this id already exists")
         store._units[unit.id] = unit
         store._states[unit.id] = state
+        store._ordinals[unit.id] = len(store._ordinals) + 1
+        store._by_parent.setdefault(unit.parent, {})[unit.id] = None
 
         def undo() -> None:
             del store._units[unit.id]
             del store._states[unit.id]
+            del store._ordinals[unit.id]
+            del store._by_parent[unit.parent][unit.id]
 
         self._undo.append(undo)
 
@@ -197,6 +207,160 @@ class _Session:
 
         self._undo.append(undo)
 
+    # --- organisation tree, refusals, assessments, workflow versions -----------------------
+
+    def insert_organisation(self, org: Organisation) -> None:
+        self._writable()
+        store = self._store
+        if org.id in store._orgs:
+            raise ValidationError(f"organisation {org.id!r}: already registered")
+        ancestors = dict(store._ancestors.get(org.parent, {})) if org.parent else {}
+        chain = {a: d + 1 for a, d in ancestors.items()}
+        chain[org.id] = 0
+        store._orgs[org.id] = org
+        store._ancestors[org.id] = chain
+        for ancestor in chain:
+            store._descendants.setdefault(ancestor, {})[org.id] = None
+
+        def undo() -> None:
+            del store._orgs[org.id]
+            del store._ancestors[org.id]
+            for ancestor in chain:
+                store._descendants[ancestor].pop(org.id, None)
+
+        self._undo.append(undo)
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        return self._store._orgs.get(org_id)
+
+    def iter_organisations(self, under: str | None = None) -> Iterator[Organisation]:
+        store = self._store
+        if under is None:
+            yield from list(store._orgs.values())
+            return
+        for org_id in list(store._descendants.get(under, {})):
+            yield store._orgs[org_id]
+
+    def set_refusal(self, refusal: Refusal) -> None:
+        self._writable()
+        _remember(self._undo, self._store._refusals, refusal.unit_id, refusal)
+
+    def get_refusal(self, unit_id: str) -> Refusal | None:
+        return self._store._refusals.get(unit_id)
+
+    def set_assessment(
+        self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
+    ) -> None:
+        self._writable()
+        _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
+
+    def _unit_ids_under(self, under: str | None) -> Iterator[str]:
+        store = self._store
+        if under is None:
+            yield from list(store._states)
+            return
+        parents = list(store._descendants.get(under, {})) or [under]
+        for parent in parents:
+            yield from list(store._by_parent.get(parent, {}))
+
+    def _current_refusal(self, unit_id: str) -> Refusal | None:
+        refusal = self._store._refusals.get(unit_id)
+        state = self._store._states[unit_id]
+        return refusal if refusal is not None and refusal.version == state.version else None
+
+    def rollup_counts(
+        self, under: str, *, batch: int | None = None, closes: Mapping[int, date]
+    ) -> list[GroupCounts]:
+        store = self._store
+        groups: dict[tuple[str | None, int, str], list[int]] = {}
+        for unit_id in self._unit_ids_under(under):
+            state = store._states[unit_id]
+            if batch is not None and state.batch != batch:
+                continue
+            key = (store._units[unit_id].parent, state.batch, state.stage)
+            row = groups.setdefault(key, [0] * 12)
+            close = closes.get(state.batch)
+            on_time = close is not None and state.entered_on is not None
+            row[0] += 1
+            row[1] += on_time and state.entered_on <= close  # type: ignore[operator]
+            row[2] += state.remedial
+            row[3] += state.remedial_round
+            assessment = store._assessments.get(unit_id)
+            if assessment is not None:
+                _, sat, fair, basic, dis = assessment
+                row[4] += 1
+                row[5] += sat
+                row[6] += fair or 0
+                row[7] += basic
+                row[8] += dis
+                row[9] += 2 * dis > sat + (fair or 0) + basic + dis
+        return [GroupCounts(*key, *row[:10]) for key, row in groups.items()]
+
+    def blocking_counts(
+        self, under: str | None, *, batch: int | None = None
+    ) -> list[tuple[str | None, str, int]]:
+        counts: Counter[tuple[str | None, str]] = Counter()
+        for unit_id in self._unit_ids_under(under):
+            refusal = self._current_refusal(unit_id)
+            if refusal is None or (
+                batch is not None and self._store._states[unit_id].batch != batch
+            ):
+                continue
+            parent = self._store._units[unit_id].parent
+            counts.update({(parent, code) for code in refusal.codes})
+        return [(parent, code, n) for (parent, code), n in counts.items()]
+
+    def stuck_counts(self, under: str | None, *, batch: int | None = None) -> dict[str | None, int]:
+        counts: Counter[str | None] = Counter()
+        for unit_id in self._unit_ids_under(under):
+            if self._current_refusal(unit_id) is None:
+                continue
+            if batch is not None and self._store._states[unit_id].batch != batch:
+                continue
+            counts[self._store._units[unit_id].parent] += 1
+        return dict(counts)
+
+    def stuck_units(
+        self,
+        under: str | None,
+        *,
+        batch: int | None = None,
+        stage_before: date | None = None,
+        order_by: StuckOrder = "days_in_stage",
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+        store = self._store
+        found: list[tuple[int, UnitState, Refusal]] = []
+        for unit_id in self._unit_ids_under(under):
+            refusal = self._current_refusal(unit_id)
+            if refusal is None:
+                continue
+            state = store._states[unit_id]
+            if batch is not None and state.batch != batch:
+                continue
+            if stage_before is not None and not (
+                state.stage_since is not None and state.stage_since < stage_before
+            ):
+                continue
+            found.append((store._ordinals[unit_id], state, refusal))
+        found.sort(key=order_key(order_by, date.max))
+        chosen = found[offset:] if limit is None else found[offset : offset + limit]
+        return len(found), [(store._units[s.unit_id], s, r) for _, s, r in chosen]
+
+    def workflow_versions(self) -> list[WorkflowVersion]:
+        return list(self._store._workflows)
+
+    def add_workflow_version(self, version: WorkflowVersion) -> None:
+        self._writable()
+        workflows = self._store._workflows
+        if version.number != len(workflows) + 1:
+            raise ConcurrencyConflict(
+                "-", expected_version=len(workflows), detail="another adoption came first"
+            )
+        workflows.append(version)
+        self._undo.append(lambda: _drop_last(workflows))
+
     def _rollback(self) -> None:
         for step in reversed(self._undo):
             step()
@@ -208,6 +372,22 @@ def _restore(mapping: dict[str, str], key: str, value: str | None) -> None:
         mapping.pop(key, None)
     else:
         mapping[key] = value
+
+
+def _remember(
+    undo: list[Callable[[], None]], mapping: dict[str, Any], key: str, value: Any
+) -> None:
+    missing = object()
+    old = mapping.get(key, missing)
+    mapping[key] = value
+
+    def restore() -> None:
+        if old is missing:
+            mapping.pop(key, None)
+        else:
+            mapping[key] = old
+
+    undo.append(restore)
 
 
 def _drop_last(items: list[Any]) -> None:
@@ -237,6 +417,16 @@ class MemoryStore:
         self._anchor: Checkpoint | None = None
         self._exported = 0
         self._closed = False
+        self._ordinals: dict[str, int] = {}
+        self._by_parent: dict[str | None, dict[str, None]] = {}
+        self._orgs: dict[str, Organisation] = {}
+        # ancestors[org] = {ancestor: depth} and descendants[org] = {descendant: None}, each
+        # including the organisation itself: the closure of the tree, kept on insert.
+        self._ancestors: dict[str, dict[str, int]] = {}
+        self._descendants: dict[str, dict[str, None]] = {}
+        self._refusals: dict[str, Refusal] = {}
+        self._assessments: dict[str, Assessment] = {}
+        self._workflows: list[WorkflowVersion] = []
 
     def _anchor_seq(self) -> int:
         return self._anchor.seq if self._anchor else 0
