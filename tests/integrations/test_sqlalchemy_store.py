@@ -12,6 +12,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow.store import _schema
@@ -245,3 +247,75 @@ def test_a_missing_framework_names_the_extra(module: str, extra: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert f"pip install 'campaignflow[{extra}]'" in done.stdout
+
+
+#: What a request does inside its transaction: write the host's row, record a fact, be refused
+#: (an audited denial), or run a command that dies half-way (undone, nothing kept).
+STEPS = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(["host", "fact", "denied", "failing"]), max_size=4),
+        st.sampled_from(["commit", "rollback"]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(requests=STEPS)
+def test_committed_data_is_exactly_that_of_committed_requests(
+    engine: Any, example_paths: None, requests: list[tuple[list[str], str]]
+) -> None:
+    """For any mix of host writes, commands, denials and failures, what survives is what was committed."""
+    host = Host(engine)  # a fresh campaign per example
+    host.started()
+    base = len(host.snapshot()[2])
+    sheets: list[str] = []
+    facts: list[str] = []
+    denials = 0
+    survey = cf.Survey(satisfied=30, basically_satisfied=2, dissatisfied=0)
+    for n, (steps, end) in enumerate(requests):
+        wrote: tuple[list[str], list[str], int] = ([], [], 0)
+        with Session(host.engine) as session:
+            session.begin()
+            camp = host.campaign(session)
+            for i, step in enumerate(steps):
+                key = f"{n}-{i}"
+                if step == "host":
+                    session.add(host.row(key))
+                    session.flush()
+                    wrote[0].append(key)
+                elif step == "fact":
+                    camp.record(
+                        "fin-01", cf.StudySession(hours=1), actor=clerk_of("fin-01"), request_id=key
+                    )
+                    wrote[1].append(key)
+                elif step == "denied":
+                    with pytest.raises(cf.NotAuthorized):
+                        camp.record("fin-01", survey, actor=clerk_of("fin-01"), request_id=key)
+                    wrote = (wrote[0], wrote[1], wrote[2] + 1)
+                else:
+                    store = FailingStore(
+                        SQLAlchemyStore(session, campaign_id=host.campaign_id), "insert_fact"
+                    )
+                    with pytest.raises(RuntimeError, match="injected"):
+                        host.campaign(session, store=store).record(
+                            "fin-01", cf.StudySession(hours=1), actor=clerk_of("fin-01")
+                        )
+            if end == "commit":
+                session.commit()
+                sheets += wrote[0]
+                facts += wrote[1]
+                denials += wrote[2]
+            else:
+                session.rollback()
+        assert host.sheets() == sorted(sheets)
+        _, stages, audit = host.snapshot()
+        assert sorted(f.request_id or "" for stage in stages for f in stage) == sorted(facts)
+        assert len(audit) == base + len(facts) + denials
+    with host.engine.connect() as conn:
+        assert host.campaign(conn).verify_audit().ok
