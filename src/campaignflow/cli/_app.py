@@ -83,7 +83,9 @@ def _err() -> Console:
 
 
 def _out() -> Console:
-    return Console(highlight=False)
+    # Off a terminal (a pipe, a CI log) rich would assume 80 columns and clip the tables.
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=120)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -345,8 +347,8 @@ def simulate(
 ) -> None:
     """Play the SCENARIO file forward and show how the campaign goes."""
     from campaignflow.cli._db import db_url
-    from campaignflow.simulation import simulate as run
     from campaignflow.simulation import FAST_THRESHOLD
+    from campaignflow.simulation import simulate as run
 
     plan = _load_scenario(scenario)
     workflow = plan.load_workflow()

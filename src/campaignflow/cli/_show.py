@@ -28,8 +28,8 @@ def show_result(
         return stage_label(s, lang, style.labels)
 
     summary = Table(title=t("title", scenario=result.scenario), show_header=False)
-    summary.add_column()
-    summary.add_column()
+    summary.add_column(no_wrap=True)
+    summary.add_column(overflow="fold")
     for key, value in (
         ("workflow", result.workflow),
         ("mode", result.mode),
@@ -45,7 +45,11 @@ def show_result(
 
     batches = Table(title=t("batches"))
     for key in ("batch", "window", "units", "completed_on", "on_time", "deferred_in"):
-        batches.add_column(t(key), justify="left" if key in ("batch", "window") else "right")
+        batches.add_column(
+            t(key),
+            justify="left" if key in ("batch", "window") else "right",
+            no_wrap=key != "window",
+        )
     batches.add_column(t("deferred_out"), justify="right")
     for b in result.batches:
         batches.add_row(

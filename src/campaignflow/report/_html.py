@@ -49,11 +49,14 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[object]], *, numeric: int = 1) -> str:
+def _table(
+    head: Sequence[str] | None, rows: Sequence[Sequence[object]], *, numeric: int = 1
+) -> str:
     """An HTML table; columns from ``numeric`` on are right-aligned numbers."""
-    out = ["<table>", "<thead><tr>"]
-    out += [f"<th>{escape(h)}</th>" for h in head]
-    out.append("</tr></thead><tbody>")
+    out = ["<table>"]
+    if head is not None:
+        out += ["<thead><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr></thead>"]
+    out.append("<tbody>")
     for row in rows:
         out.append("<tr>")
         for i, cell in enumerate(row):
@@ -105,7 +108,7 @@ def render_html(
         f"<h1>{escape(title)}</h1>",
         f"<h2>{escape(t('summary'))}</h2>",
         _table(
-            ["", ""],
+            None,
             [
                 (t("scenario"), result.scenario),
                 (t("workflow"), result.workflow),
@@ -117,6 +120,7 @@ def render_html(
                 (t("remedial_rounds"), f"{result.remedial.rounds:,}"),
                 (t("audit_head"), result.audit_head or t("none")),
             ],
+            numeric=2,
         ),
     ]
     if charts:

@@ -1,0 +1,38 @@
+"""Fixtures for the command-line tests: the click group, a runner, a simulated database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from campaignflow.cli import get_command
+
+HERE = Path(__file__).parent
+SMALL = HERE / "small_district.toml"
+EXAMPLES = HERE.parents[1] / "examples"
+
+
+@pytest.fixture(scope="session")
+def cli() -> Any:
+    """The ``campaignflow`` click group."""
+    return get_command()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """A runner keeping stdout and stderr apart."""
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory: pytest.TempPathFactory, cli: Any) -> Path:
+    """A folder holding ``campaign.db`` and the report files of the small scenario."""
+    out = tmp_path_factory.mktemp("simulated")
+    result = CliRunner().invoke(
+        cli, ["simulate", str(SMALL), "--out", str(out), "--quiet", "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    return out

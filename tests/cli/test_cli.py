@@ -1,0 +1,432 @@
+"""The ``campaignflow`` command end to end through click's test runner: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from campaignflow.simulation import SimulationResult, load_scenario, simulate
+from tests.cli.conftest import EXAMPLES, SMALL
+
+
+def run(runner: CliRunner, cli: Any, *args: str) -> Any:
+    result = runner.invoke(cli, list(args))
+    assert "Traceback" not in result.output + result.stderr
+    return result
+
+
+# --- simulate ---------------------------------------------------------------------------------
+
+
+def test_simulate_json_is_the_simulation(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """--json prints exactly the result the Python API gives for the same scenario and seed."""
+    result = run(runner, cli, "simulate", str(SMALL), "--json", "--db", str(tmp_path / "a.db"))
+    assert result.exit_code == 0, result.stderr
+    expected = simulate(load_scenario(SMALL), mode="exact").to_json()
+    assert result.stdout.strip() == expected
+    parsed = SimulationResult.from_dict(json.loads(result.stdout))
+    assert parsed.units == 12
+    assert parsed.mode == "exact"
+    assert parsed.audit_head
+
+
+def test_simulate_seed_option(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """--seed overrides the scenario's seed and changes the run."""
+    first = run(runner, cli, "simulate", str(SMALL), "--json", "--db", str(tmp_path / "a.db"))
+    other = run(
+        runner, cli, "simulate", str(SMALL), "--json", "--seed", "8", "--db", str(tmp_path / "b.db")
+    )
+    assert first.exit_code == other.exit_code == 0
+    assert json.loads(other.stdout)["seed"] == 8
+    assert json.loads(first.stdout)["audit_head"] != json.loads(other.stdout)["audit_head"]
+
+
+def test_simulate_out_writes_report_and_database(simulated: Path) -> None:
+    """--out holds the charts, the page, the JSON summary and the campaign database."""
+    names = {p.name for p in simulated.iterdir()}
+    assert {"stages.png", "gantt.png", "report.html", "summary.json", "campaign.db"} <= names
+    for name in ("stages.png", "gantt.png", "report.html", "summary.json"):
+        assert (simulated / name).stat().st_size > 0
+    summary = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))
+    assert summary["units"] == 12
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "en",
+            [
+                "Campaign report: small_district",
+                "Batch 1",
+                "Study and mobilisation",
+                "Top blocking reasons",
+            ],
+        ),
+        ("zh_CN", ["活动推进报告：small_district", "第1批", "学习动员", "主要阻滞原因"]),
+    ],
+)
+def test_simulate_prints_summary_tables(
+    runner: CliRunner, cli: Any, tmp_path: Path, lang: str, words: list[str]
+) -> None:
+    """Without --json the summary is a set of tables in the chosen language."""
+    result = run(
+        runner, cli, "simulate", str(SMALL), "-q", "--lang", lang, "--db", str(tmp_path / "c.db")
+    )
+    assert result.exit_code == 0, result.stderr
+    for word in words:
+        assert word in result.stdout
+
+
+def test_simulate_plain_progress_when_not_a_terminal(
+    runner: CliRunner, cli: Any, tmp_path: Path
+) -> None:
+    """Off a terminal, progress is one plain line per simulated month on stderr."""
+    result = run(runner, cli, "simulate", str(SMALL), "--db", str(tmp_path / "d.db"))
+    assert result.exit_code == 0, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.endswith("units finished")]
+    assert len(lines) >= 12  # the campaign runs well over a year
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}  \d+/12 units finished", ln) for ln in lines)
+    assert "\x1b[" not in result.stderr  # no bar, no escape codes
+
+
+def test_default_database_is_replaced_each_run(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """Running twice into the same --out works: the default database is this command's own."""
+    for _ in range(2):
+        result = run(runner, cli, "simulate", str(SMALL), "-q", "--json", "--out", str(tmp_path))
+        assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "campaign.db").is_file()
+
+
+def test_explicit_database_is_never_overwritten(
+    runner: CliRunner, cli: Any, tmp_path: Path
+) -> None:
+    """An explicit --db that already holds the campaign is refused with exit 2, not replaced."""
+    db = str(tmp_path / "kept.db")
+    assert run(runner, cli, "simulate", str(SMALL), "--json", "--db", db).exit_code == 0
+    again = run(runner, cli, "simulate", str(SMALL), "--json", "--db", db)
+    assert again.exit_code == 2
+    assert "already holds units" in again.stderr
+
+
+def test_bad_scenario_is_one_clear_message(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """A bad value gives exit 2 and a message naming the key, the value and the rule."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        SMALL.read_text(encoding="utf-8").replace("failure_rate = 0.3", "failure_rate = 2"),
+        encoding="utf-8",
+    )
+    result = run(runner, cli, "simulate", str(bad))
+    assert result.exit_code == 2
+    assert "behaviour.survey.failure_rate" in result.stderr
+    assert "2" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_scenario_is_a_usage_error(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """A scenario path that does not exist: exit 2 from the argument check."""
+    result = run(runner, cli, "simulate", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+
+
+# --- validate -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "start"),
+    [
+        (EXAMPLES / "flow.toml", "ok: workflow three_stages_2008@1"),
+        (EXAMPLES / "district_2005.toml", "ok: scenario district_2005"),
+        (SMALL, "ok: scenario small_district"),
+    ],
+)
+def test_validate_good_files(runner: CliRunner, cli: Any, path: Path, start: str) -> None:
+    """A valid workflow or scenario: exit 0 and a one-line summary saying which it is."""
+    result = run(runner, cli, "validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(start)
+
+
+def test_validate_json_workflow(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """A workflow in JSON validates like its TOML."""
+    import campaignflow as cf
+
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(cf.Workflow.from_file(EXAMPLES / "flow.toml").to_dict()))
+    result = run(runner, cli, "validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "ok: workflow three_stages_2008@1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expect"),
+    [
+        ("broken.toml", "[x", "not valid TOML"),
+        ("neither.toml", "title = 'x'\n", "neither a workflow"),
+        ("list.json", "[1, 2]", "must hold a table"),
+        ("flow.yaml", "stages: []", "unsupported file type"),
+        (
+            "stages.toml",
+            (EXAMPLES / "flow.toml")
+            .read_text(encoding="utf-8")
+            .replace('initial = "pending"', 'initial = "nowhere"'),
+            "nowhere",
+        ),
+    ],
+)
+def test_validate_bad_files(
+    runner: CliRunner, cli: Any, tmp_path: Path, name: str, text: str, expect: str
+) -> None:
+    """An invalid file: exit 1 and the problem on stderr."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run(runner, cli, "validate", str(path))
+    assert result.exit_code == 1
+    assert expect in result.stderr
+
+
+# --- diagram ------------------------------------------------------------------------------------
+
+
+def test_diagram_preset_mermaid(runner: CliRunner, cli: Any) -> None:
+    """--preset prints a mermaid state diagram with the preset's stages."""
+    result = run(runner, cli, "diagram", "--preset", "district_2005")
+    assert result.exit_code == 0
+    assert "stateDiagram-v2" in result.stdout
+    assert "study_mobilization_remedial" in result.stdout
+
+
+def test_diagram_file_dot(runner: CliRunner, cli: Any) -> None:
+    """A workflow file as graphviz dot."""
+    result = run(runner, cli, "diagram", str(EXAMPLES / "flow.toml"), "--format", "dot")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("digraph")
+
+
+def test_diagram_of_a_scenario_draws_its_workflow(runner: CliRunner, cli: Any) -> None:
+    """A scenario file draws the workflow it runs."""
+    result = run(runner, cli, "diagram", str(SMALL))
+    assert result.exit_code == 0, result.stderr
+    assert "analysis_review" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diagram"],
+        ["diagram", "--preset", "nope"],
+        ["diagram", "--format", "svg", "--preset", "district_2005"],
+    ],
+)
+def test_diagram_usage_errors(runner: CliRunner, cli: Any, args: list[str]) -> None:
+    """Neither or a bad choice: exit 2."""
+    result = run(runner, cli, *args)
+    assert result.exit_code == 2
+
+
+def test_diagram_file_and_preset_together(runner: CliRunner, cli: Any) -> None:
+    """FILE and --preset together: exit 2."""
+    result = run(runner, cli, "diagram", str(EXAMPLES / "flow.toml"), "--preset", "district_2005")
+    assert result.exit_code == 2
+    assert "either" in result.stderr
+
+
+# --- audit verify -------------------------------------------------------------------------------
+
+
+def _copy_db(simulated: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "copy.db"
+    shutil.copy(simulated / "campaign.db", db)
+    return db
+
+
+def _sql(db: Path, statement: str) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(statement)
+    conn.close()
+
+
+def test_audit_verify_ok(runner: CliRunner, cli: Any, simulated: Path) -> None:
+    """An untouched database verifies: exit 0, record count and head."""
+    result = run(runner, cli, "audit", "verify", "--db", str(simulated / "campaign.db"))
+    assert result.exit_code == 0, result.stderr
+    head = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))["audit_head"]
+    assert result.stdout.startswith("ok: campaign small_district: ")
+    assert head in result.stdout
+
+
+def test_audit_verify_names_the_altered_record(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """A record changed in the database: exit 1, its seq, the reason and the record itself."""
+    db = _copy_db(simulated, tmp_path)
+    _sql(db, "UPDATE cf_audit SET actor_id = 'mallory' WHERE seq = 40")
+    result = run(runner, cli, "audit", "verify", "--db", str(db))
+    assert result.exit_code == 1
+    assert "TAMPERED: campaign small_district: record 40: content does not match" in result.stdout
+    record = json.loads(result.stdout.split("first broken record:\n", 1)[1])
+    assert record["seq"] == 40
+    assert record["actor_id"] == "mallory"
+
+
+def test_audit_verify_catches_a_truncated_tail(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """The newest records deleted: the campaign's stored head no longer matches; exit 1."""
+    db = _copy_db(simulated, tmp_path)
+    _sql(db, "DELETE FROM cf_audit WHERE seq > (SELECT MAX(seq) - 3 FROM cf_audit)")
+    result = run(runner, cli, "audit", "verify", "--db", str(db))
+    assert result.exit_code == 1
+    assert "TAMPERED" in result.stdout
+
+
+def test_audit_verify_unreadable_record(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """A record that no longer parses counts as tampering, not as a crash."""
+    db = _copy_db(simulated, tmp_path)
+    _sql(db, "UPDATE cf_audit SET payload = '{{{' WHERE seq = 5")
+    result = run(runner, cli, "audit", "verify", "--db", str(db))
+    assert result.exit_code == 1
+    assert "record 5" in result.stdout
+
+
+def test_audit_verify_checkpoints(runner: CliRunner, cli: Any, simulated: Path) -> None:
+    """An exported checkpoint that matches passes; a wrong one fails; a malformed one is usage."""
+    head = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))["audit_head"]
+    db = str(simulated / "campaign.db")
+    seq = int(
+        run(runner, cli, "audit", "verify", "--db", db).stdout.split("head seq ")[1].split()[0]
+    )
+    good = run(runner, cli, "audit", "verify", "--db", db, "--checkpoint", f"{seq}:{head}")
+    assert good.exit_code == 0
+    wrong = run(runner, cli, "audit", "verify", "--db", db, "--checkpoint", f"{seq}:{'0' * 64}")
+    assert wrong.exit_code == 1
+    malformed = run(runner, cli, "audit", "verify", "--db", db, "--checkpoint", "nonsense")
+    assert malformed.exit_code == 2
+
+
+@pytest.mark.parametrize("content", [None, b"this is not a database at all" * 40])
+def test_audit_verify_bad_database(
+    runner: CliRunner, cli: Any, tmp_path: Path, content: bytes | None
+) -> None:
+    """A missing file or a file that is not a database: exit 2, one line, nothing created."""
+    db = tmp_path / "x.db"
+    if content is not None:
+        db.write_bytes(content)
+    result = run(runner, cli, "audit", "verify", "--db", str(db))
+    assert result.exit_code == 2
+    assert "Error: db:" in result.stderr
+    assert db.exists() == (content is not None)
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def test_report_from_database_matches_the_simulation(
+    runner: CliRunner, cli: Any, simulated: Path
+) -> None:
+    """report --db rebuilds the simulation's timeline, batches, make-up and blockers."""
+    result = run(
+        runner,
+        cli,
+        "report",
+        "--db",
+        str(simulated / "campaign.db"),
+        "--scenario",
+        str(SMALL),
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    recorded = json.loads(result.stdout)
+    simulated_result = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))
+    assert recorded["mode"] == "recorded"
+    for key in (
+        "timeline",
+        "batches",
+        "remedial",
+        "blocking",
+        "time_in_stage",
+        "units",
+        "audit_head",
+    ):
+        assert recorded[key] == simulated_result[key], key
+
+
+def test_report_writes_files_and_names_the_preset(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """Without --workflow the preset is found by name (with a note); --out writes the files."""
+    out = tmp_path / "rep"
+    result = run(
+        runner,
+        cli,
+        "report",
+        "--db",
+        str(simulated / "campaign.db"),
+        "--out",
+        str(out),
+        "--lang",
+        "zh_CN",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "活动推进报告：small_district" in result.stdout
+    assert "district_2005" in result.stderr
+    for name in ("stages.png", "gantt.png", "report.html", "summary.json"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_report_needs_a_campaign_when_several(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """A database with two campaigns: report asks for --campaign (exit 2), verify checks both."""
+    db = str(tmp_path / "two.db")
+    other = tmp_path / "other.toml"
+    other.write_text(
+        SMALL.read_text(encoding="utf-8").replace('name = "small_district"', 'name = "other"'),
+        encoding="utf-8",
+    )
+    for scenario in (SMALL, other):
+        assert run(runner, cli, "simulate", str(scenario), "--json", "--db", db).exit_code == 0
+    refused = run(runner, cli, "report", "--db", db)
+    assert refused.exit_code == 2
+    assert "other, small_district" in refused.stderr
+    chosen = run(runner, cli, "report", "--db", db, "--campaign", "other", "--json")
+    assert chosen.exit_code == 0
+    assert json.loads(chosen.stdout)["scenario"] == "other"
+    unknown = run(runner, cli, "report", "--db", db, "--campaign", "nope")
+    assert unknown.exit_code == 2
+    verified = run(runner, cli, "audit", "verify", "--db", db)
+    assert verified.exit_code == 0
+    assert verified.stdout.count("ok: campaign ") == 2
+
+
+def test_report_refuses_two_workflow_sources(runner: CliRunner, cli: Any, simulated: Path) -> None:
+    """--preset and --scenario together: exit 2."""
+    result = run(
+        runner,
+        cli,
+        "report",
+        "--db",
+        str(simulated / "campaign.db"),
+        "--preset",
+        "district_2005",
+        "--scenario",
+        str(SMALL),
+    )
+    assert result.exit_code == 2
+
+
+def test_unknown_command_and_version(runner: CliRunner, cli: Any) -> None:
+    """An unknown command is a usage error; --version names the program."""
+    assert run(runner, cli, "frobnicate").exit_code == 2
+    version = run(runner, cli, "--version")
+    assert version.exit_code == 0
+    assert version.stdout.startswith("campaignflow, version ")
