@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -259,3 +260,26 @@ def test_a_run_cut_short_reports_unfinished_batches() -> None:
     assert by_batch[3].completed_on is None
     assert by_batch[3].on_time_share == 0.0
     assert result.final_counts()["pending"] > 0
+
+
+def test_late_starts_need_a_defer_transition(tmp_path: Path) -> None:
+    """A workflow that cannot defer units refuses a late-start share before anything runs."""
+    flow = cf.presets.district_2005().to_dict()
+    flow["transitions"] = [t for t in flow["transitions"] if t["trigger"] != "defer"]
+    (tmp_path / "flow.json").write_text(json.dumps(flow), encoding="utf-8")
+    data = small_scenario().to_dict()
+    data["workflow"] = "flow.json"
+    scenario = Scenario.from_dict(data, base_dir=tmp_path)
+    with pytest.raises(cf.ValidationError, match=r"late_start\.share"):
+        simulate(scenario, mode="exact")
+    data["behaviour"]["late_start"]["share"] = 0.0
+    result = simulate(Scenario.from_dict(data, base_dir=tmp_path), mode="exact")
+    assert all(b.deferred_out == 0 for b in result.batches)
+
+
+@pytest.mark.parametrize("preset", ["advanced_nature_2005", "no_stages_2019"])
+def test_every_shipped_preset_can_be_simulated(preset: str) -> None:
+    """The simulator reads what to record from the gates, so every preset runs to the end."""
+    result = simulate(attrs.evolve(small_scenario(), workflow=preset), mode="exact")
+    assert all(b.completed_on is not None for b in result.batches)
+    assert result.workflow.startswith(f"{preset}@")

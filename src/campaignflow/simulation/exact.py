@@ -114,6 +114,12 @@ class _Simulator:
         self.approvers: dict[str, Actor] = {}
         numbers = sorted(b.number for b in scenario.batches)
         self.next_batch = dict(itertools.pairwise(numbers))
+        # The leading group defers late units (the presets' rule); a workflow of one's own
+        # may name other roles for its defer transition.
+        roles = {r for c in workflow.candidates(workflow.initial, "defer") for r in c.by}
+        self.deferrer = (
+            Actor(id="leading_group", roles=frozenset(roles)) if roles else LEADING_GROUP
+        )
         late = scenario.behaviour.late_start.batches
         self.late_batches = set(late) if late else set(numbers[:-1])
 
@@ -163,7 +169,7 @@ class _Simulator:
             for u in self.units:
                 if u.unit.batch == number and u.draws.late and not u.deferred and not u.stage:
                     # The leading group moves a unit that cannot start to the next batch.
-                    self.campaign.defer(u.unit.id, actor=LEADING_GROUP, to_batch=later)
+                    self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later)
                     u.deferred = True
         for outcome in self.campaign.start_batch(number, on=self.today):
             if outcome.advanced and outcome.record is not None:
@@ -343,6 +349,17 @@ def _open(
     return store, lambda: None, lambda: None
 
 
+def _check_fits(scenario: Scenario, workflow: Workflow) -> None:
+    """Refuse, before anything runs, a scenario the workflow cannot play."""
+    late = scenario.behaviour.late_start.share > 0 and len(scenario.batches) > 1
+    if late and not workflow.candidates(workflow.initial, "defer"):
+        raise ValidationError(
+            f"behaviour.late_start.share: workflow {workflow.name!r} has no 'defer' "
+            f"transition from {workflow.initial!r} to move late units to the next batch; "
+            f"set the share to 0, got {scenario.behaviour.late_start.share}"
+        )
+
+
 def simulate_exact(
     scenario: Scenario,
     *,
@@ -368,6 +385,7 @@ def simulate_exact(
         # The roster's member counts are seeded too: the run is the scenario with this seed.
         scenario = attrs.evolve(scenario, seed=seed)
     workflow = scenario.load_workflow()
+    _check_fits(scenario, workflow)
     units = scenario.units()
     cid = campaign_id or scenario.name
     target, commit, close = _open(scenario, store, cid)

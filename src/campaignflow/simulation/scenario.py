@@ -509,6 +509,9 @@ def _problems(s: Scenario) -> list[str]:
             "workflow_overrides", "must be a table of guard name -> params", s.workflow_overrides
         )
     _check_batches(c, s)
+    if not isinstance(s.behaviour, Behaviour):
+        c.fail("behaviour", "must be a behaviour table", s.behaviour)
+        return c.problems
     _check_roster(c, s)
     _check_behaviour(c, s.behaviour)
     return c.problems

@@ -1,0 +1,267 @@
+"""Fast mode plays the same campaign as exact mode: identical where the model is deterministic,
+the same distribution of outcomes where it is random, independent of the shard count, and
+falling back to exact mode (with a warning naming the guard) when a guard has no bulk form.
+
+``CF_FAST_UNITS`` (default 480) sizes the distribution comparison; CI may raise it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import campaignflow as cf
+from campaignflow.simulation import Scenario, SimulationResult, load_scenario
+from campaignflow.simulation.exact import simulate_exact
+
+fast = pytest.importorskip("campaignflow.simulation._fast")
+bulk = pytest.importorskip("campaignflow.simulation._bulk")
+
+DISTRICT = Path(__file__).resolve().parents[2] / "examples" / "district_2005.toml"
+UNITS = int(os.environ.get("CF_FAST_UNITS", "480"))
+
+
+def scenario(
+    *,
+    counts: dict[str, int] | None = None,
+    late: float = 0.0,
+    mobile: float = 0.0,
+    failure: float = 0.0,
+    fixed: bool = True,
+    seed: int = 7,
+    workflow: str | None = None,
+) -> Scenario:
+    """A district-shaped scenario; ``fixed`` makes every draw but the named shares constant."""
+    data = load_scenario(DISTRICT).to_dict()
+    data["seed"] = seed
+    data["roster"]["counts"] = counts or {
+        "organ": 20,
+        "community": 10,
+        "closed_enterprise": 2,
+        "village": 10,
+    }
+    data["roster"].pop("members_by_kind", None)
+    b = data["behaviour"]
+    b["late_start"] = {"share": late, "batches": [2]}
+    b["mobile_members"] = {"share": mobile, "makeup_delay_days": [10, 10] if fixed else [7, 30]}
+    b["survey"].update(
+        {"failure_rate": failure, "retry_failure_rate": 0.0 if fixed else 0.1}
+    )
+    if fixed:
+        data["roster"]["members"] = {"distribution": "fixed", "mean": 25, "min": 3, "max": 200}
+        b["study"] = {"hours_per_week": [8.0, 8.0], "guided_share": 0.6}
+        days = {"preparation": 10, "study_mobilization": 33, "analysis_review": 30}
+        days |= {"rectification": 36, "closing": 20}
+        b["stage_days"] = {k: [v, v] for k, v in days.items()}
+        b["approval_delay_days"] = [2, 2]
+        b["remedial_days"] = [20, 20]
+        b["reassess_days"] = [7, 7]
+        b["survey"]["troubled_dissatisfied"] = [0.5, 0.5]
+        levels = b["survey"]["levels"]
+        levels["satisfied"] += levels["dissatisfied"]
+        levels["dissatisfied"] = 0.0
+    if workflow is not None:
+        data["workflow"] = workflow
+    return Scenario.from_dict(data, source="test_fast", base_dir=DISTRICT.parent)
+
+
+def _comparable(result: SimulationResult) -> dict[str, Any]:
+    data = result.to_dict()
+    data.pop("mode")
+    data.pop("audit_head")
+    return data
+
+
+@pytest.mark.parametrize(
+    ("late", "mobile", "failure"),
+    [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (0.0, 1.0, 1.0), (1.0, 0.0, 0.0)],
+)
+def test_deterministic_model_gives_identical_results_in_both_modes(
+    late: float, mobile: float, failure: float
+) -> None:
+    """Constant draws (every assessment failing or none): fast == exact, record for record."""
+    sc = scenario(late=late, mobile=mobile, failure=failure)
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    result = fast.simulate_fast(sc)
+    assert result.mode == "fast"
+    assert result.audit_head is None
+    assert _comparable(result) == _comparable(exact)
+    if failure:
+        assert result.remedial.units == result.units  # every unit went to make-up
+    if late:
+        assert any(b.deferred_out for b in result.batches)
+
+
+def _completion_days(result: SimulationResult) -> list[int]:
+    """Each accepted unit's completion day, read from the timeline's accepted counts."""
+    days: list[int] = []
+    last: dict[int, int] = {}
+    for point in result.timeline:
+        now = point.counts["accepted"]
+        days.extend([point.day.toordinal()] * (now - last.get(point.batch, 0)))
+        last[point.batch] = now
+    return days
+
+
+def _ks(a: list[int], b: list[int]) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic."""
+    a, b = sorted(a), sorted(b)
+    values = sorted(set(a) | set(b))
+    i = j = 0
+    worst = 0.0
+    for v in values:
+        while i < len(a) and a[i] <= v:
+            i += 1
+        while j < len(b) and b[j] <= v:
+            j += 1
+        worst = max(worst, abs(i / len(a) - j / len(b)))
+    return worst
+
+
+def _chi2_critical(df: int, z: float = 3.09) -> float:
+    """Upper critical value of chi-square at the normal quantile ``z`` (Wilson-Hilferty)."""
+    h = 2 / (9 * df)
+    return df * (1 - h + z * math.sqrt(h)) ** 3
+
+
+def test_fast_and_exact_agree_in_distribution() -> None:
+    """Random behaviour: completion days, make-up by stage and on-time shares agree within
+    bounds a correct simulator fails with probability about 0.001 each."""
+    per = max(4, UNITS // 6)
+    counts = {"organ": 2 * per, "community": 2 * per, "closed_enterprise": 3, "village": 2 * per}
+    sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, fixed=False)
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    result = fast.simulate_fast(sc, seed=sc.seed + 1)
+    n = result.units
+    assert n == exact.units
+    # Completion days: two-sample KS at alpha = 0.001 (ties make it conservative).
+    a, b = _completion_days(exact), _completion_days(result)
+    assert len(a) == len(b) == n  # every unit finishes in both modes
+    c_alpha = math.sqrt(-0.5 * math.log(0.001 / 2))
+    assert _ks(a, b) <= c_alpha * math.sqrt((len(a) + len(b)) / (len(a) * len(b)))
+    # Make-up rounds by stage: a 2 x k contingency chi-square.
+    stages = sorted(set(exact.remedial.by_stage) | set(result.remedial.by_stage))
+    rows = [[r.remedial.by_stage.get(s, 0) for s in stages] for r in (exact, result)]
+    total = sum(map(sum, rows))
+    chi2 = 0.0
+    for row in rows:
+        for k, s in enumerate(stages):
+            expected = sum(row) * (rows[0][k] + rows[1][k]) / total
+            chi2 += (row[k] - expected) ** 2 / expected
+    assert chi2 <= _chi2_critical(len(stages) - 1)
+    # Units sent to make-up at least once: two-proportion z-test.
+    p1, p2 = exact.remedial.units / n, result.remedial.units / n
+    pooled = (p1 + p2) / 2
+    assert abs(p1 - p2) <= 3.29 * math.sqrt(2 * pooled * (1 - pooled) / n)
+    # Both modes find the same blocking reasons at the top (codes, not counts).
+    assert {r.code for r in exact.blocking[:3]} == {r.code for r in result.blocking[:3]}
+
+
+@pytest.fixture
+def small_blocks() -> Iterator[None]:
+    """Blocks of 64 units, so a few hundred units make several random-stream blocks."""
+    old = fast.BLOCK
+    fast.BLOCK = 64
+    try:
+        yield
+    finally:
+        fast.BLOCK = old
+
+
+def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
+    """shards=1, 2 and 3 give byte-identical JSON (random streams are per block, not shard)."""
+    counts = {"organ": 150, "community": 120, "closed_enterprise": 4, "village": 130}
+    sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, fixed=False)
+    texts = {shards: fast.simulate_fast(sc, shards=shards).to_json() for shards in (1, 2, 3)}
+    assert texts[1] == texts[2] == texts[3]
+    # And a different seed does change it: the streams are really drawn from.
+    assert fast.simulate_fast(sc, seed=sc.seed + 1).to_json() != texts[1]
+
+
+def test_progress_is_reported_once_per_day_sharded_or_not(small_blocks: None) -> None:
+    """progress(day, done, total): consecutive days, done never falls, ends with every unit."""
+    sc = scenario(counts={"organ": 100, "village": 100}, failure=0.1, fixed=False)
+    for shards in (1, 2):
+        calls: list[tuple[date, int, int]] = []
+        result = fast.simulate_fast(sc, shards=shards, progress=lambda *a: calls.append(a))
+        days = [c[0] for c in calls]
+        assert days[0] == result.start
+        assert days[-1] == result.end
+        assert all((b - a).days == 1 for a, b in zip(days, days[1:], strict=False))
+        done = [c[1] for c in calls]
+        assert done == sorted(done)
+        assert done[-1] == result.units == calls[0][2]
+
+
+def _custom_workflow(tmp_path: Path, guard_name: str) -> str:
+    data = cf.presets.district_2005().to_dict()
+    for t in data["transitions"]:
+        if t["source"] == "rectification" and t["dest"] == "closing":
+            t["guards"].append({"guard": guard_name, "at_least": 1})
+    path = tmp_path / "flow.json"
+    import json
+
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_a_custom_guard_without_a_bulk_form_falls_back_to_exact_mode(tmp_path: Path) -> None:
+    """The run completes in exact mode, and the warning names the guard."""
+    name = "test_fast_members_present"
+
+    @cf.guard(name, messages={"members.ok": {"zh_CN": "有", "en": "ok"}})
+    def members_present(ctx: cf.GuardContext, *, at_least: int = 1) -> cf.Verdict:
+        return cf.Verdict(name, ctx.unit.members >= at_least, "members.ok", {})
+
+    sc = scenario(workflow=_custom_workflow(tmp_path, name))
+    with pytest.warns(fast.SimulationFallback, match=name):
+        result = fast.simulate_fast(sc)
+    assert result.mode == "exact"
+    assert result.audit_head is not None
+    assert fast.fast_blockers(sc.load_workflow()) == (f"guard {name!r} has no bulk form",)
+
+    # Given a bulk form, the same workflow runs in fast mode with the same outcome.
+    def members_present_bulk(facts: Any, *, at_least: int = 1) -> Any:
+        import numpy as np
+
+        return bulk.BulkVerdict.from_passed(
+            np.ones(facts.size, dtype=np.bool_), "members.ok", "members.few"
+        )
+
+    bulk.register_bulk(name, members_present_bulk, replace=True)
+    again = fast.simulate_fast(sc)
+    assert again.mode == "fast"
+    assert _comparable(again) == _comparable(result)
+
+
+def test_workflow_shapes_fast_mode_does_not_model_are_named() -> None:
+    """A working stage re-entered through other stages is reported, not mis-simulated."""
+    wf = cf.Workflow(
+        name="loop",
+        stages=[cf.Stage("a"), cf.Stage("b"), cf.Stage("done", kind="final")],
+        transitions=[
+            cf.Transition(source="a", dest="b"),
+            cf.Transition(source="b", dest="a", guards=[cf.use("survey_recorded")]),
+            cf.Transition(source="b", dest="done"),
+        ],
+    )
+    assert any("re-entered" in r for r in fast.fast_blockers(wf))
+    assert fast.fast_blockers(cf.presets.district_2005()) == ()
+    assert fast.fast_blockers(cf.presets.no_stages_2019()) == ()
+
+
+def test_bad_seed_and_shards_are_refused() -> None:
+    """A negative seed or zero shards is a ValidationError naming the argument."""
+    sc = scenario()
+    with pytest.raises(cf.ValidationError, match="seed"):
+        fast.simulate_fast(sc, seed=-1)
+    with pytest.raises(cf.ValidationError, match="shards"):
+        fast.simulate_fast(sc, shards=0)
