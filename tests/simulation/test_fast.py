@@ -50,9 +50,7 @@ def scenario(
     b = data["behaviour"]
     b["late_start"] = {"share": late, "batches": [2]}
     b["mobile_members"] = {"share": mobile, "makeup_delay_days": [10, 10] if fixed else [7, 30]}
-    b["survey"].update(
-        {"failure_rate": failure, "retry_failure_rate": 0.0 if fixed else 0.1}
-    )
+    b["survey"].update({"failure_rate": failure, "retry_failure_rate": 0.0 if fixed else 0.1})
     if fixed:
         data["roster"]["members"] = {"distribution": "fixed", "mean": 25, "min": 3, "max": 200}
         b["study"] = {"hours_per_week": [8.0, 8.0], "guided_share": 0.6}
