@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ def test_fast_and_exact_agree_in_distribution() -> None:
     total = sum(map(sum, rows))
     chi2 = 0.0
     for row in rows:
-        for k, s in enumerate(stages):
+        for k in range(len(stages)):
             expected = sum(row) * (rows[0][k] + rows[1][k]) / total
             chi2 += (row[k] - expected) ** 2 / expected
     assert chi2 <= _chi2_critical(len(stages) - 1)
@@ -189,11 +190,15 @@ def test_progress_is_reported_once_per_day_sharded_or_not(small_blocks: None) ->
     sc = scenario(counts={"organ": 100, "village": 100}, failure=0.1, fixed=False)
     for shards in (1, 2):
         calls: list[tuple[date, int, int]] = []
-        result = fast.simulate_fast(sc, shards=shards, progress=lambda *a: calls.append(a))
+
+        def record(day: date, done: int, total: int, calls: list[Any] = calls) -> None:
+            calls.append((day, done, total))
+
+        result = fast.simulate_fast(sc, shards=shards, progress=record)
         days = [c[0] for c in calls]
         assert days[0] == result.start
         assert days[-1] == result.end
-        assert all((b - a).days == 1 for a, b in zip(days, days[1:], strict=False))
+        assert all((b - a).days == 1 for a, b in pairwise(days))
         done = [c[1] for c in calls]
         assert done == sorted(done)
         assert done[-1] == result.units == calls[0][2]

@@ -2,7 +2,8 @@
 
 ``simulate(load_scenario("examples/district_2005.toml"))`` runs the district campaign through
 the real :class:`~campaignflow.Campaign` day by day (exact mode); at province or nation scale
-``mode="fast"`` (numpy, the ``sim`` extra) advances units in bulk. ``summarise(campaign)``
+``mode="fast"`` (numpy, the ``sim`` extra) advances units in bulk; ``simulate_fast`` is
+imported on first use, so this package imports without numpy. ``summarise(campaign)``
 builds the same results from any campaign's audit trail.
 """
 
@@ -51,6 +52,7 @@ __all__ = [
     "TimelinePoint",
     "load_scenario",
     "simulate",
+    "simulate_fast",
     "summarise",
 ]
 

@@ -28,6 +28,14 @@ __all__ = [
 ]
 
 
+def _six(value: float) -> float:
+    # Results carry what to_json writes: a result read back from JSON equals the one written,
+    # whichever mode produced it.
+    if isinstance(value, float) and math.isfinite(value):
+        return round(value, 6)
+    return value
+
+
 @attrs.frozen
 class TimelinePoint:
     """Units per stage of one batch at the end of ``day`` (every stage listed, zeros included).
@@ -47,7 +55,8 @@ class BatchOutcome:
 
     ``units``: units in the batch at the end (deferred units count in the batch they moved
     to). ``completed_on``: the day its last unit was accepted (None while any is unfinished).
-    ``on_time_share``: share of its units finished by ``window_end`` (0.0 for an empty batch).
+    ``on_time_share``: share of its units finished by ``window_end`` (0.0 for an empty batch),
+    rounded to 6 places.
     ``deferred_in`` / ``deferred_out``: units moved into / out of it.
     """
 
@@ -56,7 +65,7 @@ class BatchOutcome:
     window_start: date
     window_end: date
     completed_on: date | None
-    on_time_share: float
+    on_time_share: float = attrs.field(converter=_six)
     deferred_in: int
     deferred_out: int
 
@@ -81,9 +90,9 @@ class StageTime:
     Percentiles interpolate linearly between order statistics (numpy's default).
     """
 
-    median_days: float
-    p90_days: float
-    units: int
+    median_days: float = attrs.field(converter=_six)
+    p90_days: float = attrs.field(converter=_six)
+    units: int = 0
 
 
 @attrs.frozen
