@@ -51,6 +51,7 @@ from campaignflow.simulation._bulk import (
     compile_bulk,
     guards_without_bulk,
 )
+from campaignflow.simulation._run import SimulationFallback
 from campaignflow.simulation.behaviour import TIME_CODES, StageNeeds, stage_needs
 from campaignflow.simulation.results import (
     BatchOutcome,
@@ -64,6 +65,8 @@ from campaignflow.simulation.scenario import LEVELS_3, LEVELS_4, Scenario
 from campaignflow.workflow import Workflow
 
 __all__ = ["BLOCK", "SimulationFallback", "fast_blockers", "simulate_fast"]
+
+# SimulationFallback lives in ``_run`` (it must import without numpy); re-exported here.
 
 #: Units per random-stream block; results are the same for any shard count.
 BLOCK = 1 << 16
@@ -90,10 +93,6 @@ _SYSTEM = frozenset({"system"})
 _LEADING = frozenset({"leading_group"})
 
 
-class SimulationFallback(UserWarning):
-    """Fast mode cannot run this scenario (named guard or shape); exact mode runs instead."""
-
-
 ProgressCallback = Callable[[date, int, int], None]
 
 
@@ -118,6 +117,8 @@ class _Tables:
     bits: Mapping[str, int]
     coverage: tuple[str, ...]
     roles: tuple[str, ...]
+    #: The roles of the actor who defers late units (the workflow's defer roles).
+    deferrer: frozenset[str]
     #: Per stage: kind code (see _KINDS), remedial_of index (-1), whether it asks approval.
     kind_code: IntArray
     rem_of: IntArray
@@ -195,11 +196,14 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
                     for name in leaf.params.get("names", ()):
                         if name not in names:
                             names.append(name)
+    # Exact mode defers with an actor holding the initial stage's defer roles (leading group).
+    deferrer = frozenset(r for c in workflow.candidates(workflow.initial, "defer") for r in c.by)
+    deferrer = deferrer or _LEADING
     candidates: dict[tuple[int, str, frozenset[str]], tuple[_Candidate, ...]] = {}
     for sid in stages:
         for trigger in workflow.triggers(sid):
             compiled = workflow.candidates(sid, trigger)
-            for roles_of in (_CLERK, _SYSTEM, _LEADING):
+            for roles_of in (_CLERK, _SYSTEM, deferrer):
                 kept = [c for c in compiled if not c.by or c.by & roles_of]
                 candidates[(index[sid], trigger, roles_of)] = tuple(
                     _Candidate(
@@ -218,6 +222,7 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
         bits={name: i for i, name in enumerate(names)},
         coverage=tuple(coverage),
         roles=tuple(roles),
+        deferrer=deferrer,
         kind_code=np.array([_KINDS.index(s.kind) for s in workflow.stages], dtype=np.int64),
         rem_of=np.array(
             [-1 if s.remedial_of is None else index[s.remedial_of] for s in workflow.stages],
@@ -913,7 +918,7 @@ class _Shard:
             )
             if late.shape[0]:
                 # The leading group moves units that cannot start to the next batch.
-                j = self.judge(late, "defer", _LEADING)
+                j = self.judge(late, "defer", self.t.deferrer)
                 ok = j.dest >= 0
                 moved = late[ok]
                 n = int(ok.sum())
@@ -1058,6 +1063,9 @@ def simulate_fast(
     if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 1024:
         raise ValidationError(f"shards: must be a whole number from 1 to 1024, got {shards!r}")
     workflow = scenario.load_workflow()
+    from campaignflow.simulation.exact import _check_fits
+
+    _check_fits(scenario, workflow)
     blockers = fast_blockers(workflow)
     if blockers:
         warnings.warn(
