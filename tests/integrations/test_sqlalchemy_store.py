@@ -319,3 +319,42 @@ def test_committed_data_is_exactly_that_of_committed_requests(
         assert len(audit) == base + len(facts) + denials
     with host.engine.connect() as conn:
         assert host.campaign(conn).verify_audit().ok
+
+
+def test_a_writer_waiting_on_an_open_host_transaction_gets_a_retryable_conflict(
+    host: Host, pg_sqlalchemy_schema: str | None
+) -> None:
+    """While one request's transaction holds the campaign, another with a lock timeout gets ConcurrencyConflict; its retry succeeds."""
+    url = host.engine.url
+    if url.get_backend_name() == "sqlite":
+        impatient = sa.create_engine(url, connect_args={"timeout": 0.2})
+    else:
+        options = f"-c search_path={pg_sqlalchemy_schema} -c lock_timeout=200"
+        impatient = sa.create_engine(url, connect_args={"options": options})
+    try:
+        with Session(host.engine) as first, first.begin():
+            host.campaign(first).record(
+                "fin-01", cf.Milestone("implementation_plan"), actor=clerk_of("fin-01")
+            )
+            with Session(impatient) as second:
+                second.begin()
+                with pytest.raises(cf.ConcurrencyConflict, match="retry"):
+                    host.campaign(second).record(
+                        "fin-01",
+                        cf.Milestone("leading_group_established"),
+                        actor=clerk_of("fin-01"),
+                    )
+                second.rollback()
+        with Session(impatient) as second, second.begin():
+            host.campaign(second).record(
+                "fin-01", cf.Milestone("leading_group_established"), actor=clerk_of("fin-01")
+            )
+    finally:
+        impatient.dispose()
+    with host.engine.connect() as conn:
+        camp = host.campaign(conn)
+        assert [f.fact.name for f in camp.facts("fin-01")] == [
+            "implementation_plan",
+            "leading_group_established",
+        ]
+        assert camp.verify_audit().ok
