@@ -430,3 +430,17 @@ def test_unknown_command_and_version(runner: CliRunner, cli: Any) -> None:
     version = run(runner, cli, "--version")
     assert version.exit_code == 0
     assert version.stdout.startswith("campaignflow, version ")
+
+
+def test_simulate_fast_mode_keeps_no_database(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """--mode fast: the bulk simulator runs, writes the report and no campaign database."""
+    result = run(
+        runner, cli, "simulate", str(SMALL), "--mode", "fast", "--json", "--out", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.stderr
+    parsed = json.loads(result.stdout)
+    assert parsed["mode"] == "fast"
+    assert parsed["audit_head"] is None
+    assert parsed["units"] == 12
+    assert not (tmp_path / "campaign.db").exists()
+    assert (tmp_path / "report.html").stat().st_size > 0
