@@ -256,6 +256,33 @@ def test_manage_py_migrates_and_sets_up_from_the_environment(
     assert "[X] 0001_initial" in run("showmigrations", "campaignflow")
 
 
+def test_djangos_test_runner_passes_the_examples_own_tests(tmp_path: Path) -> None:
+    """``manage.py test oa``: Django's TestCase rolls the campaign back with each test (SQLite).
+
+    PostgreSQL is left out here: Django's runner creates a test database, which needs
+    CREATEDB rights the CI role does not have.
+    """
+    env = {
+        **os.environ,
+        "OA_DATABASE_URL": f"sqlite:///{tmp_path}/oa.db",
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / "django_oa" / "manage.py"), "test", "oa"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Ran 3 tests" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-2:] == [
+        "OK",
+        "Destroying test database for alias 'default'...",
+    ]
+
+
 def test_settings_read_a_postgresql_url() -> None:
     """OA_DATABASE_URL's parts become Django's NAME, USER, PASSWORD, HOST and PORT."""
     sys.path.insert(0, str(EXAMPLES / "django_oa"))
