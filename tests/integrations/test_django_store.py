@@ -321,3 +321,9 @@ def test_a_driver_no_dialect_speaks_is_refused() -> None:
         dialect_of(Psycopg2Connection(), where="Django database 'default'")
     with pytest.raises(cf.ValidationError, match=r"pass dialect="):
         dialect_of(object(), where="the connection")
+
+    class AsyncConnection:
+        __module__ = "psycopg.connection_async"
+
+    with pytest.raises(cf.ValidationError, match=r"synchronous engine"):
+        dialect_of(AsyncConnection(), where="the SQLAlchemy connection")

@@ -46,11 +46,14 @@ def dialect_of(raw: Any, *, where: str) -> Dialect:
 
         return postgres_dialect()
     driver = type(raw).__module__.partition(".")[0]
-    hint = (
-        "; campaignflow speaks to PostgreSQL through psycopg 3: pip install 'psycopg[binary]'"
-        if driver == "psycopg2"
-        else "; pass dialect= (a campaignflow.store.Dialect) for another database"
-    )
+    if driver == "psycopg2":
+        hint = (
+            "; campaignflow speaks to PostgreSQL through psycopg 3: pip install 'psycopg[binary]'"
+        )
+    elif "async" in type(raw).__name__.lower():
+        hint = "; the store is synchronous: use a synchronous engine or connection"
+    else:
+        hint = "; pass dialect= (a campaignflow.store.Dialect) for another database"
     raise ValidationError(
         f"store: {where} is a {driver} connection ({type(raw).__name__}), which no shipped "
         f"dialect speaks (sqlite3, psycopg 3){hint}"
