@@ -449,6 +449,24 @@ def _workflow_for(
 @click.option("--preset", type=click.Choice(PRESETS), help="The shipped preset the campaign runs.")
 @click.option("--scenario", type=_existing_file(), help="The scenario that simulated the campaign.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--under",
+    help="An organisation id: show its roll-up (its units and the organisations below) "
+    "and its stuck units instead of the whole campaign's tables.",
+)
+@click.option("--depth", type=click.IntRange(0), help="With --under: levels of the tree to list.")
+@click.option(
+    "--longer-than",
+    type=click.IntRange(0, 36_500),
+    help="With --under: only units stuck more than this many days in their stage.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="With --under: stuck units to list (longest in their stage first).",
+)
 @_lang_option
 def report(
     db: str,
@@ -458,24 +476,44 @@ def report(
     preset: str | None,
     scenario: Path | None,
     as_json: bool,
+    under: str | None,
+    depth: int | None,
+    longer_than: int | None,
+    limit: int,
     lang: str,
 ) -> None:
-    """Report on a real (or simulated) campaign database: tables, charts and report.html."""
+    """Report on a real (or simulated) campaign database: tables, charts and report.html.
+
+    With --under ID: the roll-up of one organisation (a table, the tree as an indented list)
+    and the units stuck under it, with the gates that hold them.
+    """
     from campaignflow.cli._db import choose_campaign, db_url
     from campaignflow.simulation import summarise
 
     url = db_url(db)
     cid = choose_campaign(url, campaign_id)
     wf = _workflow_for(url, cid, workflow, preset, scenario)
+    if under is None and (depth is not None or longer_than is not None):
+        raise click.UsageError("--depth and --longer-than go with --under")
     if out is not None:
         from campaignflow.report._charts import require_matplotlib
 
         require_matplotlib()
     campaign = Campaign(wf, url, campaign_id=cid)
     try:
+        if under is not None:
+            _rollup(campaign, under, depth, longer_than, limit, as_json=as_json, lang=lang)
+            if out is None:
+                return
         result = summarise(campaign)
     finally:
         campaign.close()
+    if under is not None:
+        assert out is not None
+        from campaignflow.report import write_report
+
+        _print_files(_err(), write_report(result, out, lang=lang, workflow=wf))
+        return
     files = None
     if out is not None:
         from campaignflow.report import write_report
@@ -490,3 +528,133 @@ def report(
     show_result(_out(), result, lang=lang, style=chart_style(wf, lang))
     if files is not None:
         _print_files(_err(), files)
+
+
+def _rollup(
+    campaign: Campaign,
+    under: str,
+    depth: int | None,
+    longer_than: int | None,
+    limit: int,
+    *,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Print the roll-up under an organisation and its stuck units (tables or JSON)."""
+    import attrs
+
+    node = campaign.progress(under=under, depth=depth)
+    stuck = campaign.stuck(under=under, longer_than=longer_than, limit=limit)
+    if as_json:
+
+        def unit_entry(entry: Any) -> dict[str, Any]:
+            return {
+                "unit": entry.unit.id,
+                "name": entry.unit.name,
+                "parent": entry.unit.parent,
+                "batch": entry.state.batch,
+                "stage": entry.state.stage,
+                "days_in_stage": entry.days_in_stage,
+                "refused_on": entry.refusal.on.isoformat(),
+                "failures": [
+                    {"code": v.code, "params": dict(v.params)} for v in entry.refusal.failures
+                ],
+            }
+
+        data = {
+            "rollup": attrs.asdict(node) | {"on_time_share": node.on_time_share},
+            "stuck": {"total": stuck.total, "units": [unit_entry(e) for e in stuck.units]},
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str))
+        return
+    from campaignflow.cli._show import show_rollup
+    from campaignflow.report import chart_style
+
+    show_rollup(_out(), node, stuck, lang=lang, style=chart_style(campaign.workflow, lang))
+
+
+@cli.command()
+@click.argument("new_workflow", metavar="NEW", type=_existing_file())
+@click.option(
+    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
+)
+@click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
+@click.option(
+    "--policy",
+    type=click.Choice(["pin", "migrate", "from_batch"]),
+    default="pin",
+    show_default=True,
+    help="pin: units in flight finish on their version; migrate: every unit moves to NEW; "
+    "from_batch: as pin, from batch --from-batch on.",
+)
+@click.option("--from-batch", type=click.IntRange(1), help="With --policy from_batch.")
+@click.option(
+    "--map",
+    "stage_map",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="With --policy migrate: a stage NEW renamed or removed, and where its units go.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="List every unit that would change, and why; change nothing."
+)
+@click.option("--workflow", type=_existing_file(), help="The workflow file the campaign runs now.")
+@click.option("--preset", type=click.Choice(PRESETS), help="The shipped preset it runs now.")
+@click.option("--scenario", type=_existing_file(), help="The scenario that simulated it.")
+@click.option(
+    "--request-id", help="Makes the command idempotent: a repeat returns the first result."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the adoption as JSON on stdout.")
+@_lang_option
+def adopt(
+    new_workflow: Path,
+    db: str,
+    campaign_id: str | None,
+    policy: str,
+    from_batch: int | None,
+    stage_map: tuple[str, ...],
+    dry_run: bool,
+    workflow: Path | None,
+    preset: str | None,
+    scenario: Path | None,
+    request_id: str | None,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Adopt a NEW version of the campaign's workflow (a TOML or JSON file), in one audited command.
+
+    A plan with problems (a unit mapped to a stage NEW lacks, a unit left without a stage)
+    is refused as a whole: nothing changes, every problem is listed, exit code 2.
+    """
+    import attrs
+
+    from campaignflow.cli._db import choose_campaign, db_url
+
+    mapping: dict[str, str] = {}
+    for item in stage_map:
+        old, sep, target = item.partition("=")
+        if not sep or not old or not target:
+            raise click.BadParameter(f"must be OLD=NEW, got {item!r}", param_hint="--map")
+        mapping[old] = target
+    new = Workflow.from_file(new_workflow)
+    url = db_url(db)
+    cid = choose_campaign(url, campaign_id)
+    current = _workflow_for(url, cid, workflow, preset, scenario)
+    campaign = Campaign(current, url, campaign_id=cid)
+    try:
+        adoption = campaign.adopt(
+            new,
+            policy=policy,  # type: ignore[arg-type]
+            stage_map=mapping or None,
+            from_batch=from_batch,
+            dry_run=dry_run,
+            request_id=request_id,
+        )
+    finally:
+        campaign.close()
+    if as_json:
+        click.echo(
+            json.dumps(attrs.asdict(adoption), ensure_ascii=False, sort_keys=True, default=str)
+        )
+        return
+    click.echo(adoption.explain(lang))

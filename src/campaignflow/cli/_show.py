@@ -11,9 +11,10 @@ from campaignflow.report._charts import ChartStyle
 from campaignflow.report._text import gate_label, stage_label, text
 
 if TYPE_CHECKING:
+    from campaignflow.orgtree import OrgProgress, StuckPage
     from campaignflow.simulation.results import SimulationResult
 
-__all__ = ["show_result"]
+__all__ = ["show_result", "show_rollup"]
 
 
 def show_result(
@@ -89,3 +90,58 @@ def show_result(
                 f"{gate_label(r.code, lang)} ({r.code})", stage(r.stage), f"{r.count:,}"
             )
         console.print(blocking)
+
+
+def show_rollup(
+    console: Console, node: OrgProgress, stuck: StuckPage, *, lang: str, style: ChartStyle
+) -> None:
+    """Print a roll-up: a table of the organisation and its children, the tree, the stuck list."""
+
+    def t(key: str, **values: object) -> str:
+        return text(key, lang, **values)
+
+    table = Table(title=t("rollup", org=f"{node.name} ({node.id})"))
+    table.add_column(t("org"))
+    table.add_column(t("level"))
+    for key in ("units", "finished", "on_time", "remedial_units", "stuck"):
+        table.add_column(t(key), justify="right")
+    table.add_column(t("top_gates"))
+    for item in node.walk():
+        share = item.on_time_share
+        table.add_row(
+            "  " * (item.depth - node.depth) + item.name,
+            item.level,
+            f"{item.total:,}",
+            f"{item.finished:,}",
+            "" if share is None else f"{share:.1%}",
+            f"{item.remedial:,}",
+            f"{item.stuck:,}",
+            ", ".join(f"{gate_label(code, lang)} {n}" for code, n in item.blocking[:3]),
+        )
+    console.print(table)
+
+    console.print(t("tree"))
+    for item in node.walk():
+        line = t(
+            "tree_line",
+            name=item.name,
+            id=item.id,
+            level=item.level,
+            total=f"{item.total:,}",
+            finished=f"{item.finished:,}",
+            stuck=f"{item.stuck:,}",
+        )
+        console.print("  " * (item.depth - node.depth + 1) + "- " + line, markup=False)
+
+    listed = Table(title=t("stuck_list", shown=len(stuck.units), total=stuck.total))
+    for key in ("unit", "stage", "days_in_stage", "refused_on", "why"):
+        listed.add_column(t(key), justify="right" if key == "days_in_stage" else "left")
+    for entry in stuck.units:
+        listed.add_row(
+            f"{entry.unit.id} {entry.unit.name}",
+            stage_label(entry.state.stage, lang, style.labels),
+            str(entry.days_in_stage),
+            entry.refusal.on.isoformat(),
+            "\n".join(v.message(lang) for v in entry.refusal.failures),
+        )
+    console.print(listed)
