@@ -105,6 +105,23 @@ class _Candidate:
     judges: tuple[Judge, ...]
 
 
+# Which columns each built-in guard reads; a guard not listed (a custom one) gets them all.
+_READS: dict[str, frozenset[str]] = {
+    "min_study_hours": frozenset({"hours"}),
+    "min_guided_hours": frozenset({"hours"}),
+    "milestones_done": frozenset({"bits"}),
+    "coverage_at_least": frozenset({"coverage"}),
+    "approved_by": frozenset({"approvals"}),
+    "satisfaction_rate_at_least": frozenset({"survey"}),
+    "dissatisfied_rate_at_most": frozenset({"survey"}),
+    "survey_recorded": frozenset({"survey"}),
+    "min_days_in_stage": frozenset(),
+    "min_concentrated_days": frozenset({"started"}),
+    "within_batch_window": frozenset({"batch"}),
+}
+_ALL_READS = frozenset({"hours", "bits", "coverage", "approvals", "survey", "started", "batch"})
+
+
 @attrs.frozen(eq=False)
 class _Tables:
     """The workflow compiled for bulk judging."""
@@ -113,6 +130,7 @@ class _Tables:
     kind: tuple[str, ...]
     remedial_of: tuple[int, ...]
     candidates: Mapping[tuple[int, str, frozenset[str]], tuple[_Candidate, ...]]
+    reads: Mapping[tuple[int, str, frozenset[str]], frozenset[str]]
     needs: tuple[StageNeeds, ...]
     bits: Mapping[str, int]
     coverage: tuple[str, ...]
@@ -200,6 +218,7 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
     deferrer = frozenset(r for c in workflow.candidates(workflow.initial, "defer") for r in c.by)
     deferrer = deferrer or _LEADING
     candidates: dict[tuple[int, str, frozenset[str]], tuple[_Candidate, ...]] = {}
+    reads: dict[tuple[int, str, frozenset[str]], frozenset[str]] = {}
     for sid in stages:
         for trigger in workflow.triggers(sid):
             compiled = workflow.candidates(sid, trigger)
@@ -211,6 +230,14 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
                     )
                     for c in kept
                 )
+                reads[(index[sid], trigger, roles_of)] = frozenset().union(
+                    *(
+                        _READS.get(leaf.name, _ALL_READS)
+                        for c in kept
+                        for g in c.guards
+                        for leaf in _leaves(g.spec)
+                    )
+                )
     return _Tables(
         stages=stages,
         kind=tuple(s.kind for s in workflow.stages),
@@ -218,6 +245,7 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
             -1 if s.remedial_of is None else index[s.remedial_of] for s in workflow.stages
         ),
         candidates=candidates,
+        reads=reads,
         needs=tuple(needs_by[s] for s in stages),
         bits={name: i for i, name in enumerate(names)},
         coverage=tuple(coverage),
@@ -602,22 +630,30 @@ class _Shard:
 
     # --- judging and moving -------------------------------------------------------------
 
-    def facts(self, u: IntArray) -> BulkFacts:
+    def facts(self, u: IntArray, reads: frozenset[str] = _ALL_READS) -> BulkFacts:
+        """The BulkFacts of units ``u`` today (only the columns in ``reads`` are gathered)."""
         since = self.since[u]
+        days = np.where(since >= 0, self.today - since, 0)
+        cov = "coverage" in reads
+        survey = "survey" in reads
         return BulkFacts(
             today=self.today,
-            days_in_stage=np.where(since >= 0, self.today - since, 0),
-            started_on=self.started[u],
-            batch=self.batch[u],
+            days_in_stage=days,
+            started_on=self.started[u] if "started" in reads else days,
+            batch=self.batch[u] if "batch" in reads else days,
             windows=self.windows,
-            study_hours=self.hours[u],
-            guided_hours=self.guided[u],
-            milestones=self.bits[u],
+            study_hours=self.hours[u] if "hours" in reads else None,
+            guided_hours=self.guided[u] if "hours" in reads else None,
+            milestones=self.bits[u] if "bits" in reads else None,
             milestone_bits=self.t.bits,
-            coverage={c: (self.cov_done[c][u], self.cov_total[c][u]) for c in self.t.coverage},
-            survey_dissatisfied=self.dissat[u],
-            survey_ballots=self.ballots[u],
-            approvals={r: self.approvals[r][u] for r in self.t.roles},
+            coverage={c: (self.cov_done[c][u], self.cov_total[c][u]) for c in self.t.coverage}
+            if cov
+            else {},
+            survey_dissatisfied=self.dissat[u] if survey else None,
+            survey_ballots=self.ballots[u] if survey else None,
+            approvals={r: self.approvals[r][u] for r in self.t.roles}
+            if "approvals" in reads
+            else {},
         )
 
     def judge(self, u: IntArray, trigger: str, roles: frozenset[str]) -> _Judgement:
@@ -629,10 +665,11 @@ class _Shard:
         fails: list[Failure] = []
         for s in np.unique(stages):
             pos = np.flatnonzero(stages == s)
-            cands = self.t.candidates.get((int(s), trigger, roles), ())
+            key = (int(s), trigger, roles)
+            cands = self.t.candidates.get(key, ())
             if not cands:
                 continue
-            f = self.facts(u[pos])
+            f = self.facts(u[pos], self.t.reads[key])
             open_ = np.ones(pos.shape[0], dtype=np.bool_)
             for ci, cand in enumerate(cands):
                 judged = [j(f) for j in cand.judges]
@@ -735,8 +772,11 @@ class _Shard:
                 self.stays[int(s)] = merged
         old_batch = self.batch[u]
         new_batch = old_batch if to_batch is None else to_batch
-        np.add.at(self.counts, (old_batch, src), -1)
-        np.add.at(self.counts, (new_batch, dest), 1)
+        width = len(t.stages)
+        size = self.counts.size
+        flat = self.counts.reshape(-1)
+        flat -= np.bincount(old_batch * width + src, minlength=size)
+        flat += np.bincount(new_batch * width + dest, minlength=size)
         self.dirty.update(int(b) for b in np.unique(old_batch))
         self.dirty.update(int(b) for b in np.unique(new_batch))
         rem = dst_kind == _REMEDIAL_KIND
