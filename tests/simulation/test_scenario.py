@@ -274,14 +274,23 @@ def bad_files(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
+_FOLDERS: list[Path] = []
+
+
+def _scratch(factory: pytest.TempPathFactory) -> Path:
+    # One folder for every example: the file is rewritten each time.
+    if not _FOLDERS:
+        _FOLDERS.append(factory.mktemp("bad-scenarios"))
+    return _FOLDERS[0]
+
+
 @BAD
 @given(bad_files())
 def test_mutated_scenario_files_raise_only_validation_error(
     tmp_path_factory: pytest.TempPathFactory, text: str
 ) -> None:
     """Damaged TOML files load or raise ValidationError; nothing else escapes."""
-    folder = tmp_path_factory.mktemp("bad", numbered=True)
-    path = folder / "scenario.toml"
+    path = _scratch(tmp_path_factory) / "scenario.toml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     _only_validation_errors(lambda: load_scenario(path))
 
