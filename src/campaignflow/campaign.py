@@ -1179,6 +1179,50 @@ class Campaign:
             top=top,
         )
 
+    def backfill_overview(self) -> tuple[int, int]:
+        """Fill the latest refusals and assessments from the audit trail; returns their counts.
+
+        Roll-ups and stuck lists read what commands keep as they run (schema version 3 on).
+        A database written by an earlier release has the history but not those rows: call
+        this once after upgrading. Safe to repeat (it writes what the trail says).
+        """
+        refusals: dict[str, Refusal] = {}
+        surveys: dict[str, tuple[int, tuple[int, int | None, int, int]]] = {}
+        with self.store.transaction() as tx:
+            for record in tx.iter_audit():
+                if record.unit_id is None:
+                    continue
+                if record.outcome == "denied" and record.decision is not None:
+                    decision = decision_from_data(record.unit_id, record.decision)
+                    refusals[record.unit_id] = Refusal(
+                        unit_id=record.unit_id,
+                        stage=decision.source,
+                        version=record.version or 0,
+                        trigger=decision.trigger,
+                        target=decision.target,
+                        on=record.on,
+                        seq=record.seq,
+                        failures=tuple(attrs.evolve(f, children=()) for f in decision.failures()),
+                    )
+                fact = record.payload.get("fact") if record.outcome == "ok" else None
+                survey = isinstance(fact, Mapping) and fact.get("kind") == "survey"
+                if record.command == "record" and survey:
+                    assert isinstance(fact, Mapping)
+                    surveys[record.unit_id] = (
+                        record.seq,
+                        (
+                            int(fact["satisfied"]),
+                            fact.get("fairly_satisfied"),
+                            int(fact["basically_satisfied"]),
+                            int(fact["dissatisfied"]),
+                        ),
+                    )
+            for refusal in refusals.values():
+                tx.set_refusal(refusal)
+            for unit_id, (seq, counts) in surveys.items():
+                tx.set_assessment(unit_id, seq, counts)
+        return len(refusals), len(surveys)
+
     # --- workflow versions ----------------------------------------------------------------
 
     def workflow_versions(self) -> tuple[WorkflowVersion, ...]:
