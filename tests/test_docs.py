@@ -1,24 +1,345 @@
-"""The Markdown docs run as doctests: every Python example in them must still be true."""
+"""The docs are tested: every code block on every page is a doctest or checked against the code.
+
+Pages are found by globbing ``docs/**/*.md`` (plus the README), so a page added later is
+covered without touching this file. The rules for a fenced block, by its language:
+
+- ``python`` / ``pycon``: a doctest (``>>>`` lines), which ``doctest.testfile`` runs with the
+  rest of its page; a block without ``>>>`` runs here as a script and must not raise.
+- ``toml``: parses, and is a faithful excerpt of a shipped TOML file (``examples/``, the
+  presets), or an entry-point table for the group the guard registry reads.
+- ``sql``: runs on PostgreSQL inside a transaction that is rolled back.
+- ``sh`` / ``console``: each command is one CI runs (``pip install`` of a real extra, an
+  example script, the docs build, the test suite) or a ``campaignflow`` command whose
+  sub-command exists.
+- ``json``: parses.
+- ``text`` or no language: a figure or output, not code.
+- ``{directive}``: MyST directives; a ``{literalinclude}`` must name a file CI runs or loads.
+
+The Sphinx site itself is built with warnings as errors (skipped if sphinx is not installed).
+"""
 
 from __future__ import annotations
 
 import doctest
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import campaignflow as cf
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+DOCS = ROOT / "docs"
+PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md")])
+
+#: ```lang ... ``` or ~~~lang ... ~~~ at the start of a line; the closing fence matches the opening.
+FENCE = re.compile(
+    r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S
+)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_markdown_page_examples_hold(page: Path) -> None:
+def _page_id(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+def code_blocks(page: Path) -> list[tuple[str, str, int]]:
+    """Every fenced block of ``page`` as (info string, body, line number)."""
+    text = page.read_text(encoding="utf-8")
+    return [
+        (m.group("info").strip(), m.group("body"), text.count("\n", 0, m.start()) + 1)
+        for m in FENCE.finditer(text)
+    ]
+
+
+BLOCKS = [
+    pytest.param(page, info, body, id=f"{_page_id(page)}:{line}")
+    for page in PAGES
+    for info, body, line in code_blocks(page)
+]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_markdown_page_examples_hold(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each page's ``>>>`` examples produce exactly the output the page shows."""
+    # Pages name files relative to the repository root (examples/flow.toml).
+    monkeypatch.chdir(ROOT)
     result = doctest.testfile(
         str(page),
         module_relative=False,
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
         raise_on_error=False,
         verbose=False,
+        encoding="utf-8",
     )
     assert result.failed == 0, f"{result.failed} doctest example(s) failed in {page.name}"
+
+
+# --- one rule per kind of block -------------------------------------------------------------
+
+
+def _shipped_toml() -> dict[str, Any]:
+    files = [
+        *(ROOT / "examples").rglob("*.toml"),
+        *(ROOT / "src/campaignflow/presets").glob("*.toml"),
+    ]
+    return {str(p.relative_to(ROOT)): tomllib.loads(p.read_text(encoding="utf-8")) for p in files}
+
+
+def _excerpt_of(fragment: Any, full: Any) -> bool:
+    """Whether ``fragment`` is ``full`` with keys or array-of-tables entries left out."""
+    if isinstance(fragment, dict):
+        return isinstance(full, dict) and all(
+            k in full and _excerpt_of(v, full[k]) for k, v in fragment.items()
+        )
+    if isinstance(fragment, list) and fragment and all(isinstance(f, dict) for f in fragment):
+        return isinstance(full, list) and all(
+            any(_excerpt_of(f, g) for g in full) for f in fragment
+        )
+    return bool(fragment == full)
+
+
+def _check_python(body: str, page: Path) -> None:
+    """A doctest runs with its page; any other Python block runs here as a script."""
+    first = next((ln for ln in body.splitlines() if ln.strip()), "")
+    if first.lstrip().startswith(">>>"):
+        return
+    code = compile(body, f"{page.name} (code block)", "exec")
+    exec(code, {"__name__": "__docs__"})
+
+
+def _check_toml(body: str) -> None:
+    data = tomllib.loads(body)
+    entry_points = data.get("project", {}).get("entry-points", {})
+    if entry_points:
+        from campaignflow.guards._core import ENTRY_POINT_GROUP
+
+        assert set(entry_points) == {ENTRY_POINT_GROUP}, entry_points
+        for name, target in entry_points[ENTRY_POINT_GROUP].items():
+            assert re.fullmatch(r"[A-Za-z_]\w*", name), name
+            assert re.fullmatch(r"[\w.]+:[\w.]+", target), target
+        return
+    shipped = _shipped_toml()
+    assert any(_excerpt_of(data, full) for full in shipped.values()), (
+        "a TOML block must be an excerpt of a shipped file (keys and tables may be left out, "
+        f"values must match): none of {sorted(shipped)} contains it"
+    )
+
+
+def _check_sql(body: str) -> None:
+    """Run the SQL as the test role: roles become CURRENT_USER; CREATE ROLE is checked apart."""
+    dsn = os.environ.get("CAMPAIGNFLOW_PG_DSN", "")
+    if not dsn:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail("CAMPAIGNFLOW_PG_DSN must be set in CI to test SQL blocks")
+        pytest.skip('CAMPAIGNFLOW_PG_DSN is not set; eval "$(bash .ci/postgres.sh)"')
+    psycopg = pytest.importorskip("psycopg")
+    from campaignflow.store import PostgresStore
+
+    PostgresStore(dsn, campaign_id="docs-sql-check").close()  # the schema exists
+    statements = [s.strip() for s in re.sub(r"--[^\n]*", "", body).split(";") if s.strip()]
+    roles = set()
+    for statement in statements:
+        created = re.fullmatch(r"CREATE ROLE (\w+) LOGIN PASSWORD '[^']*'", statement)
+        if created:
+            roles.add(created.group(1))
+    granted = [s for s in statements if not s.startswith("CREATE ROLE")]
+    assert roles, "expected CREATE ROLE statements"
+    assert granted, "expected GRANT statements"
+    with psycopg.connect(dsn) as conn:
+        for statement in granted:
+            for role in roles:
+                statement = re.sub(rf"\b{role}\b", "CURRENT_USER", statement)
+            conn.execute(statement)
+        conn.rollback()
+    schema_source = (ROOT / "src/campaignflow/store/_schema.py").read_text(encoding="utf-8")
+    schema = set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(cf_\w+)", schema_source))
+    named = set(re.findall(r"\bcf_\w+", body))
+    assert schema <= named, f"the SQL leaves out tables of the schema: {sorted(schema - named)}"
+
+
+def _extras() -> set[str]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return set(pyproject["project"]["optional-dependencies"])
+
+
+def _cli_commands() -> set[str] | None:
+    try:
+        from campaignflow import cli
+    except ImportError:
+        return None
+    main = getattr(cli, "main", None)
+    commands = getattr(main, "commands", None)
+    return set(commands) if commands is not None else None
+
+
+def _check_shell(body: str) -> None:
+    lines = [
+        ln.strip() for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    commands = [ln[2:] if ln.startswith("$ ") else ln for ln in lines if not ln.startswith(">")]
+    # A console block shows output after `$ ` commands; only the commands are code.
+    if any(ln.startswith("$ ") for ln in lines):
+        commands = [ln[2:] for ln in lines if ln.startswith("$ ")]
+    for command in commands:
+        for part in re.split(r"\s*(?:&&|\|\||;)\s*", command):
+            _check_command(shlex.split(part))
+
+
+def _check_command(argv: list[str]) -> None:
+    assert argv, "empty command"
+    if argv[:2] == ["eval", "$(bash .ci/postgres.sh)"]:
+        assert (ROOT / ".ci/postgres.sh").exists()
+        return
+    if argv[0] == "python" and argv[1:3] == ["-m", "pip"]:
+        argv = ["pip", *argv[3:]]
+    if argv[0] == "pip":
+        assert argv[1] == "install", argv
+        for target in argv[2:]:
+            if target.startswith("-"):
+                continue
+            match = re.fullmatch(r"(campaignflow|\.|-e \.)(?:\[([\w,-]+)\])?", target)
+            assert match, f"pip installs something other than campaignflow: {target}"
+            unknown = set((match.group(2) or "").split(",")) - {""} - _extras()
+            assert not unknown, f"no such extra in pyproject.toml: {sorted(unknown)}"
+        return
+    if argv[0] == "python" and len(argv) > 1 and argv[1].startswith("examples/"):
+        assert (ROOT / argv[1]).is_file(), f"{argv[1]} does not exist (CI runs examples/*.py)"
+        return
+    if argv[0] == "python" and argv[1:3] in (["-m", "pytest"], ["-m", "sphinx"]):
+        return
+    if argv[0] == "campaignflow":
+        known = _cli_commands()
+        if known is None:
+            pytest.skip("campaignflow.cli is not importable here")
+        subcommand = next((a for a in argv[1:] if not a.startswith("-")), None)
+        assert subcommand in known, f"campaignflow has no command {subcommand!r} ({sorted(known)})"
+        return
+    raise AssertionError(
+        f"shell command {' '.join(argv)!r} is not run by CI: make it a doctest or an example"
+    )
+
+
+def _check_directive(info: str, page: Path) -> None:
+    name = info[1 : info.index("}")]
+    if name == "literalinclude":
+        target = (page.parent / info[info.index("}") + 1 :].strip()).resolve()
+        assert target.is_file(), f"{target} does not exist"
+        relative = target.relative_to(ROOT)
+        assert relative.parts[0] in ("examples", "src", "benchmarks"), (
+            f"{relative}: include files CI runs or the package ships"
+        )
+
+
+@pytest.mark.parametrize(("page", "info", "body"), BLOCKS)
+def test_every_code_block_is_tested(page: Path, info: str, body: str) -> None:
+    """A fenced block is a doctest, an excerpt checked against the code, or not code at all."""
+    language = info.split()[0] if info else ""
+    if language.startswith("{"):
+        _check_directive(info, page)
+    elif language in ("python", "pycon", "py"):
+        _check_python(body, page)
+    elif language == "toml":
+        _check_toml(body)
+    elif language == "sql":
+        _check_sql(body)
+    elif language in ("sh", "bash", "console", "shell"):
+        _check_shell(body)
+    elif language == "json":
+        json.loads(body)
+    else:
+        assert language in ("", "text"), (
+            f"block language {language!r} has no test; use python (doctest), toml, sql, sh, "
+            "json, text or a {literalinclude} of an example"
+        )
+
+
+# --- the glossary page is the catalog --------------------------------------------------------
+
+_ROW = re.compile(r"^\| `(?P<code>[\w.]+)` \| (?P<zh>.+?) \| (?P<en>.+?) \|$", re.M)
+_TERM_ROW = re.compile(r"^\| (?P<zh>[^|`]+?) \| (?P<en>[^|`]+?) \| `(?P<name>\w+)` \|$", re.M)
+
+
+def _library_catalog() -> dict[str, Any]:
+    """The codes and terms the library registers on import, read in a fresh interpreter.
+
+    Other tests (and the docs' own examples) register codes of their own in this process.
+    """
+    script = (
+        "import json, campaignflow; from campaignflow.i18n import messages, GLOSSARY; "
+        "print(json.dumps({'codes': {c: {l: messages._templates[c][l] for l in ('zh_CN', 'en')} "
+        "for c in messages.codes()}, 'terms': GLOSSARY}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return dict(json.loads(out.stdout))
+
+
+def test_glossary_page_lists_every_code_with_its_exact_texts() -> None:
+    """docs/glossary.md has one row per library code, with the catalog's zh_CN and en text."""
+    page = (DOCS / "glossary.md").read_text(encoding="utf-8")
+    shown = {m["code"]: {"zh_CN": m["zh"], "en": m["en"]} for m in _ROW.finditer(page)}
+    codes = _library_catalog()["codes"]
+    missing = sorted(codes.keys() - shown.keys())
+    assert not missing, f"add these codes to docs/glossary.md: {missing}"
+    assert sorted(shown.keys() - codes.keys()) == []
+    for code, texts in codes.items():
+        assert shown[code] == texts, code
+
+
+def test_glossary_page_lists_every_term() -> None:
+    """docs/glossary.md has one row per glossary term, with both languages."""
+    page = (DOCS / "glossary.md").read_text(encoding="utf-8")
+    shown = {m["name"]: {"zh_CN": m["zh"], "en": m["en"]} for m in _TERM_ROW.finditer(page)}
+    assert shown == _library_catalog()["terms"]
+
+
+# --- the site -----------------------------------------------------------------------------
+
+
+def _api_pages_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in (DOCS / "api").glob("*.md"))
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n in cf.__all__ if n not in ("__version__", "guards", "presets"))
+)
+def test_api_reference_documents_every_public_name(name: str) -> None:
+    """Each name in ``campaignflow.__all__`` has an autodoc entry in docs/api/."""
+    pattern = rf"^\.\. auto(?:class|function|data|exception):: {re.escape(name)}$"
+    assert re.search(pattern, _api_pages_text(), re.M), f"docs/api/ does not document {name}"
+
+
+def test_sphinx_site_builds_without_warnings(tmp_path: Path) -> None:
+    """``sphinx -W --keep-going -b html docs`` succeeds: no warning anywhere on the site."""
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_parser")
+    pytest.importorskip("furo")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "docs",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert (tmp_path / "index.html").is_file()
+    assert (tmp_path / "zh_CN" / "quickstart.html").is_file()

@@ -189,6 +189,11 @@ def _logged_advance(
         )
         if otel is not None:
             _count_rejection(otel, data, codes or [refused.code])
+            span = otel[1]
+            if span is not None:
+                span.set_attribute("campaignflow.source", refused.decision.source)
+                if refused.decision.target is not None:
+                    span.set_attribute("campaignflow.dest", refused.decision.target)
         raise
     except NotAuthorized as refused:
         data.update(outcome="not_authorized", codes=[refused.rule], actor_id=refused.actor_id)
