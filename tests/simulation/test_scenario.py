@@ -312,3 +312,15 @@ def test_a_file_that_is_not_toml_is_a_validation_error(tmp_path: Path) -> None:
     with pytest.raises(cf.ValidationError, match="cannot read"):
         load_scenario(tmp_path / "missing.toml")
     assert tomllib.loads(_TEXT)["name"] == "district_2005"
+
+
+def test_a_misspelt_stage_or_batch_is_named() -> None:
+    """stage_days of a stage the workflow lacks, late starts of a batch the scenario lacks."""
+    data = copy.deepcopy(GOOD)
+    data["behaviour"]["stage_days"]["study_mobilisation"] = [30, 40]
+    with pytest.raises(cf.ValidationError, match=r"behaviour\.stage_days\.study_mobilisation"):
+        Scenario.from_dict(data).load_workflow()
+    data = copy.deepcopy(GOOD)
+    data["behaviour"]["late_start"]["batches"] = [7]
+    with pytest.raises(cf.ValidationError, match=r"late_start\.batches\[0\]: must be one of"):
+        Scenario.from_dict(data)

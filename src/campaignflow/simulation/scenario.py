@@ -323,11 +323,21 @@ class Scenario:
                 }
                 for b in self.batches
             ]
-            return Workflow.from_dict(data, source=f"workflow of scenario {self.name!r}")
+            workflow = Workflow.from_dict(data, source=f"workflow of scenario {self.name!r}")
         except DefinitionError as exc:
             raise _error(self.source, [f"workflow: {p}" for p in exc.problems]) from None
         except CampaignflowError as exc:
             raise _error(self.source, [f"workflow: {exc}"]) from None
+        # A misspelt stage would silently get the default length: name it instead.
+        unknown = [
+            f"behaviour.stage_days.{stage}: workflow {workflow.name!r} has no such stage "
+            f"(its stages: {', '.join(st.id for st in workflow.stages)}), got {stage!r}"
+            for stage in self.behaviour.stage_days
+            if not workflow.has_stage(stage)
+        ]
+        if unknown:
+            raise _error(self.source, unknown)
+        return workflow
 
     def windows(self) -> tuple[BatchWindow, ...]:
         """The batch windows, in batch order."""
@@ -513,7 +523,7 @@ def _problems(s: Scenario) -> list[str]:
         c.fail("behaviour", "must be a behaviour table", s.behaviour)
         return c.problems
     _check_roster(c, s)
-    _check_behaviour(c, s.behaviour)
+    _check_behaviour(c, s.behaviour, s.batches if isinstance(s.batches, tuple) else ())
     return c.problems
 
 
@@ -591,7 +601,7 @@ def _check_members(c: _Checker, path: str, m: MembersModel) -> None:
     c.number(f"{path}.sd", m.sd, 0, 100_000)
 
 
-def _check_behaviour(c: _Checker, b: Behaviour) -> None:
+def _check_behaviour(c: _Checker, b: Behaviour, batches: Sequence[BatchPlan]) -> None:
     c.span("behaviour.study.hours_per_week", b.study.hours_per_week, 0, 168, whole=False)
     c.share("behaviour.study.guided_share", b.study.guided_share)
     sv = b.survey
@@ -626,8 +636,14 @@ def _check_behaviour(c: _Checker, b: Behaviour) -> None:
     c.span("behaviour.remedial_days", b.remedial_days, 1, 365, whole=True)
     c.span("behaviour.reassess_days", b.reassess_days, 1, 365, whole=True)
     c.share("behaviour.late_start.share", b.late_start.share)
+    numbers = {p.number for p in batches if isinstance(p, BatchPlan)}
     for i, number in enumerate(b.late_start.batches):
-        c.whole(f"behaviour.late_start.batches[{i}]", number, 1, 1000)
+        if c.whole(f"behaviour.late_start.batches[{i}]", number, 1, 1000) and number not in numbers:
+            c.fail(
+                f"behaviour.late_start.batches[{i}]",
+                "must be one of the scenario's batches",
+                number,
+            )
     c.share("behaviour.mobile_members.share", b.mobile_members.share)
     c.span(
         "behaviour.mobile_members.makeup_delay_days",
