@@ -6,11 +6,13 @@ combinators are judged, and the campaign's own refusals are read back from its a
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -425,3 +427,50 @@ def test_unstructured_validation_error_keeps_its_english_detail() -> None:
     """A ValidationError without a finer code says so in Chinese and keeps the detail."""
     error = next(e for e in ERRORS if e.code == "validation.invalid")
     assert error.message("zh_CN") == f"输入有误：{error}"
+
+
+def _literal_codes(node: ast.AST) -> Iterator[str]:
+    """String constants a code expression can take (``"a" if ok else "b"`` gives both)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.IfExp):
+        yield from _literal_codes(node.body)
+        yield from _literal_codes(node.orelse)
+
+
+def source_codes() -> dict[str, str]:
+    """Every code written literally in the package's source, with where it is written.
+
+    Verdicts (``Verdict(guard, passed, code, ...)``), refusal reasons (``{"code": ...}``) and
+    error kinds (``default_code = ...``), in every module, including ones added later.
+    """
+    root = Path(cf.__file__).parent
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            exprs: list[ast.AST] = []
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Verdict":
+                exprs += node.args[2:3] + [k.value for k in node.keywords if k.arg == "code"]
+            elif isinstance(node, ast.Dict):
+                exprs += [
+                    v
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and k.value == "code"
+                ]
+            elif isinstance(node, ast.AnnAssign | ast.Assign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(getattr(t, "id", None) == "default_code" for t in targets):
+                    exprs.append(node.value)  # type: ignore[arg-type]
+            for expr in exprs:
+                for code in _literal_codes(expr):
+                    found.setdefault(code, f"{path.relative_to(root)}:{expr.lineno}")
+    return found
+
+
+def test_every_code_written_in_the_source_has_both_texts(registered: frozenset[str]) -> None:
+    """A verdict, refusal or error code anywhere in the package is in the catalog (zh_CN + en)."""
+    found = source_codes()
+    assert len(found) > 30, "the scan found the library's codes"
+    missing = {code: where for code, where in found.items() if code not in registered}
+    assert missing == {}, "register zh_CN and en text for these codes (see docs/glossary.md)"
