@@ -130,6 +130,7 @@ def stages_chart(
     """
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.ticker import StrMethodFormatter
 
     lang = chart_lang(lang)
     mdates = _dates()
@@ -162,6 +163,7 @@ def stages_chart(
         ax.xaxis_date()
         ax.set_ylim(0, max(1, result.units, *(sum(c) for c in zip(*totals.values(), strict=True))))
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(axis="y", alpha=0.3)
         return _png(figure)
 
