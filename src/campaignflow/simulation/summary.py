@@ -52,21 +52,33 @@ def _failures(verdict: Mapping[str, Any]) -> list[str]:
 
 
 def _blocked_codes(record: AuditRecord) -> list[str]:
-    """The gate codes that held the unit, from a refusal or a detour to a later candidate."""
+    """The gate codes that held the unit, from a refusal or a detour to a later candidate.
+
+    A refusal: the failing leaves of the candidate that would fire. A detour (make-up): the
+    gates whose failure sent the unit there, i.e. the failing leaves under the passing
+    ``unless`` (``not``) verdicts of the candidate taken; when it has none, the failing
+    leaves of the first candidate.
+    """
     decision = record.decision
     if not decision:
         return []
     candidates = decision.get("candidates") or []
     if not candidates:
         return []
+    codes: list[str] = []
     if record.outcome == "ok":
-        first = candidates[0]
-        if first.get("passed"):
+        if candidates[0].get("passed"):
             return []
-        chosen = first
+        taken = next((c for c in candidates if c.get("passed")), candidates[0])
+        for verdict in taken.get("verdicts", ()):
+            if verdict.get("guard") == "not" and verdict.get("passed"):
+                for child in verdict.get("children") or ():
+                    codes.extend(c for c in _failures(child) if c not in codes)
+        if codes:
+            return codes
+        chosen = candidates[0]
     else:
         chosen = next((c for c in candidates if c.get("passed")), candidates[0])
-    codes: list[str] = []
     for verdict in chosen.get("verdicts", ()):
         for code in _failures(verdict):
             if code not in codes:
@@ -96,7 +108,8 @@ def summarise(
     Shares and day counts are rounded to 6 places, as :meth:`SimulationResult.to_json`
     writes them, so a result read back from JSON equals the one written. The timeline has a point per batch on each day its counts changed; blocking reasons
     count, per stage, refused ``advance`` commands by failing gate, and transitions that
-    took a later candidate (make-up) by the gates the first candidate failed.
+    took a later candidate (make-up) by the gates that sent them there (see
+    ``_blocked_codes``).
     """
     workflow = campaign.workflow
     stages = tuple(s.id for s in workflow.stages)
