@@ -1159,7 +1159,6 @@ class Campaign:
             orgs = list(tx.iter_organisations(under)) if root is not None else []
             groups = tx.rollup_counts(under, batch=batch, closes=closes)
             blocking = tx.blocking_counts(under, batch=batch)
-            stuck = tx.stuck_counts(under, batch=batch)
         if root is None:
             if not groups:
                 raise ValidationError(
@@ -1173,7 +1172,6 @@ class Campaign:
             orgs,
             groups,
             blocking,
-            stuck,
             is_final=finals.__contains__,
             depth=depth,
             top=top,

@@ -41,7 +41,7 @@ class GroupCounts:
     was on or before their batch window's close; ``assessed`` counts units with an assessment
     and the level counts sum their latest assessments; ``majority_dissatisfied`` counts units
     whose latest assessment had more than half the ballots dissatisfied (the central rule's
-    make-up, 补课).
+    make-up, 补课); ``stuck`` units whose latest refusal is current.
     """
 
     parent: str | None
@@ -57,6 +57,7 @@ class GroupCounts:
     basically_satisfied: int = 0
     dissatisfied: int = 0
     majority_dissatisfied: int = 0
+    stuck: int = 0
 
 
 @attrs.frozen
@@ -204,7 +205,6 @@ def build_rollup(
     organisations: Iterable[Organisation],
     groups: Iterable[GroupCounts],
     blocking: Iterable[tuple[str | None, str, int]],
-    stuck: Mapping[str | None, int],
     *,
     is_final: Callable[[str], bool],
     depth: int | None = None,
@@ -217,7 +217,6 @@ def build_rollup(
         organisations: ``root`` and every organisation below it (any order).
         groups: counts per (organisation, batch, stage) of the units under ``root``.
         blocking: ``(organisation, code, units)``: stuck units per failing code.
-        stuck: stuck units per organisation.
         is_final: whether a stage id is a final stage (its units are finished).
         depth: how many levels of children to list (None: all); deeper ones are summed in.
         top: how many blocking codes each node lists.
@@ -240,6 +239,7 @@ def build_rollup(
             acc.on_time += group.on_time
         acc.remedial += group.remedial
         acc.remedial_rounds += group.remedial_rounds
+        acc.stuck += group.stuck
         acc.satisfaction = acc.satisfaction + Satisfaction(
             group.assessed,
             group.satisfied,
@@ -250,8 +250,6 @@ def build_rollup(
         )
     for parent, code, count in blocking:
         own.setdefault(parent or "", _Acc()).blocking[code] += count
-    for parent, count in stuck.items():
-        own.setdefault(parent or "", _Acc()).stuck += count
 
     def node(org: Organisation, level: int) -> tuple[OrgProgress, _Acc]:
         acc = _Acc()

@@ -147,7 +147,7 @@ class StoreSession(Protocol):
     def rollup_counts(
         self, under: str, *, batch: int | None = None, closes: Mapping[int, date]
     ) -> list[GroupCounts]:
-        """Counts of the units under ``under`` per (parent, batch, stage).
+        """Counts of the units under ``under`` per (parent, batch, stage), stuck ones included.
 
         ``closes``: each batch's window close, for the on-time count.
         """
@@ -157,10 +157,6 @@ class StoreSession(Protocol):
         self, under: str | None, *, batch: int | None = None
     ) -> list[tuple[str | None, str, int]]:
         """``(parent, code, units)``: stuck units under ``under`` held by each failing code."""
-        ...
-
-    def stuck_counts(self, under: str | None, *, batch: int | None = None) -> dict[str | None, int]:
-        """Stuck units (whose latest refusal is current) under ``under``, per parent."""
         ...
 
     def stuck_units(

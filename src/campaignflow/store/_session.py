@@ -110,6 +110,7 @@ class Session:
         "_open",
         "_pending_audit",
         "_pending_states",
+        "_registered",
         "_states",
         "_store",
         "_write",
@@ -132,6 +133,8 @@ class Session:
         self._pending_states: list[tuple[Any, ...]] = []
         self._pending_audit: list[tuple[Any, ...]] = []
         self._open = True
+        # Whether an organisation id is registered, as this session's queries asked it.
+        self._registered: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         mode = "write" if self._write else "read"
@@ -535,6 +538,7 @@ class Session:
             return ValidationError(f"organisation {org.id!r}: already registered")
 
         self._writable()
+        self._registered.pop(org.id, None)
         if self.get_organisation(org.id) is not None:
             raise exists(KeyError(org.id))
         rows = self._rows("SELECT MAX(ordinal) FROM cf_orgs WHERE campaign_id = ?", (self._cid,))
@@ -634,7 +638,10 @@ class Session:
         """The WHERE clause (on ``u``) and params selecting the units under ``under``."""
         if under is None:
             return "u.campaign_id = ?", (self._cid,)
-        if self.get_organisation(under) is None:
+        registered = self._registered.get(under)
+        if registered is None:
+            registered = self._registered[under] = self.get_organisation(under) is not None
+        if not registered:
             # Not registered: only the units that name it as their parent.
             return "u.campaign_id = ? AND u.parent = ?", (self._cid, under)
         return (
@@ -666,10 +673,12 @@ class Session:
             f"SUM(CASE WHEN s.entered_on <= {close} THEN 1 ELSE 0 END), "
             "SUM(s.remedial), SUM(s.remedial_round), COUNT(a.unit_id), SUM(a.satisfied), "
             "SUM(COALESCE(a.fairly_satisfied, 0)), SUM(a.basically_satisfied), "
-            f"SUM(a.dissatisfied), SUM(CASE WHEN 2 * a.dissatisfied > {ballots} THEN 1 ELSE 0 END) "
-            "FROM cf_units u JOIN cf_states s "
+            f"SUM(a.dissatisfied), SUM(CASE WHEN 2 * a.dissatisfied > {ballots} THEN 1 ELSE 0 END), "
+            "COUNT(r.unit_id) FROM cf_units u JOIN cf_states s "
             "ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
             "LEFT JOIN cf_assessments a ON a.campaign_id = u.campaign_id AND a.unit_id = u.unit_id "
+            "LEFT JOIN cf_refusals r ON r.campaign_id = u.campaign_id AND r.unit_id = u.unit_id "
+            "AND r.version = s.version "
             f"WHERE {where} GROUP BY u.parent, s.batch, s.stage",
             (*close_params, *params),
         )
@@ -701,11 +710,6 @@ class Session:
             params,
         )
         return [(row[0], row[1], int(row[2])) for row in rows]
-
-    def stuck_counts(self, under: str | None, *, batch: int | None = None) -> dict[str | None, int]:
-        source, params = self._stuck_from(under, batch)
-        rows = self._rows(f"SELECT u.parent, COUNT(*) {source} GROUP BY u.parent", params)
-        return {row[0]: int(row[1]) for row in rows}
 
     def stuck_units(
         self,

@@ -278,7 +278,7 @@ class _Session:
             if batch is not None and state.batch != batch:
                 continue
             key = (store._units[unit_id].parent, state.batch, state.stage)
-            row = groups.setdefault(key, [0] * 12)
+            row = groups.setdefault(key, [0] * 11)
             close = closes.get(state.batch)
             on_time = close is not None and state.entered_on is not None
             row[0] += 1
@@ -294,7 +294,8 @@ class _Session:
                 row[7] += basic
                 row[8] += dis
                 row[9] += 2 * dis > sat + (fair or 0) + basic + dis
-        return [GroupCounts(*key, *row[:10]) for key, row in groups.items()]
+            row[10] += self._current_refusal(unit_id) is not None
+        return [GroupCounts(*key, *row) for key, row in groups.items()]
 
     def blocking_counts(
         self, under: str | None, *, batch: int | None = None
@@ -309,16 +310,6 @@ class _Session:
             parent = self._store._units[unit_id].parent
             counts.update({(parent, code) for code in refusal.codes})
         return [(parent, code, n) for (parent, code), n in counts.items()]
-
-    def stuck_counts(self, under: str | None, *, batch: int | None = None) -> dict[str | None, int]:
-        counts: Counter[str | None] = Counter()
-        for unit_id in self._unit_ids_under(under):
-            if self._current_refusal(unit_id) is None:
-                continue
-            if batch is not None and self._store._states[unit_id].batch != batch:
-                continue
-            counts[self._store._units[unit_id].parent] += 1
-        return dict(counts)
 
     def stuck_units(
         self,

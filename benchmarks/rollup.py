@@ -1,0 +1,352 @@
+"""Roll-ups and stuck lists at province scale: indexed queries against a full scan, SQLite and PostgreSQL.
+
+A province of ``--units`` units (200,000 by default) under 10 cities, 100 districts and one
+street committee per 100 units, in the ``district_2005`` preset's stages; a third of the
+started units hold a current refusal, two fifths an assessment. Rows, for each engine:
+
+* ``progress(under=province|city|district)``: ``Campaign.progress(under=...)``, the roll-up
+  over the organisation tree, median latency in ms over ``--repeats`` runs;
+* ``stuck(under=..., longer_than=30, limit=50)``: one page of the stuck list, median ms;
+* ``full scan``: what answering the same without the overview tables costs — read every
+  unit, find those under the organisation, read their facts and judge their gates again
+  (``decide``, a dry run of ``advance`` per unit, in chunks as sweeps do); median ms;
+* ``ratio``: full scan / indexed query.
+
+Setup writes the rows the commands would have written (units, states, facts, latest refusals,
+assessments; organisations through ``Campaign.add_organisations``) in bulk with the driver, so
+a province loads in seconds rather than replaying 200,000 commands; a sanity check compares
+the roll-up's totals with the generated data before anything is timed.
+
+Run: ``python benchmarks/rollup.py [--units N] [--repeats R] [--scan-repeats S] [--pg DSN]
+[--skip-pg]``. PostgreSQL needs a DSN (``CAMPAIGNFLOW_PG_DSN`` by default); its rows are
+deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import campaignflow as cf
+from campaignflow.audit import canonical_json, verdict_to_data
+from campaignflow.engine import decide, workflow_ref
+from campaignflow.model import Organisation
+from campaignflow.store import PostgresStore, SQLiteStore
+
+TODAY = date(2005, 5, 20)
+TABLES = (
+    "cf_refusal_codes",
+    "cf_refusals",
+    "cf_assessments",
+    "cf_facts",
+    "cf_states",
+    "cf_units",
+    "cf_org_tree",
+    "cf_orgs",
+    "cf_workflows",
+    "cf_audit",
+    "cf_campaigns",
+)
+FAILURES = (
+    ("min_study_hours", "study_hours.insufficient", {"actual": 32.0, "required": 40}),
+    ("approved_by", "approval.missing", {"role": "supervision_group"}),
+    ("min_days_in_stage", "days_in_stage.too_few", {"actual": 12, "required": 30}),
+    ("satisfaction_rate_at_least", "survey.missing", {"required": 0.6}),
+)
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    """The median wall time of ``run`` in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def tree(units: int) -> tuple[list[Organisation], list[str]]:
+    """The province's organisations (parents first) and each unit's street committee."""
+    orgs = [Organisation("prov", "某省", "province")]
+    streets: list[str] = []
+    n_streets = max(1, units // 100)
+    for c in range(10):
+        orgs.append(Organisation(f"city-{c}", f"市{c}", "city", "prov"))
+        for d in range(10):
+            orgs.append(Organisation(f"dist-{c}-{d}", f"区{c}-{d}", "district", f"city-{c}"))
+    for s in range(n_streets):
+        district = f"dist-{s % 10}-{(s // 10) % 10}"
+        orgs.append(Organisation(f"street-{s}", f"街道{s}", "branch", district))
+        streets.append(f"street-{s}")
+    return orgs, streets
+
+
+def rows(units: int, streets: list[str], ref: str, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """One generated unit at a time: unit, state, fact, refusal and assessment rows."""
+    wf = cf.presets.district_2005()
+    working = [s.id for s in wf.stages if s.kind not in ("waiting", "final")]
+    final = next(s.id for s in wf.stages if s.kind == "final")
+    rng = random.Random(seed)
+    for i in range(units):
+        unit_id = f"u{i:07d}"
+        batch = 1 + i % 3
+        roll = rng.random()
+        since = TODAY - timedelta(days=rng.randrange(0, 120))
+        if roll < 0.1:
+            stage, version, since_ = wf.initial, 0, None
+        elif roll < 0.2:
+            stage, version, since_ = final, 5, since
+        else:
+            stage, version, since_ = rng.choice(working), rng.randrange(1, 5), since
+        started = since_ is not None
+        yield {
+            "unit": (unit_id, i + 1, f"支部{i}", "organ", batch, 30, streets[i % len(streets)]),
+            "state": (
+                unit_id,
+                stage,
+                batch,
+                version,
+                None if since_ is None else since_.isoformat(),
+                None if since_ is None else since_.isoformat(),
+                None if since_ is None else (since_ - timedelta(days=40)).isoformat(),
+                int(stage.endswith("_remedial")),
+                int(stage.endswith("_remedial")),
+                None,
+                ref,
+            ),
+            "fact": None
+            if not started or stage == final
+            else (
+                unit_id,
+                stage,
+                1,
+                version,
+                i + 1,
+                "study_session",
+                canonical_json({"kind": "study_session", "hours": 32.0, "guided": True}),
+                since.isoformat(),
+                f"{since.isoformat()}T09:00:00+00:00",
+                "clerk",
+                None,
+            ),
+            "refusal": started and stage != final and rng.random() < 1 / 3,
+            "failures": rng.sample(FAILURES, 2),
+            "assessment": started and rng.random() < 0.4,
+            "since": since_,
+            "version": version,
+            "stage": stage,
+            "ballots": (rng.randrange(10, 30), rng.randrange(0, 10), rng.randrange(0, 8)),
+        }
+
+
+def load(conn: Any, mark: str, cid: str, units: int, streets: list[str], ref: str) -> Counter[str]:
+    """Bulk-write the generated rows through the driver in one transaction; what was written."""
+    counts: Counter[str] = Counter()
+
+    def q(sql: str) -> str:
+        return sql.replace("?", mark)
+
+    buffers: dict[str, list[tuple[Any, ...]]] = {k: [] for k in ("u", "s", "f", "r", "c", "a")}
+    sql = {
+        "u": "INSERT INTO cf_units (campaign_id, unit_id, ordinal, name, kind, batch, members, "
+        "parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "s": "INSERT INTO cf_states (campaign_id, unit_id, stage, batch, version, entered_on, "
+        "stage_since, started_on, remedial, remedial_round, resume_since, workflow) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "f": "INSERT INTO cf_facts (campaign_id, unit_id, stage, n, version, seq, kind, data, "
+        "on_date, at_time, actor_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "r": "INSERT INTO cf_refusals (campaign_id, unit_id, version, stage, trigger_name, "
+        "target, on_date, seq, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "c": "INSERT INTO cf_refusal_codes (campaign_id, unit_id, code) VALUES (?, ?, ?)",
+        "a": "INSERT INTO cf_assessments (campaign_id, unit_id, seq, satisfied, "
+        "fairly_satisfied, basically_satisfied, dissatisfied) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    }
+
+    def flush() -> None:
+        cur = conn.cursor()
+        for key in ("u", "s", "f", "r", "c", "a"):
+            if buffers[key]:
+                cur.executemany(q(sql[key]), buffers[key])
+                buffers[key].clear()
+        cur.close()
+
+    for i, row in enumerate(rows(units, streets, ref)):
+        unit_id = row["unit"][0]
+        buffers["u"].append((cid, *row["unit"]))
+        buffers["s"].append((cid, *row["state"]))
+        counts["units"] += 1
+        if row["fact"] is not None:
+            buffers["f"].append((cid, *row["fact"]))
+        if row["refusal"]:
+            failures = [
+                verdict_to_data(cf.Verdict(guard, False, code, params))
+                for guard, code, params in row["failures"]
+            ]
+            buffers["r"].append(
+                (
+                    cid,
+                    unit_id,
+                    row["version"],
+                    row["stage"],
+                    "advance",
+                    "next",
+                    row["since"].isoformat(),
+                    i + 1,
+                    canonical_json(failures),
+                )
+            )
+            for code in sorted({f["code"] for f in failures}):
+                buffers["c"].append((cid, unit_id, code))
+            counts["stuck"] += 1
+            if (TODAY - row["since"]).days > 30:
+                counts["stuck_30"] += 1
+        if row["assessment"]:
+            sat, basic, dis = row["ballots"]
+            buffers["a"].append((cid, unit_id, i + 1, sat, None, basic, dis))
+            counts["assessed"] += 1
+        if len(buffers["u"]) >= 5000:
+            flush()
+    flush()
+    return counts
+
+
+def full_scan(camp: cf.Campaign, parents: dict[str, str | None], under: str) -> tuple[int, int]:
+    """Units under ``under`` and how many cannot move, by reading and judging every unit."""
+    today = camp.clock.now().date()
+    wf = camp.workflow
+    total = held = 0
+    with camp.store.transaction(write=False) as tx:
+        batch: list[tuple[cf.Unit, cf.UnitState]] = []
+
+        def judge() -> None:
+            nonlocal total, held
+            tx.prefetch([u.id for u, _ in batch])
+            for unit, state in batch:
+                total += 1
+                if wf.stage(state.stage).kind in ("waiting", "final"):
+                    continue
+                facts = tx.get_facts(unit.id, state.stage)
+                held += not decide(wf, unit, state, facts, today).allowed
+            batch.clear()
+
+        for unit, state in tx.iter_units():
+            node = unit.parent
+            while node is not None and node != under:
+                node = parents.get(node)
+            if node == under:
+                batch.append((unit, state))
+                if len(batch) >= 500:
+                    judge()
+        judge()
+    return total, held
+
+
+def bench_engine(
+    name: str, camp: cf.Campaign, conn: Any, mark: str, args: argparse.Namespace
+) -> None:
+    orgs, streets = tree(args.units)
+    t0 = time.perf_counter()
+    camp.add_organisations(orgs)
+    counts = load(conn, mark, camp.campaign_id, args.units, streets, workflow_ref(camp.workflow))
+    conn.commit()
+    if name == "sqlite":
+        conn.execute("ANALYZE")
+        conn.commit()
+    else:
+        conn.execute("ANALYZE")
+        conn.commit()
+    print(
+        f"{name}: loaded {counts['units']:,} units, {len(orgs):,} organisations in "
+        f"{time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    top = camp.progress(under="prov")
+    assert top.total == counts["units"], (top.total, counts)
+    assert top.stuck == counts["stuck"], (top.stuck, counts)
+    assert top.satisfaction.assessed == counts["assessed"]
+    page = camp.stuck(under="prov", longer_than=30, limit=50)
+    assert page.total == counts["stuck_30"]
+    assert len(page.units) == min(50, counts["stuck_30"])
+    parents = {o.id: o.parent for o in orgs}
+    nodes = (("province", "prov"), ("city", "city-0"), ("district", "dist-0-0"))
+    for level, node in nodes:
+        under_n = camp.progress(under=node, depth=1).total
+        indexed = median_ms(lambda node=node: camp.progress(under=node), args.repeats)
+        scan = median_ms(lambda node=node: full_scan(camp, parents, node), args.scan_repeats)
+        print(
+            f"{name:7} progress(under={level:8}) {under_n:>8,} units  {indexed:9.1f} ms   "
+            f"full scan {scan:10.1f} ms   ratio {scan / indexed:7.1f}x",
+            flush=True,
+        )
+        stuck = median_ms(
+            lambda node=node: camp.stuck(under=node, longer_than=30, limit=50), args.repeats
+        )
+        print(
+            f"{name:7} stuck(under={level:8})    {under_n:>8,} units  {stuck:9.1f} ms   "
+            f"full scan {scan:10.1f} ms   ratio {scan / stuck:7.1f}x",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=200_000, help="units in the province")
+    parser.add_argument("--repeats", type=int, default=7, help="runs per indexed query")
+    parser.add_argument("--scan-repeats", type=int, default=3, help="runs per full scan")
+    parser.add_argument("--pg", default=os.environ.get("CAMPAIGNFLOW_PG_DSN", ""))
+    parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    clock = cf.FixedClock(TODAY)
+    print(
+        f"rollup benchmark: {args.units:,} units; medians of {args.repeats} (indexed) and "
+        f"{args.scan_repeats} (full scan) runs",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "province.db"
+        cid = f"bench-{uuid.uuid4().hex[:8]}"
+        store = SQLiteStore(path, campaign_id=cid, synchronous="NORMAL")
+        camp = cf.Campaign(cf.presets.district_2005(), store=store, clock=clock, campaign_id=cid)
+        conn = sqlite3.connect(path)
+        try:
+            bench_engine("sqlite", camp, conn, "?", args)
+        finally:
+            conn.close()
+            camp.close()
+    if args.skip_pg:
+        return 0
+    if not args.pg:
+        print("postgresql: skipped (no DSN; set CAMPAIGNFLOW_PG_DSN or pass --pg)")
+        return 0
+    import psycopg
+
+    cid = f"bench-{uuid.uuid4().hex[:8]}"
+    store = PostgresStore(args.pg, campaign_id=cid)
+    camp = cf.Campaign(cf.presets.district_2005(), store=store, clock=clock, campaign_id=cid)
+    conn = psycopg.connect(args.pg)
+    try:
+        bench_engine("postgres", camp, conn, "%s", args)
+    finally:
+        conn.rollback()
+        for table in TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE campaign_id = %s", (cid,))
+        conn.commit()
+        conn.close()
+        camp.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
