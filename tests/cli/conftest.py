@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ def cli() -> Any:
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    """A runner keeping stdout and stderr apart."""
-    return CliRunner()
+def runner(tmp_path: Path) -> Iterator[CliRunner]:
+    """A runner keeping stdout and stderr apart, in a fresh current folder (default outputs land there)."""
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        yield runner
 
 
 @pytest.fixture(scope="session")

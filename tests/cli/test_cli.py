@@ -444,3 +444,22 @@ def test_simulate_fast_mode_keeps_no_database(runner: CliRunner, cli: Any, tmp_p
     assert parsed["units"] == 12
     assert not (tmp_path / "campaign.db").exists()
     assert (tmp_path / "report.html").stat().st_size > 0
+
+
+def test_default_output_folder(runner: CliRunner, cli: Any) -> None:
+    """Without --out the report and the database go to ./<scenario name>-report."""
+    result = run(runner, cli, "simulate", str(SMALL), "-q")
+    assert result.exit_code == 0, result.stderr
+    folder = Path("small_district-report")
+    for name in ("stages.png", "gantt.png", "report.html", "summary.json", "campaign.db"):
+        assert (folder / name).stat().st_size > 0, name
+    assert f"wrote {folder / 'report.html'}" in result.stderr
+
+
+def test_no_report_writes_only_the_database(runner: CliRunner, cli: Any) -> None:
+    """--no-report: the campaign database in the current folder, and nothing else."""
+    result = run(runner, cli, "simulate", str(SMALL), "-q", "--no-report")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in Path().iterdir()) == ["campaign.db"]
+    both = run(runner, cli, "simulate", str(SMALL), "--no-report", "--out", "x")
+    assert both.exit_code == 2

@@ -330,8 +330,10 @@ class _PlainProgress:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write stages.png, gantt.png, report.html and summary.json here.",
+    help="Write stages.png, gantt.png, report.html and summary.json here "
+    "[default: ./<scenario name>-report].",
 )
+@click.option("--no-report", is_flag=True, help="Write no charts and no report files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_lang_option
@@ -341,18 +343,30 @@ def simulate(
     db: str | None,
     mode: str,
     out: Path | None,
+    no_report: bool,
     as_json: bool,
     quiet: bool,
     lang: str,
 ) -> None:
     """Play the SCENARIO file forward and show how the campaign goes."""
     from campaignflow.cli._db import db_url
+    from campaignflow.report._charts import require_matplotlib
     from campaignflow.simulation import FAST_THRESHOLD
     from campaignflow.simulation import simulate as run
 
+    if out is not None and no_report:
+        raise click.UsageError("--out and --no-report contradict each other")
     plan = _load_scenario(scenario)
     workflow = plan.load_workflow()
     err = _err()
+    if out is not None:
+        require_matplotlib()  # fail before a long run, not after it
+    elif not no_report:
+        try:
+            require_matplotlib()
+            out = Path(f"{plan.name}-report")
+        except ImportError as exc:
+            err.print(f"note: no charts or report.html: {exc}")
     likely_fast = mode == "fast" or (mode == "auto" and plan.unit_count() >= FAST_THRESHOLD)
     store: str | None = None
     if db is not None:
@@ -362,10 +376,6 @@ def simulate(
         folder.mkdir(parents=True, exist_ok=True)
         _remove_sqlite(folder / "campaign.db")  # this command's own output, like the charts
         store = db_url(str(folder / "campaign.db"))
-    if out is not None:
-        from campaignflow.report._charts import require_matplotlib
-
-        require_matplotlib()  # fail before a long run, not after it
     total = plan.unit_count()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -391,6 +401,8 @@ def simulate(
             result = run(plan, seed=seed, mode=mode, store=store, progress=_PlainProgress())  # type: ignore[arg-type]
     for warning in caught:
         err.print(f"note: {warning.message}")
+    if db is not None and result.mode == "fast":
+        err.print("note: fast mode keeps no campaign database; --db was not used")
     files = None
     if out is not None:
         from campaignflow.report import write_report
