@@ -328,12 +328,13 @@ class Scenario:
             raise _error(self.source, [f"workflow: {p}" for p in exc.problems]) from None
         except CampaignflowError as exc:
             raise _error(self.source, [f"workflow: {exc}"]) from None
-        # A misspelt stage would silently get the default length: name it instead.
+        # A misspelt stage would silently get the default length: name it instead (the
+        # presets' stage names are defaults, unused by a workflow without those stages).
         unknown = [
             f"behaviour.stage_days.{stage}: workflow {workflow.name!r} has no such stage "
             f"(its stages: {', '.join(st.id for st in workflow.stages)}), got {stage!r}"
             for stage in self.behaviour.stage_days
-            if not workflow.has_stage(stage)
+            if not workflow.has_stage(stage) and stage not in DEFAULT_STAGE_DAYS
         ]
         if unknown:
             raise _error(self.source, unknown)
