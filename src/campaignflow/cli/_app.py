@@ -99,7 +99,12 @@ def cli() -> None:
 
 def _read_data(path: Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         if suffix == ".toml":
             data: Any = tomllib.loads(text)
