@@ -119,6 +119,7 @@ def _browser(executable: str) -> Iterator[_Pipe]:
         "--headless=new",
         "--disable-gpu",
         "--no-sandbox",  # CI runs as root in a container
+        "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
         "--no-first-run",
         "--no-default-browser-check",
         "--disable-extensions",
