@@ -41,10 +41,11 @@ def scenario(
     """A district-shaped scenario; ``fixed`` makes every draw but the named shares constant."""
     data = load_scenario(DISTRICT).to_dict()
     data["seed"] = seed
+    # One closed enterprise: which community it joins is random, what happens is not.
     data["roster"]["counts"] = counts or {
         "organ": 20,
         "community": 10,
-        "closed_enterprise": 2,
+        "closed_enterprise": 1,
         "village": 10,
     }
     data["roster"].pop("members_by_kind", None)

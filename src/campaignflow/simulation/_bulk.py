@@ -325,6 +325,8 @@ class Judged:
 
     passed: BoolArray
     _failures: Callable[[], list[Failure]] = attrs.field(alias="failures")
+    #: For a ``not_``: the judged child (whose failures sent a unit down a make-up detour).
+    inner: Judged | None = None
 
     def failures(self) -> list[Failure]:
         """(code, units, wait) triples: each unit's failing leaf codes, as ``Verdict.failures()``.
@@ -409,7 +411,7 @@ def _not(part: Judge) -> Judge:
             held = ~passed
             return [("not.failed", held, None)] if held.any() else []
 
-        return Judged(passed, failures)
+        return Judged(passed, failures, inner)
 
     return judge
 

@@ -350,6 +350,10 @@ class _Judgement:
     dest: IntArray
     first_failed: BoolArray
     fails: list[Failure]
+    #: For units taking a later candidate: the failing gates under its passing ``not_``
+    #: (``unless``) verdicts, and whether a unit has any (else candidate 0's count).
+    detour_fails: list[Failure]
+    detour_has: BoolArray
 
 
 @attrs.frozen
@@ -440,7 +444,7 @@ class _Shard:
         # Each block's visit stream, created once and drawn from in unit order thereafter.
         self.rngs: dict[int, Any] = {}
         # Events: day -> list of (unit, type, token, seq, arg) array chunks, in plan order.
-        self.events: dict[int, list[tuple[IntArray, int, IntArray, int, IntArray]]] = {}
+        self.events: dict[int, list[tuple[IntArray, int, IntArray, int, IntArray | int]]] = {}
         self.stamp = 0
         # Results.
         n_st = len(tables.stages)
@@ -500,28 +504,47 @@ class _Shard:
         """Plan events ``kind`` for units ``idx`` ``max(1, offset)`` days from today."""
         if idx.shape[0] == 0:
             return
-        days = self.today + np.maximum(1, np.broadcast_to(offset, idx.shape))
-        args = np.broadcast_to(np.asarray(arg, dtype=np.int64), idx.shape)
         seq = self.stamp * 256 + sub
-        if days.min() == days.max():
-            self.events.setdefault(int(days[0]), []).append(
-                (idx, kind, self.token[idx], seq, np.asarray(args))
+        tokens = self.token[idx]
+        if isinstance(offset, int):
+            self.events.setdefault(self.today + max(1, offset), []).append(
+                (idx, kind, tokens, seq, arg)
             )
             return
-        order = np.argsort(days, kind="stable")
-        sd = days[order]
-        cuts = np.flatnonzero(np.diff(sd)) + 1
-        for part in np.split(order, cuts):
-            self.events.setdefault(int(days[part[0]]), []).append(
-                (idx[part], kind, self.token[idx[part]], seq, np.asarray(args[part]))
-            )
+        # Offsets are small: a 16-bit stable sort is a radix sort, linear in the events.
+        off = np.maximum(1, offset)
+        lo, hi = int(off.min()), int(off.max())
+        if hi < 32_000:
+            off = off.astype(np.int16)
+        if lo == hi:
+            self.events.setdefault(self.today + lo, []).append((idx, kind, tokens, seq, arg))
+            return
+        order = np.argsort(off, kind="stable")
+        sizes = np.bincount(off - lo)
+        ends = np.cumsum(sizes)
+        args = arg if isinstance(arg, int) else arg[order]
+        idx, tokens = idx[order], tokens[order]
+        start = 0
+        for d, end in enumerate(ends.tolist()):
+            if end > start:
+                part = slice(start, end)
+                chunk_arg = args if isinstance(args, int) else args[part]
+                self.events.setdefault(self.today + lo + d, []).append(
+                    (idx[part], kind, tokens[part], seq, chunk_arg)
+                )
+            start = end
 
-    def process(self, chunks: list[tuple[IntArray, int, IntArray, int, IntArray]]) -> None:
+    def process(self, chunks: list[tuple[IntArray, int, IntArray, int, IntArray | int]]) -> None:
         unit = np.concatenate([c[0] for c in chunks])
         sizes = [c[0].shape[0] for c in chunks]
         kind = np.repeat(np.array([c[1] for c in chunks], dtype=np.int8), sizes)
         token = np.concatenate([c[2] for c in chunks])
-        arg = np.concatenate([c[4] for c in chunks])
+        arg = np.concatenate(
+            [
+                np.full(c[0].shape[0], c[4], dtype=np.int64) if isinstance(c[4], int) else c[4]
+                for c in chunks
+            ]
+        )
         live = (self.token[unit] == token) & ~self.done[unit]
         if not live.all():
             unit, kind, token, arg = unit[live], kind[live], token[live], arg[live]
@@ -663,6 +686,8 @@ class _Shard:
         dest = np.full(n, -1, dtype=np.int64)
         first_failed = np.zeros(n, dtype=np.bool_)
         fails: list[Failure] = []
+        detour_fails: list[Failure] = []
+        detour_has = np.zeros(n, dtype=np.bool_)
         for s in np.unique(stages):
             pos = np.flatnonzero(stages == s)
             key = (int(s), trigger, roles)
@@ -676,8 +701,20 @@ class _Shard:
                 passed = np.ones(pos.shape[0], dtype=np.bool_)
                 for j in judged:
                     passed &= j.passed
-                dest[pos[open_ & passed]] = cand.dest
+                take = open_ & passed
+                dest[pos[take]] = cand.dest
                 open_ &= ~passed
+                if ci > 0 and take.any():
+                    for jn in judged:
+                        if jn.inner is None:
+                            continue
+                        for code, mask, _ in jn.inner.failures():
+                            m = mask & take & jn.passed
+                            if m.any():
+                                full = np.zeros(n, dtype=np.bool_)
+                                full[pos] = m
+                                detour_fails.append((code, full, None))
+                                detour_has[pos[m]] = True
                 if ci == 0:
                     first_failed[pos] = ~passed
                     for j in judged:
@@ -691,12 +728,14 @@ class _Shard:
                             fails.append((code, full, w))
                 if not open_.any():
                     break
-        return _Judgement(u, stages, dest, first_failed, fails)
+        return _Judgement(u, stages, dest, first_failed, fails, detour_fails, detour_has)
 
-    def count_blocking(self, j: _Judgement, mask: BoolArray) -> None:
-        """Count each unit's failing codes of the first candidate once, by its stage."""
+    def count_blocking(
+        self, j: _Judgement, mask: BoolArray, fails: list[Failure] | None = None
+    ) -> None:
+        """Count each unit's failing codes (the first candidate's) once, by its stage."""
         by_code: dict[str, BoolArray] = {}
-        for code, m, _ in j.fails:
+        for code, m, _ in j.fails if fails is None else fails:
             mm = m & mask
             if mm.any():
                 by_code[code] = by_code[code] | mm if code in by_code else mm
@@ -716,10 +755,13 @@ class _Shard:
             self.refused(j, ~ok)
 
     def move_judged(self, j: _Judgement, sel: BoolArray) -> None:
-        # A detour (a later candidate, e.g. make-up) counts the gates the first one failed.
+        # A detour (a later candidate, e.g. make-up) counts the gates that sent the unit
+        # there (failing under the taken candidate's unless), else those the first one failed
+        # (summarise's rule).
         detour = sel & j.first_failed
         if detour.any():
-            self.count_blocking(j, detour)
+            self.count_blocking(j, detour & j.detour_has, j.detour_fails)
+            self.count_blocking(j, detour & ~j.detour_has)
         self.moved(j.u[sel], j.dest[sel])
 
     def refused(self, j: _Judgement, sel: BoolArray) -> None:
@@ -777,8 +819,8 @@ class _Shard:
         flat = self.counts.reshape(-1)
         flat -= np.bincount(old_batch * width + src, minlength=size)
         flat += np.bincount(new_batch * width + dest, minlength=size)
-        self.dirty.update(int(b) for b in np.unique(old_batch))
-        self.dirty.update(int(b) for b in np.unique(new_batch))
+        self.dirty.update(np.flatnonzero(np.bincount(old_batch)).tolist())
+        self.dirty.update(np.flatnonzero(np.bincount(new_batch)).tolist())
         rem = dst_kind == _REMEDIAL_KIND
         if rem.any():
             self.remedial_unit[u[rem]] = True
@@ -870,9 +912,10 @@ class _Shard:
         self.waiting[u] = False
         self.fallback[u] = -1
         work = dst_kind == _WORKING
-        order = np.argsort(u, kind="stable")
-        us, ds, ws, rs = u[order], dest[order], work[order], rem[order]
-        src_s = src[order]
+        if u.shape[0] > 1 and not bool((u[1:] > u[:-1]).all()):
+            order = np.argsort(u, kind="stable")
+            u, dest, work, rem, src = u[order], dest[order], work[order], rem[order], src[order]
+        us, ds, ws, rs, src_s = u, dest, work, rem, src
         draws5 = np.zeros((us.shape[0], 5))
         draws1 = np.zeros(us.shape[0])
         for block, pos in self._blocks(us):
@@ -1197,8 +1240,8 @@ def _merge(
                 prev[d] += c
     time_in_stage = {
         stage: StageTime(
-            median_days=_hist_percentile(h, 0.5),
-            p90_days=_hist_percentile(h, 0.9),
+            median_days=round(_hist_percentile(h, 0.5), 6),
+            p90_days=round(_hist_percentile(h, 0.9), 6),
             units=sum(h),
         )
         for stage, h in sorted(hists.items())
@@ -1240,7 +1283,7 @@ def _merge(
                 window_start=opens,
                 window_end=closes,
                 completed_on=date.fromordinal(last_fin) if units and fin == units else None,
-                on_time_share=on_time / units if units else 0.0,
+                on_time_share=round(on_time / units, 6) if units else 0.0,
                 deferred_in=deferred_in.get(number, 0),
                 deferred_out=deferred_out.get(number, 0),
             )
