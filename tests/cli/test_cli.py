@@ -463,3 +463,23 @@ def test_no_report_writes_only_the_database(runner: CliRunner, cli: Any) -> None
     assert sorted(p.name for p in Path().iterdir()) == ["campaign.db"]
     both = run(runner, cli, "simulate", str(SMALL), "--no-report", "--out", "x")
     assert both.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "word"),
+    [
+        ({"CAMPAIGNFLOW_LANG": "zh_CN", "LANG": "C.UTF-8"}, "第1批"),
+        (
+            {"CAMPAIGNFLOW_LANG": "", "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""},
+            "第1批",
+        ),
+        ({"CAMPAIGNFLOW_LANG": "", "LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}, "Batch 1"),
+    ],
+)
+def test_default_language_follows_the_environment(
+    runner: CliRunner, cli: Any, env: dict[str, str], word: str
+) -> None:
+    """Without --lang: $CAMPAIGNFLOW_LANG, else Chinese under a Chinese locale, else English."""
+    result = runner.invoke(cli, ["simulate", str(SMALL), "-q", "--no-report"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert word in result.stdout
