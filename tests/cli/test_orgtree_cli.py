@@ -206,3 +206,20 @@ def test_adopt_bad_map_is_a_usage_error(
     result = run(runner, cli, "adopt", str(new), "--db", str(city_db), "--map", "oops")
     assert result.exit_code == 2
     assert "OLD=NEW" in result.stderr
+
+
+def test_report_on_a_real_campaign(
+    runner: CliRunner, cli: Any, city_db: Path, tmp_path: Path
+) -> None:
+    """A campaign an OA system ran (not simulated): the report reads its audit trail."""
+    result = run(
+        runner, cli, "report", "--db", str(city_db), "--json", "--out", str(tmp_path / "r")
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mode"] == "recorded"
+    assert data["scenario"] == "city"
+    assert data["units"] == 4
+    blocked = {(b["code"], b["stage"]): b["count"] for b in data["blocking"]}
+    assert blocked[("study_hours.insufficient", "study_mobilization")] == 2  # edu-02, tax-03
+    assert (tmp_path / "r" / "report.html").stat().st_size > 0
