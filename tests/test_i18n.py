@@ -176,6 +176,7 @@ def error_samples() -> Iterator[cf.CampaignflowError]:
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit=UNIT.id)
     yield _caught(lambda: camp.state("nobody"))
     yield _caught(lambda: cf.StudySession(hours=-3))
+    yield _caught(lambda: cf.presets.load("district"))
     yield _caught(lambda: g.survey_recorded(_ctx()).message("fr"))
     yield _caught(lambda: camp.advance(UNIT.id, actor=clerk))
     yield _caught(lambda: camp.defer(UNIT.id, actor=clerk))
@@ -474,3 +475,32 @@ def test_every_code_written_in_the_source_has_both_texts(registered: frozenset[s
     assert len(found) > 30, "the scan found the library's codes"
     missing = {code: where for code, where in found.items() if code not in registered}
     assert missing == {}, "register zh_CN and en text for these codes (see docs/glossary.md)"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: cf.StudySession(hours=-3),
+        lambda: cf.StudySession(hours=float("inf")),
+        lambda: cf.StudySession(hours=2000),
+        lambda: cf.StudySession(hours=4, guided="yes"),
+        lambda: cf.Survey(satisfied=1.5, basically_satisfied=0, dissatisfied=0),
+        lambda: cf.Survey(satisfied=-1, basically_satisfied=0, dissatisfied=0),
+        lambda: cf.Unit(id="a b", name="x", kind="organ", batch=1),
+        lambda: cf.Unit(id="a", name="", kind="organ", batch=1),
+        lambda: cf.Unit(id="a", name="x\x00", kind="organ", batch=1),
+        lambda: cf.Unit(id="a", name="x", kind="organ", batch=0),
+        lambda: cf.Actor(id="a b"),
+        lambda: cf.BatchWindow(number=1, opens="2005-01-01", closes=date(2005, 6, 30)),
+    ],
+    ids=lambda f: "",
+)
+def test_field_errors_read_in_chinese(bad: Callable[[], object]) -> None:
+    """A field that fails its validator is refused with a code whose zh_CN text is Chinese."""
+    error = _caught(bad)
+    assert error.code == "validation.field"
+    assert {"field", "rule", "value"} <= error.params.keys()
+    assert error.message("en") == str(error)
+    zh = error.message("zh_CN")
+    assert "must" not in zh, zh
+    assert zh.startswith(f"{error.params['field']}：")

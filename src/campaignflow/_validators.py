@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -34,8 +34,17 @@ def _owner(instance: Any) -> str:
     return type(instance).__name__
 
 
-def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, rule: str) -> None:
-    raise ValidationError(f"{_owner(instance)}.{attribute.name}: {rule}, got {value!r}")
+def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, rule: str) -> NoReturn:
+    _refuse(f"{_owner(instance)}.{attribute.name}", value, rule)
+
+
+def _refuse(field: str, value: object, rule: str) -> NoReturn:
+    # The rule doubles as a glossary key, so message("zh_CN") translates the known ones.
+    raise ValidationError(
+        f"{field}: {rule}, got {value!r}",
+        code="validation.field",
+        params={"field": field, "rule": rule, "value": repr(value)},
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -84,9 +93,7 @@ def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
 def whole_number(name: str, value: object, *, minimum: int) -> int:
     """``value`` as a whole number from ``minimum`` to 2**63 - 1, or a ValidationError."""
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_INT:
-        raise ValidationError(
-            f"{name}: must be a whole number from {minimum} to {MAX_INT}, got {value!r}"
-        )
+        _refuse(name, value, f"must be a whole number from {minimum} to {MAX_INT}")
     return value
 
 
@@ -149,14 +156,14 @@ def choice(*options: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
 def one_of(name: str, value: object, options: tuple[str, ...]) -> str:
     """``value`` if it is one of ``options`` (text), or a ValidationError naming them."""
     if not isinstance(value, str) or value not in options:
-        raise ValidationError(f"{name}: must be one of {', '.join(options)}, got {value!r}")
+        _refuse(name, value, f"must be one of {', '.join(options)}")
     return value
 
 
 def optional_text(name: str, value: object) -> str | None:
     """``value`` if it is None or storable text, or a ValidationError."""
     if value is not None and (not isinstance(value, str) or not is_valid_unicode(value)):
-        raise ValidationError(f"{name}: must be text in valid Unicode, without NUL, got {value!r}")
+        _refuse(name, value, "must be text in valid Unicode, without NUL")
     return value
 
 
