@@ -324,3 +324,18 @@ def test_a_misspelt_stage_or_batch_is_named() -> None:
     data["behaviour"]["late_start"]["batches"] = [7]
     with pytest.raises(cf.ValidationError, match=r"late_start\.batches\[0\]: must be one of"):
         Scenario.from_dict(data)
+
+
+def test_absurdly_nested_input_is_a_validation_error(tmp_path: Path) -> None:
+    """Thousands of nested arrays (file) or tables (dict): ValidationError, not RecursionError."""
+    deep = tmp_path / "deep.toml"
+    deep.write_text("name = " + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    with pytest.raises(cf.ValidationError, match="nested too deeply"):
+        load_scenario(deep)
+    data: dict[str, Any] = {}
+    inner = data
+    for _ in range(5000):
+        inner["behaviour"] = {}
+        inner = inner["behaviour"]
+    with pytest.raises(cf.ValidationError):
+        Scenario.from_dict({**copy.deepcopy(GOOD), "behaviour": data})

@@ -394,6 +394,8 @@ def load_scenario(path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _error(str(file), [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise _error(str(file), ["not valid TOML: nested too deeply"]) from None
     return Scenario.from_dict(data, source=str(file), base_dir=file.parent)
 
 
