@@ -160,6 +160,8 @@ class _Simulator:
                 break
             if not self.events and not any(o > day for o in openings):
                 break
+            if day == date.max:
+                break
             day += timedelta(days=1)
         return end
 

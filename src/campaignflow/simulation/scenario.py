@@ -55,6 +55,9 @@ DEFAULT_STAGE_DAYS: dict[str, tuple[int, int]] = {
 #: Working length of a stage the table does not name.
 FALLBACK_STAGE_DAYS = (14, 28)
 
+#: A campaign runs for months, not decades: dates further than this from ``start`` are mistakes.
+MAX_DAYS = 3660
+
 #: More units than this is a mistake (the nation had 3.564 million grassroots organisations).
 MAX_UNITS = 10_000_000
 
@@ -367,7 +370,7 @@ class Scenario:
         if self.end is not None:
             return self.end
         closes = max(b.closes for b in self.batches)
-        return date.fromordinal(closes.toordinal() + 365)
+        return date.fromordinal(min(closes.toordinal() + 365, date.max.toordinal()))
 
     def units(self) -> list[Unit]:
         """Every unit of the roster, in roster order (see :func:`~.behaviour.generate_roster`)."""
@@ -510,6 +513,8 @@ def _problems(s: Scenario) -> list[str]:
         c.fail("end", "must be a date", s.end)
     elif s.end is not None and isinstance(s.start, date) and s.end < s.start:
         c.fail("end", f"must not be before start ({s.start})", s.end)
+    elif s.end is not None and isinstance(s.start, date) and (s.end - s.start).days > MAX_DAYS:
+        c.fail("end", f"must be at most {MAX_DAYS} days after start ({s.start})", s.end)
     if isinstance(s.workflow_overrides, Mapping):
         for guard_name, params in s.workflow_overrides.items():
             c.ident(f"workflow_overrides.{guard_name}", guard_name)
@@ -562,6 +567,16 @@ def _check_batches(c: _Checker, s: Scenario) -> None:
                 kinds[kind] = i
         if isinstance(s.start, date) and isinstance(b.opens, date) and b.opens < s.start:
             c.fail(f"{path}.opens", f"must not be before the scenario's start ({s.start})", b.opens)
+        if (
+            isinstance(s.start, date)
+            and isinstance(b.closes, date)
+            and (b.closes - s.start).days > MAX_DAYS
+        ):
+            c.fail(
+                f"{path}.closes",
+                f"must be at most {MAX_DAYS} days after start ({s.start})",
+                b.closes,
+            )
 
 
 def _check_roster(c: _Checker, s: Scenario) -> None:
