@@ -27,7 +27,9 @@ def run(runner: CliRunner, cli: Any, *args: str) -> Any:
 
 def test_simulate_json_is_the_simulation(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
     """--json prints exactly the result the Python API gives for the same scenario and seed."""
-    result = run(runner, cli, "simulate", str(SMALL), "--json", "--db", str(tmp_path / "a.db"))
+    result = run(
+        runner, cli, "simulate", str(SMALL), "--json", "--no-report", "--db", str(tmp_path / "a.db")
+    )
     assert result.exit_code == 0, result.stderr
     expected = simulate(load_scenario(SMALL), mode="exact").to_json()
     assert result.stdout.strip() == expected
@@ -39,9 +41,20 @@ def test_simulate_json_is_the_simulation(runner: CliRunner, cli: Any, tmp_path: 
 
 def test_simulate_seed_option(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
     """--seed overrides the scenario's seed and changes the run."""
-    first = run(runner, cli, "simulate", str(SMALL), "--json", "--db", str(tmp_path / "a.db"))
+    first = run(
+        runner, cli, "simulate", str(SMALL), "--json", "--no-report", "--db", str(tmp_path / "a.db")
+    )
     other = run(
-        runner, cli, "simulate", str(SMALL), "--json", "--seed", "8", "--db", str(tmp_path / "b.db")
+        runner,
+        cli,
+        "simulate",
+        str(SMALL),
+        "--json",
+        "--no-report",
+        "--seed",
+        "8",
+        "--db",
+        str(tmp_path / "b.db"),
     )
     assert first.exit_code == other.exit_code == 0
     assert json.loads(other.stdout)["seed"] == 8
@@ -78,7 +91,16 @@ def test_simulate_prints_summary_tables(
 ) -> None:
     """Without --json the summary is a set of tables in the chosen language."""
     result = run(
-        runner, cli, "simulate", str(SMALL), "-q", "--lang", lang, "--db", str(tmp_path / "c.db")
+        runner,
+        cli,
+        "simulate",
+        str(SMALL),
+        "-q",
+        "--no-report",
+        "--lang",
+        lang,
+        "--db",
+        str(tmp_path / "c.db"),
     )
     assert result.exit_code == 0, result.stderr
     for word in words:
@@ -89,7 +111,7 @@ def test_simulate_plain_progress_when_not_a_terminal(
     runner: CliRunner, cli: Any, tmp_path: Path
 ) -> None:
     """Off a terminal, progress is one plain line per simulated month on stderr."""
-    result = run(runner, cli, "simulate", str(SMALL), "--db", str(tmp_path / "d.db"))
+    result = run(runner, cli, "simulate", str(SMALL), "--no-report", "--db", str(tmp_path / "d.db"))
     assert result.exit_code == 0, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.endswith("units finished")]
     assert len(lines) >= 12  # the campaign runs well over a year
@@ -97,12 +119,15 @@ def test_simulate_plain_progress_when_not_a_terminal(
     assert "\x1b[" not in result.stderr  # no bar, no escape codes
 
 
-def test_default_database_is_replaced_each_run(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
-    """Running twice into the same --out works: the default database is this command's own."""
+def test_default_database_is_replaced_each_run(runner: CliRunner, cli: Any) -> None:
+    """Running twice works: the default database is this command's own output."""
+    heads = []
     for _ in range(2):
-        result = run(runner, cli, "simulate", str(SMALL), "-q", "--json", "--out", str(tmp_path))
+        result = run(runner, cli, "simulate", str(SMALL), "-q", "--json", "--no-report")
         assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "campaign.db").is_file()
+        heads.append(json.loads(result.stdout)["audit_head"])
+    assert Path("campaign.db").is_file()
+    assert heads[0] == heads[1]
 
 
 def test_explicit_database_is_never_overwritten(
@@ -110,8 +135,10 @@ def test_explicit_database_is_never_overwritten(
 ) -> None:
     """An explicit --db that already holds the campaign is refused with exit 2, not replaced."""
     db = str(tmp_path / "kept.db")
-    assert run(runner, cli, "simulate", str(SMALL), "--json", "--db", db).exit_code == 0
-    again = run(runner, cli, "simulate", str(SMALL), "--json", "--db", db)
+    assert (
+        run(runner, cli, "simulate", str(SMALL), "--json", "--no-report", "--db", db).exit_code == 0
+    )
+    again = run(runner, cli, "simulate", str(SMALL), "--json", "--no-report", "--db", db)
     assert again.exit_code == 2
     assert "already holds units" in again.stderr
 
@@ -394,7 +421,12 @@ def test_report_needs_a_campaign_when_several(runner: CliRunner, cli: Any, tmp_p
         encoding="utf-8",
     )
     for scenario in (SMALL, other):
-        assert run(runner, cli, "simulate", str(scenario), "--json", "--db", db).exit_code == 0
+        assert (
+            run(
+                runner, cli, "simulate", str(scenario), "--json", "--no-report", "--db", db
+            ).exit_code
+            == 0
+        )
     refused = run(runner, cli, "report", "--db", db)
     assert refused.exit_code == 2
     assert "other, small_district" in refused.stderr
