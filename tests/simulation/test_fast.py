@@ -2,7 +2,7 @@
 the same distribution of outcomes where it is random, independent of the shard count, and
 falling back to exact mode (with a warning naming the guard) when a guard has no bulk form.
 
-``CF_FAST_UNITS`` (default 480) sizes the distribution comparison; CI may raise it.
+``CF_FAST_UNITS`` (default 360) sizes the distribution comparison; CI may raise it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ fast = pytest.importorskip("campaignflow.simulation._fast")
 bulk = pytest.importorskip("campaignflow.simulation._bulk")
 
 DISTRICT = Path(__file__).resolve().parents[2] / "examples" / "district_2005.toml"
-UNITS = int(os.environ.get("CF_FAST_UNITS", "480"))
+UNITS = int(os.environ.get("CF_FAST_UNITS", "360"))
 
 
 def scenario(
@@ -177,11 +177,11 @@ def small_blocks() -> Iterator[None]:
 
 
 def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
-    """shards=1, 2 and 3 give byte-identical JSON (random streams are per block, not shard)."""
-    counts = {"organ": 150, "community": 120, "closed_enterprise": 4, "village": 130}
+    """shards=1 and 3 give byte-identical JSON (random streams are per block, not shard)."""
+    counts = {"organ": 90, "community": 70, "closed_enterprise": 4, "village": 80}
     sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, fixed=False)
-    texts = {shards: fast.simulate_fast(sc, shards=shards).to_json() for shards in (1, 2, 3)}
-    assert texts[1] == texts[2] == texts[3]
+    texts = {shards: fast.simulate_fast(sc, shards=shards).to_json() for shards in (1, 3)}
+    assert texts[1] == texts[3]
     # And a different seed does change it: the streams are really drawn from.
     assert fast.simulate_fast(sc, seed=sc.seed + 1).to_json() != texts[1]
 

@@ -123,7 +123,7 @@ def _judge_both(spec_data: dict[str, Any], ctxs: list[GuardContext]) -> None:
         assert waits == scalar_waits, (spec, ctx, verdict)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=guard_specs, ctxs=st.lists(contexts(), min_size=1, max_size=6))
 def test_every_builtin_and_combination_agrees_with_the_scalar_guard(
     spec: dict[str, Any], ctxs: list[GuardContext]
@@ -132,7 +132,7 @@ def test_every_builtin_and_combination_agrees_with_the_scalar_guard(
     _judge_both(spec, ctxs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     ctxs=st.lists(contexts(), min_size=1, max_size=6),
     rate=st.one_of(

@@ -271,8 +271,8 @@ def _leaves(spec: Any) -> Any:
 # --- the roster as arrays -----------------------------------------------------------------
 
 
-def _stream(seed: int, purpose: int, block: int) -> Any:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(purpose, block)))
+def _stream(seed: int, purpose: int, *key: int) -> Any:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(purpose, *key)))
 
 
 def _roster(scenario: Scenario, seed: int) -> tuple[IntArray, IntArray]:
@@ -290,12 +290,10 @@ def _roster(scenario: Scenario, seed: int) -> tuple[IntArray, IntArray]:
     kinds = [k for k in order if not (k == "closed_enterprise" and reattach)]
     members_parts: list[IntArray] = []
     batch_parts: list[IntArray] = []
-    offset = 0
-    for kind in kinds:
+    for position, kind in enumerate(kinds):
         count = roster.counts[kind]
-        members_parts.append(_draw_members(scenario, seed, kind, count, offset))
+        members_parts.append(_draw_members(scenario, seed, kind, count, position))
         batch_parts.append(np.full(count, batch_of[kind], dtype=np.int64))
-        offset += count
     members = np.concatenate(members_parts) if members_parts else np.zeros(0, dtype=np.int64)
     batch = np.concatenate(batch_parts) if batch_parts else np.zeros(0, dtype=np.int64)
     closed = roster.counts.get("closed_enterprise", 0)
@@ -303,8 +301,8 @@ def _roster(scenario: Scenario, seed: int) -> tuple[IntArray, IntArray]:
         # Each closed enterprise's members join the community branch its draw picks.
         start = sum(roster.counts[k] for k in kinds[: kinds.index("community")])
         n_comm = roster.counts["community"]
-        extra = _draw_members(scenario, seed, "closed_enterprise", closed, offset)
-        rng = _stream(seed, _PURPOSE_ROSTER, 1 << 30)
+        extra = _draw_members(scenario, seed, "closed_enterprise", closed, len(kinds))
+        rng = _stream(seed, _PURPOSE_ROSTER, len(kinds) + 1)
         home = rng.integers(0, n_comm, size=closed)
         members[start : start + n_comm] += np.bincount(
             home, weights=extra, minlength=n_comm
@@ -312,13 +310,13 @@ def _roster(scenario: Scenario, seed: int) -> tuple[IntArray, IntArray]:
     return members, batch
 
 
-def _draw_members(scenario: Scenario, seed: int, kind: str, count: int, offset: int) -> IntArray:
+def _draw_members(scenario: Scenario, seed: int, kind: str, count: int, position: int) -> IntArray:
     model = scenario.roster.members_by_kind.get(kind, scenario.roster.members)
     out = np.empty(count, dtype=np.int64)
     # Blocks of roster positions, so a kind's draws do not depend on the shard count either.
     for start in range(0, count, BLOCK):
         n = min(BLOCK, count - start)
-        rng = _stream(seed, _PURPOSE_ROSTER, (offset + start) // BLOCK * 64 + hash_kind(kind))
+        rng = _stream(seed, _PURPOSE_ROSTER, position, start // BLOCK)
         if model.distribution == "fixed":
             out[start : start + n] = max(model.min, min(model.max, round(model.mean)))
         elif model.distribution == "normal":
@@ -328,11 +326,6 @@ def _draw_members(scenario: Scenario, seed: int, kind: str, count: int, offset: 
         else:
             out[start : start + n] = rng.integers(model.min, model.max + 1, size=n)
     return out
-
-
-def hash_kind(kind: str) -> int:
-    """A small stable number for a unit kind (never Python's ``hash()``)."""
-    return sum(kind.encode()) % 64
 
 
 # --- one shard ---------------------------------------------------------------------------
@@ -401,7 +394,6 @@ class _Shard:
         i64 = np.int64
         self.stage = np.zeros(n, dtype=i64)  # set below
         self.stage[:] = tables.stages.index(scenario.load_workflow().initial) if n else 0
-        self.version = np.zeros(n, dtype=i64)
         self.token = np.zeros(n, dtype=i64)
         self.since = np.full(n, -1, dtype=i64)
         self.started = np.full(n, -1, dtype=i64)
@@ -486,6 +478,8 @@ class _Shard:
             self.h[pos] = hours
             self.g[pos] = np.minimum(hours, np.rint(hours * beh.study.guided_share * 2) / 2)
             self.mobile[pos] = rng.binomial(self.members[pos], beh.mobile_members.share)
+        self.g_pos = np.maximum(self.g, 0.0)
+        self.weekly = self.g_pos + np.maximum(self.h - self.g, 0.0)
 
     def _randint(self, u: FloatArray, span: tuple[int, int]) -> IntArray:
         lo, hi = span
@@ -539,12 +533,16 @@ class _Shard:
         sizes = [c[0].shape[0] for c in chunks]
         kind = np.repeat(np.array([c[1] for c in chunks], dtype=np.int8), sizes)
         token = np.concatenate([c[2] for c in chunks])
-        arg = np.concatenate(
-            [
-                np.full(c[0].shape[0], c[4], dtype=np.int64) if isinstance(c[4], int) else c[4]
-                for c in chunks
-            ]
+        # Most chunks carry one argument for all their events: repeat those, copy the rest.
+        arg = np.repeat(
+            np.array([c[4] if isinstance(c[4], int) else 0 for c in chunks], dtype=np.int64),
+            sizes,
         )
+        start = 0
+        for c, size in zip(chunks, sizes, strict=True):
+            if not isinstance(c[4], int):
+                arg[start : start + size] = c[4]
+            start += size
         live = (self.token[unit] == token) & ~self.done[unit]
         if not live.all():
             unit, kind, token, arg = unit[live], kind[live], token[live], arg[live]
@@ -570,11 +568,10 @@ class _Shard:
 
     def handle(self, ev: int, u: IntArray, a: IntArray) -> None:
         if ev == _STUDY:
-            g = self.g[u]
-            rest = self.h[u] - g
-            self.guided[u] += np.where(g > 0, g, 0.0)
-            self.hours[u] += np.where(g > 0, g, 0.0)
-            self.hours[u] += np.where(rest > 0, rest, 0.0)
+            # A guided session of g hours and an unguided one of h - g (each only if > 0):
+            # half-hour multiples, so the sums are exact as in exact mode's fsum.
+            self.guided[u] += self.g_pos[u]
+            self.hours[u] += self.weekly[u]
             self.stamp += 1
             self.at(7, u, _STUDY)
             self.after_fact(u)
@@ -898,7 +895,6 @@ class _Shard:
                     self.cov_done[c][uc] = 0
                     self.cov_total[c][uc] = -1
         self.stage[u] = dest
-        self.version[u] += 1
         self.entered[u] = today
         self.ballots[u] = 0
         self.dissat[u] = 0
