@@ -303,3 +303,29 @@ def test_daily_counts_are_the_latest_point(result: SimulationResult) -> None:
                 expected = latest.counts[stage] if latest else 0
                 assert series[stage][i] == expected
     assert set(per_batch) == {p.batch for p in result.timeline}
+
+
+def test_empty_campaign_still_reports(tmp_path: Path) -> None:
+    """A campaign with no units yet (one day, no timeline, no batches) gives charts and a page."""
+    d = date(2005, 1, 1)
+    empty = SimulationResult(
+        scenario="empty",
+        seed=0,
+        mode="recorded",
+        workflow="toy@1",
+        units=0,
+        start=d,
+        end=d,
+        stages=STAGES,
+        timeline=(),
+        batches=(),
+        remedial=RemedialSummary(0, 0, {}),
+        time_in_stage={},
+        blocking=(),
+    )
+    files = write_report(empty, tmp_path, lang="en")
+    for png in (files.stages, files.gantt):
+        width, height = png_size(png.read_bytes())
+        assert width > 0
+        assert height > 0
+    assert "<td>none</td>" in files.html.read_text(encoding="utf-8")

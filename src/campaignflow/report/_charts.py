@@ -253,7 +253,7 @@ def gantt_chart(
         # Room on the right for the last batch's on-time note.
         lo, hi = ax.get_xlim()
         ax.set_xlim(lo, hi + 0.08 * (hi - lo))
-        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
         ax.set_title(f"{text('gantt_chart', lang)} — {result.scenario}")
         ax.set_xlabel(text("date", lang))
         ax.xaxis_date()
