@@ -339,3 +339,20 @@ def test_absurdly_nested_input_is_a_validation_error(tmp_path: Path) -> None:
         inner = inner["behaviour"]
     with pytest.raises(cf.ValidationError):
         Scenario.from_dict({**copy.deepcopy(GOOD), "behaviour": data})
+
+
+def test_problems_in_a_file_name_their_line(tmp_path: Path) -> None:
+    """From a file, each problem also says the line its key is written on."""
+    text = _TEXT.replace("failure_rate = 0.03", "failure_rate = 2").replace(
+        "organ = 80", "organ = -1"
+    )
+    path = tmp_path / "district.toml"
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    with pytest.raises(cf.ValidationError) as caught:
+        load_scenario(path)
+    for problem, written in zip(
+        caught.value.problems, ["organ = -1", "failure_rate = 2"], strict=True
+    ):
+        number = int(problem.rsplit("(line ", 1)[1].rstrip(")"))
+        assert lines[number - 1].startswith(written), (problem, lines[number - 1])

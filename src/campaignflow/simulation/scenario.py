@@ -399,7 +399,57 @@ def load_scenario(path: str | Path) -> Scenario:
         raise _error(str(file), [f"not valid TOML: {exc}"]) from None
     except RecursionError:
         raise _error(str(file), ["not valid TOML: nested too deeply"]) from None
-    return Scenario.from_dict(data, source=str(file), base_dir=file.parent)
+    try:
+        return Scenario.from_dict(data, source=str(file), base_dir=file.parent)
+    except ValidationError as exc:
+        lines = _key_lines(text)
+        raise _error(str(file), [_with_line(p, lines) for p in exc.problems]) from None
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Where each key path is written in a TOML text (a line scan; good for plain files)."""
+    found: dict[str, int] = {}
+    table = ""
+    arrays: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("[["):
+            name = line[2:].split("]]", 1)[0].strip()
+            arrays[name] = arrays.get(name, -1) + 1
+            table = f"{name}[{arrays[name]}]"
+        elif line.startswith("["):
+            name = line[1:].split("]", 1)[0].strip()
+            head = name.split(".", 1)[0]
+            # A sub-table of the latest array entry ([batches.x] after [[batches]]).
+            table = name.replace(head, f"{head}[{arrays[head]}]", 1) if head in arrays else name
+        elif "=" in line and not line.startswith("#"):
+            key = line.split("=", 1)[0].strip().strip('"').strip("'")
+            table_key = f"{table}.{key}" if table else key
+            found.setdefault(table_key, number)
+            continue
+        else:
+            continue
+        found.setdefault(table, number)
+    return found
+
+
+def _with_line(problem: str, lines: Mapping[str, int]) -> str:
+    """``problem`` with the line its key path is written on, when the path can be found."""
+    path, sep, rest = problem.partition(": ")
+    if not sep or " " in path or path.startswith("$"):
+        return problem
+    path = path.replace("['", ".").replace("']", "")
+    candidates = [path]
+    if rest.startswith("unknown key(s): "):
+        first = rest.removeprefix("unknown key(s): ").split(",")[0].strip()
+        candidates.insert(0, f"{path}.{first}")
+    while "." in path or "[" in path:
+        path = path.rsplit(".", 1)[0] if "." in path else path.rsplit("[", 1)[0]
+        candidates.append(path)
+    for candidate in candidates:
+        if candidate in lines:
+            return f"{problem} (line {lines[candidate]})"
+    return problem
 
 
 # --- validation -------------------------------------------------------------------------
