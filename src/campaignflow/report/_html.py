@@ -128,6 +128,7 @@ def render_html(
         alts = {"stages": t("stages_chart"), "gantt": t("gantt_chart")}
         parts += [_img(name, data, alts.get(name, name)) for name, data in charts.items()]
     final = result.final_counts()
+    order = {s: i for i, s in enumerate(result.stages)}  # tables follow the workflow's order
     parts += [
         f"<h2>{escape(t('final_counts'))}</h2>",
         _table(
@@ -162,7 +163,14 @@ def render_html(
         f"<h2>{escape(t('remedial'))}</h2>",
         _table(
             [t("stage"), t("rounds")],
-            [(stage(s), n) for s, n in result.remedial.by_stage.items()] or [(t("none"), 0)],
+            [
+                (stage(s), n)
+                for s, n in sorted(
+                    result.remedial.by_stage.items(),
+                    key=lambda kv: (order.get(kv[0], len(order)), kv[0]),
+                )
+            ]
+            or [(t("none"), 0)],
         ),
         f"<h2>{escape(t('time_in_stage'))}</h2>",
         _table(
