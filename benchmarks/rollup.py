@@ -47,9 +47,7 @@ from campaignflow.store import PostgresStore, SQLiteStore
 
 TODAY = date(2005, 5, 20)
 TABLES = (
-    "cf_refusal_codes",
     "cf_refusals",
-    "cf_assessments",
     "cf_facts",
     "cf_states",
     "cf_units",
@@ -158,25 +156,24 @@ def load(conn: Any, mark: str, cid: str, units: int, streets: list[str], ref: st
     def q(sql: str) -> str:
         return sql.replace("?", mark)
 
-    buffers: dict[str, list[tuple[Any, ...]]] = {k: [] for k in ("u", "s", "f", "r", "c", "a")}
+    buffers: dict[str, list[tuple[Any, ...]]] = {k: [] for k in ("u", "s", "f", "r")}
     sql = {
         "u": "INSERT INTO cf_units (campaign_id, unit_id, ordinal, name, kind, batch, members, "
         "parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         "s": "INSERT INTO cf_states (campaign_id, unit_id, stage, batch, version, entered_on, "
-        "stage_since, started_on, remedial, remedial_round, resume_since, workflow) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "stage_since, started_on, remedial, remedial_round, resume_since, workflow, parent, "
+        "ordinal, refused_version, refused_seq, refused_codes, a_satisfied, a_fairly, "
+        "a_basically, a_dissatisfied) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "f": "INSERT INTO cf_facts (campaign_id, unit_id, stage, n, version, seq, kind, data, "
         "on_date, at_time, actor_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "r": "INSERT INTO cf_refusals (campaign_id, unit_id, version, stage, trigger_name, "
         "target, on_date, seq, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        "c": "INSERT INTO cf_refusal_codes (campaign_id, unit_id, code) VALUES (?, ?, ?)",
-        "a": "INSERT INTO cf_assessments (campaign_id, unit_id, seq, satisfied, "
-        "fairly_satisfied, basically_satisfied, dissatisfied) VALUES (?, ?, ?, ?, ?, ?, ?)",
     }
 
     def flush() -> None:
         cur = conn.cursor()
-        for key in ("u", "s", "f", "r", "c", "a"):
+        for key in ("u", "s", "f", "r"):
             if buffers[key]:
                 cur.executemany(q(sql[key]), buffers[key])
                 buffers[key].clear()
@@ -185,7 +182,8 @@ def load(conn: Any, mark: str, cid: str, units: int, streets: list[str], ref: st
     for i, row in enumerate(rows(units, streets, ref)):
         unit_id = row["unit"][0]
         buffers["u"].append((cid, *row["unit"]))
-        buffers["s"].append((cid, *row["state"]))
+        refused: tuple[Any, ...] = (None, None, None)
+        assessed: tuple[Any, ...] = (None, None, None, None)
         counts["units"] += 1
         if row["fact"] is not None:
             buffers["f"].append((cid, *row["fact"]))
@@ -207,15 +205,15 @@ def load(conn: Any, mark: str, cid: str, units: int, streets: list[str], ref: st
                     canonical_json(failures),
                 )
             )
-            for code in sorted({f["code"] for f in failures}):
-                buffers["c"].append((cid, unit_id, code))
+            refused = (row["version"], i + 1, " ".join(sorted({f["code"] for f in failures})))
             counts["stuck"] += 1
             if (TODAY - row["since"]).days > 30:
                 counts["stuck_30"] += 1
         if row["assessment"]:
             sat, basic, dis = row["ballots"]
-            buffers["a"].append((cid, unit_id, i + 1, sat, None, basic, dis))
+            assessed = (sat, None, basic, dis)
             counts["assessed"] += 1
+        buffers["s"].append((cid, *row["state"], row["unit"][-1], i + 1, *refused, *assessed))
         if len(buffers["u"]) >= 5000:
             flush()
     flush()

@@ -1,6 +1,6 @@
 """Every released schema's fixture database loads, migrates forward and keeps its meaning.
 
-``schema_v1.db`` is checked in detail by ``test_schema.py``; here each fixture (v1, v2, v3)
+``schema_v1.db`` is checked in detail by ``test_schema.py``; here each fixture (v1 to v4)
 opens with this release, reaches the latest version, verifies against the checkpoint taken
 when it was written, answers roll-ups and stuck lists, and takes new commands.
 """
@@ -26,6 +26,7 @@ HEADS = {
     1: Checkpoint(9, "2d894cedc748b8acae9cd1f982c503373da7e341295bb3bd22598f8025ef7db8"),
     2: Checkpoint(10, "7893d76aaf96d267ceeb8bcbeb2715af26815101b1880b2cec54121f6cde2dc8"),
     3: Checkpoint(13, "5a0dd9c3aa80e1f2eed168e830ef47ba3385609b07aaa0e4d4fb7507286b9f90"),
+    4: Checkpoint(13, "7b7f898cc0c4655e037e67c7f4bcc97207b9c60afaf1aba6ffcb537c3d403e2a"),
 }
 CLERK = cf.Actor(id="li", roles={"branch_committee"})
 
@@ -51,7 +52,7 @@ def stored_version(path: Path) -> int:
     return int(found)
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_every_fixture_loads_migrates_and_verifies(version: int, tmp_path: Path) -> None:
     """Each released schema opens, reaches the latest version, and its chain verifies as written."""
     camp, path = open_copy(version, tmp_path)
@@ -87,9 +88,12 @@ def test_older_fixtures_get_their_overview_after_a_backfill(tmp_path: Path) -> N
         camp.close()
 
 
-def test_the_v3_fixture_keeps_its_tree_refusals_and_versions(tmp_path: Path) -> None:
-    """The v3 database knows its organisations, its latest refusal and assessment, and both versions."""
-    camp, _ = open_copy(3, tmp_path)
+@pytest.mark.parametrize("version", [3, 4])
+def test_the_v3_and_v4_fixtures_keep_their_tree_refusals_and_versions(
+    version: int, tmp_path: Path
+) -> None:
+    """The database knows its organisations, its latest refusal and assessment, and both versions."""
+    camp, _ = open_copy(version, tmp_path)
     try:
         base, adopted = camp.workflow_versions()
         assert (base.ref, base.policy) == (workflow_ref(cf.presets.district_2005()), "base")
@@ -105,5 +109,11 @@ def test_the_v3_fixture_keeps_its_tree_refusals_and_versions(tmp_path: Path) -> 
         [entry] = camp.stuck(under="city-1").units
         assert (entry.unit.id, entry.refusal.seq) == ("edu-02", 12)
         assert [o.id for o in camp.organisations()] == ["city-1", "district-7"]
+        codes = (("milestones.missing", 1),)
+        # Version 3 kept each refusal's codes in a table of their own; 4 keeps them on the
+        # state row, and a backfill restores those of refusals made under 3.
+        assert city.blocking == (codes if version >= 4 else ())
+        camp.backfill_overview()
+        assert camp.progress(under="city-1").blocking == codes
     finally:
         camp.close()

@@ -230,8 +230,52 @@ _V3 = Migration(
     ),
 )
 
+_V4 = Migration(
+    4,
+    "roll-up figures on the state rows: parent, ordinal, latest refusal, latest assessment",
+    (
+        # What roll-ups and stuck lists aggregate, kept on the state row itself so they
+        # read one table through one index, never a join per unit: the unit's parent and
+        # ordinal (copies of cf_units'), its latest refusal's version, audit seq and distinct
+        # failing codes (space-separated; current while refused_version equals version), its
+        # latest assessment's counts (NULL: none).
+        "ALTER TABLE cf_states ADD COLUMN parent {key}",
+        "ALTER TABLE cf_states ADD COLUMN ordinal {int}",
+        "ALTER TABLE cf_states ADD COLUMN refused_version {int}",
+        "ALTER TABLE cf_states ADD COLUMN refused_seq {int}",
+        "ALTER TABLE cf_states ADD COLUMN refused_codes {text}",
+        "ALTER TABLE cf_states ADD COLUMN a_satisfied {int}",
+        "ALTER TABLE cf_states ADD COLUMN a_fairly {int}",
+        "ALTER TABLE cf_states ADD COLUMN a_basically {int}",
+        "ALTER TABLE cf_states ADD COLUMN a_dissatisfied {int}",
+        """UPDATE cf_states SET
+            parent = (SELECT u.parent FROM cf_units u
+                WHERE u.campaign_id = cf_states.campaign_id AND u.unit_id = cf_states.unit_id),
+            ordinal = (SELECT u.ordinal FROM cf_units u
+                WHERE u.campaign_id = cf_states.campaign_id AND u.unit_id = cf_states.unit_id),
+            refused_version = (SELECT r.version FROM cf_refusals r
+                WHERE r.campaign_id = cf_states.campaign_id AND r.unit_id = cf_states.unit_id),
+            refused_seq = (SELECT r.seq FROM cf_refusals r
+                WHERE r.campaign_id = cf_states.campaign_id AND r.unit_id = cf_states.unit_id),
+            a_satisfied = (SELECT a.satisfied FROM cf_assessments a
+                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id),
+            a_fairly = (SELECT a.fairly_satisfied FROM cf_assessments a
+                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id),
+            a_basically = (SELECT a.basically_satisfied FROM cf_assessments a
+                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id),
+            a_dissatisfied = (SELECT a.dissatisfied FROM cf_assessments a
+                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id)""",
+        # Gathering a refusal's codes into one text is not portable SQL: refusals kept by
+        # version 3 get their codes back from Campaign.backfill_overview().
+        "CREATE INDEX cf_states_parent ON cf_states (campaign_id, parent)",
+        "DROP INDEX cf_units_parent",
+        "DROP TABLE cf_refusal_codes",
+        "DROP TABLE cf_assessments",
+    ),
+)
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 
 
 def latest_version() -> int:

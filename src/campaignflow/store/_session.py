@@ -43,13 +43,10 @@ _ORG_COLUMNS = "o.org_id, o.name, o.level, o.parent"
 _REFUSAL_COLUMNS = (
     "r.unit_id, r.stage, r.version, r.trigger_name, r.target, r.on_date, r.seq, r.failures"
 )
-_CODES_JOIN = (
-    " JOIN cf_refusal_codes c ON c.campaign_id = r.campaign_id AND c.unit_id = r.unit_id WHERE "
-)
 _STUCK_ORDER = {
-    "days_in_stage": "s.stage_since, u.ordinal",
-    "refused": "r.seq DESC, u.ordinal",
-    "added": "u.ordinal",
+    "days_in_stage": "s.stage_since, s.ordinal",
+    "refused": "s.refused_seq DESC, s.ordinal",
+    "added": "s.ordinal",
 }
 _AUDIT_COLUMNS = (
     "seq, at_time, on_date, campaign, command, actor_id, actor_roles, outcome, unit_id, "
@@ -429,9 +426,9 @@ class Session:
         )
         self._run(
             "INSERT INTO cf_states (campaign_id, unit_id, stage, batch, version, entered_on, "
-            "stage_since, started_on, remedial, remedial_round, resume_since, workflow) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._cid, unit.id, *_state_values(state)),
+            "stage_since, started_on, remedial, remedial_round, resume_since, workflow, "
+            "parent, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._cid, unit.id, *_state_values(state), unit.parent, ordinal),
             failure,
         )
 
@@ -592,7 +589,11 @@ class Session:
     def set_refusal(self, refusal: Refusal) -> None:
         self._writable()
         key = (self._cid, refusal.unit_id)
-        self._run("DELETE FROM cf_refusal_codes WHERE campaign_id = ? AND unit_id = ?", key)
+        self._run(
+            "UPDATE cf_states SET refused_version = ?, refused_seq = ?, refused_codes = ? "
+            "WHERE campaign_id = ? AND unit_id = ?",
+            (refusal.version, refusal.seq, " ".join(sorted(set(refusal.codes))), *key),
+        )
         self._run("DELETE FROM cf_refusals WHERE campaign_id = ? AND unit_id = ?", key)
         self._run(
             "INSERT INTO cf_refusals (campaign_id, unit_id, version, stage, trigger_name, "
@@ -608,11 +609,6 @@ class Session:
                 canonical_json([verdict_to_data(v) for v in refusal.failures]),
             ),
         )
-        self._store._execute_many(
-            self._conn,
-            "INSERT INTO cf_refusal_codes (campaign_id, unit_id, code) VALUES (?, ?, ?)",
-            [(*key, code) for code in sorted(set(refusal.codes))],
-        )
 
     def get_refusal(self, unit_id: str) -> Refusal | None:
         rows = self._rows(
@@ -626,26 +622,24 @@ class Session:
         self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
     ) -> None:
         self._writable()
-        key = (self._cid, unit_id)
-        self._run("DELETE FROM cf_assessments WHERE campaign_id = ? AND unit_id = ?", key)
         self._run(
-            "INSERT INTO cf_assessments (campaign_id, unit_id, seq, satisfied, "
-            "fairly_satisfied, basically_satisfied, dissatisfied) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*key, seq, *counts),
+            "UPDATE cf_states SET a_satisfied = ?, a_fairly = ?, a_basically = ?, "
+            "a_dissatisfied = ? WHERE campaign_id = ? AND unit_id = ?",
+            (*counts, self._cid, unit_id),
         )
 
     def _under(self, under: str | None) -> tuple[str, tuple[Any, ...]]:
-        """The WHERE clause (on ``u``) and params selecting the units under ``under``."""
+        """The WHERE clause (on the states ``s``) and params selecting the units under ``under``."""
         if under is None:
-            return "u.campaign_id = ?", (self._cid,)
+            return "s.campaign_id = ?", (self._cid,)
         registered = self._registered.get(under)
         if registered is None:
             registered = self._registered[under] = self.get_organisation(under) is not None
         if not registered:
             # Not registered: only the units that name it as their parent.
-            return "u.campaign_id = ? AND u.parent = ?", (self._cid, under)
+            return "s.campaign_id = ? AND s.parent = ?", (self._cid, under)
         return (
-            "u.campaign_id = ? AND u.parent IN (SELECT t.descendant FROM cf_org_tree t "
+            "s.campaign_id = ? AND s.parent IN (SELECT t.descendant FROM cf_org_tree t "
             "WHERE t.campaign_id = ? AND t.ancestor = ?)",
             (self._cid, self._cid, under),
         )
@@ -665,21 +659,16 @@ class Session:
             )
         else:
             close, close_params = "NULL", ()
-        ballots = (
-            "a.satisfied + COALESCE(a.fairly_satisfied, 0) + a.basically_satisfied + a.dissatisfied"
-        )
+        ballots = "s.a_satisfied + COALESCE(s.a_fairly, 0) + s.a_basically + s.a_dissatisfied"
+        # One table, one index: everything a roll-up counts lives on the state row.
         rows = self._rows(
-            "SELECT u.parent, s.batch, s.stage, COUNT(*), "
+            "SELECT s.parent, s.batch, s.stage, COUNT(*), "
             f"SUM(CASE WHEN s.entered_on <= {close} THEN 1 ELSE 0 END), "
-            "SUM(s.remedial), SUM(s.remedial_round), COUNT(a.unit_id), SUM(a.satisfied), "
-            "SUM(COALESCE(a.fairly_satisfied, 0)), SUM(a.basically_satisfied), "
-            f"SUM(a.dissatisfied), SUM(CASE WHEN 2 * a.dissatisfied > {ballots} THEN 1 ELSE 0 END), "
-            "COUNT(r.unit_id) FROM cf_units u JOIN cf_states s "
-            "ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
-            "LEFT JOIN cf_assessments a ON a.campaign_id = u.campaign_id AND a.unit_id = u.unit_id "
-            "LEFT JOIN cf_refusals r ON r.campaign_id = u.campaign_id AND r.unit_id = u.unit_id "
-            "AND r.version = s.version "
-            f"WHERE {where} GROUP BY u.parent, s.batch, s.stage",
+            "SUM(s.remedial), SUM(s.remedial_round), COUNT(s.a_satisfied), SUM(s.a_satisfied), "
+            "SUM(COALESCE(s.a_fairly, 0)), SUM(s.a_basically), SUM(s.a_dissatisfied), "
+            f"SUM(CASE WHEN 2 * s.a_dissatisfied > {ballots} THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN s.refused_version = s.version THEN 1 ELSE 0 END) "
+            f"FROM cf_states s WHERE {where} GROUP BY s.parent, s.batch, s.stage",
             (*close_params, *params),
         )
         return [
@@ -687,29 +676,27 @@ class Session:
             for row in rows
         ]
 
-    def _stuck_from(self, under: str | None, batch: int | None) -> tuple[str, tuple[Any, ...]]:
+    def _stuck_where(self, under: str | None, batch: int | None) -> tuple[str, tuple[Any, ...]]:
         where, params = self._under(under)
         if batch is not None:
             where += " AND s.batch = ?"
             params = (*params, batch)
-        return (
-            "FROM cf_units u JOIN cf_states s "
-            "ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
-            "JOIN cf_refusals r ON r.campaign_id = u.campaign_id AND r.unit_id = u.unit_id "
-            f"AND r.version = s.version WHERE {where}",
-            params,
-        )
+        return f"{where} AND s.refused_version = s.version", params
 
     def blocking_counts(
         self, under: str | None, *, batch: int | None = None
     ) -> list[tuple[str | None, str, int]]:
-        source, params = self._stuck_from(under, batch)
+        where, params = self._stuck_where(under, batch)
         rows = self._rows(
-            f"SELECT u.parent, c.code, COUNT(*) {source.replace(' WHERE ', _CODES_JOIN, 1)} "
-            "GROUP BY u.parent, c.code",
+            "SELECT s.parent, s.refused_codes, COUNT(*) FROM cf_states s "
+            f"WHERE {where} GROUP BY s.parent, s.refused_codes",
             params,
         )
-        return [(row[0], row[1], int(row[2])) for row in rows]
+        counts: dict[tuple[str | None, str], int] = {}
+        for parent, codes, n in rows:
+            for code in str(codes or "").split():
+                counts[(parent, code)] = counts.get((parent, code), 0) + int(n)
+        return [(parent, code, n) for (parent, code), n in counts.items()]
 
     def stuck_units(
         self,
@@ -721,20 +708,35 @@ class Session:
         offset: int = 0,
         limit: int | None = None,
     ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
-        source, params = self._stuck_from(under, batch)
+        where, params = self._stuck_where(under, batch)
         if stage_before is not None:
-            source += " AND s.stage_since < ?"
+            where += " AND s.stage_since < ?"
             params = (*params, stage_before.isoformat())
-        total = int(self._rows(f"SELECT COUNT(*) {source}", params)[0][0])
+        total = int(self._rows(f"SELECT COUNT(*) FROM cf_states s WHERE {where}", params)[0][0])
         order = _STUCK_ORDER[order_by]
         # Every supported database takes LIMIT n OFFSET m; "no limit" is the largest n.
         page = f" LIMIT {int(limit) if limit is not None else 2**63 - 1} OFFSET {int(offset)}"
-        rows = self._rows(
-            f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS}, {_REFUSAL_COLUMNS} {source} "
-            f"ORDER BY {order}{page}",
-            params,
-        )
-        return total, [(_unit(row[:6]), _state(row[6:17]), _refusal(row[17:])) for row in rows]
+        # The page's ids from the state rows alone; then the page's units and refusals.
+        ids = [
+            row[0]
+            for row in self._rows(
+                f"SELECT s.unit_id FROM cf_states s WHERE {where} ORDER BY {order}{page}",
+                params,
+            )
+        ]
+        found: dict[str, tuple[Unit, UnitState, Refusal]] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            for row in self._rows(
+                f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS}, {_REFUSAL_COLUMNS} FROM cf_states s "
+                "JOIN cf_units u ON u.campaign_id = s.campaign_id AND u.unit_id = s.unit_id "
+                "JOIN cf_refusals r ON r.campaign_id = s.campaign_id AND r.unit_id = s.unit_id "
+                f"WHERE s.campaign_id = ? AND s.unit_id IN ({marks})",
+                (self._cid, *part),
+            ):
+                found[row[0]] = (_unit(row[:6]), _state(row[6:17]), _refusal(row[17:]))
+        return total, [found[unit_id] for unit_id in ids]
 
     def workflow_versions(self) -> list[WorkflowVersion]:
         rows = self._rows(
