@@ -127,7 +127,29 @@ def _rate_bounds(value: object) -> tuple[Fraction, Fraction] | None:
     low, high = (Fraction(repr(v)) for v in pair)
     if low > high:
         raise _problem("surveys: satisfied_rate", "low must not exceed high", value)
+    if _simplest_between(low, high).denominator > _MAX_BALLOTS:
+        raise _problem(
+            "surveys: satisfied_rate",
+            f"no survey of at most {_MAX_BALLOTS:,} ballots has a satisfied rate within it",
+            value,
+        )
     return low, high
+
+
+#: The most ballots a survey drawn to hit an exact rate may need.
+_MAX_BALLOTS = 10**9
+
+
+def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    """The fraction with the smallest denominator in [low, high] (Stern-Brocot descent)."""
+    if low.denominator == 1 or low.numerator == 0:
+        return low
+    floor = low.numerator // low.denominator
+    if Fraction(floor + 1) <= high:
+        return Fraction(floor + 1)
+    # Both lie in (floor, floor + 1): recurse on the reciprocals of the fractional parts.
+    inner = _simplest_between(1 / (high - floor), 1 / (low - floor))
+    return floor + 1 / inner
 
 
 # --- units, rosters, actors -------------------------------------------------------------
@@ -332,10 +354,13 @@ def _surveys(
         least = -((-ballots * (1 - high).numerator) // (1 - high).denominator)
         most = (ballots * (1 - low).numerator) // (1 - low).denominator
         if least > most:
-            # No count of this size fits: take a multiple of the bound's denominator, where
-            # the rate ``low`` is hit exactly.
-            ballots = low.denominator * draw(st.integers(1, max(1, max_ballots // low.denominator)))
-            least = most = int(ballots * (1 - low))
+            # No count of this size fits: take a multiple of the denominator of the simplest
+            # rate within the bounds, where that rate is hit exactly.
+            rate = _simplest_between(low, high)
+            ballots = rate.denominator * draw(
+                st.integers(1, max(1, max_ballots // rate.denominator))
+            )
+            least = most = int(ballots * (1 - rate))
         dissatisfied = draw(st.integers(least, most))
     content = ballots - dissatisfied
     four = draw(st.booleans()) if scale is None else scale == 4
@@ -627,14 +652,14 @@ def _workflow_dicts(draw: st.DrawFn, *, max_stages: int, guards: bool) -> dict[s
             unless = draw(st.lists(specs, max_size=1))
             if unless:
                 t["unless"] = unless
-        if draw(st.integers(0, 4)) == 0:
+        if draw(st.integers(0, 4)) == 4:
             t["by"] = draw(
                 st.lists(st.sampled_from(["leading_group", "unit_head"]), min_size=1, unique=True)
             )
         transitions.append(t)
     # Remedial loops (补课) for some working stages.
     for i in range(n - 1):
-        if stages[i]["kind"] == "stage" and draw(st.integers(0, 3)) == 0:
+        if stages[i]["kind"] == "stage" and draw(st.integers(0, 3)) == 3:
             rid = f"{ids[i]}_remedial"
             stages.append({"id": rid, "kind": "remedial", "remedial_of": ids[i]})
             transitions.append(
