@@ -269,3 +269,54 @@ def test_bad_seed_and_shards_are_refused() -> None:
         fast.simulate_fast(sc, seed=-1)
     with pytest.raises(cf.ValidationError, match="shards"):
         fast.simulate_fast(sc, shards=0)
+
+
+PRESET_BATCHES = {
+    "no_stages_2019": [("2019-05-31", "2019-08-31"), ("2019-09-01", "2020-01-31")],
+    "advanced_nature_2005": [
+        ("2005-01-01", "2005-06-30"),
+        ("2005-07-01", "2005-12-31"),
+        ("2005-11-25", "2006-06-30"),
+    ],
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_BATCHES))
+def test_every_other_preset_is_identical_in_both_modes_when_deterministic(preset: str) -> None:
+    """The central-rules and stage-less presets too: late starts, make-up, mobile members."""
+    batches = PRESET_BATCHES[preset]
+    data = load_scenario(DISTRICT).to_dict()
+    kinds = [["organ"], ["community"], ["village"]]
+    data["workflow"] = preset
+    data["start"] = batches[0][0]
+    data["batches"] = [
+        {"number": i + 1, "opens": opens, "closes": closes, "kinds": kinds[i]}
+        for i, (opens, closes) in enumerate(batches)
+    ]
+    data["roster"]["counts"] = dict(
+        list({"organ": 20, "community": 10, "village": 10}.items())[: len(batches)]
+    )
+    data["roster"]["members"] = {"distribution": "fixed", "mean": 25, "min": 3, "max": 200}
+    data["roster"].pop("members_by_kind", None)
+    b = data["behaviour"]
+    b["late_start"] = {"share": 1.0, "batches": [1]}
+    b["study"] = {"hours_per_week": [8.0, 8.0], "guided_share": 0.6}
+    stages = {s.id for s in cf.presets.load(preset).stages}
+    days = {"preparation": 10, "study_mobilization": 33, "analysis_review": 30}
+    days |= {"rectification": 36, "closing": 20, "in_progress": 60}
+    b["stage_days"] = {k: [v, v] for k, v in days.items() if k in stages}
+    b["approval_delay_days"] = [2, 2]
+    b["remedial_days"] = [20, 20]
+    b["reassess_days"] = [7, 7]
+    b["mobile_members"] = {"share": 1.0, "makeup_delay_days": [10, 10]}
+    b["survey"].update(
+        {"failure_rate": 1.0, "retry_failure_rate": 0.0, "troubled_dissatisfied": [0.6, 0.6]}
+    )
+    levels = b["survey"]["levels"]
+    levels["satisfied"] += levels["dissatisfied"]
+    levels["dissatisfied"] = 0.0
+    sc = Scenario.from_dict(data, source=preset)
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    assert _comparable(fast.simulate_fast(sc)) == _comparable(exact)
+    assert sum(b.deferred_out for b in exact.batches) == 20
