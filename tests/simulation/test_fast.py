@@ -320,3 +320,21 @@ def test_every_other_preset_is_identical_in_both_modes_when_deterministic(preset
     campaign.close()
     assert _comparable(fast.simulate_fast(sc)) == _comparable(exact)
     assert sum(b.deferred_out for b in exact.batches) == 20
+
+
+def test_without_numpy_the_error_names_the_extra() -> None:
+    """Importing fast mode without numpy says ``pip install 'campaignflow[sim]'``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "try:\n"
+        "    import campaignflow.simulation._fast\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert "pip install 'campaignflow[sim]'" in out
