@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 
 def strategy_examples() -> int:
     """How many examples each strategy test draws."""

@@ -65,7 +65,9 @@ def test_planted_bug_example_fails_and_shrinks_to_a_few_steps() -> None:
     found = re.search(r"planted bug found after (\d+) examples", out)
     assert found is not None, out
     steps = shrunk_steps(out)
-    print(f"planted bug: found after {found.group(1)} examples, shrunk to {len(steps)} steps: {steps}")
+    print(
+        f"planted bug: found after {found.group(1)} examples, shrunk to {len(steps)} steps: {steps}"
+    )
     assert int(found.group(1)) <= 200
     assert 1 <= len(steps) <= 5
     assert "finished with 39" in out

@@ -50,7 +50,7 @@ def test_rosters_are_added_whole(roster: list[cf.Unit]) -> None:
 def test_actors_hold_only_the_given_roles(actor: cf.Actor) -> None:
     """Actors re-validate, hold at least min_roles of the roles given, and belong as asked."""
     assert cf.Actor(id=actor.id, roles=actor.roles, unit=actor.unit) == actor
-    assert 1 <= len(actor.roles)
+    assert len(actor.roles) >= 1
     assert actor.roles <= {"supervision_group", "superior_org"}
     assert actor.unit in (None, "u-1")
 
@@ -122,9 +122,7 @@ def test_facts_for_every_stage_are_facts_the_campaign_records(preset: str, stage
     workflow = cf.presets.load(preset)
     strategy = cfst.facts_for(stage, workflow=workflow)
 
-    @settings(
-        max_examples=max(50, N // 10), database=None, suppress_health_check=list(HealthCheck)
-    )
+    @settings(max_examples=max(50, N // 10), database=None, suppress_health_check=list(HealthCheck))
     @given(fact=strategy)
     def check(fact: object) -> None:
         if isinstance(fact, cf.Approval):

@@ -210,7 +210,11 @@ def default_scenario() -> Scenario:
 
 @pytest.fixture
 def fast_forward() -> Iterator[FastForward]:
-    """``fast_forward(scenario=None, *, days, seed=None, store=None)`` -> ``Forwarded``."""
+    """Play behaviour models forward through the simulator: ``fast_forward(scenario, days=N)``.
+
+    ``fast_forward(scenario=None, *, days, seed=None, store=None)`` returns a ``Forwarded``
+    (``.result``, ``.campaign``); every campaign it opened is closed after the test.
+    """
     helper = FastForward()
     yield helper
     helper.close()
