@@ -274,8 +274,24 @@ _V4 = Migration(
     ),
 )
 
+_V5 = Migration(
+    5,
+    "a covering index for roll-ups and stuck lists",
+    (
+        # Sorted by parent and holding every column a roll-up or a stuck list reads, so
+        # both are answered from the index alone, in parent order (no per-row table
+        # lookups, no sort for GROUP BY): a province of 200,000 units reads its index range.
+        """CREATE INDEX cf_states_overview ON cf_states (
+            campaign_id, parent, batch, stage, entered_on, remedial, remedial_round, version,
+            refused_version, refused_codes, a_satisfied, a_fairly, a_basically,
+            a_dissatisfied, stage_since, ordinal, refused_seq, unit_id
+        )""",
+        "DROP INDEX cf_states_parent",
+    ),
+)
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
 
 
 def latest_version() -> int:
