@@ -6,6 +6,7 @@ params and boundaries are checked without a campaign around it.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, date, datetime
 from fractions import Fraction
@@ -19,6 +20,7 @@ import campaignflow as cf
 from campaignflow import guards as g
 from campaignflow.guards import GuardRegistry
 from campaignflow.i18n import MessageCatalog, messages
+from campaignflow.testing import strategies as cfst
 
 TODAY = date(2005, 3, 1)
 UNIT = cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32)
@@ -458,19 +460,8 @@ def test_study_hours_pass_iff_exact_sum_reaches_required(
     assert guided_verdict.params == {"actual": guided, "required": required}
 
 
-@st.composite
-def surveys(draw: st.DrawFn) -> cf.Survey:
-    counts = st.integers(0, 2000)
-    satisfied, basically, dissatisfied = draw(counts), draw(counts), draw(counts)
-    fairly = draw(st.none() | counts)
-    if satisfied + basically + dissatisfied + (fairly or 0) == 0:
-        satisfied = 1
-    return cf.Survey(
-        satisfied=satisfied,
-        basically_satisfied=basically,
-        dissatisfied=dissatisfied,
-        fairly_satisfied=fairly,
-    )
+# Surveys of either scale, up to 8,000 ballots: the testing kit's strategy (dogfooding).
+surveys = functools.partial(cfst.surveys, max_ballots=8000)
 
 
 rates = st.one_of(
