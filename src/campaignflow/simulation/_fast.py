@@ -268,6 +268,14 @@ def _leaves(spec: Any) -> Any:
         yield spec
 
 
+def _present(values: IntArray) -> list[int]:
+    """The distinct small non-negative ints in ``values``, ascending (cheaper than unique)."""
+    if values.shape[0] == 0:
+        return []
+    found: list[int] = np.flatnonzero(np.bincount(values)).tolist()
+    return found
+
+
 # --- the roster as arrays -----------------------------------------------------------------
 
 
@@ -556,11 +564,17 @@ class _Shard:
         first = np.ones(unit.shape[0], dtype=np.bool_)
         first[1:] = unit[1:] != unit[:-1]
         rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
-        for r in range(int(rank.max()) + 1):
-            sel = rank == r
-            u, k, tk, a = unit[sel], kind[sel], token[sel], arg[sel]
-            ok = (self.token[u] == tk) & ~self.done[u]
-            u, k, a = u[ok], k[ok], a[ok]
+        rounds = int(rank.max()) + 1
+        for r in range(rounds):
+            if rounds == 1:
+                u, k, a = unit, kind, arg
+            else:
+                sel = rank == r
+                u, k, tk, a = unit[sel], kind[sel], token[sel], arg[sel]
+                if r:
+                    # An earlier event of the unit today may have moved it on.
+                    ok = (self.token[u] == tk) & ~self.done[u]
+                    u, k, a = u[ok], k[ok], a[ok]
             for ev in range(7):
                 m = k == ev
                 if m.any():
@@ -595,7 +609,7 @@ class _Shard:
         elif ev == _APPROVE:
             self.approve(u)
         elif ev == _REMEDIAL:
-            for s in np.unique(self.stage[u]):
+            for s in _present(self.stage[u]):
                 uu = u[self.stage[u] == s]
                 mask = 0
                 for name in self.t.needs[int(s)].milestones:
@@ -642,7 +656,7 @@ class _Shard:
                 self.refused(j, refuse)
 
     def approve(self, u: IntArray) -> None:
-        for s in np.unique(self.stage[u]):
+        for s in _present(self.stage[u]):
             uu = u[self.stage[u] == s]
             for role in self.t.needs[int(s)].approvals:
                 self.approvals[role][uu] = APPROVAL_APPROVED
@@ -685,7 +699,7 @@ class _Shard:
         fails: list[Failure] = []
         detour_fails: list[Failure] = []
         detour_has = np.zeros(n, dtype=np.bool_)
-        for s in np.unique(stages):
+        for s in _present(stages):
             pos = np.flatnonzero(stages == s)
             key = (int(s), trigger, roles)
             cands = self.t.candidates.get(key, ())
@@ -797,7 +811,7 @@ class _Shard:
         dst_kind = t.kind_code[dest]
         # Results: stays, counts, make-up rounds, finishes.
         working = (src_kind == _WORKING) | (src_kind == _REMEDIAL_KIND)
-        for s in np.unique(src[working]):
+        for s in _present(src[working]):
             d = today - self.entered[u[working & (src == s)]]
             prev = self.stays.get(int(s))
             hist = np.bincount(d)
@@ -931,7 +945,7 @@ class _Shard:
             return
         uw, dw, sw, dr = us[ws], ds[ws], src_s[ws], draws5[ws]
         back_w = (t.kind_code[sw] == _REMEDIAL_KIND) & (t.rem_of[sw] == dw)
-        for s in np.unique(dw):
+        for s in _present(dw):
             m = dw == s
             ux, bx, dx = uw[m], back_w[m], dr[m]
             sid = t.stages[int(s)]
