@@ -37,7 +37,7 @@ def test_units_are_valid_units_a_campaign_accepts(unit: cf.Unit) -> None:
 
 
 @many
-@given(roster=cfst.rosters(size=(1, 8), batches=(1, 2, 3)))
+@given(roster=cfst.rosters(size=(1, 5), batches=(1, 2, 3)))
 def test_rosters_are_added_whole(roster: list[cf.Unit]) -> None:
     """A roster has distinct ids and Campaign.add_units takes all of it."""
     camp = cf.Campaign(DISTRICT)
@@ -144,8 +144,17 @@ def test_facts_for_draws_numbers_at_the_gates() -> None:
 
 
 @many
+@given(data=cfst.workflow_dicts())
+def test_workflow_definitions_load_without_a_problem(data: dict[str, Any]) -> None:
+    """Every generated definition passes Workflow.from_dict's validation (what workflows() maps)."""
+    workflow = cf.Workflow.from_dict(data)
+    assert workflow.initial == data["initial"]
+    assert any(workflow.is_final(s.id) for s in workflow.stages)
+
+
+@settings(max_examples=50, deadline=None, database=None)
 @given(workflow=cfst.workflows())
-def test_workflows_are_valid_and_round_trip(workflow: cf.Workflow) -> None:
+def test_workflows_round_trip(workflow: cf.Workflow) -> None:
     """A generated workflow reloads from its own data to an equal workflow."""
     assert cf.Workflow.from_dict(workflow.to_dict()) == workflow
 
@@ -163,7 +172,7 @@ def test_workflows_with_a_property_shrink_to_a_readable_minimum() -> None:
     found = find(
         cfst.workflows(),
         lambda w: len(w.stages) >= 4 and any(t.guards for t in w.transitions),
-        settings=settings(max_examples=2000, database=None),
+        settings=settings(max_examples=500, database=None),
     )
     assert len(found.stages) == 4
     assert len(found.transitions) == 3

@@ -250,6 +250,7 @@ def guard_boundary(
         options: dict[str, Any] = {**context, param: int(value) if whole else value}
         return check_guard(guard, facts, **options)
 
+    name = getattr(guard, "__name__", None) or repr(guard)
     first, last = verdict(low), verdict(high)
     if first.passed == last.passed:
         raise ValidationError(
@@ -293,12 +294,12 @@ def guard_boundary(
     def monotone(value: float) -> None:
         found = verdict(value)
         assert found.passed == side(value), (
-            f"{guard!r}: {param}={value!r} gives passed={found.passed} ({found.code}), but the "
+            f"{name}: {param}={value!r} gives passed={found.passed} ({found.code}), but the "
             f"verdict flips between {lo!r} and {hi!r}: the guard is not monotone in {param}"
         )
         echoed = [v for v in found.params.values() if _as_number(v) is not None]
         assert any(_as_number(v) == value for v in echoed), (
-            f"{guard!r}: the verdict for {param}={value!r} does not report that number "
+            f"{name}: the verdict for {param}={value!r} does not report that number "
             f"(its params: {dict(found.params)})"
         )
 
@@ -306,11 +307,11 @@ def guard_boundary(
     if actual_key is not None:
         actual = _as_number(below.params.get(actual_key))
         assert actual is not None, (
-            f"{guard!r}: its verdict reports no number under {actual_key!r} "
+            f"{name}: its verdict reports no number under {actual_key!r} "
             f"(its params: {dict(below.params)}); pass actual_key=None to skip this check"
         )
         assert lo <= actual <= hi, (
-            f"{guard!r}: the verdict flips between {param}={lo!r} and {param}={hi!r}, but "
+            f"{name}: the verdict flips between {param}={lo!r} and {param}={hi!r}, but "
             f"reports {actual_key}={actual!r}: the guard judges a different number than it "
             "reports (an off-by-one in its comparison?)"
         )
