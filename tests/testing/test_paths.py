@@ -14,6 +14,7 @@ from campaignflow.testing import (
     coverage,
     covering_paths,
     guard_outcomes,
+    play_outcome,
     shortest_paths,
     simple_paths,
     walk,
@@ -148,3 +149,21 @@ def test_random_workflows_every_recipe_fires_its_step(workflow: cf.Workflow) -> 
     for s in all_steps:
         if s.recipe is not None and s.source in reachable:
             assert (s.source, s.trigger, s.dest, s.index) in covered
+
+
+@pytest.mark.parametrize("name", ["no_stages_2019", "district_2005"])
+def test_playing_every_gate_outcome_covers_them_all(name: str) -> None:
+    """Each gate outcome, played on a real campaign, shows in the decision and in coverage."""
+    workflow = PRESETS[name]
+    runs = [_play(workflow, p) for p in covering_paths(workflow)]
+    for case in guard_outcomes(workflow):
+        clock = cf.SimulatedClock(date(2004, 12, 1))
+        camp = cf.Campaign(workflow, clock=clock)
+        camp.add_units([cf.Unit(id="u-1", name="党支部", kind="organ", batch=1, members=20)])
+        decision = play_outcome(camp, "u-1", case, clock=clock)
+        candidate = next(c for c in decision.candidates if c.dest == case.step.dest)
+        index = case.step.guards.index(next(g for g in case.step.guards if g.spec == case.guard))
+        assert candidate.verdicts[index].passed is case.passed, case.id
+        runs.append(camp)
+    found = assert_covers(workflow, runs, outcomes=True)
+    assert found.missing_outcomes == ()

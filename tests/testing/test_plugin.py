@@ -82,3 +82,27 @@ def test_typo(campaign):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*unknown option(s) presett*"])
     assert result.ret != 0
+
+
+def test_fast_forward_stops_after_the_days_asked_and_refuses_bad_ones() -> None:
+    """Zero days plays the first day only; a negative or non-integer count is refused."""
+    from datetime import date
+
+    import campaignflow as cf
+    from campaignflow.testing.pytest_plugin import FastForward, default_scenario
+
+    helper = FastForward()
+    try:
+        run = helper(days=0)
+        assert run.result.end == date(2005, 1, 1)
+        assert run.finished() == 0
+        again = helper(default_scenario(), days=45, seed=7)
+        assert again.result.seed == 7
+        assert again.result.end == date(2005, 2, 15)
+        for bad in (-1, 1.5, True):
+            with pytest.raises(cf.ValidationError, match="days"):
+                helper(days=bad)  # type: ignore[arg-type]
+        with pytest.raises(cf.ValidationError, match="scenario"):
+            helper(42, days=1)  # type: ignore[arg-type]
+    finally:
+        helper.close()

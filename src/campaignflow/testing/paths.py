@@ -17,6 +17,7 @@ never exercised, from the campaigns, audit records or transition records it prod
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,11 +29,12 @@ import attrs
 from campaignflow.audit import AuditRecord
 from campaignflow.campaign import Campaign
 from campaignflow.engine import decide
-from campaignflow.errors import TransitionRejected, ValidationError
+from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.guards._core import GuardSpec
 from campaignflow.model import (
     Actor,
     Approval,
+    Decision,
     Milestone,
     StudySession,
     Survey,
@@ -55,6 +57,7 @@ __all__ = [
     "fire",
     "fires",
     "guard_outcomes",
+    "play_outcome",
     "prepare",
     "recipe",
     "shortest_paths",
@@ -548,6 +551,26 @@ def walk(
         assert record.dest == s.dest, f"walk: step {s.id} went to {record.dest!r}"
         done.append(record)
     return done
+
+
+def play_outcome(campaign: Campaign, unit_id: str, case: OutcomeCase, *, clock: Any) -> Decision:
+    """Walk ``unit_id`` to the case's stage, record the case's recipe, and try the step.
+
+    The attempt is a real command: applied or refused, its decision (with this gate's
+    verdict) lands in the audit trail, where :func:`assert_covers` with ``outcomes=True``
+    finds it. Returns the decision the campaign judged just before the attempt.
+    """
+    way = shortest_paths(campaign.workflow).get(case.step.source)
+    if way is None:
+        raise ValidationError(f"play_outcome: no path with recipes reaches {case.step.source!r}")
+    walk(campaign, unit_id, way, clock=clock)
+    step = attrs.evolve(case.step, recipe=case.recipe)
+    actor = prepare(campaign, unit_id, step, clock=clock)
+    decision = campaign.check(unit_id, step.trigger, actor=actor)
+    # A refusal is an outcome too: its decision is audited like an applied move's.
+    with contextlib.suppress(TransitionRejected, NotAuthorized):
+        fire(campaign, unit_id, step, actor=actor)
+    return decision
 
 
 # --- coverage ---------------------------------------------------------------------------
