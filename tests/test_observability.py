@@ -317,3 +317,25 @@ def test_without_opentelemetry_nothing_is_imported_and_instrument_says_what_to_i
         "[True] None",
         "OpenTelemetry is not installed; pip install 'campaignflow[otel]'",
     ]
+
+
+def test_counters_without_a_tracer(otel: tuple[Any, Any]) -> None:
+    """With a meter provider but no tracer provider, advances are counted and no span is made."""
+    exporter, _ = otel
+    metrics_sdk = pytest.importorskip("opentelemetry.sdk.metrics")
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    meter_provider = metrics_sdk.MeterProvider(metric_readers=[reader])
+    try:
+        tel = observability.instrument(meter_provider=meter_provider)
+        assert tel.active()
+        assert not tel.tracing()
+        camp = _ready(_started())
+        exporter.clear()
+        camp.advance(UNIT.id, actor=CLERK)
+        assert exporter.get_finished_spans() == ()
+        ((_, count),) = _sums(reader)["campaignflow.advances"].items()
+        assert count == 1
+    finally:
+        meter_provider.shutdown()

@@ -51,6 +51,9 @@ T = TypeVar("T")
 
 _INSTALL = "OpenTelemetry is not installed; pip install 'campaignflow[otel]'"
 
+#: Calls for which "no tracer provider is set" is trusted before asking OpenTelemetry again.
+_RECHECK = 256
+
 
 class Telemetry:
     """The OpenTelemetry tracer and counters campaignflow reports to.
@@ -58,7 +61,17 @@ class Telemetry:
     Built by :func:`instrument` (or lazily from the global providers); hosts rarely touch it.
     """
 
-    __slots__ = ("_live", "_trace", "advances", "conflicts", "rejections", "tracer")
+    __slots__ = (
+        "_metering",
+        "_metrics",
+        "_skip",
+        "_trace",
+        "_tracing",
+        "advances",
+        "conflicts",
+        "rejections",
+        "tracer",
+    )
 
     def __init__(self, tracer_provider: Any = None, meter_provider: Any = None) -> None:
         try:
@@ -68,7 +81,10 @@ class Telemetry:
         from campaignflow import __version__
 
         self._trace = trace
-        self._live = tracer_provider is not None
+        self._metrics = metrics
+        self._tracing = tracer_provider is not None
+        self._metering = meter_provider is not None
+        self._skip = 0
         self.tracer = trace.get_tracer(LOGGER_NAME, __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter(LOGGER_NAME, __version__, meter_provider=meter_provider)
         self.advances = meter.create_counter(
@@ -86,19 +102,39 @@ class Telemetry:
         )
 
     def tracing(self) -> bool:
-        """Whether spans go anywhere: a tracer provider was given or set globally.
+        """Whether spans go anywhere: a tracer provider was given or has been set globally."""
+        if not self._tracing:
+            self._recheck()
+        return self._tracing
 
-        Until the host installs an SDK provider, OpenTelemetry's API hands out non-recording
-        spans that still cost microseconds each; campaignflow then makes none.
-        """
-        if self._live:
-            return True
-        provider = self._trace.get_tracer_provider()
-        if isinstance(provider, self._trace.ProxyTracerProvider | self._trace.NoOpTracerProvider):
-            return False
-        # OpenTelemetry never lets a global provider be replaced, so once real it stays real.
-        self._live = True
-        return True
+    def active(self) -> bool:
+        """Whether spans or counters go anywhere (a tracer or a meter provider is set)."""
+        if not (self._tracing and self._metering):
+            self._recheck()
+        return self._tracing or self._metering
+
+    def _recheck(self) -> None:
+        # Until the host installs an SDK provider, OpenTelemetry's API hands out non-recording
+        # spans and no-op counters that still cost microseconds per advance; campaignflow then
+        # reports nothing. Asking OpenTelemetry costs microseconds too, so a "not set" answer
+        # is trusted for the next _RECHECK calls: a provider set later takes effect within that
+        # many calls, or at once with instrument(). A set provider stays set (OpenTelemetry
+        # never lets a global provider be replaced).
+        if self._skip:
+            self._skip -= 1
+            return
+        trace, metrics = self._trace, self._metrics
+        if not self._tracing:
+            provider = trace.get_tracer_provider()
+            self._tracing = not isinstance(
+                provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider
+            )
+        if not self._metering:
+            # The API's placeholder until a provider is set is private (_ProxyMeterProvider).
+            kind = type(metrics.get_meter_provider()).__name__
+            self._metering = kind not in ("_ProxyMeterProvider", "NoOpMeterProvider")
+        if not (self._tracing and self._metering):
+            self._skip = _RECHECK
 
 
 _UNSET: Any = object()
@@ -145,7 +181,7 @@ def observe_advance(
 ) -> TransitionRecord:
     """Run ``fire`` (one advance) with its logs, span and counters."""
     tel = telemetry()
-    if tel is None:
+    if tel is None or not tel.active():
         return _logged_advance(fire, unit_id, trigger, workflow, None)
     if not tel.tracing():
         return _logged_advance(fire, unit_id, trigger, workflow, (tel, None))
@@ -167,6 +203,8 @@ def _logged_advance(
     workflow: str,
     otel: tuple[Telemetry, Any] | None,
 ) -> TransitionRecord:
+    if otel is None and not _campaign_log.isEnabledFor(logging.INFO):
+        return fire()
     data: dict[str, Any] = {"unit_id": unit_id, "trigger": trigger, "workflow": workflow}
     try:
         record = fire()
