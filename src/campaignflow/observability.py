@@ -8,12 +8,12 @@ candidate at DEBUG. Each record carries its data in ``record.campaignflow`` (a d
 ids, never text), for structured log handlers.
 
 OpenTelemetry (extra ``otel``: ``opentelemetry-api`` only; the host brings the SDK and its
-exporters): when the package is importable, ``Campaign.advance`` runs in a
-``campaignflow.advance`` span, each judged candidate transition in a ``campaignflow.guard``
-span, and three counters count ``campaignflow.advances``, ``campaignflow.rejections`` (by
-``code``) and ``campaignflow.conflicts``. Instruments are created lazily, once, from the global
-tracer and meter providers (or those given to :func:`instrument`); without opentelemetry the
-check is one attribute read.
+exporters): once the host has set a tracer provider, ``Campaign.advance`` runs in a
+``campaignflow.advance`` span and each judged candidate transition in a
+``campaignflow.guard`` span; once it has set a meter provider, three counters count
+``campaignflow.advances``, ``campaignflow.rejections`` (by ``code``) and
+``campaignflow.conflicts``. Instruments are created lazily, once, from the global providers
+(or those given to :func:`instrument`); without opentelemetry the check is one attribute read.
 """
 
 from __future__ import annotations
