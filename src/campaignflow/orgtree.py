@@ -185,7 +185,8 @@ class _Acc:
     remedial_rounds: int = 0
     stuck: int = 0
     blocking: Counter[str] = attrs.field(factory=Counter)
-    satisfaction: Satisfaction = Satisfaction()
+    # Satisfaction's fields, in order, summed as plain ints (a roll-up adds many groups).
+    satisfaction: list[int] = attrs.field(factory=lambda: [0] * 6)
 
     def add(self, other: _Acc) -> None:
         for batch, stages in other.by_batch.items():
@@ -197,7 +198,9 @@ class _Acc:
         self.remedial_rounds += other.remedial_rounds
         self.stuck += other.stuck
         self.blocking.update(other.blocking)
-        self.satisfaction = self.satisfaction + other.satisfaction
+        self.satisfaction = [
+            a + b for a, b in zip(self.satisfaction, other.satisfaction, strict=True)
+        ]
 
 
 def build_rollup(
@@ -240,14 +243,13 @@ def build_rollup(
         acc.remedial += group.remedial
         acc.remedial_rounds += group.remedial_rounds
         acc.stuck += group.stuck
-        acc.satisfaction = acc.satisfaction + Satisfaction(
-            group.assessed,
-            group.satisfied,
-            group.fairly_satisfied,
-            group.basically_satisfied,
-            group.dissatisfied,
-            group.majority_dissatisfied,
-        )
+        sat = acc.satisfaction
+        sat[0] += group.assessed
+        sat[1] += group.satisfied
+        sat[2] += group.fairly_satisfied
+        sat[3] += group.basically_satisfied
+        sat[4] += group.dissatisfied
+        sat[5] += group.majority_dissatisfied
     for parent, code, count in blocking:
         own.setdefault(parent or "", _Acc()).blocking[code] += count
 
@@ -278,7 +280,7 @@ def build_rollup(
                 remedial_rounds=acc.remedial_rounds,
                 stuck=acc.stuck,
                 blocking=_top(acc.blocking, top),
-                satisfaction=acc.satisfaction,
+                satisfaction=Satisfaction(*acc.satisfaction),
                 children=tuple(listed),
             ),
             acc,
