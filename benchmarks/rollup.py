@@ -265,8 +265,8 @@ def bench_engine(
     else:
         # VACUUM sets the visibility map, without which PostgreSQL cannot scan an index only.
         conn.autocommit = True
-        conn.execute("VACUUM ANALYZE cf_states")
-        conn.execute("ANALYZE cf_org_tree")
+        for table in ("cf_states", "cf_units", "cf_facts", "cf_refusals", "cf_org_tree"):
+            conn.execute(f"VACUUM ANALYZE {table}")
         conn.autocommit = False
     print(
         f"{name}: loaded {counts['units']:,} units, {len(orgs):,} organisations in "
@@ -308,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scan-repeats", type=int, default=3, help="runs per full scan")
     parser.add_argument("--pg", default=os.environ.get("CAMPAIGNFLOW_PG_DSN", ""))
     parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
     clock = cf.FixedClock(TODAY)
     print(
@@ -316,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
+        if args.skip_sqlite:
+            return _postgres(args, clock)
         path = Path(tmp) / "province.db"
         cid = f"bench-{uuid.uuid4().hex[:8]}"
         store = SQLiteStore(path, campaign_id=cid, synchronous="NORMAL")
@@ -328,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
             camp.close()
     if args.skip_pg:
         return 0
+    return _postgres(args, clock)
+
+
+def _postgres(args: argparse.Namespace, clock: cf.FixedClock) -> int:
     if not args.pg:
         print("postgresql: skipped (no DSN; set CAMPAIGNFLOW_PG_DSN or pass --pg)")
         return 0
