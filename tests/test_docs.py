@@ -28,6 +28,7 @@ import shlex
 import subprocess
 import sys
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,11 @@ def _check_toml(body: str) -> None:
 
 
 def _check_sql(body: str) -> None:
-    """Run the SQL as the test role: roles become CURRENT_USER; CREATE ROLE is checked apart."""
+    """Run the SQL on a fresh copy of the schema: roles become CURRENT_USER, then roll back.
+
+    The copy lives in a schema of its own, made by the library's migrations, so the check
+    sees exactly the tables this release creates, whatever else the test database holds.
+    """
     dsn = os.environ.get("CAMPAIGNFLOW_PG_DSN", "")
     if not dsn:
         if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
@@ -142,7 +147,6 @@ def _check_sql(body: str) -> None:
     psycopg = pytest.importorskip("psycopg")
     from campaignflow.store import PostgresStore
 
-    PostgresStore(dsn, campaign_id="docs-sql-check").close()  # the schema exists
     statements = [s.strip() for s in re.sub(r"--[^\n]*", "", body).split(";") if s.strip()]
     roles = set()
     for statement in statements:
@@ -152,16 +156,30 @@ def _check_sql(body: str) -> None:
     granted = [s for s in statements if not s.startswith("CREATE ROLE")]
     assert roles, "expected CREATE ROLE statements"
     assert granted, "expected GRANT statements"
-    with psycopg.connect(dsn) as conn:
-        for statement in granted:
-            for role in roles:
-                statement = re.sub(rf"\b{role}\b", "CURRENT_USER", statement)
-            conn.execute(statement)
-        conn.rollback()
-    schema_source = (ROOT / "src/campaignflow/store/_schema.py").read_text(encoding="utf-8")
-    schema = set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(cf_\w+)", schema_source))
+    schema = f"docs_sql_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        separator = "&" if "?" in dsn else "?"
+        PostgresStore(f"{dsn}{separator}options=-csearch_path%3D{schema}", campaign_id="d").close()
+        with psycopg.connect(dsn) as conn:
+            conn.execute(f"SET search_path TO {schema}")
+            tables = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+                )
+            }
+            for statement in granted:
+                for role in roles:
+                    statement = re.sub(rf"\b{role}\b", "CURRENT_USER", statement)
+                conn.execute(statement)
+            conn.rollback()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
     named = set(re.findall(r"\bcf_\w+", body))
-    assert schema <= named, f"the SQL leaves out tables of the schema: {sorted(schema - named)}"
+    assert tables <= named, f"the SQL leaves out tables of the schema: {sorted(tables - named)}"
 
 
 def _extras() -> set[str]:
