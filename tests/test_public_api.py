@@ -11,7 +11,7 @@ import pytest
 
 import campaignflow as cf
 
-PACKAGES = ["campaignflow", "campaignflow.guards", "campaignflow.presets", "campaignflow.store",
+PACKAGES = ["campaignflow", "campaignflow.guards", "campaignflow.presets", "campaignflow.store", "campaignflow.simulation",
             "campaignflow.i18n"]
 PUBLIC = [(pkg, name) for pkg in PACKAGES for name in import_module(pkg).__all__]
 

@@ -30,13 +30,18 @@ from campaignflow.model import (
     Decision,
     FactRecord,
     Milestone,
+    Organisation,
+    Refusal,
     StudySession,
     Survey,
     TransitionRecord,
     Unit,
     UnitState,
     Verdict,
+    WorkflowVersion,
 )
+from campaignflow.orgtree import OrgProgress, Satisfaction, StuckPage, StuckUnit
+from campaignflow.versions import Adoption, UnitChange
 from campaignflow.workflow import Stage, Transition, Workflow
 
 __version__ = "0.1.0"
@@ -47,6 +52,7 @@ logging.getLogger("campaignflow").addHandler(logging.NullHandler())
 __all__ = [
     "SYSTEM",
     "Actor",
+    "Adoption",
     "AdvanceOutcome",
     "Approval",
     "AuditRecord",
@@ -68,9 +74,15 @@ __all__ = [
     "GuardSpec",
     "Milestone",
     "NotAuthorized",
+    "OrgProgress",
+    "Organisation",
     "Progress",
+    "Refusal",
+    "Satisfaction",
     "SimulatedClock",
     "Stage",
+    "StuckPage",
+    "StuckUnit",
     "StudySession",
     "Survey",
     "SystemClock",
@@ -78,11 +90,13 @@ __all__ = [
     "TransitionRecord",
     "TransitionRejected",
     "Unit",
+    "UnitChange",
     "UnitState",
     "UnknownUnit",
     "ValidationError",
     "Verdict",
     "Workflow",
+    "WorkflowVersion",
     "__version__",
     "all_of",
     "any_of",
