@@ -1132,7 +1132,12 @@ class Campaign:
         if limit is not None:
             _check_limit(limit)
         today = self._now().date()
-        before = None if longer_than is None else today - timedelta(days=longer_than)
+        # Past the calendar's start nothing can have waited longer: clamp instead of overflowing.
+        before = (
+            None
+            if longer_than is None
+            else today - timedelta(days=min(longer_than, (today - date.min).days))
+        )
         with self.store.transaction(write=False) as tx:
             total, rows = tx.stuck_units(
                 under,

@@ -131,6 +131,8 @@ def test_a_stuck_entry_names_the_gates_and_numbers(store_factory: StoreFactory) 
     assert "at least 10 required" in hours.message("en")
     assert camp.stuck(under="d", longer_than=45).total == 0
     assert camp.stuck(under="d", longer_than=44).total == 1
+    # Longer than the calendar goes back: nobody, not an OverflowError.
+    assert camp.stuck(under="d", longer_than=2**63 - 1).total == 0
     # Moving on clears it: the refusal belongs to a stay that ended.
     camp.record("u", cf.StudySession(hours=8), actor=CLERK)
     camp.record(
