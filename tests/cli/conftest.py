@@ -23,11 +23,11 @@ def cli() -> Any:
 
 
 @pytest.fixture
-def runner(tmp_path: Path) -> Iterator[CliRunner]:
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     """A runner keeping stdout and stderr apart, in a fresh current folder (default outputs land there)."""
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        yield runner
+    # monkeypatch.chdir, not CliRunner.isolated_filesystem: click 8.5 deprecates the latter.
+    monkeypatch.chdir(tmp_path)
+    yield CliRunner()
 
 
 @pytest.fixture(scope="session")

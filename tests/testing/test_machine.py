@@ -45,7 +45,10 @@ def _load(path: Path) -> ModuleType:
 
 def shrunk_steps(report: str) -> list[str]:
     """The rules of the falsifying program hypothesis printed (invariant checks left out)."""
-    block = report[report.index("Falsifying example") :]
+    # hypothesis says "Falsifying example" up to 6.16x and "Failing test case" after.
+    marker = re.search(r"Falsifying example|Failing test case", report)
+    assert marker is not None, report
+    block = report[marker.start() :]
     calls = re.findall(r"^(?:E\s+)?(?:\w+ = )?state\.(\w+)\(", block, flags=re.MULTILINE)
     return [c for c in calls if c not in INVARIANTS]
 
