@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,11 @@ def cli() -> Any:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner keeping stdout and stderr apart, in a fresh current folder (default outputs land there)."""
     # monkeypatch.chdir, not CliRunner.isolated_filesystem: click 8.5 deprecates the latter.
     monkeypatch.chdir(tmp_path)
-    yield CliRunner()
+    return CliRunner()
 
 
 @pytest.fixture(scope="session")
