@@ -10,10 +10,14 @@ from typing import Any
 import campaignflow as cf
 from campaignflow.store import Store, StoreSession
 
+# The crash child runs by path and imports nothing from the test tree, so the shared actors
+# and evidence live there and the suite imports them.
+from tests.store.crash_child import INSPECTOR as INSPECTOR
+from tests.store.crash_child import LEADER as LEADER
+from tests.store.crash_child import MILESTONES, clerk_of
+from tests.store.crash_child import SUPERIOR as SUPERIOR
+
 START = date(2005, 1, 10)
-INSPECTOR = cf.Actor(id="zhang", roles={"supervision_group"})
-SUPERIOR = cf.Actor(id="county-org", roles={"superior_org"})
-LEADER = cf.Actor(id="wang", roles={"leading_group"})
 
 UNITS = (
     cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32),
@@ -22,36 +26,6 @@ UNITS = (
     ),
     cf.Unit(id="vil-03", name="东村党支部", kind="village", batch=2, members=41),
 )
-
-#: The evidence each working stage's forward gate asks for (district_2005).
-MILESTONES = {
-    "preparation": ("implementation_plan", "leading_group_established"),
-    "study_mobilization": (
-        "mobilization_meeting",
-        "advanced_standards_adopted",
-        "transition_application",
-    ),
-    "analysis_review": (
-        "opinions_solicited",
-        "org_life_meeting",
-        "democratic_appraisal",
-        "feedback_published",
-        "transition_application",
-    ),
-    "rectification": (
-        "rectification_plan_reviewed",
-        "rectification_plan_published",
-        "rectification_plan_filed",
-        "rectification_results_published",
-        "transition_application",
-    ),
-    "closing": ("follow_up_review", "summing_up"),
-}
-
-
-def clerk_of(unit_id: str) -> cf.Actor:
-    """The unit's own clerk: records its facts and asks to advance, never judges it."""
-    return cf.Actor(id=f"clerk-{unit_id}", roles={"branch_committee"}, unit=unit_id)
 
 
 def satisfy(
