@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,12 +49,16 @@ def test_canonical_json_golden_vector() -> None:
 
 def test_hash_golden_vector() -> None:
     """SHA-256(prev_hash ‖ canonical JSON) of the golden record is this exact digest."""
-    assert GOLDEN.sealed().hash == "f41e76c8da16f0fa18db9007e8e2d19d0d5803df9f2cd8220864f1c1efdb016d"
+    assert (
+        GOLDEN.sealed().hash == "f41e76c8da16f0fa18db9007e8e2d19d0d5803df9f2cd8220864f1c1efdb016d"
+    )
 
 
 def test_sealed_and_seal_agree() -> None:
     """Both ways of sealing a record give the same hash."""
-    fields = {a.name: getattr(GOLDEN, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"}
+    fields = {
+        a.name: getattr(GOLDEN, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"
+    }
     assert AuditRecord.seal(**fields).hash == GOLDEN.sealed().hash
 
 
@@ -71,10 +76,12 @@ def campaign_log() -> tuple[AuditRecord, ...]:
     """A real chain: two units started, facts recorded, a refused and an applied advance."""
     clock = cf.FixedClock(date(2005, 1, 10))
     camp = cf.Campaign(cf.presets.district_2005(), clock=clock, campaign_id="tamper")
-    camp.add_units([
-        cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1, members=32),
-        cf.Unit(id="edu-02", name="教育局支部", kind="organ", batch=1, members=20),
-    ])
+    camp.add_units(
+        [
+            cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1, members=32),
+            cf.Unit(id="edu-02", name="教育局支部", kind="organ", batch=1, members=20),
+        ]
+    )
     camp.start_batch(1)
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit="fin-01")
     camp.record("fin-01", cf.Milestone("implementation_plan"), actor=clerk, request_id="m-1")
@@ -120,13 +127,17 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
     if kind == "edit":
         i = draw(st.integers(0, n - 1))
         name = draw(st.sampled_from(FIELDS))
-        records[i] = attrs.evolve(records[i], **{name: _other_value(getattr(records[i], name), draw)})
+        records[i] = attrs.evolve(
+            records[i], **{name: _other_value(getattr(records[i], name), draw)}
+        )
     elif kind == "flip":
         i = draw(st.integers(0, n - 1))
         name = draw(st.sampled_from(["hash", "prev_hash", "actor_id", "unit_id", "workflow"]))
         text = getattr(records[i], name) or "x"
         pos = draw(st.integers(0, len(text) - 1))
-        flipped = text[:pos] + chr(ord(text[pos]) ^ (1 << draw(st.integers(0, 4)))) + text[pos + 1 :]
+        flipped = (
+            text[:pos] + chr(ord(text[pos]) ^ (1 << draw(st.integers(0, 4)))) + text[pos + 1 :]
+        )
         records[i] = attrs.evolve(records[i], **{name: flipped})
     elif kind == "delete":
         del records[draw(st.integers(0, n - 2))]  # deleting the last one is "truncate"
@@ -139,8 +150,9 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
         # the record before it, slipped in before record i.
         i = draw(st.integers(1, n - 1))
         before = records[i - 1]
-        forged = attrs.evolve(records[i], seq=before.seq + 1, prev_hash=before.hash,
-                              actor_id="forger").sealed()
+        forged = attrs.evolve(
+            records[i], seq=before.seq + 1, prev_hash=before.hash, actor_id="forger"
+        ).sealed()
         records.insert(i, forged)
     else:
         cut = draw(st.integers(1, n - 1))
@@ -152,7 +164,9 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
 
 @given(tampered_logs())
 @settings(max_examples=2000, deadline=None)
-def test_verify_flags_every_tampered_log(case: tuple[list[AuditRecord], list[Checkpoint], str]) -> None:
+def test_verify_flags_every_tampered_log(
+    case: tuple[list[AuditRecord], list[Checkpoint], str],
+) -> None:
     """Edits, flipped bytes, deletions, swaps, forged insertions and truncation are all caught."""
     records, checkpoints, kind = case
     result = verify_chain(records, checkpoints=checkpoints)
@@ -173,3 +187,84 @@ def test_untampered_log_verifies_with_its_checkpoints() -> None:
     result = verify_chain(records, checkpoints=points)
     assert result.ok
     assert result.head == Checkpoint(records[-1].seq, records[-1].hash)
+
+
+# --- the assembled canonical body equals the generic encoder ---------------------------------
+
+_json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text()
+_json_values = st.recursive(
+    _json_scalars | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_texts = st.text()  # any text, control characters, quotes and lone surrogates included
+_optional_texts = st.none() | _texts
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> AuditRecord:
+    return AuditRecord(
+        seq=draw(st.integers(0, 2**63 - 1)),
+        at=draw(st.datetimes(timezones=st.just(UTC))),
+        on=draw(st.dates()),
+        campaign=draw(_texts),
+        command=draw(_texts),
+        actor_id=draw(_texts),
+        actor_roles=tuple(draw(st.lists(_texts, max_size=3))),
+        outcome=draw(st.sampled_from(["ok", "denied", "error"])),
+        unit_id=draw(_optional_texts),
+        source=draw(_optional_texts),
+        dest=draw(_optional_texts),
+        version=draw(st.none() | st.integers(-(2**63), 2**63 - 1)),
+        request_id=draw(_optional_texts),
+        workflow=draw(_texts),
+        payload=draw(st.dictionaries(st.text(max_size=5), _json_values, max_size=4)),
+        decision=draw(st.none() | st.dictionaries(st.text(max_size=5), _json_values, max_size=4)),
+        reason=draw(st.none() | st.dictionaries(st.text(max_size=5), _json_values, max_size=3)),
+        prev_hash=draw(_texts),
+    )
+
+
+@settings(max_examples=500)
+@given(_records())
+def test_hash_is_sha256_of_prev_and_the_generic_canonical_body(record: AuditRecord) -> None:
+    """The hash assembled from pre-encoded parts is the documented one, for any record.
+
+    Records whose text cannot be UTF-8 (a lone surrogate) must fail the same way both ways.
+    """
+    import hashlib
+
+    try:
+        expected = hashlib.sha256(
+            (record.prev_hash + canonical_json(record.body())).encode("utf-8")
+        ).hexdigest()
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            AuditRecord.seal(
+                **{
+                    a.name: getattr(record, a.name)
+                    for a in attrs.fields(AuditRecord)
+                    if a.name != "hash"
+                }
+            )
+        return
+    sealed = AuditRecord.seal(
+        **{a.name: getattr(record, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"}
+    )
+    assert sealed.hash == expected == record.sealed().hash
+    roles, payload, decision, reason = sealed.canonical_parts()
+    assert roles == canonical_json(list(record.actor_roles))
+    assert payload == canonical_json(record.payload)
+    assert decision == (None if record.decision is None else canonical_json(record.decision))
+    assert reason == (None if record.reason is None else canonical_json(record.reason))
+
+
+def test_canonical_parts_are_not_part_of_equality_or_fields() -> None:
+    """A sealed record equals its reloaded copy, which computes its parts on demand."""
+    sealed = GOLDEN.sealed()
+    loaded = AuditRecord.from_data(sealed.to_data())
+    assert loaded == sealed
+    assert loaded.canonical_parts() == sealed.canonical_parts()
+    assert "_parts" not in {a.name for a in attrs.fields(AuditRecord)}

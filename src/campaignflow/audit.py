@@ -13,7 +13,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from json.encoder import encode_basestring as _json_string
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -40,8 +41,19 @@ GENESIS_HASH = "0" * 64
 Outcome = Literal["ok", "denied", "error"]
 
 
+class _KeepsCanonicalParts:
+    """A slot outside the attrs fields for the text a record was sealed with.
+
+    Kept from sealing so a store writes the very text that was hashed without encoding it
+    again. Not a field: not part of equality, ``attrs.fields`` or ``evolve`` (an evolved
+    or loaded record starts without it), and never trusted by verification.
+    """
+
+    __slots__ = ("_parts",)
+
+
 @attrs.frozen
-class AuditRecord:
+class AuditRecord(_KeepsCanonicalParts):
     """One command as the audit trail keeps it: who, what, when, outcome, and the chain link.
 
     ``on`` is the business date the command took effect; ``at`` the UTC instant it was
@@ -69,6 +81,19 @@ class AuditRecord:
     reason: Mapping[str, Any] | None = None
     prev_hash: str = GENESIS_HASH
     hash: str = ""
+
+    def canonical_parts(self) -> tuple[str, str, str | None, str | None]:
+        """``actor_roles``, ``payload``, ``decision`` and ``reason`` as canonical JSON.
+
+        What a store writes into its JSON columns; computed once per record (sealing keeps
+        them), so the text stored is the text hashed. ``decision`` / ``reason`` are None
+        when the field is.
+        """
+        parts: tuple[str, str, str | None, str | None] | None = getattr(self, "_parts", None)
+        if parts is None:
+            parts = _canonical_parts(self)
+            object.__setattr__(self, "_parts", parts)
+        return parts
 
     def body(self) -> dict[str, Any]:
         """The hashed content: every field but ``hash``, as plain data."""
@@ -132,21 +157,117 @@ class AuditRecord:
         record = cls(**fields)
         # Frozen records are built once: set the hash on the fresh instance instead of
         # building a second one with evolve (this is on every command's path).
-        object.__setattr__(record, "hash", record_hash(record))
+        parts = _canonical_parts(record)
+        object.__setattr__(record, "_parts", parts)
+        object.__setattr__(record, "hash", _hash_of(record, parts))
         return record
+
+
+def _refuse(value: object) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+# json's C encoder, made once: json.dumps with options builds a JSONEncoder and a C encoder
+# on every call, which costs as much as encoding a small record. Same options, same text.
+# Cycles are not tracked (records are trees); one ends as RecursionError, reported as
+# json.dumps reports it.
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE_PARTS: Any = (
+    None
+    if _C_ENCODER is None
+    else _C_ENCODER(None, _refuse, _json_string, None, ":", ",", True, False, False)
+)
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
 
 def canonical_json(data: Any) -> str:
     """The canonical text of ``data``: sorted keys, no spaces, UTF-8 kept, finite numbers only."""
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    if _ENCODE_PARTS is None:  # an interpreter without json's C accelerator
+        return _ENCODE(data)
+    try:
+        return "".join(_ENCODE_PARTS(data, 0))
+    except RecursionError:
+        raise ValueError("Circular reference detected") from None
 
 
 def record_hash(record: AuditRecord) -> str:
-    """SHA-256 over ``prev_hash`` followed by the canonical body, as hex."""
-    text = record.prev_hash + canonical_json(record.body())
+    """SHA-256 over ``prev_hash`` followed by the canonical body, as hex.
+
+    Always computed from the record's fields (never from text kept at sealing), so a
+    verification sees exactly what is stored.
+    """
+    return _hash_of(record, _canonical_parts(record))
+
+
+def _hash_of(record: AuditRecord, parts: tuple[str, str, str | None, str | None]) -> str:
+    text = record.prev_hash + _canonical_body(record, parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical_parts(record: AuditRecord) -> tuple[str, str, str | None, str | None]:
+    roles = record.actor_roles
+    return (
+        # Roles are nearly always a few plain names: join them without the encoder.
+        "[" + ",".join([_json_string(r) for r in roles]) + "]"
+        if all(r.__class__ is str for r in roles)
+        else canonical_json(list(roles)),
+        canonical_json(record.payload),
+        None if record.decision is None else canonical_json(record.decision),
+        None if record.reason is None else canonical_json(record.reason),
+    )
+
+
+def _scalar(value: object) -> str:
+    """``canonical_json(value)``, without the encoder's set-up for the common plain types."""
+    if value is None:
+        return "null"
+    kind = value.__class__
+    if kind is str:
+        return _json_string(cast(str, value))
+    if kind is int:
+        return int.__repr__(cast(int, value))
+    return canonical_json(value)
+
+
+_BODY = (
+    '{"actor_id":%s,"actor_roles":%s,"at":%s,"campaign":%s,"command":%s,"decision":%s,'
+    '"dest":%s,"on":%s,"outcome":%s,"payload":%s,"prev_hash":%s,"reason":%s,'
+    '"request_id":%s,"seq":%s,"source":%s,"unit_id":%s,"version":%s,"workflow":%s}'
+)
+
+
+def _canonical_body(record: AuditRecord, parts: tuple[str, str, str | None, str | None]) -> str:
+    """``canonical_json(record.body())``, assembled from already-encoded nested parts.
+
+    The body's keys are fixed, so their sorted order is written out here; the property
+    tests hold this equal to the generic encoder on arbitrary records.
+    """
+    roles, payload, decision, reason = parts
+    text, other = _json_string, _scalar
+    actor_id, campaign, command = record.actor_id, record.campaign, record.command
+    outcome, prev_hash, workflow = record.outcome, record.prev_hash, record.workflow
+    return _BODY % (
+        text(actor_id) if actor_id.__class__ is str else other(actor_id),
+        roles,
+        text(record.at.isoformat()),
+        text(campaign) if campaign.__class__ is str else other(campaign),
+        text(command) if command.__class__ is str else other(command),
+        "null" if decision is None else decision,
+        other(record.dest),
+        text(record.on.isoformat()),
+        text(outcome) if outcome.__class__ is str else other(outcome),
+        payload,
+        text(prev_hash) if prev_hash.__class__ is str else other(prev_hash),
+        "null" if reason is None else reason,
+        other(record.request_id),
+        other(record.seq),
+        other(record.source),
+        other(record.unit_id),
+        other(record.version),
+        text(workflow) if workflow.__class__ is str else other(workflow),
+    )
 
 
 @attrs.frozen

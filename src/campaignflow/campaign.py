@@ -586,16 +586,9 @@ class Campaign:
         today = self._now().date()
         with self.store.transaction(write=False) as tx:
             unit, state = self._load(tx, unit_id)
-            decision = decide(
-                self._wf(tx, state),
-                unit,
-                state,
-                tx.get_facts(unit_id, state.stage),
-                today,
-                trigger,
-                roles=None if actor is None else actor.roles,
+            return self._decide(
+                tx, unit, state, today, trigger, None if actor is None else actor.roles
             )
-            return self._judged(decision, state)
 
     def advance(
         self,
@@ -714,17 +707,12 @@ class Campaign:
     def _sweep_one(
         self, tx: StoreSession, now: datetime, day: date, unit_id: str, trigger: str, actor: Actor
     ) -> AdvanceOutcome:
-        unit, state = self._load(tx, unit_id)
-        decision = decide(
-            self._wf(tx, state),
-            unit,
-            state,
-            tx.get_facts(unit_id, state.stage),
-            day,
-            trigger,
-            roles=actor.roles,
-        )
-        decision = self._judged(decision, state)
+        # The id came from this store's own listing: no need to validate it again.
+        found = tx.get_unit_state(unit_id)
+        if found is None:
+            raise UnknownUnit(unit_id)
+        unit, state = found
+        decision = self._decide(tx, unit, state, day, trigger, actor.roles)
         if not decision.allowed:
             return AdvanceOutcome(unit_id, False, decision)
         record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
@@ -782,16 +770,7 @@ class Campaign:
                     _not_authorized(denial, actor, unit_id)
                 )
             else:
-                decision = decide(
-                    workflow,
-                    unit,
-                    state,
-                    tx.get_facts(unit_id, state.stage),
-                    today,
-                    trigger,
-                    roles=actor.roles,
-                )
-                decision = self._judged(decision, state)
+                decision = self._decide(tx, unit, state, today, trigger, actor.roles)
                 if decision.allowed:
                     result = self._apply(
                         tx,
@@ -1571,9 +1550,26 @@ class Campaign:
                     chosen = version.ref
         return chosen
 
-    def _judged(self, decision: Decision, state: UnitState) -> Decision:
-        return attrs.evolve(
-            decision, judged_by=self._ref_of(state), versioned=len(self._versions) > 1
+    def _decide(
+        self,
+        tx: StoreSession,
+        unit: Unit,
+        state: UnitState,
+        today: date,
+        trigger: str,
+        roles: frozenset[str] | None,
+    ) -> Decision:
+        """The unit's decision, judged by its own workflow version on its stage's facts."""
+        return decide(
+            self._wf(tx, state),
+            unit,
+            state,
+            tx.get_facts(unit.id, state.stage),
+            today,
+            trigger,
+            roles=roles,
+            judged_by=self._ref_of(state),
+            versioned=len(self._versions) > 1,
         )
 
     def _load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:

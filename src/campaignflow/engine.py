@@ -77,12 +77,15 @@ def decide(
     trigger: str = "advance",
     *,
     roles: frozenset[str] | None = None,
+    judged_by: str = "",
+    versioned: bool = False,
 ) -> Decision:
     """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
 
     The first candidate whose guards all pass is the target (transitions' semantics); every
     candidate is still judged so the decision explains all of them. With ``roles`` (the
     acting actor's), candidates that name other roles in ``by`` are left out.
+    ``judged_by`` / ``versioned`` are stamped on the decision (see :class:`Decision`).
     """
     ctx = context_for(workflow, unit, state, records, today)
     compiled = workflow.candidates(state.stage, trigger)
@@ -104,18 +107,15 @@ def decide(
         candidates=candidates,
         judged_on=today,
         workflow=workflow.name,
-        titles=stage_titles(workflow, state.stage, target),
+        titles=workflow.titles_of(state.stage, target),
+        judged_by=judged_by,
+        versioned=versioned,
     )
 
 
 def stage_titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
     """The zh_CN and en titles of ``stage_ids`` (those the workflow has), for explanations."""
-    titles: dict[str, list[str]] = {}
-    for stage_id in stage_ids:
-        if stage_id is not None and workflow.has_stage(stage_id):
-            stage = workflow.stage(stage_id)
-            titles[stage_id] = [stage.label("zh_CN"), stage.label("en")]
-    return titles
+    return dict(workflow.titles_of(*stage_ids))
 
 
 def next_state(

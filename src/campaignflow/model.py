@@ -84,6 +84,26 @@ class Unit:
     parent: str | None = attrs.field(default=None, validator=attrs.validators.optional(key))
 
 
+def trusted_unit(
+    id: str, name: str, kind: str, batch: int, members: int, parent: str | None
+) -> Unit:
+    """A :class:`Unit` from values that were validated when written (a store's own row).
+
+    Skips the validators: loading a sweep's units is on the hot path, and a store only
+    holds units that passed them. Not for input from outside campaignflow.
+    """
+    unit = object.__new__(Unit)
+    # Frozen: set the slots as attrs' own __init__ does.
+    setattr_ = object.__setattr__
+    setattr_(unit, "id", id)
+    setattr_(unit, "name", name)
+    setattr_(unit, "kind", kind)
+    setattr_(unit, "batch", batch)
+    setattr_(unit, "members", members)
+    setattr_(unit, "parent", parent)
+    return unit
+
+
 @attrs.frozen
 class Actor:
     """Someone who issues commands: a clerk, a supervision group member, a superior org.

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -173,6 +174,7 @@ class Workflow:
         "_registry",
         "_stages",
         "_table",
+        "_titles",
         "_windows",
         "batches",
         "fact_roles",
@@ -234,6 +236,7 @@ class Workflow:
             if trigger not in self._by_stage[source]:
                 self._by_stage[source] += (trigger,)
         self._definition = self.to_dict()
+        self._titles: dict[tuple[str | None, ...], Mapping[str, list[str]]] = {}
 
     # --- loading and saving -------------------------------------------------------------
 
@@ -423,6 +426,21 @@ class Workflow:
             raise ValidationError(
                 f"stage: must be one of {', '.join(self._stages)}, got {stage_id!r}"
             ) from None
+
+    def titles_of(self, *stage_ids: str | None) -> Mapping[str, list[str]]:
+        """The zh_CN and en titles of ``stage_ids`` (those this workflow has), for explanations.
+
+        Read-only and shared: every decision between the same stages carries the same one.
+        """
+        found = self._titles.get(stage_ids)
+        if found is None:
+            titles = {
+                stage.id: [stage.label("zh_CN"), stage.label("en")]
+                for stage_id in stage_ids
+                if stage_id is not None and (stage := self._stages.get(stage_id)) is not None
+            }
+            found = self._titles[stage_ids] = MappingProxyType(titles)
+        return found
 
     def has_stage(self, stage_id: str) -> bool:
         """Whether the workflow has a stage ``stage_id``."""

@@ -21,7 +21,15 @@ from campaignflow.audit import (
     verdict_to_data,
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
-from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
+from campaignflow.model import (
+    FactRecord,
+    Organisation,
+    Refusal,
+    Unit,
+    UnitState,
+    WorkflowVersion,
+    trusted_unit,
+)
 from campaignflow.orgtree import GroupCounts, StuckOrder
 
 if TYPE_CHECKING:
@@ -498,6 +506,7 @@ class Session:
             return ConcurrencyConflict(unit, expected_version=head, detail=detail)
 
         moved = record.outcome == "ok" and record.dest is not None and record.unit_id is not None
+        roles, payload, decision, reason = record.canonical_parts()
         params = (
             self._cid,
             record.seq,
@@ -506,7 +515,7 @@ class Session:
             record.campaign,
             record.command,
             record.actor_id,
-            canonical_json(list(record.actor_roles)),
+            roles,
             record.outcome,
             record.unit_id,
             record.source,
@@ -514,9 +523,9 @@ class Session:
             record.version,
             record.request_id,
             record.workflow,
-            canonical_json(record.payload),
-            None if record.decision is None else canonical_json(record.decision),
-            None if record.reason is None else canonical_json(record.reason),
+            payload,
+            decision,
+            reason,
             record.prev_hash,
             record.hash,
             record.version if moved else None,
@@ -808,14 +817,8 @@ def _iso(day: date | None) -> str | None:
 
 
 def _unit(row: Sequence[Any]) -> Unit:
-    return Unit(
-        id=row[0],
-        name=row[1],
-        kind=row[2],
-        batch=int(row[3]),
-        members=int(row[4]),
-        parent=row[5],
-    )
+    # Rows were validated on the way in (insert_unit takes a validated Unit).
+    return trusted_unit(row[0], row[1], row[2], int(row[3]), int(row[4]), row[5])
 
 
 def _state(row: Sequence[Any]) -> UnitState:

@@ -143,6 +143,7 @@ class SQLiteStore(SQLStore):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA synchronous = {level}")
                 conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA cache_size = -65536")
             except BaseException:
                 conn.close()
                 raise
