@@ -293,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
                 import sqlite3
 
                 assert isinstance(store, SQLiteStore)
+                # The store's own settings, so the floor and the sweep run one database alike.
                 conn = sqlite3.connect(store.path)
                 conn.execute(f"PRAGMA synchronous={synchronous}")
+                conn.execute("PRAGMA cache_size = -65536")
                 return conn
 
             return connect_to

@@ -672,8 +672,8 @@ class Campaign:
         _check_actor(actor)
         with self.store.transaction(write=False) as tx:
             ids = [
-                u.id
-                for u, s in tx.iter_units(batch)
+                s.unit_id
+                for s in tx.iter_states(batch)
                 if not (w := self._wf(tx, s)).is_final(s.stage)
                 and (not waiting_only or w.stage(s.stage).kind == "waiting")
                 and w.candidates(s.stage, trigger)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import tomllib
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -108,11 +108,24 @@ class CompiledTransition:
     dest: str
     guards: tuple[BoundGuard, ...]
     by: frozenset[str]
+    # The guards' judging callables, unwrapped once: judging is on every advance's path.
+    _judges: tuple[Callable[[GuardContext], Verdict], ...] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+
+    @_judges.default
+    def _unwrap(self) -> tuple[Callable[[GuardContext], Verdict], ...]:
+        return tuple(g.judge for g in self.guards)
 
     def judge(self, ctx: GuardContext) -> Candidate:
         """Every verdict of this candidate for ``ctx``; passes when all pass."""
-        verdicts: tuple[Verdict, ...] = tuple(g(ctx) for g in self.guards)
-        return Candidate(self.dest, all(v.passed for v in verdicts), verdicts)
+        verdicts = tuple([judge(ctx) for judge in self._judges])
+        passed = True
+        for verdict in verdicts:
+            if not verdict.passed:
+                passed = False
+                break
+        return Candidate(self.dest, passed, verdicts)
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ giving callables that judge one unit (:class:`BoundGuard`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import types
@@ -48,8 +49,19 @@ FactT = TypeVar("FactT")
 G = TypeVar("G", bound=Callable[..., Verdict])
 
 
+class _IndexesFacts:
+    """A slot outside the attrs fields: the context's records grouped by fact type.
+
+    Built on the first :meth:`GuardContext.facts` call, so each guard of a decision reads
+    its own kind instead of scanning every record. Not a field: not part of equality,
+    ``attrs.fields`` or ``evolve``.
+    """
+
+    __slots__ = ("_by_kind",)
+
+
 @attrs.frozen
-class GuardContext:
+class GuardContext(_IndexesFacts):
     """What a guard may look at for one unit: the unit, its state, the day, its stage's facts.
 
     ``records`` are the fact records of the unit's current stage, oldest first. Facts that
@@ -89,12 +101,19 @@ class GuardContext:
 
         ``current``: only those recorded since the unit's last transition.
         """
-        version = self.state.version
-        return tuple(
-            r.fact
-            for r in self.records
-            if type(r.fact) is kind and (not current or r.version == version)
-        )
+        by_kind: dict[type[Any], list[FactRecord]] | None = getattr(self, "_by_kind", None)
+        if by_kind is None:
+            by_kind = {}
+            for record in self.records:
+                by_kind.setdefault(type(record.fact), []).append(record)
+            object.__setattr__(self, "_by_kind", by_kind)
+        found = by_kind.get(kind)
+        if not found:
+            return ()
+        if current:
+            version = self.state.version
+            return tuple([r.fact for r in found if r.version == version])
+        return tuple([r.fact for r in found])
 
     def latest(self, kind: type[FactT], *, current: bool = True) -> FactT | None:
         """The newest fact of type ``kind`` (since the last transition, by default), or None."""
@@ -286,13 +305,14 @@ class BoundGuard:
     """A spec resolved against a registry: call it with a context to get the verdict."""
 
     spec: GuardSpec
-    _judge: Callable[[GuardContext], Verdict] = attrs.field(alias="judge")
+    #: The callable that judges a context (the guard with its params applied).
+    judge: Callable[[GuardContext], Verdict]
 
     def __repr__(self) -> str:
         return repr(self.spec)
 
     def __call__(self, ctx: GuardContext) -> Verdict:
-        return self._judge(ctx)
+        return self.judge(ctx)
 
 
 def _combine_all(name: str, parts: tuple[BoundGuard, ...]) -> Callable[[GuardContext], Verdict]:
@@ -501,12 +521,8 @@ class GuardRegistry:
         _check_params(entry, spec.params, path, problems)
         if len(problems) > before:
             return None
-        func, params = entry.func, dict(spec.params)
-
-        def judge(ctx: GuardContext) -> Verdict:
-            return func(ctx, **params)
-
-        return BoundGuard(spec, judge)
+        # partial applies the params in C: no Python frame between the caller and the guard.
+        return BoundGuard(spec, functools.partial(entry.func, **spec.params))
 
 
 def _check_params(entry: _Entry, params: Mapping[str, Any], path: str, problems: list[str]) -> None:

@@ -47,6 +47,13 @@ class StoreSession(Protocol):
         """Every unit with its state (of the batch it is in now, when ``batch`` is given)."""
         ...
 
+    def iter_states(self, batch: int | None = None) -> Iterator[UnitState]:
+        """Every unit's state (of ``batch``), in the order of :meth:`iter_units`.
+
+        What a sweep lists its units by: the state alone, without the unit's record.
+        """
+        ...
+
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         """The unit's fact records in ``stage``, oldest first."""
         ...

@@ -256,6 +256,24 @@ class Session:
                 return
             after = rows[-1][0]
 
+    def iter_states(self, batch: int | None = None) -> Iterator[UnitState]:
+        # As iter_units (keyset pages on cf_units' ordinal index), reading state columns only.
+        where = "" if batch is None else " AND s.batch = ?"
+        sql = (
+            f"SELECT u.ordinal, {_STATE_COLUMNS} FROM cf_units u "
+            "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
+            f"WHERE u.campaign_id = ? AND u.ordinal > ?{where} ORDER BY u.ordinal LIMIT {_PAGE}"
+        )
+        extra: tuple[Any, ...] = () if batch is None else (batch,)
+        after = 0
+        while True:
+            rows = self._rows(sql, (self._cid, after, *extra))
+            for row in rows:
+                yield _state(row[1:])
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
+
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         cached = self._facts.get((unit_id, stage))
         if cached is not None:
