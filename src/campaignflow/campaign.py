@@ -10,6 +10,7 @@ result (or raises the first refusal again) and writes nothing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -80,6 +81,8 @@ __all__ = ["AdvanceOutcome", "Campaign", "Progress"]
 
 #: Units judged and moved per transaction by start_batch, advance_all and advance_due.
 _SWEEP_CHUNK = 256
+# Audit records per read transaction when a caller iterates the trail.
+_AUDIT_PAGE = 1000
 
 #: The shortest time audit records are kept before they may be purged (等保 2.0: six months).
 RETENTION_DAYS = 180
@@ -1360,9 +1363,20 @@ class Campaign:
     # --- audit --------------------------------------------------------------------------
 
     def audit_trail(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
-        """The audit records in seq order (only the unit's, when given)."""
-        with self.store.transaction(write=False) as tx:
-            yield from tx.iter_audit(unit_id)
+        """The audit records in seq order (only the unit's, when given).
+
+        Read in pages, each in its own short read transaction: a consumer that iterates
+        slowly (or stops half-way) holds no transaction, snapshot or lock in between.
+        Records never change once written, so the pages join into one consistent trail.
+        """
+        after = 0
+        while True:
+            with self.store.transaction(write=False) as tx:
+                page = list(itertools.islice(tx.iter_audit(unit_id, after_seq=after), _AUDIT_PAGE))
+            yield from page
+            if len(page) < _AUDIT_PAGE:
+                return
+            after = page[-1].seq
 
     def audit_checkpoint(self) -> Checkpoint:
         """The head of the chain, to export and later check against truncation."""

@@ -117,3 +117,39 @@ def test_purge_of_nothing_old_enough_removes_nothing(store_factory: StoreFactory
     assert camp.purge_audit(older_than=date(2005, 1, 1)) == 0
     assert camp.verify_audit().ok
     assert date(2005, 1, 1) + timedelta(days=180) < date(2006, 6, 1)
+
+
+# --- reading the trail in pages ---------------------------------------------------------------
+
+
+def test_audit_trail_pages_hold_no_transaction_between_records(store_factory: StoreFactory) -> None:
+    """A reader paused inside a long trail blocks no writer, and still reads the whole chain.
+
+    The trail spans several pages (2,500 records); after the first record another thread
+    writes. With one transaction held across the iteration the memory store's lock would
+    make that writer wait for the reader, forever here.
+    """
+    import threading
+
+    clock = cf.FixedClock(date(2005, 2, 10))
+    camp = _campaign(store_factory, clock)
+    camp.add_units([cf.Unit(id=f"p{i}", name="支部", kind="organ", batch=1) for i in range(500)])
+    for i in range(2000):
+        camp.record(f"p{i % 500}", cf.Milestone(f"m{i}"), actor=CLERK)
+    expected = [r.hash for r in camp.audit_trail()]
+    assert len(expected) == 2500
+
+    trail = camp.audit_trail()
+    first = next(trail)
+    writer = threading.Thread(
+        target=camp.record, args=("p0", cf.Milestone("late")), kwargs={"actor": CLERK}
+    )
+    writer.start()
+    writer.join(timeout=30)
+    assert not writer.is_alive(), "a writer waited on a paused audit reader"
+    rest = [r.hash for r in trail]
+    # The record written meanwhile joins the end: every page continues from the last seq.
+    assert [first.hash, *rest] == [*expected, rest[-1]]
+    assert verify_chain(camp.audit_trail()).ok
+    assert [r.seq for r in camp.audit_trail("p0")] == sorted(r.seq for r in camp.audit_trail("p0"))
+    assert len(list(camp.audit_trail("p0"))) == 1 + 4 + 1  # added, its four milestones, late

@@ -66,8 +66,13 @@ class StoreSession(Protocol):
         """``(seq, hash)`` of the newest audit record; ``(0, GENESIS_HASH)`` when empty."""
         ...
 
-    def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
-        """Audit records in seq order (only the unit's, when ``unit_id`` is given)."""
+    def iter_audit(
+        self, unit_id: str | None = None, *, after_seq: int = 0
+    ) -> Iterator[AuditRecord]:
+        """Audit records in seq order (only the unit's, when ``unit_id`` is given).
+
+        ``after_seq``: start after this seq (a reader paging through a long trail).
+        """
         ...
 
     def insert_unit(self, unit: Unit, state: UnitState) -> None:

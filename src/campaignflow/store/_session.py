@@ -342,14 +342,16 @@ class Session:
             )
         head.stored_seq = head.seq
 
-    def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
+    def iter_audit(
+        self, unit_id: str | None = None, *, after_seq: int = 0
+    ) -> Iterator[AuditRecord]:
         where = "" if unit_id is None else " AND unit_id = ?"
         sql = (
             f"SELECT {_AUDIT_COLUMNS} FROM cf_audit WHERE campaign_id = ? AND seq > ?{where} "
             f"ORDER BY seq LIMIT {_PAGE}"
         )
         extra: tuple[Any, ...] = () if unit_id is None else (unit_id,)
-        after = 0
+        after = after_seq
         while True:
             params = (self._cid, after, *extra)
             rows = self._rows(sql, params)

@@ -77,13 +77,16 @@ class _Session:
         anchor = store._anchor
         return (anchor.seq, anchor.hash) if anchor else (0, GENESIS_HASH)
 
-    def iter_audit(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
+    def iter_audit(
+        self, unit_id: str | None = None, *, after_seq: int = 0
+    ) -> Iterator[AuditRecord]:
+        store = self._store
         if unit_id is None:
-            yield from list(self._store._audit)
+            # A copy of the tail from after_seq: callers may write while iterating.
+            yield from store._audit[max(0, after_seq - store._anchor_seq()) :]
             return
-        for seq in list(self._store._by_unit.get(unit_id, ())):
-            record = self._record(seq)
-            if record is not None:
+        for seq in list(store._by_unit.get(unit_id, ())):
+            if seq > after_seq and (record := self._record(seq)) is not None:
                 yield record
 
     def claim_units(
