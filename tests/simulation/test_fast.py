@@ -23,6 +23,7 @@ from campaignflow.simulation.exact import simulate_exact
 
 fast = pytest.importorskip("campaignflow.simulation._fast")
 bulk = pytest.importorskip("campaignflow.simulation._bulk")
+fast_roster = pytest.importorskip("campaignflow.simulation._fast_roster")
 
 DISTRICT = Path(__file__).resolve().parents[2] / "examples" / "district_2005.toml"
 UNITS = int(os.environ.get("CF_FAST_UNITS", "360"))
@@ -168,12 +169,12 @@ def test_fast_and_exact_agree_in_distribution() -> None:
 @pytest.fixture
 def small_blocks() -> Iterator[None]:
     """Blocks of 64 units, so a few hundred units make several random-stream blocks."""
-    old = fast.BLOCK
-    fast.BLOCK = 64
+    old = fast_roster.BLOCK
+    fast_roster.BLOCK = 64
     try:
         yield
     finally:
-        fast.BLOCK = old
+        fast_roster.BLOCK = old
 
 
 def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
