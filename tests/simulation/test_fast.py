@@ -339,3 +339,97 @@ def test_without_numpy_the_error_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout
     assert "pip install 'campaignflow[sim]'" in out
+
+
+READY = "test_sim_ready_from"
+
+
+@pytest.fixture(scope="module")
+def ready_guard() -> str:
+    """A start gate that holds from a given day on, with its bulk form (both modes run it)."""
+    if READY not in cf.guards.registry:
+        messages = {
+            "ready.yes": {"zh_CN": "可以开始", "en": "ready"},
+            "ready.not_yet": {"zh_CN": "尚未到开始日期", "en": "not yet"},
+        }
+
+        @cf.guard(READY, messages=messages)
+        def ready_from(ctx: cf.GuardContext, *, on: str) -> cf.Verdict:
+            passed = ctx.today >= date.fromisoformat(on)
+            return cf.Verdict(READY, passed, "ready.yes" if passed else "ready.not_yet", {})
+
+        def ready_from_bulk(facts: Any, *, on: str) -> Any:
+            import numpy as np
+
+            passed = np.full(facts.size, facts.today >= date.fromisoformat(on).toordinal())
+            return bulk.BulkVerdict.from_passed(passed, "ready.yes", "ready.not_yet")
+
+        bulk.register_bulk(READY, ready_from_bulk, replace=True)
+    return READY
+
+
+def _gated_scenario(tmp_path: Path, on: str, defer_batches: list[int]) -> Scenario:
+    data = cf.presets.district_2005().to_dict()
+    for t in data["transitions"]:
+        if t.get("trigger") == "start":
+            t["guards"].append({"guard": READY, "on": on})
+    path = tmp_path / "gated.json"
+    import json
+
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    sc = scenario(counts={"organ": 6, "community": 4, "village": 4}, workflow=str(path))
+    raw = sc.to_dict()
+    raw["behaviour"]["late_start"] = {"share": 0.0, "batches": defer_batches}
+    return Scenario.from_dict(raw, source="gated", base_dir=DISTRICT.parent)
+
+
+def _started_on(result: SimulationResult, batch: int) -> date | None:
+    """The first day the batch's pending count fell to 0 (every unit of it started)."""
+    for point in result.timeline:
+        if point.batch == batch and point.counts["pending"] == 0:
+            return point.day
+    return None
+
+
+@pytest.mark.parametrize(
+    ("on", "defer_batches", "started", "deferred", "pending"),
+    [
+        # Fails at batch 1's opening, holds from 10 January: retried daily, started then.
+        ("2005-01-10", [1, 2], {1: "2005-01-10", 2: "2005-07-01", 3: "2006-01-01"}, {}, 0),
+        # Holds only after batch 1's window: deferred on its last day to batch 2 (already
+        # waiting there when it opens), and started with batch 2's own units on 15 July.
+        ("2005-07-15", [1, 2], {2: "2005-07-15", 3: "2006-01-01"}, {1: 6}, 0),
+        # Batch 1 does not defer late units: its units stay pending, never started.
+        ("2005-07-15", [2], {2: "2005-07-15", 3: "2006-01-01"}, {}, 6),
+        # Never holds: deferred batch to batch, then left pending when the last batch closes.
+        ("2007-01-01", [1, 2], {}, {1: 6, 2: 10}, 14),
+    ],
+)
+def test_a_failed_start_gate_is_retried_daily_in_both_modes(
+    ready_guard: str,
+    tmp_path: Path,
+    on: str,
+    defer_batches: list[int],
+    started: dict[int, str],
+    deferred: dict[int, int],
+    pending: int,
+) -> None:
+    """A unit whose start gate fails when its batch opens tries again each day until the
+    window closes, then is deferred (if its batch defers late units) or stays pending."""
+    sc = _gated_scenario(tmp_path, on, defer_batches)
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    result = fast.simulate_fast(sc)
+    assert result.mode == "fast"
+    assert _comparable(result) == _comparable(exact)
+    for batch, day in started.items():
+        assert _started_on(exact, batch) == date.fromisoformat(day)
+    assert {b.batch: b.deferred_out for b in exact.batches if b.deferred_out} == deferred
+    finals = exact.final_counts()
+    assert finals["pending"] == pending
+    assert finals["accepted"] == exact.units - pending
+    # A batch left with units never started does not complete.
+    last = {p.batch: p.counts["pending"] for p in exact.timeline}
+    for b in exact.batches:
+        if b.units:
+            assert (b.completed_on is None) == (last.get(b.batch, 0) > 0)

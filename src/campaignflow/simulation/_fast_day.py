@@ -166,27 +166,65 @@ class _Shard(_ShardMoves):
     # --- batches ------------------------------------------------------------------------
 
     def open_batch(self, number: int, later: int | None, late_batches: set[int]) -> None:
+        self.opened_on[number] = self.today
         if later is not None and number in late_batches:
             late = np.flatnonzero(
                 (self.batch0 == number) & self.late & ~self.deferred & ~self.moved_ever
             )
             if late.shape[0]:
                 # The leading group moves units that cannot start to the next batch.
-                j = self.judge(late, "defer", self.t.deferrer)
-                ok = j.dest >= 0
-                moved = late[ok]
-                n = int(ok.sum())
-                if n:
-                    self.deferred[moved] = True
-                    self.deferred_out[number] = self.deferred_out.get(number, 0) + n
-                    self.deferred_in[later] = self.deferred_in.get(later, 0) + n
-                    self.moved(moved, j.dest[ok], to_batch=np.full(n, later, dtype=np.int64))
+                self.arrived(later, self.defer(late, number, later))
         cand = np.flatnonzero((self.batch == number) & (self.t.kind_code[self.stage] == _WAITING))
         if cand.shape[0]:
             j = self.judge(cand, "start", _SYSTEM)
             ok = j.dest >= 0
             if ok.any():
                 self.move_judged(j, ok)
+            self.arrived(number, cand[~ok])
+
+    def defer(self, units: IntArray, number: int, later: int) -> IntArray:
+        """The leading group defers ``units`` of batch ``number`` to ``later``; the moved ones."""
+        j = self.judge(units, "defer", self.t.deferrer)
+        ok = j.dest >= 0
+        moved = units[ok]
+        n = int(ok.sum())
+        if n:
+            self.deferred[moved] = True
+            self.deferred_out[number] = self.deferred_out.get(number, 0) + n
+            self.deferred_in[later] = self.deferred_in.get(later, 0) + n
+            self.moved(moved, j.dest[ok], to_batch=np.full(n, later, dtype=np.int64))
+        return moved
+
+    def arrived(self, number: int, units: IntArray) -> None:
+        """Units waiting in batch ``number`` after it opened: its daily retries take them."""
+        if units.shape[0] and number in self.opened_on:
+            known = self.unstarted.get(number)
+            self.unstarted[number] = units if known is None else np.union1d(known, units)
+
+    def retry_starts(self, next_batch: Mapping[int, int], late_batches: set[int]) -> None:
+        """After the day's events, units whose start gate failed try ``start`` again.
+
+        As exact mode's ``retry_starts``: daily up to the window's last day, then deferred
+        to the next batch (when their batch defers late units) or left pending.
+        """
+        arrivals: dict[int, list[IntArray]] = {}
+        for number in sorted(self.unstarted):
+            waiting = self.unstarted.pop(number)
+            if self.opened_on[number] != self.today:  # the opening itself tried them today
+                j = self.judge(waiting, "start", _SYSTEM)
+                ok = j.dest >= 0
+                if ok.any():
+                    self.move_judged(j, ok)
+                waiting = waiting[~ok]
+            if waiting.shape[0] and self.today >= self.windows[number][1]:
+                later = next_batch.get(number)
+                if later is not None and number in late_batches:
+                    arrivals.setdefault(later, []).append(self.defer(waiting, number, later))
+                waiting = waiting[:0]
+            if waiting.shape[0]:
+                self.unstarted[number] = waiting
+        for number, parts in sorted(arrivals.items()):
+            self.arrived(number, np.concatenate(parts))
 
     def flush(self) -> None:
         for b in sorted(self.dirty):
@@ -218,13 +256,16 @@ class _Shard(_ShardMoves):
             chunks = self.events.pop(day, None)
             if chunks:
                 self.process(chunks)
+            if self.unstarted:
+                self.retry_starts(next_batch, late_batches)
             self.flush()
             if not finished_by_day or finished_by_day[max(finished_by_day)] != self.finished:
                 finished_by_day[day] = self.finished
             if progress is not None:
                 progress(date.fromordinal(day), self.finished, total)
             end = day
-            if day >= last_opening and (self.finished == self.n or not self.events):
+            idle = not self.events and not self.unstarted
+            if day >= last_opening and (self.finished == self.n or idle):
                 break
             day += 1
         batches: dict[int, tuple[int, int, int, int]] = {}

@@ -149,6 +149,9 @@ class _ShardState:
         self.deferred_out: dict[int, int] = {}
         self.today = scenario.start.toordinal()
         self.finished = 0
+        # Units of opened batches whose start gate has not held yet (ascending), retried daily.
+        self.unstarted: dict[int, IntArray] = {}
+        self.opened_on: dict[int, int] = {}
 
     # --- draws --------------------------------------------------------------------------
 

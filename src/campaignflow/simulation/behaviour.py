@@ -23,6 +23,14 @@ Per stage visit (:func:`draw_visit`), five draws in this order: working length
 A return visit after make-up draws the same five, with ``reassess_days`` for ``L``. A remedial
 visit draws one: ``randint(u, remedial_days)``.
 
+Starting (both modes, in the simulator's day loop): on the day a batch opens, its late units
+are deferred first, then every waiting unit of it fires ``start`` (as the system). A unit whose
+start gate does not hold is tried again every following day, after that day's events, up to
+and including the last day of its batch window; one still waiting at the end of that day is
+deferred by the leading group to the next batch when its batch is one of the late-start
+batches and a next batch exists (and tried again with that batch: at its opening, or the next
+day if it is already open), else it stays pending, never started.
+
 What a unit does in a stage follows from the gates of the workflow (:func:`stage_needs`),
 relative to the day ``E`` it entered the stage:
 
