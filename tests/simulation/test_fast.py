@@ -35,6 +35,7 @@ def scenario(
     late: float = 0.0,
     mobile: float = 0.0,
     failure: float = 0.0,
+    retired: float = 0.0,
     fixed: bool = True,
     seed: int = 7,
     workflow: str | None = None,
@@ -53,6 +54,8 @@ def scenario(
     b = data["behaviour"]
     b["late_start"] = {"share": late, "batches": [2]}
     b["mobile_members"] = {"share": mobile, "makeup_delay_days": [10, 10] if fixed else [7, 30]}
+    # 25 members, all retired or frail at share 1: study counts ceil(25 / 4) = 7 days late.
+    b["retired_members"] = {"share": retired, "home_visits_per_day": 4}
     b["survey"].update({"failure_rate": failure, "retry_failure_rate": 0.0 if fixed else 0.1})
     if fixed:
         data["roster"]["members"] = {"distribution": "fixed", "mean": 25, "min": 3, "max": 200}
@@ -80,14 +83,21 @@ def _comparable(result: SimulationResult) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("late", "mobile", "failure"),
-    [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (0.0, 1.0, 1.0), (1.0, 0.0, 0.0)],
+    ("late", "mobile", "failure", "retired"),
+    [
+        (0.0, 0.0, 0.0, 0.0),
+        (1.0, 1.0, 1.0, 0.0),
+        (0.0, 1.0, 1.0, 0.0),
+        (1.0, 0.0, 0.0, 0.0),
+        (0.0, 0.0, 0.0, 1.0),
+        (1.0, 1.0, 1.0, 1.0),
+    ],
 )
 def test_deterministic_model_gives_identical_results_in_both_modes(
-    late: float, mobile: float, failure: float
+    late: float, mobile: float, failure: float, retired: float
 ) -> None:
     """Constant draws (every assessment failing or none): fast == exact, record for record."""
-    sc = scenario(late=late, mobile=mobile, failure=failure)
+    sc = scenario(late=late, mobile=mobile, failure=failure, retired=retired)
     exact, campaign = simulate_exact(sc)
     campaign.close()
     result = fast.simulate_fast(sc)
@@ -98,6 +108,15 @@ def test_deterministic_model_gives_identical_results_in_both_modes(
         assert result.remedial.units == result.units  # every unit went to make-up
     if late:
         assert any(b.deferred_out for b in result.batches)
+    if retired:
+        # Home visits hold the study gate 7 days longer: the campaign ends later.
+        without, campaign = simulate_exact(scenario(late=late, mobile=mobile, failure=failure))
+        campaign.close()
+        assert result.end > without.end
+        assert (
+            result.time_in_stage["study_mobilization"].median_days
+            > without.time_in_stage["study_mobilization"].median_days
+        )
 
 
 def _completion_days(result: SimulationResult) -> list[int]:
@@ -137,7 +156,7 @@ def test_fast_and_exact_agree_in_distribution() -> None:
     bounds a correct simulator fails with probability about 0.001 each."""
     per = max(4, UNITS // 6)
     counts = {"organ": 2 * per, "community": 2 * per, "closed_enterprise": 3, "village": 2 * per}
-    sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, fixed=False)
+    sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, retired=0.15, fixed=False)
     exact, campaign = simulate_exact(sc)
     campaign.close()
     result = fast.simulate_fast(sc, seed=sc.seed + 1)
@@ -310,6 +329,7 @@ def test_every_other_preset_is_identical_in_both_modes_when_deterministic(preset
     b["remedial_days"] = [20, 20]
     b["reassess_days"] = [7, 7]
     b["mobile_members"] = {"share": 1.0, "makeup_delay_days": [10, 10]}
+    b["retired_members"] = {"share": 1.0, "home_visits_per_day": 10}
     b["survey"].update(
         {"failure_rate": 1.0, "retry_failure_rate": 0.0, "troubled_dissatisfied": [0.6, 0.6]}
     )

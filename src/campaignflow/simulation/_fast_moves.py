@@ -324,7 +324,9 @@ class _ShardMoves(_ShardState):
         length = self.v_len[u]
         sub = 0
         if needs.study:
-            self.at(7, u, _STUDY, sub=sub)
+            # The week's study counts once brought to retired and frail members' homes.
+            first = 7 + self.home_delay[u] if self.any_home_delay else 7
+            self.at(first, u, _STUDY, sub=sub)
         sub += 1
         names = list(needs.milestones)
         if names:

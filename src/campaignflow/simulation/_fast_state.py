@@ -128,6 +128,7 @@ class _ShardState:
         self.h = np.zeros(n)
         self.g = np.zeros(n)
         self.mobile = np.zeros(n, dtype=i64)
+        self.home_delay = np.zeros(n, dtype=i64)
         self._draw_units()
         # Each block's visit stream, created once and drawn from in unit order thereafter.
         self.rngs: dict[int, Any] = {}
@@ -177,6 +178,13 @@ class _ShardState:
             self.h[pos] = hours
             self.g[pos] = np.minimum(hours, np.rint(hours * beh.study.guided_share * 2) / 2)
             self.mobile[pos] = rng.binomial(self.members[pos], beh.mobile_members.share)
+            retired = beh.retired_members
+            if retired.share > 0:
+                # Drawn last, so the other draws of a block do not depend on it (as exact
+                # mode's separate "retired" stream).
+                r = rng.binomial(self.members[pos], retired.share)
+                self.home_delay[pos] = -(-r // retired.home_visits_per_day)
+        self.any_home_delay = bool(self.home_delay.any())
         self.g_pos = np.maximum(self.g, 0.0)
         self.weekly = self.g_pos + np.maximum(self.h - self.g, 0.0)
 

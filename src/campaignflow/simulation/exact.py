@@ -73,7 +73,12 @@ class _Unit:
         self.index = index
         self.unit = unit
         self.rng = unit_stream(seed, "behaviour", unit.id)
-        self.draws: UnitDraws = draw_unit(scenario.behaviour, self.rng, unit.members)
+        self.draws: UnitDraws = draw_unit(
+            scenario.behaviour,
+            self.rng,
+            unit.members,
+            unit_stream(seed, "retired", unit.id),
+        )
         self.clerk = Actor(
             id="branch_committee", roles=frozenset({"branch_committee"}), unit=unit.id
         )
@@ -262,7 +267,8 @@ class _Simulator:
         needs = self.needs[dest]
         length = visit.length
         if needs.study:
-            self.at(7, u, "study")
+            # The week's study counts once brought to retired and frail members' homes.
+            self.at(7 + u.draws.home_delay, u, "study")
         members = u.unit.members
         names = [n for n in needs.milestones if (dest, n) not in u.recorded]
         for k, name in enumerate(names, start=1):
