@@ -428,6 +428,7 @@ def _started_on(result: SimulationResult, batch: int) -> date | None:
 def test_a_failed_start_gate_is_retried_daily_in_both_modes(
     ready_guard: str,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     on: str,
     defer_batches: list[int],
     started: dict[int, str],
@@ -442,6 +443,9 @@ def test_a_failed_start_gate_is_retried_daily_in_both_modes(
     result = fast.simulate_fast(sc)
     assert result.mode == "fast"
     assert _comparable(result) == _comparable(exact)
+    # Retries and deferrals in shards of 4-unit blocks: the same result.
+    monkeypatch.setattr(fast_roster, "BLOCK", 4)
+    assert fast.simulate_fast(sc, shards=3).to_json() == result.to_json()
     for batch, day in started.items():
         assert _started_on(exact, batch) == date.fromisoformat(day)
     assert {b.batch: b.deferred_out for b in exact.batches if b.deferred_out} == deferred
