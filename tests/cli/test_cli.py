@@ -515,3 +515,78 @@ def test_default_language_follows_the_environment(
     result = runner.invoke(cli, ["simulate", str(SMALL), "-q", "--no-report"], env=env)
     assert result.exit_code == 0, result.stderr
     assert word in result.stdout
+
+
+@pytest.fixture
+def sharded_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A 255-unit scenario file, with random-stream blocks of 64 units: four blocks."""
+    fast_roster = pytest.importorskip("campaignflow.simulation._fast_roster")
+    # The block size is a private knob: lowered here (and inherited by the forked workers) so
+    # a quick run spans several blocks instead of needing 200,000 units.
+    monkeypatch.setattr(fast_roster, "BLOCK", 64)
+    data = load_scenario(EXAMPLES / "district_2005.toml").to_dict()
+    data["roster"]["counts"] = {"organ": 90, "community": 80, "closed_enterprise": 4, "village": 85}
+    data["behaviour"]["late_start"] = {"share": 0.1, "batches": [2]}
+    data["behaviour"]["survey"]["failure_rate"] = 0.2
+    path = tmp_path / "sharded.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_simulate_shards_give_byte_identical_json(
+    runner: CliRunner, cli: Any, sharded_scenario: Path
+) -> None:
+    """--shards 1, 2 and 3 print the same bytes: whole blocks per shard, streams per block."""
+    outputs = {}
+    for shards in ("1", "2", "3"):
+        result = run(
+            runner,
+            cli,
+            "simulate",
+            str(sharded_scenario),
+            "--mode",
+            "fast",
+            "--json",
+            "--no-report",
+            "--shards",
+            shards,
+        )
+        assert result.exit_code == 0, result.stderr
+        outputs[shards] = result.stdout
+    assert outputs["1"] == outputs["2"] == outputs["3"]
+    parsed = json.loads(outputs["1"])
+    assert (parsed["mode"], parsed["units"]) == ("fast", 255)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "0 is not in the range 1<=x<=1024"),
+        ("1025", "1025 is not in the range 1<=x<=1024"),
+        ("two", "'two' is not a valid integer"),
+        ("1.5", "'1.5' is not a valid integer"),
+    ],
+)
+def test_simulate_bad_shards_are_usage_errors(
+    runner: CliRunner, cli: Any, value: str, message: str
+) -> None:
+    """--shards takes a whole number from 1 to 1024: anything else exits 2 with one message."""
+    result = run(runner, cli, "simulate", str(SMALL), "--no-report", "--shards", value)
+    assert result.exit_code == 2
+    assert "--shards" in result.stderr
+    assert message in result.stderr
+
+
+def test_simulate_shards_with_exact_mode_is_refused(runner: CliRunner, cli: Any) -> None:
+    """Exact mode runs one campaign in one process: --shards 2 with it is a usage error."""
+    result = run(runner, cli, "simulate", str(SMALL), "--mode", "exact", "--shards", "2")
+    assert result.exit_code == 2
+    assert "--shards applies to fast mode" in result.stderr
+    assert not Path("small_district-report").exists()  # refused before anything ran
+
+
+def test_simulate_shards_note_when_auto_runs_exact(runner: CliRunner, cli: Any) -> None:
+    """auto picks exact mode for a small scenario: the run goes ahead and says --shards was unused."""
+    result = run(runner, cli, "simulate", str(SMALL), "--no-report", "--quiet", "--shards", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "--shards 2 was not used" in " ".join(result.stderr.split())  # rich wraps lines

@@ -81,6 +81,8 @@ def test_a_scenario_path_is_accepted() -> None:
         ({"mode": "quick"}, "mode"),
         ({"shards": 0}, "shards"),
         ({"shards": True}, "shards"),
+        ({"shards": 1.5}, "shards"),
+        ({"mode": "exact", "shards": 2}, "shards: applies to fast mode"),
         ({"seed": -1}, "seed"),
         ({"seed": "7"}, "seed"),
         ({"progress": 3}, "progress"),

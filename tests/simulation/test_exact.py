@@ -301,3 +301,44 @@ def test_postgresql_gives_the_same_result_as_memory() -> None:
         assert campaign.verify_audit().ok
     finally:
         campaign.close()
+
+
+def test_retired_members_delay_each_weeks_study_by_the_home_visits() -> None:
+    """Every member retired or frail, 2 homes a day: the first week's study is recorded
+    ceil(members / 2) days after the week ends; without them, on the seventh day."""
+
+    def first_study_gaps(share: float) -> set[int]:
+        data = small_scenario().to_dict()
+        data["behaviour"]["retired_members"] = {"share": share, "home_visits_per_day": 2}
+        result, campaign = simulate_exact(Scenario.from_dict(data, source="retired"))
+        gaps = set()
+        for unit, _ in campaign.units():
+            facts = campaign.facts(unit.id, "study_mobilization")
+            study = [f for f in facts if isinstance(f.fact, cf.StudySession)]
+            entered = next(
+                r.on
+                for r in campaign.history(unit.id)
+                if getattr(r, "dest", None) == "study_mobilization"
+            )
+            gaps.add((study[0].on - entered).days - (7 + -(-unit.members // 2) if share else 7))
+        campaign.close()
+        assert result.final_counts()["accepted"] == result.units
+        return gaps
+
+    assert first_study_gaps(1.0) == {0}
+    assert first_study_gaps(0.0) == {0}
+
+
+def test_retired_members_come_from_their_own_stream() -> None:
+    """The "retired" stream is separate: the other once-only draws do not change with it."""
+    from campaignflow.simulation.behaviour import draw_unit, unit_stream
+
+    behaviour = small_scenario().behaviour
+    plain = draw_unit(behaviour, unit_stream(1, "behaviour", "u"), 30)
+    given = draw_unit(
+        behaviour, unit_stream(1, "behaviour", "u"), 30, unit_stream(1, "retired", "u")
+    )
+    assert attrs.evolve(given, retired=0, home_delay=0) == plain
+    assert (plain.retired, plain.home_delay) == (0, 0)
+    visits = behaviour.retired_members.home_visits_per_day
+    assert given.home_delay == -(-given.retired // visits)

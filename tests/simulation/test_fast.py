@@ -23,6 +23,7 @@ from campaignflow.simulation.exact import simulate_exact
 
 fast = pytest.importorskip("campaignflow.simulation._fast")
 bulk = pytest.importorskip("campaignflow.simulation._bulk")
+fast_roster = pytest.importorskip("campaignflow.simulation._fast_roster")
 
 DISTRICT = Path(__file__).resolve().parents[2] / "examples" / "district_2005.toml"
 UNITS = int(os.environ.get("CF_FAST_UNITS", "360"))
@@ -34,6 +35,7 @@ def scenario(
     late: float = 0.0,
     mobile: float = 0.0,
     failure: float = 0.0,
+    retired: float = 0.0,
     fixed: bool = True,
     seed: int = 7,
     workflow: str | None = None,
@@ -52,6 +54,8 @@ def scenario(
     b = data["behaviour"]
     b["late_start"] = {"share": late, "batches": [2]}
     b["mobile_members"] = {"share": mobile, "makeup_delay_days": [10, 10] if fixed else [7, 30]}
+    # 25 members, all retired or frail at share 1: study counts ceil(25 / 4) = 7 days late.
+    b["retired_members"] = {"share": retired, "home_visits_per_day": 4}
     b["survey"].update({"failure_rate": failure, "retry_failure_rate": 0.0 if fixed else 0.1})
     if fixed:
         data["roster"]["members"] = {"distribution": "fixed", "mean": 25, "min": 3, "max": 200}
@@ -79,14 +83,21 @@ def _comparable(result: SimulationResult) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("late", "mobile", "failure"),
-    [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (0.0, 1.0, 1.0), (1.0, 0.0, 0.0)],
+    ("late", "mobile", "failure", "retired"),
+    [
+        (0.0, 0.0, 0.0, 0.0),
+        (1.0, 1.0, 1.0, 0.0),
+        (0.0, 1.0, 1.0, 0.0),
+        (1.0, 0.0, 0.0, 0.0),
+        (0.0, 0.0, 0.0, 1.0),
+        (1.0, 1.0, 1.0, 1.0),
+    ],
 )
 def test_deterministic_model_gives_identical_results_in_both_modes(
-    late: float, mobile: float, failure: float
+    late: float, mobile: float, failure: float, retired: float
 ) -> None:
     """Constant draws (every assessment failing or none): fast == exact, record for record."""
-    sc = scenario(late=late, mobile=mobile, failure=failure)
+    sc = scenario(late=late, mobile=mobile, failure=failure, retired=retired)
     exact, campaign = simulate_exact(sc)
     campaign.close()
     result = fast.simulate_fast(sc)
@@ -97,6 +108,15 @@ def test_deterministic_model_gives_identical_results_in_both_modes(
         assert result.remedial.units == result.units  # every unit went to make-up
     if late:
         assert any(b.deferred_out for b in result.batches)
+    if retired:
+        # Home visits hold the study gate 7 days longer: the campaign ends later.
+        without, campaign = simulate_exact(scenario(late=late, mobile=mobile, failure=failure))
+        campaign.close()
+        assert result.end > without.end
+        assert (
+            result.time_in_stage["study_mobilization"].median_days
+            > without.time_in_stage["study_mobilization"].median_days
+        )
 
 
 def _completion_days(result: SimulationResult) -> list[int]:
@@ -136,7 +156,7 @@ def test_fast_and_exact_agree_in_distribution() -> None:
     bounds a correct simulator fails with probability about 0.001 each."""
     per = max(4, UNITS // 6)
     counts = {"organ": 2 * per, "community": 2 * per, "closed_enterprise": 3, "village": 2 * per}
-    sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, fixed=False)
+    sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, retired=0.15, fixed=False)
     exact, campaign = simulate_exact(sc)
     campaign.close()
     result = fast.simulate_fast(sc, seed=sc.seed + 1)
@@ -168,12 +188,12 @@ def test_fast_and_exact_agree_in_distribution() -> None:
 @pytest.fixture
 def small_blocks() -> Iterator[None]:
     """Blocks of 64 units, so a few hundred units make several random-stream blocks."""
-    old = fast.BLOCK
-    fast.BLOCK = 64
+    old = fast_roster.BLOCK
+    fast_roster.BLOCK = 64
     try:
         yield
     finally:
-        fast.BLOCK = old
+        fast_roster.BLOCK = old
 
 
 def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
@@ -309,6 +329,7 @@ def test_every_other_preset_is_identical_in_both_modes_when_deterministic(preset
     b["remedial_days"] = [20, 20]
     b["reassess_days"] = [7, 7]
     b["mobile_members"] = {"share": 1.0, "makeup_delay_days": [10, 10]}
+    b["retired_members"] = {"share": 1.0, "home_visits_per_day": 10}
     b["survey"].update(
         {"failure_rate": 1.0, "retry_failure_rate": 0.0, "troubled_dissatisfied": [0.6, 0.6]}
     )
@@ -338,3 +359,101 @@ def test_without_numpy_the_error_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout
     assert "pip install 'campaignflow[sim]'" in out
+
+
+READY = "test_sim_ready_from"
+
+
+@pytest.fixture(scope="module")
+def ready_guard() -> str:
+    """A start gate that holds from a given day on, with its bulk form (both modes run it)."""
+    if READY not in cf.guards.registry:
+        messages = {
+            "ready.yes": {"zh_CN": "可以开始", "en": "ready"},
+            "ready.not_yet": {"zh_CN": "尚未到开始日期", "en": "not yet"},
+        }
+
+        @cf.guard(READY, messages=messages)
+        def ready_from(ctx: cf.GuardContext, *, on: str) -> cf.Verdict:
+            passed = ctx.today >= date.fromisoformat(on)
+            return cf.Verdict(READY, passed, "ready.yes" if passed else "ready.not_yet", {})
+
+        def ready_from_bulk(facts: Any, *, on: str) -> Any:
+            import numpy as np
+
+            passed = np.full(facts.size, facts.today >= date.fromisoformat(on).toordinal())
+            return bulk.BulkVerdict.from_passed(passed, "ready.yes", "ready.not_yet")
+
+        bulk.register_bulk(READY, ready_from_bulk, replace=True)
+    return READY
+
+
+def _gated_scenario(tmp_path: Path, on: str, defer_batches: list[int]) -> Scenario:
+    data = cf.presets.district_2005().to_dict()
+    for t in data["transitions"]:
+        if t.get("trigger") == "start":
+            t["guards"].append({"guard": READY, "on": on})
+    path = tmp_path / "gated.json"
+    import json
+
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    sc = scenario(counts={"organ": 6, "community": 4, "village": 4}, workflow=str(path))
+    raw = sc.to_dict()
+    raw["behaviour"]["late_start"] = {"share": 0.0, "batches": defer_batches}
+    return Scenario.from_dict(raw, source="gated", base_dir=DISTRICT.parent)
+
+
+def _started_on(result: SimulationResult, batch: int) -> date | None:
+    """The first day the batch's pending count fell to 0 (every unit of it started)."""
+    for point in result.timeline:
+        if point.batch == batch and point.counts["pending"] == 0:
+            return point.day
+    return None
+
+
+@pytest.mark.parametrize(
+    ("on", "defer_batches", "started", "deferred", "pending"),
+    [
+        # Fails at batch 1's opening, holds from 10 January: retried daily, started then.
+        ("2005-01-10", [1, 2], {1: "2005-01-10", 2: "2005-07-01", 3: "2006-01-01"}, {}, 0),
+        # Holds only after batch 1's window: deferred on its last day to batch 2 (already
+        # waiting there when it opens), and started with batch 2's own units on 15 July.
+        ("2005-07-15", [1, 2], {2: "2005-07-15", 3: "2006-01-01"}, {1: 6}, 0),
+        # Batch 1 does not defer late units: its units stay pending, never started.
+        ("2005-07-15", [2], {2: "2005-07-15", 3: "2006-01-01"}, {}, 6),
+        # Never holds: deferred batch to batch, then left pending when the last batch closes.
+        ("2007-01-01", [1, 2], {}, {1: 6, 2: 10}, 14),
+    ],
+)
+def test_a_failed_start_gate_is_retried_daily_in_both_modes(
+    ready_guard: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    on: str,
+    defer_batches: list[int],
+    started: dict[int, str],
+    deferred: dict[int, int],
+    pending: int,
+) -> None:
+    """A unit whose start gate fails when its batch opens tries again each day until the
+    window closes, then is deferred (if its batch defers late units) or stays pending."""
+    sc = _gated_scenario(tmp_path, on, defer_batches)
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    result = fast.simulate_fast(sc)
+    assert result.mode == "fast"
+    assert _comparable(result) == _comparable(exact)
+    # Retries and deferrals in shards of 4-unit blocks: the same result.
+    monkeypatch.setattr(fast_roster, "BLOCK", 4)
+    assert fast.simulate_fast(sc, shards=3).to_json() == result.to_json()
+    for batch, day in started.items():
+        assert _started_on(exact, batch) == date.fromisoformat(day)
+    assert {b.batch: b.deferred_out for b in exact.batches if b.deferred_out} == deferred
+    finals = exact.final_counts()
+    assert finals["pending"] == pending
+    assert finals["accepted"] == exact.units - pending
+    # A batch left with units never started does not complete.
+    last = {p.batch: p.counts["pending"] for p in exact.timeline}
+    for b in exact.batches:
+        if b.units:
+            assert (b.completed_on is None) == (last.get(b.batch, 0) > 0)

@@ -115,6 +115,18 @@ def test_the_workflow_takes_the_scenarios_windows_and_overrides() -> None:
             ("behaviour", "mobile_members", "share", math.nan),
             "behaviour.mobile_members.share: must be a number between 0 and 1, got nan",
         ),
+        (
+            ("behaviour", "retired_members", "share", 1.5),
+            "behaviour.retired_members.share: must be a number between 0 and 1, got 1.5",
+        ),
+        (
+            ("behaviour", "retired_members", "home_visits_per_day", 0),
+            "behaviour.retired_members.home_visits_per_day: must be a whole number",
+        ),
+        (
+            ("behaviour", "retired_members", "home_visits_per_day", 2.5),
+            "behaviour.retired_members.home_visits_per_day: invalid value",
+        ),
         (("batches", 0, "closes", "2004-01-01"), "batches[0].closes: must not be before opens"),
         (("behaviour", "colour", "red"), "behaviour: unknown key(s): colour"),
         (("seed", "42"), "seed: invalid value (expected int"),

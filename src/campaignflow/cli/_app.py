@@ -341,6 +341,14 @@ class _PlainProgress:
 @click.option("--no-report", is_flag=True, help="Write no charts and no report files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option(
+    "--shards",
+    type=click.IntRange(1, 1024),
+    default=1,
+    show_default=True,
+    help="Fast mode: split the units into N shards of whole 65,536-unit blocks, run in "
+    "worker processes; the result does not depend on N.",
+)
 @_lang_option
 def simulate(
     scenario: Path,
@@ -351,6 +359,7 @@ def simulate(
     no_report: bool,
     as_json: bool,
     quiet: bool,
+    shards: int,
     lang: str,
 ) -> None:
     """Play the SCENARIO file forward and show how the campaign goes."""
@@ -361,6 +370,11 @@ def simulate(
 
     if out is not None and no_report:
         raise click.UsageError("--out and --no-report contradict each other")
+    if mode == "exact" and shards > 1:
+        # Exact mode drives one campaign through one store: there is nothing to shard.
+        raise click.UsageError(
+            f"--shards applies to fast mode; --mode exact runs in one process, got --shards {shards}"
+        )
     plan = _load_scenario(scenario)
     workflow = plan.load_workflow()
     err = _err()
@@ -385,7 +399,7 @@ def simulate(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if quiet or as_json:
-            result = run(plan, seed=seed, mode=mode, store=store)  # type: ignore[arg-type]
+            result = run(plan, seed=seed, mode=mode, store=store, shards=shards)  # type: ignore[arg-type]
         elif err.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -401,13 +415,24 @@ def simulate(
                 def tick(day: date, done: int, units: int) -> None:
                     bar.update(task, completed=done, total=units, description=day.isoformat())
 
-                result = run(plan, seed=seed, mode=mode, store=store, progress=tick)  # type: ignore[arg-type]
+                result = run(plan, seed=seed, mode=mode, store=store, progress=tick, shards=shards)  # type: ignore[arg-type]
         else:
-            result = run(plan, seed=seed, mode=mode, store=store, progress=_PlainProgress())  # type: ignore[arg-type]
+            result = run(
+                plan,
+                seed=seed,
+                mode=mode,  # type: ignore[arg-type]
+                store=store,
+                progress=_PlainProgress(),
+                shards=shards,
+            )
     for warning in caught:
         err.print(f"note: {warning.message}")
     if db is not None and result.mode == "fast":
         err.print("note: fast mode keeps no campaign database; --db was not used")
+    if shards > 1 and result.mode != "fast":
+        err.print(
+            f"note: the run was in exact mode, which runs in one process; --shards {shards} was not used"
+        )
     files = None
     if out is not None:
         from campaignflow.report import write_report

@@ -79,10 +79,12 @@ def simulate(
         store: exact mode's store: None (memory), a URL (``sqlite:///out/campaign.db``) or
             a :class:`~campaignflow.store.Store`. Fast mode keeps no store.
         progress: ``progress(day, done_units, total_units)``, once per simulated day.
-        shards: fast mode's independent shards (results do not depend on their number).
+        shards: fast mode's shards of whole random-stream blocks, run in worker processes
+            when more than one (results do not depend on their number). More than one with
+            ``mode="exact"`` is refused; ``auto`` or a fallback that runs exact ignores it.
 
     Raises:
-        ValidationError: a bad scenario, mode, seed or store.
+        ValidationError: a bad scenario, mode, seed, shard count or store.
     """
     if isinstance(scenario, str | Path):
         scenario = load_scenario(scenario)
@@ -92,6 +94,11 @@ def simulate(
         raise ValidationError(f"mode: must be one of {', '.join(_MODES)}, got {mode!r}")
     if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 1024:
         raise ValidationError(f"shards: must be a whole number from 1 to 1024, got {shards!r}")
+    if mode == "exact" and shards > 1:
+        # Exact mode drives one campaign through one store: there is nothing to shard.
+        raise ValidationError(
+            f"shards: applies to fast mode; mode='exact' runs in one process, got {shards}"
+        )
     if progress is not None and not callable(progress):
         raise ValidationError(f"progress: must be callable, got {progress!r}")
     if mode != "exact":

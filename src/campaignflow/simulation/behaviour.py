@@ -17,17 +17,33 @@ Per unit, once, from the ``"behaviour"`` stream, in this order (:func:`draw_unit
 3. ``members`` draws ``u_i``: mobile members ``m = #{i : u_i < mobile_members.share}``
    (a Binomial(members, share)).
 
+Per unit, once, from its own ``"retired"`` stream, only when ``retired_members.share > 0``
+(so the ``"behaviour"`` stream's draws do not depend on it): ``members`` draws ``u_i``,
+retired or frail members ``r = #{i : u_i < retired_members.share}`` (a Binomial(members,
+share)), and the home-visit delay ``d = ceil(r / retired_members.home_visits_per_day)``
+(0 when ``r = 0``).
+
 Per stage visit (:func:`draw_visit`), five draws in this order: working length
 ``L = randint(u, stage_days[stage])``, make-up delay ``randint(u, makeup_delay_days)``,
 ``u_troubled``, ``u_dissatisfied``, approval delay ``randint(u, approval_delay_days)``.
 A return visit after make-up draws the same five, with ``reassess_days`` for ``L``. A remedial
 visit draws one: ``randint(u, remedial_days)``.
 
+Starting (both modes, in the simulator's day loop): on the day a batch opens, its late units
+are deferred first, then every waiting unit of it fires ``start`` (as the system). A unit whose
+start gate does not hold is tried again every following day, after that day's events, up to
+and including the last day of its batch window; one still waiting at the end of that day is
+deferred by the leading group to the next batch when its batch is one of the late-start
+batches and a next batch exists (and tried again with that batch: at its opening, or the next
+day if it is already open), else it stays pending, never started.
+
 What a unit does in a stage follows from the gates of the workflow (:func:`stage_needs`),
 relative to the day ``E`` it entered the stage:
 
-- ``min_study_hours`` / ``min_guided_hours``: every 7 days (E+7, E+14, …) while in the stage,
-  a guided session of ``g`` hours and an unguided one of ``h - g`` (each only if > 0).
+- ``min_study_hours`` / ``min_guided_hours``: every 7 days (E+7+d, E+14+d, …) while in the
+  stage, a guided session of ``g`` hours and an unguided one of ``h - g`` (each only if > 0):
+  a week's study counts once it has been brought to the retired and frail members' homes,
+  ``d`` days after the week ends.
 - ``milestones_done(names)``: the k-th of n names (1-based, in the order written) on day
   ``E + max(1, ceil(L * k / n))``.
 - ``coverage_at_least(milestone)``: on ``E + max(1, ceil(L / 2))`` a report of
@@ -198,23 +214,50 @@ def generate_roster(scenario: Scenario) -> list[Unit]:
 
 @attrs.frozen
 class UnitDraws:
-    """A unit's once-only draws: late start, weekly study hours, mobile members."""
+    """A unit's once-only draws: late start, weekly study hours, mobile and retired members.
+
+    ``home_delay``: days after each week's end until its study counts (home visits to the
+    ``retired`` retired and frail members).
+    """
 
     late: bool
     hours_per_week: float
     guided_hours: float
     mobile: int
+    retired: int = 0
+    home_delay: int = 0
 
 
-def draw_unit(behaviour: Behaviour, rng: random.Random, members: int) -> UnitDraws:
-    """Draw a unit's once-only behaviour from its ``"behaviour"`` stream (see the module doc)."""
+def draw_unit(
+    behaviour: Behaviour,
+    rng: random.Random,
+    members: int,
+    retired_rng: random.Random | None = None,
+) -> UnitDraws:
+    """Draw a unit's once-only behaviour from its ``"behaviour"`` stream (see the module doc).
+
+    ``retired_rng`` is the unit's ``"retired"`` stream; without it (or with a zero share)
+    the unit has no retired or frail members.
+    """
     late = rng.random() < behaviour.late_start.share
     lo, hi = behaviour.study.hours_per_week
     hours = _half(lo + rng.random() * (hi - lo))
     guided = min(hours, _half(hours * behaviour.study.guided_share))
     share = behaviour.mobile_members.share
     mobile = sum(1 for _ in range(members) if rng.random() < share)
-    return UnitDraws(late=late, hours_per_week=hours, guided_hours=guided, mobile=mobile)
+    retired = home_delay = 0
+    model = behaviour.retired_members
+    if retired_rng is not None and model.share > 0:
+        retired = sum(1 for _ in range(members) if retired_rng.random() < model.share)
+        home_delay = -(-retired // model.home_visits_per_day)
+    return UnitDraws(
+        late=late,
+        hours_per_week=hours,
+        guided_hours=guided,
+        mobile=mobile,
+        retired=retired,
+        home_delay=home_delay,
+    )
 
 
 @attrs.frozen

@@ -21,7 +21,7 @@ import attrs
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
-from campaignflow.model import Actor, Milestone, StudySession, Unit
+from campaignflow.model import SYSTEM, Actor, Milestone, StudySession, Unit
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
     StageNeeds,
@@ -73,7 +73,12 @@ class _Unit:
         self.index = index
         self.unit = unit
         self.rng = unit_stream(seed, "behaviour", unit.id)
-        self.draws: UnitDraws = draw_unit(scenario.behaviour, self.rng, unit.members)
+        self.draws: UnitDraws = draw_unit(
+            scenario.behaviour,
+            self.rng,
+            unit.members,
+            unit_stream(seed, "retired", unit.id),
+        )
         self.clerk = Actor(
             id="branch_committee", roles=frozenset({"branch_committee"}), unit=unit.id
         )
@@ -122,6 +127,10 @@ class _Simulator:
         )
         late = scenario.behaviour.late_start.batches
         self.late_batches = set(late) if late else set(numbers[:-1])
+        # Units of opened batches whose start gate has not held yet, retried daily.
+        self.unstarted: dict[int, list[_Unit]] = {}
+        self.opened_on: dict[int, date] = {}
+        self.closes = {b.number: b.closes for b in scenario.batches}
 
     # --- scheduling ---------------------------------------------------------------------
 
@@ -152,13 +161,15 @@ class _Simulator:
                     u = self.units[index]
                     if u.token == token and not u.done:
                         getattr(self, f"do_{action}")(u, arg)
+            if self.unstarted:
+                self.retry_starts()
             commit()
             if progress is not None:
                 progress(day, self.finished, total)
             end = day
             if self.finished == total and not any(o > day for o in openings):
                 break
-            if not self.events and not any(o > day for o in openings):
+            if not self.events and not self.unstarted and not any(o > day for o in openings):
                 break
             if day == date.max:
                 break
@@ -166,16 +177,71 @@ class _Simulator:
         return end
 
     def open_batch(self, number: int) -> None:
+        self.opened_on[number] = self.today
         later = self.next_batch.get(number)
         if later is not None and number in self.late_batches:
-            for u in self.units:
-                if u.unit.batch == number and u.draws.late and not u.deferred and not u.stage:
-                    # The leading group moves a unit that cannot start to the next batch.
-                    self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later)
-                    u.deferred = True
+            late = [
+                u
+                for u in self.units
+                if u.unit.batch == number and u.draws.late and not u.deferred and not u.stage
+            ]
+            for u in late:
+                # The leading group moves a unit that cannot start to the next batch.
+                self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later)
+                u.deferred = True
+            self.arrived(later, late)
+        unstarted: list[_Unit] = []
         for outcome in self.campaign.start_batch(number, on=self.today):
+            u = self.by_id[outcome.unit_id]
             if outcome.advanced and outcome.record is not None:
-                self.moved(self.by_id[outcome.unit_id], outcome.record.dest)
+                self.moved(u, outcome.record.dest)
+            else:
+                unstarted.append(u)
+        self.arrived(number, unstarted)
+
+    def arrived(self, number: int, units: list[_Unit]) -> None:
+        """Units waiting in batch ``number`` after it opened: its daily retries take them."""
+        if units and number in self.opened_on:
+            waiting = self.unstarted.setdefault(number, [])
+            waiting.extend(units)
+            waiting.sort(key=lambda u: u.index)
+
+    def retry_starts(self) -> None:
+        """After the day's events, a unit whose start gate failed tries ``start`` again.
+
+        Every day after its batch opened, up to the window's last day; then a unit still
+        waiting is deferred to the next batch as a late unit would be (when its batch defers
+        late units), or it stays pending: never started (behaviour module doc).
+        """
+        arrivals: dict[int, list[_Unit]] = {}
+        for number in sorted(self.unstarted):
+            waiting = self.unstarted.pop(number)
+            if self.opened_on[number] != self.today:  # the opening itself tried them today
+                waiting = [u for u in waiting if not self.try_start(u)]
+            if waiting and self.today >= self.closes[number]:
+                later = self.next_batch.get(number)
+                if later is not None and number in self.late_batches:
+                    moved = [u for u in waiting if self.try_defer(u, later)]
+                    arrivals.setdefault(later, []).extend(moved)
+                waiting = []
+            if waiting:
+                self.unstarted[number] = waiting
+        for number, units in sorted(arrivals.items()):
+            self.arrived(number, units)
+
+    def try_start(self, u: _Unit) -> bool:
+        if not self.campaign.check(u.unit.id, "start", actor=SYSTEM).allowed:
+            return False  # a dry run: a gate that has not held yet is not a refusal to audit
+        record = self.campaign.advance(u.unit.id, actor=SYSTEM, trigger="start")
+        self.moved(u, record.dest)
+        return True
+
+    def try_defer(self, u: _Unit, later: int) -> bool:
+        if not self.campaign.check(u.unit.id, "defer", actor=self.deferrer).allowed:
+            return False
+        self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later)
+        u.deferred = True
+        return True
 
     # --- what happens on a transition ---------------------------------------------------
 
@@ -201,7 +267,8 @@ class _Simulator:
         needs = self.needs[dest]
         length = visit.length
         if needs.study:
-            self.at(7, u, "study")
+            # The week's study counts once brought to retired and frail members' homes.
+            self.at(7 + u.draws.home_delay, u, "study")
         members = u.unit.members
         names = [n for n in needs.milestones if (dest, n) not in u.recorded]
         for k, name in enumerate(names, start=1):

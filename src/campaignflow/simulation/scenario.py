@@ -32,6 +32,7 @@ __all__ = [
     "LateStartModel",
     "MembersModel",
     "MobileMembersModel",
+    "RetiredMembersModel",
     "Roster",
     "Scenario",
     "StudyModel",
@@ -172,6 +173,22 @@ class MobileMembersModel:
 
 
 @attrs.frozen
+class RetiredMembersModel:
+    """Retired and frail members (离退休党员): study brought to their homes [S][L].
+
+    Each member is retired or frail with chance ``share``. A unit with ``r`` of them carries
+    each week's study to their homes, ``home_visits_per_day`` homes a day, so the week's
+    sessions count ``ceil(r / home_visits_per_day)`` days after the week ends, and the study
+    gates hold that much later. Both defaults are assumptions [I], not figures from the
+    sources, which say only that study was brought to them; set ``share = 0`` to leave
+    them out.
+    """
+
+    share: float = 0.15
+    home_visits_per_day: int = 4
+
+
+@attrs.frozen
 class Behaviour:
     """How units, the superior organisation and the supervision group behave (seeded)."""
 
@@ -183,6 +200,7 @@ class Behaviour:
     reassess_days: tuple[int, int] = (5, 10)
     late_start: LateStartModel = LateStartModel()
     mobile_members: MobileMembersModel = MobileMembersModel()
+    retired_members: RetiredMembersModel = RetiredMembersModel()
     closed_enterprise: Literal["reattach", "own_unit"] = "reattach"
 
     def days_for(self, stage: str) -> tuple[int, int]:
@@ -719,6 +737,13 @@ def _check_behaviour(c: _Checker, b: Behaviour, batches: Sequence[BatchPlan]) ->
         0,
         365,
         whole=True,
+    )
+    c.share("behaviour.retired_members.share", b.retired_members.share)
+    c.whole(
+        "behaviour.retired_members.home_visits_per_day",
+        b.retired_members.home_visits_per_day,
+        1,
+        1000,
     )
 
 

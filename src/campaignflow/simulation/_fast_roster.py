@@ -1,0 +1,88 @@
+"""Fast mode, part 2: the random streams, cut in blocks, and the roster as arrays.
+
+The units are cut into fixed blocks of :data:`BLOCK` units in roster order; block ``b``
+draws from ``numpy.random.SeedSequence(seed, spawn_key=(purpose, b))``, always in unit
+order, so a shard (a run of whole blocks) draws the same numbers whatever the shard count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
+    ) from None
+
+from campaignflow.simulation._bulk import IntArray
+from campaignflow.simulation.scenario import Scenario
+
+__all__ = ["BLOCK"]
+
+#: Units per random-stream block; results are the same for any shard count. Read at call
+#: time everywhere (``_fast_roster.BLOCK``), so tests may lower it to make small runs span
+#: several blocks.
+BLOCK = 1 << 16
+
+_PURPOSE_ROSTER = 0
+_PURPOSE_UNIT = 1
+_PURPOSE_VISIT = 2
+
+
+def _stream(seed: int, purpose: int, *key: int) -> Any:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(purpose, *key)))
+
+
+def _roster(scenario: Scenario, seed: int) -> tuple[IntArray, IntArray]:
+    """Members and batch of every unit, in roster order (generated rosters: numpy draws)."""
+    if scenario.roster.csv is not None:
+        units = scenario.units()
+        return (
+            np.array([u.members for u in units], dtype=np.int64),
+            np.array([u.batch for u in units], dtype=np.int64),
+        )
+    roster = scenario.roster
+    batch_of = scenario.batch_of_kind()
+    reattach = scenario.behaviour.closed_enterprise == "reattach"
+    order = sorted((k for k in roster.counts if k in batch_of), key=lambda k: batch_of[k])
+    kinds = [k for k in order if not (k == "closed_enterprise" and reattach)]
+    members_parts: list[IntArray] = []
+    batch_parts: list[IntArray] = []
+    for position, kind in enumerate(kinds):
+        count = roster.counts[kind]
+        members_parts.append(_draw_members(scenario, seed, kind, count, position))
+        batch_parts.append(np.full(count, batch_of[kind], dtype=np.int64))
+    members = np.concatenate(members_parts) if members_parts else np.zeros(0, dtype=np.int64)
+    batch = np.concatenate(batch_parts) if batch_parts else np.zeros(0, dtype=np.int64)
+    closed = roster.counts.get("closed_enterprise", 0)
+    if reattach and closed and roster.counts.get("community") and "community" in kinds:
+        # Each closed enterprise's members join the community branch its draw picks.
+        start = sum(roster.counts[k] for k in kinds[: kinds.index("community")])
+        n_comm = roster.counts["community"]
+        extra = _draw_members(scenario, seed, "closed_enterprise", closed, len(kinds))
+        rng = _stream(seed, _PURPOSE_ROSTER, len(kinds) + 1)
+        home = rng.integers(0, n_comm, size=closed)
+        members[start : start + n_comm] += np.bincount(
+            home, weights=extra, minlength=n_comm
+        ).astype(np.int64)
+    return members, batch
+
+
+def _draw_members(scenario: Scenario, seed: int, kind: str, count: int, position: int) -> IntArray:
+    model = scenario.roster.members_by_kind.get(kind, scenario.roster.members)
+    out = np.empty(count, dtype=np.int64)
+    # Blocks of roster positions, so a kind's draws do not depend on the shard count either.
+    for start in range(0, count, BLOCK):
+        n = min(BLOCK, count - start)
+        rng = _stream(seed, _PURPOSE_ROSTER, position, start // BLOCK)
+        if model.distribution == "fixed":
+            out[start : start + n] = max(model.min, min(model.max, round(model.mean)))
+        elif model.distribution == "normal":
+            out[start : start + n] = np.clip(
+                np.rint(rng.normal(model.mean, model.sd, n)), model.min, model.max
+            )
+        else:
+            out[start : start + n] = rng.integers(model.min, model.max + 1, size=n)
+    return out

@@ -1,0 +1,219 @@
+"""Fast mode, part 1: the workflow compiled into tables for bulk judging.
+
+Stage kinds and ``remedial_of`` as index arrays, the candidate transitions of every
+(stage, trigger, actor roles) in order with each guard compiled to its bulk form
+(:mod:`._bulk`), which fact columns those guards read, and the bit of every milestone name.
+:func:`fast_blockers` says why a workflow cannot be compiled (fast mode then falls back to
+exact mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
+    ) from None
+
+from campaignflow.simulation._bulk import (
+    BoolArray,
+    BulkRegistry,
+    IntArray,
+    Judge,
+    compile_bulk,
+    guards_without_bulk,
+)
+from campaignflow.simulation.behaviour import StageNeeds, stage_needs
+from campaignflow.workflow import Workflow
+
+__all__ = ["fast_blockers"]
+
+_KINDS = ("waiting", "stage", "remedial", "final")
+_WAITING, _WORKING, _REMEDIAL_KIND, _FINAL = range(4)
+
+_CLERK = frozenset({"branch_committee"})
+_SYSTEM = frozenset({"system"})
+_LEADING = frozenset({"leading_group"})
+
+
+@attrs.frozen(eq=False)
+class _Candidate:
+    dest: int
+    judges: tuple[Judge, ...]
+
+
+# Which columns each built-in guard reads; a guard not listed (a custom one) gets them all.
+_READS: dict[str, frozenset[str]] = {
+    "min_study_hours": frozenset({"hours"}),
+    "min_guided_hours": frozenset({"hours"}),
+    "milestones_done": frozenset({"bits"}),
+    "coverage_at_least": frozenset({"coverage"}),
+    "approved_by": frozenset({"approvals"}),
+    "satisfaction_rate_at_least": frozenset({"survey"}),
+    "dissatisfied_rate_at_most": frozenset({"survey"}),
+    "survey_recorded": frozenset({"survey"}),
+    "min_days_in_stage": frozenset(),
+    "min_concentrated_days": frozenset({"started"}),
+    "within_batch_window": frozenset({"batch"}),
+}
+_ALL_READS = frozenset({"hours", "bits", "coverage", "approvals", "survey", "started", "batch"})
+
+
+@attrs.frozen(eq=False)
+class _Tables:
+    """The workflow compiled for bulk judging."""
+
+    stages: tuple[str, ...]
+    kind: tuple[str, ...]
+    remedial_of: tuple[int, ...]
+    candidates: Mapping[tuple[int, str, frozenset[str]], tuple[_Candidate, ...]]
+    reads: Mapping[tuple[int, str, frozenset[str]], frozenset[str]]
+    needs: tuple[StageNeeds, ...]
+    bits: Mapping[str, int]
+    coverage: tuple[str, ...]
+    roles: tuple[str, ...]
+    #: The roles of the actor who defers late units (the workflow's defer roles).
+    deferrer: frozenset[str]
+    #: Per stage: kind code (see _KINDS), remedial_of index (-1), whether it asks approval.
+    kind_code: IntArray
+    rem_of: IntArray
+    asks_approval: BoolArray
+
+
+def fast_blockers(workflow: Workflow, registry: BulkRegistry | None = None) -> tuple[str, ...]:
+    """Why fast mode cannot run ``workflow`` (empty when it can), one reason per problem.
+
+    Reasons name the guards without a bulk form, and workflow shapes fast mode does not model.
+    """
+    reasons: list[str] = []
+    specs = [spec for t in workflow.transitions for spec in (*t.guards, *t.unless)]
+    missing = guards_without_bulk(specs, registry)
+    reasons.extend(f"guard {name!r} has no bulk form" for name in missing)
+    kinds = {s.id: s.kind for s in workflow.stages}
+    rem_of = {s.id: s.remedial_of for s in workflow.stages}
+    # Facts of a stage count over every visit; fast mode keeps one stage's facts plus the
+    # stage being made up, so a working stage may be re-entered only from its own make-up.
+    edges: dict[str, set[str]] = {}
+    for t in workflow.transitions:
+        if t.trigger != "advance":
+            continue
+        for src in t.source:
+            if kinds.get(src) in ("waiting", "final"):
+                continue
+            if kinds.get(src) == "remedial":
+                if t.dest != rem_of.get(src):
+                    reasons.append(
+                        f"make-up stage {src!r} leads to {t.dest!r}, not back to {rem_of.get(src)!r}"
+                    )
+                continue
+            if t.dest != src and kinds.get(t.dest) == "stage":
+                edges.setdefault(src, set()).add(t.dest)
+    for start in sorted(edges):
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            nxt = todo.pop()
+            if nxt == start:
+                reasons.append(f"stage {start!r} can be re-entered through other stages")
+                break
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.extend(edges.get(nxt, ()))
+    names = {n for needs in stage_needs(workflow).values() for n in needs.milestones}
+    names |= {n for needs in stage_needs(workflow).values() for n in needs.coverage}
+    if len(names) > 62:
+        reasons.append(f"more than 62 milestone names ({len(names)})")
+    return tuple(reasons)
+
+
+def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
+    stages = tuple(s.id for s in workflow.stages)
+    index = {s: i for i, s in enumerate(stages)}
+    needs_by = stage_needs(workflow)
+    names: list[str] = []
+    coverage: list[str] = []
+    roles: list[str] = []
+    for sid in stages:
+        n = needs_by[sid]
+        for name in (*n.milestones, *n.coverage):
+            if name not in names:
+                names.append(name)
+        for name in n.coverage:
+            if name not in coverage:
+                coverage.append(name)
+        for role in n.approvals:
+            if role not in roles:
+                roles.append(role)
+    for t in workflow.transitions:
+        for spec in (*t.guards, *t.unless):
+            for leaf in _leaves(spec):
+                if leaf.name == "milestones_done":
+                    for name in leaf.params.get("names", ()):
+                        if name not in names:
+                            names.append(name)
+    # Exact mode defers with an actor holding the initial stage's defer roles (leading group).
+    deferrer = frozenset(r for c in workflow.candidates(workflow.initial, "defer") for r in c.by)
+    deferrer = deferrer or _LEADING
+    candidates: dict[tuple[int, str, frozenset[str]], tuple[_Candidate, ...]] = {}
+    reads: dict[tuple[int, str, frozenset[str]], frozenset[str]] = {}
+    for sid in stages:
+        for trigger in workflow.triggers(sid):
+            compiled = workflow.candidates(sid, trigger)
+            for roles_of in (_CLERK, _SYSTEM, deferrer):
+                kept = [c for c in compiled if not c.by or c.by & roles_of]
+                candidates[(index[sid], trigger, roles_of)] = tuple(
+                    _Candidate(
+                        index[c.dest], tuple(compile_bulk(g.spec, registry) for g in c.guards)
+                    )
+                    for c in kept
+                )
+                reads[(index[sid], trigger, roles_of)] = frozenset().union(
+                    *(
+                        _READS.get(leaf.name, _ALL_READS)
+                        for c in kept
+                        for g in c.guards
+                        for leaf in _leaves(g.spec)
+                    )
+                )
+    return _Tables(
+        stages=stages,
+        kind=tuple(s.kind for s in workflow.stages),
+        remedial_of=tuple(
+            -1 if s.remedial_of is None else index[s.remedial_of] for s in workflow.stages
+        ),
+        candidates=candidates,
+        reads=reads,
+        needs=tuple(needs_by[s] for s in stages),
+        bits={name: i for i, name in enumerate(names)},
+        coverage=tuple(coverage),
+        roles=tuple(roles),
+        deferrer=deferrer,
+        kind_code=np.array([_KINDS.index(s.kind) for s in workflow.stages], dtype=np.int64),
+        rem_of=np.array(
+            [-1 if s.remedial_of is None else index[s.remedial_of] for s in workflow.stages],
+            dtype=np.int64,
+        ),
+        asks_approval=np.array([bool(needs_by[sid].approvals) for sid in stages], dtype=np.bool_),
+    )
+
+
+def _leaves(spec: Any) -> Any:
+    if spec.children:
+        for child in spec.children:
+            yield from _leaves(child)
+    else:
+        yield spec
+
+
+def _present(values: IntArray) -> list[int]:
+    """The distinct small non-negative ints in ``values``, ascending (cheaper than unique)."""
+    if values.shape[0] == 0:
+        return []
+    found: list[int] = np.flatnonzero(np.bincount(values)).tolist()
+    return found
