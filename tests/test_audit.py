@@ -268,3 +268,62 @@ def test_canonical_parts_are_not_part_of_equality_or_fields() -> None:
     assert loaded == sealed
     assert loaded.canonical_parts() == sealed.canonical_parts()
     assert "_parts" not in {a.name for a in attrs.fields(AuditRecord)}
+
+
+# --- decisions written out directly equal the generic encoder -------------------------------
+
+_param_values = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.lists(st.text(), max_size=3)
+)
+_verdicts = st.recursive(
+    st.builds(
+        cf.Verdict,
+        st.text(max_size=8),
+        st.booleans(),
+        st.text(max_size=12),
+        st.dictionaries(st.text(max_size=6), _param_values, max_size=4),
+    ),
+    lambda children: st.builds(
+        cf.Verdict,
+        st.sampled_from(["all_of", "any_of", "not"]),
+        st.booleans(),
+        st.text(max_size=12),
+        st.dictionaries(st.text(max_size=6), _param_values, max_size=2),
+        st.lists(children, min_size=1, max_size=3).map(tuple),
+    ),
+    max_leaves=6,
+)
+_decisions = st.builds(
+    cf.Decision,
+    unit_id=st.text(max_size=5),
+    trigger=st.text(max_size=8),
+    source=st.text(max_size=8),
+    target=st.none() | st.text(max_size=8),
+    allowed=st.booleans(),
+    candidates=st.lists(
+        st.builds(
+            cf.Candidate,
+            st.text(max_size=8),
+            st.booleans(),
+            st.lists(_verdicts, max_size=4).map(tuple),
+        ),
+        max_size=3,
+    ).map(tuple),
+    judged_on=st.dates(),
+)
+
+
+@settings(max_examples=500)
+@given(_decisions)
+def test_decision_text_is_the_canonical_json_of_its_data(decision: cf.Decision) -> None:
+    """The decision text sealed into advance records is exactly canonical_json of its data."""
+    from campaignflow.audit import decision_data_and_text, decision_to_data
+
+    data, text = decision_data_and_text(decision)
+    assert data == decision_to_data(decision)
+    assert text == canonical_json(data)

@@ -154,13 +154,7 @@ class AuditRecord(_KeepsCanonicalParts):
     @classmethod
     def seal(cls, **fields: Any) -> AuditRecord:
         """A new record with its hash computed: the way records are made for appending."""
-        record = cls(**fields)
-        # Frozen records are built once: set the hash on the fresh instance instead of
-        # building a second one with evolve (this is on every command's path).
-        parts = _canonical_parts(record)
-        object.__setattr__(record, "_parts", parts)
-        object.__setattr__(record, "hash", _hash_of(record, parts))
-        return record
+        return seal_fresh(cls(**fields))
 
 
 def _refuse(value: object) -> Any:
@@ -180,6 +174,24 @@ _ENCODE_PARTS: Any = (
 _ENCODE = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+
+
+def seal_fresh(record: AuditRecord, *, decision_text: str | None = None) -> AuditRecord:
+    """``record`` (just built, not yet shared) with its hash set in place; returns it.
+
+    Frozen records are built once: the hash goes on the fresh instance instead of a second
+    one made by evolve (this is on every command's path). Use :meth:`AuditRecord.seal`
+    unless you hold the only reference. ``decision_text``: the canonical JSON of
+    ``record.decision`` when the caller already has it (:func:`decision_data_and_text`).
+    """
+    if decision_text is None:
+        parts = _canonical_parts(record)
+    else:
+        roles, payload, _, reason = _canonical_parts(record, with_decision=False)
+        parts = (roles, payload, decision_text, reason)
+    object.__setattr__(record, "_parts", parts)
+    object.__setattr__(record, "hash", _hash_of(record, parts))
+    return record
 
 
 def canonical_json(data: Any) -> str:
@@ -206,7 +218,9 @@ def _hash_of(record: AuditRecord, parts: tuple[str, str, str | None, str | None]
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _canonical_parts(record: AuditRecord) -> tuple[str, str, str | None, str | None]:
+def _canonical_parts(
+    record: AuditRecord, *, with_decision: bool = True
+) -> tuple[str, str, str | None, str | None]:
     roles = record.actor_roles
     return (
         # Roles are nearly always a few plain names: join them without the encoder.
@@ -214,7 +228,7 @@ def _canonical_parts(record: AuditRecord) -> tuple[str, str, str | None, str | N
         if all(r.__class__ is str for r in roles)
         else canonical_json(list(roles)),
         canonical_json(record.payload),
-        None if record.decision is None else canonical_json(record.decision),
+        None if record.decision is None or not with_decision else canonical_json(record.decision),
         None if record.reason is None else canonical_json(record.reason),
     )
 
@@ -425,6 +439,71 @@ def decision_to_data(decision: Decision) -> dict[str, Any]:
             for c in decision.candidates
         ],
     }
+
+
+def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
+    """:func:`decision_to_data` and its canonical JSON, written out without the generic encoder.
+
+    The data's keys are fixed, so their sorted order is written here; only each verdict's
+    params go through the encoder. The property tests hold the text equal to
+    ``canonical_json(decision_to_data(decision))`` for any decision.
+    """
+    return decision_to_data(decision), (
+        '{"allowed":'
+        + _bool_text(decision.allowed)
+        + ',"candidates":['
+        + ",".join(
+            [
+                '{"dest":'
+                + _text_of(c.dest)
+                + ',"passed":'
+                + _bool_text(c.passed)
+                + ',"verdicts":['
+                + ",".join([_verdict_text(v) for v in c.verdicts])
+                + "]}"
+                for c in decision.candidates
+            ]
+        )
+        + '],"judged_on":'
+        + _json_string(decision.judged_on.isoformat())
+        + ',"source":'
+        + _text_of(decision.source)
+        + ',"target":'
+        + _text_of(decision.target)
+        + ',"trigger":'
+        + _text_of(decision.trigger)
+        + "}"
+    )
+
+
+def _verdict_text(verdict: Verdict) -> str:
+    children = verdict.children
+    return (
+        ('{"children":[' + ",".join([_verdict_text(c) for c in children]) + '],"code":')
+        if children
+        else '{"code":'
+    ) + (
+        _text_of(verdict.code)
+        + ',"guard":'
+        + _text_of(verdict.guard)
+        + ',"params":'
+        + canonical_json(dict(verdict.params))
+        + ',"passed":'
+        + _bool_text(verdict.passed)
+        + "}"
+    )
+
+
+def _text_of(value: object) -> str:
+    return _json_string(value) if value.__class__ is str else _scalar(value)
+
+
+def _bool_text(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _scalar(value)
 
 
 def decision_from_data(unit_id: str, data: Mapping[str, Any], workflow: str = "") -> Decision:

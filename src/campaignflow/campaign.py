@@ -25,8 +25,10 @@ from campaignflow.audit import (
     AuditVerification,
     Checkpoint,
     canonical_json,
+    decision_data_and_text,
     decision_from_data,
     decision_to_data,
+    seal_fresh,
     verify_chain,
 )
 from campaignflow.clock import Clock, SystemClock
@@ -203,6 +205,8 @@ class Campaign:
         self._workflow_ref = workflow_ref(workflow)
         # Every workflow version the campaign knows, by ref; adopted ones come from the store.
         self._versions: dict[str, Workflow] = {self._workflow_ref: workflow}
+        # Each actor's roles in the audit's (sorted) order: one sort per role set, not per record.
+        self._sorted_roles: dict[frozenset[str], tuple[str, ...]] = {}
         self._adopted: tuple[WorkflowVersion, ...] = ()
         self._first_ref = self._workflow_ref
         self._unknown_refs: set[str] = set()
@@ -675,11 +679,11 @@ class Campaign:
         _check_actor(actor)
         with self.store.transaction(write=False) as tx:
             ids = [
-                s.unit_id
-                for s in tx.iter_states(batch)
-                if not (w := self._wf(tx, s)).is_final(s.stage)
-                and (not waiting_only or w.stage(s.stage).kind == "waiting")
-                and w.candidates(s.stage, trigger)
+                unit_id
+                for unit_id, stage, ref in tx.iter_stages(batch)
+                if not (w := self._wf_of(tx, ref)).is_final(stage)
+                and (not waiting_only or w.stage(stage).kind == "waiting")
+                and w.candidates(stage, trigger)
             ]
         outcomes: list[AdvanceOutcome] = []
         now = self._now()
@@ -862,6 +866,7 @@ class Campaign:
         payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
         if batch:
             payload["to_batch"] = batch
+        decision_data, decision_text = decision_data_and_text(decision)
         seq = self._append(
             tx,
             now,
@@ -875,7 +880,8 @@ class Campaign:
             version=new.version,
             request_id=request_id,
             payload=payload,
-            decision=decision_to_data(decision),
+            decision=decision_data,
+            decision_text=decision_text,
             workflow=self._ref_of(state),
         )
         return TransitionRecord(
@@ -1543,7 +1549,11 @@ class Campaign:
 
     def _wf(self, tx: StoreSession | None, state: UnitState) -> Workflow:
         """The workflow version that judges ``state``."""
-        ref = state.workflow or self._first_ref
+        return self._wf_of(tx, state.workflow)
+
+    def _wf_of(self, tx: StoreSession | None, state_ref: str) -> Workflow:
+        """The workflow version a state with this ``workflow`` ref is judged by."""
+        ref = state_ref or self._first_ref
         found = self._versions.get(ref)
         if found is None and tx is not None and ref not in self._unknown_refs:
             self._sync_versions(tx)
@@ -1644,28 +1654,35 @@ class Campaign:
         decision: Mapping[str, Any] | None = None,
         reason: Mapping[str, Any] | None = None,
         workflow: str | None = None,
+        decision_text: str | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
+        roles = self._sorted_roles.get(actor.roles)
+        if roles is None:
+            roles = self._sorted_roles[actor.roles] = tuple(sorted(actor.roles))
         try:
-            record = AuditRecord.seal(
-                seq=seq + 1,
-                at=now,
-                on=on,
-                campaign=self.campaign_id,
-                command=command,
-                actor_id=actor.id,
-                actor_roles=tuple(sorted(actor.roles)),
-                outcome=outcome,
-                unit_id=unit_id,
-                source=source,
-                dest=dest,
-                version=version,
-                request_id=request_id,
-                workflow=workflow or self._workflow_ref,
-                payload=dict(payload or {}),
-                decision=decision,
-                reason=reason,
-                prev_hash=prev,
+            record = seal_fresh(
+                AuditRecord(
+                    seq=seq + 1,
+                    at=now,
+                    on=on,
+                    campaign=self.campaign_id,
+                    command=command,
+                    actor_id=actor.id,
+                    actor_roles=roles,
+                    outcome=outcome,
+                    unit_id=unit_id,
+                    source=source,
+                    dest=dest,
+                    version=version,
+                    request_id=request_id,
+                    workflow=workflow or self._workflow_ref,
+                    payload=dict(payload or {}),
+                    decision=decision,
+                    reason=reason,
+                    prev_hash=prev,
+                ),
+                decision_text=decision_text,
             )
         except (UnicodeEncodeError, ValueError, TypeError) as exc:
             # Data a host's own fact type carries that JSON cannot hold exactly (NaN, a lone

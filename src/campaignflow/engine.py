@@ -89,14 +89,18 @@ def decide(
     """
     ctx = context_for(workflow, unit, state, records, today)
     compiled = workflow.candidates(state.stage, trigger)
-    if roles is not None:
+    if roles is not None and any(c.by for c in compiled):
         # A candidate reserved for roles the actor lacks is no candidate for this actor.
         compiled = tuple(c for c in compiled if not c.by or c.by & roles)
     if observing():
         candidates = judge_candidates(compiled, ctx)
     else:
-        candidates = tuple(c.judge(ctx) for c in compiled)
-    chosen = next((c for c in candidates if c.passed), None)
+        candidates = tuple([c.judge(ctx) for c in compiled])
+    chosen = None
+    for candidate in candidates:
+        if candidate.passed:
+            chosen = candidate
+            break
     target = chosen.dest if chosen else (candidates[0].dest if candidates else None)
     return Decision(
         unit_id=unit.id,

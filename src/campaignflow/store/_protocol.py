@@ -47,10 +47,11 @@ class StoreSession(Protocol):
         """Every unit with its state (of the batch it is in now, when ``batch`` is given)."""
         ...
 
-    def iter_states(self, batch: int | None = None) -> Iterator[UnitState]:
-        """Every unit's state (of ``batch``), in the order of :meth:`iter_units`.
+    def iter_stages(self, batch: int | None = None) -> Iterator[tuple[str, str, str]]:
+        """``(unit_id, stage, workflow)`` of every unit (of ``batch``), as :meth:`iter_units`.
 
-        What a sweep lists its units by: the state alone, without the unit's record.
+        What a sweep lists its units by: the stage and the workflow version's ref of each
+        unit's state, without building the records.
         """
         ...
 

@@ -256,11 +256,11 @@ class Session:
                 return
             after = rows[-1][0]
 
-    def iter_states(self, batch: int | None = None) -> Iterator[UnitState]:
-        # As iter_units (keyset pages on cf_units' ordinal index), reading state columns only.
+    def iter_stages(self, batch: int | None = None) -> Iterator[tuple[str, str, str]]:
+        # As iter_units (keyset pages on cf_units' ordinal index), reading three columns.
         where = "" if batch is None else " AND s.batch = ?"
         sql = (
-            f"SELECT u.ordinal, {_STATE_COLUMNS} FROM cf_units u "
+            "SELECT u.ordinal, s.unit_id, s.stage, s.workflow FROM cf_units u "
             "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
             f"WHERE u.campaign_id = ? AND u.ordinal > ?{where} ORDER BY u.ordinal LIMIT {_PAGE}"
         )
@@ -269,7 +269,7 @@ class Session:
         while True:
             rows = self._rows(sql, (self._cid, after, *extra))
             for row in rows:
-                yield _state(row[1:])
+                yield row[1], row[2], row[3] or ""
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]

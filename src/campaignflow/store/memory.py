@@ -54,9 +54,9 @@ class _Session:
             if batch is None or state.batch == batch:
                 yield units[unit_id], state
 
-    def iter_states(self, batch: int | None = None) -> Iterator[UnitState]:
+    def iter_stages(self, batch: int | None = None) -> Iterator[tuple[str, str, str]]:
         for _, state in self.iter_units(batch):
-            yield state
+            yield state.unit_id, state.stage, state.workflow
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
