@@ -410,3 +410,21 @@ def test_hundred_thousand_units_advance_without_a_machine_per_unit(monkeypatch: 
     assert sum(o.advanced for o in first) == n
     assert sum(o.advanced for o in second) == n
     assert all(s.stage == "done" and s.version == 2 for _, s in camp.units())
+
+
+def test_refusal_survives_pickling_with_its_decision_and_text() -> None:
+    """Hosts hand refusals to task queues and worker processes: pickled, nothing is lost."""
+    import pickle
+
+    camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
+    camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1, members=3)])
+    camp.start_batch(1)
+    with pytest.raises(cf.TransitionRejected) as refused:
+        camp.advance("u1", actor=cf.Actor(id="clerk", roles={"branch_committee"}))
+    copy = pickle.loads(pickle.dumps(refused.value))
+    assert copy.decision == refused.value.decision
+    assert str(copy) == str(refused.value)
+    assert "implementation plan" in str(copy)
+    assert copy.message("zh_CN") == refused.value.message("zh_CN")
+    assert copy.decision.explain("zh_CN") == refused.value.decision.explain("zh_CN")
+    assert copy.code == "transition.rejected"

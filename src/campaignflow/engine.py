@@ -111,7 +111,8 @@ def decide(
         candidates=candidates,
         judged_on=today,
         workflow=workflow.name,
-        titles=workflow.titles_of(state.stage, target),
+        # A copy per decision: decisions are handed to hosts, pickled, sent between processes.
+        titles=dict(workflow.titles_of(state.stage, target)),
         judged_by=judged_by,
         versioned=versioned,
     )

@@ -151,7 +151,15 @@ class TransitionRejected(CampaignflowError):
             "source": decision.source,
             "target": decision.target,
         }
-        super().__init__(decision.explain(locale="en"))
+        # The text is rendered when asked for: a simulation or a sweep refuses far more
+        # applications than anyone reads, and args stay picklable (the decision itself).
+        self._text: str | None = None
+        super().__init__(decision)
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self.decision.explain(locale="en")
+        return self._text
 
     def message(self, locale: str = "zh_CN") -> str:
         """The decision's explanation in ``locale``: every gate that held, with its numbers."""
