@@ -22,7 +22,7 @@ import attrs
 
 from campaignflow._convert import converter, structure
 from campaignflow._validators import MAX_INT, is_valid_unicode
-from campaignflow.errors import CampaignflowError, DefinitionError, ValidationError
+from campaignflow.errors import CampaignflowError, DefinitionError, Problem, ValidationError
 from campaignflow.model import BatchWindow, Unit
 from campaignflow.workflow import Workflow
 
@@ -754,27 +754,47 @@ def _read_csv(
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(_CSV_COLUMNS):
-            problems.append(f"{where}: must have {len(_CSV_COLUMNS)} columns, got {len(row)}")
+            problems.append(
+                Problem(
+                    f"{where}",
+                    "scenario.csv_columns",
+                    {"columns": len(_CSV_COLUMNS), "count": len(row)},
+                )
+            )
             continue
         uid, uname, kind, batch_text, members_text, parent = (cell.strip() for cell in row)
         if batch_text:
             if not batch_text.isdigit() or int(batch_text) not in numbers:
                 problems.append(
-                    f"{where}: batch must be one of the scenario's batches "
-                    f"({', '.join(str(n) for n in sorted(numbers))}), got {batch_text!r}"
+                    Problem(
+                        f"{where}",
+                        "scenario.roster_batch",
+                        {
+                            "batches": [str(n) for n in sorted(numbers)],
+                            "value": repr(batch_text),
+                        },
+                    )
                 )
                 continue
             batch = int(batch_text)
         elif kind in by_kind:
             batch = by_kind[kind]
         else:
-            problems.append(f"{where}: batch is empty and no batch lists kind {kind!r}")
+            problems.append(
+                Problem(where, "scenario.roster_no_batch_for_kind", {"kind": repr(kind)})
+            )
             continue
         if not members_text.isdigit() or int(members_text) < 1:
-            problems.append(f"{where}: members must be a whole number >= 1, got {members_text!r}")
+            problems.append(
+                Problem(
+                    f"{where}",
+                    "problem.rule",
+                    {"rule": "members must be a whole number >= 1", "value": repr(members_text)},
+                )
+            )
             continue
         if uid in seen:
-            problems.append(f"{where}: id {uid!r} appears twice")
+            problems.append(Problem(where, "scenario.roster_duplicate_id", {"unit": repr(uid)}))
             continue
         seen.add(uid)
         try:
@@ -791,10 +811,10 @@ def _read_csv(
         except ValidationError as exc:
             problems.append(f"{where}: {exc}")
         if len(problems) >= 50:
-            problems.append("roster.csv: (stopped after 50 problems)")
+            problems.append(Problem("roster.csv", "scenario.roster_truncated"))
             break
     if not units and not problems:
-        problems.append("roster.csv: lists no units")
+        problems.append(Problem("roster.csv", "scenario.roster_empty"))
     if problems:
         raise _error(source, problems)
     return tuple(units)
