@@ -279,7 +279,7 @@ class Campaign:
                     )
                 )
         if problems:
-            raise ValidationError("; ".join(problems), problems=problems)
+            raise ValidationError(code="validation.problems", problems=problems)
         now = self._now()
         with self.store.transaction() as tx:
             if request_id is not None and batch:
@@ -298,7 +298,7 @@ class Campaign:
                         Problem(f"units[{i}]", "campaign.unit_exists", {"unit": repr(unit.id)})
                     )
             if problems:
-                raise ValidationError("; ".join(problems), problems=problems)
+                raise ValidationError(code="validation.problems", problems=problems)
             self._sync_versions(tx)
             for i, unit in enumerate(batch):
                 ref = self._ref_for_batch(unit.batch)
@@ -1085,7 +1085,7 @@ class Campaign:
             else:
                 seen[org.id] = org
         if problems:
-            raise ValidationError("; ".join(problems), problems=problems)
+            raise ValidationError(code="validation.problems", problems=problems)
         payload = {"organisations": [attrs.asdict(o) for o in listed]}
         now = self._now()
         with self.store.transaction() as tx:
@@ -1117,7 +1117,7 @@ class Campaign:
                     )
             ordered = _parents_first(listed, problems)
             if problems:
-                raise ValidationError("; ".join(problems), problems=problems)
+                raise ValidationError(code="validation.problems", problems=problems)
             for org in ordered:
                 tx.insert_organisation(org)
             self._append(
@@ -1361,10 +1361,11 @@ class Campaign:
                 from_batch=from_batch or 1,
             )
             if problems:
-                shown = problems[:20]
-                more = f"; … and {len(problems) - 20} more" if len(problems) > 20 else ""
+                # The message lists the first 20; ``problems`` keeps them all.
+                hidden = max(0, len(problems) - 20)
                 raise ValidationError(
-                    f"adopt {ref}: refused, nothing changed: " + "; ".join(shown) + more,
+                    code="versions.adopt_refused_more" if hidden else "versions.adopt_refused",
+                    params={"ref": ref, "shown": 20, "hidden": hidden},
                     problems=problems,
                 )
             adoption = Adoption(
@@ -1744,7 +1745,7 @@ def _checkpoint_list(checkpoints: object) -> tuple[Checkpoint, ...]:
     listed = tuple(checkpoints)
     for i, checkpoint in enumerate(listed):
         if not isinstance(checkpoint, Checkpoint):
-            raise ValidationError(f"checkpoints[{i}]: must be a Checkpoint, got {checkpoint!r}")
+            refuse(f"checkpoints[{i}]", checkpoint, "must be a Checkpoint")
     return listed
 
 

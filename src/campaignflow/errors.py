@@ -118,8 +118,11 @@ def problem_text(problem: str, locale: str) -> str:
 def _with_problems(
     params: Mapping[str, Any], problems: Sequence[str], locale: str
 ) -> dict[str, Any]:
-    # Templates that list problems show them as {problems} ("a; b") or {problem_lines}.
-    lines = [problem_text(p, locale) for p in problems]
+    # Templates that list problems show them as {problems} ("a; b") or {problem_lines};
+    # a ``shown`` param lists only that many (the rest stay in ``error.problems``).
+    shown = params.get("shown")
+    listed = problems[:shown] if isinstance(shown, int) else problems
+    lines = [problem_text(p, locale) for p in listed]
     return {
         **params,
         "problems": "; ".join(lines),
@@ -138,6 +141,15 @@ class CampaignflowError(Exception):
     default_code: ClassVar[str] = "error"
     _code: str | None = None
     _params: dict[str, Any] | None = None
+
+    def __init__(
+        self, *args: object, code: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        if code is not None:
+            self._code = code
+        if params is not None:
+            self._params = dict(params)
+        super().__init__(*args)
 
     @property
     def code(self) -> str:

@@ -172,7 +172,7 @@ class GuardSpec:
         problems: list[str] = []
         spec = _parse_spec(data, path, problems)
         if problems or spec is None:
-            raise DefinitionError(problems or [f"{path}: not a guard"])
+            raise DefinitionError(problems or [Problem(path, "guards.not_a_guard")])
         return spec
 
 

@@ -57,6 +57,104 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what}: {problems}",
     },
     "validation.problems": {"zh_CN": "{problems}", "en": "{problems}"},
+    "versions.adopt_refused": {
+        "zh_CN": "采用 {ref}：被拒绝，未作任何改动：{problems}",
+        "en": "adopt {ref}: refused, nothing changed: {problems}",
+    },
+    "versions.adopt_refused_more": {
+        "zh_CN": "采用 {ref}：被拒绝，未作任何改动：{problems}；……另有 {hidden} 处",
+        "en": "adopt {ref}: refused, nothing changed: {problems}; … and {hidden} more",
+    },
+    "store.unknown_driver.psycopg2": {
+        "zh_CN": "store：{where} 是 {driver} 连接（{type}），内置的方言都不支持（sqlite3、psycopg 3）；"
+        "campaignflow 通过 psycopg 3 连接 PostgreSQL：pip install 'psycopg[binary]'",
+        "en": "store: {where} is a {driver} connection ({type}), which no shipped dialect speaks "
+        "(sqlite3, psycopg 3); campaignflow speaks to PostgreSQL through psycopg 3: "
+        "pip install 'psycopg[binary]'",
+    },
+    "store.unknown_driver.async": {
+        "zh_CN": "store：{where} 是 {driver} 连接（{type}），内置的方言都不支持（sqlite3、psycopg 3）；"
+        "存储是同步的：请使用同步的引擎或连接",
+        "en": "store: {where} is a {driver} connection ({type}), which no shipped dialect speaks "
+        "(sqlite3, psycopg 3); the store is synchronous: use a synchronous engine or connection",
+    },
+    "store.unknown_driver.other": {
+        "zh_CN": "store：{where} 是 {driver} 连接（{type}），内置的方言都不支持（sqlite3、psycopg 3）；"
+        "其他数据库请传入 dialect=（campaignflow.store.Dialect）",
+        "en": "store: {where} is a {driver} connection ({type}), which no shipped dialect speaks "
+        "(sqlite3, psycopg 3); pass dialect= (a campaignflow.store.Dialect) for another database",
+    },
+    "store.django_tables_missing": {
+        "zh_CN": "store：Django 数据库 {using} 中没有 campaignflow 的表；请把 "
+        "'campaignflow.contrib.django' 加入 INSTALLED_APPS 并运行 "
+        "'python manage.py migrate campaignflow'",
+        "en": "store: campaignflow's tables in Django database {using} are missing; add "
+        "'campaignflow.contrib.django' to INSTALLED_APPS and run "
+        "'python manage.py migrate campaignflow'",
+    },
+    "store.django_tables_old": {
+        "zh_CN": "store：Django 数据库 {using} 中 campaignflow 的表结构版本为 {found}，不是 {latest}；"
+        "请把 'campaignflow.contrib.django' 加入 INSTALLED_APPS 并运行 "
+        "'python manage.py migrate campaignflow'",
+        "en": "store: campaignflow's tables in Django database {using} are at schema version "
+        "{found}, not {latest}; add 'campaignflow.contrib.django' to INSTALLED_APPS and run "
+        "'python manage.py migrate campaignflow'",
+    },
+    "testing.no_survey_in_rate": {
+        "zh_CN": "surveys: satisfied_rate：不超过 {ballots:,} 张票的测评都不可能使满意率落在这个范围内，"
+        "收到的是 {value}",
+        "en": "surveys: satisfied_rate: no survey of at most {ballots:,} ballots has a satisfied "
+        "rate within it, got {value}",
+    },
+    "testing.boundary_no_flip_passes": {
+        "zh_CN": "guard_boundary：{param} 从 {low} 到 {high} 都不改变判定（始终通过，代码 {code}）；"
+        "请放宽 low/high 或更换事实",
+        "en": "guard_boundary: {param} from {low} to {high} never flips the verdict (always "
+        "passes with code {code}); widen low/high or change the facts",
+    },
+    "testing.boundary_no_flip_fails": {
+        "zh_CN": "guard_boundary：{param} 从 {low} 到 {high} 都不改变判定（始终不通过，代码 {code}）；"
+        "请放宽 low/high 或更换事实",
+        "en": "guard_boundary: {param} from {low} to {high} never flips the verdict (always "
+        "fails with code {code}); widen low/high or change the facts",
+    },
+    "scenario.problems": {
+        "zh_CN": "场景 {source}：{count} 处问题{problem_lines}",
+        "en": "scenario {source}: {count} problems{problem_lines}",
+    },
+    "scenario.problems_one": {
+        "zh_CN": "场景 {source}：1 处问题{problem_lines}",
+        "en": "scenario {source}: 1 problem{problem_lines}",
+    },
+    "store.driver_error": {
+        "zh_CN": "存储（{dialect}）出错：{detail}",
+        "en": "store ({dialect}): {detail}",
+    },
+    # Why an audit chain does not verify (AuditVerification.reason_code).
+    "audit.seq_gap": {
+        "zh_CN": "序号缺失或顺序错乱：应为第 {expected} 条，实为第 {found} 条",
+        "en": "sequence gap or reorder: expected seq {expected}, found {found}",
+    },
+    "audit.prev_hash_mismatch": {
+        "zh_CN": "prev_hash 与前一条记录的哈希不符",
+        "en": "prev_hash does not match the hash of the record before it",
+    },
+    "audit.hash_mismatch": {
+        "zh_CN": "内容与其哈希不符（记录被改动过）",
+        "en": "content does not match its hash (the record was altered)",
+    },
+    "audit.anchor_mismatch": {
+        "zh_CN": "清除锚点与第 {seq} 条处导出的检查点不符",
+        "en": "the purge anchor does not match the exported checkpoint at seq {seq}",
+    },
+    "audit.truncated": {
+        "zh_CN": "检查点第 {seq} 条缺失：审计记录在第 {last} 条之后被截断",
+        "en": "checkpoint seq {seq} is missing: the trail was truncated after seq {last}",
+    },
+    "audit.checkpoint_mismatch": {
+        "zh_CN": "第 {seq} 条记录与导出的检查点不符（历史被改写）",
+        "en": "record {seq} does not match the exported checkpoint (rewritten history)",
+    },
     "validation.one_of": {
         "zh_CN": "{field}：只能是 {choices} 之一，收到的是 {value}",
         "en": "{field}: must be one of {choices}, got {value}",
@@ -418,6 +516,79 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
 #: One entry per code of a :class:`~campaignflow.errors.Problem` (a line of a
 #: DefinitionError or of a ValidationError listing several problems); the path comes first.
 PROBLEM_MESSAGES: dict[str, dict[str, str]] = {
+    "guards.not_a_guard": {"zh_CN": "不是守卫", "en": "not a guard"},
+    "scenario.too_many_units": {
+        "zh_CN": "合计不能超过 {maximum:,} 个单位，收到的是 {value}",
+        "en": "must add up to at most {maximum:,} units, got {value}",
+    },
+    "problem.below_min": {
+        "zh_CN": "不能小于 min（{minimum}），收到的是 {value}",
+        "en": "must be >= min ({minimum}), got {value}",
+    },
+    "scenario.scale_shares": {
+        "zh_CN": "必须给出 {scale} 级量表各档的比例：{levels}，收到的是 {value}",
+        "en": "must give the {scale}-level scale's shares: {levels}, got {value}",
+    },
+    "problem.whole_number": {
+        "zh_CN": "必须是 {minimum} 到 {maximum} 之间的整数，收到的是 {value}",
+        "en": "must be a whole number from {minimum} to {maximum}, got {value}",
+    },
+    "problem.number_range": {
+        "zh_CN": "必须是 {minimum:g} 到 {maximum:g} 之间的数，收到的是 {value}",
+        "en": "must be a number from {minimum:g} to {maximum:g}, got {value}",
+    },
+    "problem.span": {
+        "zh_CN": "必须是 [low, high]，两者都是 {minimum:g} 到 {maximum:g} 之间的数，且 low <= high，收到的是 {value}",
+        "en": "must be [low, high], numbers from {minimum:g} to {maximum:g}, low <= high, got {value}",
+    },
+    "problem.span_whole": {
+        "zh_CN": "必须是 [low, high]，两者都是 {minimum:g} 到 {maximum:g} 之间的整数，且 low <= high，收到的是 {value}",
+        "en": "must be [low, high], whole numbers from {minimum:g} to {maximum:g}, low <= high, got {value}",
+    },
+    "problem.not_before_start": {
+        "zh_CN": "不能早于开始日期（{start}），收到的是 {value}",
+        "en": "must not be before start ({start}), got {value}",
+    },
+    "problem.not_before_opens": {
+        "zh_CN": "不能早于开始日期 opens（{opens}），收到的是 {value}",
+        "en": "must not be before opens ({opens}), got {value}",
+    },
+    "problem.not_before_scenario_start": {
+        "zh_CN": "不能早于场景的开始日期（{start}），收到的是 {value}",
+        "en": "must not be before the scenario's start ({start}), got {value}",
+    },
+    "problem.too_long_after_start": {
+        "zh_CN": "不能晚于开始日期（{start}）之后 {days} 天，收到的是 {value}",
+        "en": "must be at most {days} days after start ({start}), got {value}",
+    },
+    "scenario.duplicate_batch": {
+        "zh_CN": "批次重复（另见 batches[{first}]），收到的是 {value}",
+        "en": "duplicate batch (also batches[{first}]), got {value}",
+    },
+    "scenario.kind_in_two_batches": {
+        "zh_CN": "该类型已在 batches[{first}] 中（一种类型只属于一个批次），收到的是 {value}",
+        "en": "kind is already in batches[{first}] (a kind belongs to one batch), got {value}",
+    },
+    "scenario.unreadable": {
+        "zh_CN": "无法读取场景（{error}）",
+        "en": "cannot read the scenario ({error})",
+    },
+    "scenario.no_such_stage": {
+        "zh_CN": "流程 {workflow} 没有这个环节（它的环节：{stages}），收到的是 {value}",
+        "en": "workflow {workflow} has no such stage (its stages: {stages}), got {value}",
+    },
+    "file.nested_too_deeply": {
+        "zh_CN": "不是有效的 {format}：嵌套太深",
+        "en": "not valid {format}: nested too deeply",
+    },
+    "scenario.csv_unreadable": {
+        "zh_CN": "无法读取 {path}：{exc}",
+        "en": "cannot read {path}: {exc}",
+    },
+    "scenario.csv_header": {
+        "zh_CN": "第一行必须是表头 {header}，收到的是 {value}",
+        "en": "the first line must be the header {header}, got {value}",
+    },
     "problem.required": {"zh_CN": "缺少必填字段", "en": "required field missing"},
     "problem.unknown_keys": {"zh_CN": "未知的键：{keys}", "en": "unknown key(s): {keys}"},
     "problem.expected_type": {
@@ -718,5 +889,36 @@ VALIDATION_RULES: dict[str, dict[str, str]] = {
         "text": "文本",
         "true or false": "true 或 false",
         "a list": "列表",
+        "every batch must be a whole number >= 1": "每个批次都必须是不小于 1 的整数",
+        "every entry must be non-empty text": "每一项都必须是非空文本",
+        "low must not exceed high": "low 不能大于 high",
+        "must be 3, 4 or None": "必须是 3、4 或 None",
+        "must be True, False or None": "必须是 True、False 或 None",
+        "must be a list of ids": "必须是 id 列表",
+        "must be a number from 0 to 1000": "必须是 0 到 1000 之间的数",
+        "must be a preset name or a file path": "必须是预设名或文件路径",
+        "must be a share 0..1 or a (low, high) pair of shares": "必须是 0..1 之间的比例，或 (low, high) 比例对",
+        "must be a whole number >= 1": "必须是不小于 1 的整数",
+        "must be a whole number >= 2": "必须是不小于 2 的整数",
+        "must be a whole number or a (min, max) pair": "必须是整数或 (min, max) 数对",
+        "must list at least one batch number": "至少要列出一个批次号",
+        "must list at least one id": "至少要列出一个 id",
+        "must satisfy 0 <= min <= max": "必须满足 0 <= min <= max",
+        "closed enterprises re-attach to community branches: count some": "关闭的企业会并入社区支部：请统计一些社区支部",
+        "give either counts or csv, not both": "counts 和 csv 只能给一个，不能都给",
+        "kind must be listed in the kinds of one batch": "该类型必须列在某个批次的 kinds 中",
+        "must be a batch table": "必须是批次表",
+        "must be a behaviour table": "必须是 behaviour 表",
+        "must be a roster table": "必须是 roster 表",
+        "must be a table of guard name -> params": "必须是“守卫名 -> 参数”的表",
+        "must be a table of guard params": "必须是守卫参数表",
+        "must be an id of letters, digits, '_', '-', '.'": "必须是由字母、数字、“_”、“-”、“.”组成的标识",
+        "must be at most 0.5": "不能超过 0.5",
+        "must be non-empty text (at most 200 characters)": "必须是非空文本（最多 200 个字符）",
+        "must be one of the scenario's batches": "必须是场景中的批次之一",
+        "must be valid text": "必须是有效的文本",
+        "must give counts per kind or a csv file": "必须按类型给出 counts，或给出 csv 文件",
+        "must list at least one batch": "至少要列出一个批次",
+        "shares must add up to 1": "各比例之和必须为 1",
     }.items()
 }

@@ -540,7 +540,11 @@ class SQLStore:
             ) from exc
         if kind == "foreign_key" and failure.unit_id is not None:
             raise UnknownUnit(failure.unit_id) from exc
-        raise CampaignflowError(f"store ({self.dialect.name}): {first_line}") from exc
+        raise CampaignflowError(
+            f"store ({self.dialect.name}): {first_line}",
+            code="store.driver_error",
+            params={"dialect": self.dialect.name, "detail": first_line},
+        ) from exc
 
 
 def _close_quietly(conn: Connection) -> None:

@@ -254,9 +254,13 @@ def guard_boundary(
     first, last = verdict(low), verdict(high)
     if first.passed == last.passed:
         raise ValidationError(
-            f"guard_boundary: {param} from {low!r} to {high!r} never flips the verdict "
-            f"(always {'passes' if first.passed else 'fails'} with code {first.code!r}); "
-            "widen low/high or change the facts"
+            code="testing.boundary_no_flip_" + ("passes" if first.passed else "fails"),
+            params={
+                "param": param,
+                "low": repr(low),
+                "high": repr(high),
+                "code": repr(first.code),
+            },
         )
     lo, hi = float(low), float(high)
     while True:

@@ -177,11 +177,9 @@ class DjangoStore:
             raise _schema.too_new(found)
         if found < latest:
             self._stores.forget()  # look again on the next command, after the migration
-            state = "missing" if found < 0 else f"at schema version {found}, not {latest}"
             raise ValidationError(
-                f"store: campaignflow's tables in Django database {self.using!r} are {state}; "
-                f"add 'campaignflow.contrib.django' to INSTALLED_APPS and run "
-                f"'python manage.py migrate campaignflow'"
+                code="store.django_tables_missing" if found < 0 else "store.django_tables_old",
+                params={"using": repr(self.using), "found": found, "latest": latest},
             )
 
     def close(self) -> None:
