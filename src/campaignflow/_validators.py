@@ -88,6 +88,8 @@ def study_hours(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
 
 #: The largest whole number a database column (64-bit) holds.
 MAX_INT = 2**63 - 1
+#: The rule a whole number beyond MAX_INT breaks (a glossary key, like every rule).
+_AT_MOST_64_BITS = f"must be at most {MAX_INT} (64 bits)"
 
 
 def non_negative_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -97,7 +99,7 @@ def non_negative_int(instance: Any, attribute: attrs.Attribute[Any], value: Any)
     if value < 0:
         _fail(instance, attribute, value, "must be >= 0")
     if value > MAX_INT:
-        _fail(instance, attribute, value, f"must be at most {MAX_INT} (64 bits)")
+        _fail(instance, attribute, value, _AT_MOST_64_BITS)
 
 
 def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -107,7 +109,7 @@ def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
     if value < 1:
         _fail(instance, attribute, value, "must be >= 1")
     if value > MAX_INT:
-        _fail(instance, attribute, value, f"must be at most {MAX_INT} (64 bits)")
+        _fail(instance, attribute, value, _AT_MOST_64_BITS)
 
 
 def whole_number(name: str, value: object, *, minimum: int) -> int:

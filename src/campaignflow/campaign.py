@@ -773,14 +773,13 @@ class Campaign:
             workflow = self._wf(tx, state)
             candidates = workflow.candidates(state.stage, trigger)
             if not candidates:
-                have = ", ".join(workflow.triggers(state.stage)) or "none"
                 raise ValidationError(
                     code="campaign.no_such_transition",
                     params={
                         "unit": repr(unit_id),
                         "trigger": repr(trigger),
                         "stage": repr(state.stage),
-                        "have": have,
+                        "have": list(workflow.triggers(state.stage)),
                     },
                 )
             if batch is not None:

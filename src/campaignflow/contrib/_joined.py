@@ -48,13 +48,13 @@ def dialect_of(raw: Any, *, where: str) -> Dialect:
     driver = type(raw).__module__.partition(".")[0]
     # The hint is part of the code, so each reads in zh_CN too.
     if driver == "psycopg2":
-        hint = "psycopg2"
+        code = "store.unknown_driver.psycopg2"
     elif "async" in type(raw).__name__.lower():
-        hint = "async"
+        code = "store.unknown_driver.async"
     else:
-        hint = "other"
+        code = "store.unknown_driver.other"
     raise ValidationError(
-        code=f"store.unknown_driver.{hint}",
+        code=code,
         params={"where": where, "driver": driver, "type": type(raw).__name__},
     )
 

@@ -9,4 +9,12 @@ messages.register_terms(VALIDATION_RULES)
 messages.register_many(ERROR_MESSAGES)
 messages.register_many(PROBLEM_MESSAGES)
 
-__all__ = ["ERROR_MESSAGES", "GLOSSARY", "LOCALES", "MessageCatalog", "messages"]
+__all__ = [
+    "ERROR_MESSAGES",
+    "GLOSSARY",
+    "LOCALES",
+    "PROBLEM_MESSAGES",
+    "VALIDATION_RULES",
+    "MessageCatalog",
+    "messages",
+]

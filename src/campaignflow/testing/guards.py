@@ -254,7 +254,11 @@ def guard_boundary(
     first, last = verdict(low), verdict(high)
     if first.passed == last.passed:
         raise ValidationError(
-            code="testing.boundary_no_flip_" + ("passes" if first.passed else "fails"),
+            code=(
+                "testing.boundary_no_flip_passes"
+                if first.passed
+                else "testing.boundary_no_flip_fails"
+            ),
             params={
                 "param": param,
                 "low": repr(low),
