@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow import guards as g
@@ -25,6 +27,7 @@ from campaignflow.audit import verify_chain
 from campaignflow.i18n import GLOSSARY, LOCALES, MessageCatalog, messages
 from campaignflow.simulation import Scenario
 from campaignflow.store import open_store
+from campaignflow.testing import strategies as cfst
 
 TODAY = date(2005, 3, 1)
 UNIT = cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32)
@@ -810,3 +813,85 @@ def test_representative_error_reads_in_chinese_throughout(error: cf.Campaignflow
             line = problem.message("zh_CN")
             assert line in zh
             assert _cjk(line) or problem.code in {"problem.detail"}, line
+
+
+_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+def _raised(action: Callable[[], object]) -> cf.CampaignflowError | None:
+    try:
+        action()
+    except cf.CampaignflowError as error:
+        return error
+    return None
+
+
+def _reads_in_chinese(error: cf.CampaignflowError) -> None:
+    zh = error.message("zh_CN")
+    assert _cjk(zh), zh
+    assert error.message("en") == str(error)
+    for problem in getattr(error, "problems", ()):
+        if isinstance(problem, cf.errors.Problem):
+            line = problem.message("zh_CN")
+            assert line in zh
+            # Python's own wording (a cattrs type error) may stay inside; ours may not.
+            if problem.code not in {"problem.detail", "problem.invalid_value"}:
+                assert problem.message("en") not in zh, line
+                assert _cjk(line), line
+    if len(getattr(error, "problems", ())) <= 1:
+        assert str(error) not in zh
+
+
+@given(value=_JUNK, field=st.sampled_from(["hours", "guided"]))
+@settings(max_examples=150, deadline=None)
+def test_any_bad_field_value_reads_in_chinese(value: object, field: str) -> None:
+    """Whatever a caller passes to a validated field, the refusal reads in Chinese."""
+    fields: dict[str, Any] = {"hours": 4, "guided": False, field: value}
+    error = _raised(lambda: cf.StudySession(**fields))
+    if error is not None:
+        _reads_in_chinese(error)
+
+
+@given(
+    data=cfst.workflow_dicts(max_stages=4),
+    path=st.sampled_from(
+        [
+            ("name",),
+            ("initial",),
+            ("stages", 0, "id"),
+            ("stages", 0, "kind"),
+            ("stages", -1, "kind"),
+            ("transitions", 0, "dest"),
+            ("transitions", 0, "source"),
+            ("transitions", 0, "trigger"),
+            ("transitions", 0, "guards"),
+            ("colour",),
+        ]
+    ),
+    junk=_JUNK,
+)
+@settings(max_examples=150, deadline=None)
+def test_any_broken_workflow_reads_in_chinese(
+    data: dict[str, Any], path: tuple[Any, ...], junk: object
+) -> None:
+    """A workflow broken anywhere lists every problem, with its path, in Chinese."""
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    error = _raised(lambda: cf.Workflow.from_dict(data))
+    if isinstance(error, cf.DefinitionError):
+        assert all(isinstance(p, cf.errors.Problem) for p in error.problems)
+        _reads_in_chinese(error)
+        for problem in error.problems:
+            assert problem.message("zh_CN").startswith(problem.path)
+    else:
+        assert error is None
