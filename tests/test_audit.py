@@ -48,12 +48,16 @@ def test_canonical_json_golden_vector() -> None:
 
 def test_hash_golden_vector() -> None:
     """SHA-256(prev_hash ‖ canonical JSON) of the golden record is this exact digest."""
-    assert GOLDEN.sealed().hash == "f41e76c8da16f0fa18db9007e8e2d19d0d5803df9f2cd8220864f1c1efdb016d"
+    assert (
+        GOLDEN.sealed().hash == "f41e76c8da16f0fa18db9007e8e2d19d0d5803df9f2cd8220864f1c1efdb016d"
+    )
 
 
 def test_sealed_and_seal_agree() -> None:
     """Both ways of sealing a record give the same hash."""
-    fields = {a.name: getattr(GOLDEN, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"}
+    fields = {
+        a.name: getattr(GOLDEN, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"
+    }
     assert AuditRecord.seal(**fields).hash == GOLDEN.sealed().hash
 
 
@@ -71,10 +75,12 @@ def campaign_log() -> tuple[AuditRecord, ...]:
     """A real chain: two units started, facts recorded, a refused and an applied advance."""
     clock = cf.FixedClock(date(2005, 1, 10))
     camp = cf.Campaign(cf.presets.district_2005(), clock=clock, campaign_id="tamper")
-    camp.add_units([
-        cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1, members=32),
-        cf.Unit(id="edu-02", name="教育局支部", kind="organ", batch=1, members=20),
-    ])
+    camp.add_units(
+        [
+            cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1, members=32),
+            cf.Unit(id="edu-02", name="教育局支部", kind="organ", batch=1, members=20),
+        ]
+    )
     camp.start_batch(1)
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit="fin-01")
     camp.record("fin-01", cf.Milestone("implementation_plan"), actor=clerk, request_id="m-1")
@@ -120,13 +126,17 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
     if kind == "edit":
         i = draw(st.integers(0, n - 1))
         name = draw(st.sampled_from(FIELDS))
-        records[i] = attrs.evolve(records[i], **{name: _other_value(getattr(records[i], name), draw)})
+        records[i] = attrs.evolve(
+            records[i], **{name: _other_value(getattr(records[i], name), draw)}
+        )
     elif kind == "flip":
         i = draw(st.integers(0, n - 1))
         name = draw(st.sampled_from(["hash", "prev_hash", "actor_id", "unit_id", "workflow"]))
         text = getattr(records[i], name) or "x"
         pos = draw(st.integers(0, len(text) - 1))
-        flipped = text[:pos] + chr(ord(text[pos]) ^ (1 << draw(st.integers(0, 4)))) + text[pos + 1 :]
+        flipped = (
+            text[:pos] + chr(ord(text[pos]) ^ (1 << draw(st.integers(0, 4)))) + text[pos + 1 :]
+        )
         records[i] = attrs.evolve(records[i], **{name: flipped})
     elif kind == "delete":
         del records[draw(st.integers(0, n - 2))]  # deleting the last one is "truncate"
@@ -139,8 +149,9 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
         # the record before it, slipped in before record i.
         i = draw(st.integers(1, n - 1))
         before = records[i - 1]
-        forged = attrs.evolve(records[i], seq=before.seq + 1, prev_hash=before.hash,
-                              actor_id="forger").sealed()
+        forged = attrs.evolve(
+            records[i], seq=before.seq + 1, prev_hash=before.hash, actor_id="forger"
+        ).sealed()
         records.insert(i, forged)
     else:
         cut = draw(st.integers(1, n - 1))
@@ -152,7 +163,9 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
 
 @given(tampered_logs())
 @settings(max_examples=2000, deadline=None)
-def test_verify_flags_every_tampered_log(case: tuple[list[AuditRecord], list[Checkpoint], str]) -> None:
+def test_verify_flags_every_tampered_log(
+    case: tuple[list[AuditRecord], list[Checkpoint], str],
+) -> None:
     """Edits, flipped bytes, deletions, swaps, forged insertions and truncation are all caught."""
     records, checkpoints, kind = case
     result = verify_chain(records, checkpoints=checkpoints)

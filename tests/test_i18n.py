@@ -531,7 +531,7 @@ def test_field_errors_read_in_chinese(bad: Callable[[], object]) -> None:
 #: Constructors that must be given ``code=`` (their default code would show English text).
 _NEEDS_CODE = {"ValidationError", "CampaignflowError"}
 #: Functions whose ``rule`` argument (by position) is a glossary key of VALIDATION_RULES.
-_RULE_ARG = {"refuse": 2, "field_error": 2, "_fail": 3, "_problem": 1, "fail": 1}
+_RULE_ARG = {"refuse": 2, "field_error": 2, "rule_problem": 2, "_fail": 3, "_problem": 1, "fail": 1}
 #: What a code looks like (``validation.field``, ``store.unknown_driver.async``).
 _CODE = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)*$")
 #: Params a ValidationError adds itself when it lists problems.

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-from campaignflow.errors import ValidationError
+from campaignflow.errors import Problem, ValidationError
 
 __all__ = [
     "MAX_INT",
@@ -25,6 +25,7 @@ __all__ = [
     "rate",
     "refuse",
     "refuse_choice",
+    "rule_problem",
     "study_hours",
     "text",
     "whole_number",
@@ -52,6 +53,11 @@ def field_error(field: str, value: object, rule: str) -> ValidationError:
         code="validation.field",
         params={"field": field, "rule": rule, "value": repr(value)},
     )
+
+
+def rule_problem(path: str, value: object, rule: str) -> Problem:
+    """The problem line ``path: rule, got value`` (code ``problem.rule``) of a definition."""
+    return Problem(path, "problem.rule", {"rule": rule, "value": repr(value)})
 
 
 def refuse(field: str, value: object, rule: str) -> NoReturn:

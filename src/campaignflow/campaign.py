@@ -18,7 +18,14 @@ from typing import IO, Any, Literal, overload
 
 import attrs
 
-from campaignflow._validators import is_valid_unicode, one_of, optional_text, refuse, whole_number
+from campaignflow._validators import (
+    is_valid_unicode,
+    one_of,
+    optional_text,
+    refuse,
+    rule_problem,
+    whole_number,
+)
 from campaignflow.audit import (
     AuditRecord,
     AuditVerification,
@@ -255,13 +262,7 @@ class Campaign:
         seen: set[str] = set()
         for i, unit in enumerate(batch):
             if not isinstance(unit, Unit):
-                problems.append(
-                    Problem(
-                        f"units[{i}]",
-                        "problem.rule",
-                        {"rule": "must be a campaignflow.Unit", "value": repr(unit)},
-                    )
-                )
+                problems.append(rule_problem(f"units[{i}]", unit, "must be a campaignflow.Unit"))
                 continue
             if unit.id in seen:
                 problems.append(
@@ -1071,11 +1072,7 @@ class Campaign:
         for i, org in enumerate(listed):
             if not isinstance(org, Organisation):
                 problems.append(
-                    Problem(
-                        f"organisations[{i}]",
-                        "problem.rule",
-                        {"rule": "must be a campaignflow.Organisation", "value": repr(org)},
-                    )
+                    rule_problem(f"organisations[{i}]", org, "must be a campaignflow.Organisation")
                 )
             elif org.id in seen:
                 problems.append(

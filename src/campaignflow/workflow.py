@@ -23,7 +23,7 @@ import attrs
 from transitions import Machine
 
 from campaignflow._convert import converter, structure
-from campaignflow._validators import identifier
+from campaignflow._validators import identifier, rule_problem
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards._core import (
     BoundGuard,
@@ -299,7 +299,7 @@ class Workflow:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise DefinitionError(
-                [Problem("", "file.unreadable", {"exc": exc})], source=str(file)
+                [Problem("", "file.unreadable", {"exc": str(exc)})], source=str(file)
             ) from None
         suffix = file.suffix.lower()
         try:
@@ -314,7 +314,11 @@ class Workflow:
                 )
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
             raise DefinitionError(
-                [Problem("", "file.invalid_syntax", {"format": suffix[1:].upper(), "exc": exc})],
+                [
+                    Problem(
+                        "", "file.invalid_syntax", {"format": suffix[1:].upper(), "exc": str(exc)}
+                    )
+                ],
                 source=str(file),
             ) from None
         return cls.from_dict(data, registry=registry, source=str(file))
@@ -519,13 +523,10 @@ def _check_id(value: Any, path: str, problems: list[str]) -> bool:
         identifier(None, attrs.fields(Stage).id, value)
     except ValidationError:
         problems.append(
-            Problem(
-                f"{path}",
-                "problem.rule",
-                {
-                    "rule": "must be an id of letters, digits, '_', '-' or '.' starting with a letter or '_'",
-                    "value": repr(value),
-                },
+            rule_problem(
+                path,
+                value,
+                "must be an id of letters, digits, '_', '-' or '.' starting with a letter or '_'",
             )
         )
         return False
@@ -538,30 +539,16 @@ def _validate(
     """Every problem of the definition, and the bound guards of each transition by index."""
     problems: list[str] = []
     if not isinstance(wf.name, str) or not wf.name.strip():
-        problems.append(
-            Problem(
-                "$.name", "problem.rule", {"rule": "must be non-empty text", "value": repr(wf.name)}
-            )
-        )
+        problems.append(rule_problem("$.name", wf.name, "must be non-empty text"))
     if not isinstance(wf.version, str) or not wf.version.strip():
-        problems.append(
-            Problem(
-                "$.version",
-                "problem.rule",
-                {"rule": "must be non-empty text", "value": repr(wf.version)},
-            )
-        )
+        problems.append(rule_problem("$.version", wf.version, "must be non-empty text"))
     if not wf.stages:
         problems.append(Problem("$.stages", "definition.no_stages"))
     ids: dict[str, int] = {}
     for i, stage in enumerate(wf.stages):
         path = f"$.stages[{i}]"
         if not isinstance(stage, Stage):
-            problems.append(
-                Problem(
-                    f"{path}", "problem.rule", {"rule": "must be a Stage", "value": repr(stage)}
-                )
-            )
+            problems.append(rule_problem(path, stage, "must be a Stage"))
             continue
         if _check_id(stage.id, f"{path}.id", problems):
             if stage.id in ids:
@@ -614,19 +601,11 @@ def _validate(
     for i, t in enumerate(wf.transitions):
         path = f"$.transitions[{i}]"
         if not isinstance(t, Transition):
-            problems.append(
-                Problem(
-                    f"{path}", "problem.rule", {"rule": "must be a Transition", "value": repr(t)}
-                )
-            )
+            problems.append(rule_problem(path, t, "must be a Transition"))
             continue
         if not isinstance(t.trigger, str) or not t.trigger.isidentifier():
             problems.append(
-                Problem(
-                    f"{path}.trigger",
-                    "problem.rule",
-                    {"rule": "must be a Python-style name", "value": repr(t.trigger)},
-                )
+                rule_problem(f"{path}.trigger", t.trigger, "must be a Python-style name")
             )
         if not t.source:
             problems.append(Problem(f"{path}.source", "definition.source_empty"))
@@ -647,13 +626,7 @@ def _validate(
             for j, spec in enumerate(specs):
                 spath = f"{path}.{field}[{j}]"
                 if not isinstance(spec, GuardSpec):
-                    problems.append(
-                        Problem(
-                            f"{spath}",
-                            "problem.rule",
-                            {"rule": "must be a guard spec", "value": repr(spec)},
-                        )
-                    )
+                    problems.append(rule_problem(spath, spec, "must be a guard spec"))
                     continue
                 found = reg.problems(spec, spath)
                 if found:
@@ -663,13 +636,7 @@ def _validate(
         bound[i] = tuple(guards)
     for name, role in wf.fact_roles.items():
         if not isinstance(role, str) or not role:
-            problems.append(
-                Problem(
-                    f"$.fact_roles.{name}",
-                    "problem.rule",
-                    {"rule": "must name a role", "value": repr(role)},
-                )
-            )
+            problems.append(rule_problem(f"$.fact_roles.{name}", role, "must name a role"))
     numbers: set[int] = set()
     for i, window in enumerate(wf.batches):
         if window.number in numbers:

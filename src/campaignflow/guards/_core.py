@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from campaignflow._validators import refuse
+from campaignflow._validators import refuse, rule_problem
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.i18n import MessageCatalog, messages
 from campaignflow.model import BatchWindow, FactRecord, Unit, UnitState, Verdict
@@ -185,13 +185,8 @@ def _plain(value: Any) -> Any:
 def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
     if not isinstance(data, Mapping):
         problems.append(
-            Problem(
-                f"{path}",
-                "problem.rule",
-                {
-                    "rule": 'a guard must be a table like {guard = "min_study_hours", hours = 40}',
-                    "value": repr(data),
-                },
+            rule_problem(
+                path, data, 'a guard must be a table like {guard = "min_study_hours", hours = 40}'
             )
         )
         return None
@@ -201,7 +196,7 @@ def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
             if keys != {combinator}:
                 problems.append(
                     Problem(
-                        f"{path}",
+                        path,
                         "guards.must_stand_alone",
                         {"combinator": combinator, "keys": sorted(keys)},
                     )
@@ -222,7 +217,7 @@ def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
         if keys != {"not"}:
             problems.append(
                 Problem(
-                    f"{path}",
+                    path,
                     "guards.must_stand_alone",
                     {"combinator": "not", "keys": sorted(keys)},
                 )
@@ -233,11 +228,7 @@ def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
     name = data.get("guard")
     if not isinstance(name, str) or not name:
         problems.append(
-            Problem(
-                f"{path}.guard",
-                "problem.rule",
-                {"rule": "must name a guard (or use all_of / any_of / not)", "value": repr(name)},
-            )
+            rule_problem(f"{path}.guard", name, "must name a guard (or use all_of / any_of / not)")
         )
         return None
     params = {k: _tupled(v) for k, v in data.items() if k != "guard"}

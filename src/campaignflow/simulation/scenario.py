@@ -21,7 +21,7 @@ from typing import Any, Literal
 import attrs
 
 from campaignflow._convert import converter, structure
-from campaignflow._validators import MAX_INT, is_valid_unicode
+from campaignflow._validators import MAX_INT, is_valid_unicode, rule_problem
 from campaignflow.errors import (
     CampaignflowError,
     DefinitionError,
@@ -528,7 +528,7 @@ class _Checker:
 
     def fail(self, path: str, rule: str, value: object) -> None:
         """A problem ``path: rule, got value``; the rule is a glossary key (VALIDATION_RULES)."""
-        self.problems.append(Problem(path, "problem.rule", {"rule": rule, "value": repr(value)}))
+        self.problems.append(rule_problem(path, value, rule))
 
     def refuse(self, path: str, code: str, value: object, params: Mapping[str, Any]) -> None:
         """A problem whose rule has data in it: its own code, with ``value`` and ``params``."""
@@ -812,7 +812,7 @@ def _read_csv(
             if not batch_text.isdigit() or int(batch_text) not in numbers:
                 problems.append(
                     Problem(
-                        f"{where}",
+                        where,
                         "scenario.roster_batch",
                         {
                             "batches": [str(n) for n in sorted(numbers)],
@@ -831,11 +831,7 @@ def _read_csv(
             continue
         if not members_text.isdigit() or int(members_text) < 1:
             problems.append(
-                Problem(
-                    where,
-                    "problem.rule",
-                    {"rule": "members must be a whole number >= 1", "value": repr(members_text)},
-                )
+                rule_problem(where, members_text, "members must be a whole number >= 1")
             )
             continue
         if uid in seen:
