@@ -27,10 +27,12 @@ SUPERIOR = cf.Actor(id="county", roles={"superior_org"})
 
 def started_campaign() -> cf.Campaign:
     camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
-    camp.add_units([
-        cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32),
-        cf.Unit(id="edu-02", name="区教育局机关党支部", kind="organ", batch=1, members=20),
-    ])
+    camp.add_units(
+        [
+            cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32),
+            cf.Unit(id="edu-02", name="区教育局机关党支部", kind="organ", batch=1, members=20),
+        ]
+    )
     camp.start_batch(1)
     return camp
 
@@ -52,7 +54,9 @@ def test_fact_constructors_name_field_value_and_rule() -> None:
         cf.StudySession(hours=-3)
     with pytest.raises(cf.ValidationError, match=r"Survey.dissatisfied: must be >= 0, got -1"):
         cf.Survey(satisfied=3, basically_satisfied=0, dissatisfied=-1)
-    with pytest.raises(cf.ValidationError, match=r"ballots: must equal the sum of the counts \(10\), got 11"):
+    with pytest.raises(
+        cf.ValidationError, match=r"ballots: must equal the sum of the counts \(10\), got 11"
+    ):
         cf.Survey(satisfied=5, basically_satisfied=3, dissatisfied=2, ballots=11)
     with pytest.raises(cf.ValidationError, match="at least one valid ballot"):
         cf.Survey(satisfied=0, basically_satisfied=0, dissatisfied=0)
@@ -69,17 +73,23 @@ def test_add_units_is_all_or_nothing_and_lists_every_problem() -> None:
     camp = started_campaign()
     before = snapshot(camp)
     with pytest.raises(cf.ValidationError) as info:
-        camp.add_units([
-            cf.Unit(id="new-01", name="新单位", kind="organ", batch=1),
-            cf.Unit(id="new-01", name="重复", kind="organ", batch=1),
-            cf.Unit(id="late-09", name="第九批", kind="village", batch=9),
-            "not a unit",  # type: ignore[list-item]
-        ])
+        camp.add_units(
+            [
+                cf.Unit(id="new-01", name="新单位", kind="organ", batch=1),
+                cf.Unit(id="new-01", name="重复", kind="organ", batch=1),
+                cf.Unit(id="late-09", name="第九批", kind="village", batch=9),
+                "not a unit",  # type: ignore[list-item]
+            ]
+        )
     assert len(info.value.problems) == 3
     assert snapshot(camp) == before
     with pytest.raises(cf.ValidationError, match="already exists"):
-        camp.add_units([cf.Unit(id="new-02", name="新", kind="organ", batch=1),
-                        cf.Unit(id="fin-01", name="重复", kind="organ", batch=1)])
+        camp.add_units(
+            [
+                cf.Unit(id="new-02", name="新", kind="organ", batch=1),
+                cf.Unit(id="fin-01", name="重复", kind="organ", batch=1),
+            ]
+        )
     assert snapshot(camp) == before
 
 
@@ -113,8 +123,14 @@ def test_unknown_unit_is_a_typed_error_on_every_entry_point(command: object) -> 
     [
         (lambda c: c.record("fin-01", object(), actor=CLERK), "not a registered fact type"),
         (lambda c: c.record("fin-01", cf.StudySession(hours=1), actor="li"), "actor: must be"),
-        (lambda c: c.record("fin-01", cf.StudySession(hours=1), actor=CLERK, request_id="a b"), "request_id"),
-        (lambda c: c.record("fin-01", cf.StudySession(hours=1), actor=CLERK, request_id=""), "request_id"),
+        (
+            lambda c: c.record("fin-01", cf.StudySession(hours=1), actor=CLERK, request_id="a b"),
+            "request_id",
+        ),
+        (
+            lambda c: c.record("fin-01", cf.StudySession(hours=1), actor=CLERK, request_id=""),
+            "request_id",
+        ),
         (lambda c: c.advance("fin-01", actor=CLERK, trigger="jump"), "no 'jump' transition"),
         (lambda c: c.defer("fin-01", actor=CLERK, to_batch=1), "later than its batch"),
         (lambda c: c.approve("fin-01", actor=INSPECTOR), "stage 'preparation' asks no approval"),
@@ -123,7 +139,9 @@ def test_unknown_unit_is_a_typed_error_on_every_entry_point(command: object) -> 
         (lambda c: c.start_batch(7), "no batch 7"),
     ],
 )
-def test_malformed_commands_raise_validation_error_and_write_nothing(command: object, message: str) -> None:
+def test_malformed_commands_raise_validation_error_and_write_nothing(
+    command: object, message: str
+) -> None:
     """Malformed input raises ValidationError naming the problem, and writes nothing at all."""
     camp = started_campaign()
     before = snapshot(camp)
@@ -156,8 +174,13 @@ def test_campaign_rejects_non_workflow_and_bad_store() -> None:
 def test_repeated_request_id_returns_the_first_result_and_writes_nothing() -> None:
     """Redelivered record and advance commands return the first result; the audit grows once."""
     camp = started_campaign()
-    first_fact = camp.record("fin-01", cf.Milestone("implementation_plan"), actor=CLERK, request_id="f-1")
-    assert camp.record("fin-01", cf.Milestone("implementation_plan"), actor=CLERK, request_id="f-1") == first_fact
+    first_fact = camp.record(
+        "fin-01", cf.Milestone("implementation_plan"), actor=CLERK, request_id="f-1"
+    )
+    assert (
+        camp.record("fin-01", cf.Milestone("implementation_plan"), actor=CLERK, request_id="f-1")
+        == first_fact
+    )
     camp.record("fin-01", cf.Milestone("leading_group_established"), actor=CLERK)
     first = camp.advance("fin-01", actor=CLERK, request_id="a-1")
     before = snapshot(camp)
@@ -219,11 +242,21 @@ def _fork_workflow() -> cf.Workflow:
     """Stage a has a fast way out reserved for the supervision group and a slow one for all."""
     return cf.Workflow(
         name="fork",
-        stages=[cf.Stage(id="a"), cf.Stage(id="fast", kind="final"), cf.Stage(id="slow", kind="final")],
+        stages=[
+            cf.Stage(id="a"),
+            cf.Stage(id="fast", kind="final"),
+            cf.Stage(id="slow", kind="final"),
+        ],
         transitions=[
-            cf.Transition(source="a", dest="fast", guards=[cf.use("milestones_done", names=["x"])],
-                          by={"supervision_group"}),
-            cf.Transition(source="a", dest="slow", guards=[cf.use("milestones_done", names=["x", "y"])]),
+            cf.Transition(
+                source="a",
+                dest="fast",
+                guards=[cf.use("milestones_done", names=["x"])],
+                by={"supervision_group"},
+            ),
+            cf.Transition(
+                source="a", dest="slow", guards=[cf.use("milestones_done", names=["x", "y"])]
+            ),
         ],
     )
 
@@ -349,16 +382,21 @@ def test_guard_named_in_a_workflow_file_loads_from_an_entry_point(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A third-party package's guard, declared in campaignflow.guards, resolves by name."""
-    (tmp_path / "oa_guards.py").write_text(textwrap.dedent('''
+    (tmp_path / "oa_guards.py").write_text(
+        textwrap.dedent('''
         import campaignflow as cf
 
         def party_fees_paid(ctx, *, months: int = 12):
             """Party fees paid for the last ``months`` months."""
             return cf.Verdict("party_fees_paid", True, "party_fees.paid", {"months": months})
-    '''), encoding="utf-8")
+    '''),
+        encoding="utf-8",
+    )
     dist = tmp_path / "oa_guards-1.0.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: oa-guards\nVersion: 1.0\n", encoding="utf-8")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: oa-guards\nVersion: 1.0\n", encoding="utf-8"
+    )
     (dist / "entry_points.txt").write_text(
         "[campaignflow.guards]\nparty_fees_paid = oa_guards:party_fees_paid\n", encoding="utf-8"
     )
@@ -369,7 +407,9 @@ def test_guard_named_in_a_workflow_file_loads_from_an_entry_point(
         {
             "name": "fees",
             "stages": [{"id": "a"}, {"id": "b", "kind": "final"}],
-            "transitions": [{"source": "a", "dest": "b", "guards": [{"guard": "party_fees_paid", "months": 6}]}],
+            "transitions": [
+                {"source": "a", "dest": "b", "guards": [{"guard": "party_fees_paid", "months": 6}]}
+            ],
         },
         registry=registry,
     )
@@ -382,7 +422,9 @@ def test_guard_named_in_a_workflow_file_loads_from_an_entry_point(
 # --- scale -----------------------------------------------------------------------------------
 
 
-def test_hundred_thousand_units_advance_without_a_machine_per_unit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hundred_thousand_units_advance_without_a_machine_per_unit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """100,000 units move through a workflow; transitions builds no Machine for any of them."""
     built: list[object] = []
     original = transitions.Machine.__init__
@@ -396,7 +438,9 @@ def test_hundred_thousand_units_advance_without_a_machine_per_unit(monkeypatch: 
         name="two_steps",
         stages=[cf.Stage(id="study"), cf.Stage(id="review"), cf.Stage(id="done", kind="final")],
         transitions=[
-            cf.Transition(source="study", dest="review", guards=[cf.use("min_study_hours", hours=0)]),
+            cf.Transition(
+                source="study", dest="review", guards=[cf.use("min_study_hours", hours=0)]
+            ),
             cf.Transition(source="review", dest="done"),
         ],
     )

@@ -10,7 +10,9 @@ covered without touching this file. The rules for a fenced block, by its languag
 - ``sql``: runs on PostgreSQL inside a transaction that is rolled back.
 - ``sh`` / ``console``: each command is one CI runs (``pip install`` of a real extra, an
   example script, the docs build, the test suite) or a ``campaignflow`` command whose
-  sub-command exists.
+  sub-command exists; and the ``campaignflow ...`` and ``python examples/...`` commands of a
+  page run, in order, in a fresh folder, exit 0 and print the output the page shows
+  (``test_page_shell_commands_run``; ``NOT_RUN`` lists what cannot run in a test and why).
 - ``json``: parses.
 - ``text`` or no language: a figure or output, not code.
 - ``{directive}``: MyST directives; a ``{literalinclude}`` must name a file CI runs or loads.
@@ -20,6 +22,7 @@ The Sphinx site itself is built with warnings as errors (skipped if sphinx is no
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import json
 import os
@@ -242,6 +245,247 @@ def _check_command(argv: list[str]) -> None:
     raise AssertionError(
         f"shell command {' '.join(argv)!r} is not run by CI: make it a doctest or an example"
     )
+
+
+# --- shell blocks run ---------------------------------------------------------------------
+
+#: Commands the docs show that a test cannot run, by their first words, with the reason. For
+#: these the static check above is what holds (the extra exists, the file exists).
+NOT_RUN: dict[tuple[str, ...], str] = {
+    ("pip",): "installs packages into the environment the tests run in",
+    ("python", "-m", "pip"): "installs packages into the environment the tests run in",
+    (
+        "eval",
+    ): "starts PostgreSQL (.ci/postgres.sh); the store tests use it via CAMPAIGNFLOW_PG_DSN",
+    ("python", "-m", "pytest"): (
+        "runs a test suite: this one (CI's README step), or an examples/testing file, which "
+        "tests/testing/test_examples.py runs in its own session"
+    ),
+    ("python", "-m", "sphinx"): "test_sphinx_site_builds_without_warnings builds the site",
+    ("sphinx-build",): "test_sphinx_site_builds_without_warnings builds the site",
+}
+
+#: Scenarios too big for the default test run (minutes and gigabytes at full size). A page
+#: whose shell block simulates one must show a smaller command (a smaller scenario, or the
+#: size flag the page documents); the runner refuses to run it at full size.
+BIG_SCENARIOS = ("province_scale.toml", "nation_2005.toml")
+
+#: Paths the docs give for a host's own files, and the file in the test's folder standing in.
+STAND_INS = {"/srv/oa/campaign.db": "oa/campaign.db"}
+
+#: An exit code other than 0 is documented in the block itself: ``# exit code 1``.
+_EXIT_NOTE = re.compile(r"^#\s*exit code (\d+)\s*$")
+
+
+def _oa_database(folder: Path) -> None:
+    """An OA system's campaign database as cli.md's ``report`` examples assume one: a city
+    (``city-1``) with two districts, eight branches in study, some stuck on their gates."""
+    from datetime import date
+
+    from campaignflow.model import Organisation
+
+    clock = cf.SimulatedClock(date(2005, 1, 10))
+    path = folder / "oa" / "campaign.db"
+    path.parent.mkdir()
+    camp = cf.Campaign(cf.presets.district_2005(), store=f"sqlite:///{path}", clock=clock)
+    camp.add_organisations(
+        [
+            Organisation("city-1", "示范市", "city"),
+            Organisation("dist-7", "某区委", "district", parent="city-1"),
+            Organisation("dist-8", "另一区委", "district", parent="city-1"),
+        ]
+    )
+    camp.add_units(
+        cf.Unit(
+            id=f"u-{i}",
+            name=f"第{i}党支部",
+            kind="organ",
+            batch=1,
+            members=20,
+            parent="dist-7" if i % 2 else "dist-8",
+        )
+        for i in range(8)
+    )
+    clerk = cf.Actor(id="clerk", roles={"branch_committee"})
+    camp.start_batch(1, on=clock.today())
+    for unit, _ in camp.units():
+        for name in ("implementation_plan", "leading_group_established"):
+            camp.record(unit.id, cf.Milestone(name), actor=clerk)
+        camp.advance(unit.id, actor=clerk)
+    clock.advance(days=40)
+    for unit, _ in camp.units():
+        with contextlib.suppress(cf.TransitionRejected):
+            camp.advance(unit.id, actor=clerk)
+    camp.store.close()
+
+
+def _unstarted_campaign(folder: Path) -> None:
+    """``campaign.db`` for cli.md's ``adopt`` example: a district_2005 campaign whose units
+    have not started, so every one can move to examples/flow.toml in its stage."""
+    from datetime import date
+
+    store = f"sqlite:///{folder / 'campaign.db'}"
+    camp = cf.Campaign(
+        cf.presets.district_2005(), store=store, clock=cf.FixedClock(date(2008, 9, 1))
+    )
+    camp.add_units(
+        cf.Unit(id=f"edu-{i:02d}", name=f"第{i}党支部", kind="organ", batch=1, members=20)
+        for i in range(1, 4)
+    )
+    camp.store.close()
+
+
+#: Files a page's commands take as the reader's own, made in the folder before they run.
+PREPARED = {"docs/cli.md": (_oa_database, _unstarted_campaign)}
+
+
+def _not_run(argv: list[str]) -> str | None:
+    for words, reason in NOT_RUN.items():
+        if tuple(argv[: len(words)]) == words:
+            return reason
+    return None
+
+
+def shell_steps(page: Path) -> list[tuple[list[str], list[str], int, int]]:
+    """Each command a page's sh/console blocks run, in order.
+
+    As (argv, shown output, exit code, block number). The shown output is the lines after a
+    ``$ `` command in its console block, or a ``text`` block right after the console block
+    (given with its last command: it shows what the block's commands print together).
+    """
+    text = page.read_text(encoding="utf-8")
+    steps: list[tuple[list[str], list[str], int, int]] = []
+    matches = list(FENCE.finditer(text))
+    for k, m in enumerate(matches):
+        language = m.group("info").split()[0] if m.group("info").strip() else ""
+        if language not in ("sh", "bash", "console", "shell"):
+            continue
+        body = m.group("body")
+        exit_code = 0
+        lines = body.splitlines()
+        for ln in lines:
+            note = _EXIT_NOTE.match(ln.strip())
+            if note:
+                exit_code = int(note.group(1))
+        console = any(ln.startswith("$ ") for ln in lines)
+        block: list[tuple[list[str], list[str]]] = []
+        for ln in lines:
+            if not ln.strip() or ln.lstrip().startswith("#"):
+                continue
+            if console and not ln.startswith("$ "):
+                if block:
+                    block[-1][1].append(ln)
+                continue
+            command = ln[2:] if ln.startswith("$ ") else ln
+            for part in re.split(r"\s*(?:&&|\|\||;)\s*", command.strip()):
+                block.append((shlex.split(part), []))
+        after = matches[k + 1] if k + 1 < len(matches) else None
+        if (
+            console
+            and block
+            and after is not None
+            and not text[m.end() : after.start()].strip()
+            and after.group("info").strip() == "text"
+        ):
+            block[-1][1].extend(after.group("body").splitlines())
+        steps += [(argv, shown, exit_code, k) for argv, shown in block]
+    return steps
+
+
+def _normalised(line: str) -> str:
+    # Figures that vary (counts, times, hashes) stay out of the comparison; "…" cuts a line.
+    line = line.split("…")[0]
+    return re.sub(r"\d[\d,.]*", "#", " ".join(line.split()))
+
+
+def _shows(output: str, shown: list[str]) -> list[str]:
+    """The shown lines missing from ``output`` (each may be a prefix of an output line)."""
+    produced = [_normalised(ln) for ln in output.splitlines()]
+    return [
+        ln
+        for ln in shown
+        if ln.strip() and not any(p.startswith(_normalised(ln)) for p in produced)
+    ]
+
+
+SHELL_PAGES = [
+    pytest.param(page, id=_page_id(page))
+    for page in PAGES
+    if any(_not_run(step[0]) is None for step in shell_steps(page))
+]
+
+
+@pytest.mark.parametrize("page", SHELL_PAGES)
+def test_page_shell_commands_run(page: Path, tmp_path: Path) -> None:
+    """Every ``campaignflow ...`` and ``python examples/...`` command of a page runs, in order.
+
+    They run as subprocesses in a fresh folder where ``examples/`` is the repository's, so a
+    page's relative paths resolve and what a command writes (reports, databases) lands in
+    the folder; a later command of the page sees what an earlier one wrote. Each exits 0
+    (or the code its block notes), and prints every line the page shows as its output.
+    """
+    (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    for prepare in PREPARED.get(_page_id(page), ()):
+        prepare(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "CAMPAIGNFLOW_LANG"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    env["COLUMNS"] = "200"
+    ran = 0
+    printed: dict[int, str] = {}  # what each block's commands printed so far
+    for argv, shown, exit_code, block in shell_steps(page):
+        if _not_run(argv) is not None:
+            continue
+        argv = [STAND_INS.get(a, a) for a in argv]
+        assert not any(a.endswith(BIG_SCENARIOS) for a in argv), (
+            f"{' '.join(argv)}: too big for the test run; show a smaller command"
+        )
+        if argv[0] == "campaignflow":  # the same command as python -m campaignflow
+            command = [sys.executable, "-m", "campaignflow", *argv[1:]]
+        elif argv[0] == "python" and len(argv) > 1 and argv[1].startswith("examples/"):
+            command = [sys.executable, *argv[1:]]
+        else:
+            raise AssertionError(f"{' '.join(argv)}: neither run here nor listed in NOT_RUN")
+        run = subprocess.run(
+            command,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        where = f"{_page_id(page)}: {' '.join(argv)}"
+        assert run.returncode == exit_code, f"{where}: exit {run.returncode}\n{run.stderr[-3000:]}"
+        printed[block] = printed.get(block, "") + run.stdout
+        missing = _shows(printed[block], shown)
+        assert not missing, f"{where}: output lacks {missing}\n{run.stdout[-3000:]}"
+        ran += 1
+    assert ran
+
+
+def test_shell_steps_read_commands_output_and_exit_codes(tmp_path: Path) -> None:
+    """The block reader pairs commands with the output a page shows, and notes exit codes."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```console\n$ campaignflow validate a.toml\nok: a\n$ campaignflow diagram a.toml\n```\n"
+        "\n```text\nstateDiagram-v2\n```\n\n```sh\n# exit code 1\npip install x && "
+        "campaignflow audit verify --db x.db\n```\n",
+        encoding="utf-8",
+    )
+    assert shell_steps(page) == [
+        (["campaignflow", "validate", "a.toml"], ["ok: a"], 0, 0),
+        (["campaignflow", "diagram", "a.toml"], ["stateDiagram-v2"], 0, 0),
+        (["pip", "install", "x"], [], 1, 2),
+        (["campaignflow", "audit", "verify", "--db", "x.db"], [], 1, 2),
+    ]
+    assert _not_run(["pip", "install", "x"])
+    assert (
+        _shows(
+            "ok: campaign d: 16,088 records, hash e3dc\n", ["ok: campaign d: 9 records, hash e3d…"]
+        )
+        == []
+    )
+    assert _shows("ok: other\n", ["ok: campaign d"]) == ["ok: campaign d"]
 
 
 def _check_directive(info: str, page: Path) -> None:

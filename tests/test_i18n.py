@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,11 +18,16 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow import guards as g
 from campaignflow.audit import verify_chain
 from campaignflow.i18n import GLOSSARY, LOCALES, MessageCatalog, messages
+from campaignflow.simulation import Scenario
+from campaignflow.store import open_store
+from campaignflow.testing import strategies as cfst
 
 TODAY = date(2005, 3, 1)
 UNIT = cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32)
@@ -212,6 +218,7 @@ def error_samples() -> Iterator[cf.CampaignflowError]:
     yield cf.ConcurrencyConflict(UNIT.id, expected_version=3, detail="UNIQUE constraint failed")
     yield cf.NotAuthorized("li may not do this", actor_id="li", unit_id=UNIT.id, rule="host.rule")
     yield cf.CampaignflowError("store (sqlite): disk I/O error")
+    yield cf.ValidationError("order 7: amount must be positive, got -1")
 
 
 ERRORS = list(error_samples())
@@ -263,8 +270,12 @@ def registered() -> frozenset[str]:
 
 
 def test_every_registered_code_is_produced_by_the_library(registered: frozenset[str]) -> None:
-    """Each registered code has a sample above, so the rendering test covers every one."""
-    assert sorted(registered - SAMPLES.keys()) == []
+    """Each registered code has a sample above or a raise site in the package.
+
+    The rendering test covers the sampled ones with real params; the raise-site scan below
+    checks that every other one is passed exactly the params its templates name.
+    """
+    assert sorted(registered - SAMPLES.keys() - raised_codes()) == []
 
 
 def test_every_code_a_builtin_guard_returns_is_registered(registered: frozenset[str]) -> None:
@@ -384,7 +395,11 @@ def test_every_error_kind_is_sampled_and_has_both_texts() -> None:
     import campaignflow.errors
 
     kinds = set(_error_kinds(cf.CampaignflowError))
-    library = {getattr(campaignflow.errors, n) for n in campaignflow.errors.__all__}
+    library = {
+        kind
+        for kind in (getattr(campaignflow.errors, n) for n in campaignflow.errors.__all__)
+        if isinstance(kind, type) and issubclass(kind, cf.CampaignflowError)
+    }
     assert {type(e) for e in ERRORS} >= library
     for kind in kinds:
         assert kind.default_code in messages, f"{kind.__name__}.default_code {kind.default_code!r}"
@@ -425,9 +440,14 @@ def test_error_text_in_chinese_names_the_thing() -> None:
 
 
 def test_unstructured_validation_error_keeps_its_english_detail() -> None:
-    """A ValidationError without a finer code says so in Chinese and keeps the detail."""
-    error = next(e for e in ERRORS if e.code == "validation.invalid")
+    """A host's ValidationError without a code says so in Chinese and keeps the detail.
+
+    The library's own raise sites all pass a code (see the raise-site scan below).
+    """
+    error = cf.ValidationError("order 7: amount must be positive, got -1")
+    assert error.code == "validation.invalid"
     assert error.message("zh_CN") == f"输入有误：{error}"
+    assert error.message("en") == str(error)
 
 
 def _literal_codes(node: ast.AST) -> Iterator[str]:
@@ -504,3 +524,374 @@ def test_field_errors_read_in_chinese(bad: Callable[[], object]) -> None:
     zh = error.message("zh_CN")
     assert "must" not in zh, zh
     assert zh.startswith(f"{error.params['field']}：")
+
+
+# --- every raise site has a catalog code ------------------------------------------------
+
+#: Constructors that must be given ``code=`` (their default code would show English text).
+_NEEDS_CODE = {"ValidationError", "CampaignflowError"}
+#: Functions whose ``rule`` argument (by position) is a glossary key of VALIDATION_RULES.
+_RULE_ARG = {"refuse": 2, "field_error": 2, "rule_problem": 2, "_fail": 3, "_problem": 1, "fail": 1}
+#: What a code looks like (``validation.field``, ``store.unknown_driver.async``).
+_CODE = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)*$")
+#: Params a ValidationError adds itself when it lists problems.
+_INJECTED = {"problems", "problem_lines"}
+
+
+def _placeholders(template: str) -> set[str]:
+    """The field names a ``str.format`` template uses (``{value}``, ``{rate:.0%}``)."""
+    import string
+
+    return {
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    }
+
+
+def _forwarded(node: ast.AST) -> bool:
+    """A code taken from another error or problem (``exc.code``, ``*_describe(exc)``).
+
+    It was checked where that error was raised, so the site that passes it on is fine.
+    """
+    return (isinstance(node, ast.Attribute) and node.attr in ("code", "reason_code")) or (
+        isinstance(node, ast.Starred)
+    )
+
+
+def _codes_of(node: ast.AST, assigned: dict[str, set[str]]) -> set[str] | None:
+    """The literal codes an expression can be; None when it is not statically known."""
+    if _forwarded(node):
+        return set()
+    if isinstance(node, ast.Name) and node.id in assigned:
+        return assigned[node.id]
+    found = set(_literal_codes(node))
+    if not found or isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call):
+        return None
+    return found
+
+
+def raise_site_findings(source: str, where: str) -> tuple[list[str], set[str]]:
+    """Problems of the error raise sites in ``source``, and every code they use.
+
+    A finding is a ValidationError or CampaignflowError built without ``code=`` (its
+    zh_CN text would wrap English), a code that is not literal or not in the catalog, params
+    that differ from the template's placeholders, a problem line given as plain text
+    instead of a :class:`~campaignflow.errors.Problem`, a rule (``refuse(field, value,
+    rule)``) that is computed text or has no zh_CN term, an AuditTampered without
+    ``reason_code=`` or a NotAuthorized without ``params=``.
+    """
+    from campaignflow.i18n import VALIDATION_RULES
+
+    tree = ast.parse(source)
+    # ``code = "store.unknown_driver.async"`` before ``ValidationError(code=code)``; and
+    # ``code, params = _describe(exc)``, which hands on codes checked where they are written.
+    assigned: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id == "code":
+                codes = {c for c in _literal_codes(node.value) if _CODE.match(c)}
+                assigned.setdefault("code", set()).update(codes)
+            elif isinstance(target, ast.Tuple) and any(
+                isinstance(e, ast.Name) and e.id == "code" for e in target.elts
+            ):
+                assigned.setdefault("code", set())
+    findings: list[str] = []
+    used: set[str] = set()
+
+    def check_code(node: ast.AST, params: ast.AST | None, extra: set[str], line: int) -> None:
+        codes = _codes_of(node, assigned)
+        if codes is None:
+            findings.append(f"{where}:{line}: code is not a literal: {ast.unparse(node)}")
+            return
+        used.update(codes)
+        for code in codes:
+            if code not in messages:
+                findings.append(f"{where}:{line}: code {code!r} has no zh_CN/en text")
+                continue
+            if isinstance(params, ast.Dict) and all(
+                isinstance(k, ast.Constant) for k in params.keys
+            ):
+                keys = {k.value for k in params.keys if isinstance(k, ast.Constant)} | extra
+                wanted = set().union(
+                    *(_placeholders(messages._templates[code][loc]) for loc in LOCALES)
+                )
+                if wanted - _INJECTED != keys - _INJECTED and not keys >= wanted - _INJECTED:
+                    findings.append(
+                        f"{where}:{line}: {code!r} params {sorted(keys)} != {sorted(wanted)}"
+                    )
+
+    for node in ast.walk(tree):
+        # ``return "problem.required", {}``: a helper handing back a code and its params.
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+            first = node.value.elts[0] if node.value.elts else None
+            if (
+                isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and _CODE.match(first.value)
+                and len(node.value.elts) == 2
+            ):
+                check_code(first, node.value.elts[1], set(), node.lineno)
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        line = node.lineno
+        if name in _NEEDS_CODE:
+            if "code" not in kw:
+                findings.append(f"{where}:{line}: {name} without code=: {ast.unparse(node)[:80]}")
+            else:
+                check_code(kw["code"], kw.get("params"), set(), line)
+        elif name == "AuditTampered" and "reason_code" not in kw:
+            findings.append(f"{where}:{line}: AuditTampered without reason_code=")
+        elif name == "NotAuthorized" and "params" not in kw:
+            findings.append(f"{where}:{line}: NotAuthorized without params=")
+        elif name == "Problem" and len(node.args) >= 2:
+            params = node.args[2] if len(node.args) > 2 else ast.Dict(keys=[], values=[])
+            check_code(node.args[1], params, set(), line)
+        elif name == "refuse" and isinstance(func, ast.Attribute) and len(node.args) == 4:
+            check_code(node.args[1], node.args[3], {"value"}, line)  # the scenario checker
+        elif name == "_Refused" and node.args:  # a structure hook's problem (_convert.py)
+            params = ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords], values=[])
+            check_code(node.args[0], params, set(), line)
+        elif name == "_broken" and len(node.args) >= 3:
+            params = ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords], values=[])
+            check_code(node.args[2], params, set(), line)
+        if name in _RULE_ARG and len(node.args) > _RULE_ARG[name]:
+            rule = node.args[_RULE_ARG[name]]
+            if isinstance(rule, ast.JoinedStr | ast.BinOp):
+                findings.append(f"{where}:{line}: computed rule text: {ast.unparse(rule)}")
+            elif isinstance(rule, ast.Constant) and rule.value not in VALIDATION_RULES:
+                findings.append(f"{where}:{line}: rule {rule.value!r} has no zh_CN term")
+        # A problem line must be a Problem (code, params, path), never prose.
+        problem_args: list[ast.AST] = []
+        if name == "append" and isinstance(func, ast.Attribute):
+            if ast.unparse(func.value).endswith("problems"):
+                problem_args = list(node.args)
+        elif name == "DefinitionError" and node.args and isinstance(node.args[0], ast.List):
+            problem_args = list(node.args[0].elts)
+        for arg in problem_args:
+            if isinstance(arg, ast.Constant | ast.JoinedStr | ast.BinOp):
+                findings.append(
+                    f"{where}:{arg.lineno}: problem as plain text: {ast.unparse(arg)[:80]}"
+                )
+    return findings, used
+
+
+def _source_files() -> Iterator[tuple[str, str]]:
+    root = Path(cf.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        yield str(path.relative_to(root)), path.read_text(encoding="utf-8")
+
+
+def raised_codes() -> set[str]:
+    """Every code a raise site in the package passes (errors, problems, audit reasons)."""
+    used: set[str] = set()
+    for where, source in _source_files():
+        used |= raise_site_findings(source, where)[1]
+    return used
+
+
+def test_every_raise_site_in_the_package_has_a_catalog_code() -> None:
+    """No error or problem the library raises falls back to English inside a Chinese text."""
+    findings: list[str] = []
+    for where, source in _source_files():
+        findings += raise_site_findings(source, where)[0]
+    assert findings == []
+    assert len(raised_codes()) > 150, "the scan found the raise sites"
+
+
+_BAD_RAISE_SITES = """
+def f(x, problems):
+    raise ValidationError(f"x: must be fine, got {x!r}")
+    raise ValidationError(code="no.such.code")
+    raise ValidationError(code="validation.field", params={"field": "x"})
+    raise ValidationError(code=f"validation.{x}")
+    problems.append(f"$.a: bad, got {x!r}")
+    raise DefinitionError(["$.b: also bad"])
+    refuse("x", x, f"must be below {x}")
+    refuse("x", x, "must be a colour nobody translated")
+    raise AuditTampered(3, "bad")
+    raise CampaignflowError("store: broken")
+"""
+
+
+def test_the_raise_site_scan_catches_uncoded_errors() -> None:
+    """Each kind of bad raise site in a deliberately bad module is reported, by line."""
+    findings, _ = raise_site_findings(_BAD_RAISE_SITES, "bad.py")
+    lines = sorted(int(f.split(":")[1]) for f in findings)
+    assert lines == list(range(3, 13)), findings
+    good = 'raise ValidationError(code="store.closed")\nrefuse("x", 1, "must be text")\n'
+    assert raise_site_findings(good, "good.py") == ([], {"store.closed"})
+
+
+def test_catalog_templates_have_the_same_placeholders_in_both_locales() -> None:
+    """A param named in one locale's text is named in the other's (none is lost in translation)."""
+    import campaignflow.i18n as i18n
+
+    tables = {**i18n.ERROR_MESSAGES, **i18n.PROBLEM_MESSAGES}
+    differ = {
+        code: (_placeholders(texts["zh_CN"]), _placeholders(texts["en"]))
+        for code, texts in [*tables.items(), *messages._templates.items()]
+        if _placeholders(texts["zh_CN"]) != _placeholders(texts["en"])
+    }
+    assert differ == {}
+    assert len(tables) > 150
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _representative_errors() -> Iterator[cf.CampaignflowError]:
+    """Errors from every part of the library, raised by bad input as a caller would give it."""
+    camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
+    camp.add_units([UNIT])
+    clerk = cf.Actor(id="li", roles={"branch_committee"}, unit=UNIT.id)
+    for bad in (
+        lambda: cf.Campaign("not a workflow"),
+        lambda: cf.Campaign(cf.presets.district_2005(), store="ftp://x"),
+        lambda: cf.Campaign(cf.presets.district_2005(), store="sqlite:///no/such/dir/x.db"),
+        lambda: camp.add_units([UNIT]),
+        lambda: camp.add_units([UNIT, UNIT]),
+        lambda: camp.start_batch(9),
+        lambda: camp.advance(UNIT.id, actor=clerk, trigger="fly"),
+        lambda: camp.advance(UNIT.id, actor="li"),
+        lambda: camp.record(UNIT.id, cf.Milestone("x"), actor=clerk, request_id="a b"),
+        lambda: camp.purge_audit(older_than=date(2005, 1, 1), retention_days=3),
+        lambda: cf.Milestone("talks", done=5, total=3),
+        lambda: cf.Survey(satisfied=0, basically_satisfied=0, dissatisfied=0),
+        lambda: cf.BatchWindow(number=1, opens=date(2005, 6, 1), closes=date(2005, 1, 1)),
+        lambda: cf.Organisation(id="a", name="A", level="district", parent="a"),
+        lambda: cf.SimulatedClock(date(2005, 1, 1)).advance(days=-1),
+        lambda: cf.presets.district_2005().stage("nowhere"),
+        lambda: cf.presets.district_2005().diagram("svg"),  # type: ignore[arg-type]
+        lambda: g.registry.get("no_such_guard"),
+        lambda: cf.all_of(),
+        lambda: cf.Workflow.from_dict({"name": "x", "stages": [{"id": "a"}], "colour": 1}),
+        lambda: cf.Workflow.from_dict(
+            {
+                "name": "x",
+                "stages": [{"id": "a"}, {"id": "a", "kind": "final"}],
+                "transitions": [
+                    {
+                        "trigger": "go",
+                        "source": ["b"],
+                        "dest": "a",
+                        "guards": [{"guard": "min_study_hours", "hours": "x"}],
+                    }
+                ],
+            }
+        ),
+        lambda: Scenario.from_dict({"name": "", "seed": -1}),
+        lambda: open_store("sqlite:///x.db?colour=1"),
+    ):
+        try:
+            bad()
+        except cf.CampaignflowError as error:
+            yield error
+        else:  # pragma: no cover - a sample that stopped failing
+            raise AssertionError(f"{bad} raised nothing")
+
+
+REPRESENTATIVE = list(_representative_errors())
+
+
+@pytest.mark.parametrize("error", REPRESENTATIVE, ids=lambda e: e.code)
+def test_representative_error_reads_in_chinese_throughout(error: cf.CampaignflowError) -> None:
+    """zh_CN text has Chinese in it and no English sentence of str(error) left over."""
+    zh = error.message("zh_CN")
+    assert _cjk(zh), zh
+    assert str(error) not in zh
+    assert error.message("en") == str(error)
+    assert error.code != "validation.invalid"
+    for problem in getattr(error, "problems", ()):
+        if isinstance(problem, cf.errors.Problem):
+            assert problem.message("en") == problem
+            line = problem.message("zh_CN")
+            assert line in zh
+            assert _cjk(line) or problem.code in {"problem.detail"}, line
+
+
+_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+def _raised(action: Callable[[], object]) -> cf.CampaignflowError | None:
+    try:
+        action()
+    except cf.CampaignflowError as error:
+        return error
+    return None
+
+
+def _reads_in_chinese(error: cf.CampaignflowError) -> None:
+    zh = error.message("zh_CN")
+    assert _cjk(zh), zh
+    assert error.message("en") == str(error)
+    for problem in getattr(error, "problems", ()):
+        if isinstance(problem, cf.errors.Problem):
+            line = problem.message("zh_CN")
+            assert line in zh
+            # Python's own wording (a cattrs type error) may stay inside; ours may not.
+            if problem.code not in {"problem.detail", "problem.invalid_value"}:
+                assert problem.message("en") not in zh, line
+                assert _cjk(line), line
+    if len(getattr(error, "problems", ())) <= 1:
+        assert str(error) not in zh
+
+
+@given(value=_JUNK, field=st.sampled_from(["hours", "guided"]))
+@settings(max_examples=150, deadline=None)
+def test_any_bad_field_value_reads_in_chinese(value: object, field: str) -> None:
+    """Whatever a caller passes to a validated field, the refusal reads in Chinese."""
+    fields: dict[str, Any] = {"hours": 4, "guided": False, field: value}
+    error = _raised(lambda: cf.StudySession(**fields))
+    if error is not None:
+        _reads_in_chinese(error)
+
+
+@given(
+    data=cfst.workflow_dicts(max_stages=4),
+    path=st.sampled_from(
+        [
+            ("name",),
+            ("initial",),
+            ("stages", 0, "id"),
+            ("stages", 0, "kind"),
+            ("stages", -1, "kind"),
+            ("transitions", 0, "dest"),
+            ("transitions", 0, "source"),
+            ("transitions", 0, "trigger"),
+            ("transitions", 0, "guards"),
+            ("colour",),
+        ]
+    ),
+    junk=_JUNK,
+)
+@settings(max_examples=150, deadline=None)
+def test_any_broken_workflow_reads_in_chinese(
+    data: dict[str, Any], path: tuple[Any, ...], junk: object
+) -> None:
+    """A workflow broken anywhere lists every problem, with its path, in Chinese."""
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    error = _raised(lambda: cf.Workflow.from_dict(data))
+    if isinstance(error, cf.DefinitionError):
+        assert all(isinstance(p, cf.errors.Problem) for p in error.problems)
+        _reads_in_chinese(error)
+        for problem in error.problems:
+            assert problem.message("zh_CN").startswith(problem.path)
+    else:
+        assert error is None

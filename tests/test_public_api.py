@@ -11,8 +11,14 @@ import pytest
 
 import campaignflow as cf
 
-PACKAGES = ["campaignflow", "campaignflow.guards", "campaignflow.presets", "campaignflow.store", "campaignflow.simulation",
-            "campaignflow.i18n"]
+PACKAGES = [
+    "campaignflow",
+    "campaignflow.guards",
+    "campaignflow.presets",
+    "campaignflow.store",
+    "campaignflow.simulation",
+    "campaignflow.i18n",
+]
 PUBLIC = [(pkg, name) for pkg in PACKAGES for name in import_module(pkg).__all__]
 
 
@@ -36,9 +42,23 @@ def test_every_public_name_imports_and_is_documented(package: str, name: str) ->
 
 def test_records_are_frozen_and_slotted() -> None:
     """Every record type is immutable and uses slots."""
-    for record in (cf.Unit, cf.Actor, cf.StudySession, cf.Survey, cf.Milestone, cf.Approval,
-                   cf.UnitState, cf.Verdict, cf.Decision, cf.TransitionRecord, cf.FactRecord,
-                   cf.AuditRecord, cf.BatchWindow, cf.Stage, cf.Transition):
+    for record in (
+        cf.Unit,
+        cf.Actor,
+        cf.StudySession,
+        cf.Survey,
+        cf.Milestone,
+        cf.Approval,
+        cf.UnitState,
+        cf.Verdict,
+        cf.Decision,
+        cf.TransitionRecord,
+        cf.FactRecord,
+        cf.AuditRecord,
+        cf.BatchWindow,
+        cf.Stage,
+        cf.Transition,
+    ):
         assert "__slots__" in vars(record), record
         instance_fields = [a.name for a in record.__attrs_attrs__]  # type: ignore[attr-defined]
         assert instance_fields
@@ -53,8 +73,13 @@ def test_error_tree_has_one_root_and_builtin_bases() -> None:
     assert issubclass(cf.UnknownUnit, KeyError)
     assert issubclass(cf.DefinitionError, ValueError)
     assert issubclass(cf.NotAuthorized, PermissionError)
-    for error in (cf.TransitionRejected, cf.ConcurrencyConflict, cf.AuditTampered, cf.DefinitionError,
-                  cf.NotAuthorized):
+    for error in (
+        cf.TransitionRejected,
+        cf.ConcurrencyConflict,
+        cf.AuditTampered,
+        cf.DefinitionError,
+        cf.NotAuthorized,
+    ):
         assert issubclass(error, cf.CampaignflowError)
 
 

@@ -122,13 +122,34 @@ def _mutations() -> list[tuple[str, Any]]:
     def bool_for_hours(d: dict[str, Any]) -> None:
         d["transitions"][3]["guards"][1]["hours"] = True
 
-    return [(f.__name__, f) for f in [
-        unknown_dest, unknown_source, unknown_guard, bad_param_type, negative_hours,
-        unknown_param, missing_required_param, unreachable_stage, no_way_out, no_final_stage,
-        duplicate_stage, unknown_key, missing_name, future_schema, bad_kind,
-        remedial_without_target, stages_not_a_list, guard_not_a_table, empty_all_of, bad_rate,
-        bad_batch_dates, unknown_initial, bool_for_hours,
-    ]]
+    return [
+        (f.__name__, f)
+        for f in [
+            unknown_dest,
+            unknown_source,
+            unknown_guard,
+            bad_param_type,
+            negative_hours,
+            unknown_param,
+            missing_required_param,
+            unreachable_stage,
+            no_way_out,
+            no_final_stage,
+            duplicate_stage,
+            unknown_key,
+            missing_name,
+            future_schema,
+            bad_kind,
+            remedial_without_target,
+            stages_not_a_list,
+            guard_not_a_table,
+            empty_all_of,
+            bad_rate,
+            bad_batch_dates,
+            unknown_initial,
+            bool_for_hours,
+        ]
+    ]
 
 
 MUTATIONS = _mutations()
@@ -160,15 +181,20 @@ def test_random_combinations_of_defects_always_raise_definition_error(picks: lis
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
 
-@given(st.dictionaries(
-    st.sampled_from(["name", "stages", "transitions", "initial", "batches", "version", "x"]),
-    json_values, max_size=6,
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "stages", "transitions", "initial", "batches", "version", "x"]),
+        json_values,
+        max_size=6,
+    )
+)
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 def test_arbitrary_data_raises_only_definition_error(data: dict[str, Any]) -> None:
     """Garbage in gives DefinitionError (or, rarely, a valid workflow), never a crash."""
@@ -273,7 +299,9 @@ guards = [{ guard = "min_concentrated_days", days = 90 }, { guard = "milestones_
         ("flow.yaml", "name: x", "unsupported file type"),
     ],
 )
-def test_unreadable_files_raise_definition_error(tmp_path: Path, name: str, content: str, expected: str) -> None:
+def test_unreadable_files_raise_definition_error(
+    tmp_path: Path, name: str, content: str, expected: str
+) -> None:
     """Broken or unsupported files are DefinitionErrors that name the file."""
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -324,7 +352,9 @@ def test_presets_are_data_files_that_differ_in_their_rules() -> None:
         return {
             t.source[0]
             for t in wf.transitions
-            if any(g.name == "satisfaction_rate_at_least" for spec in t.guards for g in _leaves(spec))
+            if any(
+                g.name == "satisfaction_rate_at_least" for spec in t.guards for g in _leaves(spec)
+            )
         }
 
     assert gated(district) == {"study_mobilization", "analysis_review", "rectification", "closing"}

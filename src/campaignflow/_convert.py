@@ -10,7 +10,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.v import transform_error
 
-from campaignflow.errors import DefinitionError, ValidationError
+from campaignflow.errors import CampaignflowError, DefinitionError, Problem, ValidationError
 
 __all__ = ["converter", "problems_of", "structure"]
 
@@ -20,30 +20,44 @@ T = TypeVar("T")
 converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
 
 
+class _Refused(ValueError):
+    """A structure hook's refusal, with the catalog code and params of its problem line."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code, self.params = code, params
+        super().__init__(code)
+
+
 def _structure_date(value: Any, _: type) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        return date.fromisoformat(value)
-    raise ValueError(f"expected an ISO date (YYYY-MM-DD), got {value!r}")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Refused("problem.expected_date", value=repr(value))
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
-        return datetime.fromisoformat(value)
-    raise ValueError(f"expected an ISO date-time, got {value!r}")
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Refused("problem.expected_datetime", value=repr(value))
 
 
 def _structure_frozenset_str(value: Any, _: type) -> frozenset[str]:
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise ValueError(f"expected a list of names, got {value!r}")
+        raise _Refused("problem.expected_names", value=repr(value))
     for item in value:
         if not isinstance(item, str):
-            raise ValueError(f"expected a list of names, got {item!r} in it")
+            raise _Refused("problem.expected_names_item", value=repr(item))
     return frozenset(value)
 
 
@@ -53,7 +67,12 @@ def _strict(kind: type, accepts: tuple[type, ...], rejects: tuple[type, ...] = (
     def structure(value: Any, _: type) -> Any:
         if isinstance(value, accepts) and not isinstance(value, rejects):
             return value
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+        raise _Refused(
+            "problem.expected_type",
+            kind=kind.__name__,
+            type=type(value).__name__,
+            value=repr(value),
+        )
 
     converter.register_structure_hook(kind, structure)
 
@@ -73,30 +92,42 @@ converter.register_structure_hook_func(lambda t: t == frozenset[str], _structure
 converter.register_unstructure_hook(frozenset, lambda s: sorted(s))
 
 
-def _describe(exc: BaseException, _type: type | None) -> str:
+def _describe(exc: BaseException) -> tuple[str, dict[str, Any]]:
+    """The code and params of the problem ``exc`` stands for."""
     if isinstance(exc, KeyError):
-        return "required field missing"
+        return "problem.required", {}
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        keys = ", ".join(sorted(exc.extra_fields))
-        return f"unknown key(s): {keys}"
+        return "problem.unknown_keys", {"keys": sorted(exc.extra_fields)}
+    if isinstance(exc, _Refused):
+        return exc.code, dict(exc.params)
+    if isinstance(exc, CampaignflowError) and len(getattr(exc, "problems", ())) <= 1:
+        return exc.code, dict(exc.params)
     if isinstance(exc, ValidationError):
-        return str(exc)
+        return "problem.detail", {"detail": str(exc)}
     if isinstance(exc, TypeError | ValueError):
-        return f"invalid value ({exc})"
-    return f"invalid value ({type(exc).__name__}: {exc})"
+        return "problem.invalid_value", {"detail": str(exc)}
+    return "problem.invalid_value", {"detail": f"{type(exc).__name__}: {exc}"}
 
 
-def problems_of(exc: BaseException, path: str = "$") -> list[str]:
-    """Every problem inside a cattrs error, as ``path: description`` lines."""
+def problems_of(exc: BaseException, path: str = "$") -> list[Problem]:
+    """Every problem inside a cattrs error, each at its path, with its code and params."""
     if isinstance(exc, ClassValidationError | IterableValidationError):
-        lines = transform_error(exc, path=path, format_exception=_describe)
+        described: dict[str, tuple[str, dict[str, Any]]] = {}
+
+        def text(inner: BaseException, _type: type | None) -> str:
+            code, params = _describe(inner)
+            line = str(Problem("", code, params))
+            described[line] = (code, params)
+            return line
+
         # cattrs writes "description @ $.path"; we lead with the path, as our messages do.
         out = []
-        for line in lines:
-            text, _, where = line.rpartition(" @ ")
-            out.append(f"{where}: {text}" if text else line)
+        for line in transform_error(exc, path=path, format_exception=text):
+            message, _, where = line.rpartition(" @ ")
+            code, params = described.get(message, ("problem.detail", {"detail": message}))
+            out.append(Problem(where if message else "", code, params))
         return out
-    return [f"{path}: {_describe(exc, None)}"]
+    return [Problem(path, *_describe(exc))]
 
 
 def structure(data: Any, cls: type[T], *, what: str, error: type[Exception] = ValidationError) -> T:
@@ -105,8 +136,11 @@ def structure(data: Any, cls: type[T], *, what: str, error: type[Exception] = Va
     ``error`` is :class:`ValidationError` for command payloads and :class:`DefinitionError`
     for definitions (workflows, scenarios).
     """
+    problems: list[Problem]
     if not isinstance(data, Mapping):
-        problems = [f"$: {what} must be a table/mapping, got {type(data).__name__}"]
+        problems = [
+            Problem("$", "definition.not_a_mapping", {"what": what, "type": type(data).__name__})
+        ]
     else:
         try:
             return converter.structure(data, cls)
@@ -120,4 +154,4 @@ def structure(data: Any, cls: type[T], *, what: str, error: type[Exception] = Va
             problems = problems_of(exc)
     if error is DefinitionError:
         raise DefinitionError(problems)
-    raise ValidationError(f"{what}: " + "; ".join(problems), problems=problems)
+    raise ValidationError(code="validation.payload", params={"what": what}, problems=problems)

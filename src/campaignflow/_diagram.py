@@ -17,14 +17,15 @@ FORMATS = ("mermaid", "dot")
 def render(workflow: Workflow, format: str, *, locale: str = "en") -> str:
     """The diagram text of ``workflow`` in ``format``; see :meth:`Workflow.diagram`."""
     if format not in FORMATS:
-        raise ValidationError(f"format: must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise ValidationError(
+            code="validation.one_of",
+            params={"field": "format", "choices": list(FORMATS), "value": repr(format)},
+        )
     if format == "dot":
         try:
             import graphviz  # type: ignore[import-untyped]  # noqa: F401  (is the extra installed?)
         except ImportError:
-            raise ValidationError(
-                "format 'dot' needs the graphviz package: pip install 'campaignflow[diagram]'"
-            ) from None
+            raise ValidationError(code="diagram.needs_graphviz") from None
     from transitions.extensions.diagrams import GraphMachine
 
     # Guard labels are the specs' reprs: data, not callables, so the diagram machine needs

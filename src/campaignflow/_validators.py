@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, NoReturn
 
 import attrs
 
-from campaignflow.errors import ValidationError
+from campaignflow.errors import Problem, ValidationError
 
 __all__ = [
     "MAX_INT",
+    "field_error",
     "identifier",
     "is_valid_unicode",
     "key",
@@ -22,6 +23,9 @@ __all__ = [
     "non_negative_number",
     "positive_int",
     "rate",
+    "refuse",
+    "refuse_choice",
+    "rule_problem",
     "study_hours",
     "text",
     "whole_number",
@@ -35,15 +39,37 @@ def _owner(instance: Any) -> str:
 
 
 def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, rule: str) -> NoReturn:
-    _refuse(f"{_owner(instance)}.{attribute.name}", value, rule)
+    refuse(f"{_owner(instance)}.{attribute.name}", value, rule)
 
 
-def _refuse(field: str, value: object, rule: str) -> NoReturn:
-    # The rule doubles as a glossary key, so message("zh_CN") translates the known ones.
-    raise ValidationError(
+def field_error(field: str, value: object, rule: str) -> ValidationError:
+    """The ValidationError ``field: rule, got value`` (code ``validation.field``).
+
+    The rule doubles as a glossary key (``VALIDATION_RULES``), so message("zh_CN")
+    translates it; the test of raise sites checks every literal rule has its zh_CN text.
+    """
+    return ValidationError(
         f"{field}: {rule}, got {value!r}",
         code="validation.field",
         params={"field": field, "rule": rule, "value": repr(value)},
+    )
+
+
+def rule_problem(path: str, value: object, rule: str) -> Problem:
+    """The problem line ``path: rule, got value`` (code ``problem.rule``) of a definition."""
+    return Problem(path, "problem.rule", {"rule": rule, "value": repr(value)})
+
+
+def refuse(field: str, value: object, rule: str) -> NoReturn:
+    """Raise :func:`field_error`."""
+    raise field_error(field, value, rule)
+
+
+def refuse_choice(field: str, value: object, options: Iterable[str]) -> NoReturn:
+    """Raise ``field: must be one of a, b, got value`` (code ``validation.one_of``)."""
+    raise ValidationError(
+        code="validation.one_of",
+        params={"field": field, "choices": list(options), "value": repr(value)},
     )
 
 
@@ -68,6 +94,8 @@ def study_hours(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
 
 #: The largest whole number a database column (64-bit) holds.
 MAX_INT = 2**63 - 1
+#: The rule a whole number beyond MAX_INT breaks (a glossary key, like every rule).
+_AT_MOST_64_BITS = f"must be at most {MAX_INT} (64 bits)"
 
 
 def non_negative_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -77,7 +105,7 @@ def non_negative_int(instance: Any, attribute: attrs.Attribute[Any], value: Any)
     if value < 0:
         _fail(instance, attribute, value, "must be >= 0")
     if value > MAX_INT:
-        _fail(instance, attribute, value, f"must be at most {MAX_INT} (64 bits)")
+        _fail(instance, attribute, value, _AT_MOST_64_BITS)
 
 
 def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -87,13 +115,16 @@ def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
     if value < 1:
         _fail(instance, attribute, value, "must be >= 1")
     if value > MAX_INT:
-        _fail(instance, attribute, value, f"must be at most {MAX_INT} (64 bits)")
+        _fail(instance, attribute, value, _AT_MOST_64_BITS)
 
 
 def whole_number(name: str, value: object, *, minimum: int) -> int:
     """``value`` as a whole number from ``minimum`` to 2**63 - 1, or a ValidationError."""
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_INT:
-        _refuse(name, value, f"must be a whole number from {minimum} to {MAX_INT}")
+        raise ValidationError(
+            code="validation.whole_number",
+            params={"field": name, "minimum": minimum, "maximum": MAX_INT, "value": repr(value)},
+        )
     return value
 
 
@@ -148,7 +179,7 @@ def choice(*options: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
 
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, str) or value not in options:
-            _fail(instance, attribute, value, f"must be one of {', '.join(options)}")
+            refuse_choice(f"{_owner(instance)}.{attribute.name}", value, options)
 
     return validate
 
@@ -156,14 +187,14 @@ def choice(*options: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
 def one_of(name: str, value: object, options: tuple[str, ...]) -> str:
     """``value`` if it is one of ``options`` (text), or a ValidationError naming them."""
     if not isinstance(value, str) or value not in options:
-        _refuse(name, value, f"must be one of {', '.join(options)}")
+        refuse_choice(name, value, options)
     return value
 
 
 def optional_text(name: str, value: object) -> str | None:
     """``value`` if it is None or storable text, or a ValidationError."""
     if value is not None and (not isinstance(value, str) or not is_valid_unicode(value)):
-        _refuse(name, value, "must be text in valid Unicode, without NUL")
+        refuse(name, value, "must be text in valid Unicode, without NUL")
     return value
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 import attrs
 
 from campaignflow.errors import AuditTampered
+from campaignflow.i18n import messages
 from campaignflow.model import Candidate, Decision, Verdict
 
 __all__ = [
@@ -297,7 +298,9 @@ class AuditVerification:
     """The result of verifying a chain; true when it holds.
 
     ``broken_at`` is the seq of the first wrong record (None when the chain holds, or when
-    the problem is a missing tail); ``reason`` says what is wrong.
+    the problem is a missing tail); ``reason`` says what is wrong, in English;
+    ``reason_code`` and ``reason_params`` say it as a catalog code and its data, so
+    :meth:`reason_text` (and the :class:`AuditTampered` raised) read in zh_CN too.
     """
 
     ok: bool
@@ -305,14 +308,33 @@ class AuditVerification:
     head: Checkpoint | None = None
     broken_at: int | None = None
     reason: str = ""
+    reason_code: str = ""
+    reason_params: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __bool__(self) -> bool:
         return self.ok
 
+    def reason_text(self, locale: str = "zh_CN") -> str:
+        """What is wrong, in ``locale`` (empty when the chain holds)."""
+        if not self.reason_code:
+            return self.reason
+        return messages.render(self.reason_code, self.reason_params, locale)
+
     def raise_if_broken(self) -> None:
         """Raise :class:`AuditTampered` naming the first broken record, if any."""
         if not self.ok:
-            raise AuditTampered(self.broken_at, self.reason)
+            raise AuditTampered(
+                self.broken_at,
+                self.reason,
+                reason_code=self.reason_code,
+                reason_params=self.reason_params,
+            )
+
+
+def _broken(checked: int, at: int | None, code: str, **params: Any) -> AuditVerification:
+    # The English reason is the code's en text, so the two never drift apart.
+    reason = messages.render(code, params, "en")
+    return AuditVerification(False, checked, None, at, reason, code, params)
 
 
 def verify_chain(
@@ -335,29 +357,13 @@ def verify_chain(
     for record in records:
         count += 1
         if record.seq != expected_seq:
-            return AuditVerification(
-                False,
-                count,
-                None,
-                record.seq,
-                f"sequence gap or reorder: expected seq {expected_seq}, found {record.seq}",
+            return _broken(
+                count, record.seq, "audit.seq_gap", expected=expected_seq, found=record.seq
             )
         if record.prev_hash != prev:
-            return AuditVerification(
-                False,
-                count,
-                None,
-                record.seq,
-                "prev_hash does not match the hash of the record before it",
-            )
+            return _broken(count, record.seq, "audit.prev_hash_mismatch")
         if record_hash(record) != record.hash:
-            return AuditVerification(
-                False,
-                count,
-                None,
-                record.seq,
-                "content does not match its hash (the record was altered)",
-            )
+            return _broken(count, record.seq, "audit.hash_mismatch")
         seen[record.seq] = record.hash
         prev = record.hash
         expected_seq += 1
@@ -365,32 +371,13 @@ def verify_chain(
     for point in sorted(checkpoints, key=lambda c: c.seq):
         if anchor is not None and point.seq <= anchor.seq:
             if point.seq == anchor.seq and point.hash != anchor.hash:
-                return AuditVerification(
-                    False,
-                    count,
-                    None,
-                    point.seq,
-                    f"the purge anchor does not match the exported checkpoint at seq {point.seq}",
-                )
+                return _broken(count, point.seq, "audit.anchor_mismatch", seq=point.seq)
             continue
         found = seen.get(point.seq)
         if found is None:
-            return AuditVerification(
-                False,
-                count,
-                None,
-                None,
-                f"checkpoint seq {point.seq} is missing: the trail was truncated after seq "
-                f"{expected_seq - 1}",
-            )
+            return _broken(count, None, "audit.truncated", seq=point.seq, last=expected_seq - 1)
         if found != point.hash:
-            return AuditVerification(
-                False,
-                count,
-                None,
-                point.seq,
-                f"record {point.seq} does not match the exported checkpoint (rewritten history)",
-            )
+            return _broken(count, point.seq, "audit.checkpoint_mismatch", seq=point.seq)
     head = Checkpoint(last.seq, last.hash) if last else None
     return AuditVerification(True, count, head)
 

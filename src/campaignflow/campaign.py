@@ -19,7 +19,14 @@ from typing import IO, Any, Literal, overload
 
 import attrs
 
-from campaignflow._validators import is_valid_unicode, one_of, optional_text, whole_number
+from campaignflow._validators import (
+    is_valid_unicode,
+    one_of,
+    optional_text,
+    refuse,
+    rule_problem,
+    whole_number,
+)
 from campaignflow.audit import (
     AuditRecord,
     AuditVerification,
@@ -36,6 +43,7 @@ from campaignflow.engine import decide, initial_state, next_state, stage_titles,
 from campaignflow.errors import (
     ConcurrencyConflict,
     NotAuthorized,
+    Problem,
     TransitionRejected,
     UnknownUnit,
     ValidationError,
@@ -162,9 +170,10 @@ def _resolve_store(store: Store | str | None, campaign_id: str, fact_types: Fact
         return open_store(store, campaign_id=campaign_id, fact_types=fact_types)
     for name in ("transaction", "close"):
         if not callable(getattr(store, name, None)):
-            raise ValidationError(
-                f"store: must be a Store (with transaction() and close()) or a URL "
-                f"like 'sqlite:///campaign.db', got {store!r}"
+            refuse(
+                "store",
+                store,
+                "must be a Store (with transaction() and close()) or a URL like 'sqlite:///campaign.db'",
             )
     return store
 
@@ -192,11 +201,11 @@ class Campaign:
         fact_types: FactTypes | None = None,
     ) -> None:
         if not isinstance(workflow, Workflow):
-            raise ValidationError(f"workflow: must be a Workflow, got {workflow!r}")
+            refuse("workflow", workflow, "must be a Workflow")
         if not isinstance(campaign_id, str) or not campaign_id:
-            raise ValidationError(f"campaign_id: must be non-empty text, got {campaign_id!r}")
+            refuse("campaign_id", campaign_id, "must be non-empty text")
         if clock is not None and not callable(getattr(clock, "now", None)):
-            raise ValidationError(f"clock: must have a now() method, got {clock!r}")
+            refuse("clock", clock, "must have a now() method")
         self.workflow = workflow
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.campaign_id = campaign_id
@@ -218,8 +227,7 @@ class Campaign:
                 self.store.close()
             known = ", ".join(v.ref for v in self._adopted)
             raise ValidationError(
-                f"workflow: {given} is not a version this campaign adopted ({known}); "
-                f"open it with one of those, or adopt the new one with Campaign.adopt"
+                code="campaign.workflow_not_adopted", params={"given": given, "known": known}
             )
 
     def __repr__(self) -> str:
@@ -240,7 +248,7 @@ class Campaign:
     def _now(self) -> datetime:
         now = self.clock.now()
         if not isinstance(now, datetime) or now.tzinfo is None:
-            raise ValidationError(f"clock: now() must return an aware datetime, got {now!r}")
+            refuse("clock", now, "now() must return an aware datetime")
         return now
 
     # --- units --------------------------------------------------------------------------
@@ -261,20 +269,25 @@ class Campaign:
         seen: set[str] = set()
         for i, unit in enumerate(batch):
             if not isinstance(unit, Unit):
-                problems.append(f"units[{i}]: must be a campaignflow.Unit, got {unit!r}")
+                problems.append(rule_problem(f"units[{i}]", unit, "must be a campaignflow.Unit"))
                 continue
             if unit.id in seen:
-                problems.append(f"units[{i}]: unit {unit.id!r} appears twice in this call")
+                problems.append(
+                    Problem(f"units[{i}]", "campaign.unit_twice", {"unit": repr(unit.id)})
+                )
             seen.add(unit.id)
             takes = self._versions[self._ref_for_batch(unit.batch)]
             if takes.batches and takes.batch(unit.batch) is None:
                 numbers = ", ".join(str(b.number) for b in takes.batches)
                 problems.append(
-                    f"units[{i}]: unit {unit.id!r}: batch must be one of the workflow's "
-                    f"({numbers}), got {unit.batch}"
+                    Problem(
+                        f"units[{i}]",
+                        "campaign.unit_batch_unknown",
+                        {"unit": repr(unit.id), "batches": numbers, "batch": unit.batch},
+                    )
                 )
         if problems:
-            raise ValidationError("; ".join(problems), problems=problems)
+            raise ValidationError(code="validation.problems", problems=problems)
         now = self._now()
         with self.store.transaction() as tx:
             if request_id is not None and batch:
@@ -289,9 +302,11 @@ class Campaign:
                     return len(batch)
             for i, unit in enumerate(batch):
                 if tx.get_unit(unit.id) is not None:
-                    problems.append(f"units[{i}]: unit {unit.id!r} already exists in the campaign")
+                    problems.append(
+                        Problem(f"units[{i}]", "campaign.unit_exists", {"unit": repr(unit.id)})
+                    )
             if problems:
-                raise ValidationError("; ".join(problems), problems=problems)
+                raise ValidationError(code="validation.problems", problems=problems)
             self._sync_versions(tx)
             for i, unit in enumerate(batch):
                 ref = self._ref_for_batch(unit.batch)
@@ -456,7 +471,7 @@ class Campaign:
         optional_text("role", role)
         one_of("decision", decision, ("approved", "rejected"))
         if not isinstance(comment, str):
-            raise ValidationError(f"comment: must be text, got {comment!r}")
+            refuse("comment", comment, "must be text")
         optional_text("comment", comment)
         now = self._now()
         with self.store.transaction() as tx:
@@ -468,19 +483,27 @@ class Campaign:
             self._check_open(state, "approve")
             wanted = self._wf(tx, state).approver_roles(state.stage)
             if not wanted:
-                raise ValidationError(f"unit {unit_id!r}: stage {state.stage!r} asks no approval")
+                raise ValidationError(
+                    code="campaign.no_approval_asked",
+                    params={"unit": repr(unit_id), "stage": repr(state.stage)},
+                )
             if role is not None and role not in wanted:
                 raise ValidationError(
-                    f"unit {unit_id!r}: role must be one that stage {state.stage!r} asks "
-                    f"approval of ({', '.join(sorted(wanted))}), got {role!r}"
+                    code="campaign.role_not_approver",
+                    params={
+                        "unit": repr(unit_id),
+                        "stage": repr(state.stage),
+                        "roles": sorted(wanted),
+                        "role": repr(role),
+                    },
                 )
             chosen = role
             if chosen is None:
                 held = sorted(wanted & actor.roles)
                 if len(held) > 1:
                     raise ValidationError(
-                        f"approve: actor {actor.id!r} holds several approving roles "
-                        f"({', '.join(held)}); pass role="
+                        code="campaign.several_approver_roles",
+                        params={"actor": repr(actor.id), "roles": list(held)},
                     )
                 chosen = held[0] if held else sorted(wanted)[0]
             fact = Approval(role=chosen, decision=decision, comment=comment)
@@ -655,9 +678,9 @@ class Campaign:
         """
         whole_number("start_batch: batch", batch, minimum=1)
         if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
-            raise ValidationError(f"start_batch: on must be a date, got {on!r}")
+            refuse("start_batch", on, "on must be a date")
         if self.workflow.batches and self.workflow.batch(batch) is None:
-            raise ValidationError(f"start_batch: the workflow has no batch {batch}")
+            raise ValidationError(code="campaign.no_such_batch", params={"batch": batch})
         return self._sweep(batch, "start", actor, on, waiting_only=True)
 
     def advance_all(
@@ -731,7 +754,7 @@ class Campaign:
         _check_actor(actor)
         _check_request_id(request_id)
         if not isinstance(trigger, str) or not trigger:
-            raise ValidationError(f"trigger: must be a trigger name, got {trigger!r}")
+            refuse("trigger", trigger, "must be a trigger name")
         command = "defer" if batch is not None else "advance"
         payload: dict[str, Any] = {"trigger": trigger}
         if batch:
@@ -746,10 +769,14 @@ class Campaign:
             workflow = self._wf(tx, state)
             candidates = workflow.candidates(state.stage, trigger)
             if not candidates:
-                have = ", ".join(workflow.triggers(state.stage)) or "none"
                 raise ValidationError(
-                    f"unit {unit_id!r}: no {trigger!r} transition leaves stage {state.stage!r} "
-                    f"(triggers there: {have})"
+                    code="campaign.no_such_transition",
+                    params={
+                        "unit": repr(unit_id),
+                        "trigger": repr(trigger),
+                        "stage": repr(state.stage),
+                        "have": list(workflow.triggers(state.stage)),
+                    },
                 )
             if batch is not None:
                 batch = self._check_defer_batch(unit_id, state, batch, workflow)
@@ -836,13 +863,17 @@ class Campaign:
         target = batch or state.batch + 1
         if target <= state.batch:
             raise ValidationError(
-                f"unit {unit_id!r}: to_batch must be later than its batch ({state.batch}), "
-                f"got {target}"
+                code="campaign.to_batch_not_later",
+                params={"unit": repr(unit_id), "batch": state.batch, "target": target},
             )
         if workflow.batches and workflow.batch(target) is None:
             raise ValidationError(
-                f"unit {unit_id!r}: to_batch must be a batch of the workflow "
-                f"({', '.join(str(b.number) for b in workflow.batches)}), got {target}"
+                code="campaign.to_batch_unknown",
+                params={
+                    "unit": repr(unit_id),
+                    "batches": [str(b.number) for b in workflow.batches],
+                    "target": target,
+                },
             )
         return target
 
@@ -974,7 +1005,7 @@ class Campaign:
         if under is not None:
             return self._rollup(under, batch=batch, depth=depth, top=top)
         if depth is not None:
-            raise ValidationError("depth: only with under=<organisation id>")
+            raise ValidationError(code="campaign.depth_needs_under")
         today = self._now().date()
         by_batch: dict[int, Counter[str]] = {}
         blocking: Counter[str] = Counter()
@@ -1029,14 +1060,16 @@ class Campaign:
         for i, org in enumerate(listed):
             if not isinstance(org, Organisation):
                 problems.append(
-                    f"organisations[{i}]: must be a campaignflow.Organisation, got {org!r}"
+                    rule_problem(f"organisations[{i}]", org, "must be a campaignflow.Organisation")
                 )
             elif org.id in seen:
-                problems.append(f"organisations[{i}]: {org.id!r} appears twice in this call")
+                problems.append(
+                    Problem(f"organisations[{i}]", "campaign.org_twice", {"org": repr(org.id)})
+                )
             else:
                 seen[org.id] = org
         if problems:
-            raise ValidationError("; ".join(problems), problems=problems)
+            raise ValidationError(code="validation.problems", problems=problems)
         payload = {"organisations": [attrs.asdict(o) for o in listed]}
         now = self._now()
         with self.store.transaction() as tx:
@@ -1045,25 +1078,30 @@ class Campaign:
                 if first is not None:
                     if first.command != "add_organisations" or first.payload != payload:
                         raise ValidationError(
-                            f"request_id {request_id!r}: already used for another command "
-                            f"({first.command}); use a new id per command"
+                            code="campaign.request_id_reused",
+                            params={"request_id": repr(request_id), "command": first.command},
                         )
                     return len(listed)
             for i, org in enumerate(listed):
                 if tx.get_organisation(org.id) is not None:
-                    problems.append(f"organisations[{i}]: {org.id!r} is already registered")
+                    problems.append(
+                        Problem(f"organisations[{i}]", "campaign.org_exists", {"org": repr(org.id)})
+                    )
                 elif (
                     org.parent is not None
                     and org.parent not in seen
                     and tx.get_organisation(org.parent) is None
                 ):
                     problems.append(
-                        f"organisations[{i}]: {org.id!r}: parent must be a registered "
-                        f"organisation, got {org.parent!r}"
+                        Problem(
+                            f"organisations[{i}]",
+                            "campaign.org_parent_unknown",
+                            {"org": repr(org.id), "parent": repr(org.parent)},
+                        )
                     )
             ordered = _parents_first(listed, problems)
             if problems:
-                raise ValidationError("; ".join(problems), problems=problems)
+                raise ValidationError(code="validation.problems", problems=problems)
             for org in ordered:
                 tx.insert_organisation(org)
             self._append(
@@ -1154,10 +1192,7 @@ class Campaign:
             blocking = tx.blocking_counts(under, batch=batch)
         if root is None:
             if not groups:
-                raise ValidationError(
-                    f"under: must be a registered organisation or the parent of a unit, "
-                    f"got {under!r}"
-                )
+                refuse("under", under, "must be a registered organisation or the parent of a unit")
             root = Organisation(id=under, name=under, level="unregistered")
         finals = {s.id for w in self._versions.values() for s in w.stages if s.kind == "final"}
         return build_rollup(
@@ -1266,19 +1301,20 @@ class Campaign:
                 nothing changes.
         """
         if not isinstance(workflow, Workflow):
-            raise ValidationError(f"workflow: must be a Workflow, got {workflow!r}")
+            refuse("workflow", workflow, "must be a Workflow")
         one_of("policy", policy, POLICIES)
         if policy == "from_batch":
             if from_batch is None:
-                raise ValidationError("from_batch: policy 'from_batch' needs from_batch=N")
+                raise ValidationError(code="versions.from_batch_missing")
             whole_number("from_batch", from_batch, minimum=1)
         elif from_batch is not None:
             raise ValidationError(
-                f"from_batch: only with policy 'from_batch', got {from_batch!r} with {policy!r}"
+                code="versions.from_batch_unexpected",
+                params={"from_batch": repr(from_batch), "policy": repr(policy)},
             )
         mapping = _stage_map(stage_map)
         if not isinstance(dry_run, bool):
-            raise ValidationError(f"dry_run: must be True or False, got {dry_run!r}")
+            refuse("dry_run", dry_run, "must be True or False")
         _check_actor(actor)
         _check_request_id(request_id)
         ref = workflow_ref(workflow)
@@ -1289,15 +1325,13 @@ class Campaign:
                 if first is not None:
                     if first.command != "adopt" or first.payload.get("workflow") != ref:
                         raise ValidationError(
-                            f"request_id {request_id!r}: already used for another command "
-                            f"({first.command}); use a new id per command"
+                            code="campaign.request_id_reused",
+                            params={"request_id": repr(request_id), "command": first.command},
                         )
                     return adoption_of(first.payload, seq=first.seq)
             self._sync_versions(tx)
             if ref == self._workflow_ref:
-                raise ValidationError(
-                    f"workflow: {ref} is already the campaign's current workflow version"
-                )
+                raise ValidationError(code="versions.already_current", params={"ref": ref})
             units = list(tx.iter_units())
             changes, kept, problems = plan_adoption(
                 workflow,
@@ -1311,10 +1345,11 @@ class Campaign:
                 from_batch=from_batch or 1,
             )
             if problems:
-                shown = problems[:20]
-                more = f"; … and {len(problems) - 20} more" if len(problems) > 20 else ""
+                # The message lists the first 20; ``problems`` keeps them all.
+                hidden = max(0, len(problems) - 20)
                 raise ValidationError(
-                    f"adopt {ref}: refused, nothing changed: " + "; ".join(shown) + more,
+                    code="versions.adopt_refused_more" if hidden else "versions.adopt_refused",
+                    params={"ref": ref, "shown": 20, "hidden": hidden},
                     problems=problems,
                 )
             adoption = Adoption(
@@ -1409,7 +1444,7 @@ class Campaign:
         returned checkpoint elsewhere: it detects later truncation or rewriting.
         """
         if after_seq is not None and (not isinstance(after_seq, int) or after_seq < 0):
-            raise ValidationError(f"after_seq: must be a whole number >= 0, got {after_seq!r}")
+            refuse("after_seq", after_seq, "must be a whole number >= 0")
         with self.store.transaction(write=False) as tx:
             start = tx.exported_through() if after_seq is None else after_seq
             head = Checkpoint(*tx.audit_head())
@@ -1435,17 +1470,22 @@ class Campaign:
                 before it have not been exported.
         """
         if not isinstance(older_than, date) or isinstance(older_than, datetime):
-            raise ValidationError(f"older_than: must be a date, got {older_than!r}")
+            refuse("older_than", older_than, "must be a date")
         whole_number("retention_days", retention_days, minimum=0)
         if retention_days < RETENTION_DAYS:
             raise ValidationError(
-                f"retention_days: must be >= {RETENTION_DAYS} (six months), got {retention_days}"
+                code="audit.retention_too_short",
+                params={"minimum": RETENTION_DAYS, "retention_days": retention_days},
             )
         limit = self._now().date() - timedelta(days=retention_days)
         if older_than > limit:
             raise ValidationError(
-                f"older_than: records must be kept {retention_days} days; purge only before "
-                f"{limit.isoformat()}, got {older_than.isoformat()}"
+                code="audit.purge_too_recent",
+                params={
+                    "retention_days": retention_days,
+                    "limit": limit.isoformat(),
+                    "older_than": older_than.isoformat(),
+                },
             )
         with self.store.transaction() as tx:
             exported = tx.exported_through()
@@ -1455,8 +1495,12 @@ class Campaign:
                     break
                 if record.seq > exported:
                     raise ValidationError(
-                        f"older_than: record {record.seq} (dated {record.on.isoformat()}) has "
-                        f"not been exported (exported through {exported}); export first"
+                        code="audit.purge_not_exported",
+                        params={
+                            "seq": record.seq,
+                            "on": record.on.isoformat(),
+                            "exported": exported,
+                        },
                     )
                 through = record.seq
             return tx.purge_audit(through) if through else 0
@@ -1502,7 +1546,7 @@ class Campaign:
         together, so a crashed worker's claims vanish with its transaction.
         """
         if not isinstance(sweep, str) or not sweep:
-            raise ValidationError(f"sweep: must be non-empty text, got {sweep!r}")
+            refuse("sweep", sweep, "must be non-empty text")
         _check_limit(limit)
         _check_batch(batch)
         _check_actor(actor)
@@ -1607,12 +1651,13 @@ class Campaign:
         stage = self._wf(None, state).stage(state.stage)
         if stage.kind == "waiting":
             raise ValidationError(
-                f"unit {state.unit_id!r}: has not started (stage {state.stage!r}); cannot "
-                f"{doing} it before its batch starts"
+                code="campaign.unit_not_started",
+                params={"unit": repr(state.unit_id), "stage": repr(state.stage), "doing": doing},
             )
         if stage.kind == "final":
             raise ValidationError(
-                f"unit {state.unit_id!r}: has finished (stage {state.stage!r}); cannot {doing} it"
+                code="campaign.unit_finished",
+                params={"unit": repr(state.unit_id), "stage": repr(state.stage), "doing": doing},
             )
 
     def _replayed(
@@ -1631,8 +1676,12 @@ class Campaign:
         same_payload = all(first.payload.get(k) == v for k, v in payload.items() if k != "to_batch")
         if first.command != command or first.unit_id != unit_id or not same_payload:
             raise ValidationError(
-                f"request_id {request_id!r}: already used for another command "
-                f"({first.command} on {first.unit_id!r}); use a new id per command"
+                code="campaign.request_id_reused_unit",
+                params={
+                    "request_id": repr(request_id),
+                    "command": first.command,
+                    "unit": repr(first.unit_id),
+                },
             )
         return first
 
@@ -1688,7 +1737,7 @@ class Campaign:
             # Data a host's own fact type carries that JSON cannot hold exactly (NaN, a lone
             # surrogate, an object): refuse the command; the transaction rolls back.
             raise ValidationError(
-                f"{command}: the command's data cannot be recorded: {exc}"
+                code="campaign.payload_unrecordable", params={"command": command, "exc": str(exc)}
             ) from None
         tx.append_audit(record)
         return record.seq
@@ -1700,7 +1749,7 @@ def _default_fact_types() -> FactTypes:
 
 def _check_unit_id(unit_id: object) -> None:
     if not isinstance(unit_id, str):
-        raise ValidationError(f"unit_id: must be text, got {unit_id!r}")
+        refuse("unit_id", unit_id, "must be text")
     if not is_valid_unicode(unit_id):
         raise UnknownUnit(unit_id)
 
@@ -1709,23 +1758,23 @@ def _unit_list(units: object) -> list[Any]:
     if isinstance(units, Unit):
         return [units]
     if isinstance(units, str | bytes) or not isinstance(units, Iterable):
-        raise ValidationError(f"units: must be an iterable of campaignflow.Unit, got {units!r}")
+        refuse("units", units, "must be an iterable of campaignflow.Unit")
     return list(units)
 
 
 def _checkpoint_list(checkpoints: object) -> tuple[Checkpoint, ...]:
     if isinstance(checkpoints, str | bytes) or not isinstance(checkpoints, Iterable):
-        raise ValidationError(f"checkpoints: must be a sequence of Checkpoint, got {checkpoints!r}")
+        refuse("checkpoints", checkpoints, "must be a sequence of Checkpoint")
     listed = tuple(checkpoints)
     for i, checkpoint in enumerate(listed):
         if not isinstance(checkpoint, Checkpoint):
-            raise ValidationError(f"checkpoints[{i}]: must be a Checkpoint, got {checkpoint!r}")
+            refuse(f"checkpoints[{i}]", checkpoint, "must be a Checkpoint")
     return listed
 
 
 def _check_trigger(trigger: object) -> None:
     if not isinstance(trigger, str):
-        raise ValidationError(f"trigger: must be the name of a transition, got {trigger!r}")
+        refuse("trigger", trigger, "must be the name of a transition")
 
 
 def _check_batch(batch: object) -> None:
@@ -1739,7 +1788,7 @@ def _check_limit(limit: object) -> None:
 
 def _check_actor(actor: object) -> None:
     if not isinstance(actor, Actor):
-        raise ValidationError(f"actor: must be a campaignflow.Actor, got {actor!r}")
+        refuse("actor", actor, "must be a campaignflow.Actor")
 
 
 _REQUEST_ID = re.compile(r"\S{1,200}")
@@ -1753,10 +1802,7 @@ def _check_request_id(request_id: object) -> None:
         or not _REQUEST_ID.fullmatch(request_id)
         or not request_id.isprintable()
     ):
-        raise ValidationError(
-            f"request_id: must be 1-200 printable characters without white space, "
-            f"got {request_id!r}"
-        )
+        refuse("request_id", request_id, "must be 1-200 printable characters without white space")
 
 
 def _authorize(
@@ -1791,7 +1837,8 @@ def _item_list(items: object, kind: type, name: str) -> list[Any]:
         return [items]
     if isinstance(items, str | bytes) or not isinstance(items, Iterable):
         raise ValidationError(
-            f"{name}: must be an iterable of campaignflow.{kind.__name__}, got {items!r}"
+            code="validation.iterable_of",
+            params={"field": name, "kind": kind.__name__, "value": repr(items)},
         )
     return list(items)
 
@@ -1806,7 +1853,9 @@ def _parents_first(orgs: Sequence[Organisation], problems: list[str]) -> list[Or
         current: Organisation | None = org
         while current is not None and current.id not in placed:
             if current in chain:
-                problems.append(f"organisations: {org.id!r} is its own ancestor (a cycle)")
+                problems.append(
+                    Problem("organisations", "campaign.org_cycle", {"org": repr(org.id)})
+                )
                 return ordered
             chain.append(current)
             current = by_id.get(current.parent) if current.parent is not None else None
@@ -1822,19 +1871,19 @@ def _check_org_id(name: str, value: object) -> None:
         or not value
         or any(ch.isspace() or not ch.isprintable() for ch in value)
     ):
-        raise ValidationError(f"{name}: must be an organisation id (text), got {value!r}")
+        refuse(name, value, "must be an organisation id (text)")
 
 
 def _stage_map(value: object) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationError(f"stage_map: must be a mapping of old stage id to new, got {value!r}")
+        refuse("stage_map", value, "must be a mapping of old stage id to new")
     mapping: dict[str, str] = {}
     for old, new in value.items():
         if not isinstance(old, str) or not isinstance(new, str) or not old or not new:
             raise ValidationError(
-                f"stage_map: every entry must map a stage id to a stage id, got {old!r}: {new!r}"
+                code="versions.stage_map_entry", params={"old": repr(old), "new": repr(new)}
             )
         mapping[old] = new
     return mapping

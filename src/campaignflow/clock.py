@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, runtime_checkable
 
+from campaignflow._validators import field_error, refuse
 from campaignflow.errors import ValidationError
 
 __all__ = ["Clock", "FixedClock", "SimulatedClock", "SystemClock", "as_utc"]
@@ -32,13 +33,11 @@ def as_utc(moment: datetime | date, *, field: str = "moment") -> datetime:
     """
     if isinstance(moment, datetime):
         if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValidationError(
-                f"{field}: must be timezone-aware (a naive time's zone is a guess), got {moment!r}"
-            )
+            refuse(field, moment, "must be timezone-aware (a naive time's zone is a guess)")
         return moment.astimezone(UTC)
     if isinstance(moment, date):
         return datetime.combine(moment, time(0, 0), tzinfo=UTC)
-    raise ValidationError(f"{field}: must be a date or an aware datetime, got {moment!r}")
+    raise field_error(field, moment, "must be a date or an aware datetime")
 
 
 class SystemClock:
@@ -101,7 +100,14 @@ class SimulatedClock:
         """Move forward by ``days`` and ``hours``; returns the new instant."""
         step = timedelta(days=days, hours=hours)
         if step < timedelta(0):
-            raise ValidationError(f"advance: a simulated clock only moves forward, got {step}")
+            raise ValidationError(
+                code="validation.field",
+                params={
+                    "field": "advance",
+                    "rule": "a simulated clock only moves forward",
+                    "value": step,
+                },
+            )
         self._now += step
         return self._now
 
@@ -110,7 +116,7 @@ class SimulatedClock:
         target = as_utc(moment)
         if target < self._now:
             raise ValidationError(
-                f"set: a simulated clock only moves forward, got {target.isoformat()} "
-                f"before {self._now.isoformat()}"
+                code="clock.backwards",
+                params={"target": target.isoformat(), "now": self._now.isoformat()},
             )
         self._now = target

@@ -31,10 +31,103 @@ __all__ = [
     "ConcurrencyConflict",
     "DefinitionError",
     "NotAuthorized",
+    "Problem",
     "TransitionRejected",
     "UnknownUnit",
     "ValidationError",
 ]
+
+
+def _render(code: str, params: Mapping[str, Any], locale: str) -> str:
+    # Imported here: the catalog itself raises ValidationError, so it imports this module.
+    from campaignflow.i18n import messages
+
+    return messages.render(code, params, locale)
+
+
+class Problem(str):
+    """One problem of a definition or payload: its English text, carrying path, code and params.
+
+    It is a ``str`` (the English line, ``"$.stages[2].id: ..."``) so code that lists or
+    matches problems keeps working; ``message(locale)`` renders it from the catalog. ``line``
+    is the line of the file the path is written on, when known.
+    """
+
+    path: str
+    code: str
+    params: Mapping[str, Any]
+    line: int | None
+
+    def __new__(
+        cls,
+        path: str,
+        code: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        line: int | None = None,
+    ) -> Problem:
+        data = dict(params or {})
+        self = super().__new__(cls, _problem_line(path, code, data, line, "en"))
+        self.path, self.code, self.params, self.line = path, code, data, line
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_problem, (self.path, self.code, dict(self.params), self.line))
+
+    def message(self, locale: str = "zh_CN") -> str:
+        """The problem in ``locale``, after its path."""
+        return _problem_line(self.path, self.code, self.params, self.line, locale)
+
+    def with_path(self, path: str) -> Problem:
+        """The same problem at another path (nested in, or stripped of, a prefix)."""
+        return Problem(path, self.code, self.params, line=self.line)
+
+    def with_line(self, line: int) -> Problem:
+        """The same problem, naming the file line its path is written on."""
+        return Problem(self.path, self.code, self.params, line=line)
+
+
+def _rebuild_problem(path: str, code: str, params: Mapping[str, Any], line: int | None) -> Problem:
+    return Problem(path, code, params, line=line)
+
+
+def _problem_line(
+    path: str, code: str, params: Mapping[str, Any], line: int | None, locale: str
+) -> str:
+    zh = locale == "zh_CN"
+    text = _render(code, params, locale)
+    if path:
+        text = f"{path}{'：' if zh else ': '}{text}"
+    if line is not None:
+        text += f"（第 {line} 行）" if zh else f" (line {line})"
+    return text
+
+
+def nested(prefix: str, problem: str) -> str:
+    """``problem`` under ``prefix`` (``workflow: $.stages[0].id: ...``), keeping its code."""
+    if isinstance(problem, Problem):
+        return problem.with_path(f"{prefix}: {problem.path}" if problem.path else prefix)
+    return f"{prefix}: {problem}"
+
+
+def problem_text(problem: str, locale: str) -> str:
+    """A problem line in ``locale``: a :class:`Problem` renders, plain text stays as it is."""
+    return problem.message(locale) if isinstance(problem, Problem) else problem
+
+
+def _with_problems(
+    params: Mapping[str, Any], problems: Sequence[str], locale: str
+) -> dict[str, Any]:
+    # Templates that list problems show them as {problems} ("a; b") or {problem_lines};
+    # a ``shown`` param lists only that many (the rest stay in ``error.problems``).
+    shown = params.get("shown")
+    listed = problems[:shown] if isinstance(shown, int) else problems
+    lines = [problem_text(p, locale) for p in listed]
+    return {
+        **params,
+        "problems": "; ".join(lines),
+        "problem_lines": "".join("\n  - " + line for line in lines),
+    }
 
 
 class CampaignflowError(Exception):
@@ -48,6 +141,15 @@ class CampaignflowError(Exception):
     default_code: ClassVar[str] = "error"
     _code: str | None = None
     _params: dict[str, Any] | None = None
+
+    def __init__(
+        self, *args: object, code: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        if code is not None:
+            self._code = code
+        if params is not None:
+            self._params = dict(params)
+        super().__init__(*args)
 
     @property
     def code(self) -> str:
@@ -65,35 +167,41 @@ class CampaignflowError(Exception):
         Raises:
             ValidationError: ``locale`` is not a supported locale.
         """
-        # Imported here: the catalog itself raises ValidationError, so it imports this module.
-        from campaignflow.i18n import messages
-
-        return messages.render(self.code, self.params, locale)
+        return _render(self.code, self.params, locale)
 
 
 class ValidationError(CampaignflowError, ValueError):
     """Bad input to a public entry point; nothing was written.
 
     ``problems`` lists every problem found (each naming field, value and rule); the message
-    joins them. A raise site that knows its rule passes ``code`` and ``params`` so
-    ``message("zh_CN")`` is Chinese throughout; otherwise the code is ``validation.invalid``
-    and the English text is its ``detail``.
+    joins them. Every raise site in the library passes ``code`` and ``params`` (and then
+    may leave out ``message``: it is the code's English text), so ``message("zh_CN")`` is
+    Chinese throughout; a host raising one with only a message gets ``validation.invalid``
+    with the English text as its ``detail``.
     """
 
     default_code: ClassVar[str] = "validation.invalid"
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
         problems: Sequence[str] | None = None,
         code: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        self.problems: tuple[str, ...] = tuple(problems) if problems else (message,)
         self._code = code
         self._params = dict(params) if params is not None else None
+        if message is None:
+            if code is None:
+                raise TypeError("ValidationError needs a message or a code")
+            message = _render(code, _with_problems(params or {}, problems or (), "en"), "en")
+        self.problems: tuple[str, ...] = tuple(problems) if problems else (message,)
         super().__init__(message)
+
+    def message(self, locale: str = "zh_CN") -> str:
+        """The error in ``locale``; problems it lists are rendered in ``locale`` too."""
+        return _render(self.code, _with_problems(self.params, self.problems, locale), locale)
 
 
 class UnknownUnit(ValidationError, KeyError):
@@ -136,7 +244,7 @@ class DefinitionError(CampaignflowError, ValueError):
 
         code = self.code + ("_one" if len(self.problems) == 1 else "")
         head = messages.render(code + ("_in" if self.source else ""), self.params, locale)
-        return "\n  - ".join([head, *self.problems])
+        return "\n  - ".join([head, *(problem_text(p, locale) for p in self.problems)])
 
 
 class TransitionRejected(CampaignflowError):
@@ -211,9 +319,21 @@ class AuditTampered(CampaignflowError):
 
     default_code: ClassVar[str] = "audit.tampered"
 
-    def __init__(self, seq: int | None, reason: str, **details: Any) -> None:
+    def __init__(
+        self,
+        seq: int | None,
+        reason: str,
+        *,
+        reason_code: str = "",
+        reason_params: Mapping[str, Any] | None = None,
+        **details: Any,
+    ) -> None:
         self.seq = seq
         self.reason = reason
+        #: What is wrong as a catalog code and params (as :class:`AuditVerification` has
+        #: them), so the reason reads in zh_CN too; empty when the caller gave only text.
+        self.reason_code = reason_code
+        self.reason_params: dict[str, Any] = dict(reason_params or {})
         self.details = details
         if seq is not None:
             self._params = {"seq": seq, "reason": reason}
@@ -222,3 +342,10 @@ class AuditTampered(CampaignflowError):
             self._params = {"reason": reason}
         where = f"record {seq}" if seq is not None else "the chain"
         super().__init__(f"audit trail tampered at {where}: {reason}")
+
+    def message(self, locale: str = "zh_CN") -> str:
+        """Where the chain breaks and why, both in ``locale``."""
+        params = dict(self.params)
+        if self.reason_code:
+            params["reason"] = _render(self.reason_code, self.reason_params, locale)
+        return _render(self.code, params, locale)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import attrs
 
 from campaignflow._convert import converter, structure
-from campaignflow._validators import identifier
+from campaignflow._validators import identifier, refuse
 from campaignflow.errors import ValidationError
 from campaignflow.model import Approval, Milestone, StudySession, Survey
 
@@ -58,12 +58,13 @@ class FactTypes:
         _Name(name)
         if not attrs.has(cls):
             raise ValidationError(
-                f"fact type {name!r}: must be an attrs class (use @attrs.frozen), got {cls!r}"
+                code="facts.not_attrs", params={"name": repr(name), "cls": repr(cls)}
             )
         owner = self._by_name.get(name)
         if owner is not None and owner is not cls:
             raise ValidationError(
-                f"fact type {name!r}: already registered for {owner.__qualname__}"
+                code="facts.already_registered",
+                params={"name": repr(name), "owner": owner.__qualname__},
             )
         self._by_name[name] = cls
         self._by_class[cls] = name
@@ -80,8 +81,7 @@ class FactTypes:
             return self._by_class[type(fact)]
         except KeyError:
             raise ValidationError(
-                f"fact: {type(fact).__qualname__} is not a registered fact type; "
-                "register it with @campaignflow.fact_type(name)"
+                code="facts.unregistered_type", params={"type": type(fact).__qualname__}
             ) from None
 
     def class_of(self, name: str) -> type:
@@ -90,8 +90,8 @@ class FactTypes:
             return self._by_name[name]
         except KeyError:
             raise ValidationError(
-                f"fact.kind: must be a registered fact type "
-                f"({', '.join(sorted(self._by_name))}), got {name!r}"
+                code="facts.unknown_kind",
+                params={"kinds": sorted(self._by_name), "name": repr(name)},
             ) from None
 
     def role_for(self, name: str) -> str | None:
@@ -115,7 +115,7 @@ class FactTypes:
             ValidationError: unknown kind, unknown or missing fields, invalid values.
         """
         if not isinstance(data, Mapping) or "kind" not in data:
-            raise ValidationError(f"fact: must be a mapping with a 'kind', got {data!r}")
+            refuse("fact", data, "must be a mapping with a 'kind'")
         body = {k: v for k, v in data.items() if k != "kind"}
         cls = self.class_of(str(data["kind"]))
         return structure(body, cls, what=f"fact {data['kind']!r}")

@@ -22,6 +22,7 @@ from campaignflow._validators import (
     non_empty_text,
     non_negative_int,
     positive_int,
+    refuse,
     study_hours,
     text,
 )
@@ -60,10 +61,17 @@ def _frozen_roles(value: Any) -> frozenset[str]:
     try:
         roles = frozenset(value)
     except TypeError:
-        raise ValidationError(f"Actor.roles: must be a set of role ids, got {value!r}") from None
+        raise ValidationError(
+            code="validation.field",
+            params={
+                "field": "Actor.roles",
+                "rule": "must be a set of role ids",
+                "value": repr(value),
+            },
+        ) from None
     for role in roles:
         if not isinstance(role, str) or not role:
-            raise ValidationError(f"Actor.roles: every role must be non-empty text, got {role!r}")
+            refuse("Actor.roles", role, "every role must be non-empty text")
     return roles
 
 
@@ -142,9 +150,7 @@ class Organisation:
 
     def __attrs_post_init__(self) -> None:
         if self.parent == self.id:
-            raise ValidationError(
-                f"Organisation {self.id!r}: parent must be another organisation, got itself"
-            )
+            raise ValidationError(code="model.org_own_parent", params={"org": repr(self.id)})
 
 
 #: The actor for commands the library issues on the host's behalf (batch starts, sweeps).
@@ -190,10 +196,10 @@ class Survey:
     def __attrs_post_init__(self) -> None:
         total = self.valid_ballots
         if total == 0:
-            raise ValidationError("Survey: must have at least one valid ballot, got 0")
+            raise ValidationError(code="model.survey_no_ballots")
         if self.ballots is not None and self.ballots != total:
             raise ValidationError(
-                f"Survey.ballots: must equal the sum of the counts ({total}), got {self.ballots}"
+                code="model.survey_ballots_sum", params={"total": total, "ballots": self.ballots}
             )
 
     @property
@@ -243,12 +249,17 @@ class Milestone:
     def __attrs_post_init__(self) -> None:
         if (self.done is None) != (self.total is None):
             raise ValidationError(
-                f"Milestone {self.name!r}: give both done and total, or neither; "
-                f"got done={self.done!r}, total={self.total!r}"
+                code="model.milestone_done_total",
+                params={
+                    "milestone": repr(self.name),
+                    "done": repr(self.done),
+                    "total": repr(self.total),
+                },
             )
         if self.done is not None and self.total is not None and self.done > self.total:
             raise ValidationError(
-                f"Milestone {self.name!r}: done must be <= total ({self.total}), got {self.done}"
+                code="model.milestone_done_over",
+                params={"milestone": repr(self.name), "total": self.total, "done": self.done},
             )
 
     @property
@@ -292,8 +303,8 @@ class BatchWindow:
     def __attrs_post_init__(self) -> None:
         if self.closes < self.opens:
             raise ValidationError(
-                f"BatchWindow {self.number}: closes ({self.closes}) must not be before "
-                f"opens ({self.opens})"
+                code="model.batch_window_order",
+                params={"number": self.number, "closes": self.closes, "opens": self.opens},
             )
 
     def contains(self, day: date) -> bool:

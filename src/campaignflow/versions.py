@@ -15,6 +15,7 @@ import attrs
 
 from campaignflow.audit import AuditRecord
 from campaignflow.engine import initial_state, next_state
+from campaignflow.errors import Problem
 from campaignflow.model import Unit, UnitState
 from campaignflow.workflow import Workflow
 
@@ -156,10 +157,16 @@ def plan_adoption(
     known_stages = {s.id for wf in (*workflow_of.values(), default) for s in wf.stages}
     for old, target in sorted(stage_map.items()):
         if old not in known_stages:
-            problems.append(f"stage_map: {old!r} is not a stage of any version the campaign knows")
+            problems.append(
+                Problem("stage_map", "versions.stage_map_unknown_old", {"old": repr(old)})
+            )
         if not new.has_stage(target):
             problems.append(
-                f"stage_map: {old!r} -> {target!r}: the new version {ref} has no stage {target!r}"
+                Problem(
+                    "stage_map",
+                    "versions.stage_map_unknown_new",
+                    {"old": repr(old), "target": repr(target), "ref": ref},
+                )
             )
     changes: list[UnitChange] = []
     kept = 0
@@ -183,8 +190,16 @@ def plan_adoption(
             target, reason = stage_map[state.stage], "stage_mapped"
             if not new.has_stage(target):
                 problems.append(
-                    f"unit {unit.id!r}: stage_map maps its stage {state.stage!r} to "
-                    f"{target!r}, which the new version {ref} does not have"
+                    Problem(
+                        "",
+                        "versions.mapped_stage_missing",
+                        {
+                            "unit": repr(unit.id),
+                            "stage": repr(state.stage),
+                            "target": repr(target),
+                            "ref": ref,
+                        },
+                    )
                 )
                 continue
         elif new.has_stage(state.stage):
@@ -193,15 +208,22 @@ def plan_adoption(
             target, reason = new.initial, "stage_mapped"
         else:
             problems.append(
-                f"unit {unit.id!r}: its stage {state.stage!r} is not in the new version {ref} "
-                f"and stage_map does not map it: the unit would be left without a stage"
+                Problem(
+                    "",
+                    "versions.stage_unmapped",
+                    {"unit": repr(unit.id), "stage": repr(state.stage), "ref": ref},
+                )
             )
             continue
         if policy != "migrate":
             reason = "not_started"
         if new.batches and new.batch(state.batch) is None:
             problems.append(
-                f"unit {unit.id!r}: its batch {state.batch} is not a batch of the new version {ref}"
+                Problem(
+                    "",
+                    "versions.batch_missing",
+                    {"unit": repr(unit.id), "batch": state.batch, "ref": ref},
+                )
             )
             continue
         changes.append(

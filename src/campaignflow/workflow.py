@@ -24,8 +24,8 @@ import attrs
 from transitions import Machine
 
 from campaignflow._convert import converter, structure
-from campaignflow._validators import identifier
-from campaignflow.errors import DefinitionError, ValidationError
+from campaignflow._validators import identifier, rule_problem
+from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards._core import (
     BoundGuard,
     GuardContext,
@@ -236,7 +236,7 @@ class Workflow:
             json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             raise DefinitionError(
-                ["$: every text must be valid Unicode (a lone surrogate cannot be stored)"],
+                [Problem("$", "definition.invalid_unicode")],
                 source=source,
             ) from None
         self._stages = {s.id: s for s in self.stages}
@@ -276,8 +276,11 @@ class Workflow:
             ):
                 raise DefinitionError(
                     [
-                        f"$.schema_version: must be a whole number from 1 to {SCHEMA_VERSION} "
-                        f"(this release reads up to {SCHEMA_VERSION}), got {schema!r}"
+                        Problem(
+                            "$.schema_version",
+                            "definition.schema_version",
+                            {"latest": SCHEMA_VERSION, "value": repr(schema)},
+                        )
                     ],
                     source=source,
                 )
@@ -311,7 +314,9 @@ class Workflow:
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DefinitionError([f"cannot read the file: {exc}"], source=str(file)) from None
+            raise DefinitionError(
+                [Problem("", "file.unreadable", {"exc": str(exc)})], source=str(file)
+            ) from None
         suffix = file.suffix.lower()
         try:
             if suffix == ".toml":
@@ -320,11 +325,17 @@ class Workflow:
                 data = json.loads(text)
             else:
                 raise DefinitionError(
-                    [f"unsupported file type {suffix!r}: use .toml or .json"], source=str(file)
+                    [Problem("", "file.unsupported_suffix", {"suffix": repr(suffix)})],
+                    source=str(file),
                 )
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
             raise DefinitionError(
-                [f"not valid {suffix[1:].upper()}: {exc}"], source=str(file)
+                [
+                    Problem(
+                        "", "file.invalid_syntax", {"format": suffix[1:].upper(), "exc": str(exc)}
+                    )
+                ],
+                source=str(file),
             ) from None
         return cls.from_dict(data, registry=registry, source=str(file))
 
@@ -385,7 +396,10 @@ class Workflow:
             for t in self.transitions
         ]
         if not found:
-            raise ValidationError(f"with_params: workflow {self.name!r} never uses guard {guard!r}")
+            raise ValidationError(
+                code="workflow.guard_unused",
+                params={"workflow": repr(self.name), "guard": repr(guard)},
+            )
         return Workflow(
             name=self.name,
             version=self.version,
@@ -437,7 +451,8 @@ class Workflow:
             return self._stages[stage_id]
         except KeyError:
             raise ValidationError(
-                f"stage: must be one of {', '.join(self._stages)}, got {stage_id!r}"
+                code="validation.one_of",
+                params={"field": "stage", "choices": list(self._stages), "value": repr(stage_id)},
             ) from None
 
     def titles_of(self, *stage_ids: str | None) -> Mapping[str, list[str]]:
@@ -539,8 +554,11 @@ def _check_id(value: Any, path: str, problems: list[str]) -> bool:
         identifier(None, attrs.fields(Stage).id, value)
     except ValidationError:
         problems.append(
-            f"{path}: must be an id of letters, digits, '_', '-' or '.' starting with a letter "
-            f"or '_', got {value!r}"
+            rule_problem(
+                path,
+                value,
+                "must be an id of letters, digits, '_', '-' or '.' starting with a letter or '_'",
+            )
         )
         return False
     return True
@@ -552,66 +570,86 @@ def _validate(
     """Every problem of the definition, and the bound guards of each transition by index."""
     problems: list[str] = []
     if not isinstance(wf.name, str) or not wf.name.strip():
-        problems.append(f"$.name: must be non-empty text, got {wf.name!r}")
+        problems.append(rule_problem("$.name", wf.name, "must be non-empty text"))
     if not isinstance(wf.version, str) or not wf.version.strip():
-        problems.append(f"$.version: must be non-empty text, got {wf.version!r}")
+        problems.append(rule_problem("$.version", wf.version, "must be non-empty text"))
     if not wf.stages:
-        problems.append("$.stages: must list at least one stage")
+        problems.append(Problem("$.stages", "definition.no_stages"))
     ids: dict[str, int] = {}
     for i, stage in enumerate(wf.stages):
         path = f"$.stages[{i}]"
         if not isinstance(stage, Stage):
-            problems.append(f"{path}: must be a Stage, got {stage!r}")
+            problems.append(rule_problem(path, stage, "must be a Stage"))
             continue
         if _check_id(stage.id, f"{path}.id", problems):
             if stage.id in ids:
                 problems.append(
-                    f"{path}.id: duplicate stage id {stage.id!r} (also $.stages[{ids[stage.id]}])"
+                    Problem(
+                        f"{path}.id",
+                        "definition.duplicate_stage",
+                        {"stage": repr(stage.id), "first": ids[stage.id]},
+                    )
                 )
             else:
                 ids[stage.id] = i
         if stage.kind not in _STAGE_KINDS:
             problems.append(
-                f"{path}.kind: must be one of {', '.join(_STAGE_KINDS)}, got {stage.kind!r}"
+                Problem(
+                    f"{path}.kind",
+                    "problem.one_of",
+                    {"choices": list(_STAGE_KINDS), "value": repr(stage.kind)},
+                )
             )
         if stage.kind == "remedial":
             if stage.remedial_of is None:
                 problems.append(
-                    f"{path}.remedial_of: a remedial stage must name the stage it makes up"
+                    Problem(f"{path}.remedial_of", "definition.remedial_without_target")
                 )
         elif stage.remedial_of is not None:
-            problems.append(f"{path}.remedial_of: only a remedial stage makes up another stage")
+            problems.append(Problem(f"{path}.remedial_of", "definition.remedial_of_not_remedial"))
     for i, stage in enumerate(wf.stages):
         if (
             isinstance(stage, Stage)
             and stage.remedial_of is not None
             and stage.remedial_of not in ids
         ):
-            problems.append(f"$.stages[{i}].remedial_of: unknown stage {stage.remedial_of!r}")
+            problems.append(
+                Problem(
+                    f"$.stages[{i}].remedial_of",
+                    "definition.unknown_stage",
+                    {"stage": repr(stage.remedial_of)},
+                )
+            )
     if wf.stages and wf.initial not in ids:
-        problems.append(f"$.initial: unknown stage {wf.initial!r}")
+        problems.append(
+            Problem("$.initial", "definition.unknown_stage", {"stage": repr(wf.initial)})
+        )
     if ids and not any(s.kind == "final" for s in wf.stages if isinstance(s, Stage)):
-        problems.append('$.stages: no final stage (kind = "final"): no unit could ever finish')
+        problems.append(Problem("$.stages", "definition.no_final_stage"))
 
     bound: dict[int, tuple[BoundGuard, ...]] = {}
     edges: dict[str, set[str]] = {}
     for i, t in enumerate(wf.transitions):
         path = f"$.transitions[{i}]"
         if not isinstance(t, Transition):
-            problems.append(f"{path}: must be a Transition, got {t!r}")
+            problems.append(rule_problem(path, t, "must be a Transition"))
             continue
         if not isinstance(t.trigger, str) or not t.trigger.isidentifier():
-            problems.append(f"{path}.trigger: must be a Python-style name, got {t.trigger!r}")
+            problems.append(
+                rule_problem(f"{path}.trigger", t.trigger, "must be a Python-style name")
+            )
         if not t.source:
-            problems.append(f"{path}.source: must name at least one stage")
+            problems.append(Problem(f"{path}.source", "definition.source_empty"))
         for j, source in enumerate(t.source):
             where = f"{path}.source" + (f"[{j}]" if len(t.source) > 1 else "")
             if source not in ids:
-                problems.append(f"{where}: unknown stage {source!r}")
+                problems.append(Problem(where, "definition.unknown_stage", {"stage": repr(source)}))
             elif wf.stages[ids[source]].kind == "final":
-                problems.append(f"{where}: {source!r} is final; nothing leaves a final stage")
+                problems.append(Problem(where, "definition.leaves_final", {"stage": repr(source)}))
         if t.dest not in ids:
-            problems.append(f"{path}.dest: unknown stage {t.dest!r}")
+            problems.append(
+                Problem(f"{path}.dest", "definition.unknown_stage", {"stage": repr(t.dest)})
+            )
         for source in t.source:
             edges.setdefault(source, set()).add(t.dest)
         guards: list[BoundGuard] = []
@@ -619,7 +657,7 @@ def _validate(
             for j, spec in enumerate(specs):
                 spath = f"{path}.{field}[{j}]"
                 if not isinstance(spec, GuardSpec):
-                    problems.append(f"{spath}: must be a guard spec, got {spec!r}")
+                    problems.append(rule_problem(spath, spec, "must be a guard spec"))
                     continue
                 found = reg.problems(spec, spath)
                 if found:
@@ -629,11 +667,15 @@ def _validate(
         bound[i] = tuple(guards)
     for name, role in wf.fact_roles.items():
         if not isinstance(role, str) or not role:
-            problems.append(f"$.fact_roles.{name}: must name a role, got {role!r}")
+            problems.append(rule_problem(f"$.fact_roles.{name}", role, "must name a role"))
     numbers: set[int] = set()
     for i, window in enumerate(wf.batches):
         if window.number in numbers:
-            problems.append(f"$.batches[{i}].number: duplicate batch {window.number}")
+            problems.append(
+                Problem(
+                    f"$.batches[{i}].number", "definition.duplicate_batch", {"batch": window.number}
+                )
+            )
         numbers.add(window.number)
 
     if ids and wf.initial in ids:
@@ -642,12 +684,15 @@ def _validate(
             stage = wf.stages[i]
             if stage_id not in reachable:
                 problems.append(
-                    f"$.stages[{i}]: stage {stage_id!r} is unreachable from {wf.initial!r}"
+                    Problem(
+                        f"$.stages[{i}]",
+                        "definition.unreachable",
+                        {"stage": repr(stage_id), "initial": repr(wf.initial)},
+                    )
                 )
             if stage.kind != "final" and not edges.get(stage_id):
                 problems.append(
-                    f"$.stages[{i}]: stage {stage_id!r} has no way out (no transition leaves it "
-                    "and it is not final)"
+                    Problem(f"$.stages[{i}]", "definition.dead_end", {"stage": repr(stage_id)})
                 )
     return problems, bound
 

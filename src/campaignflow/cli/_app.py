@@ -103,7 +103,7 @@ def _read_data(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationError(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            code="file.not_utf8", params={"path": path, "reason": exc.reason, "start": exc.start}
         ) from None
     try:
         if suffix == ".toml":
@@ -111,12 +111,22 @@ def _read_data(path: Path) -> dict[str, Any]:
         elif suffix == ".json":
             data = json.loads(text)
         else:
-            raise ValidationError(f"{path}: unsupported file type {suffix!r}: use .toml or .json")
+            raise ValidationError(
+                code="file.unsupported_type", params={"path": path, "suffix": repr(suffix)}
+            )
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from None
+        raise ValidationError(
+            code="file.not_valid",
+            params={"path": path, "format": suffix[1:].upper(), "exc": str(exc)},
+        ) from None
     if not isinstance(data, dict):
         raise ValidationError(
-            f"{path}: must hold a table (object) at the top, got {type(data).__name__}"
+            code="validation.field",
+            params={
+                "field": path,
+                "rule": "must hold a table (object) at the top",
+                "value": type(data).__name__,
+            },
         )
     return data
 
@@ -127,10 +137,7 @@ def file_kind(data: dict[str, Any]) -> str:
         return "workflow"
     if isinstance(data.get("workflow"), str) or {"roster", "behaviour"} & set(data):
         return "scenario"
-    raise ValidationError(
-        "file: neither a workflow (it has no 'stages') nor a scenario (no 'workflow', "
-        "'roster' or 'behaviour')"
-    )
+    raise ValidationError(code="cli.neither_workflow_nor_scenario")
 
 
 def _load_scenario(path: Path, data: dict[str, Any] | None = None) -> Any:

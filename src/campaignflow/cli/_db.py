@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from campaignflow._validators import field_error
 from campaignflow.errors import ValidationError
 from campaignflow.presets import PRESETS, load
 from campaignflow.workflow import Workflow
@@ -38,7 +39,7 @@ def _query(url: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     path = _sqlite_path(url)
     if path is not None:
         if not path.is_file():
-            raise ValidationError(f"db: no database file at {str(path)!r}")
+            raise ValidationError(code="cli.no_db_file", params={"path": repr(str(path))})
         try:
             conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
             try:
@@ -47,23 +48,23 @@ def _query(url: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
                 conn.close()
         except sqlite3.DatabaseError as exc:
             raise ValidationError(
-                f"db: {str(path)!r} is not a campaignflow database ({exc})"
+                code="cli.not_a_db", params={"path": repr(str(path)), "exc": str(exc)}
             ) from None
     if url.startswith(("postgresql://", "postgres://")):
         try:
             import psycopg
         except ImportError:
-            raise ValidationError(
-                "db: PostgreSQL needs psycopg: pip install 'campaignflow[pg]'"
-            ) from None
+            raise ValidationError(code="cli.needs_psycopg") from None
         try:
             with psycopg.connect(url) as pg:
                 rows = pg.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
                 return [tuple(row) for row in rows]
         except psycopg.Error as exc:
-            raise ValidationError(f"db: cannot read the campaigns in {url!r}: {exc}") from None
-    raise ValidationError(
-        f"db: must be a SQLite file path, 'sqlite:///...' or 'postgresql://...', got {url!r}"
+            raise ValidationError(
+                code="cli.cannot_read_db", params={"url": repr(url), "exc": str(exc)}
+            ) from None
+    raise field_error(
+        "db", url, "must be a SQLite file path, 'sqlite:///...' or 'postgresql://...'"
     )
 
 
@@ -84,15 +85,14 @@ def choose_campaign(url: str, wanted: str | None) -> str:
         if wanted not in found:
             listed = ", ".join(found) or "none"
             raise ValidationError(
-                f"campaign: the database holds no campaign {wanted!r} (it holds: {listed})"
+                code="cli.no_such_campaign", params={"wanted": repr(wanted), "listed": listed}
             )
         return wanted
     if not found:
-        raise ValidationError(f"db: {url!r} holds no campaign yet")
+        raise ValidationError(code="cli.db_empty", params={"url": repr(url)})
     if len(found) > 1:
         raise ValidationError(
-            f"campaign: the database holds {len(found)} campaigns ({', '.join(found)}); "
-            "choose one with --campaign"
+            code="cli.several_campaigns", params={"count": len(found), "campaigns": list(found)}
         )
     return found[0]
 
@@ -114,7 +114,7 @@ def find_workflow(refs: Sequence[str]) -> Workflow:
         ValidationError: no reference, or none names a shipped preset (pass the workflow).
     """
     if not refs:
-        raise ValidationError("workflow: the campaign has no audit records naming its workflow")
+        raise ValidationError(code="cli.no_workflow_record")
     presets = [load(name) for name in PRESETS]
     for ref in refs:
         for preset in presets:
@@ -125,7 +125,4 @@ def find_workflow(refs: Sequence[str]) -> Workflow:
         for preset in presets:
             if preset.name == name:
                 return preset
-    raise ValidationError(
-        f"workflow: the campaign ran {', '.join(refs)}, which is not a shipped preset; "
-        "pass it with --workflow FILE (or the scenario with --scenario FILE)"
-    )
+    raise ValidationError(code="cli.workflow_not_preset", params={"refs": list(refs)})

@@ -46,17 +46,16 @@ def dialect_of(raw: Any, *, where: str) -> Dialect:
 
         return postgres_dialect()
     driver = type(raw).__module__.partition(".")[0]
+    # The hint is part of the code, so each reads in zh_CN too.
     if driver == "psycopg2":
-        hint = (
-            "; campaignflow speaks to PostgreSQL through psycopg 3: pip install 'psycopg[binary]'"
-        )
+        code = "store.unknown_driver.psycopg2"
     elif "async" in type(raw).__name__.lower():
-        hint = "; the store is synchronous: use a synchronous engine or connection"
+        code = "store.unknown_driver.async"
     else:
-        hint = "; pass dialect= (a campaignflow.store.Dialect) for another database"
+        code = "store.unknown_driver.other"
     raise ValidationError(
-        f"store: {where} is a {driver} connection ({type(raw).__name__}), which no shipped "
-        f"dialect speaks (sqlite3, psycopg 3){hint}"
+        code=code,
+        params={"where": where, "driver": driver, "type": type(raw).__name__},
     )
 
 

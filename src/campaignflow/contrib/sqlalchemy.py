@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from campaignflow._validators import refuse
 from campaignflow.contrib._joined import JoinedStores, dialect_of, missing_extra
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
@@ -47,7 +48,7 @@ def _connection_of(bind: Connection | Session) -> Connection:
         # Begins the session's transaction if it has none; the session's commit ends it.
         return bind.connection()
     if bind.closed:
-        raise ValidationError("store: the SQLAlchemy connection is closed")
+        raise ValidationError(code="store.sqlalchemy_closed")
     if not bind.in_transaction():
         # The caller's commit() / rollback() ends it, as with SQLAlchemy's own autobegin.
         bind.begin()
@@ -57,7 +58,7 @@ def _connection_of(bind: Connection | Session) -> Connection:
 def _driver_connection(conn: Connection) -> Any:
     raw = conn.connection.driver_connection
     if raw is None:
-        raise ValidationError("store: the SQLAlchemy connection has no DB-API connection")
+        raise ValidationError(code="store.sqlalchemy_no_dbapi")
     return raw
 
 
@@ -99,7 +100,7 @@ def _read_version(conn: Connection) -> int:
 
 def _check_bind(bind: object) -> Connection | Session:
     if not isinstance(bind, sqlalchemy.Connection | Session):
-        raise ValidationError(f"store: needs a SQLAlchemy Connection or ORM Session, got {bind!r}")
+        refuse("store", bind, "needs a SQLAlchemy Connection or ORM Session")
     return bind
 
 
@@ -140,9 +141,9 @@ class SQLAlchemyStore:
         migrate: bool = False,
     ) -> None:
         if not isinstance(campaign_id, str) or not campaign_id:
-            raise ValidationError(f"campaign_id: must be non-empty text, got {campaign_id!r}")
+            refuse("campaign_id", campaign_id, "must be non-empty text")
         if dialect is not None and not isinstance(dialect, Dialect):
-            raise ValidationError(f"dialect: must be a campaignflow Dialect, got {dialect!r}")
+            refuse("dialect", dialect, "must be a campaignflow Dialect")
         self.bind = _check_bind(bind)
         self.campaign_id = campaign_id
         self.dialect = dialect
@@ -162,7 +163,7 @@ class SQLAlchemyStore:
             ValidationError: the store or the caller's connection is closed.
         """
         if self._closed:
-            raise ValidationError("store: closed")
+            raise ValidationError(code="store.closed")
         raw = _driver_connection(_connection_of(self.bind))
         dialect = self.dialect or dialect_of(raw, where="the SQLAlchemy connection")
         store, _ = self._stores.get(raw, dialect, migrate=self.migrate)

@@ -125,11 +125,11 @@ def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> Verdict:
     check=_non_negative("days"),
     messages={
         "days_in_stage.enough": {
-            "zh_CN": "本阶段已进行 {actual} 天，达到不少于 {required} 天的要求",
+            "zh_CN": "{stage:term}阶段已进行 {actual} 天，达到不少于 {required} 天的要求",
             "en": "{actual} days in stage {stage:term}, at least {required} required",
         },
         "days_in_stage.too_few": {
-            "zh_CN": "本阶段时间不足（严禁片面抢时间、赶进度）：已进行 {actual} 天，要求不少于 {required} 天",
+            "zh_CN": "{stage:term}阶段时间不足（严禁片面抢时间、赶进度）：已进行 {actual} 天，要求不少于 {required} 天",
             "en": "too early to leave stage {stage:term}: {actual} days in it, at least {required} required",
         },
     },

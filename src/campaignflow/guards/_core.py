@@ -20,7 +20,8 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from campaignflow.errors import DefinitionError, ValidationError
+from campaignflow._validators import refuse, rule_problem
+from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.i18n import MessageCatalog, messages
 from campaignflow.model import BatchWindow, FactRecord, Unit, UnitState, Verdict
 
@@ -190,7 +191,7 @@ class GuardSpec:
         problems: list[str] = []
         spec = _parse_spec(data, path, problems)
         if problems or spec is None:
-            raise DefinitionError(problems or [f"{path}: not a guard"])
+            raise DefinitionError(problems or [Problem(path, "guards.not_a_guard")])
         return spec
 
 
@@ -203,19 +204,26 @@ def _plain(value: Any) -> Any:
 def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
     if not isinstance(data, Mapping):
         problems.append(
-            f'{path}: a guard must be a table like {{guard = "min_study_hours", hours = 40}}, '
-            f"got {data!r}"
+            rule_problem(
+                path, data, 'a guard must be a table like {guard = "min_study_hours", hours = 40}'
+            )
         )
         return None
     keys = set(data)
     for combinator in ("all_of", "any_of"):
         if combinator in keys:
             if keys != {combinator}:
-                problems.append(f"{path}: '{combinator}' must stand alone, got keys {sorted(keys)}")
+                problems.append(
+                    Problem(
+                        path,
+                        "guards.must_stand_alone",
+                        {"combinator": combinator, "keys": sorted(keys)},
+                    )
+                )
                 return None
             items = data[combinator]
             if not isinstance(items, list) or not items:
-                problems.append(f"{path}.{combinator}: must be a non-empty list of guards")
+                problems.append(Problem(f"{path}.{combinator}", "guards.empty_list"))
                 return None
             children = [
                 _parse_spec(d, f"{path}.{combinator}[{i}]", problems) for i, d in enumerate(items)
@@ -226,14 +234,20 @@ def _parse_spec(data: Any, path: str, problems: list[str]) -> GuardSpec | None:
             return _flatten_spec(combinator, [c for c in children if c is not None])
     if "not" in keys:
         if keys != {"not"}:
-            problems.append(f"{path}: 'not' must stand alone, got keys {sorted(keys)}")
+            problems.append(
+                Problem(
+                    path,
+                    "guards.must_stand_alone",
+                    {"combinator": "not", "keys": sorted(keys)},
+                )
+            )
             return None
         child = _parse_spec(data["not"], f"{path}.not", problems)
         return None if child is None else GuardSpec("not", {}, (child,))
     name = data.get("guard")
     if not isinstance(name, str) or not name:
         problems.append(
-            f"{path}.guard: must name a guard (or use all_of / any_of / not), got {name!r}"
+            rule_problem(f"{path}.guard", name, "must name a guard (or use all_of / any_of / not)")
         )
         return None
     params = {k: _tupled(v) for k, v in data.items() if k != "guard"}
@@ -263,10 +277,7 @@ def use(guard_or_name: str | Callable[..., Verdict], /, **params: Any) -> GuardS
         return GuardSpec(guard_or_name, {k: _tupled(v) for k, v in params.items()})
     name = getattr(guard_or_name, "__campaignflow_guard__", None)
     if name is None:
-        raise ValidationError(
-            f"use: {guard_or_name!r} is not a registered guard; decorate it with "
-            "@campaignflow.guard(name)"
-        )
+        raise ValidationError(code="guards.not_registered", params={"guard": repr(guard_or_name)})
     return GuardSpec(name, {k: _tupled(v) for k, v in params.items()})
 
 
@@ -274,10 +285,10 @@ def _flatten(name: str, specs: Sequence[GuardSpec]) -> tuple[GuardSpec, ...]:
     out: list[GuardSpec] = []
     for spec in specs:
         if not isinstance(spec, GuardSpec):
-            raise ValidationError(f"{name}: every argument must be a guard spec, got {spec!r}")
+            refuse(name, spec, "every argument must be a guard spec")
         out.extend(spec.children if spec.name == name else (spec,))
     if not out:
-        raise ValidationError(f"{name}: needs at least one guard")
+        raise ValidationError(code="guards.combinator_empty", params={"name": name})
     return tuple(out)
 
 
@@ -294,7 +305,7 @@ def any_of(*specs: GuardSpec) -> GuardSpec:
 def not_(spec: GuardSpec) -> GuardSpec:
     """Passes when ``spec`` fails; ``not_(not_(g))`` is ``g``."""
     if not isinstance(spec, GuardSpec):
-        raise ValidationError(f"not_: the argument must be a guard spec, got {spec!r}")
+        refuse("not_", spec, "the argument must be a guard spec")
     if spec.name == "not":
         return spec.children[0]
     return GuardSpec("not", {}, (spec,))
@@ -415,19 +426,20 @@ class GuardRegistry:
                 context as its first positional argument.
         """
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValidationError(f"guard name: must be a Python-style identifier, got {name!r}")
+            refuse("guard name", name, "must be a Python-style identifier")
         if name in COMBINATORS:
-            raise ValidationError(f"guard name: {name!r} is reserved for a combinator")
+            raise ValidationError(code="guards.name_reserved", params={"name": repr(name)})
         old = self._entries.get(name)
         if old is not None and old.func is not func and not replace:
             raise ValidationError(
-                f"guard {name!r}: already registered ({old.func.__qualname__}); pass replace=True"
+                code="guards.already_registered",
+                params={"name": repr(name), "func": old.func.__qualname__},
             )
         try:
             signature = inspect.signature(func)
         except (TypeError, ValueError):
             raise ValidationError(
-                f"guard {name!r}: {func!r} has no inspectable signature"
+                code="guards.no_signature", params={"name": repr(name), "func": repr(func)}
             ) from None
         positional = [
             p
@@ -435,9 +447,7 @@ class GuardRegistry:
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
         if not positional:
-            raise ValidationError(
-                f"guard {name!r}: must take the GuardContext as its first positional argument"
-            )
+            raise ValidationError(code="guards.needs_context", params={"name": repr(name)})
         try:
             hints = typing.get_type_hints(func)
         except Exception:
@@ -454,7 +464,7 @@ class GuardRegistry:
         """
         entry = self._lookup(name)
         if entry is None:
-            raise ValidationError(f"guard {name!r}: no such guard in the registry")
+            raise ValidationError(code="guards.unknown", params={"name": repr(name)})
         return entry.func
 
     def _lookup(self, name: str) -> _Entry | None:
@@ -500,7 +510,7 @@ class GuardRegistry:
                 for i, c in enumerate(spec.children)
             ]
             if not spec.children:
-                problems.append(f"{path}.{spec.name}: must have at least one guard")
+                problems.append(Problem(f"{path}.{spec.name}", "guards.no_children"))
             if any(p is None for p in parts) or not parts:
                 return None
             bound = tuple(p for p in parts if p is not None)
@@ -508,14 +518,20 @@ class GuardRegistry:
             return BoundGuard(spec, make(spec.name, bound))
         if spec.name == "not":
             if len(spec.children) != 1:
-                problems.append(f"{path}.not: must wrap exactly one guard")
+                problems.append(Problem(f"{path}.not", "guards.not_one_child"))
                 return None
             inner = self._bind(spec.children[0], f"{path}.not", problems)
             return None if inner is None else BoundGuard(spec, _negate(inner))
         entry = self._lookup(spec.name)
         if entry is None:
             known = ", ".join(sorted(self._entries))
-            problems.append(f"{path}.guard: unknown guard {spec.name!r} (known: {known})")
+            problems.append(
+                Problem(
+                    f"{path}.guard",
+                    "guards.unknown_guard",
+                    {"guard": repr(spec.name), "known": known},
+                )
+            )
             return None
         before = len(problems)
         _check_params(entry, spec.params, path, problems)
@@ -535,18 +551,39 @@ def _check_params(entry: _Entry, params: Mapping[str, Any], path: str, problems:
     for name in params:
         if name not in accepted and not takes_any:
             problems.append(
-                f"{path}.{name}: guard {entry.name!r} takes no param {name!r} "
-                f"(it takes: {', '.join(accepted) or 'none'})"
+                Problem(
+                    f"{path}.{name}",
+                    "guards.unknown_param",
+                    {
+                        "guard": repr(entry.name),
+                        "param": repr(name),
+                        "takes": ", ".join(accepted) or "none",
+                    },
+                )
             )
     for name, p in accepted.items():
         if p.default is p.empty and name not in params:
-            problems.append(f"{path}.{name}: guard {entry.name!r} needs param {name!r}")
+            problems.append(
+                Problem(
+                    f"{path}.{name}",
+                    "guards.missing_param",
+                    {"guard": repr(entry.name), "param": repr(name)},
+                )
+            )
     for name, value in params.items():
         hint = entry.hints.get(name)
         if hint is not None and name in accepted and not _fits(value, hint):
             problems.append(
-                f"{path}.{name}: guard {entry.name!r} param {name!r} must be "
-                f"{_describe_hint(hint)}, got {value!r}"
+                Problem(
+                    f"{path}.{name}",
+                    "guards.bad_param",
+                    {
+                        "guard": repr(entry.name),
+                        "param": repr(name),
+                        "kind": _describe_hint(hint),
+                        "value": repr(value),
+                    },
+                )
             )
     if entry.check is not None and not problems:
         problems.extend(f"{path}.{msg}" for msg in entry.check(params))

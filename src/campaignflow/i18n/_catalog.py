@@ -52,13 +52,13 @@ class MessageCatalog:
         """
         for locale, text in (("zh_CN", zh_CN), ("en", en)):
             if not isinstance(text, str) or not text.strip():
-                raise ValidationError(f"message {code!r}: {locale} text must be non-empty")
+                raise ValidationError(
+                    code="i18n.empty_text", params={"code": repr(code), "locale": locale}
+                )
         new = {"zh_CN": zh_CN, "en": en}
         old = self._templates.get(code)
         if old is not None and old != new and not replace:
-            raise ValidationError(
-                f"message {code!r}: already registered with other text; pass replace=True"
-            )
+            raise ValidationError(code="i18n.already_registered", params={"code": repr(code)})
         self._templates[code] = new
 
     def register_terms(self, terms: Mapping[str, Mapping[str, str]]) -> None:

@@ -21,7 +21,10 @@ def load(name: str) -> Workflow:
         ValidationError: no such preset.
     """
     if name not in PRESETS:
-        raise ValidationError(f"preset: must be one of {', '.join(PRESETS)}, got {name!r}")
+        raise ValidationError(
+            code="validation.one_of",
+            params={"field": "preset", "choices": list(PRESETS), "value": repr(name)},
+        )
     text = files("campaignflow.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
     return Workflow.from_dict(tomllib.loads(text), source=f"preset {name}")
 

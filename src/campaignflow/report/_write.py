@@ -79,7 +79,10 @@ def write_report(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValidationError(f"out: cannot create the folder {str(folder)!r}: {exc}") from None
+        raise ValidationError(
+            code="report.cannot_create_folder",
+            params={"folder": repr(str(folder)), "exc": str(exc)},
+        ) from None
     notes: list[str] = []
     drawn = chart_lang(lang)
     if drawn != lang:
@@ -102,5 +105,7 @@ def write_report(
         files.html.write_text(page, encoding="utf-8")
         files.summary.write_text(result.to_json() + "\n", encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(f"out: cannot write the report into {str(folder)!r}: {exc}") from None
+        raise ValidationError(
+            code="report.cannot_write", params={"folder": repr(str(folder)), "exc": str(exc)}
+        ) from None
     return files

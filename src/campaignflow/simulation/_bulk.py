@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
         "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
     ) from None
 
+from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.guards._core import COMBINATORS, GuardContext, GuardSpec
 from campaignflow.model import Approval, Milestone, StudySession, Survey
@@ -143,7 +144,10 @@ def bulk_facts_from(contexts: Sequence[GuardContext]) -> BulkFacts:
     """
     days = {c.today for c in contexts}
     if len(days) > 1:
-        raise ValidationError(f"contexts: must share one day, got {sorted(days)}")
+        raise ValidationError(
+            code="validation.field",
+            params={"field": "contexts", "rule": "must share one day", "value": sorted(days)},
+        )
     today = days.pop().toordinal() if days else 0
     n = len(contexts)
     names: dict[str, int] = {}
@@ -167,7 +171,7 @@ def bulk_facts_from(contexts: Sequence[GuardContext]) -> BulkFacts:
         for m in ctx.facts(Milestone):
             bit = names.setdefault(m.name, len(names))
             if bit >= 63:
-                raise ValidationError("bulk facts: at most 63 distinct milestone names")
+                raise ValidationError(code="simulation.bulk_too_many_milestones")
             bits[i] |= np.int64(1 << bit)
             if m.total is not None:
                 done, total = coverage.setdefault(
@@ -239,18 +243,18 @@ class BulkRegistry:
                 bulk form (pass ``replace=True``).
         """
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValidationError(
-                f"bulk guard name: must be a Python-style identifier, got {name!r}"
-            )
+            refuse("bulk guard name", name, "must be a Python-style identifier")
         if name in COMBINATORS:
-            raise ValidationError(f"bulk guard name: {name!r} is a combinator, always bulk")
+            raise ValidationError(code="simulation.bulk_combinator", params={"name": repr(name)})
         if not callable(func):
-            raise ValidationError(f"bulk guard {name!r}: must be callable, got {func!r}")
+            raise ValidationError(
+                code="simulation.bulk_not_callable", params={"name": repr(name), "func": repr(func)}
+            )
         old = self._entries.get(name)
         if old is not None and old is not func and not replace:
             raise ValidationError(
-                f"bulk guard {name!r}: already has a bulk form ({old.__qualname__}); "
-                "pass replace=True"
+                code="simulation.bulk_registered",
+                params={"name": repr(name), "old": old.__qualname__},
             )
         self._entries[name] = func
 
@@ -353,7 +357,7 @@ def compile_bulk(spec: GuardSpec, registry: BulkRegistry | None = None) -> Judge
         return _not(compile_bulk(spec.children[0], reg))
     func = reg.get(spec.name)
     if func is None:
-        raise ValidationError(f"guard {spec.name!r}: has no bulk form for fast simulation")
+        raise ValidationError(code="simulation.no_bulk_form", params={"guard": repr(spec.name)})
     params = dict(spec.params)
 
     def judge(facts: BulkFacts) -> Judged:

@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from typing import Any
 
-from campaignflow.errors import ValidationError
+from campaignflow._validators import refuse
 from campaignflow.simulation import _fast_roster
 from campaignflow.simulation._bulk import IntArray
 from campaignflow.simulation._fast_day import _Shard
@@ -106,9 +106,9 @@ def simulate_fast(
 
     seed = scenario.seed if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ValidationError(f"seed: must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+        refuse("seed", seed, "must be a whole number from 0 to 2**63 - 1")
     if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 1024:
-        raise ValidationError(f"shards: must be a whole number from 1 to 1024, got {shards!r}")
+        refuse("shards", shards, "must be a whole number from 1 to 1024")
     workflow = scenario.load_workflow()
     from campaignflow.simulation.exact import _check_fits
 

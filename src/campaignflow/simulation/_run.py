@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
+from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.simulation.exact import ProgressCallback, simulate_exact
 from campaignflow.simulation.results import SimulationResult
@@ -89,18 +90,19 @@ def simulate(
     if isinstance(scenario, str | Path):
         scenario = load_scenario(scenario)
     if not isinstance(scenario, Scenario):
-        raise ValidationError(f"scenario: must be a Scenario or a file path, got {scenario!r}")
+        refuse("scenario", scenario, "must be a Scenario or a file path")
     if mode not in _MODES:
-        raise ValidationError(f"mode: must be one of {', '.join(_MODES)}, got {mode!r}")
+        raise ValidationError(
+            code="validation.one_of",
+            params={"field": "mode", "choices": list(_MODES), "value": repr(mode)},
+        )
     if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 1024:
-        raise ValidationError(f"shards: must be a whole number from 1 to 1024, got {shards!r}")
+        refuse("shards", shards, "must be a whole number from 1 to 1024")
     if mode == "exact" and shards > 1:
         # Exact mode drives one campaign through one store: there is nothing to shard.
-        raise ValidationError(
-            f"shards: applies to fast mode; mode='exact' runs in one process, got {shards}"
-        )
+        refuse("shards", shards, "applies to fast mode only: exact mode runs in one process")
     if progress is not None and not callable(progress):
-        raise ValidationError(f"progress: must be callable, got {progress!r}")
+        refuse("progress", progress, "must be callable")
     if mode != "exact":
         big = scenario.unit_count() >= FAST_THRESHOLD
         if mode == "fast" or big:

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._validators import refuse
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
@@ -423,9 +424,12 @@ def _check_fits(scenario: Scenario, workflow: Workflow) -> None:
     late = scenario.behaviour.late_start.share > 0 and len(scenario.batches) > 1
     if late and not workflow.candidates(workflow.initial, "defer"):
         raise ValidationError(
-            f"behaviour.late_start.share: workflow {workflow.name!r} has no 'defer' "
-            f"transition from {workflow.initial!r} to move late units to the next batch; "
-            f"set the share to 0, got {scenario.behaviour.late_start.share}"
+            code="simulation.no_defer",
+            params={
+                "workflow": repr(workflow.name),
+                "initial": repr(workflow.initial),
+                "share": scenario.behaviour.late_start.share,
+            },
         )
 
 
@@ -449,7 +453,7 @@ def simulate_exact(
     """
     seed = scenario.seed if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ValidationError(f"seed: must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+        refuse("seed", seed, "must be a whole number from 0 to 2**63 - 1")
     if seed != scenario.seed:
         # The roster's member counts are seeded too: the run is the scenario with this seed.
         scenario = attrs.evolve(scenario, seed=seed)
@@ -462,9 +466,7 @@ def simulate_exact(
     campaign = Campaign(workflow, target, clock=clock, campaign_id=cid)
     try:
         if campaign.units():
-            raise ValidationError(
-                f"store: already holds units of campaign {cid!r}; simulate into a new database"
-            )
+            raise ValidationError(code="simulation.store_not_empty", params={"campaign": repr(cid)})
         campaign.add_units(units)
         commit()
         sim = _Simulator(scenario, workflow, campaign, clock, units, seed)

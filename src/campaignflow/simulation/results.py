@@ -152,7 +152,7 @@ class SimulationResult:
         try:
             return _converter.structure(data, cls)
         except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-            raise ValidationError(f"SimulationResult: cannot read the data: {exc}") from None
+            raise ValidationError(code="simulation.unreadable", params={"exc": str(exc)}) from None
 
     def final_counts(self) -> dict[str, int]:
         """Units per stage over every batch at the end of the run."""
@@ -169,7 +169,7 @@ class SimulationResult:
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValidationError(f"SimulationResult: a number is not finite: {value!r}")
+            raise ValidationError(code="simulation.not_finite", params={"value": repr(value)})
         rounded = round(value, 6)
         return 0.0 if rounded == 0 else rounded
     if isinstance(value, dict):

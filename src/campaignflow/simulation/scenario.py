@@ -21,8 +21,14 @@ from typing import Any, Literal
 import attrs
 
 from campaignflow._convert import converter, structure
-from campaignflow._validators import MAX_INT, is_valid_unicode
-from campaignflow.errors import CampaignflowError, DefinitionError, ValidationError
+from campaignflow._validators import MAX_INT, is_valid_unicode, rule_problem
+from campaignflow.errors import (
+    CampaignflowError,
+    DefinitionError,
+    Problem,
+    ValidationError,
+    nested,
+)
 from campaignflow.model import BatchWindow, Unit
 from campaignflow.workflow import Workflow
 
@@ -277,7 +283,9 @@ class Scenario:
         except ValidationError as exc:
             raise _error(source, [_strip(p) for p in exc.problems]) from None
         except (RecursionError, OverflowError) as exc:
-            raise _error(source, [f"$: cannot read the scenario ({type(exc).__name__})"]) from None
+            raise _error(
+                source, [Problem("$", "scenario.unreadable", {"error": type(exc).__name__})]
+            ) from None
         folder = Path(base_dir) if base_dir is not None else None
         units: tuple[Unit, ...] | None = None
         if raw.roster.csv is not None and isinstance(raw.roster.csv, str) and not raw.roster.counts:
@@ -346,14 +354,21 @@ class Scenario:
             ]
             workflow = Workflow.from_dict(data, source=f"workflow of scenario {self.name!r}")
         except DefinitionError as exc:
-            raise _error(self.source, [f"workflow: {p}" for p in exc.problems]) from None
+            raise _error(self.source, [nested("workflow", p) for p in exc.problems]) from None
         except CampaignflowError as exc:
-            raise _error(self.source, [f"workflow: {exc}"]) from None
+            raise _error(self.source, [Problem("workflow", exc.code, exc.params)]) from None
         # A misspelt stage would silently get the default length: name it instead (the
         # presets' stage names are defaults, unused by a workflow without those stages).
-        unknown = [
-            f"behaviour.stage_days.{stage}: workflow {workflow.name!r} has no such stage "
-            f"(its stages: {', '.join(st.id for st in workflow.stages)}), got {stage!r}"
+        unknown: list[str] = [
+            Problem(
+                f"behaviour.stage_days.{stage}",
+                "scenario.no_such_stage",
+                {
+                    "workflow": repr(workflow.name),
+                    "stages": [st.id for st in workflow.stages],
+                    "value": repr(stage),
+                },
+            )
             for stage in self.behaviour.stage_days
             if not workflow.has_stage(stage) and stage not in DEFAULT_STAGE_DAYS
         ]
@@ -410,13 +425,15 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _error(str(file), [f"cannot read the file: {exc}"]) from None
+        raise _error(str(file), [Problem("", "file.unreadable", {"exc": str(exc)})]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _error(str(file), [f"not valid TOML: {exc}"]) from None
+        problem = Problem("", "file.invalid_syntax", {"format": "TOML", "exc": str(exc)})
+        raise _error(str(file), [problem]) from None
     except RecursionError:
-        raise _error(str(file), ["not valid TOML: nested too deeply"]) from None
+        problem = Problem("", "file.nested_too_deeply", {"format": "TOML"})
+        raise _error(str(file), [problem]) from None
     try:
         return Scenario.from_dict(data, source=str(file), base_dir=file.parent)
     except ValidationError as exc:
@@ -466,6 +483,8 @@ def _with_line(problem: str, lines: Mapping[str, int]) -> str:
         candidates.append(path)
     for candidate in candidates:
         if candidate in lines:
+            if isinstance(problem, Problem):
+                return problem.with_line(lines[candidate])
             return f"{problem} (line {lines[candidate]})"
     return problem
 
@@ -475,12 +494,17 @@ def _with_line(problem: str, lines: Mapping[str, int]) -> str:
 
 def _error(source: str, problems: Sequence[str]) -> ValidationError:
     count = len(problems)
-    head = f"scenario {source}: {count} problem{'s' if count != 1 else ''}"
-    return ValidationError("\n  - ".join([head, *problems]), problems=problems)
+    return ValidationError(
+        code="scenario.problems" if count != 1 else "scenario.problems_one",
+        params={"source": source, "count": count},
+        problems=problems,
+    )
 
 
 def _strip(problem: str) -> str:
     # cattrs paths start at "$"; scenario keys read better as TOML writes them.
+    if isinstance(problem, Problem) and problem.path.startswith("$."):
+        return problem.with_path(problem.path[2:])
     if problem.startswith("$."):
         return problem[2:]
     return problem
@@ -521,11 +545,16 @@ class _Checker:
         self.problems: list[str] = []
 
     def fail(self, path: str, rule: str, value: object) -> None:
-        self.problems.append(f"{path}: {rule}, got {value!r}")
+        """A problem ``path: rule, got value``; the rule is a glossary key (VALIDATION_RULES)."""
+        self.problems.append(rule_problem(path, value, rule))
+
+    def refuse(self, path: str, code: str, value: object, params: Mapping[str, Any]) -> None:
+        """A problem whose rule has data in it: its own code, with ``value`` and ``params``."""
+        self.problems.append(Problem(path, code, {**params, "value": repr(value)}))
 
     def whole(self, path: str, value: object, lo: int, hi: int = MAX_INT) -> bool:
         if not _is_int(value) or not lo <= value <= hi:  # type: ignore[operator]
-            self.fail(path, f"must be a whole number from {lo} to {hi}", value)
+            self.refuse(path, "problem.whole_number", value, {"minimum": lo, "maximum": hi})
             return False
         return True
 
@@ -537,21 +566,19 @@ class _Checker:
 
     def number(self, path: str, value: object, lo: float, hi: float) -> bool:
         if not _is_number(value) or not lo <= value <= hi:  # type: ignore[operator]
-            self.fail(path, f"must be a number from {lo:g} to {hi:g}", value)
+            self.refuse(path, "problem.number_range", value, {"minimum": lo, "maximum": hi})
             return False
         return True
 
     def span(self, path: str, value: object, lo: float, hi: float, *, whole: bool) -> None:
-        kind = "whole numbers" if whole else "numbers"
         ok = isinstance(value, tuple | list) and len(value) == 2
         if ok:
             assert isinstance(value, tuple | list)
             check = _is_int if whole else _is_number
             ok = all(check(v) and lo <= v <= hi for v in value) and value[0] <= value[1]
         if not ok:
-            self.fail(
-                path, f"must be [low, high], {kind} from {lo:g} to {hi:g}, low <= high", value
-            )
+            code = "problem.span_whole" if whole else "problem.span"
+            self.refuse(path, code, value, {"minimum": lo, "maximum": hi})
 
     def text(self, path: str, value: object) -> bool:
         if not _text(value) or len(str(value)) > 200:
@@ -580,9 +607,11 @@ def _problems(s: Scenario) -> list[str]:
     if s.end is not None and (not isinstance(s.end, date) or isinstance(s.end, datetime)):
         c.fail("end", "must be a date", s.end)
     elif s.end is not None and isinstance(s.start, date) and s.end < s.start:
-        c.fail("end", f"must not be before start ({s.start})", s.end)
+        c.refuse("end", "problem.not_before_start", s.end, {"start": str(s.start)})
     elif s.end is not None and isinstance(s.start, date) and (s.end - s.start).days > MAX_DAYS:
-        c.fail("end", f"must be at most {MAX_DAYS} days after start ({s.start})", s.end)
+        c.refuse(
+            "end", "problem.too_long_after_start", s.end, {"days": MAX_DAYS, "start": str(s.start)}
+        )
     if isinstance(s.workflow_overrides, Mapping):
         for guard_name, params in s.workflow_overrides.items():
             c.ident(f"workflow_overrides.{guard_name}", guard_name)
@@ -616,34 +645,46 @@ def _check_batches(c: _Checker, s: Scenario) -> None:
             continue
         if c.whole(f"{path}.number", b.number, 1, 1000):
             if b.number in seen:
-                c.fail(
-                    f"{path}.number", f"duplicate batch (also batches[{seen[b.number]}])", b.number
+                c.refuse(
+                    f"{path}.number",
+                    "scenario.duplicate_batch",
+                    b.number,
+                    {"first": seen[b.number]},
                 )
             seen[b.number] = i
         if isinstance(b.opens, date) and isinstance(b.closes, date) and b.closes < b.opens:
-            c.fail(f"{path}.closes", f"must not be before opens ({b.opens})", b.closes)
+            c.refuse(
+                f"{path}.closes", "problem.not_before_opens", b.closes, {"opens": str(b.opens)}
+            )
         if isinstance(b.title, str) and not is_valid_unicode(b.title):
             c.fail(f"{path}.title", "must be valid text", b.title)
         for j, kind in enumerate(b.kinds):
             if c.ident(f"{path}.kinds[{j}]", kind):
                 if kind in kinds:
-                    c.fail(
+                    c.refuse(
                         f"{path}.kinds[{j}]",
-                        f"kind is already in batches[{kinds[kind]}] (a kind belongs to one batch)",
+                        "scenario.kind_in_two_batches",
                         kind,
+                        {"first": kinds[kind]},
                     )
                 kinds[kind] = i
         if isinstance(s.start, date) and isinstance(b.opens, date) and b.opens < s.start:
-            c.fail(f"{path}.opens", f"must not be before the scenario's start ({s.start})", b.opens)
+            c.refuse(
+                f"{path}.opens",
+                "problem.not_before_scenario_start",
+                b.opens,
+                {"start": str(s.start)},
+            )
         if (
             isinstance(s.start, date)
             and isinstance(b.closes, date)
             and (b.closes - s.start).days > MAX_DAYS
         ):
-            c.fail(
+            c.refuse(
                 f"{path}.closes",
-                f"must be at most {MAX_DAYS} days after start ({s.start})",
+                "problem.too_long_after_start",
                 b.closes,
+                {"days": MAX_DAYS, "start": str(s.start)},
             )
 
 
@@ -672,7 +713,7 @@ def _check_roster(c: _Checker, s: Scenario) -> None:
         elif kind not in by_kind and isinstance(kind, str):
             c.fail(path, "kind must be listed in the kinds of one batch", kind)
     if total > MAX_UNITS:
-        c.fail("roster.counts", f"must add up to at most {MAX_UNITS:,} units", total)
+        c.refuse("roster.counts", "scenario.too_many_units", total, {"maximum": MAX_UNITS})
     _check_members(c, "roster.members", r.members)
     for kind, model in r.members_by_kind.items():
         c.ident(f"roster.members_by_kind.{kind}", kind)
@@ -682,7 +723,7 @@ def _check_roster(c: _Checker, s: Scenario) -> None:
 def _check_members(c: _Checker, path: str, m: MembersModel) -> None:
     ok = c.whole(f"{path}.min", m.min, 1, 100_000) & c.whole(f"{path}.max", m.max, 1, 100_000)
     if ok and m.max < m.min:
-        c.fail(f"{path}.max", f"must be >= min ({m.min})", m.max)
+        c.refuse(f"{path}.max", "problem.below_min", m.max, {"minimum": m.min})
     c.number(f"{path}.mean", m.mean, 1, 100_000)
     c.number(f"{path}.sd", m.sd, 0, 100_000)
 
@@ -693,10 +734,11 @@ def _check_behaviour(c: _Checker, b: Behaviour, batches: Sequence[BatchPlan]) ->
     sv = b.survey
     levels = LEVELS_4 if sv.scale == 4 else LEVELS_3
     if set(sv.levels) != set(levels):
-        c.fail(
+        c.refuse(
             "behaviour.survey.levels",
-            f"must give the {sv.scale}-level scale's shares: {', '.join(levels)}",
+            "scenario.scale_shares",
             sorted(sv.levels),
+            {"scale": sv.scale, "levels": list(levels)},
         )
     else:
         fine = all(c.share(f"behaviour.survey.levels.{k}", v) for k, v in sv.levels.items())
@@ -760,15 +802,18 @@ def _read_csv(
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise _error(source, [f"roster.csv: cannot read {str(path)!r}: {exc}"]) from None
+        problem = Problem(
+            "roster.csv", "scenario.csv_unreadable", {"path": repr(str(path)), "exc": str(exc)}
+        )
+        raise _error(source, [problem]) from None
     if not rows or tuple(h.strip() for h in rows[0]) != _CSV_COLUMNS:
         header = rows[0] if rows else []
-        raise _error(
-            source,
-            [
-                f"roster.csv: the first line must be the header {','.join(_CSV_COLUMNS)}, got {header!r}"
-            ],
+        problem = Problem(
+            "roster.csv",
+            "scenario.csv_header",
+            {"header": ",".join(_CSV_COLUMNS), "value": repr(header)},
         )
+        raise _error(source, [problem])
     by_kind = {kind: b.number for b in batches for kind in b.kinds}
     numbers = {b.number for b in batches}
     problems: list[str] = []
@@ -779,27 +824,43 @@ def _read_csv(
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(_CSV_COLUMNS):
-            problems.append(f"{where}: must have {len(_CSV_COLUMNS)} columns, got {len(row)}")
+            problems.append(
+                Problem(
+                    where,
+                    "scenario.csv_columns",
+                    {"columns": len(_CSV_COLUMNS), "count": len(row)},
+                )
+            )
             continue
         uid, uname, kind, batch_text, members_text, parent = (cell.strip() for cell in row)
         if batch_text:
             if not batch_text.isdigit() or int(batch_text) not in numbers:
                 problems.append(
-                    f"{where}: batch must be one of the scenario's batches "
-                    f"({', '.join(str(n) for n in sorted(numbers))}), got {batch_text!r}"
+                    Problem(
+                        where,
+                        "scenario.roster_batch",
+                        {
+                            "batches": [str(n) for n in sorted(numbers)],
+                            "value": repr(batch_text),
+                        },
+                    )
                 )
                 continue
             batch = int(batch_text)
         elif kind in by_kind:
             batch = by_kind[kind]
         else:
-            problems.append(f"{where}: batch is empty and no batch lists kind {kind!r}")
+            problems.append(
+                Problem(where, "scenario.roster_no_batch_for_kind", {"kind": repr(kind)})
+            )
             continue
         if not members_text.isdigit() or int(members_text) < 1:
-            problems.append(f"{where}: members must be a whole number >= 1, got {members_text!r}")
+            problems.append(
+                rule_problem(where, members_text, "members must be a whole number >= 1")
+            )
             continue
         if uid in seen:
-            problems.append(f"{where}: id {uid!r} appears twice")
+            problems.append(Problem(where, "scenario.roster_duplicate_id", {"unit": repr(uid)}))
             continue
         seen.add(uid)
         try:
@@ -814,12 +875,12 @@ def _read_csv(
                 )
             )
         except ValidationError as exc:
-            problems.append(f"{where}: {exc}")
+            problems.append(Problem(where, exc.code, exc.params))
         if len(problems) >= 50:
-            problems.append("roster.csv: (stopped after 50 problems)")
+            problems.append(Problem("roster.csv", "scenario.roster_truncated"))
             break
     if not units and not problems:
-        problems.append("roster.csv: lists no units")
+        problems.append(Problem("roster.csv", "scenario.roster_empty"))
     if problems:
         raise _error(source, problems)
     return tuple(units)

@@ -312,8 +312,7 @@ def read_version(run: Run) -> int:
 def too_new(found: int) -> ValidationError:
     """The error for a database written by a later release."""
     return ValidationError(
-        f"store: the database has schema version {found}, newer than this campaignflow's "
-        f"schema version {latest_version()}; upgrade campaignflow to open it"
+        code="store.schema_too_new", params={"found": found, "latest": latest_version()}
     )
 
 

@@ -147,7 +147,7 @@ class Session:
 
     def _rows(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> list[Any]:
         if not self._open:
-            raise ValidationError("store: this session's transaction has ended")
+            raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
         return self._store._fetch(self._conn, sql, params, failure)
 
@@ -174,12 +174,12 @@ class Session:
 
     def _writable(self) -> None:
         if not self._write:
-            raise ValidationError("store: this session is read-only (transaction(write=False))")
+            raise ValidationError(code="store.read_only")
 
     def _run(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> int:
         self._writable()
         if not self._open:
-            raise ValidationError("store: this session's transaction has ended")
+            raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
         return self._store._execute(self._conn, sql, params, failure)
 
@@ -429,7 +429,7 @@ class Session:
 
     def insert_unit(self, unit: Unit, state: UnitState) -> None:
         def exists(_: BaseException) -> CampaignflowError:
-            return ValidationError(f"unit {unit.id!r}: a unit with this id already exists")
+            return ValidationError(code="store.unit_exists", params={"unit": repr(unit.id)})
 
         self._writable()
         if self.get_unit(unit.id) is not None:
@@ -561,7 +561,7 @@ class Session:
 
     def insert_organisation(self, org: Organisation) -> None:
         def exists(_: BaseException) -> CampaignflowError:
-            return ValidationError(f"organisation {org.id!r}: already registered")
+            return ValidationError(code="store.organisation_exists", params={"org": repr(org.id)})
 
         self._writable()
         self._registered.pop(org.id, None)

@@ -29,6 +29,7 @@ from typing import Any, NoReturn, TypeVar
 
 import attrs
 
+from campaignflow._validators import field_error, refuse
 from campaignflow.audit import GENESIS_HASH
 from campaignflow.errors import (
     CampaignflowError,
@@ -154,9 +155,9 @@ class SQLStore:
         joined: Connection | None,
     ) -> None:
         if not isinstance(dialect, Dialect):
-            raise ValidationError(f"store: dialect must be a Dialect, got {dialect!r}")
+            refuse("store", dialect, "dialect must be a Dialect")
         if not isinstance(campaign_id, str) or not campaign_id:
-            raise ValidationError(f"campaign_id: must be non-empty text, got {campaign_id!r}")
+            refuse("campaign_id", campaign_id, "must be non-empty text")
         self.dialect = dialect
         self.campaign_id = campaign_id
         self.fact_types: FactTypes = fact_types_ or fact_types
@@ -237,7 +238,7 @@ class SQLStore:
     def _frame(self, write: bool, *, migrating: bool = False) -> Iterator[Connection]:
         """The connection a transaction runs on, with BEGIN/COMMIT or a savepoint around it."""
         if self._closed:
-            raise ValidationError("store: closed")
+            raise ValidationError(code="store.closed")
         outer = next((f for f in reversed(self._frames()) if f.write), None)
         if self._joined is not None:
             with self._joined_lock:
@@ -347,7 +348,7 @@ class SQLStore:
     def _acquire(self, *, fresh: bool = False) -> Connection:
         with self._lock:
             if self._closed:
-                raise ValidationError("store: closed")
+                raise ValidationError(code="store.closed")
             if self._idle and not fresh:
                 conn = self._idle.pop()
                 self._busy.append(conn)
@@ -539,7 +540,11 @@ class SQLStore:
             ) from exc
         if kind == "foreign_key" and failure.unit_id is not None:
             raise UnknownUnit(failure.unit_id) from exc
-        raise CampaignflowError(f"store ({self.dialect.name}): {first_line}") from exc
+        raise CampaignflowError(
+            f"store ({self.dialect.name}): {first_line}",
+            code="store.driver_error",
+            params={"dialect": self.dialect.name, "detail": first_line},
+        ) from exc
 
 
 def _close_quietly(conn: Connection) -> None:
@@ -559,6 +564,6 @@ def _resolve_dialect(dialect: Dialect | str) -> Dialect:
         from campaignflow.store.postgres import postgres_dialect
 
         return postgres_dialect()
-    raise ValidationError(
-        f"store: dialect must be a Dialect or one of 'sqlite', 'postgresql', got {dialect!r}"
+    raise field_error(
+        "store", dialect, "dialect must be a Dialect or one of 'sqlite', 'postgresql'"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, unquote
 
+from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store._protocol import Store
@@ -30,12 +31,10 @@ def open_store(
             open (psycopg missing: ``pip install 'campaignflow[pg]'``).
     """
     if not isinstance(url, str):
-        raise ValidationError(f"store: must be a URL string, got {url!r}")
+        refuse("store", url, "must be a URL string")
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise ValidationError(
-            f"store: must be a URL like 'memory://' or 'sqlite:///campaign.db', got {url!r}"
-        )
+        refuse("store", url, "must be a URL like 'memory://' or 'sqlite:///campaign.db'")
     if scheme == "memory":
         return MemoryStore()
     if scheme == "sqlite":
@@ -45,7 +44,7 @@ def open_store(
 
         return PostgresStore(url, campaign_id=campaign_id, fact_types=fact_types)
     raise ValidationError(
-        f"store: scheme must be one of 'memory', 'sqlite', 'postgresql', got {scheme!r} in {url!r}"
+        code="store.url_scheme", params={"scheme": repr(scheme), "url": repr(url)}
     )
 
 
@@ -54,20 +53,22 @@ def _sqlite(url: str, rest: str, campaign_id: str, fact_types: FactTypes | None)
 
     location, _, query = rest.partition("?")
     if not location.startswith("/") or len(location) < 2:
-        raise ValidationError(
-            f"store: a SQLite URL is 'sqlite:///relative.db' or 'sqlite:////absolute.db', got {url!r}"
-        )
+        refuse("store", url, "a SQLite URL is 'sqlite:///relative.db' or 'sqlite:////absolute.db'")
     path = unquote(location[1:])  # 'sqlite:///a.db' -> 'a.db'; 'sqlite:////x/a.db' -> '/x/a.db'
     options = dict(parse_qsl(query, keep_blank_values=True))
     unknown = sorted(set(options) - _SQLITE_OPTIONS)
     if unknown:
         raise ValidationError(
-            f"store: SQLite URL options must be among {', '.join(sorted(_SQLITE_OPTIONS))}, "
-            f"got {', '.join(unknown)} in {url!r}"
+            code="store.url_options",
+            params={
+                "allowed": sorted(_SQLITE_OPTIONS),
+                "unknown": list(unknown),
+                "url": repr(url),
+            },
         )
     timeout = options.get("busy_timeout_ms", "10000")
     if not timeout.isdigit():
-        raise ValidationError(f"store: busy_timeout_ms must be a whole number, got {timeout!r}")
+        refuse("store", timeout, "busy_timeout_ms must be a whole number")
     return SQLiteStore(
         path,
         campaign_id=campaign_id,

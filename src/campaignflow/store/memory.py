@@ -31,7 +31,7 @@ class _Session:
 
     def _writable(self) -> None:
         if not self._write:
-            raise ValidationError("store: this session is read-only (transaction(write=False))")
+            raise ValidationError(code="store.read_only")
 
     def get_unit(self, unit_id: str) -> Unit | None:
         return self._store._units.get(unit_id)
@@ -152,7 +152,7 @@ class _Session:
         self._writable()
         store = self._store
         if unit.id in store._units:
-            raise ValidationError(f"unit {unit.id!r}: a unit with this id already exists")
+            raise ValidationError(code="store.unit_exists", params={"unit": repr(unit.id)})
         store._units[unit.id] = unit
         store._states[unit.id] = state
         store._ordinals[unit.id] = len(store._ordinals) + 1
@@ -220,7 +220,7 @@ class _Session:
         self._writable()
         store = self._store
         if org.id in store._orgs:
-            raise ValidationError(f"organisation {org.id!r}: already registered")
+            raise ValidationError(code="store.organisation_exists", params={"org": repr(org.id)})
         ancestors = dict(store._ancestors.get(org.parent, {})) if org.parent else {}
         chain = {a: d + 1 for a, d in ancestors.items()}
         chain[org.id] = 0
@@ -436,7 +436,7 @@ class MemoryStore:
     def transaction(self, *, write: bool = True) -> Iterator[_Session]:
         """A session holding the store's lock; undone if the block raises."""
         if self._closed:
-            raise ValidationError("store: closed")
+            raise ValidationError(code="store.closed")
         with self._lock:
             session = _Session(self, write)
             try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store._dialect import Dialect, ErrorKind
@@ -41,10 +42,7 @@ def _import_psycopg() -> Any:
     try:
         import psycopg
     except ImportError:
-        raise ValidationError(
-            "store: PostgreSQL stores need psycopg 3, which is not installed; "
-            "pip install 'campaignflow[pg]'"
-        ) from None
+        raise ValidationError(code="store.needs_psycopg") from None
     return psycopg
 
 
@@ -77,10 +75,7 @@ def postgres_dialect() -> Dialect:
 
     def open_joined(conn: psycopg.Connection[Any]) -> None:
         if conn.autocommit:
-            raise ValidationError(
-                "store: a joined PostgreSQL connection must not be in autocommit mode: "
-                "the campaign's writes would commit one statement at a time"
-            )
+            raise ValidationError(code="store.autocommit")
 
     return Dialect(
         name="postgresql",
@@ -131,15 +126,13 @@ class PostgresStore(SQLStore):
         fact_types: FactTypes | None = None,
     ) -> None:
         if not isinstance(dsn, str) or not dsn:
-            raise ValidationError(f"store: dsn must be a PostgreSQL connection string, got {dsn!r}")
+            refuse("store", dsn, "dsn must be a PostgreSQL connection string")
         if (
             not isinstance(lock_timeout_ms, int)
             or isinstance(lock_timeout_ms, bool)
             or lock_timeout_ms < 0
         ):
-            raise ValidationError(
-                f"store: lock_timeout_ms must be a whole number >= 0, got {lock_timeout_ms!r}"
-            )
+            refuse("store", lock_timeout_ms, "lock_timeout_ms must be a whole number >= 0")
         dialect = postgres_dialect()
         pg = _import_psycopg()
         self.dsn = _redacted(dsn)
@@ -184,7 +177,7 @@ class PostgresStore(SQLStore):
         """
         pg = _import_psycopg()
         if not isinstance(conn, pg.Connection):
-            raise ValidationError(f"store: join needs a psycopg.Connection, got {conn!r}")
+            refuse("store", conn, "join needs a psycopg.Connection")
         return cls.on_connection(
             conn,
             dialect=postgres_dialect(),

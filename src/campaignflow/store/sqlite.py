@@ -14,6 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store._dialect import Dialect, ErrorKind
@@ -101,30 +102,31 @@ class SQLiteStore(SQLStore):
         fact_types: FactTypes | None = None,
     ) -> None:
         if not isinstance(path, str | os.PathLike) or str(path) in ("", ":memory:"):
-            raise ValidationError(
-                f"store: SQLite path must be a file path (use MemoryStore for a store in "
-                f"memory), got {path!r}"
+            refuse(
+                "store",
+                path,
+                "SQLite path must be a file path (use MemoryStore for a store in memory)",
             )
         file = Path(path)
         if str(file).startswith("file:"):
-            raise ValidationError(f"store: SQLite path must be a plain file path, got {path!r}")
+            refuse("store", path, "SQLite path must be a plain file path")
         if not file.parent.is_dir():
             raise ValidationError(
-                f"store: SQLite path {str(file)!r}: directory {str(file.parent)!r} does not exist"
+                code="store.sqlite_no_directory",
+                params={"file": repr(str(file)), "parent": repr(str(file.parent))},
             )
         level = synchronous.upper() if isinstance(synchronous, str) else synchronous
         if level not in _SYNCHRONOUS:
             raise ValidationError(
-                f"store: synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
+                code="store.sqlite_synchronous",
+                params={"choices": list(_SYNCHRONOUS), "synchronous": repr(synchronous)},
             )
         if (
             not isinstance(busy_timeout_ms, int)
             or isinstance(busy_timeout_ms, bool)
             or busy_timeout_ms < 0
         ):
-            raise ValidationError(
-                f"store: busy_timeout_ms must be a whole number >= 0, got {busy_timeout_ms!r}"
-            )
+            refuse("store", busy_timeout_ms, "busy_timeout_ms must be a whole number >= 0")
         # Absolute once, so connections opened later do not follow a change of directory.
         file = file.absolute()
         self.path = file
@@ -174,7 +176,7 @@ class SQLiteStore(SQLStore):
                 than this release.
         """
         if not isinstance(conn, sqlite3.Connection):
-            raise ValidationError(f"store: join needs a sqlite3.Connection, got {conn!r}")
+            refuse("store", conn, "join needs a sqlite3.Connection")
         return cls.on_connection(
             conn, dialect=SQLITE, campaign_id=campaign_id, fact_types=fact_types, migrate=migrate
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._validators import field_error, refuse
 from campaignflow.errors import ValidationError
 from campaignflow.guards._core import GuardContext, GuardRegistry, GuardSpec, registry
 from campaignflow.model import Approval, BatchWindow, FactRecord, Unit, UnitState, Verdict
@@ -58,14 +59,10 @@ def guard_context(
         batch_window: the window of the unit's batch (default: the whole year of ``today``).
     """
     if isinstance(days_in_stage, bool) or not isinstance(days_in_stage, int) or days_in_stage < 0:
-        raise ValidationError(
-            f"check_guard: days_in_stage must be a whole number >= 0, got {days_in_stage!r}"
-        )
+        refuse("check_guard", days_in_stage, "days_in_stage must be a whole number >= 0")
     since_start = days_in_stage if days_since_start is None else days_since_start
     if isinstance(since_start, bool) or not isinstance(since_start, int):
-        raise ValidationError(
-            f"check_guard: days_since_start must be a whole number, got {days_since_start!r}"
-        )
+        refuse("check_guard", days_since_start, "days_since_start must be a whole number")
     window = batch_window or BatchWindow(
         number=unit.batch, opens=date(today.year, 1, 1), closes=date(today.year, 12, 31)
     )
@@ -122,9 +119,8 @@ def _resolve(
             return guard(ctx, **fixed)
 
         return judge
-    raise ValidationError(
-        f"check_guard: guard must be a guard function, a registered name or a GuardSpec, "
-        f"got {guard!r}"
+    raise field_error(
+        "check_guard", guard, "guard must be a guard function, a registered name or a GuardSpec"
     )
 
 
@@ -165,7 +161,9 @@ def check_guard(
     )
     verdict = judge(ctx)
     if not isinstance(verdict, Verdict):
-        raise ValidationError(f"check_guard: {guard!r} must return a Verdict, got {verdict!r}")
+        raise ValidationError(
+            code="testing.not_a_verdict", params={"guard": repr(guard), "verdict": repr(verdict)}
+        )
     return verdict
 
 
@@ -244,7 +242,9 @@ def guard_boundary(
         else integer
     )
     if not low < high:
-        raise ValidationError(f"guard_boundary: low must be below high, got {low!r}..{high!r}")
+        raise ValidationError(
+            code="testing.boundary_order", params={"low": repr(low), "high": repr(high)}
+        )
 
     def verdict(value: float) -> Verdict:
         options: dict[str, Any] = {**context, param: int(value) if whole else value}
@@ -254,9 +254,17 @@ def guard_boundary(
     first, last = verdict(low), verdict(high)
     if first.passed == last.passed:
         raise ValidationError(
-            f"guard_boundary: {param} from {low!r} to {high!r} never flips the verdict "
-            f"(always {'passes' if first.passed else 'fails'} with code {first.code!r}); "
-            "widen low/high or change the facts"
+            code=(
+                "testing.boundary_no_flip_passes"
+                if first.passed
+                else "testing.boundary_no_flip_fails"
+            ),
+            params={
+                "param": param,
+                "low": repr(low),
+                "high": repr(high),
+                "code": repr(first.code),
+            },
         )
     lo, hi = float(low), float(high)
     while True:

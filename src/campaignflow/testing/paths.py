@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._validators import refuse
 from campaignflow.audit import AuditRecord
 from campaignflow.campaign import Campaign
 from campaignflow.engine import decide
@@ -487,7 +488,7 @@ def prepare(campaign: Campaign, unit_id: str, step: Step, *, clock: Any) -> Acto
         ValidationError: the step has no recipe, or a fact is refused as invalid.
     """
     if step.recipe is None:
-        raise ValidationError(f"prepare: step {step.id} has no recipe; it cannot be played")
+        raise ValidationError(code="testing.step_no_recipe", params={"step": step.id})
     workflow = campaign.workflow
     state = campaign.state(unit_id)
     window = workflow.batch(state.batch)
@@ -562,7 +563,7 @@ def play_outcome(campaign: Campaign, unit_id: str, case: OutcomeCase, *, clock: 
     """
     way = shortest_paths(campaign.workflow).get(case.step.source)
     if way is None:
-        raise ValidationError(f"play_outcome: no path with recipes reaches {case.step.source!r}")
+        raise ValidationError(code="testing.no_path", params={"source": repr(case.step.source)})
     walk(campaign, unit_id, way, clock=clock)
     step = attrs.evolve(case.step, recipe=case.recipe)
     actor = prepare(campaign, unit_id, step, clock=clock)
@@ -664,9 +665,10 @@ def coverage(workflow: Workflow, runs: Iterable[Any]) -> Coverage:
         elif isinstance(item, tuple) and len(item) == 3:
             covered.add((str(item[0]), str(item[1]), str(item[2])))
         else:
-            raise ValidationError(
-                f"coverage: runs must hold campaigns, audit or transition records, paths, steps "
-                f"or (source, trigger, dest) tuples, got {item!r}"
+            refuse(
+                "coverage",
+                item,
+                "runs must hold campaigns, audit or transition records, paths, steps or (source, trigger, dest) tuples",
             )
     return Coverage(
         transitions=_edges(workflow),

@@ -154,20 +154,18 @@ class FastForward:
     ) -> Forwarded:
         import attrs
 
-        from campaignflow.errors import ValidationError
+        from campaignflow._validators import refuse
         from campaignflow.simulation import Scenario, load_scenario
         from campaignflow.simulation.exact import simulate_exact
 
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            raise ValidationError(f"fast_forward: days must be a whole number >= 0, got {days!r}")
+            refuse("fast_forward", days, "days must be a whole number >= 0")
         if scenario is None:
             scenario = default_scenario()
         elif isinstance(scenario, str | Path):
             scenario = load_scenario(scenario)
         if not isinstance(scenario, Scenario):
-            raise ValidationError(
-                f"fast_forward: scenario must be a Scenario, a file path or None, got {scenario!r}"
-            )
+            refuse("fast_forward", scenario, "scenario must be a Scenario, a file path or None")
         last = scenario.start + timedelta(days=days)
         if scenario.end is None or scenario.end > last:
             scenario = attrs.evolve(scenario, end=last)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+from campaignflow._validators import field_error
 from campaignflow.errors import ValidationError
 from campaignflow.guards._core import GuardSpec
 from campaignflow.model import Actor, Approval, Milestone, StudySession, Survey, Unit
@@ -83,7 +84,7 @@ def _named(name: str) -> Callable[[Callable[..., T]], Callable[..., st.SearchStr
 
 
 def _problem(name: str, rule: str, value: object) -> ValidationError:
-    return ValidationError(f"{name}: {rule}, got {value!r}")
+    return field_error(name, value, rule)
 
 
 def _choices(name: str, value: object, *, allow_empty: bool = False) -> tuple[str, ...]:
@@ -128,10 +129,9 @@ def _rate_bounds(value: object) -> tuple[Fraction, Fraction] | None:
     if low > high:
         raise _problem("surveys: satisfied_rate", "low must not exceed high", value)
     if _simplest_between(low, high).denominator > _MAX_BALLOTS:
-        raise _problem(
-            "surveys: satisfied_rate",
-            f"no survey of at most {_MAX_BALLOTS:,} ballots has a satisfied rate within it",
-            value,
+        raise ValidationError(
+            code="testing.no_survey_in_rate",
+            params={"ballots": _MAX_BALLOTS, "value": repr(value)},
         )
     return low, high
 
@@ -261,7 +261,15 @@ def actors(
     if isinstance(min_roles, bool) or not isinstance(min_roles, int):
         raise _problem("actors: min_roles", "must be a whole number", min_roles)
     if not 0 <= min_roles <= len(roles_):
-        raise _problem("actors: min_roles", f"must be from 0 to {len(roles_)}", min_roles)
+        raise ValidationError(
+            code="validation.whole_number",
+            params={
+                "field": "actors: min_roles",
+                "minimum": 0,
+                "maximum": len(roles_),
+                "value": repr(min_roles),
+            },
+        )
     return _actors(roles=roles_, units=units_, min_roles=min_roles)
 
 

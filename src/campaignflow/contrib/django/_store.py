@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from campaignflow._validators import refuse
 from campaignflow.contrib._joined import JoinedStores, dialect_of
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
@@ -28,11 +29,11 @@ def _check_alias(using: object) -> str:
     from django.db import connections  # type: ignore[import-untyped]
 
     if not isinstance(using, str) or not using:
-        raise ValidationError(f"using: must be a Django database alias, got {using!r}")
+        refuse("using", using, "must be a Django database alias")
     if using not in connections.settings:
         known = ", ".join(sorted(connections.settings)) or "none"
         raise ValidationError(
-            f"using: no Django database {using!r} in settings.DATABASES (known: {known})"
+            code="store.django_no_database", params={"using": repr(using), "known": known}
         )
     return using
 
@@ -136,9 +137,9 @@ class DjangoStore:
         migrate: bool = False,
     ) -> None:
         if not isinstance(campaign_id, str) or not campaign_id:
-            raise ValidationError(f"campaign_id: must be non-empty text, got {campaign_id!r}")
+            refuse("campaign_id", campaign_id, "must be non-empty text")
         if dialect is not None and not isinstance(dialect, Dialect):
-            raise ValidationError(f"dialect: must be a campaignflow Dialect, got {dialect!r}")
+            refuse("dialect", dialect, "must be a campaignflow Dialect")
         self.using = _check_alias(using)
         self.campaign_id = campaign_id
         self.dialect = dialect
@@ -159,7 +160,7 @@ class DjangoStore:
         from django.db import connections, transaction
 
         if self._closed:
-            raise ValidationError("store: closed")
+            raise ValidationError(code="store.closed")
         with transaction.atomic(using=self.using):
             raw = _raw(connections[self.using])
             where = f"Django database {self.using!r}"
@@ -176,11 +177,9 @@ class DjangoStore:
             raise _schema.too_new(found)
         if found < latest:
             self._stores.forget()  # look again on the next command, after the migration
-            state = "missing" if found < 0 else f"at schema version {found}, not {latest}"
             raise ValidationError(
-                f"store: campaignflow's tables in Django database {self.using!r} are {state}; "
-                f"add 'campaignflow.contrib.django' to INSTALLED_APPS and run "
-                f"'python manage.py migrate campaignflow'"
+                code="store.django_tables_missing" if found < 0 else "store.django_tables_old",
+                params={"using": repr(self.using), "found": found, "latest": latest},
             )
 
     def close(self) -> None:
