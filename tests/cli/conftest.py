@@ -26,6 +26,8 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner keeping stdout and stderr apart, in a fresh current folder (default outputs land there)."""
     # monkeypatch.chdir, not CliRunner.isolated_filesystem: click 8.5 deprecates the latter.
     monkeypatch.chdir(tmp_path)
+    # Errors follow the machine's language unless --lang says otherwise: pin it for the tests.
+    monkeypatch.setenv("CAMPAIGNFLOW_LANG", "en")
     return CliRunner()
 
 

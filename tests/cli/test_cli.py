@@ -590,3 +590,54 @@ def test_simulate_shards_note_when_auto_runs_exact(runner: CliRunner, cli: Any) 
     result = run(runner, cli, "simulate", str(SMALL), "--no-report", "--quiet", "--shards", "2")
     assert result.exit_code == 0, result.stderr
     assert "--shards 2 was not used" in " ".join(result.stderr.split())  # rich wraps lines
+
+
+# --- errors in the chosen language ----------------------------------------------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_errors_follow_lang(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """A bad scenario under --lang zh_CN: the one message is Chinese, naming the key and value."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        SMALL.read_text(encoding="utf-8").replace("failure_rate = 0.3", "failure_rate = 2"),
+        encoding="utf-8",
+    )
+    english = run(runner, cli, "simulate", str(bad), "--lang", "en")
+    chinese = run(runner, cli, "simulate", str(bad), "--lang", "zh_CN")
+    assert english.exit_code == chinese.exit_code == 2
+    assert not _CJK.search(english.stderr)
+    assert _CJK.search(chinese.stderr)
+    assert "behaviour.survey.failure_rate" in chinese.stderr
+    assert chinese.stderr != english.stderr
+
+
+def test_validate_problems_follow_lang(runner: CliRunner, cli: Any, tmp_path: Path) -> None:
+    """validate --lang zh_CN lists a workflow's problems in Chinese, each after its path."""
+    path = tmp_path / "stages.toml"
+    path.write_text(
+        (EXAMPLES / "flow.toml")
+        .read_text(encoding="utf-8")
+        .replace('initial = "pending"', 'initial = "nowhere"'),
+        encoding="utf-8",
+    )
+    result = run(runner, cli, "validate", str(path), "--lang", "zh_CN")
+    assert result.exit_code == 1
+    assert "nowhere" in result.stderr
+    assert _CJK.search(result.stderr)
+
+
+def test_audit_verify_reason_follows_lang(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """The reason a chain is broken is given in the chosen language."""
+    db = _copy_db(simulated, tmp_path)
+    _sql(db, "UPDATE cf_audit SET actor_id = 'mallory' WHERE seq = 40")
+    english = run(runner, cli, "audit", "verify", "--db", str(db), "--lang", "en")
+    chinese = run(runner, cli, "audit", "verify", "--db", str(db), "--lang", "zh_CN")
+    assert english.exit_code == chinese.exit_code == 1
+    first = chinese.stdout.splitlines()[0]
+    assert first.startswith("TAMPERED: campaign small_district: record 40: ")
+    assert _CJK.search(first)
+    assert "content does not match" in english.stdout.splitlines()[0]

@@ -51,7 +51,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CampaignflowError as exc:
-            raise BadInput(str(exc)) from None
+            # In the command's --lang (or the default language): the catalog has both.
+            raise BadInput(exc.message(error_lang())) from None
         except OSError as exc:
             raise BadInput(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
         except ImportError as exc:
@@ -68,13 +69,31 @@ def default_lang() -> str:
     return "zh_CN" if locale.startswith("zh") else "en"
 
 
+_LANG_KEY = "campaignflow.lang"
+
+
+def error_lang() -> str:
+    """The language errors are shown in: the running command's --lang, else the default."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(_LANG_KEY) if ctx is not None else None
+    return chosen if chosen in LANGS else default_lang()
+
+
+def _remember_lang(ctx: click.Context, _: click.Parameter, value: str) -> str:
+    ctx.find_root().meta[_LANG_KEY] = value
+    return value
+
+
 def _lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--lang",
         type=click.Choice(LANGS),
         default=default_lang,
+        callback=_remember_lang,
+        # Parsed first, so an error in a later option is already shown in this language.
+        is_eager=True,
         show_default="zh_CN under a Chinese locale, else en; or $CAMPAIGNFLOW_LANG",
-        help="Language of tables, charts and the report.",
+        help="Language of tables, charts, the report and error messages.",
     )(func)
 
 
@@ -154,7 +173,8 @@ def _existing_file() -> click.Path:
 
 @cli.command()
 @click.argument("file", type=_existing_file())
-def validate(file: Path) -> None:
+@_lang_option
+def validate(file: Path, lang: str) -> None:
     """Check a workflow or scenario FILE (TOML or JSON); every problem is listed.
 
     Exit 0 when it is valid, 1 when it is not.
@@ -176,7 +196,7 @@ def validate(file: Path) -> None:
             f"{len(scenario.batches)} batches, workflow {wf.name}@{wf.version}"
         )
     except CampaignflowError as exc:
-        click.echo(f"invalid: {exc}", err=True)
+        click.echo(f"invalid: {exc.message(lang)}", err=True)
         sys.exit(EXIT_CHECK_FAILED)
 
 
@@ -269,7 +289,10 @@ def _verify(
     multiple=True,
     help="SEQ:HASH exported earlier (catches a truncated or rewritten tail); repeatable.",
 )
-def audit_verify(db: str, campaign_id: str | None, checkpoints: tuple[str, ...]) -> None:
+@_lang_option
+def audit_verify(
+    db: str, campaign_id: str | None, checkpoints: tuple[str, ...], lang: str
+) -> None:
     """Recompute the audit hash chain of the campaign(s) in --db.
 
     Exit 0 when every chain holds; 1 when one is broken, printing its first broken record.
@@ -293,7 +316,7 @@ def audit_verify(db: str, campaign_id: str | None, checkpoints: tuple[str, ...])
             continue
         failed = True
         where = f"record {result.broken_at}" if result.broken_at is not None else "the chain's tail"
-        click.echo(f"TAMPERED: campaign {cid}: {where}: {result.reason}")
+        click.echo(f"TAMPERED: campaign {cid}: {where}: {result.reason_text(lang)}")
         if broken is not None:
             click.echo("first broken record:")
             click.echo(json.dumps(broken, ensure_ascii=False, sort_keys=True, indent=2))
