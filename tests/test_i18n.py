@@ -895,3 +895,55 @@ def test_any_broken_workflow_reads_in_chinese(
             assert problem.message("zh_CN").startswith(problem.path)
     else:
         assert error is None
+
+
+def test_every_error_survives_pickling_with_its_code_params_and_text() -> None:
+    """Errors cross process boundaries (task queues, worker pools) whole: type, code, text."""
+    import pickle
+    from datetime import date
+
+    from campaignflow import errors
+
+    camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
+    camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1, members=3)])
+    camp.start_batch(1)
+    clerk = cf.Actor(id="clerk", roles={"branch_committee"})
+    raised: list[errors.CampaignflowError] = []
+    attempts = [
+        lambda: camp.record("u1", cf.StudySession(hours=-1), actor=clerk),
+        lambda: camp.state("nope"),
+        lambda: cf.Workflow.from_dict({"name": "x", "stages": [], "transitions": []}),
+        lambda: camp.advance("u1", actor=clerk),
+        lambda: camp.record(
+            "u1",
+            cf.Survey(satisfied=3, fairly_satisfied=0, basically_satisfied=0, dissatisfied=0),
+            actor=cf.Actor(id="own", roles={"superior_org"}, unit="u1"),
+        ),
+    ]
+    for attempt in attempts:
+        try:
+            attempt()
+        except errors.CampaignflowError as error:
+            raised.append(error)
+    raised += [
+        errors.ConcurrencyConflict("u1", expected_version=3, detail="the audit chain moved on"),
+        errors.AuditTampered(7, "content does not match its hash (the record was altered)"),
+    ]
+    kinds = {type(e) for e in raised}
+    assert {
+        errors.ValidationError,
+        errors.UnknownUnit,
+        errors.DefinitionError,
+        errors.TransitionRejected,
+        errors.NotAuthorized,
+        errors.ConcurrencyConflict,
+        errors.AuditTampered,
+    } <= kinds
+    for error in raised:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert copy.code == error.code
+        assert copy.params == error.params
+        assert copy.message("zh_CN") == error.message("zh_CN")
+        assert copy.message("en") == error.message("en")

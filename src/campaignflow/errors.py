@@ -169,6 +169,21 @@ class CampaignflowError(Exception):
         """
         return _render(self.code, self.params, locale)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt without __init__: subclasses take keyword arguments (which the default
+        # exception pickling drops), and the code and params given at the raise site live
+        # in the instance's dict. Hosts send errors through task queues and worker pools.
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild_error(
+    cls: type[CampaignflowError], args: tuple[object, ...], state: dict[str, Any]
+) -> CampaignflowError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationError(CampaignflowError, ValueError):
     """Bad input to a public entry point; nothing was written.
