@@ -656,6 +656,15 @@ def raise_site_findings(source: str, where: str) -> tuple[list[str], set[str]]:
         elif name == "_Refused" and node.args:  # a structure hook's problem (_convert.py)
             params = ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords], values=[])
             check_code(node.args[0], params, set(), line)
+        elif (
+            name == "render"
+            and isinstance(func, ast.Attribute)
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Constant)
+            and _CODE.match(str(node.args[0].value))
+        ):
+            # ``messages.render("cli.audit_ok", {...}, lang)``: text the CLI shows, not raised.
+            check_code(node.args[0], node.args[1], set(), line)
         elif name == "_broken" and len(node.args) >= 3:
             params = ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords], values=[])
             check_code(node.args[2], params, set(), line)

@@ -638,6 +638,23 @@ def test_audit_verify_reason_follows_lang(
     chinese = run(runner, cli, "audit", "verify", "--db", str(db), "--lang", "zh_CN")
     assert english.exit_code == chinese.exit_code == 1
     first = chinese.stdout.splitlines()[0]
-    assert first.startswith("TAMPERED: campaign small_district: record 40: ")
-    assert _CJK.search(first)
+    # The status word stays for scripts; the rest is Chinese.
+    assert first.startswith("TAMPERED: 活动 small_district：第 40 条记录：")
+    assert _CJK.search(first.split("：")[-1])
     assert "content does not match" in english.stdout.splitlines()[0]
+
+
+def test_status_lines_follow_lang(runner: CliRunner, cli: Any, simulated: Path) -> None:
+    """validate and audit verify say "ok:" in every language, and the rest in --lang."""
+    chinese = run(runner, cli, "validate", str(SMALL), "--lang", "zh_CN")
+    assert chinese.exit_code == 0
+    assert chinese.stdout.startswith("ok: ")
+    assert "情景 small_district" in chinese.stdout
+    english = run(runner, cli, "validate", str(SMALL), "--lang", "en")
+    assert english.stdout.startswith("ok: scenario small_district")
+    verified = run(
+        runner, cli, "audit", "verify", "--db", str(simulated / "campaign.db"), "--lang", "zh_CN"
+    )
+    assert verified.exit_code == 0
+    assert verified.stdout.startswith("ok: 活动 small_district：已核验 ")
+    assert "链头序号" in verified.stdout

@@ -24,6 +24,7 @@ from campaignflow import __version__
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint, verify_chain
 from campaignflow.campaign import Campaign
 from campaignflow.errors import CampaignflowError, ValidationError
+from campaignflow.i18n import messages
 from campaignflow.presets import PRESETS, load
 from campaignflow.report._text import LANGS
 from campaignflow.workflow import Workflow
@@ -185,18 +186,37 @@ def validate(file: Path, lang: str) -> None:
         if kind == "workflow":
             wf = Workflow.from_file(file)
             click.echo(
-                f"ok: workflow {wf.name}@{wf.version} in {file}: {len(wf.stages)} stages, "
-                f"{len(wf.transitions)} transitions, {len(wf.batches)} batches"
+                messages.render(
+                    "cli.valid_workflow",
+                    {
+                        "name": wf.name,
+                        "version": wf.version,
+                        "file": str(file),
+                        "stages": len(wf.stages),
+                        "transitions": len(wf.transitions),
+                        "batches": len(wf.batches),
+                    },
+                    lang,
+                )
             )
             return
         scenario = _load_scenario(file, data)
         wf = scenario.load_workflow()
         click.echo(
-            f"ok: scenario {scenario.name} in {file}: {scenario.unit_count():,} units, "
-            f"{len(scenario.batches)} batches, workflow {wf.name}@{wf.version}"
+            messages.render(
+                "cli.valid_scenario",
+                {
+                    "name": scenario.name,
+                    "file": str(file),
+                    "units": f"{scenario.unit_count():,}",
+                    "batches": len(scenario.batches),
+                    "workflow": f"{wf.name}@{wf.version}",
+                },
+                lang,
+            )
         )
     except CampaignflowError as exc:
-        click.echo(f"invalid: {exc.message(lang)}", err=True)
+        click.echo(messages.render("cli.invalid", {"message": exc.message(lang)}, lang), err=True)
         sys.exit(EXIT_CHECK_FAILED)
 
 
@@ -290,9 +310,7 @@ def _verify(
     help="SEQ:HASH exported earlier (catches a truncated or rewritten tail); repeatable.",
 )
 @_lang_option
-def audit_verify(
-    db: str, campaign_id: str | None, checkpoints: tuple[str, ...], lang: str
-) -> None:
+def audit_verify(db: str, campaign_id: str | None, checkpoints: tuple[str, ...], lang: str) -> None:
     """Recompute the audit hash chain of the campaign(s) in --db.
 
     Exit 0 when every chain holds; 1 when one is broken, printing its first broken record.
@@ -309,16 +327,25 @@ def audit_verify(
         result, broken = _verify(url, cid, points)
         if result.ok:
             head = result.head
-            click.echo(
-                f"ok: campaign {cid}: {result.checked:,} audit records verified"
-                + (f", head seq {head.seq} hash {head.hash}" if head else "")
+            line = messages.render(
+                "cli.audit_ok", {"campaign": cid, "checked": f"{result.checked:,}"}, lang
             )
+            if head is not None:
+                line += messages.render(
+                    "cli.audit_head", {"seq": head.seq, "hash": head.hash}, lang
+                )
+            click.echo(line)
             continue
         failed = True
-        where = f"record {result.broken_at}" if result.broken_at is not None else "the chain's tail"
-        click.echo(f"TAMPERED: campaign {cid}: {where}: {result.reason_text(lang)}")
+        reason = result.reason_text(lang)
+        if result.broken_at is not None:
+            params = {"campaign": cid, "seq": result.broken_at, "reason": reason}
+            click.echo(messages.render("cli.audit_tampered_record", params, lang))
+        else:
+            params = {"campaign": cid, "reason": reason}
+            click.echo(messages.render("cli.audit_tampered_tail", params, lang))
         if broken is not None:
-            click.echo("first broken record:")
+            click.echo(messages.render("cli.first_broken_record", {}, lang))
             click.echo(json.dumps(broken, ensure_ascii=False, sort_keys=True, indent=2))
     if failed:
         sys.exit(EXIT_CHECK_FAILED)

@@ -231,6 +231,34 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "workflow：{given} 不是本次活动采用过的流程版本（{known}）；请用其中之一打开，或用 Campaign.adopt 采用新版本",
         "en": "workflow: {given} is not a version this campaign adopted ({known}); open it with one of those, or adopt the new one with Campaign.adopt",
     },
+    # The CLI's status lines: "ok:", "invalid:" and "TAMPERED:" stay as they are in every
+    # language (scripts look for them); what follows is in --lang.
+    "cli.valid_workflow": {
+        "zh_CN": "ok: {file} 中的工作流 {name}@{version}：{stages} 个阶段，{transitions} 个流转，{batches} 个批次",
+        "en": "ok: workflow {name}@{version} in {file}: {stages} stages, {transitions} transitions, {batches} batches",
+    },
+    "cli.valid_scenario": {
+        "zh_CN": "ok: {file} 中的情景 {name}：{units} 个单位，{batches} 个批次，工作流 {workflow}",
+        "en": "ok: scenario {name} in {file}: {units} units, {batches} batches, workflow {workflow}",
+    },
+    "cli.invalid": {"zh_CN": "invalid: {message}", "en": "invalid: {message}"},
+    "cli.audit_ok": {
+        "zh_CN": "ok: 活动 {campaign}：已核验 {checked} 条审计记录",
+        "en": "ok: campaign {campaign}: {checked} audit records verified",
+    },
+    "cli.audit_head": {
+        "zh_CN": "，链头序号 {seq}，哈希 {hash}",
+        "en": ", head seq {seq} hash {hash}",
+    },
+    "cli.audit_tampered_record": {
+        "zh_CN": "TAMPERED: 活动 {campaign}：第 {seq} 条记录：{reason}",
+        "en": "TAMPERED: campaign {campaign}: record {seq}: {reason}",
+    },
+    "cli.audit_tampered_tail": {
+        "zh_CN": "TAMPERED: 活动 {campaign}：链尾：{reason}",
+        "en": "TAMPERED: campaign {campaign}: the chain's tail: {reason}",
+    },
+    "cli.first_broken_record": {"zh_CN": "第一条被破坏的记录：", "en": "first broken record:"},
     "cli.cannot_read_db": {
         "zh_CN": "db：无法读取 {url} 中的活动：{exc}",
         "en": "db: cannot read the campaigns in {url}: {exc}",
