@@ -238,6 +238,10 @@ def _scalar(value: object) -> str:
     """``canonical_json(value)``, without the encoder's set-up for the common plain types."""
     if value is None:
         return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
     kind = value.__class__
     if kind is str:
         return _json_string(cast(str, value))
@@ -260,28 +264,25 @@ def _canonical_body(record: AuditRecord, parts: tuple[str, str, str | None, str 
     tests hold this equal to the generic encoder on arbitrary records.
     """
     roles, payload, decision, reason = parts
-    text, other = _json_string, _scalar
-    actor_id, campaign, command = record.actor_id, record.campaign, record.command
-    outcome, prev_hash, workflow = record.outcome, record.prev_hash, record.workflow
     return _BODY % (
-        text(actor_id) if actor_id.__class__ is str else other(actor_id),
+        _scalar(record.actor_id),
         roles,
-        text(record.at.isoformat()),
-        text(campaign) if campaign.__class__ is str else other(campaign),
-        text(command) if command.__class__ is str else other(command),
+        _json_string(record.at.isoformat()),
+        _scalar(record.campaign),
+        _scalar(record.command),
         "null" if decision is None else decision,
-        other(record.dest),
-        text(record.on.isoformat()),
-        text(outcome) if outcome.__class__ is str else other(outcome),
+        _scalar(record.dest),
+        _json_string(record.on.isoformat()),
+        _scalar(record.outcome),
         payload,
-        text(prev_hash) if prev_hash.__class__ is str else other(prev_hash),
+        _scalar(record.prev_hash),
         "null" if reason is None else reason,
-        other(record.request_id),
-        other(record.seq),
-        other(record.source),
-        other(record.unit_id),
-        other(record.version),
-        text(workflow) if workflow.__class__ is str else other(workflow),
+        _scalar(record.request_id),
+        _scalar(record.seq),
+        _scalar(record.source),
+        _scalar(record.unit_id),
+        _scalar(record.version),
+        _scalar(record.workflow),
     )
 
 
@@ -437,14 +438,14 @@ def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
     """
     return decision_to_data(decision), (
         '{"allowed":'
-        + _bool_text(decision.allowed)
+        + _scalar(decision.allowed)
         + ',"candidates":['
         + ",".join(
             [
                 '{"dest":'
-                + _text_of(c.dest)
+                + _scalar(c.dest)
                 + ',"passed":'
-                + _bool_text(c.passed)
+                + _scalar(c.passed)
                 + ',"verdicts":['
                 + ",".join([_verdict_text(v) for v in c.verdicts])
                 + "]}"
@@ -454,11 +455,11 @@ def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
         + '],"judged_on":'
         + _json_string(decision.judged_on.isoformat())
         + ',"source":'
-        + _text_of(decision.source)
+        + _scalar(decision.source)
         + ',"target":'
-        + _text_of(decision.target)
+        + _scalar(decision.target)
         + ',"trigger":'
-        + _text_of(decision.trigger)
+        + _scalar(decision.trigger)
         + "}"
     )
 
@@ -470,27 +471,15 @@ def _verdict_text(verdict: Verdict) -> str:
         if children
         else '{"code":'
     ) + (
-        _text_of(verdict.code)
+        _scalar(verdict.code)
         + ',"guard":'
-        + _text_of(verdict.guard)
+        + _scalar(verdict.guard)
         + ',"params":'
         + canonical_json(dict(verdict.params))
         + ',"passed":'
-        + _bool_text(verdict.passed)
+        + _scalar(verdict.passed)
         + "}"
     )
-
-
-def _text_of(value: object) -> str:
-    return _json_string(value) if value.__class__ is str else _scalar(value)
-
-
-def _bool_text(value: object) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return _scalar(value)
 
 
 def decision_from_data(unit_id: str, data: Mapping[str, Any], workflow: str = "") -> Decision:

@@ -737,11 +737,7 @@ class Campaign:
     def _sweep_one(
         self, tx: StoreSession, now: datetime, day: date, unit_id: str, trigger: str, actor: Actor
     ) -> AdvanceOutcome:
-        # The id came from this store's own listing: no need to validate it again.
-        found = tx.get_unit_state(unit_id)
-        if found is None:
-            raise UnknownUnit(unit_id)
-        unit, state = found
+        unit, state = self._load(tx, unit_id)
         decision = self._decide(tx, unit, state, day, trigger, actor.roles)
         if not decision.allowed:
             return AdvanceOutcome(unit_id, False, decision)

@@ -96,11 +96,7 @@ def decide(
         candidates = judge_candidates(compiled, ctx)
     else:
         candidates = tuple([c.judge(ctx) for c in compiled])
-    chosen = None
-    for candidate in candidates:
-        if candidate.passed:
-            chosen = candidate
-            break
+    chosen = next((c for c in candidates if c.passed), None)
     target = chosen.dest if chosen else (candidates[0].dest if candidates else None)
     return Decision(
         unit_id=unit.id,
@@ -111,15 +107,18 @@ def decide(
         candidates=candidates,
         judged_on=today,
         workflow=workflow.name,
-        # A copy per decision: decisions are handed to hosts, pickled, sent between processes.
-        titles=dict(workflow.titles_of(state.stage, target)),
+        titles=stage_titles(workflow, state.stage, target),
         judged_by=judged_by,
         versioned=versioned,
     )
 
 
 def stage_titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
-    """The zh_CN and en titles of ``stage_ids`` (those the workflow has), for explanations."""
+    """The zh_CN and en titles of ``stage_ids`` (those the workflow has), for explanations.
+
+    A fresh dict each time (from the workflow's memo): decisions carrying it are handed to
+    hosts, pickled and sent between processes.
+    """
     return dict(workflow.titles_of(*stage_ids))
 
 

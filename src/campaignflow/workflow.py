@@ -120,12 +120,7 @@ class CompiledTransition:
     def judge(self, ctx: GuardContext) -> Candidate:
         """Every verdict of this candidate for ``ctx``; passes when all pass."""
         verdicts = tuple([judge(ctx) for judge in self._judges])
-        passed = True
-        for verdict in verdicts:
-            if not verdict.passed:
-                passed = False
-                break
-        return Candidate(self.dest, passed, verdicts)
+        return Candidate(self.dest, all(v.passed for v in verdicts), verdicts)
 
 
 @attrs.frozen

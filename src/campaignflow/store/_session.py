@@ -238,29 +238,21 @@ class Session:
         return _state(rows[0]) if rows else None
 
     def iter_units(self, batch: int | None = None) -> Iterator[tuple[Unit, UnitState]]:
-        # Pages by insertion order (keyset), so callers may write between pages.
-        where = "" if batch is None else " AND s.batch = ?"
-        sql = (
-            f"SELECT u.ordinal, {_UNIT_COLUMNS}, {_STATE_COLUMNS} FROM cf_units u "
-            "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
-            f"WHERE u.campaign_id = ? AND u.ordinal > ?{where} ORDER BY u.ordinal LIMIT {_PAGE}"
-        )
-        extra: tuple[Any, ...] = () if batch is None else (batch,)
-        after = 0
-        while True:
-            params = (self._cid, after, *extra)
-            rows = self._rows(sql, params)
-            for row in rows:
-                yield _unit(row[1:7]), _state(row[7:])
-            if len(rows) < _PAGE:
-                return
-            after = rows[-1][0]
+        for row in self._unit_pages(f"{_UNIT_COLUMNS}, {_STATE_COLUMNS}", batch):
+            yield _unit(row[1:7]), _state(row[7:])
 
     def iter_stages(self, batch: int | None = None) -> Iterator[tuple[str, str, str]]:
-        # As iter_units (keyset pages on cf_units' ordinal index), reading three columns.
+        for row in self._unit_pages("s.unit_id, s.stage, s.workflow", batch):
+            yield row[1], row[2], row[3] or ""
+
+    def _unit_pages(self, columns: str, batch: int | None) -> Iterator[Sequence[Any]]:
+        """Rows ``(ordinal, *columns)`` of every unit (of ``batch``), in insertion order.
+
+        Keyset pages on cf_units' ordinal index, so callers may write between pages.
+        """
         where = "" if batch is None else " AND s.batch = ?"
         sql = (
-            "SELECT u.ordinal, s.unit_id, s.stage, s.workflow FROM cf_units u "
+            f"SELECT u.ordinal, {columns} FROM cf_units u "
             "JOIN cf_states s ON s.campaign_id = u.campaign_id AND s.unit_id = u.unit_id "
             f"WHERE u.campaign_id = ? AND u.ordinal > ?{where} ORDER BY u.ordinal LIMIT {_PAGE}"
         )
@@ -268,8 +260,7 @@ class Session:
         after = 0
         while True:
             rows = self._rows(sql, (self._cid, after, *extra))
-            for row in rows:
-                yield row[1], row[2], row[3] or ""
+            yield from rows
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
