@@ -1,6 +1,6 @@
 """Every released schema's fixture database loads, migrates forward and keeps its meaning.
 
-``schema_v1.db`` is checked in detail by ``test_schema.py``; here each fixture (v1 to v4)
+``schema_v1.db`` is checked in detail by ``test_schema.py``; here each fixture (v1 to v5)
 opens with this release, reaches the latest version, verifies against the checkpoint taken
 when it was written, answers roll-ups and stuck lists, and takes new commands.
 """
@@ -27,6 +27,7 @@ HEADS = {
     2: Checkpoint(10, "7893d76aaf96d267ceeb8bcbeb2715af26815101b1880b2cec54121f6cde2dc8"),
     3: Checkpoint(13, "5a0dd9c3aa80e1f2eed168e830ef47ba3385609b07aaa0e4d4fb7507286b9f90"),
     4: Checkpoint(13, "7b7f898cc0c4655e037e67c7f4bcc97207b9c60afaf1aba6ffcb537c3d403e2a"),
+    5: Checkpoint(13, "9703cfa919e6c806993b229ccfefb3940ca0de33ecd412c0456fa94d9b6b4080"),
 }
 CLERK = cf.Actor(id="li", roles={"branch_committee"})
 
@@ -52,7 +53,15 @@ def stored_version(path: Path) -> int:
     return int(found)
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_every_schema_version_has_a_fixture_and_its_checkpoint() -> None:
+    """A release that adds a schema step must commit that version's fixture (make_vN.py)."""
+    versions = range(1, latest_version() + 1)
+    assert sorted(HEADS) == list(versions)
+    assert all((FIXTURES / f"schema_v{v}.db").is_file() for v in versions)
+    assert all((FIXTURES / f"make_v{v}.py").is_file() for v in versions)
+
+
+@pytest.mark.parametrize("version", sorted(HEADS))
 def test_every_fixture_loads_migrates_and_verifies(version: int, tmp_path: Path) -> None:
     """Each released schema opens, reaches the latest version, and its chain verifies as written."""
     camp, path = open_copy(version, tmp_path)
@@ -88,8 +97,8 @@ def test_older_fixtures_get_their_overview_after_a_backfill(tmp_path: Path) -> N
         camp.close()
 
 
-@pytest.mark.parametrize("version", [3, 4])
-def test_the_v3_and_v4_fixtures_keep_their_tree_refusals_and_versions(
+@pytest.mark.parametrize("version", [3, 4, 5])
+def test_fixtures_from_v3_on_keep_their_tree_refusals_and_versions(
     version: int, tmp_path: Path
 ) -> None:
     """The database knows its organisations, its latest refusal and assessment, and both versions."""
