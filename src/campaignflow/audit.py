@@ -177,19 +177,26 @@ _ENCODE = json.JSONEncoder(
 ).encode
 
 
-def seal_fresh(record: AuditRecord, *, decision_text: str | None = None) -> AuditRecord:
+def seal_fresh(
+    record: AuditRecord, *, decision_text: str | None = None, payload_text: str | None = None
+) -> AuditRecord:
     """``record`` (just built, not yet shared) with its hash set in place; returns it.
 
     Frozen records are built once: the hash goes on the fresh instance instead of a second
     one made by evolve (this is on every command's path). Use :meth:`AuditRecord.seal`
-    unless you hold the only reference. ``decision_text``: the canonical JSON of
-    ``record.decision`` when the caller already has it (:func:`decision_data_and_text`).
+    unless you hold the only reference. ``decision_text`` / ``payload_text``: the canonical
+    JSON of ``record.decision`` / ``record.payload`` when the caller already has it
+    (:func:`decision_data_and_text`, a sweep's payload made once).
     """
-    if decision_text is None:
-        parts = _canonical_parts(record)
-    else:
-        roles, payload, _, reason = _canonical_parts(record, with_decision=False)
-        parts = (roles, payload, decision_text, reason)
+    roles, payload, decision, reason = _canonical_parts(
+        record, with_decision=decision_text is None, with_payload=payload_text is None
+    )
+    parts = (
+        roles,
+        payload if payload_text is None else payload_text,
+        decision if decision_text is None else decision_text,
+        reason,
+    )
     object.__setattr__(record, "_parts", parts)
     object.__setattr__(record, "hash", _hash_of(record, parts))
     return record
@@ -220,18 +227,36 @@ def _hash_of(record: AuditRecord, parts: tuple[str, str, str | None, str | None]
 
 
 def _canonical_parts(
-    record: AuditRecord, *, with_decision: bool = True
+    record: AuditRecord, *, with_decision: bool = True, with_payload: bool = True
 ) -> tuple[str, str, str | None, str | None]:
     roles = record.actor_roles
+    roles_text = _ROLES_TEXT.get(roles) if roles.__class__ is tuple else None
+    if roles_text is None:
+        roles_text = _roles_text(roles)
     return (
-        # Roles are nearly always a few plain names: join them without the encoder.
-        "[" + ",".join([_json_string(r) for r in roles]) + "]"
-        if all(r.__class__ is str for r in roles)
-        else canonical_json(list(roles)),
-        canonical_json(record.payload),
+        roles_text,
+        canonical_json(record.payload) if with_payload else "",
         None if record.decision is None or not with_decision else canonical_json(record.decision),
         None if record.reason is None else canonical_json(record.reason),
     )
+
+
+# The canonical text of the actor role tuples seen lately: every command has one, and a
+# campaign has a handful. Only tuples of plain strings are stored.
+_ROLES_TEXT: dict[tuple[str, ...], str] = {}
+
+
+def _roles_text(roles: tuple[str, ...]) -> str:
+    if not all(r.__class__ is str for r in roles):
+        return canonical_json(list(roles))
+    # Nearly always a few plain names: joined without the encoder.
+    text = "[" + ",".join([_json_string(r) for r in roles]) + "]"
+    if roles.__class__ is not tuple:
+        return text
+    if len(_ROLES_TEXT) >= _TEXT_OF_LIMIT:
+        _ROLES_TEXT.clear()
+    _ROLES_TEXT[roles] = text
+    return text
 
 
 def _scalar(value: object) -> str:
@@ -250,9 +275,55 @@ def _scalar(value: object) -> str:
     return canonical_json(value)
 
 
+# The canonical text of strings seen lately. The same few values (stage ids, commands, actor
+# ids, the campaign, the workflow ref) recur in every record, and a dict lookup costs a
+# fraction of a call to _scalar. Only str keys are ever stored, so looking up any other value
+# (None, a number, a bool) misses and goes to _scalar: True == 1 can never alias a string.
+_TEXT_OF: dict[object, str] = {}
+_TEXT_OF_LIMIT = 4096
+
+
+def _text(value: object) -> str:
+    """``_scalar(value)``, remembered in ``_TEXT_OF`` when ``value`` is a string."""
+    text = _scalar(value)
+    if value.__class__ is str:
+        if len(_TEXT_OF) >= _TEXT_OF_LIMIT:
+            _TEXT_OF.clear()
+        _TEXT_OF[value] = text
+    return text
+
+
+# The ISO text of the last instant and business date written: a sweep seals hundreds of
+# records with the very same objects. Matched by identity, never by equality: equal aware
+# datetimes in different zones have different texts. One tuple, so threads swap it whole.
+_LAST_AT: tuple[object, str] = (None, "")
+_LAST_ON: tuple[object, str] = (None, "")
+
+
+def iso_instant(at: datetime) -> str:
+    """``at.isoformat()``, remembered for the last instant asked about (records and rows)."""
+    global _LAST_AT
+    last, text = _LAST_AT
+    if last is not at:
+        text = at.isoformat()
+        _LAST_AT = (at, text)
+    return text
+
+
+def iso_date(on: date) -> str:
+    """``on.isoformat()``, remembered for the last date asked about (records and rows)."""
+    global _LAST_ON
+    last, text = _LAST_ON
+    if last is not on:
+        text = on.isoformat()
+        _LAST_ON = (on, text)
+    return text
+
+
+# ISO dates and instants are digits, '-', ':', '+', 'T' and '.': quoted, never escaped.
 _BODY = (
-    '{"actor_id":%s,"actor_roles":%s,"at":%s,"campaign":%s,"command":%s,"decision":%s,'
-    '"dest":%s,"on":%s,"outcome":%s,"payload":%s,"prev_hash":%s,"reason":%s,'
+    '{"actor_id":%s,"actor_roles":%s,"at":"%s","campaign":%s,"command":%s,"decision":%s,'
+    '"dest":%s,"on":"%s","outcome":%s,"payload":%s,"prev_hash":%s,"reason":%s,'
     '"request_id":%s,"seq":%s,"source":%s,"unit_id":%s,"version":%s,"workflow":%s}'
 )
 
@@ -264,25 +335,26 @@ def _canonical_body(record: AuditRecord, parts: tuple[str, str, str | None, str 
     tests hold this equal to the generic encoder on arbitrary records.
     """
     roles, payload, decision, reason = parts
+    known = _TEXT_OF.get
     return _BODY % (
-        _scalar(record.actor_id),
+        known(record.actor_id) or _text(record.actor_id),
         roles,
-        _json_string(record.at.isoformat()),
-        _scalar(record.campaign),
-        _scalar(record.command),
+        iso_instant(record.at),
+        known(record.campaign) or _text(record.campaign),
+        known(record.command) or _text(record.command),
         "null" if decision is None else decision,
-        _scalar(record.dest),
-        _json_string(record.on.isoformat()),
-        _scalar(record.outcome),
+        known(record.dest) or _text(record.dest),
+        iso_date(record.on),
+        known(record.outcome) or _text(record.outcome),
         payload,
         _scalar(record.prev_hash),
         "null" if reason is None else reason,
         _scalar(record.request_id),
         _scalar(record.seq),
-        _scalar(record.source),
+        known(record.source) or _text(record.source),
         _scalar(record.unit_id),
         _scalar(record.version),
-        _scalar(record.workflow),
+        known(record.workflow) or _text(record.workflow),
     )
 
 
@@ -436,6 +508,7 @@ def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
     params go through the encoder. The property tests hold the text equal to
     ``canonical_json(decision_to_data(decision))`` for any decision.
     """
+    known = _TEXT_OF.get
     return decision_to_data(decision), (
         '{"allowed":'
         + _scalar(decision.allowed)
@@ -443,7 +516,7 @@ def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
         + ",".join(
             [
                 '{"dest":'
-                + _scalar(c.dest)
+                + (known(c.dest) or _text(c.dest))
                 + ',"passed":'
                 + _scalar(c.passed)
                 + ',"verdicts":['
@@ -452,30 +525,31 @@ def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
                 for c in decision.candidates
             ]
         )
-        + '],"judged_on":'
-        + _json_string(decision.judged_on.isoformat())
-        + ',"source":'
-        + _scalar(decision.source)
+        + '],"judged_on":"'
+        + iso_date(decision.judged_on)
+        + '","source":'
+        + (known(decision.source) or _text(decision.source))
         + ',"target":'
-        + _scalar(decision.target)
+        + (known(decision.target) or _text(decision.target))
         + ',"trigger":'
-        + _scalar(decision.trigger)
+        + (known(decision.trigger) or _text(decision.trigger))
         + "}"
     )
 
 
 def _verdict_text(verdict: Verdict) -> str:
     children = verdict.children
+    known = _TEXT_OF.get
     return (
         ('{"children":[' + ",".join([_verdict_text(c) for c in children]) + '],"code":')
         if children
         else '{"code":'
     ) + (
-        _scalar(verdict.code)
+        (known(verdict.code) or _text(verdict.code))
         + ',"guard":'
-        + _scalar(verdict.guard)
+        + (known(verdict.guard) or _text(verdict.guard))
         + ',"params":'
-        + canonical_json(dict(verdict.params))
+        + canonical_json(params if (params := verdict.params).__class__ is dict else dict(params))
         + ',"passed":'
         + _scalar(verdict.passed)
         + "}"

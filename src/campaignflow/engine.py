@@ -96,14 +96,18 @@ def decide(
         candidates = judge_candidates(compiled, ctx)
     else:
         candidates = tuple([c.judge(ctx) for c in compiled])
-    chosen = next((c for c in candidates if c.passed), None)
-    target = chosen.dest if chosen else (candidates[0].dest if candidates else None)
+    allowed = False
+    target = candidates[0].dest if candidates else None
+    for candidate in candidates:
+        if candidate.passed:
+            allowed, target = True, candidate.dest
+            break
     return Decision(
         unit_id=unit.id,
         trigger=trigger,
         source=state.stage,
         target=target,
-        allowed=chosen is not None,
+        allowed=allowed,
         candidates=candidates,
         judged_on=today,
         workflow=workflow.name,

@@ -508,7 +508,7 @@ class SQLStore:
         try:
             cur = self.dialect.cursor(conn)
             try:
-                cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+                cur.executemany(self._sql(sql), rows)
                 return int(cur.rowcount)
             finally:
                 cur.close()
