@@ -89,8 +89,13 @@ from campaignflow.workflow import Workflow
 __all__ = ["AdvanceOutcome", "Campaign", "Progress"]
 
 
-#: Units judged and moved per transaction by start_batch, advance_all and advance_due.
-_SWEEP_CHUNK = 256
+#: Units judged and moved per transaction by start_batch and advance_all: a durable store
+#: pays one commit (one fsync) per chunk, and other writers wait for a chunk's lock (tens of
+#: milliseconds at this size).
+_SWEEP_CHUNK = 1024
+
+#: Units a worker claims per advance_due call unless told otherwise.
+_CLAIM_LIMIT = 256
 # Audit records per read transaction when a caller iterates the trail.
 _AUDIT_PAGE = 1000
 
@@ -216,6 +221,9 @@ class Campaign:
         self._versions: dict[str, Workflow] = {self._workflow_ref: workflow}
         # Each actor's roles in the audit's (sorted) order: one sort per role set, not per record.
         self._sorted_roles: dict[frozenset[str], tuple[str, ...]] = {}
+        # The canonical text of each transition payload (trigger, batch, to_batch) written:
+        # a sweep writes the same few hundreds of times.
+        self._payload_texts: dict[tuple[str, int, int | None], str] = {}
         self._adopted: tuple[WorkflowVersion, ...] = ()
         self._first_ref = self._workflow_ref
         self._unknown_refs: set[str] = set()
@@ -893,6 +901,10 @@ class Campaign:
         payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
         if batch:
             payload["to_batch"] = batch
+        key = (decision.trigger, new.batch, batch or None)
+        payload_text = self._payload_texts.get(key)
+        if payload_text is None:
+            payload_text = self._payload_texts[key] = canonical_json(payload)
         decision_data, decision_text = decision_data_and_text(decision)
         seq = self._append(
             tx,
@@ -909,6 +921,7 @@ class Campaign:
             payload=payload,
             decision=decision_data,
             decision_text=decision_text,
+            payload_text=payload_text,
             workflow=self._ref_of(state),
         )
         return TransitionRecord(
@@ -1529,7 +1542,7 @@ class Campaign:
         *,
         sweep: str,
         batch: int | None = None,
-        limit: int = _SWEEP_CHUNK,
+        limit: int = _CLAIM_LIMIT,
         actor: Actor = SYSTEM,
         trigger: str = "advance",
     ) -> list[AdvanceOutcome]:
@@ -1700,6 +1713,7 @@ class Campaign:
         reason: Mapping[str, Any] | None = None,
         workflow: str | None = None,
         decision_text: str | None = None,
+        payload_text: str | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
         roles = self._sorted_roles.get(actor.roles)
@@ -1728,6 +1742,7 @@ class Campaign:
                     prev_hash=prev,
                 ),
                 decision_text=decision_text,
+                payload_text=payload_text,
             )
         except (UnicodeEncodeError, ValueError, TypeError) as exc:
             # Data a host's own fact type carries that JSON cannot hold exactly (NaN, a lone
