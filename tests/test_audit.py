@@ -270,6 +270,37 @@ def test_canonical_parts_are_not_part_of_equality_or_fields() -> None:
     assert "_parts" not in {a.name for a in attrs.fields(AuditRecord)}
 
 
+def test_remembered_texts_never_stand_in_for_a_different_value() -> None:
+    """Sealing remembers encoded strings and the last instant, but each record gets its own.
+
+    Equal aware instants in two zones, True beside 1 and a string beside its own JSON text:
+    every record's hash is still the generic encoder's.
+    """
+    import hashlib
+    from datetime import timedelta, timezone
+
+    utc = datetime(2005, 3, 1, 0, 0, tzinfo=UTC)
+    beijing = utc.astimezone(timezone(timedelta(hours=8)))
+    assert utc == beijing
+    assert utc.isoformat() != beijing.isoformat()
+    base = {a.name: getattr(GOLDEN, a.name) for a in attrs.fields(AuditRecord) if a.name != "hash"}
+    variants = [
+        {"at": utc},
+        {"at": beijing},
+        {"at": utc},
+        {"actor_id": "1", "unit_id": "true", "payload": {"v": 1}},
+        {"actor_id": "true", "unit_id": "1", "payload": {"v": True}},
+        {"actor_roles": ("b", "a")},
+        {"actor_roles": ("a", "b")},
+        {"dest": '"done"', "source": "done"},
+    ]
+    for change in variants:
+        record = AuditRecord.seal(**{**base, **change})
+        generic = canonical_json(record.body())
+        assert record.hash == hashlib.sha256((record.prev_hash + generic).encode()).hexdigest()
+        assert f'"at":"{record.at.isoformat()}"' in generic
+
+
 # --- decisions written out directly equal the generic encoder -------------------------------
 
 _param_values = (
