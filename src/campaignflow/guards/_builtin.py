@@ -6,6 +6,7 @@ workflow files can change them (the minimums are local policy, not law).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
@@ -53,9 +54,24 @@ def _share(*names: str) -> Any:
     return check
 
 
-def _exact(rate: float) -> Fraction:
-    # The rate as written (0.6 is 3/5, not 0.59999...): boundaries hold exactly.
-    return Fraction(repr(rate))
+@functools.lru_cache(maxsize=256)
+def exact_rate(rate: float) -> tuple[int, int]:
+    """``rate`` as the fraction written, ``(p, q)``: 0.6 is 3/5, not 0.59999..., so a share
+    exactly on the boundary passes. Remembered: a campaign uses a handful of rates."""
+    fraction = Fraction(repr(rate))
+    return fraction.numerator, fraction.denominator
+
+
+def _at_least(num: int, den: int, rate: float) -> bool:
+    """``num / den >= rate`` exactly, for ``den > 0``."""
+    p, q = exact_rate(rate)
+    return num * q >= den * p
+
+
+def _at_most(num: int, den: int, rate: float) -> bool:
+    """``num / den <= rate`` exactly, for ``den > 0``."""
+    p, q = exact_rate(rate)
+    return num * q <= den * p
 
 
 def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
@@ -273,7 +289,7 @@ def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> Verd
         )
     latest = reports[-1]
     done, total = latest.done or 0, latest.total or 0
-    passed = total > 0 and Fraction(done, total) >= _exact(rate)
+    passed = total > 0 and _at_least(done, total, rate)
     return Verdict(
         "coverage_at_least",
         passed,
@@ -351,7 +367,7 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> Verdi
     if survey is None:
         return Verdict("satisfaction_rate_at_least", False, "survey.missing", {"required": rate})
     content = survey.valid_ballots - survey.dissatisfied
-    passed = Fraction(content, survey.valid_ballots) >= _exact(rate)
+    passed = _at_least(content, survey.valid_ballots, rate)
     return Verdict(
         "satisfaction_rate_at_least",
         passed,
@@ -388,7 +404,7 @@ def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> Verdic
     survey = ctx.latest(Survey)
     if survey is None:
         return Verdict("dissatisfied_rate_at_most", False, "survey.missing", {"limit": rate})
-    passed = Fraction(survey.dissatisfied, survey.valid_ballots) <= _exact(rate)
+    passed = _at_most(survey.dissatisfied, survey.valid_ballots, rate)
     return Verdict(
         "dissatisfied_rate_at_most",
         passed,

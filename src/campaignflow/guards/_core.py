@@ -359,6 +359,8 @@ def _combine_any(name: str, parts: tuple[BoundGuard, ...]) -> Callable[[GuardCon
 
 
 def _negate(part: BoundGuard) -> Callable[[GuardContext], Verdict]:
+    label = repr(part.spec)  # specs are frozen: their text is made once, not per judgement
+
     def judge(ctx: GuardContext) -> Verdict:
         child = part(ctx)
         passed = not child.passed
@@ -366,7 +368,7 @@ def _negate(part: BoundGuard) -> Callable[[GuardContext], Verdict]:
             "not",
             passed,
             f"not.{'passed' if passed else 'failed'}",
-            {"guard": repr(part.spec), "code": child.code},
+            {"guard": label, "code": child.code},
             (child,),
         )
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from fractions import Fraction
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -32,6 +31,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
+from campaignflow.guards._builtin import exact_rate
 from campaignflow.guards._core import COMBINATORS, GuardContext, GuardSpec
 from campaignflow.model import Approval, Milestone, StudySession, Survey
 
@@ -423,15 +423,10 @@ def _not(part: Judge) -> Judge:
 # --- exact rate comparisons -------------------------------------------------------------
 
 
-def _exact(rate: float) -> Fraction:
-    # The rate as written, exactly as the scalar guards read it (0.6 is 3/5).
-    return Fraction(repr(rate))
-
-
 def _ratio_at_least(num: IntArray, den: IntArray, rate: float) -> BoolArray:
     """num / den >= rate exactly (den > 0), in int64 when it cannot overflow."""
-    r = _exact(rate)
-    p, q = r.numerator, r.denominator
+    # The rate as written, exactly as the scalar guards read it (0.6 is 3/5).
+    p, q = exact_rate(rate)
     top = int(max(int(num.max(initial=0)), int(den.max(initial=0))))
     if top * max(p, q, 1) < 2**62:
         return np.asarray(num * q >= den * p, dtype=np.bool_)
@@ -445,8 +440,8 @@ def _ratio_at_least(num: IntArray, den: IntArray, rate: float) -> BoolArray:
 
 def _ratio_at_most(num: IntArray, den: IntArray, rate: float) -> BoolArray:
     """num / den <= rate exactly (den > 0)."""
-    r = _exact(rate)
-    p, q = r.numerator, r.denominator
+    # The rate as written, exactly as the scalar guards read it (0.6 is 3/5).
+    p, q = exact_rate(rate)
     top = int(max(int(num.max(initial=0)), int(den.max(initial=0))))
     if top * max(p, q, 1) < 2**62:
         return np.asarray(num * q <= den * p, dtype=np.bool_)
