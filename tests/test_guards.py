@@ -258,6 +258,24 @@ def test_coverage_at_least_boundary(done: int, total: int, rate: float, passes: 
     )
 
 
+@given(
+    total=st.integers(1, 10**6),
+    share=st.fractions(0, 1),
+    rate=st.one_of(
+        st.floats(min_value=0, max_value=1),
+        st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.6, 0.7, 0.95, 1.0]),
+    ),
+)
+def test_coverage_passes_iff_exact_fraction_reaches_rate(
+    total: int, share: Fraction, rate: float
+) -> None:
+    """Passes iff done / total >= Fraction(str(rate)), exactly, however many digits the rate has."""
+    done = int(share * total)
+    c = ctx(cf.Milestone("talks", done=done, total=total))
+    verdict = g.coverage_at_least(c, milestone="talks", rate=rate)
+    assert verdict.passed is (Fraction(done, total) >= Fraction(str(rate)))
+
+
 def test_coverage_at_least_latest_report_counts() -> None:
     """A later, lower report replaces an earlier full one."""
     c = ctx(cf.Milestone("talks", done=20, total=20), cf.Milestone("talks", done=10, total=20))
