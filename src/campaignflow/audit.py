@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, Literal, cast
@@ -293,31 +293,31 @@ def _text(value: object) -> str:
     return text
 
 
-# The ISO text of the last instant and business date written: a sweep seals hundreds of
-# records with the very same objects. Matched by identity, never by equality: equal aware
-# datetimes in different zones have different texts. One tuple, so threads swap it whole.
-_LAST_AT: tuple[object, str] = (None, "")
-_LAST_ON: tuple[object, str] = (None, "")
+class _LastIsoText:
+    """``value.isoformat()``, remembered for the last value asked about.
+
+    A sweep seals hundreds of records with the very same ``at`` and ``on`` objects, and the
+    store writes them again into its rows. Matched by identity, never by equality: equal
+    aware datetimes in different zones have different texts. One tuple, so threads swap it
+    whole.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[object, str] = (None, "")
+
+    def __call__(self, value: date) -> str:
+        last, text = self._last
+        if last is not value:
+            text = value.isoformat()
+            self._last = (value, text)
+        return text
 
 
-def iso_instant(at: datetime) -> str:
-    """``at.isoformat()``, remembered for the last instant asked about (records and rows)."""
-    global _LAST_AT
-    last, text = _LAST_AT
-    if last is not at:
-        text = at.isoformat()
-        _LAST_AT = (at, text)
-    return text
-
-
-def iso_date(on: date) -> str:
-    """``on.isoformat()``, remembered for the last date asked about (records and rows)."""
-    global _LAST_ON
-    last, text = _LAST_ON
-    if last is not on:
-        text = on.isoformat()
-        _LAST_ON = (on, text)
-    return text
+#: The ISO text of a record's instant (``at``) and of its business date (``on``).
+iso_instant: Callable[[datetime], str] = _LastIsoText()
+iso_date: Callable[[date], str] = _LastIsoText()
 
 
 # ISO dates and instants are digits, '-', ':', '+', 'T' and '.': quoted, never escaped.
