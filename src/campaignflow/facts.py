@@ -13,6 +13,7 @@ with :func:`fact_type` on a frozen attrs class::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -33,15 +34,22 @@ class _Name:
     name: str = attrs.field(validator=identifier)
 
 
+#: campaignflow's own fact types: frozen, holding only numbers and text, so one decoded
+#: instance can stand for every stored copy of the same text.
+_SHAREABLE: frozenset[type] = frozenset({StudySession, Survey, Milestone, Approval})
+_DECODED_LIMIT = 4096
+
+
 class FactTypes:
     """A registry of fact types by name; one default instance, tests may build their own."""
 
-    __slots__ = ("_by_class", "_by_name", "_roles")
+    __slots__ = ("_by_class", "_by_name", "_decoded", "_roles")
 
     def __init__(self) -> None:
         self._by_name: dict[str, type] = {}
         self._by_class: dict[type, str] = {}
         self._roles: dict[str, str] = {}
+        self._decoded: dict[str, object] = {}
 
     def __repr__(self) -> str:
         return f"<FactTypes {sorted(self._by_name)}>"
@@ -119,6 +127,22 @@ class FactTypes:
         body = {k: v for k, v in data.items() if k != "kind"}
         cls = self.class_of(str(data["kind"]))
         return structure(body, cls, what=f"fact {data['kind']!r}")
+
+    def load_text(self, text: str) -> object:
+        """A fact from its stored JSON text: :meth:`load` of ``json.loads(text)``.
+
+        A store reads a unit's facts again at every decision. The built-in fact types are
+        immutable, so each distinct text of theirs is decoded once and its fact shared (a
+        bounded memo). A host's own types are decoded afresh each time.
+        """
+        fact = self._decoded.get(text)
+        if fact is None:
+            fact = self.load(json.loads(text))
+            if type(fact) in _SHAREABLE:
+                if len(self._decoded) >= _DECODED_LIMIT:
+                    self._decoded.clear()
+                self._decoded[text] = fact
+        return fact
 
 
 #: The default registry, holding the four built-in fact types.
