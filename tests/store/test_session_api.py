@@ -464,3 +464,37 @@ def test_a_stores_own_fact_registry_loads_host_fact_types(sql_factory: StoreFact
         tx.insert_fact(record)
     with sql_factory.open(fact_types=registry).transaction(write=False) as tx:
         assert tx.get_facts("u1", "closing") == (record,)
+
+
+def test_stored_facts_decode_once_per_text_only_for_built_in_types(
+    sql_factory: StoreFactory,
+) -> None:
+    """Reading a unit's facts again shares the built-in (immutable) facts, never a host's.
+
+    A host's type may be mutable, so each read gets its own instance; either way every read
+    equals what was stored.
+    """
+    registry = cf.FactTypes()
+    registry.register("study_session", cf.StudySession)
+
+    @cf.fact_type("roll_call", registry=registry)
+    @attrs.define
+    class RollCall:
+        present: list[str]
+
+    store = sql_factory.open(fact_types=registry)
+    add(store, unit("u1"))
+    study = cf.FactRecord("u1", "closing", 3, cf.StudySession(4.0), AT.date(), AT, "li", 4)
+    call = cf.FactRecord("u1", "closing", 3, RollCall(["li"]), AT.date(), AT, "li", 5)
+    with store.transaction() as tx:
+        tx.insert_fact(study)
+        tx.insert_fact(call)
+    reads = []
+    for _ in range(2):
+        with sql_factory.open(fact_types=registry).transaction(write=False) as tx:
+            reads.append(tx.get_facts("u1", "closing"))
+    assert reads[0] == reads[1] == (study, call)
+    assert reads[0][0].fact is reads[1][0].fact
+    assert reads[0][1].fact is not reads[1][1].fact
+    reads[0][1].fact.present.append("wang")
+    assert reads[1][1].fact.present == ["li"]

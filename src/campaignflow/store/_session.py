@@ -196,8 +196,10 @@ class Session:
 
     def prefetch(self, unit_ids: Sequence[str]) -> None:
         ids = [u for u in dict.fromkeys(unit_ids) if u not in self._states]
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        # 400 ids: the facts query binds them twice, inside the 999 parameters that SQLite
+        # builds before 3.32 allow.
+        for start in range(0, len(ids), 400):
+            part = ids[start : start + 400]
             marks = ", ".join("?" for _ in part)
             rows = self._rows(
                 f"SELECT {_UNIT_COLUMNS}, {_STATE_COLUMNS} FROM cf_units u "
@@ -206,11 +208,15 @@ class Session:
                 (self._cid, *part),
             )
             found = {row[0]: (_unit(row[:6]), _state(row[6:])) for row in rows}
+            # The id list bounds both sides of the join: without it on cf_states, PostgreSQL
+            # hash-joins every state row of the campaign (221 ms instead of 31 ms for 500 ids
+            # on 200,000 units with 10 facts each), once per chunk of a sweep.
             rows = self._rows(
                 f"SELECT {_FACT_COLUMNS} FROM cf_facts f JOIN cf_states s "
                 "ON s.campaign_id = f.campaign_id AND s.unit_id = f.unit_id AND s.stage = f.stage "
-                f"WHERE f.campaign_id = ? AND f.unit_id IN ({marks}) ORDER BY f.unit_id, f.n",
-                (self._cid, *part),
+                f"WHERE f.campaign_id = ? AND f.unit_id IN ({marks}) AND s.unit_id IN ({marks}) "
+                "ORDER BY f.unit_id, f.n",
+                (self._cid, *part, *part),
             )
             facts: dict[tuple[str, str], list[FactRecord]] = {
                 (unit_id, state.stage): [] for unit_id, (_, state) in found.items()
@@ -283,7 +289,7 @@ class Session:
             unit_id=row[0],
             stage=row[1],
             version=int(row[2]),
-            fact=self._store.fact_types.load(json.loads(row[3])),
+            fact=self._store.fact_types.load_text(row[3]),
             on=date.fromisoformat(row[4]),
             at=datetime.fromisoformat(row[5]),
             actor_id=row[6],
