@@ -16,6 +16,7 @@ import attrs
 from campaignflow._validators import (
     calendar_date,
     choice,
+    field_error,
     flag,
     identifier,
     key,
@@ -61,14 +62,7 @@ def _frozen_roles(value: Any) -> frozenset[str]:
     try:
         roles = frozenset(value)
     except TypeError:
-        raise ValidationError(
-            code="validation.field",
-            params={
-                "field": "Actor.roles",
-                "rule": "must be a set of role ids",
-                "value": repr(value),
-            },
-        ) from None
+        raise field_error("Actor.roles", value, "must be a set of role ids") from None
     for role in roles:
         if not isinstance(role, str) or not role:
             refuse("Actor.roles", role, "every role must be non-empty text")

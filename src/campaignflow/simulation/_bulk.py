@@ -144,10 +144,7 @@ def bulk_facts_from(contexts: Sequence[GuardContext]) -> BulkFacts:
     """
     days = {c.today for c in contexts}
     if len(days) > 1:
-        raise ValidationError(
-            code="validation.field",
-            params={"field": "contexts", "rule": "must share one day", "value": sorted(days)},
-        )
+        refuse("contexts", sorted(days), "must share one day")
     today = days.pop().toordinal() if days else 0
     n = len(contexts)
     names: dict[str, int] = {}
