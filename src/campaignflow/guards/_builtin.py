@@ -56,8 +56,10 @@ def _share(*names: str) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def exact_rate(rate: float) -> tuple[int, int]:
-    """``rate`` as the fraction written, ``(p, q)``: 0.6 is 3/5, not 0.59999..., so a share
-    exactly on the boundary passes. Remembered: a campaign uses a handful of rates."""
+    """``rate`` as the fraction written, ``(p, q)``: 0.6 is ``(3, 5)``, not 0.59999....
+
+    So a share exactly on the boundary passes. Remembered: a campaign uses a handful of rates.
+    """
     fraction = Fraction(repr(rate))
     return fraction.numerator, fraction.denominator
 
