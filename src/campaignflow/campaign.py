@@ -698,6 +698,11 @@ class Campaign:
 
         A sweep: units that cannot move are reported with their decision, and only applied
         transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
+        Units are taken in the order they were added, a page of them per transaction.
+
+        Raises:
+            ConcurrencyConflict: another writer held the store past its timeout before a page
+                could be read; the pages before it are committed, and sweeping again goes on.
         """
         if batch is not None:
             whole_number("advance_all: batch", batch, minimum=1)
@@ -708,29 +713,32 @@ class Campaign:
         self, batch: int | None, trigger: str, actor: Actor, on: date | None, *, waiting_only: bool
     ) -> list[AdvanceOutcome]:
         _check_actor(actor)
-        with self.store.transaction(write=False) as tx:
-            ids = [
-                unit_id
-                for unit_id, stage, ref in tx.iter_stages(batch)
-                if not (w := self._wf_of(tx, ref)).is_final(stage)
-                and (not waiting_only or w.stage(stage).kind == "waiting")
-                and w.candidates(stage, trigger)
-            ]
         outcomes: list[AdvanceOutcome] = []
         now = self._now()
         day = on or now.date()
-        # Many units per transaction: a durable store pays one commit (one fsync) per chunk,
-        # not per unit. A conflict inside a chunk rolls it back; it is then redone unit by
-        # unit so one contended unit cannot hold up the rest.
-        for start in range(0, len(ids), _SWEEP_CHUNK):
-            part = ids[start : start + _SWEEP_CHUNK]
+        # A page of units per write transaction, read inside it: what is judged is what
+        # commits, and a durable store pays one commit (one fsync) per page, not per unit.
+        # A conflict inside a page rolls it back; it is then redone unit by unit so one
+        # contended unit cannot hold up the rest.
+        after, more = 0, True
+        while more:
+            part: list[str] | None = None
             try:
                 with self.store.transaction() as tx:
+                    page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
+                    more = len(page) == _SWEEP_CHUNK
+                    part = [
+                        unit.id
+                        for unit, state in page
+                        if self._sweeps(tx, state, trigger, waiting_only=waiting_only)
+                    ]
                     tx.prefetch(part)
                     done = [
                         self._sweep_one(tx, now, day, unit_id, trigger, actor) for unit_id in part
                     ]
             except ConcurrencyConflict:
+                if part is None:  # the page itself could not be read: nothing was judged
+                    raise
                 done = []
                 for unit_id in part:
                     try:
@@ -741,6 +749,17 @@ class Campaign:
                         done.append(AdvanceOutcome(unit_id, False, held))
             outcomes.extend(done)
         return outcomes
+
+    def _sweeps(
+        self, tx: StoreSession, state: UnitState, trigger: str, *, waiting_only: bool
+    ) -> bool:
+        """Whether a sweep of ``trigger`` tries the unit in ``state``."""
+        workflow = self._wf(tx, state)
+        return (
+            not workflow.is_final(state.stage)
+            and (not waiting_only or workflow.stage(state.stage).kind == "waiting")
+            and bool(workflow.candidates(state.stage, trigger))
+        )
 
     def _sweep_one(
         self, tx: StoreSession, now: datetime, day: date, unit_id: str, trigger: str, actor: Actor

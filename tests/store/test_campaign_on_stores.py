@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
+from campaignflow import campaign as campaign_module
 from campaignflow.engine import replay
-from campaignflow.store import MemoryStore
+from campaignflow.store import MemoryStore, Store
 from tests.store.conftest import StoreFactory
 from tests.store.helpers import (
     INSPECTOR,
@@ -163,3 +164,54 @@ def test_a_repeated_request_returns_the_first_result(store_factory: StoreFactory
     assert snapshot(again) == before
     with pytest.raises(cf.ValidationError, match="already used for another command"):
         again.advance("edu-02", actor=clerk_of("edu-02"), request_id="m-1")
+
+
+def _one_step_campaign(store: Store, campaign_id: str) -> cf.Campaign:
+    workflow = cf.Workflow(
+        name="one_step",
+        stages=[cf.Stage(id="work"), cf.Stage(id="done", kind="final")],
+        transitions=[
+            cf.Transition(source="work", dest="done", guards=[cf.use("min_days_in_stage", days=0)])
+        ],
+    )
+    return cf.Campaign(workflow, store=store, clock=cf.FixedClock(START), campaign_id=campaign_id)
+
+
+def test_a_sweep_pages_through_the_campaign_moving_each_ready_unit_once_in_order(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 3 units, each its own transaction: every unit of the batch moves once, in order."""
+    monkeypatch.setattr(campaign_module, "_SWEEP_CHUNK", 3)
+    camp = _one_step_campaign(store_factory.open(), store_factory.campaign_id)
+    ids = [f"u{i:02d}" for i in range(11, 0, -1)]
+    camp.add_units(
+        cf.Unit(id=uid, name="支部", kind="village", batch=1 + i % 3 // 2)
+        for i, uid in enumerate(ids)
+    )
+    first = [u.id for u, s in camp.units() if s.batch == 1]
+    assert 3 < len(first) < len(ids)
+    outcomes = camp.advance_all(batch=1)
+    assert [(o.unit_id, o.advanced) for o in outcomes] == [(uid, True) for uid in first]
+    assert camp.advance_all(batch=1) == []  # finished units are not tried again
+    assert {u.id: (s.stage, s.version) for u, s in camp.units()} == {
+        uid: ("done", 1) if uid in first else ("work", 0) for uid in ids
+    }
+    moves = [r.unit_id for r in camp.audit_trail() if r.command == "advance"]
+    assert moves == first
+    assert camp.verify_audit().ok
+
+
+def test_a_sweep_that_cannot_lock_its_page_raises_a_conflict_and_writes_nothing(
+    sql_factory: StoreFactory,
+) -> None:
+    """Another writer holds the campaign past the timeout: a retryable conflict, nothing moved."""
+    timeout = {"busy_timeout_ms": 100} if sql_factory.kind == "sqlite" else {"lock_timeout_ms": 100}
+    camp = _one_step_campaign(sql_factory.open(**timeout), sql_factory.campaign_id)
+    camp.add_units(cf.Unit(id=f"u{i}", name="支部", kind="village", batch=1) for i in range(3))
+    holder = sql_factory.open()
+    with holder.transaction() as tx:
+        tx.audit_head()
+        with pytest.raises(cf.ConcurrencyConflict):
+            camp.advance_all()
+    assert {s.stage for _, s in camp.units()} == {"work"}
+    assert [o.advanced for o in camp.advance_all()] == [True, True, True]

@@ -14,7 +14,7 @@ connection is dead until replaced), before the call reaches the database or afte
 * the same store object still works: the command sent again (same request id) returns the
   clean run's result and leaves the clean run's rows.
 
-Sweeps run with 2 units a chunk (``campaign._SWEEP_CHUNK``), so advance_all has three chunks.
+Sweeps run with pages of 2 units (``campaign._SWEEP_CHUNK``), so advance_all's moves fall in three chunks.
 """
 
 from __future__ import annotations
@@ -105,10 +105,12 @@ COMMANDS: dict[str, Callable[[cf.Campaign], Any]] = {
     "advance_all": lambda camp: camp.advance_all(),
     "start_batch": lambda camp: camp.start_batch(2, on=date(2005, 7, 4)),
 }
-#: Each sweep's chunks of CHUNK units: the units it tries (unfinished, with a way out for its
-#: trigger; start_batch: waiting in the batch), in the order they were added.
+#: Each sweep's chunks: pages of CHUNK units in the order they were added (of the batch, for
+#: start_batch), less the units it does not try (finished, no way out for its trigger, or
+#: for start_batch not waiting). vil-03 and vil-04 wait for batch 2, so advance_all's pages
+#: (fin-01, edu-02), (vil-03, p1), (p2, p3), (vil-04) try these.
 SWEEPS = {
-    "advance_all": (("fin-01", "edu-02"), ("p1", "p2"), ("p3",)),
+    "advance_all": (("fin-01", "edu-02"), ("p1",), ("p2", "p3")),
     "start_batch": (("vil-03", "vil-04"),),
 }
 

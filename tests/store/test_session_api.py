@@ -255,6 +255,42 @@ def test_iteration_pages_through_long_results(
         assert [r.seq for r in tx.iter_audit("u3")] == [5]
 
 
+def test_page_units_walks_every_unit_of_a_batch_once_in_insertion_order(
+    store_factory: StoreFactory,
+) -> None:
+    """Pages follow insertion order from a position; a short page is the last; reads are kept."""
+    store = store_factory.open()
+    add(store, unit("z9"), unit("a1", batch=2), unit("m5"), unit("b2", batch=2), unit("k4"))
+    with store.transaction() as tx:
+        tx.update_state(state("k4", batch=2, version=1), expected_version=0)
+    for batch, limit, expected in (
+        (None, 2, [["z9", "a1"], ["m5", "b2"], ["k4"]]),
+        (None, 5, [["z9", "a1", "m5", "b2", "k4"], []]),
+        (2, 2, [["a1", "b2"], ["k4"]]),
+        (1, 1, [["z9"], ["m5"], []]),
+        (3, 4, [[]]),
+    ):
+        pages, after = [], 0
+        with store.transaction(write=False) as tx:
+            while True:
+                page, after = tx.page_units(batch, after, limit)
+                pages.append([u.id for u, _ in page])
+                assert all(s.unit_id == u.id for u, s in page)
+                assert all(batch is None or s.batch == batch for _, s in page)
+                if len(page) < limit:
+                    break
+        assert pages == expected, (batch, limit)
+    with store.transaction() as tx:
+        page, _ = tx.page_units(2, 0, 10)
+        # A page's states are what later reads in the session see, kept current by its writes.
+        tx.update_state(state("a1", batch=2, version=1, stage="study"), expected_version=0)
+        assert tx.get_unit_state("a1") == (
+            unit("a1", batch=2),
+            state("a1", 2, version=1, stage="study"),
+        )
+        assert tx.get_unit_state("b2") == page[1]
+
+
 # --- checked writes -------------------------------------------------------------------------
 
 

@@ -47,11 +47,15 @@ class StoreSession(Protocol):
         """Every unit with its state (of the batch it is in now, when ``batch`` is given)."""
         ...
 
-    def iter_stages(self, batch: int | None = None) -> Iterator[tuple[str, str, str]]:
-        """``(unit_id, stage, workflow)`` of every unit (of ``batch``), as :meth:`iter_units`.
+    def page_units(
+        self, batch: int | None, after: int, limit: int
+    ) -> tuple[list[tuple[Unit, UnitState]], int]:
+        """The next ``limit`` units (of ``batch``) after position ``after``, in insertion order.
 
-        What a sweep lists its units by: the stage and the workflow version's ref of each
-        unit's state, without building the records.
+        What a sweep walks a campaign by, a page per write transaction: the units and states
+        are read in this session and kept for its later reads, like :meth:`prefetch`
+        (without facts). Returns them and the position to go on from; a page shorter than
+        ``limit`` is the last. Start at position 0.
         """
         ...
 

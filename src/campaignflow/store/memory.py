@@ -54,9 +54,20 @@ class _Session:
             if batch is None or state.batch == batch:
                 yield units[unit_id], state
 
-    def iter_stages(self, batch: int | None = None) -> Iterator[tuple[str, str, str]]:
-        for _, state in self.iter_units(batch):
-            yield state.unit_id, state.stage, state.workflow
+    def page_units(
+        self, batch: int | None, after: int, limit: int
+    ) -> tuple[list[tuple[Unit, UnitState]], int]:
+        store = self._store
+        order, units, states = store._order, store._units, store._states
+        page: list[tuple[Unit, UnitState]] = []
+        position = after
+        while position < len(order) and len(page) < limit:
+            unit_id = order[position]
+            position += 1
+            state = states[unit_id]
+            if batch is None or state.batch == batch:
+                page.append((units[unit_id], state))
+        return page, position
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
@@ -156,12 +167,15 @@ class _Session:
         store._units[unit.id] = unit
         store._states[unit.id] = state
         store._ordinals[unit.id] = len(store._ordinals) + 1
+        store._order.append(unit.id)
         store._by_parent.setdefault(unit.parent, {})[unit.id] = None
 
         def undo() -> None:
             del store._units[unit.id]
             del store._states[unit.id]
             del store._ordinals[unit.id]
+            # Undone last-in first-out under the store's lock: this unit is the last one.
+            store._order.pop()
             del store._by_parent[unit.parent][unit.id]
 
         self._undo.append(undo)
@@ -416,6 +430,7 @@ class MemoryStore:
         self._exported = 0
         self._closed = False
         self._ordinals: dict[str, int] = {}
+        self._order: list[str] = []  # unit ids by ordinal (the first unit's is 1)
         self._by_parent: dict[str | None, dict[str, None]] = {}
         self._orgs: dict[str, Organisation] = {}
         # ancestors[org] = {ancestor: depth} and descendants[org] = {descendant: None}, each
