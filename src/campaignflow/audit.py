@@ -41,6 +41,31 @@ GENESIS_HASH = "0" * 64
 
 Outcome = Literal["ok", "denied", "error"]
 
+#: The columns of a stored audit record, in the order of :meth:`AuditRecord.row`.
+AUDIT_ROW_FIELDS = (
+    "seq",
+    "at",
+    "on",
+    "campaign",
+    "command",
+    "actor_id",
+    "actor_roles",
+    "outcome",
+    "unit_id",
+    "source",
+    "dest",
+    "version",
+    "request_id",
+    "workflow",
+    "payload",
+    "decision",
+    "reason",
+    "prev_hash",
+    "hash",
+)
+#: A record as :data:`AUDIT_ROW_FIELDS` (see :meth:`AuditRecord.row`).
+AuditRow = tuple[Any, ...]
+
 
 class _KeepsCanonicalParts:
     """A slot outside the attrs fields for the text a record was sealed with.
@@ -148,6 +173,39 @@ class AuditRecord(_KeepsCanonicalParts):
             hash=data["hash"],
         )
 
+    def row(self) -> AuditRow:
+        """The record as a store writes it: :data:`AUDIT_ROW_FIELDS`, in that order.
+
+        Dates and instants as ISO text, ``actor_roles``, ``payload``, ``decision`` and
+        ``reason`` as their canonical JSON (the text that was hashed; None when absent).
+        """
+        return (*_stored_fields(self, self.canonical_parts()), self.hash)
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> AuditRecord:
+        """The record a :meth:`row` (or a stored row in that order) holds; not re-hashed."""
+        return cls(
+            seq=int(row[0]),
+            at=datetime.fromisoformat(row[1]),
+            on=date.fromisoformat(row[2]),
+            campaign=row[3],
+            command=row[4],
+            actor_id=row[5],
+            actor_roles=tuple(json.loads(row[6])),
+            outcome=row[7],
+            unit_id=row[8],
+            source=row[9],
+            dest=row[10],
+            version=None if row[11] is None else int(row[11]),
+            request_id=row[12],
+            workflow=row[13],
+            payload=json.loads(row[14]) or {},
+            decision=None if row[15] is None else json.loads(row[15]),
+            reason=None if row[16] is None else json.loads(row[16]),
+            prev_hash=row[17],
+            hash=row[18],
+        )
+
     def sealed(self) -> AuditRecord:
         """This record with its ``hash`` computed from its body and ``prev_hash``."""
         return attrs.evolve(self, hash=record_hash(self))
@@ -226,15 +284,23 @@ def _hash_of(record: AuditRecord, parts: tuple[str, str, str | None, str | None]
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def seal_row(fields: Sequence[Any]) -> AuditRow:
+    """A record's stored row, sealed: ``fields`` (every column of :data:`AUDIT_ROW_FIELDS`
+    but ``hash``, as stored) followed by the hash.
+
+    For commands that write many records (a sweep's transitions): the row a store writes,
+    hashed exactly as :func:`seal_fresh` hashes the record :meth:`AuditRecord.from_row`
+    makes of it, without building the record.
+    """
+    text = fields[17] + _row_body(fields)
+    return (*fields, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
 def _canonical_parts(
     record: AuditRecord, *, with_decision: bool = True, with_payload: bool = True
 ) -> tuple[str, str, str | None, str | None]:
-    roles = record.actor_roles
-    roles_text = _ROLES_TEXT.get(roles) if roles.__class__ is tuple else None
-    if roles_text is None:
-        roles_text = _roles_text(roles)
     return (
-        roles_text,
+        roles_json(record.actor_roles),
         canonical_json(record.payload) if with_payload else "",
         None if record.decision is None or not with_decision else canonical_json(record.decision),
         None if record.reason is None else canonical_json(record.reason),
@@ -244,6 +310,12 @@ def _canonical_parts(
 # The canonical text of the actor role tuples seen lately: every command has one, and a
 # campaign has a handful. Only tuples of plain strings are stored.
 _ROLES_TEXT: dict[tuple[str, ...], str] = {}
+
+
+def roles_json(roles: tuple[str, ...]) -> str:
+    """The canonical JSON of a record's ``actor_roles``."""
+    text = _ROLES_TEXT.get(roles) if roles.__class__ is tuple else None
+    return _roles_text(roles) if text is None else text
 
 
 def _roles_text(roles: tuple[str, ...]) -> str:
@@ -329,32 +401,64 @@ _BODY = (
 
 
 def _canonical_body(record: AuditRecord, parts: tuple[str, str, str | None, str | None]) -> str:
-    """``canonical_json(record.body())``, assembled from already-encoded nested parts.
+    """``canonical_json(record.body())``, assembled from already-encoded nested parts."""
+    return _row_body(_stored_fields(record, parts))
+
+
+def _stored_fields(
+    record: AuditRecord, parts: tuple[str, str, str | None, str | None]
+) -> tuple[Any, ...]:
+    """The record's row without its hash (see :meth:`AuditRecord.row`)."""
+    roles, payload, decision, reason = parts
+    return (
+        record.seq,
+        iso_instant(record.at),
+        iso_date(record.on),
+        record.campaign,
+        record.command,
+        record.actor_id,
+        roles,
+        record.outcome,
+        record.unit_id,
+        record.source,
+        record.dest,
+        record.version,
+        record.request_id,
+        record.workflow,
+        payload,
+        decision,
+        reason,
+        record.prev_hash,
+    )
+
+
+def _row_body(fields: Sequence[Any]) -> str:
+    """The canonical body of the record whose stored row (without the hash) is ``fields``.
 
     The body's keys are fixed, so their sorted order is written out here; the property
     tests hold this equal to the generic encoder on arbitrary records.
     """
-    roles, payload, decision, reason = parts
     known = _TEXT_OF.get
+    decision, reason = fields[15], fields[16]
     return _BODY % (
-        known(record.actor_id) or _text(record.actor_id),
-        roles,
-        iso_instant(record.at),
-        known(record.campaign) or _text(record.campaign),
-        known(record.command) or _text(record.command),
+        known(fields[5]) or _text(fields[5]),  # actor_id
+        fields[6],  # actor_roles, encoded
+        fields[1],  # at, ISO text
+        known(fields[3]) or _text(fields[3]),  # campaign
+        known(fields[4]) or _text(fields[4]),  # command
         "null" if decision is None else decision,
-        known(record.dest) or _text(record.dest),
-        iso_date(record.on),
-        known(record.outcome) or _text(record.outcome),
-        payload,
-        _scalar(record.prev_hash),
+        known(fields[10]) or _text(fields[10]),  # dest
+        fields[2],  # on, ISO text
+        known(fields[7]) or _text(fields[7]),  # outcome
+        fields[14],  # payload, encoded
+        _scalar(fields[17]),  # prev_hash
         "null" if reason is None else reason,
-        _scalar(record.request_id),
-        _scalar(record.seq),
-        known(record.source) or _text(record.source),
-        _scalar(record.unit_id),
-        _scalar(record.version),
-        known(record.workflow) or _text(record.workflow),
+        _scalar(fields[12]),  # request_id
+        _scalar(fields[0]),  # seq
+        known(fields[9]) or _text(fields[9]),  # source
+        _scalar(fields[8]),  # unit_id
+        _scalar(fields[11]),  # version
+        known(fields[13]) or _text(fields[13]),  # workflow
     )
 
 
@@ -501,15 +605,14 @@ def decision_to_data(decision: Decision) -> dict[str, Any]:
     }
 
 
-def decision_data_and_text(decision: Decision) -> tuple[dict[str, Any], str]:
-    """:func:`decision_to_data` and its canonical JSON, written out without the generic encoder.
+def decision_text(decision: Decision) -> str:
+    """``canonical_json(decision_to_data(decision))``, written out without building the data.
 
     The data's keys are fixed, so their sorted order is written here; only each verdict's
-    params go through the encoder. The property tests hold the text equal to
-    ``canonical_json(decision_to_data(decision))`` for any decision.
+    params go through the encoder. The property tests hold the two equal for any decision.
     """
     known = _TEXT_OF.get
-    return decision_to_data(decision), (
+    return (
         '{"allowed":'
         + _scalar(decision.allowed)
         + ',"candidates":['

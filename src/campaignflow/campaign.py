@@ -32,10 +32,14 @@ from campaignflow.audit import (
     AuditVerification,
     Checkpoint,
     canonical_json,
-    decision_data_and_text,
     decision_from_data,
+    decision_text,
     decision_to_data,
+    iso_date,
+    iso_instant,
+    roles_json,
     seal_fresh,
+    seal_row,
     verify_chain,
 )
 from campaignflow.clock import Clock, SystemClock
@@ -916,33 +920,42 @@ class Campaign:
     ) -> TransitionRecord:
         assert decision.target is not None
         new = next_state(self._wf(tx, state), state, decision.target, day, batch=batch)
-        tx.update_state(new, expected_version=state.version)
-        payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
-        if batch:
-            payload["to_batch"] = batch
         key = (decision.trigger, new.batch, batch or None)
         payload_text = self._payload_texts.get(key)
         if payload_text is None:
+            payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
+            if batch:
+                payload["to_batch"] = batch
             payload_text = self._payload_texts[key] = canonical_json(payload)
-        decision_data, decision_text = decision_data_and_text(decision)
-        seq = self._append(
-            tx,
-            now,
-            day,
-            command,
-            actor,
-            "ok",
-            unit_id=unit.id,
-            source=state.stage,
-            dest=new.stage,
-            version=new.version,
-            request_id=request_id,
-            payload=payload,
-            decision=decision_data,
-            decision_text=decision_text,
-            payload_text=payload_text,
-            workflow=self._ref_of(state),
-        )
+        seq, prev = tx.audit_head()
+        # The record as the store writes it, sealed without building an AuditRecord: a
+        # transition is the one record a sweep writes for each unit it moves.
+        try:
+            row = seal_row(
+                (
+                    seq + 1,
+                    iso_instant(now),
+                    iso_date(day),
+                    self.campaign_id,
+                    command,
+                    actor.id,
+                    roles_json(self._roles_of(actor)),
+                    "ok",
+                    unit.id,
+                    state.stage,
+                    new.stage,
+                    new.version,
+                    request_id,
+                    self._ref_of(state) or self._workflow_ref,
+                    payload_text,
+                    decision_text(decision),
+                    None,
+                    prev,
+                )
+            )
+        except _UNRECORDABLE as exc:
+            raise _unrecordable(command, exc) from None
+        tx.apply_transitions(((new, state.version, row),))
         return TransitionRecord(
             unit_id=unit.id,
             trigger=decision.trigger,
@@ -952,7 +965,7 @@ class Campaign:
             on=day,
             at=now,
             actor_id=actor.id,
-            seq=seq,
+            seq=seq + 1,
             request_id=request_id,
             batch=new.batch,
         )
@@ -1713,6 +1726,13 @@ class Campaign:
             )
         return first
 
+    def _roles_of(self, actor: Actor) -> tuple[str, ...]:
+        """The actor's roles as records keep them: sorted."""
+        roles = self._sorted_roles.get(actor.roles)
+        if roles is None:
+            roles = self._sorted_roles[actor.roles] = tuple(sorted(actor.roles))
+        return roles
+
     def _append(
         self,
         tx: StoreSession,
@@ -1735,9 +1755,7 @@ class Campaign:
         payload_text: str | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
-        roles = self._sorted_roles.get(actor.roles)
-        if roles is None:
-            roles = self._sorted_roles[actor.roles] = tuple(sorted(actor.roles))
+        roles = self._roles_of(actor)
         try:
             record = seal_fresh(
                 AuditRecord(
@@ -1763,14 +1781,22 @@ class Campaign:
                 decision_text=decision_text,
                 payload_text=payload_text,
             )
-        except (UnicodeEncodeError, ValueError, TypeError) as exc:
-            # Data a host's own fact type carries that JSON cannot hold exactly (NaN, a lone
-            # surrogate, an object): refuse the command; the transaction rolls back.
-            raise ValidationError(
-                code="campaign.payload_unrecordable", params={"command": command, "exc": str(exc)}
-            ) from None
+        except _UNRECORDABLE as exc:
+            raise _unrecordable(command, exc) from None
         tx.append_audit(record)
         return record.seq
+
+
+# What encoding a record raises on data a host's own fact type or guard carries that JSON
+# cannot hold exactly (NaN, an object; a lone surrogate fails when the text is hashed).
+_UNRECORDABLE = (UnicodeEncodeError, ValueError, TypeError)
+
+
+def _unrecordable(command: str, exc: BaseException) -> ValidationError:
+    """The command is refused (its transaction rolls back): its record cannot be written."""
+    return ValidationError(
+        code="campaign.payload_unrecordable", params={"command": command, "exc": str(exc)}
+    )
 
 
 def _default_fact_types() -> FactTypes:

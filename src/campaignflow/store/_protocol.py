@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import Protocol
 
-from campaignflow.audit import AuditRecord, Checkpoint
+from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
 from campaignflow.orgtree import GroupCounts, StuckOrder
 
@@ -98,6 +98,15 @@ class StoreSession(Protocol):
 
     def append_audit(self, record: AuditRecord) -> None:
         """Append a sealed audit record whose seq follows the head."""
+        ...
+
+    def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
+        """Move units, each with its sealed audit record: ``(state, expected_version, row)``.
+
+        For each in order, as :meth:`update_state` then :meth:`append_audit` of
+        ``AuditRecord.from_row(row)``; ``row`` is :meth:`AuditRecord.row`'s form, made by
+        ``seal_row`` without building the record, and is written as it is.
+        """
         ...
 
     def claim_units(

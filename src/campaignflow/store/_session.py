@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
+    AuditRow,
     Checkpoint,
     canonical_json,
     iso_date,
@@ -313,7 +314,7 @@ class Session:
             f"SELECT {_AUDIT_COLUMNS} FROM cf_audit WHERE campaign_id = ? AND request_id = ?",
             (self._cid, request_id),
         )
-        return _audit(rows[0]) if rows else None
+        return AuditRecord.from_row(rows[0]) if rows else None
 
     def audit_head(self) -> tuple[int, str]:
         head = self._head
@@ -366,7 +367,7 @@ class Session:
             params = (self._cid, after, *extra)
             rows = self._rows(sql, params)
             for row in rows:
-                yield _audit(row)
+                yield AuditRecord.from_row(row)
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
@@ -517,55 +518,49 @@ class Session:
             cached.append(record)
 
     def append_audit(self, record: AuditRecord) -> None:
+        self._append_row(record.row())
+
+    def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
+        for state, expected_version, row in moves:
+            self.update_state(state, expected_version=expected_version)
+            self._append_row(row)
+
+    def _append_row(self, row: AuditRow) -> None:
+        """Append a record's row (see AuditRecord.row) onto the chain head."""
         self._writable()
         head, head_hash = self.audit_head()
-        unit = record.unit_id or "-"
-        if record.seq != head + 1 or record.prev_hash != head_hash:
+        seq, outcome, unit_id, dest, version, request_id = (
+            row[0],
+            row[7],
+            row[8],
+            row[10],
+            row[11],
+            row[12],
+        )
+        unit = unit_id or "-"
+        if seq != head + 1 or row[17] != head_hash:
             raise ConcurrencyConflict(
                 unit, expected_version=head, detail="the audit chain moved on"
             )
-
-        def taken(exc: BaseException) -> CampaignflowError:
-            text = str(exc)
-            if "request" in text and record.request_id is not None:
-                detail = f"request_id {record.request_id!r} was used concurrently"
-            elif "transition" in text:
-                detail = f"version {record.version} of the unit was recorded concurrently"
-            else:
-                detail = "the audit chain moved on"
-            return ConcurrencyConflict(unit, expected_version=head, detail=detail)
-
-        moved = record.outcome == "ok" and record.dest is not None and record.unit_id is not None
-        roles, payload, decision, reason = record.canonical_parts()
-        params = (
-            self._cid,
-            record.seq,
-            iso_instant(record.at),
-            iso_date(record.on),
-            record.campaign,
-            record.command,
-            record.actor_id,
-            roles,
-            record.outcome,
-            record.unit_id,
-            record.source,
-            record.dest,
-            record.version,
-            record.request_id,
-            record.workflow,
-            payload,
-            decision,
-            reason,
-            record.prev_hash,
-            record.hash,
-            record.version if moved else None,
-        )
-        if record.request_id is None and record.unit_id in self._states:
+        moved = outcome == "ok" and dest is not None and unit_id is not None
+        params = (self._cid, *row, version if moved else None)
+        if request_id is None and unit_id in self._states:
             # A sweep's record (no request id to collide on): batch it with the others.
             self._pending_audit.append(params)
         else:
-            self._run(_INSERT_AUDIT, params, Failure(record.unit_id, head, duplicate=taken))
-        self._head.seq, self._head.hash = record.seq, record.hash
+
+            def taken(exc: BaseException) -> CampaignflowError:
+                text = str(exc)
+                if "request" in text and request_id is not None:
+                    detail = f"request_id {request_id!r} was used concurrently"
+                elif "transition" in text:
+                    detail = f"version {version} of the unit was recorded concurrently"
+                else:
+                    detail = "the audit chain moved on"
+                return ConcurrencyConflict(unit, expected_version=head, detail=detail)
+
+            self._run(_INSERT_AUDIT, params, Failure(unit_id, head, duplicate=taken))
+        self._head.seq, self._head.hash = seq, row[18]
 
     # --- organisation tree, refusals, assessments, workflow versions -----------------------
 
@@ -896,34 +891,4 @@ def _refusal(row: Sequence[Any]) -> Refusal:
         on=date.fromisoformat(row[5]),
         seq=int(row[6]),
         failures=tuple(verdict_from_data(v) for v in json.loads(row[7])),
-    )
-
-
-def _json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _audit(row: Sequence[Any]) -> AuditRecord:
-    return AuditRecord.from_data(
-        {
-            "seq": int(row[0]),
-            "at": row[1],
-            "on": row[2],
-            "campaign": row[3],
-            "command": row[4],
-            "actor_id": row[5],
-            "actor_roles": json.loads(row[6]),
-            "outcome": row[7],
-            "unit_id": row[8],
-            "source": row[9],
-            "dest": row[10],
-            "version": None if row[11] is None else int(row[11]),
-            "request_id": row[12],
-            "workflow": row[13],
-            "payload": json.loads(row[14]),
-            "decision": _json(row[15]),
-            "reason": _json(row[16]),
-            "prev_hash": row[17],
-            "hash": row[18],
-        }
     )

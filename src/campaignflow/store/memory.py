@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from campaignflow.audit import GENESIS_HASH, AuditRecord, Checkpoint
+from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
 from campaignflow.orgtree import GroupCounts, StuckOrder, order_key
@@ -227,6 +227,11 @@ class _Session:
                 step()
 
         self._undo.append(undo)
+
+    def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
+        for state, expected_version, row in moves:
+            self.update_state(state, expected_version=expected_version)
+            self.append_audit(AuditRecord.from_row(row))
 
     # --- organisation tree, refusals, assessments, workflow versions -----------------------
 
