@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import Any
 
 import attrs
 import pytest
@@ -378,6 +379,36 @@ _decisions = st.builds(
     ).map(tuple),
     judged_on=st.dates(),
 )
+
+
+def test_remembered_dates_never_stand_in_for_a_datetime() -> None:
+    """A plain date's text is remembered by value; a datetime (a date subclass) gets its own."""
+    from campaignflow.audit import iso_date
+
+    day, noon = date(2005, 1, 10), datetime(2005, 1, 10, 12)
+    for _ in range(2):
+        assert iso_date(day) == "2005-01-10"
+        assert iso_date(noon) == "2005-01-10T12:00:00"
+
+
+def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> None:
+    """1, True and 1.0 are equal in Python but not in JSON: each verdict keeps its own text."""
+    from campaignflow.audit import decision_text
+
+    def text_of(params: dict[Any, Any]) -> str:
+        verdict = cf.Verdict("g", True, "c", params)
+        decision = cf.Decision(
+            "u", "advance", "a", "b", True, (cf.Candidate("b", True, (verdict,)),), date(2005, 1, 1)
+        )
+        return decision_text(decision)
+
+    for _ in range(2):  # the second round reads what the first remembered
+        assert '"params":{"a":1}' in text_of({"a": 1})
+        assert '"params":{"a":true}' in text_of({"a": True})
+        assert '"params":{"a":1.0}' in text_of({"a": 1.0})
+        assert '"params":{"a":"1"}' in text_of({"a": "1"})
+        assert '"params":{"1":1}' in text_of({1: 1})
+        assert '"params":{"true":1}' in text_of({True: 1})
 
 
 @settings(max_examples=500)

@@ -368,8 +368,8 @@ def _text(value: object) -> str:
 class _LastIsoText:
     """``value.isoformat()``, remembered for the last value asked about.
 
-    A sweep seals hundreds of records with the very same ``at`` and ``on`` objects, and the
-    store writes them again into its rows. Matched by identity, never by equality: equal
+    A sweep seals hundreds of records with the very same ``at`` object, and the store
+    writes it again into its rows. Matched by identity, never by equality: equal
     aware datetimes in different zones have different texts. One tuple, so threads swap it
     whole.
     """
@@ -387,9 +387,25 @@ class _LastIsoText:
         return text
 
 
-#: The ISO text of a record's instant (``at``) and of its business date (``on``).
+#: The ISO text of a record's instant (``at``).
 iso_instant: Callable[[datetime], str] = _LastIsoText()
-iso_date: Callable[[date], str] = _LastIsoText()
+
+# The ISO text of the plain dates seen lately: a campaign's records and states carry a few
+# hundred business days. Keyed by value, which is safe for plain dates only (equal dates,
+# one text); a subclass such as datetime is never stored or looked up.
+_DATE_TEXT: dict[date, str] = {}
+
+
+def iso_date(value: date) -> str:
+    """``value.isoformat()``, remembered for plain ``date`` values."""
+    if value.__class__ is not date:
+        return value.isoformat()
+    text = _DATE_TEXT.get(value)
+    if text is None:
+        if len(_DATE_TEXT) >= _TEXT_OF_LIMIT:
+            _DATE_TEXT.clear()
+        text = _DATE_TEXT[value] = value.isoformat()
+    return text
 
 
 # ISO dates and instants are digits, '-', ':', '+', 'T' and '.': quoted, never escaped.
@@ -605,58 +621,72 @@ def decision_to_data(decision: Decision) -> dict[str, Any]:
     }
 
 
+# The keys of decision data are fixed, so their sorted order is written out here once.
+_DECISION = '{"allowed":%s,"candidates":[%s],"judged_on":"%s","source":%s,"target":%s,"trigger":%s}'
+_CANDIDATE = '{"dest":%s,"passed":%s,"verdicts":[%s]}'
+_VERDICT = '{"code":%s,"guard":%s,"params":%s,"passed":%s}'
+_VERDICT_WITH_CHILDREN = '{"children":[%s],"code":%s,"guard":%s,"params":%s,"passed":%s}'
+
+
 def decision_text(decision: Decision) -> str:
     """``canonical_json(decision_to_data(decision))``, written out without building the data.
 
-    The data's keys are fixed, so their sorted order is written here; only each verdict's
-    params go through the encoder. The property tests hold the two equal for any decision.
+    Only each verdict's params go through the encoder. The property tests hold the two
+    equal for any decision.
     """
     known = _TEXT_OF.get
-    return (
-        '{"allowed":'
-        + _scalar(decision.allowed)
-        + ',"candidates":['
-        + ",".join(
+    return _DECISION % (
+        _scalar(decision.allowed),
+        ",".join(
             [
-                '{"dest":'
-                + (known(c.dest) or _text(c.dest))
-                + ',"passed":'
-                + _scalar(c.passed)
-                + ',"verdicts":['
-                + ",".join([_verdict_text(v) for v in c.verdicts])
-                + "]}"
+                _CANDIDATE
+                % (
+                    known(c.dest) or _text(c.dest),
+                    _scalar(c.passed),
+                    ",".join([_verdict_text(v) for v in c.verdicts]),
+                )
                 for c in decision.candidates
             ]
-        )
-        + '],"judged_on":"'
-        + iso_date(decision.judged_on)
-        + '","source":'
-        + (known(decision.source) or _text(decision.source))
-        + ',"target":'
-        + (known(decision.target) or _text(decision.target))
-        + ',"trigger":'
-        + (known(decision.trigger) or _text(decision.trigger))
-        + "}"
+        ),
+        iso_date(decision.judged_on),
+        known(decision.source) or _text(decision.source),
+        known(decision.target) or _text(decision.target),
+        known(decision.trigger) or _text(decision.trigger),
     )
+
+
+# The canonical text of verdict params seen lately, keyed by their items. Only params of
+# plain str names and plain str or int values are stored or looked up: of those, equal
+# items always have one text (1.0 and True, equal to 1, never take this path).
+_PARAMS_TEXT: dict[tuple[tuple[str, Any], ...], str] = {}
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    """``canonical_json(params)``, remembered for params of plain text and whole numbers."""
+    for name, value in params.items():
+        if name.__class__ is not str or (value.__class__ is not int and value.__class__ is not str):
+            return canonical_json(params if params.__class__ is dict else dict(params))
+    key = tuple(params.items())
+    text = _PARAMS_TEXT.get(key)
+    if text is None:
+        if len(_PARAMS_TEXT) >= _TEXT_OF_LIMIT:
+            _PARAMS_TEXT.clear()
+        text = _PARAMS_TEXT[key] = canonical_json(dict(key))
+    return text
 
 
 def _verdict_text(verdict: Verdict) -> str:
-    children = verdict.children
     known = _TEXT_OF.get
-    return (
-        ('{"children":[' + ",".join([_verdict_text(c) for c in children]) + '],"code":')
-        if children
-        else '{"code":'
-    ) + (
-        (known(verdict.code) or _text(verdict.code))
-        + ',"guard":'
-        + (known(verdict.guard) or _text(verdict.guard))
-        + ',"params":'
-        + canonical_json(params if (params := verdict.params).__class__ is dict else dict(params))
-        + ',"passed":'
-        + _scalar(verdict.passed)
-        + "}"
+    fields = (
+        known(verdict.code) or _text(verdict.code),
+        known(verdict.guard) or _text(verdict.guard),
+        _params_text(verdict.params),
+        _scalar(verdict.passed),
     )
+    children = verdict.children
+    if children:
+        return _VERDICT_WITH_CHILDREN % (",".join([_verdict_text(c) for c in children]), *fields)
+    return _VERDICT % fields
 
 
 def decision_from_data(unit_id: str, data: Mapping[str, Any], workflow: str = "") -> Decision:

@@ -833,12 +833,24 @@ def _taken_batch(exc: BaseException) -> CampaignflowError:
 # --- rows <-> records ---------------------------------------------------------------------------
 
 
+# Stored days decoded lately: a campaign's states share a few hundred distinct days, and a
+# date is immutable, so one object may serve every state that holds it.
+_DAY_OF: dict[str, date] = {}
+
+
 def _day(text: str | None) -> date | None:
-    return None if text is None else date.fromisoformat(text)
+    if text is None:
+        return None
+    day = _DAY_OF.get(text)
+    if day is None:
+        if len(_DAY_OF) >= 4096:
+            _DAY_OF.clear()
+        day = _DAY_OF[text] = date.fromisoformat(text)
+    return day
 
 
 def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
+    return None if day is None else iso_date(day)
 
 
 def _unit(row: Sequence[Any]) -> Unit:
