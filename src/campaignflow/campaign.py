@@ -29,6 +29,7 @@ from campaignflow._validators import (
 )
 from campaignflow.audit import (
     AuditRecord,
+    AuditRow,
     AuditVerification,
     Checkpoint,
     canonical_json,
@@ -685,8 +686,9 @@ class Campaign:
     ) -> list[AdvanceOutcome]:
         """Start every waiting unit of ``batch``: fire ``start`` for each, on ``on`` (today).
 
-        Each unit is its own command (its own transaction and audit record); units whose
-        ``start`` gates hold move, the others stay with their decision in the outcome.
+        Each unit moved gets its own audit record (units are taken a page per transaction,
+        as in :meth:`advance_all`); units whose ``start`` gates hold move, the others stay
+        with their decision in the outcome.
         """
         whole_number("start_batch: batch", batch, minimum=1)
         if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
@@ -737,9 +739,7 @@ class Campaign:
                         if self._sweeps(tx, state, trigger, waiting_only=waiting_only)
                     ]
                     tx.prefetch(part)
-                    done = [
-                        self._sweep_one(tx, now, day, unit_id, trigger, actor) for unit_id in part
-                    ]
+                    done = self._sweep_units(tx, now, day, part, trigger, actor)
             except ConcurrencyConflict:
                 if part is None:  # the page itself could not be read: nothing was judged
                     raise
@@ -747,7 +747,7 @@ class Campaign:
                 for unit_id in part:
                     try:
                         with self.store.transaction() as tx:
-                            done.append(self._sweep_one(tx, now, day, unit_id, trigger, actor))
+                            done += self._sweep_units(tx, now, day, (unit_id,), trigger, actor)
                     except ConcurrencyConflict:
                         held = self.check(unit_id, trigger, actor=actor)
                         done.append(AdvanceOutcome(unit_id, False, held))
@@ -765,15 +765,40 @@ class Campaign:
             and bool(workflow.candidates(state.stage, trigger))
         )
 
-    def _sweep_one(
-        self, tx: StoreSession, now: datetime, day: date, unit_id: str, trigger: str, actor: Actor
-    ) -> AdvanceOutcome:
-        unit, state = self._load(tx, unit_id)
-        decision = self._decide(tx, unit, state, day, trigger, actor.roles)
-        if not decision.allowed:
-            return AdvanceOutcome(unit_id, False, decision)
-        record = self._apply(tx, now, day, unit, state, decision, actor, None, None)
-        return AdvanceOutcome(unit_id, True, decision, record)
+    def _sweep_units(
+        self,
+        tx: StoreSession,
+        now: datetime,
+        day: date,
+        unit_ids: Sequence[str],
+        trigger: str,
+        actor: Actor,
+    ) -> list[AdvanceOutcome]:
+        """Judge each unit and move those whose gates hold, in one write of the session.
+
+        The moves are chained onto the head in order and handed to the store together, so
+        a page of a sweep costs the store one call.
+        """
+        seq, prev = tx.audit_head()
+        moves: list[tuple[UnitState, int, AuditRow]] = []
+        outcomes: list[AdvanceOutcome] = []
+        for unit_id in unit_ids:
+            unit, state = self._load(tx, unit_id)
+            workflow = self._wf(tx, state)
+            decision = self._decide(tx, unit, state, day, trigger, actor.roles, workflow)
+            if not decision.allowed:
+                outcomes.append(AdvanceOutcome(unit_id, False, decision))
+                continue
+            seq += 1
+            new, row, record = self._moved(
+                workflow, now, day, unit, state, decision, actor, None, None, seq, prev
+            )
+            prev = row[-1]
+            moves.append((new, state.version, row))
+            outcomes.append(AdvanceOutcome(unit_id, True, decision, record))
+        if moves:
+            tx.apply_transitions(moves)
+        return outcomes
 
     def _fire(
         self, unit_id: str, trigger: str, actor: Actor, request_id: str | None, *, batch: int | None
@@ -918,8 +943,46 @@ class Campaign:
         *,
         command: str = "advance",
     ) -> TransitionRecord:
+        seq, prev = tx.audit_head()
+        new, row, record = self._moved(
+            self._wf(tx, state),
+            now,
+            day,
+            unit,
+            state,
+            decision,
+            actor,
+            request_id,
+            batch,
+            seq + 1,
+            prev,
+            command,
+        )
+        tx.apply_transitions(((new, state.version, row),))
+        return record
+
+    def _moved(
+        self,
+        workflow: Workflow,
+        now: datetime,
+        day: date,
+        unit: Unit,
+        state: UnitState,
+        decision: Decision,
+        actor: Actor,
+        request_id: str | None,
+        batch: int | None,
+        seq: int,
+        prev: str,
+        command: str = "advance",
+    ) -> tuple[UnitState, AuditRow, TransitionRecord]:
+        """The unit's new state, its transition's sealed audit row, and the transition record.
+
+        The row is the record as the store writes it, sealed without building an
+        AuditRecord: a transition is the one record a sweep writes for each unit it moves.
+        """
         assert decision.target is not None
-        new = next_state(self._wf(tx, state), state, decision.target, day, batch=batch)
+        new = next_state(workflow, state, decision.target, day, batch=batch)
         key = (decision.trigger, new.batch, batch or None)
         payload_text = self._payload_texts.get(key)
         if payload_text is None:
@@ -927,13 +990,10 @@ class Campaign:
             if batch:
                 payload["to_batch"] = batch
             payload_text = self._payload_texts[key] = canonical_json(payload)
-        seq, prev = tx.audit_head()
-        # The record as the store writes it, sealed without building an AuditRecord: a
-        # transition is the one record a sweep writes for each unit it moves.
         try:
             row = seal_row(
                 (
-                    seq + 1,
+                    seq,
                     iso_instant(now),
                     iso_date(day),
                     self.campaign_id,
@@ -955,19 +1015,22 @@ class Campaign:
             )
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
-        tx.apply_transitions(((new, state.version, row),))
-        return TransitionRecord(
-            unit_id=unit.id,
-            trigger=decision.trigger,
-            source=state.stage,
-            dest=new.stage,
-            version=new.version,
-            on=day,
-            at=now,
-            actor_id=actor.id,
-            seq=seq + 1,
-            request_id=request_id,
-            batch=new.batch,
+        return (
+            new,
+            row,
+            TransitionRecord(
+                unit_id=unit.id,
+                trigger=decision.trigger,
+                source=state.stage,
+                dest=new.stage,
+                version=new.version,
+                on=day,
+                at=now,
+                actor_id=actor.id,
+                seq=seq,
+                request_id=request_id,
+                batch=new.batch,
+            ),
         )
 
     def _transition_record_of(self, audit: AuditRecord) -> TransitionRecord:
@@ -1603,10 +1666,9 @@ class Campaign:
         now = self._now()
         with self.store.transaction() as tx:
             claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
-            tx.prefetch([unit.id for unit, _ in claimed])
-            return [
-                self._sweep_one(tx, now, now.date(), unit.id, trigger, actor) for unit, _ in claimed
-            ]
+            ids = [unit.id for unit, _ in claimed]
+            tx.prefetch(ids)
+            return self._sweep_units(tx, now, now.date(), ids, trigger, actor)
 
     # --- internals ----------------------------------------------------------------------
 
@@ -1667,10 +1729,14 @@ class Campaign:
         today: date,
         trigger: str,
         roles: frozenset[str] | None,
+        workflow: Workflow | None = None,
     ) -> Decision:
-        """The unit's decision, judged by its own workflow version on its stage's facts."""
+        """The unit's decision, judged by its own workflow version on its stage's facts.
+
+        ``workflow``: that version, when the caller already has it.
+        """
         return decide(
-            self._wf(tx, state),
+            workflow or self._wf(tx, state),
             unit,
             state,
             tx.get_facts(unit.id, state.stage),
