@@ -244,7 +244,7 @@ class Workflow:
             if trigger not in self._by_stage[source]:
                 self._by_stage[source] += (trigger,)
         self._definition = self.to_dict()
-        self._titles: dict[tuple[str | None, ...], Mapping[str, list[str]]] = {}
+        self._titles: dict[tuple[str | None, ...], MappingProxyType[str, list[str]]] = {}
 
     # --- loading and saving -------------------------------------------------------------
 
@@ -450,7 +450,7 @@ class Workflow:
                 params={"field": "stage", "choices": list(self._stages), "value": repr(stage_id)},
             ) from None
 
-    def titles_of(self, *stage_ids: str | None) -> Mapping[str, list[str]]:
+    def titles_of(self, *stage_ids: str | None) -> MappingProxyType[str, list[str]]:
         """The zh_CN and en titles of ``stage_ids`` (those this workflow has), for explanations.
 
         Read-only and shared: every decision between the same stages carries the same one.

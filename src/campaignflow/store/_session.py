@@ -859,19 +859,11 @@ def _unit(row: Sequence[Any]) -> Unit:
 
 
 def _state(row: Sequence[Any]) -> UnitState:
+    # The columns are UnitState's fields in order (see _STATE_COLUMNS).
     return UnitState(
-        unit_id=row[0],
-        stage=row[1],
-        batch=int(row[2]),
-        version=int(row[3]),
-        entered_on=_day(row[4]),
-        stage_since=_day(row[5]),
-        started_on=_day(row[6]),
-        remedial=bool(row[7]),
-        remedial_round=int(row[8]),
-        resume_since=_day(row[9]),
-        workflow=row[10] or "",
-    )
+        row[0], row[1], int(row[2]), int(row[3]), _day(row[4]), _day(row[5]), _day(row[6]),
+        bool(row[7]), int(row[8]), _day(row[9]), row[10] or "",
+    )  # fmt: skip
 
 
 def _state_values(state: UnitState) -> tuple[Any, ...]:
