@@ -455,26 +455,29 @@ def _row_body(fields: Sequence[Any]) -> str:
     tests hold this equal to the generic encoder on arbitrary records.
     """
     known = _TEXT_OF.get
-    decision, reason = fields[15], fields[16]
+    (
+        seq, at, on, campaign, command, actor_id, roles, outcome, unit_id, source, dest,
+        version, request_id, workflow, payload, decision, reason, prev_hash,
+    ) = fields  # fmt: skip
     return _BODY % (
-        known(fields[5]) or _text(fields[5]),  # actor_id
-        fields[6],  # actor_roles, encoded
-        fields[1],  # at, ISO text
-        known(fields[3]) or _text(fields[3]),  # campaign
-        known(fields[4]) or _text(fields[4]),  # command
-        "null" if decision is None else decision,
-        known(fields[10]) or _text(fields[10]),  # dest
-        fields[2],  # on, ISO text
-        known(fields[7]) or _text(fields[7]),  # outcome
-        fields[14],  # payload, encoded
-        _scalar(fields[17]),  # prev_hash
-        "null" if reason is None else reason,
-        _scalar(fields[12]),  # request_id
-        _scalar(fields[0]),  # seq
-        known(fields[9]) or _text(fields[9]),  # source
-        _scalar(fields[8]),  # unit_id
-        _scalar(fields[11]),  # version
-        known(fields[13]) or _text(fields[13]),  # workflow
+        known(actor_id) or _text(actor_id),
+        roles,  # encoded
+        at,  # ISO text
+        known(campaign) or _text(campaign),
+        known(command) or _text(command),
+        "null" if decision is None else decision,  # encoded
+        known(dest) or _text(dest),
+        on,  # ISO text
+        known(outcome) or _text(outcome),
+        payload,  # encoded
+        _json_string(prev_hash) if prev_hash.__class__ is str else _scalar(prev_hash),
+        "null" if reason is None else reason,  # encoded
+        "null" if request_id is None else _scalar(request_id),
+        int.__repr__(seq) if seq.__class__ is int else _scalar(seq),
+        known(source) or _text(source),
+        _json_string(unit_id) if unit_id.__class__ is str else _scalar(unit_id),
+        int.__repr__(version) if version.__class__ is int else _scalar(version),
+        known(workflow) or _text(workflow),
     )
 
 

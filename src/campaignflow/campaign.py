@@ -1015,23 +1015,13 @@ class Campaign:
             )
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
-        return (
-            new,
-            row,
-            TransitionRecord(
-                unit_id=unit.id,
-                trigger=decision.trigger,
-                source=state.stage,
-                dest=new.stage,
-                version=new.version,
-                on=day,
-                at=now,
-                actor_id=actor.id,
-                seq=seq,
-                request_id=request_id,
-                batch=new.batch,
-            ),
-        )
+        # By position (unit_id, trigger, source, dest, version, on, at, actor_id, seq,
+        # request_id, batch): one per unit a sweep moves.
+        record = TransitionRecord(
+            unit.id, decision.trigger, state.stage, new.stage, new.version, day, now, actor.id,
+            seq, request_id, new.batch,
+        )  # fmt: skip
+        return new, row, record
 
     def _transition_record_of(self, audit: AuditRecord) -> TransitionRecord:
         if audit.outcome != "ok":

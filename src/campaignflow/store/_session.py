@@ -208,7 +208,7 @@ class Session:
                 f"WHERE u.campaign_id = ? AND u.unit_id IN ({', '.join('?' * len(part))})",
                 (self._cid, *part),
             )
-            self._states.update((row[0], (_unit(row[:6]), _state(row[6:]))) for row in rows)
+            self._states.update((row[0], (_unit(row), _state(row, 6))) for row in rows)
         states, facts = self._states, self._facts
         ids = [u for u in wanted if (found := states.get(u)) and (u, found[1].stage) not in facts]
         for start in range(0, len(ids), 400):
@@ -235,7 +235,7 @@ class Session:
         self, batch: int | None, after: int, limit: int
     ) -> tuple[list[tuple[Unit, UnitState]], int]:
         rows = self._page_rows(batch, after, limit)
-        page = [(_unit(row[1:7]), _state(row[7:])) for row in rows]
+        page = [(_unit(row, 1), _state(row, 7)) for row in rows]
         self._states.update(zip([row[1] for row in rows], page, strict=True))
         return page, (rows[-1][0] if rows else after)
 
@@ -249,7 +249,7 @@ class Session:
             "WHERE u.campaign_id = ? AND u.unit_id = ?",
             (self._cid, unit_id),
         )
-        return (_unit(rows[0][:6]), _state(rows[0][6:])) if rows else None
+        return (_unit(rows[0]), _state(rows[0], 6)) if rows else None
 
     def get_state(self, unit_id: str) -> UnitState | None:
         rows = self._rows(
@@ -264,7 +264,7 @@ class Session:
         while True:
             rows = self._page_rows(batch, after, _PAGE)
             for row in rows:
-                yield _unit(row[1:7]), _state(row[7:])
+                yield _unit(row, 1), _state(row, 7)
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
@@ -406,7 +406,7 @@ class Session:
             f"ORDER BY u.ordinal LIMIT {int(limit)}{self._store.dialect.claim_suffix}",
             (self._cid, *wanted, sweep, *extra),
         )
-        claimed = [(_unit(row[:6]), _state(row[6:])) for row in rows]
+        claimed = [(_unit(row), _state(row, 6)) for row in rows]
         for unit, _ in claimed:
             self._run(
                 "UPDATE cf_states SET swept = ? WHERE campaign_id = ? AND unit_id = ?",
@@ -769,7 +769,7 @@ class Session:
                 f"WHERE s.campaign_id = ? AND s.unit_id IN ({marks})",
                 (self._cid, *part),
             ):
-                found[row[0]] = (_unit(row[:6]), _state(row[6:17]), _refusal(row[17:]))
+                found[row[0]] = (_unit(row), _state(row, 6), _refusal(row[17:]))
         return total, [found[unit_id] for unit_id in ids]
 
     def workflow_versions(self) -> list[WorkflowVersion]:
@@ -853,16 +853,20 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else iso_date(day)
 
 
-def _unit(row: Sequence[Any]) -> Unit:
+def _unit(row: Sequence[Any], at: int = 0) -> Unit:
+    """The unit in ``row``'s _UNIT_COLUMNS, which start at column ``at``."""
     # Rows were validated on the way in (insert_unit takes a validated Unit).
-    return trusted_unit(row[0], row[1], row[2], int(row[3]), int(row[4]), row[5])
+    return trusted_unit(
+        row[at], row[at + 1], row[at + 2], int(row[at + 3]), int(row[at + 4]), row[at + 5]
+    )
 
 
-def _state(row: Sequence[Any]) -> UnitState:
-    # The columns are UnitState's fields in order (see _STATE_COLUMNS).
+def _state(row: Sequence[Any], at: int = 0) -> UnitState:
+    """The state in ``row``'s _STATE_COLUMNS (UnitState's fields in order) from column ``at``."""
     return UnitState(
-        row[0], row[1], int(row[2]), int(row[3]), _day(row[4]), _day(row[5]), _day(row[6]),
-        bool(row[7]), int(row[8]), _day(row[9]), row[10] or "",
+        row[at], row[at + 1], int(row[at + 2]), int(row[at + 3]), _day(row[at + 4]),
+        _day(row[at + 5]), _day(row[at + 6]), bool(row[at + 7]), int(row[at + 8]),
+        _day(row[at + 9]), row[at + 10] or "",
     )  # fmt: skip
 
 
