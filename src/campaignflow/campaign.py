@@ -733,13 +733,14 @@ class Campaign:
                 with self.store.transaction() as tx:
                     page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
                     more = len(page) == _SWEEP_CHUNK
-                    part = [
-                        unit.id
+                    tried = [
+                        (unit, state)
                         for unit, state in page
                         if self._sweeps(tx, state, trigger, waiting_only=waiting_only)
                     ]
+                    part = [unit.id for unit, _ in tried]
                     tx.prefetch(part)
-                    done = self._sweep_units(tx, now, day, part, trigger, actor)
+                    done = self._sweep_units(tx, now, day, tried, trigger, actor)
             except ConcurrencyConflict:
                 if part is None:  # the page itself could not be read: nothing was judged
                     raise
@@ -747,7 +748,8 @@ class Campaign:
                 for unit_id in part:
                     try:
                         with self.store.transaction() as tx:
-                            done += self._sweep_units(tx, now, day, (unit_id,), trigger, actor)
+                            found = (self._load(tx, unit_id),)
+                            done += self._sweep_units(tx, now, day, found, trigger, actor)
                     except ConcurrencyConflict:
                         held = self.check(unit_id, trigger, actor=actor)
                         done.append(AdvanceOutcome(unit_id, False, held))
@@ -770,20 +772,21 @@ class Campaign:
         tx: StoreSession,
         now: datetime,
         day: date,
-        unit_ids: Sequence[str],
+        units: Iterable[tuple[Unit, UnitState]],
         trigger: str,
         actor: Actor,
     ) -> list[AdvanceOutcome]:
         """Judge each unit and move those whose gates hold, in one write of the session.
 
-        The moves are chained onto the head in order and handed to the store together, so
-        a page of a sweep costs the store one call.
+        ``units``: each unit with its state as read in this session. The moves are chained
+        onto the head in order and handed to the store together, so a page of a sweep
+        costs the store one call.
         """
         seq, prev = tx.audit_head()
         moves: list[tuple[UnitState, int, AuditRow]] = []
         outcomes: list[AdvanceOutcome] = []
-        for unit_id in unit_ids:
-            unit, state = self._load(tx, unit_id)
+        for unit, state in units:
+            unit_id = unit.id
             workflow = self._wf(tx, state)
             decision = self._decide(tx, unit, state, day, trigger, actor.roles, workflow)
             if not decision.allowed:
@@ -1656,9 +1659,8 @@ class Campaign:
         now = self._now()
         with self.store.transaction() as tx:
             claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
-            ids = [unit.id for unit, _ in claimed]
-            tx.prefetch(ids)
-            return self._sweep_units(tx, now, now.date(), ids, trigger, actor)
+            tx.prefetch([unit.id for unit, _ in claimed])
+            return self._sweep_units(tx, now, now.date(), claimed, trigger, actor)
 
     # --- internals ----------------------------------------------------------------------
 

@@ -119,7 +119,11 @@ class CompiledTransition:
 
     def judge(self, ctx: GuardContext) -> Candidate:
         """Every verdict of this candidate for ``ctx``; passes when all pass."""
-        verdicts = tuple([judge(ctx) for judge in self._judges])
+        judges = self._judges
+        if len(judges) == 1:  # the common gate of one guard, without the loops
+            verdict = judges[0](ctx)
+            return Candidate(self.dest, bool(verdict.passed), (verdict,))
+        verdicts = tuple([judge(ctx) for judge in judges])
         return Candidate(self.dest, all(v.passed for v in verdicts), verdicts)
 
 
