@@ -639,13 +639,14 @@ def decision_text(decision: Decision) -> str:
     """
     known = _TEXT_OF.get
     return _DECISION % (
-        _scalar(decision.allowed),
+        # Flags are nearly always True or False: written out without a call.
+        "true" if decision.allowed is True else _scalar(decision.allowed),
         ",".join(
             [
                 _CANDIDATE
                 % (
                     known(c.dest) or _text(c.dest),
-                    _scalar(c.passed),
+                    "true" if c.passed is True else _scalar(c.passed),
                     ",".join([_verdict_text(v) for v in c.verdicts]),
                 )
                 for c in decision.candidates
@@ -684,7 +685,7 @@ def _verdict_text(verdict: Verdict) -> str:
         known(verdict.code) or _text(verdict.code),
         known(verdict.guard) or _text(verdict.guard),
         _params_text(verdict.params),
-        _scalar(verdict.passed),
+        "true" if verdict.passed is True else _scalar(verdict.passed),
     )
     children = verdict.children
     if children:
