@@ -23,8 +23,10 @@ from campaignflow.i18n import messages
 from campaignflow.model import Candidate, Decision, Verdict
 
 __all__ = [
+    "AUDIT_ROW_FIELDS",
     "GENESIS_HASH",
     "AuditRecord",
+    "AuditRow",
     "AuditVerification",
     "Checkpoint",
     "canonical_json",
