@@ -861,8 +861,9 @@ class Campaign:
             else:
                 decision = self._decide(tx, unit, state, today, trigger, actor.roles)
                 if decision.allowed:
-                    result = self._apply(
-                        tx,
+                    seq, prev = tx.audit_head()
+                    new, row, result = self._moved(
+                        self._wf(tx, state),
                         now,
                         today,
                         unit,
@@ -871,8 +872,11 @@ class Campaign:
                         actor,
                         request_id,
                         batch,
-                        command=command,
+                        seq + 1,
+                        prev,
+                        command,
                     )
+                    tx.apply_transitions(((new, state.version, row),))
                 else:
                     seq = self._append(
                         tx,
@@ -931,38 +935,6 @@ class Campaign:
                 },
             )
         return target
-
-    def _apply(
-        self,
-        tx: StoreSession,
-        now: datetime,
-        day: date,
-        unit: Unit,
-        state: UnitState,
-        decision: Decision,
-        actor: Actor,
-        request_id: str | None,
-        batch: int | None,
-        *,
-        command: str = "advance",
-    ) -> TransitionRecord:
-        seq, prev = tx.audit_head()
-        new, row, record = self._moved(
-            self._wf(tx, state),
-            now,
-            day,
-            unit,
-            state,
-            decision,
-            actor,
-            request_id,
-            batch,
-            seq + 1,
-            prev,
-            command,
-        )
-        tx.apply_transitions(((new, state.version, row),))
-        return record
 
     def _moved(
         self,
