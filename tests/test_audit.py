@@ -299,7 +299,7 @@ def test_canonical_parts_are_not_part_of_equality_or_fields() -> None:
     loaded = AuditRecord.from_data(sealed.to_data())
     assert loaded == sealed
     assert loaded.canonical_parts() == sealed.canonical_parts()
-    assert "_parts" not in {a.name for a in attrs.fields(AuditRecord)}
+    assert "_stored" not in {a.name for a in attrs.fields(AuditRecord)}
 
 
 def test_remembered_texts_never_stand_in_for_a_different_value() -> None:

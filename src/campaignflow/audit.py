@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, Literal, cast
@@ -69,19 +69,19 @@ AUDIT_ROW_FIELDS = (
 AuditRow = tuple[Any, ...]
 
 
-class _KeepsCanonicalParts:
-    """A slot outside the attrs fields for the text a record was sealed with.
+class _KeepsStoredFields:
+    """A slot outside the attrs fields for the stored form a record was sealed from.
 
     Kept from sealing so a store writes the very text that was hashed without encoding it
     again. Not a field: not part of equality, ``attrs.fields`` or ``evolve`` (an evolved
     or loaded record starts without it), and never trusted by verification.
     """
 
-    __slots__ = ("_parts",)
+    __slots__ = ("_stored",)
 
 
 @attrs.frozen
-class AuditRecord(_KeepsCanonicalParts):
+class AuditRecord(_KeepsStoredFields):
     """One command as the audit trail keeps it: who, what, when, outcome, and the chain link.
 
     ``on`` is the business date the command took effect; ``at`` the UTC instant it was
@@ -117,11 +117,16 @@ class AuditRecord(_KeepsCanonicalParts):
         them), so the text stored is the text hashed. ``decision`` / ``reason`` are None
         when the field is.
         """
-        parts: tuple[str, str, str | None, str | None] | None = getattr(self, "_parts", None)
-        if parts is None:
-            parts = _canonical_parts(self)
-            object.__setattr__(self, "_parts", parts)
-        return parts
+        fields = self._stored_fields()
+        return fields[6], fields[14], fields[15], fields[16]
+
+    def _stored_fields(self) -> tuple[Any, ...]:
+        """:meth:`row` without the hash, computed once per record (sealing keeps it)."""
+        fields: tuple[Any, ...] | None = getattr(self, "_stored", None)
+        if fields is None:
+            fields = _stored_fields(self)
+            object.__setattr__(self, "_stored", fields)
+        return fields
 
     def body(self) -> dict[str, Any]:
         """The hashed content: every field but ``hash``, as plain data."""
@@ -181,7 +186,7 @@ class AuditRecord(_KeepsCanonicalParts):
         Dates and instants as ISO text, ``actor_roles``, ``payload``, ``decision`` and
         ``reason`` as their canonical JSON (the text that was hashed; None when absent).
         """
-        return (*_stored_fields(self, self.canonical_parts()), self.hash)
+        return (*self._stored_fields(), self.hash)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> AuditRecord:
@@ -237,28 +242,14 @@ _ENCODE = json.JSONEncoder(
 ).encode
 
 
-def seal_fresh(
-    record: AuditRecord, *, decision_text: str | None = None, payload_text: str | None = None
-) -> AuditRecord:
+def seal_fresh(record: AuditRecord) -> AuditRecord:
     """``record`` (just built, not yet shared) with its hash set in place; returns it.
 
     Frozen records are built once: the hash goes on the fresh instance instead of a second
     one made by evolve (this is on every command's path). Use :meth:`AuditRecord.seal`
-    unless you hold the only reference. ``decision_text`` / ``payload_text``: the canonical
-    JSON of ``record.decision`` / ``record.payload`` when the caller already has it
-    (:func:`decision_data_and_text`, a sweep's payload made once).
+    unless you hold the only reference. The stored form hashed is kept for the store.
     """
-    roles, payload, decision, reason = _canonical_parts(
-        record, with_decision=decision_text is None, with_payload=payload_text is None
-    )
-    parts = (
-        roles,
-        payload if payload_text is None else payload_text,
-        decision if decision_text is None else decision_text,
-        reason,
-    )
-    object.__setattr__(record, "_parts", parts)
-    object.__setattr__(record, "hash", _hash_of(record, parts))
+    object.__setattr__(record, "hash", _fields_hash(record._stored_fields()))
     return record
 
 
@@ -278,11 +269,12 @@ def record_hash(record: AuditRecord) -> str:
     Always computed from the record's fields (never from text kept at sealing), so a
     verification sees exactly what is stored.
     """
-    return _hash_of(record, _canonical_parts(record))
+    return _fields_hash(_stored_fields(record))
 
 
-def _hash_of(record: AuditRecord, parts: tuple[str, str, str | None, str | None]) -> str:
-    text = record.prev_hash + _canonical_body(record, parts)
+def _fields_hash(fields: Sequence[Any]) -> str:
+    """The hash of the record whose stored row, without the hash, is ``fields``."""
+    text = fields[17] + _row_body(fields)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -294,19 +286,7 @@ def seal_row(fields: Sequence[Any]) -> AuditRow:
     hashed exactly as :func:`seal_fresh` hashes the record :meth:`AuditRecord.from_row`
     makes of it, without building the record.
     """
-    text = fields[17] + _row_body(fields)
-    return (*fields, hashlib.sha256(text.encode("utf-8")).hexdigest())
-
-
-def _canonical_parts(
-    record: AuditRecord, *, with_decision: bool = True, with_payload: bool = True
-) -> tuple[str, str, str | None, str | None]:
-    return (
-        roles_json(record.actor_roles),
-        canonical_json(record.payload) if with_payload else "",
-        None if record.decision is None or not with_decision else canonical_json(record.decision),
-        None if record.reason is None else canonical_json(record.reason),
-    )
+    return (*fields, _fields_hash(fields))
 
 
 # The canonical text of the actor role tuples seen lately: every command has one, and a
@@ -367,30 +347,22 @@ def _text(value: object) -> str:
     return text
 
 
-class _LastIsoText:
-    """``value.isoformat()``, remembered for the last value asked about.
-
-    A sweep seals hundreds of records with the very same ``at`` object, and the store
-    writes it again into its rows. Matched by identity, never by equality: equal
-    aware datetimes in different zones have different texts. One tuple, so threads swap it
-    whole.
-    """
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last: tuple[object, str] = (None, "")
-
-    def __call__(self, value: date) -> str:
-        last, text = self._last
-        if last is not value:
-            text = value.isoformat()
-            self._last = (value, text)
-        return text
+# The ISO text of the last instant written: a sweep seals hundreds of records with the very
+# same ``at`` object, and the store writes it again into its rows. Matched by identity, never
+# by equality: equal aware datetimes in different zones have different texts. One tuple, so
+# threads swap it whole.
+_LAST_AT: tuple[object, str] = (None, "")
 
 
-#: The ISO text of a record's instant (``at``).
-iso_instant: Callable[[datetime], str] = _LastIsoText()
+def iso_instant(at: datetime) -> str:
+    """``at.isoformat()``, remembered for the last instant asked about (records and rows)."""
+    global _LAST_AT
+    last, text = _LAST_AT
+    if last is not at:
+        text = at.isoformat()
+        _LAST_AT = (at, text)
+    return text
+
 
 # The ISO text of the plain dates seen lately: a campaign's records and states carry a few
 # hundred business days. Keyed by value, which is safe for plain dates only (equal dates,
@@ -418,16 +390,8 @@ _BODY = (
 )
 
 
-def _canonical_body(record: AuditRecord, parts: tuple[str, str, str | None, str | None]) -> str:
-    """``canonical_json(record.body())``, assembled from already-encoded nested parts."""
-    return _row_body(_stored_fields(record, parts))
-
-
-def _stored_fields(
-    record: AuditRecord, parts: tuple[str, str, str | None, str | None]
-) -> tuple[Any, ...]:
-    """The record's row without its hash (see :meth:`AuditRecord.row`)."""
-    roles, payload, decision, reason = parts
+def _stored_fields(record: AuditRecord) -> tuple[Any, ...]:
+    """The record's row without its hash (see :meth:`AuditRecord.row`), from its fields."""
     return (
         record.seq,
         iso_instant(record.at),
@@ -435,7 +399,7 @@ def _stored_fields(
         record.campaign,
         record.command,
         record.actor_id,
-        roles,
+        roles_json(record.actor_roles),
         record.outcome,
         record.unit_id,
         record.source,
@@ -443,15 +407,16 @@ def _stored_fields(
         record.version,
         record.request_id,
         record.workflow,
-        payload,
-        decision,
-        reason,
+        canonical_json(record.payload),
+        None if record.decision is None else canonical_json(record.decision),
+        None if record.reason is None else canonical_json(record.reason),
         record.prev_hash,
     )
 
 
 def _row_body(fields: Sequence[Any]) -> str:
-    """The canonical body of the record whose stored row (without the hash) is ``fields``.
+    """``canonical_json(record.body())`` of the record whose stored row, without the hash,
+    is ``fields``: assembled from its already-encoded parts.
 
     The body's keys are fixed, so their sorted order is written out here; the property
     tests hold this equal to the generic encoder on arbitrary records.

@@ -1781,8 +1781,6 @@ class Campaign:
         decision: Mapping[str, Any] | None = None,
         reason: Mapping[str, Any] | None = None,
         workflow: str | None = None,
-        decision_text: str | None = None,
-        payload_text: str | None = None,
     ) -> int:
         seq, prev = tx.audit_head()
         roles = self._roles_of(actor)
@@ -1807,9 +1805,7 @@ class Campaign:
                     decision=decision,
                     reason=reason,
                     prev_hash=prev,
-                ),
-                decision_text=decision_text,
-                payload_text=payload_text,
+                )
             )
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
