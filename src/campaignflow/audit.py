@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 
 import attrs
 
+from campaignflow._memo import remember
 from campaignflow.errors import AuditTampered
 from campaignflow.i18n import messages
 from campaignflow.model import Candidate, Decision, Verdict
@@ -305,12 +306,7 @@ def _roles_text(roles: tuple[str, ...]) -> str:
         return canonical_json(list(roles))
     # Nearly always a few plain names: joined without the encoder.
     text = "[" + ",".join([_json_string(r) for r in roles]) + "]"
-    if roles.__class__ is not tuple:
-        return text
-    if len(_ROLES_TEXT) >= _TEXT_OF_LIMIT:
-        _ROLES_TEXT.clear()
-    _ROLES_TEXT[roles] = text
-    return text
+    return text if roles.__class__ is not tuple else remember(_ROLES_TEXT, roles, text)
 
 
 def _scalar(value: object) -> str:
@@ -334,17 +330,12 @@ def _scalar(value: object) -> str:
 # fraction of a call to _scalar. Only str keys are ever stored, so looking up any other value
 # (None, a number, a bool) misses and goes to _scalar: True == 1 can never alias a string.
 _TEXT_OF: dict[object, str] = {}
-_TEXT_OF_LIMIT = 4096
 
 
 def _text(value: object) -> str:
     """``_scalar(value)``, remembered in ``_TEXT_OF`` when ``value`` is a string."""
     text = _scalar(value)
-    if value.__class__ is str:
-        if len(_TEXT_OF) >= _TEXT_OF_LIMIT:
-            _TEXT_OF.clear()
-        _TEXT_OF[value] = text
-    return text
+    return remember(_TEXT_OF, value, text) if value.__class__ is str else text
 
 
 # The ISO text of the last instant written: a sweep seals hundreds of records with the very
@@ -375,11 +366,7 @@ def iso_date(value: date) -> str:
     if value.__class__ is not date:
         return value.isoformat()
     text = _DATE_TEXT.get(value)
-    if text is None:
-        if len(_DATE_TEXT) >= _TEXT_OF_LIMIT:
-            _DATE_TEXT.clear()
-        text = _DATE_TEXT[value] = value.isoformat()
-    return text
+    return remember(_DATE_TEXT, value, value.isoformat()) if text is None else text
 
 
 # ISO dates and instants are digits, '-', ':', '+', 'T' and '.': quoted, never escaped.
@@ -639,11 +626,7 @@ def _params_text(params: Mapping[str, Any]) -> str:
             return canonical_json(params if params.__class__ is dict else dict(params))
     key = tuple(params.items())
     text = _PARAMS_TEXT.get(key)
-    if text is None:
-        if len(_PARAMS_TEXT) >= _TEXT_OF_LIMIT:
-            _PARAMS_TEXT.clear()
-        text = _PARAMS_TEXT[key] = canonical_json(dict(key))
-    return text
+    return remember(_PARAMS_TEXT, key, canonical_json(dict(key))) if text is None else text
 
 
 def _verdict_text(verdict: Verdict) -> str:

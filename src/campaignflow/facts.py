@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import attrs
 
 from campaignflow._convert import converter, structure
+from campaignflow._memo import remember
 from campaignflow._validators import identifier, refuse
 from campaignflow.errors import ValidationError
 from campaignflow.model import Approval, Milestone, StudySession, Survey
@@ -37,7 +38,6 @@ class _Name:
 #: campaignflow's own fact types: frozen, holding only numbers and text, so one decoded
 #: instance can stand for every stored copy of the same text.
 _SHAREABLE: frozenset[type] = frozenset({StudySession, Survey, Milestone, Approval})
-_DECODED_LIMIT = 4096
 
 
 class FactTypes:
@@ -139,9 +139,7 @@ class FactTypes:
         if fact is None:
             fact = self.load(json.loads(text))
             if type(fact) in _SHAREABLE:
-                if len(self._decoded) >= _DECODED_LIMIT:
-                    self._decoded.clear()
-                self._decoded[text] = fact
+                remember(self._decoded, text, fact)
         return fact
 
 

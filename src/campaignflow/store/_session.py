@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from campaignflow._memo import remember
 from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
@@ -842,11 +843,7 @@ def _day(text: str | None) -> date | None:
     if text is None:
         return None
     day = _DAY_OF.get(text)
-    if day is None:
-        if len(_DAY_OF) >= 4096:
-            _DAY_OF.clear()
-        day = _DAY_OF[text] = date.fromisoformat(text)
-    return day
+    return remember(_DAY_OF, text, date.fromisoformat(text)) if day is None else day
 
 
 def _iso(day: date | None) -> str | None:
