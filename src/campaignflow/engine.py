@@ -105,7 +105,7 @@ def decide(
     # workflow, titles, judged_by, versioned): on every judgement.
     return Decision(
         unit.id, trigger, state.stage, target, allowed, candidates, today, workflow.name,
-        workflow.titles_of(state.stage, target).copy(), judged_by, versioned,
+        stage_titles(workflow, state.stage, target), judged_by, versioned,
     )  # fmt: skip
 
 
