@@ -408,6 +408,9 @@ class Session:
             (self._cid, *wanted, sweep, *extra),
         )
         claimed = [(_unit(row), _state(row, 6)) for row in rows]
+        # Read (and locked) in this transaction: later reads of these units come from here,
+        # so the sweep's prefetch fetches only their facts.
+        self._states.update((found[0].id, found) for found in claimed)
         for unit, _ in claimed:
             self._run(
                 "UPDATE cf_states SET swept = ? WHERE campaign_id = ? AND unit_id = ?",
