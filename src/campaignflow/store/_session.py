@@ -135,7 +135,8 @@ class Session:
         self._head = head if head is not None else HeadCache()
         # Filled by prefetch() for a sweep's chunk; kept current by this session's writes.
         self._states: dict[str, tuple[Unit, UnitState]] = {}
-        self._facts: dict[tuple[str, str], list[FactRecord]] = {}
+        # Tuples, handed out as they are: a recorded fact replaces its stage's tuple.
+        self._facts: dict[tuple[str, str], tuple[FactRecord, ...]] = {}
         # Writes to prefetched units wait here and go out in one executemany per table
         # before the next statement or the commit: a sweep pays two batched calls per chunk
         # instead of two round trips per unit.
@@ -225,12 +226,13 @@ class Session:
                 "ORDER BY f.unit_id, f.n",
                 (self._cid, *part, *part),
             )
-            fetched: dict[tuple[str, str], list[FactRecord]] = {
-                (unit_id, states[unit_id][1].stage): [] for unit_id in part
-            }
+            found_facts: dict[tuple[str, str], list[FactRecord]] = {}
             for row in rows:
-                fetched[(row[0], row[1])].append(self._fact(row))
-            facts.update(fetched)
+                found_facts.setdefault((row[0], row[1]), []).append(self._fact(row))
+            # A unit without facts shares the empty tuple: nothing to allocate (or for the
+            # garbage collector to walk) for most units of a sweep.
+            facts.update(((unit_id, states[unit_id][1].stage), ()) for unit_id in part)
+            facts.update((key, tuple(records)) for key, records in found_facts.items())
 
     def page_units(
         self, batch: int | None, after: int, limit: int
@@ -289,7 +291,7 @@ class Session:
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         cached = self._facts.get((unit_id, stage))
         if cached is not None:
-            return tuple(cached)
+            return cached
         rows = self._rows(
             f"SELECT {_FACT_COLUMNS} FROM cf_facts f "
             "WHERE f.campaign_id = ? AND f.unit_id = ? AND f.stage = ? ORDER BY f.n",
@@ -517,17 +519,41 @@ class Session:
             ),
             Failure(record.unit_id, record.version),
         )
-        cached = self._facts.get((record.unit_id, record.stage))
+        key = (record.unit_id, record.stage)
+        cached = self._facts.get(key)
         if cached is not None:
-            cached.append(record)
+            self._facts[key] = (*cached, record)
 
     def append_audit(self, record: AuditRecord) -> None:
         self._append_row(record.row())
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
+        self._writable()
+        cid, states, head = self._cid, self._states, self._head
+        pending_states, pending_audit = self._pending_states, self._pending_audit
+        seq, prev = self.audit_head()
         for state, expected_version, row in moves:
-            self.update_state(state, expected_version=expected_version)
-            self._append_row(row)
+            unit_id = state.unit_id
+            cached = states.get(unit_id)
+            if cached is None or row[12] is not None or row[8] != unit_id or row[7] != "ok":
+                # Not a sweep's move of a unit read in this session: the general path.
+                self.update_state(state, expected_version=expected_version)
+                self._append_row(row)
+                seq, prev = head.seq, head.hash
+                continue
+            # What update_state and _append_row do for a prefetched unit's sweep record,
+            # inline: a sweep applies a thousand of them per page.
+            if cached[1].version != expected_version:
+                raise ConcurrencyConflict(unit_id, expected_version=expected_version)
+            if row[0] != seq + 1 or row[17] != prev:
+                raise ConcurrencyConflict(
+                    unit_id, expected_version=seq, detail="the audit chain moved on"
+                )
+            pending_states.append((*_state_values(state), cid, unit_id, expected_version))
+            states[unit_id] = (cached[0], state)
+            pending_audit.append((cid, *row, row[11] if row[10] is not None else None))
+            seq, prev = row[0], row[18]
+            head.seq, head.hash = seq, prev
 
     def _append_row(self, row: AuditRow) -> None:
         """Append a record's row (see AuditRecord.row) onto the chain head."""
