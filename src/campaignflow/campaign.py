@@ -147,6 +147,22 @@ class _Denied:
     error: Exception
 
 
+@attrs.frozen
+class _Stamp:
+    """Who acts and when, with the texts each of the command's records stores for them.
+
+    Made once per command (once per page of a sweep): the texts are the same for every
+    record it writes.
+    """
+
+    now: datetime
+    day: date
+    actor: Actor
+    at_text: str
+    on_text: str
+    roles_text: str
+
+
 _REJECTION_MESSAGES = {
     "not_authorized.missing_role": {
         "zh_CN": "{actor} 没有执行此操作所需的角色（需要：{roles:term}）",
@@ -734,11 +750,11 @@ class Campaign:
                     page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
                     more = len(page) == _SWEEP_CHUNK
                     tried = [
-                        (unit, state)
+                        (unit, state, workflow)
                         for unit, state in page
-                        if self._sweeps(tx, state, trigger, waiting_only=waiting_only)
+                        if (workflow := self._sweeps(tx, state, trigger, waiting_only))
                     ]
-                    part = [unit.id for unit, _ in tried]
+                    part = [unit.id for unit, _, _ in tried]
                     tx.prefetch(part)
                     done = self._sweep_units(tx, now, day, tried, trigger, actor)
             except ConcurrencyConflict:
@@ -748,7 +764,8 @@ class Campaign:
                 for unit_id in part:
                     try:
                         with self.store.transaction() as tx:
-                            found = (self._load(tx, unit_id),)
+                            unit, state = self._load(tx, unit_id)
+                            found = ((unit, state, self._wf(tx, state)),)
                             done += self._sweep_units(tx, now, day, found, trigger, actor)
                     except ConcurrencyConflict:
                         held = self.check(unit_id, trigger, actor=actor)
@@ -757,44 +774,46 @@ class Campaign:
         return outcomes
 
     def _sweeps(
-        self, tx: StoreSession, state: UnitState, trigger: str, *, waiting_only: bool
-    ) -> bool:
-        """Whether a sweep of ``trigger`` tries the unit in ``state``."""
+        self, tx: StoreSession, state: UnitState, trigger: str, waiting_only: bool
+    ) -> Workflow | None:
+        """The workflow that judges the unit in ``state``, if a sweep of ``trigger`` tries it."""
         workflow = self._wf(tx, state)
-        return (
+        tried = (
             not workflow.is_final(state.stage)
             and (not waiting_only or workflow.stage(state.stage).kind == "waiting")
-            and bool(workflow.candidates(state.stage, trigger))
+            and workflow.candidates(state.stage, trigger)
         )
+        return workflow if tried else None
 
     def _sweep_units(
         self,
         tx: StoreSession,
         now: datetime,
         day: date,
-        units: Iterable[tuple[Unit, UnitState]],
+        units: Iterable[tuple[Unit, UnitState, Workflow]],
         trigger: str,
         actor: Actor,
     ) -> list[AdvanceOutcome]:
         """Judge each unit and move those whose gates hold, in one write of the session.
 
-        ``units``: each unit with its state as read in this session. The moves are chained
+        ``units``: each unit with its state as read in this session, and the workflow version
+        that judges it. The moves are chained
         onto the head in order and handed to the store together, so a page of a sweep
         costs the store one call.
         """
         seq, prev = tx.audit_head()
+        stamp = self._stamp(now, day, actor)
         moves: list[tuple[UnitState, int, AuditRow]] = []
         outcomes: list[AdvanceOutcome] = []
-        for unit, state in units:
+        for unit, state, workflow in units:
             unit_id = unit.id
-            workflow = self._wf(tx, state)
             decision = self._decide(tx, unit, state, day, trigger, actor.roles, workflow)
             if not decision.allowed:
                 outcomes.append(AdvanceOutcome(unit_id, False, decision))
                 continue
             seq += 1
             new, row, record = self._moved(
-                workflow, now, day, unit, state, decision, actor, None, None, seq, prev
+                workflow, stamp, unit, state, decision, None, None, seq, prev
             )
             prev = row[-1]
             moves.append((new, state.version, row))
@@ -864,12 +883,10 @@ class Campaign:
                     seq, prev = tx.audit_head()
                     new, row, result = self._moved(
                         self._wf(tx, state),
-                        now,
-                        today,
+                        self._stamp(now, today, actor),
                         unit,
                         state,
                         decision,
-                        actor,
                         request_id,
                         batch,
                         seq + 1,
@@ -936,15 +953,18 @@ class Campaign:
             )
         return target
 
+    def _stamp(self, now: datetime, day: date, actor: Actor) -> _Stamp:
+        """The stamp of a command ``actor`` issues at ``now`` (business day ``day``)."""
+        texts = (iso_instant(now), iso_date(day), roles_json(self._roles_of(actor)))
+        return _Stamp(now, day, actor, *texts)
+
     def _moved(
         self,
         workflow: Workflow,
-        now: datetime,
-        day: date,
+        stamp: _Stamp,
         unit: Unit,
         state: UnitState,
         decision: Decision,
-        actor: Actor,
         request_id: str | None,
         batch: int | None,
         seq: int,
@@ -957,6 +977,7 @@ class Campaign:
         AuditRecord: a transition is the one record a sweep writes for each unit it moves.
         """
         assert decision.target is not None
+        day = stamp.day
         new = next_state(workflow, state, decision.target, day, batch=batch)
         key = (decision.trigger, new.batch, batch or None)
         payload_text = self._payload_texts.get(key)
@@ -969,12 +990,12 @@ class Campaign:
             row = seal_row(
                 (
                     seq,
-                    iso_instant(now),
-                    iso_date(day),
+                    stamp.at_text,
+                    stamp.on_text,
                     self.campaign_id,
                     command,
-                    actor.id,
-                    roles_json(self._roles_of(actor)),
+                    stamp.actor.id,
+                    stamp.roles_text,
                     "ok",
                     unit.id,
                     state.stage,
@@ -993,8 +1014,8 @@ class Campaign:
         # By position (unit_id, trigger, source, dest, version, on, at, actor_id, seq,
         # request_id, batch): one per unit a sweep moves.
         record = TransitionRecord(
-            unit.id, decision.trigger, state.stage, new.stage, new.version, day, now, actor.id,
-            seq, request_id, new.batch,
+            unit.id, decision.trigger, state.stage, new.stage, new.version, day, stamp.now,
+            stamp.actor.id, seq, request_id, new.batch,
         )  # fmt: skip
         return new, row, record
 
@@ -1632,7 +1653,8 @@ class Campaign:
         with self.store.transaction() as tx:
             claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
             tx.prefetch([unit.id for unit, _ in claimed])
-            return self._sweep_units(tx, now, now.date(), claimed, trigger, actor)
+            judged = [(unit, state, self._wf(tx, state)) for unit, state in claimed]
+            return self._sweep_units(tx, now, now.date(), judged, trigger, actor)
 
     # --- internals ----------------------------------------------------------------------
 
