@@ -692,6 +692,34 @@ def test_registry_bind_reports_every_problem_of_a_spec() -> None:
     assert g.registry.problems(HOURS) == []
 
 
+@given(
+    st.dictionaries(
+        st.sampled_from(["hours", "rate", "class", "min-rate", "_0", "_guard", "ctx2", "名额"])
+        | st.text(min_size=1, max_size=6).filter(lambda name: name != "ctx"),
+        st.integers() | st.text(max_size=3) | st.none(),
+        max_size=5,
+    )
+)
+def test_a_bound_guard_passes_each_param_by_its_name(params: dict[str, Any]) -> None:
+    """Binding hands the guard exactly its params: identifiers, keywords and other names alike."""
+    seen: list[dict[str, Any]] = []
+    reg = _fresh_registry()
+
+    @cf.guard("echo", registry=reg)
+    def echo(ctx: cf.GuardContext, **given_params: Any) -> cf.Verdict:
+        seen.append(given_params)
+        return cf.Verdict("echo", True, "echo.ok")
+
+    bound = reg.bind(cf.use("echo", **params))
+    context = ctx()
+    assert bound(context) == cf.Verdict("echo", True, "echo.ok")
+    assert bound(context) == cf.Verdict("echo", True, "echo.ok")
+    assert seen == [params, params]
+    seen[0]["extra"] = 1  # each judgement gets its own dict: nothing leaks into the next
+    bound(context)
+    assert seen[2] == params
+
+
 # --- registry: custom guards ------------------------------------------------------------------
 
 
