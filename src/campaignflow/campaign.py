@@ -32,6 +32,7 @@ from campaignflow.audit import (
     AuditRow,
     AuditVerification,
     Checkpoint,
+    body_template,
     canonical_json,
     decision_from_data,
     decision_text,
@@ -40,7 +41,7 @@ from campaignflow.audit import (
     iso_instant,
     roles_json,
     seal_fresh,
-    seal_row,
+    seal_templated,
     verify_chain,
 )
 from campaignflow.clock import Clock, SystemClock
@@ -161,6 +162,8 @@ class _Stamp:
     at_text: str
     on_text: str
     roles_text: str
+    #: Audit bodies of this stamp's transitions, by the parts they share (see _moved).
+    bodies: dict[tuple[Any, ...], str] = attrs.field(factory=dict)
 
 
 _REJECTION_MESSAGES = {
@@ -749,14 +752,18 @@ class Campaign:
                 with self.store.transaction() as tx:
                     page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
                     more = len(page) == _SWEEP_CHUNK
-                    tried = [
-                        (unit, state, workflow)
-                        for unit, state in page
-                        if (workflow := self._sweeps(tx, state, trigger, waiting_only))
-                    ]
-                    part = [unit.id for unit, _, _ in tried]
+                    # The units tried, and (alongside, not paired: nothing to allocate
+                    # per unit) the workflow version judging each.
+                    tried: list[tuple[Unit, UnitState]] = []
+                    judges: list[Workflow] = []
+                    for pair in page:
+                        workflow = self._sweeps(tx, pair[1], trigger, waiting_only)
+                        if workflow is not None:
+                            tried.append(pair)
+                            judges.append(workflow)
+                    part = [unit.id for unit, _ in tried]
                     tx.prefetch(part)
-                    done = self._sweep_units(tx, now, day, tried, trigger, actor)
+                    done = self._sweep_units(tx, now, day, tried, judges, trigger, actor)
             except ConcurrencyConflict:
                 if part is None:  # the page itself could not be read: nothing was judged
                     raise
@@ -764,9 +771,10 @@ class Campaign:
                 for unit_id in part:
                     try:
                         with self.store.transaction() as tx:
-                            unit, state = self._load(tx, unit_id)
-                            found = ((unit, state, self._wf(tx, state)),)
-                            done += self._sweep_units(tx, now, day, found, trigger, actor)
+                            found = self._load(tx, unit_id)
+                            done += self._sweep_units(
+                                tx, now, day, (found,), (self._wf(tx, found[1]),), trigger, actor
+                            )
                     except ConcurrencyConflict:
                         held = self.check(unit_id, trigger, actor=actor)
                         done.append(AdvanceOutcome(unit_id, False, held))
@@ -790,14 +798,15 @@ class Campaign:
         tx: StoreSession,
         now: datetime,
         day: date,
-        units: Iterable[tuple[Unit, UnitState, Workflow]],
+        units: Sequence[tuple[Unit, UnitState]],
+        workflows: Sequence[Workflow],
         trigger: str,
         actor: Actor,
     ) -> list[AdvanceOutcome]:
         """Judge each unit and move those whose gates hold, in one write of the session.
 
-        ``units``: each unit with its state as read in this session, and the workflow version
-        that judges it. The moves are chained
+        ``units``: each unit with its state as read in this session; ``workflows``: the
+        version that judges each, in the same order. The moves are chained
         onto the head in order and handed to the store together, so a page of a sweep
         costs the store one call.
         """
@@ -805,7 +814,7 @@ class Campaign:
         stamp = self._stamp(now, day, actor)
         moves: list[tuple[UnitState, int, AuditRow]] = []
         outcomes: list[AdvanceOutcome] = []
-        for unit, state, workflow in units:
+        for (unit, state), workflow in zip(units, workflows, strict=True):
             unit_id = unit.id
             decision = self._decide(tx, unit, state, day, trigger, actor.roles, workflow)
             if not decision.allowed:
@@ -986,29 +995,19 @@ class Campaign:
             if batch:
                 payload["to_batch"] = batch
             payload_text = self._payload_texts[key] = canonical_json(payload)
+        ref = self._ref_of(state) or self._workflow_ref
+        fields = (
+            seq, stamp.at_text, stamp.on_text, self.campaign_id, command, stamp.actor.id,
+            stamp.roles_text, "ok", unit.id, state.stage, new.stage, new.version, request_id,
+            ref, payload_text, None, None, prev,
+        )  # fmt: skip
+        # The body's other parts are the same for every such move under this stamp.
+        shared = (command, request_id, state.stage, new.stage, ref, payload_text)
         try:
-            row = seal_row(
-                (
-                    seq,
-                    stamp.at_text,
-                    stamp.on_text,
-                    self.campaign_id,
-                    command,
-                    stamp.actor.id,
-                    stamp.roles_text,
-                    "ok",
-                    unit.id,
-                    state.stage,
-                    new.stage,
-                    new.version,
-                    request_id,
-                    self._ref_of(state) or self._workflow_ref,
-                    payload_text,
-                    decision_text(decision),
-                    None,
-                    prev,
-                )
-            )
+            template = stamp.bodies.get(shared)
+            if template is None:
+                template = stamp.bodies[shared] = body_template(fields)
+            row = seal_templated(template, (*fields[:15], decision_text(decision), None, prev))
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
         # By position (unit_id, trigger, source, dest, version, on, at, actor_id, seq,
@@ -1653,8 +1652,8 @@ class Campaign:
         with self.store.transaction() as tx:
             claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
             tx.prefetch([unit.id for unit, _ in claimed])
-            judged = [(unit, state, self._wf(tx, state)) for unit, state in claimed]
-            return self._sweep_units(tx, now, now.date(), judged, trigger, actor)
+            judges = [self._wf(tx, state) for _, state in claimed]
+            return self._sweep_units(tx, now, now.date(), claimed, judges, trigger, actor)
 
     # --- internals ----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from campaignflow._memo import remember
 from campaignflow.audit import (
@@ -114,6 +114,7 @@ class Session:
     __slots__ = (
         "_cid",
         "_conn",
+        "_fact_stage",
         "_facts",
         "_head",
         "_open",
@@ -135,13 +136,18 @@ class Session:
         self._head = head if head is not None else HeadCache()
         # Filled by prefetch() for a sweep's chunk; kept current by this session's writes.
         self._states: dict[str, tuple[Unit, UnitState]] = {}
-        # Tuples, handed out as they are: a recorded fact replaces its stage's tuple.
-        self._facts: dict[tuple[str, str], tuple[FactRecord, ...]] = {}
+        # Prefetched fact records of a unit's stage (the one in _fact_stage), by unit: tuples,
+        # handed out as they are; a recorded fact replaces its unit's tuple. Two flat dicts,
+        # so a page of a sweep allocates no key per unit.
+        self._facts: dict[str, tuple[FactRecord, ...]] = {}
+        self._fact_stage: dict[str, str] = {}
         # Writes to prefetched units wait here and go out in one executemany per table
         # before the next statement or the commit: a sweep pays two batched calls per chunk
-        # instead of two round trips per unit.
-        self._pending_states: list[tuple[Any, ...]] = []
-        self._pending_audit: list[tuple[Any, ...]] = []
+        # instead of two round trips per unit. They wait as the caller's own objects (a
+        # state and its expected version, an audit row); their parameters are made as they
+        # go out, so a page of a sweep keeps no second copy of its writes alive meanwhile.
+        self._pending_states: list[tuple[UnitState, int] | tuple[UnitState, int, AuditRow]] = []
+        self._pending_audit: list[AuditRow] = []
         self._open = True
         # Whether an organisation id is registered, as this session's queries asked it.
         self._registered: dict[str, bool] = {}
@@ -158,22 +164,28 @@ class Session:
 
     def _flush_writes(self) -> None:
         """Send the batched writes (states first: the audit rows refer to their versions)."""
-        store = self._store
+        store, cid = self._store, self._cid
         if self._pending_states:
-            rows, self._pending_states = self._pending_states, []
-            changed = store._execute_many(self._conn, _UPDATE_STATE, rows, Failure(rows[0][-2]))
-            if changed != len(rows):
+            writes, self._pending_states = self._pending_states, []
+            first, expected = writes[0][0], writes[0][1]
+            changed = store._execute_many(
+                self._conn,
+                _UPDATE_STATE,
+                [(*_state_values(w[0]), cid, w[0].unit_id, w[1]) for w in writes],
+                Failure(first.unit_id, expected),
+            )
+            if changed != len(writes):
                 raise ConcurrencyConflict(
-                    str(rows[0][-2]),
-                    expected_version=int(rows[0][-1]),
-                    detail=f"{len(rows) - changed} of {len(rows)} batched units changed concurrently",
+                    first.unit_id,
+                    expected_version=expected,
+                    detail=f"{len(writes) - changed} of {len(writes)} batched units changed concurrently",
                 )
         if self._pending_audit:
             rows, self._pending_audit = self._pending_audit, []
             store._execute_many(
                 self._conn,
                 _INSERT_AUDIT,
-                rows,
+                [(cid, *row, _transition_version(row)) for row in rows],
                 Failure(None, self._head.stored_seq, duplicate=_taken_batch),
             )
 
@@ -211,8 +223,10 @@ class Session:
                 (self._cid, *part),
             )
             self._states.update((row[0], (_unit(row), _state(row, 6))) for row in rows)
-        states, facts = self._states, self._facts
-        ids = [u for u in wanted if (found := states.get(u)) and (u, found[1].stage) not in facts]
+        states, facts, fact_stage = self._states, self._facts, self._fact_stage
+        ids = [
+            u for u in wanted if (found := states.get(u)) and fact_stage.get(u) != found[1].stage
+        ]
         for start in range(0, len(ids), 400):
             part = ids[start : start + 400]
             marks = ", ".join("?" * len(part))
@@ -226,13 +240,14 @@ class Session:
                 "ORDER BY f.unit_id, f.n",
                 (self._cid, *part, *part),
             )
-            found_facts: dict[tuple[str, str], list[FactRecord]] = {}
+            found_facts: dict[str, list[FactRecord]] = {}
             for row in rows:
-                found_facts.setdefault((row[0], row[1]), []).append(self._fact(row))
+                found_facts.setdefault(row[0], []).append(self._fact(row))
             # A unit without facts shares the empty tuple: nothing to allocate (or for the
             # garbage collector to walk) for most units of a sweep.
-            facts.update(((unit_id, states[unit_id][1].stage), ()) for unit_id in part)
-            facts.update((key, tuple(records)) for key, records in found_facts.items())
+            fact_stage.update((unit_id, states[unit_id][1].stage) for unit_id in part)
+            facts.update(dict.fromkeys(part, ()))
+            facts.update((unit_id, tuple(records)) for unit_id, records in found_facts.items())
 
     def page_units(
         self, batch: int | None, after: int, limit: int
@@ -289,9 +304,8 @@ class Session:
         )
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
-        cached = self._facts.get((unit_id, stage))
-        if cached is not None:
-            return cached
+        if self._fact_stage.get(unit_id) == stage:
+            return self._facts[unit_id]
         rows = self._rows(
             f"SELECT {_FACT_COLUMNS} FROM cf_facts f "
             "WHERE f.campaign_id = ? AND f.unit_id = ? AND f.stage = ? ORDER BY f.n",
@@ -478,15 +492,15 @@ class Session:
         )
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
-        params = (*_state_values(state), self._cid, state.unit_id, expected_version)
         cached = self._states.get(state.unit_id)
         if cached is not None:
             if cached[1].version != expected_version:
                 raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
             self._writable()
-            self._pending_states.append(params)
+            self._pending_states.append((state, expected_version))
             self._states[state.unit_id] = (cached[0], state)
             return
+        params = (*_state_values(state), self._cid, state.unit_id, expected_version)
         changed = self._run(_UPDATE_STATE, params, Failure(state.unit_id, expected_version))
         if changed != 1:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
@@ -519,20 +533,19 @@ class Session:
             ),
             Failure(record.unit_id, record.version),
         )
-        key = (record.unit_id, record.stage)
-        cached = self._facts.get(key)
-        if cached is not None:
-            self._facts[key] = (*cached, record)
+        if self._fact_stage.get(record.unit_id) == record.stage:
+            self._facts[record.unit_id] = (*self._facts[record.unit_id], record)
 
     def append_audit(self, record: AuditRecord) -> None:
         self._append_row(record.row())
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         self._writable()
-        cid, states, head = self._cid, self._states, self._head
+        states, head = self._states, self._head
         pending_states, pending_audit = self._pending_states, self._pending_audit
         seq, prev = self.audit_head()
-        for state, expected_version, row in moves:
+        for move in moves:
+            state, expected_version, row = move
             unit_id = state.unit_id
             cached = states.get(unit_id)
             if cached is None or row[12] is not None or row[8] != unit_id or row[7] != "ok":
@@ -549,9 +562,11 @@ class Session:
                 raise ConcurrencyConflict(
                     unit_id, expected_version=seq, detail="the audit chain moved on"
                 )
-            pending_states.append((*_state_values(state), cid, unit_id, expected_version))
-            states[unit_id] = (cached[0], state)
-            pending_audit.append((cid, *row, row[11] if row[10] is not None else None))
+            pending_states.append(move)
+            pending_audit.append(row)
+            # Forgotten rather than replaced: a later read in this session loads the unit
+            # again (after the pending writes go out), and a page keeps nothing per unit.
+            del states[unit_id]
             seq, prev = row[0], row[18]
             head.seq, head.hash = seq, prev
 
@@ -559,24 +574,15 @@ class Session:
         """Append a record's row (see AuditRecord.row) onto the chain head."""
         self._writable()
         head, head_hash = self.audit_head()
-        seq, outcome, unit_id, dest, version, request_id = (
-            row[0],
-            row[7],
-            row[8],
-            row[10],
-            row[11],
-            row[12],
-        )
+        seq, unit_id, version, request_id = row[0], row[8], row[11], row[12]
         unit = unit_id or "-"
         if seq != head + 1 or row[17] != head_hash:
             raise ConcurrencyConflict(
                 unit, expected_version=head, detail="the audit chain moved on"
             )
-        moved = outcome == "ok" and dest is not None and unit_id is not None
-        params = (self._cid, *row, version if moved else None)
         if request_id is None and unit_id in self._states:
             # A sweep's record (no request id to collide on): batch it with the others.
-            self._pending_audit.append(params)
+            self._pending_audit.append(row)
         else:
 
             def taken(exc: BaseException) -> CampaignflowError:
@@ -589,6 +595,7 @@ class Session:
                     detail = "the audit chain moved on"
                 return ConcurrencyConflict(unit, expected_version=head, detail=detail)
 
+            params = (self._cid, *row, _transition_version(row))
             self._run(_INSERT_AUDIT, params, Failure(unit_id, head, duplicate=taken))
         self._head.seq, self._head.hash = seq, row[18]
 
@@ -852,6 +859,17 @@ _INSERT_AUDIT = (
     f"INSERT INTO cf_audit (campaign_id, {_AUDIT_COLUMNS}, transition_version) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _transition_version(row: AuditRow) -> int | None:
+    """The ``transition_version`` column of an audit row: the version a transition made.
+
+    Set for applied transitions only (outcome ok, a unit and a dest), so UNIQUE on it admits
+    one transition per unit version while denials and errors repeat freely (NULLs differ).
+    """
+    if row[7] == "ok" and row[10] is not None and row[8] is not None:
+        return cast(int | None, row[11])
+    return None
 
 
 def _taken_batch(exc: BaseException) -> CampaignflowError:
