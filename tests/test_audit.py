@@ -18,8 +18,8 @@ from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
     Checkpoint,
-    canonical_json,
     body_template,
+    canonical_json,
     record_hash,
     seal_row,
     seal_templated,
@@ -424,8 +424,8 @@ def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> 
     """1, True and 1.0 are equal in Python but not in JSON: each verdict keeps its own text."""
     from campaignflow.audit import decision_text
 
-    def text_of(params: dict[Any, Any]) -> str:
-        verdict = cf.Verdict("g", True, "c", params)
+    def text_of(params: dict[Any, Any], passed: Any = True) -> str:
+        verdict = cf.Verdict("g", passed, "c", params)
         decision = cf.Decision(
             "u", "advance", "a", "b", True, (cf.Candidate("b", True, (verdict,)),), date(2005, 1, 1)
         )
@@ -438,6 +438,9 @@ def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> 
         assert '"params":{"a":"1"}' in text_of({"a": "1"})
         assert '"params":{"1":1}' in text_of({1: 1})
         assert '"params":{"true":1}' in text_of({True: 1})
+        # A verdict's own flag too: a host's guard may say passed=1.
+        assert '"passed":true}' in text_of({"a": 1}, True)
+        assert '"passed":1}' in text_of({"a": 1}, 1)
 
 
 @settings(max_examples=500)

@@ -642,20 +642,15 @@ def decision_text(decision: Decision) -> str:
     equal for any decision.
     """
     known = _TEXT_OF.get
+    candidates = decision.candidates
+    if len(candidates) == 1:  # nearly every decision: written without the joins
+        candidates_text = _candidate_text(candidates[0])
+    else:
+        candidates_text = ",".join([_candidate_text(c) for c in candidates])
     return _DECISION % (
         # Flags are nearly always True or False: written out without a call.
         "true" if decision.allowed is True else _scalar(decision.allowed),
-        ",".join(
-            [
-                _CANDIDATE
-                % (
-                    known(c.dest) or _text(c.dest),
-                    "true" if c.passed is True else _scalar(c.passed),
-                    ",".join([_verdict_text(v) for v in c.verdicts]),
-                )
-                for c in decision.candidates
-            ]
-        ),
+        candidates_text,
         iso_date(decision.judged_on),
         known(decision.source) or _text(decision.source),
         known(decision.target) or _text(decision.target),
@@ -663,28 +658,62 @@ def decision_text(decision: Decision) -> str:
     )
 
 
-# The canonical text of verdict params seen lately, keyed by their items. Only params of
-# plain str names and plain str or int values are stored or looked up: of those, equal
-# items always have one text (1.0 and True, equal to 1, never take this path).
-_PARAMS_TEXT: dict[tuple[tuple[str, Any], ...], str] = {}
+def _candidate_text(candidate: Candidate) -> str:
+    verdicts = candidate.verdicts
+    return _CANDIDATE % (
+        _TEXT_OF.get(candidate.dest) or _text(candidate.dest),
+        "true" if candidate.passed is True else _scalar(candidate.passed),
+        _verdict_text(verdicts[0])
+        if len(verdicts) == 1
+        else ",".join([_verdict_text(v) for v in verdicts]),
+    )
 
 
-def _params_text(params: Mapping[str, Any]) -> str:
-    """``canonical_json(params)``, remembered for params of plain text and whole numbers."""
-    for name, value in params.items():
-        if name.__class__ is not str or (value.__class__ is not int and value.__class__ is not str):
-            return canonical_json(params if params.__class__ is dict else dict(params))
-    key = tuple(params.items())
-    text = _PARAMS_TEXT.get(key)
-    return remember(_PARAMS_TEXT, key, canonical_json(dict(key))) if text is None else text
+# The canonical text of leaf verdicts seen lately, keyed by guard, code, passed and the
+# params' items. Only verdicts of plain str guard and code, a bool passed, and params of plain
+# str names with plain str or int values are stored or looked up: of those, equal keys
+# always have one text (1.0 and True, equal to 1, never take this path).
+_VERDICT_TEXT: dict[tuple[Any, ...], str] = {}
 
 
 def _verdict_text(verdict: Verdict) -> str:
+    guard, code, passed, params, children = (
+        verdict.guard,
+        verdict.code,
+        verdict.passed,
+        verdict.params,
+        verdict.children,
+    )
+    plain = (
+        not children
+        and params.__class__ is dict
+        and guard.__class__ is str
+        and code.__class__ is str
+        and passed.__class__ is bool
+    )
+    if plain:
+        for name, value in params.items():
+            if name.__class__ is not str or (
+                value.__class__ is not int and value.__class__ is not str
+            ):
+                plain = False
+                break
+    if plain:
+        key = (guard, code, passed, *params.items())
+        text = _VERDICT_TEXT.get(key)
+        if text is None:
+            text = remember(_VERDICT_TEXT, key, _encoded_verdict(verdict))
+        return text
+    return _encoded_verdict(verdict)
+
+
+def _encoded_verdict(verdict: Verdict) -> str:
     known = _TEXT_OF.get
+    params = verdict.params
     fields = (
         known(verdict.code) or _text(verdict.code),
         known(verdict.guard) or _text(verdict.guard),
-        _params_text(verdict.params),
+        canonical_json(params if params.__class__ is dict else dict(params)),
         "true" if verdict.passed is True else _scalar(verdict.passed),
     )
     children = verdict.children
