@@ -93,6 +93,8 @@ def decide(
                 break
     if observing():
         candidates = judge_candidates(compiled, ctx)
+    elif len(compiled) == 1:  # the common gate of one candidate, without the loop
+        candidates = (compiled[0].judge(ctx),)
     else:
         candidates = tuple([c.judge(ctx) for c in compiled])
     allowed = False
