@@ -745,6 +745,9 @@ class Campaign:
         # commits, and a durable store pays one commit (one fsync) per page, not per unit.
         # A conflict inside a page rolls it back; it is then redone unit by unit so one
         # contended unit cannot hold up the rest.
+        # Whether (and by which version) a unit is tried depends on its version and stage
+        # only: asked once per pair in a sweep, not once per unit.
+        tries: dict[tuple[str, str], Workflow | None] = {}
         after, more = 0, True
         while more:
             part: list[str] | None = None
@@ -757,7 +760,12 @@ class Campaign:
                     tried: list[tuple[Unit, UnitState]] = []
                     judges: list[Workflow] = []
                     for pair in page:
-                        workflow = self._sweeps(tx, pair[1], trigger, waiting_only)
+                        state = pair[1]
+                        key = (state.workflow, state.stage)
+                        if key in tries:
+                            workflow = tries[key]
+                        else:
+                            workflow = tries[key] = self._sweeps(tx, state, trigger, waiting_only)
                         if workflow is not None:
                             tried.append(pair)
                             judges.append(workflow)

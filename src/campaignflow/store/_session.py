@@ -185,7 +185,17 @@ class Session:
             store._execute_many(
                 self._conn,
                 _INSERT_AUDIT,
-                [(cid, *row, _transition_version(row)) for row in rows],
+                # transition_version: _transition_version(row), written out for each row.
+                [
+                    (
+                        cid,
+                        *row,
+                        row[11]
+                        if row[7] == "ok" and row[10] is not None and row[8] is not None
+                        else None,
+                    )
+                    for row in rows
+                ],
                 Failure(None, self._head.stored_seq, duplicate=_taken_batch),
             )
 
