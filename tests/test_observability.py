@@ -170,6 +170,26 @@ def test_each_judged_candidate_is_logged_at_debug(caplog: pytest.LogCaptureFixtu
     }
 
 
+def test_a_sweep_logs_each_judged_candidate_at_debug(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """advance_all asks once per page whether to log, and then logs every unit it judges."""
+    camp = _started(SQLiteStore(tmp_path / "sweep.db"))
+    camp.add_units([cf.Unit(id="fin-02", name="区税务局机关党支部", kind="organ", batch=1)])
+    camp.start_batch(1)
+    camp.advance_all(actor=CLERK)
+    assert not _events(caplog, "campaignflow.engine")
+    caplog.set_level(logging.DEBUG, logger="campaignflow")
+    outcomes = camp.advance_all(actor=CLERK)
+    assert [o.unit_id for o in outcomes] == ["fin-01", "fin-02"]
+    events = _events(caplog, "campaignflow.engine")
+    assert [(e["unit_id"], e["source"], e["codes"]) for e in events] == [
+        ("fin-01", "preparation", ["milestones.missing"]),
+        ("fin-02", "preparation", ["milestones.missing"]),
+    ]
+    camp.store.close()
+
+
 # --- OpenTelemetry ---------------------------------------------------------------------------
 
 

@@ -70,7 +70,7 @@ from campaignflow.model import (
     UnitState,
     WorkflowVersion,
 )
-from campaignflow.observability import observe_advance
+from campaignflow.observability import observe_advance, observing
 from campaignflow.orgtree import (
     STUCK_ORDERS,
     OrgProgress,
@@ -820,11 +820,12 @@ class Campaign:
         """
         seq, prev = tx.audit_head()
         stamp = self._stamp(now, day, actor)
+        observed = observing()  # asked once per page, not once per unit judged
         moves: list[tuple[UnitState, int, AuditRow]] = []
         outcomes: list[AdvanceOutcome] = []
         for (unit, state), workflow in zip(units, workflows, strict=True):
             unit_id = unit.id
-            decision = self._decide(tx, unit, state, day, trigger, actor.roles, workflow)
+            decision = self._decide(tx, unit, state, day, trigger, actor.roles, workflow, observed)
             if not decision.allowed:
                 outcomes.append(AdvanceOutcome(unit_id, False, decision))
                 continue
@@ -1723,10 +1724,12 @@ class Campaign:
         trigger: str,
         roles: frozenset[str] | None,
         workflow: Workflow | None = None,
+        observed: bool | None = None,
     ) -> Decision:
         """The unit's decision, judged by its own workflow version on its stage's facts.
 
-        ``workflow``: that version, when the caller already has it.
+        ``workflow``: that version, when the caller already has it; ``observed``: see
+        :func:`~campaignflow.engine.decide`.
         """
         return decide(
             workflow or self._wf(tx, state),
@@ -1738,6 +1741,7 @@ class Campaign:
             roles=roles,
             judged_by=self._ref_of(state),
             versioned=len(self._versions) > 1,
+            observed=observed,
         )
 
     def _load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:

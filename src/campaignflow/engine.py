@@ -75,6 +75,7 @@ def decide(
     roles: frozenset[str] | None = None,
     judged_by: str = "",
     versioned: bool = False,
+    observed: bool | None = None,
 ) -> Decision:
     """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
 
@@ -82,6 +83,9 @@ def decide(
     candidate is still judged so the decision explains all of them. With ``roles`` (the
     acting actor's), candidates that name other roles in ``by`` are left out.
     ``judged_by`` / ``versioned`` are stamped on the decision (see :class:`Decision`).
+    ``observed``: whether guard evaluation is traced and logged (see
+    :func:`~campaignflow.observability.observing`, asked when None); a caller judging many
+    units in a row may ask once for all of them.
     """
     ctx = context_for(workflow, unit, state, records, today)
     compiled = workflow.candidates(state.stage, trigger)
@@ -91,7 +95,7 @@ def decide(
                 # A candidate reserved for roles the actor lacks is no candidate for them.
                 compiled = tuple(c for c in compiled if not c.by or c.by & roles)
                 break
-    if observing():
+    if observing() if observed is None else observed:
         candidates = judge_candidates(compiled, ctx)
     elif len(compiled) == 1:  # the common gate of one candidate, without the loop
         candidates = (compiled[0].judge(ctx),)
