@@ -1005,18 +1005,18 @@ class Campaign:
                 payload["to_batch"] = batch
             payload_text = self._payload_texts[key] = canonical_json(payload)
         ref = self._ref_of(state) or self._workflow_ref
-        fields = (
-            seq, stamp.at_text, stamp.on_text, self.campaign_id, command, stamp.actor.id,
-            stamp.roles_text, "ok", unit.id, state.stage, new.stage, new.version, request_id,
-            ref, payload_text, None, None, prev,
-        )  # fmt: skip
         # The body's other parts are the same for every such move under this stamp.
         shared = (command, request_id, state.stage, new.stage, ref, payload_text)
         try:
+            fields = (
+                seq, stamp.at_text, stamp.on_text, self.campaign_id, command, stamp.actor.id,
+                stamp.roles_text, "ok", unit.id, state.stage, new.stage, new.version,
+                request_id, ref, payload_text, decision_text(decision), None, prev,
+            )  # fmt: skip
             template = stamp.bodies.get(shared)
             if template is None:
                 template = stamp.bodies[shared] = body_template(fields)
-            row = seal_templated(template, (*fields[:15], decision_text(decision), None, prev))
+            row = seal_templated(template, fields)
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
         # By position (unit_id, trigger, source, dest, version, on, at, actor_id, seq,
