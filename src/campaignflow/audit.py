@@ -275,8 +275,12 @@ def record_hash(record: AuditRecord) -> str:
 
 def _fields_hash(fields: Sequence[Any]) -> str:
     """The hash of the record whose stored row, without the hash, is ``fields``."""
-    text = fields[17] + _row_body(fields)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _chain_hash(fields[17], _row_body(fields))
+
+
+def _chain_hash(prev_hash: str, body: str) -> str:
+    """``SHA-256(prev_hash ‖ body)`` as hex: the link every record makes to the one before."""
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def seal_row(fields: Sequence[Any]) -> AuditRow:
@@ -481,8 +485,7 @@ def seal_templated(template: str, fields: Sequence[Any]) -> AuditRow:
     record's own. A page of a sweep seals a thousand rows that differ only in those, so
     the other seventeen parts are encoded once per page instead of once per row.
     """
-    text = fields[17] + template % _own_parts(fields)
-    return (*fields, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return (*fields, _chain_hash(fields[17], template % _own_parts(fields)))
 
 
 @attrs.frozen
@@ -677,34 +680,28 @@ _VERDICT_TEXT: dict[tuple[Any, ...], str] = {}
 
 
 def _verdict_text(verdict: Verdict) -> str:
-    guard, code, passed, params, children = (
-        verdict.guard,
-        verdict.code,
-        verdict.passed,
-        verdict.params,
-        verdict.children,
-    )
-    plain = (
-        not children
-        and params.__class__ is dict
-        and guard.__class__ is str
-        and code.__class__ is str
-        and passed.__class__ is bool
-    )
-    if plain:
-        for name, value in params.items():
-            if name.__class__ is not str or (
-                value.__class__ is not int and value.__class__ is not str
-            ):
-                plain = False
-                break
-    if plain:
-        key = (guard, code, passed, *params.items())
-        text = _VERDICT_TEXT.get(key)
-        if text is None:
-            text = remember(_VERDICT_TEXT, key, _encoded_verdict(verdict))
-        return text
-    return _encoded_verdict(verdict)
+    key = _verdict_key(verdict)
+    if key is None:
+        return _encoded_verdict(verdict)
+    text = _VERDICT_TEXT.get(key)
+    return remember(_VERDICT_TEXT, key, _encoded_verdict(verdict)) if text is None else text
+
+
+def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
+    """The verdict's key in ``_VERDICT_TEXT``, or None if it is not a leaf of plain values."""
+    guard, code, passed, params = verdict.guard, verdict.code, verdict.passed, verdict.params
+    if (
+        verdict.children
+        or params.__class__ is not dict
+        or guard.__class__ is not str
+        or code.__class__ is not str
+        or passed.__class__ is not bool
+    ):
+        return None
+    for name, value in params.items():
+        if name.__class__ is not str or (value.__class__ is not int and value.__class__ is not str):
+            return None
+    return (guard, code, passed, *params.items())
 
 
 def _encoded_verdict(verdict: Verdict) -> str:
