@@ -185,17 +185,7 @@ class Session:
             store._execute_many(
                 self._conn,
                 _INSERT_AUDIT,
-                # transition_version: _transition_version(row), written out for each row.
-                [
-                    (
-                        cid,
-                        *row,
-                        row[11]
-                        if row[7] == "ok" and row[10] is not None and row[8] is not None
-                        else None,
-                    )
-                    for row in rows
-                ],
+                [(cid, *row, _transition_version(row)) for row in rows],
                 Failure(None, self._head.stored_seq, duplicate=_taken_batch),
             )
 
@@ -574,9 +564,7 @@ class Session:
                 )
             pending_states.append(move)
             pending_audit.append(row)
-            # Forgotten rather than replaced: a later read in this session loads the unit
-            # again (after the pending writes go out), and a page keeps nothing per unit.
-            del states[unit_id]
+            states[unit_id] = (cached[0], state)
             seq, prev = row[0], row[18]
             head.seq, head.hash = seq, prev
 
