@@ -41,6 +41,7 @@ from campaignflow.audit import (
     iso_instant,
     roles_json,
     seal_fresh,
+    seal_row,
     seal_templated,
     verify_chain,
 )
@@ -162,8 +163,9 @@ class _Stamp:
     at_text: str
     on_text: str
     roles_text: str
-    #: Audit bodies of this stamp's transitions, by the parts they share (see _moved).
-    bodies: dict[tuple[Any, ...], str] = attrs.field(factory=dict)
+    #: For a page of a sweep: the audit bodies of its transitions, by the parts they share
+    #: (see _moved). None for a single command, whose one record is sealed whole.
+    bodies: dict[tuple[Any, ...], str] | None = None
 
 
 _REJECTION_MESSAGES = {
@@ -755,20 +757,7 @@ class Campaign:
                 with self.store.transaction() as tx:
                     page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
                     more = len(page) == _SWEEP_CHUNK
-                    # The units tried, and (alongside, not paired: nothing to allocate
-                    # per unit) the workflow version judging each.
-                    tried: list[tuple[Unit, UnitState]] = []
-                    judges: list[Workflow] = []
-                    for pair in page:
-                        state = pair[1]
-                        key = (state.workflow, state.stage)
-                        if key in tries:
-                            workflow = tries[key]
-                        else:
-                            workflow = tries[key] = self._sweeps(tx, state, trigger, waiting_only)
-                        if workflow is not None:
-                            tried.append(pair)
-                            judges.append(workflow)
+                    tried, judges = self._tried(tx, page, trigger, waiting_only, tries)
                     part = [unit.id for unit, _ in tried]
                     tx.prefetch(part)
                     done = self._sweep_units(tx, now, day, tried, judges, trigger, actor)
@@ -788,6 +777,33 @@ class Campaign:
                         done.append(AdvanceOutcome(unit_id, False, held))
             outcomes.extend(done)
         return outcomes
+
+    def _tried(
+        self,
+        tx: StoreSession,
+        page: Sequence[tuple[Unit, UnitState]],
+        trigger: str,
+        waiting_only: bool,
+        tries: dict[tuple[str, str], Workflow | None],
+    ) -> tuple[list[tuple[Unit, UnitState]], list[Workflow]]:
+        """The units of ``page`` a sweep tries, and alongside (not paired: nothing to
+        allocate per unit) the workflow version judging each.
+
+        ``tries``: the sweep's answers of :meth:`_sweeps` by (version, stage), filled here.
+        """
+        tried: list[tuple[Unit, UnitState]] = []
+        judges: list[Workflow] = []
+        for pair in page:
+            state = pair[1]
+            key = (state.workflow, state.stage)
+            if key in tries:
+                workflow = tries[key]
+            else:
+                workflow = tries[key] = self._sweeps(tx, state, trigger, waiting_only)
+            if workflow is not None:
+                tried.append(pair)
+                judges.append(workflow)
+        return tried, judges
 
     def _sweeps(
         self, tx: StoreSession, state: UnitState, trigger: str, waiting_only: bool
@@ -819,7 +835,7 @@ class Campaign:
         costs the store one call.
         """
         seq, prev = tx.audit_head()
-        stamp = self._stamp(now, day, actor)
+        stamp = self._stamp(now, day, actor, page=True)
         observed = observing()  # asked once per page, not once per unit judged
         moves: list[tuple[UnitState, int, AuditRow]] = []
         outcomes: list[AdvanceOutcome] = []
@@ -971,10 +987,13 @@ class Campaign:
             )
         return target
 
-    def _stamp(self, now: datetime, day: date, actor: Actor) -> _Stamp:
-        """The stamp of a command ``actor`` issues at ``now`` (business day ``day``)."""
+    def _stamp(self, now: datetime, day: date, actor: Actor, *, page: bool = False) -> _Stamp:
+        """The stamp of a command ``actor`` issues at ``now`` (business day ``day``).
+
+        ``page``: for a page of a sweep, whose transitions share an audit body template.
+        """
         texts = (iso_instant(now), iso_date(day), roles_json(self._roles_of(actor)))
-        return _Stamp(now, day, actor, *texts)
+        return _Stamp(now, day, actor, *texts, {} if page else None)
 
     def _moved(
         self,
@@ -1005,7 +1024,7 @@ class Campaign:
                 payload["to_batch"] = batch
             payload_text = self._payload_texts[key] = canonical_json(payload)
         ref = self._ref_of(state) or self._workflow_ref
-        # The body's other parts are the same for every such move under this stamp.
+        # The body's other parts are the same for every such move on a page of a sweep.
         shared = (command, request_id, state.stage, new.stage, ref, payload_text)
         try:
             fields = (
@@ -1013,10 +1032,14 @@ class Campaign:
                 stamp.roles_text, "ok", unit.id, state.stage, new.stage, new.version,
                 request_id, ref, payload_text, decision_text(decision), None, prev,
             )  # fmt: skip
-            template = stamp.bodies.get(shared)
-            if template is None:
-                template = stamp.bodies[shared] = body_template(fields)
-            row = seal_templated(template, fields)
+            bodies = stamp.bodies
+            if bodies is None:
+                row = seal_row(fields)
+            else:
+                template = bodies.get(shared)
+                if template is None:
+                    template = bodies[shared] = body_template(fields)
+                row = seal_templated(template, fields)
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
         # By position (unit_id, trigger, source, dest, version, on, at, actor_id, seq,
