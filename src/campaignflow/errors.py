@@ -20,10 +20,9 @@ Every error also has a stable, language-neutral ``code`` and ``params``, and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-if TYPE_CHECKING:
-    from campaignflow.model import Decision
+from campaignflow._catalogue import DEFAULT_TEXTS, LOCALES
 
 __all__ = [
     "AuditTampered",
@@ -39,10 +38,35 @@ __all__ = [
 
 
 def _render(code: str, params: Mapping[str, Any], locale: str) -> str:
-    # Imported here: the catalog itself raises ValidationError, so it imports this module.
-    from campaignflow.i18n import messages
+    # The default catalogue's texts: the ones campaignflow.i18n.messages shows and extends.
+    check_locale(locale)
+    return DEFAULT_TEXTS.render(code, params, locale)
 
-    return messages.render(code, params, locale)
+
+def check_locale(locale: str) -> None:
+    """Refuse a locale other than ``zh_CN`` or ``en`` (for :mod:`campaignflow.i18n` too).
+
+    Raises:
+        ValidationError: ``locale`` is not one of the catalogue's locales.
+    """
+    if locale not in LOCALES:
+        raise ValidationError(
+            f"locale: must be one of {', '.join(LOCALES)}, got {locale!r}",
+            code="validation.locale",
+            params={"choices": list(LOCALES), "value": repr(locale)},
+        )
+
+
+class _Decision(Protocol):
+    """What a refusal needs of the Decision it carries (defined with the verdicts, above)."""
+
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def target(self) -> str | None: ...
+    def explain(self, locale: str = ...) -> str: ...
 
 
 class Problem(str):
@@ -255,10 +279,8 @@ class DefinitionError(CampaignflowError, ValueError):
 
     def message(self, locale: str = "zh_CN") -> str:
         """The head line in ``locale``, then one line per problem (paths and rules as found)."""
-        from campaignflow.i18n import messages
-
         code = self.code + ("_one" if len(self.problems) == 1 else "")
-        head = messages.render(code + ("_in" if self.source else ""), self.params, locale)
+        head = _render(code + ("_in" if self.source else ""), self.params, locale)
         return "\n  - ".join([head, *(problem_text(p, locale) for p in self.problems)])
 
 
@@ -267,7 +289,7 @@ class TransitionRejected(CampaignflowError):
 
     default_code: ClassVar[str] = "transition.rejected"
 
-    def __init__(self, decision: Decision) -> None:
+    def __init__(self, decision: _Decision) -> None:
         self.decision = decision
         self._params = {
             "unit": decision.unit_id,
@@ -314,17 +336,27 @@ class NotAuthorized(CampaignflowError, PermissionError):
 
 
 class ConcurrencyConflict(CampaignflowError):
-    """Another writer changed the unit between read and write; retry the command."""
+    """Another writer changed the unit between read and write; retry the command.
+
+    ``unit_id`` is None when what moved is shared by the campaign rather than one unit's
+    (the audit chain's head, the workflow versions).
+    """
 
     default_code: ClassVar[str] = "concurrency.conflict"
 
-    def __init__(self, unit_id: str, *, expected_version: int, detail: str = "") -> None:
+    def __init__(self, unit_id: str | None, *, expected_version: int, detail: str = "") -> None:
         self.unit_id = unit_id
         self.expected_version = expected_version
-        self._params = {"unit": unit_id, "expected_version": expected_version, "detail": detail}
+        if unit_id is None:
+            self._code = "concurrency.conflict_campaign"
+            self._params = {"expected_version": expected_version, "detail": detail}
+            where = "campaign"
+        else:
+            self._params = {"unit": unit_id, "expected_version": expected_version, "detail": detail}
+            where = f"unit {unit_id!r}"
         extra = f": {detail}" if detail else ""
         super().__init__(
-            f"unit {unit_id!r}: state changed concurrently (expected version "
+            f"{where}: state changed concurrently (expected version "
             f"{expected_version}){extra}; retry the command"
         )
 

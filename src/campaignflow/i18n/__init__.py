@@ -1,13 +1,17 @@
-"""zh_CN and en messages for verdict and error codes; text is rendered on demand, never stored."""
+"""zh_CN and en messages for verdict and error codes; text is rendered on demand, never stored.
 
-from campaignflow.i18n._catalog import LOCALES, MessageCatalog, messages
-from campaignflow.i18n._errors import ERROR_MESSAGES, PROBLEM_MESSAGES, VALIDATION_RULES
-from campaignflow.i18n._glossary import GLOSSARY
+The texts are data files shipped in the package (``i18n/catalogue/zh_CN.toml`` and ``en.toml``).
+"""
 
-messages.register_terms(GLOSSARY)
-messages.register_terms(VALIDATION_RULES)
-messages.register_many(ERROR_MESSAGES)
-messages.register_many(PROBLEM_MESSAGES)
+from campaignflow.i18n._catalog import (
+    ERROR_MESSAGES,
+    GLOSSARY,
+    LOCALES,
+    PROBLEM_MESSAGES,
+    VALIDATION_RULES,
+    MessageCatalog,
+    messages,
+)
 
 __all__ = [
     "ERROR_MESSAGES",

@@ -1,37 +1,56 @@
-"""The message catalog: one template per (code, locale), formatted with a verdict's params."""
+"""The message catalog: one template per (code, locale), formatted with a verdict's params.
+
+The texts and the filling-in live in :mod:`campaignflow._catalogue` (below ``errors.py``, which
+renders through it); this is the public face that refuses bad input with a ``ValidationError``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from campaignflow.errors import ValidationError
+from campaignflow._catalogue import DEFAULT_TEXTS, LOCALES, Texts
+from campaignflow.errors import ValidationError, check_locale
 
-__all__ = ["LOCALES", "MessageCatalog", "messages"]
-
-#: Locales every message must have. zh_CN first: it is the campaign's working language.
-LOCALES: tuple[str, ...] = ("zh_CN", "en")
-
-
-class _Params(dict[str, Any]):
-    """Format mapping that leaves a missing placeholder visible instead of raising."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+__all__ = [
+    "ERROR_MESSAGES",
+    "GLOSSARY",
+    "LOCALES",
+    "PROBLEM_MESSAGES",
+    "VALIDATION_RULES",
+    "MessageCatalog",
+    "messages",
+]
 
 
 class MessageCatalog:
     """Templates keyed by verdict code; one default instance, hosts may build their own.
 
     A template is a ``str.format`` pattern over the verdict's params, so the numbers stay data
-    (``{actual}``, ``{required:.0%}``) and only the words are translated.
+    (``{actual}``, ``{required:.0%}``) and only the words are translated. ``MessageCatalog()``
+    starts empty; :meth:`packaged` starts with the texts campaignflow ships.
     """
 
-    __slots__ = ("_templates", "_terms")
+    __slots__ = ("_templates", "_terms", "_texts")
 
     def __init__(self) -> None:
-        self._templates: dict[str, dict[str, str]] = {}
-        self._terms: dict[str, dict[str, str]] = {}
+        self._use(Texts())
+
+    def _use(self, texts: Texts) -> None:
+        self._texts = texts
+        self._templates = texts.templates
+        self._terms = texts.terms
+
+    @classmethod
+    def packaged(cls) -> MessageCatalog:
+        """A new catalog with the texts shipped in the package (read once, kept by the catalog)."""
+        return cls._over(Texts.packaged())
+
+    @classmethod
+    def _over(cls, texts: Texts) -> MessageCatalog:
+        catalog = cls.__new__(cls)
+        catalog._use(texts)
+        return catalog
 
     def __repr__(self) -> str:
         return f"<MessageCatalog with {len(self._templates)} codes>"
@@ -71,7 +90,7 @@ class MessageCatalog:
 
     def term(self, name: str, locale: str = "zh_CN") -> str:
         """The glossary term for ``name`` in ``locale`` (``name`` itself when unknown)."""
-        return _term(name, locale, self._terms)
+        return self._texts.term(name, locale)
 
     def register_many(self, table: Mapping[str, Mapping[str, str]]) -> None:
         """Register ``{code: {"zh_CN": ..., "en": ...}}`` in one call."""
@@ -84,67 +103,20 @@ class MessageCatalog:
         Raises:
             ValidationError: ``locale`` is not one of :data:`LOCALES`.
         """
-        if locale not in LOCALES:
-            raise ValidationError(
-                f"locale: must be one of {', '.join(LOCALES)}, got {locale!r}",
-                code="validation.locale",
-                params={"choices": list(LOCALES), "value": repr(locale)},
-            )
-        templates = self._templates.get(code)
-        if templates is None:
-            shown = ", ".join(f"{k}={v!r}" for k, v in sorted(params.items()))
-            return f"{code} ({shown})" if shown else code
-        values = {k: _display(v, locale, self._terms) for k, v in params.items()}
-        return templates[locale].format_map(_Params(values))
+        check_locale(locale)
+        return self._texts.render(code, params, locale)
 
 
-class _Term(str):
-    """A text param that formats as itself, or as its glossary term with ``:term``."""
+#: The default catalog, over the texts read from the package once per process (the ones
+#: ``errors.py`` renders with); a guard's ``@guard(messages=...)`` adds its codes here.
+messages = MessageCatalog._over(DEFAULT_TEXTS)
 
-    _locale: str
-    _terms: Mapping[str, Mapping[str, str]]
-
-    def __new__(cls, value: str, locale: str, terms: Mapping[str, Mapping[str, str]]) -> _Term:
-        self = super().__new__(cls, value)
-        self._locale = locale
-        self._terms = terms
-        return self
-
-    def __format__(self, spec: str) -> str:
-        if spec == "term":
-            return _term(str(self), self._locale, self._terms)
-        return format(str(self), spec)
-
-
-class _Terms(tuple[str, ...]):
-    """A list param: prose joined by the locale's separator; ``:term`` translates each item."""
-
-    _locale: str = "en"
-    _terms: Mapping[str, Mapping[str, str]] = {}
-
-    def __format__(self, spec: str) -> str:
-        sep = "、" if self._locale == "zh_CN" else ", "
-        items = [_term(v, self._locale, self._terms) if spec == "term" else v for v in self]
-        return sep.join(items)
-
-
-def _term(value: str, locale: str, terms: Mapping[str, Mapping[str, str]]) -> str:
-    entry = terms.get(value)
-    return entry[locale] if entry else value
-
-
-def _display(value: Any, locale: str, terms: Mapping[str, Mapping[str, str]]) -> Any:
-    # Lists (missing milestones, roles) read as prose, not as Python reprs.
-    if isinstance(value, list | tuple):
-        items = _Terms(str(v) for v in value)
-        items._locale, items._terms = locale, terms
-        return items
-    if isinstance(value, str):
-        return _Term(value, locale, terms)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-#: The default catalog; built-in guards register their codes here when imported.
-messages = MessageCatalog()
+#: The domain's glossary (shared/domain.md): identifiers with their zh_CN and en terms.
+GLOSSARY: dict[str, dict[str, str]] = dict(DEFAULT_TEXTS.sections["glossary"])
+#: One entry per error code the library raises (``CampaignflowError.code``).
+ERROR_MESSAGES: dict[str, dict[str, str]] = dict(DEFAULT_TEXTS.sections["errors"])
+#: One entry per code of a :class:`~campaignflow.errors.Problem` (a line of a
+#: DefinitionError or of a ValidationError listing several problems).
+PROBLEM_MESSAGES: dict[str, dict[str, str]] = dict(DEFAULT_TEXTS.sections["problems"])
+#: The rules field validators state, as terms, so ``validation.field`` reads in Chinese.
+VALIDATION_RULES: dict[str, dict[str, str]] = dict(DEFAULT_TEXTS.sections["rules"])
