@@ -216,6 +216,7 @@ def error_samples() -> Iterator[cf.CampaignflowError]:
     yield _caught(lambda: verify_chain(records[:1], checkpoints=[point]).raise_if_broken())
     # Raised by the stores under a real race, or by a host; their constructors are public API.
     yield cf.ConcurrencyConflict(UNIT.id, expected_version=3, detail="UNIQUE constraint failed")
+    yield cf.ConcurrencyConflict(None, expected_version=3, detail="the audit chain moved on")
     yield cf.NotAuthorized("li may not do this", actor_id="li", unit_id=UNIT.id, rule="host.rule")
     yield cf.CampaignflowError("store (sqlite): disk I/O error")
     yield cf.ValidationError("order 7: amount must be positive, got -1")
