@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import math
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from hypothesis import strategies as st
 import campaignflow as cf
 from campaignflow import guards as g
 from campaignflow.audit import verify_chain
-from campaignflow.i18n import GLOSSARY, LOCALES, MessageCatalog, messages
+from campaignflow.i18n import GLOSSARY, LOCALES, VALIDATION_RULES, MessageCatalog, messages
 from campaignflow.simulation import Scenario
 from campaignflow.store import open_store
 from campaignflow.testing import strategies as cfst
@@ -582,8 +585,6 @@ def raise_site_findings(source: str, where: str) -> tuple[list[str], set[str]]:
     rule)``) that is computed text or has no zh_CN term, an AuditTampered without
     ``reason_code=`` or a NotAuthorized without ``params=``.
     """
-    from campaignflow.i18n import VALIDATION_RULES
-
     tree = ast.parse(source)
     # ``code = "store.unknown_driver.async"`` before ``ValidationError(code=code)``; and
     # ``code, params = _describe(exc)``, which hands on codes checked where they are written.
@@ -751,6 +752,40 @@ def test_catalog_templates_have_the_same_placeholders_in_both_locales() -> None:
     assert len(tables) > 150
 
 
+def _catalogue_file(locale: str) -> dict[str, dict[str, dict[str, str]]]:
+    folder = resources.files("campaignflow").joinpath("i18n", "catalogue")
+    return dict(tomllib.loads(folder.joinpath(f"{locale}.toml").read_text(encoding="utf-8")))
+
+
+def test_catalogue_files_have_the_same_keys_and_placeholders_in_both_locales() -> None:
+    """zh_CN.toml and en.toml list the same areas, codes and terms, with the same {params}."""
+    zh, en = _catalogue_file("zh_CN"), _catalogue_file("en")
+    shape = {kind: {area: sorted(entries) for area, entries in zh[kind].items()} for kind in zh}
+    assert shape == {
+        kind: {area: sorted(entries) for area, entries in en[kind].items()} for kind in en
+    }
+    differ = {
+        (area, code): (_placeholders(text), _placeholders(en["messages"][area][code]))
+        for area, entries in zh["messages"].items()
+        for code, text in entries.items()
+        if _placeholders(text) != _placeholders(en["messages"][area][code])
+    }
+    assert differ == {}
+    assert all(
+        t.strip() for locale in (zh, en) for e in locale["terms"].values() for t in e.values()
+    )
+
+
+def test_the_default_catalog_is_the_shipped_files(registered: frozenset[str]) -> None:
+    """What the library registers on import is exactly what the data files ship."""
+    shipped = {code for entries in _catalogue_file("en")["messages"].values() for code in entries}
+    assert shipped == registered
+    fresh = MessageCatalog.packaged()
+    assert fresh.codes() == registered
+    assert fresh is not messages
+    assert MessageCatalog().codes() == frozenset()
+
+
 def _cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -860,14 +895,38 @@ def _reads_in_chinese(error: cf.CampaignflowError) -> None:
         assert str(error) not in zh
 
 
+def _valid_study_field(field: str, value: object) -> bool:
+    """Whether ``StudySession`` takes ``value`` for ``field``, by its documented rules."""
+    if field == "guided":
+        return isinstance(value, bool)
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= 1000
+    )
+
+
 @given(value=_JUNK, field=st.sampled_from(["hours", "guided"]))
 @settings(max_examples=150, deadline=None)
 def test_any_bad_field_value_reads_in_chinese(value: object, field: str) -> None:
-    """Whatever a caller passes to a validated field, the refusal reads in Chinese."""
+    """Whatever a caller passes to a validated field, a bad value is refused in Chinese.
+
+    A good value is taken; a bad one raises ``validation.field`` whose zh_CN text is exactly
+    the field, the rule's Chinese term and the value (so a broken template, a rule without its
+    term or a refusal that stopped happening all fail here).
+    """
     fields: dict[str, Any] = {"hours": 4, "guided": False, field: value}
     error = _raised(lambda: cf.StudySession(**fields))
-    if error is not None:
-        _reads_in_chinese(error)
+    if _valid_study_field(field, value):
+        assert error is None, error
+        return
+    assert isinstance(error, cf.ValidationError), f"{field}={value!r} was taken"
+    assert error.code == "validation.field"
+    rule = VALIDATION_RULES[error.params["rule"]]["zh_CN"]
+    shown = error.params["value"]
+    assert error.message("zh_CN") == f"StudySession.{field}：{rule}，收到的是 {shown}"
+    _reads_in_chinese(error)
 
 
 @given(
