@@ -20,6 +20,7 @@ Every error also has a stable, language-neutral ``code`` and ``params``, and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar, Protocol
 
 from campaignflow._catalogue import DEFAULT_TEXTS, LOCALES
@@ -58,14 +59,34 @@ def check_locale(locale: str) -> None:
 
 
 class _Decision(Protocol):
-    """What a refusal needs of the Decision it carries (defined with the verdicts, above)."""
+    """The face of the :class:`~campaignflow.Decision` a refusal carries.
+
+    Decisions are defined with the verdicts, a floor above this module (they render through
+    the catalogue and refuse bad input with the errors defined here), so the refusal names
+    what it offers of one instead of importing it.
+    """
 
     @property
     def unit_id(self) -> str: ...
     @property
+    def trigger(self) -> str: ...
+    @property
     def source(self) -> str: ...
     @property
     def target(self) -> str | None: ...
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def candidates(self) -> tuple[Any, ...]: ...
+    @property
+    def judged_on(self) -> date: ...
+    @property
+    def workflow(self) -> str: ...
+    @property
+    def judged_by(self) -> str: ...
+    @property
+    def verdicts(self) -> tuple[Any, ...]: ...
+    def failures(self) -> tuple[Any, ...]: ...
     def explain(self, locale: str = ...) -> str: ...
 
 
