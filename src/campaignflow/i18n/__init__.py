@@ -3,10 +3,10 @@
 The texts are data files shipped in the package (``i18n/catalogue/zh_CN.toml`` and ``en.toml``).
 """
 
+from campaignflow._catalogue import LOCALES
 from campaignflow.i18n._catalog import (
     ERROR_MESSAGES,
     GLOSSARY,
-    LOCALES,
     PROBLEM_MESSAGES,
     VALIDATION_RULES,
     MessageCatalog,

@@ -9,18 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from campaignflow._catalogue import DEFAULT_TEXTS, LOCALES, Texts
+from campaignflow._catalogue import DEFAULT_TEXTS, Texts
 from campaignflow.errors import ValidationError, check_locale
-
-__all__ = [
-    "ERROR_MESSAGES",
-    "GLOSSARY",
-    "LOCALES",
-    "PROBLEM_MESSAGES",
-    "VALIDATION_RULES",
-    "MessageCatalog",
-    "messages",
-]
 
 
 class MessageCatalog:
@@ -101,7 +91,7 @@ class MessageCatalog:
         """The text for ``code`` in ``locale``; an unknown code renders as the code and params.
 
         Raises:
-            ValidationError: ``locale`` is not one of :data:`LOCALES`.
+            ValidationError: ``locale`` is not one of :data:`~campaignflow.i18n.LOCALES`.
         """
         check_locale(locale)
         return self._texts.render(code, params, locale)
