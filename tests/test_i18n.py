@@ -786,6 +786,40 @@ def test_the_default_catalog_is_the_shipped_files(registered: frozenset[str]) ->
     assert MessageCatalog().codes() == frozenset()
 
 
+def _imports_of(module: str) -> set[str]:
+    """The campaignflow modules ``module``'s source imports (anywhere in it)."""
+    root = Path(cf.__file__).parent
+    relative = module.removeprefix("campaignflow").lstrip(".").replace(".", "/")
+    path = root / f"{relative}.py"
+    if not path.exists():
+        path = root / relative / "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "campaignflow"}
+
+
+def test_the_words_floor_imports_downward_only() -> None:
+    """The catalogue core imports nothing of campaignflow; errors only the core; i18n no record.
+
+    So errors.py renders through the catalogue without a circle, and the i18n face (which
+    refuses bad input with errors' ValidationError) sits above both.
+    """
+    assert _imports_of("campaignflow._catalogue") == set()
+    assert _imports_of("campaignflow.errors") == {"campaignflow._catalogue"}
+    assert _imports_of("campaignflow.i18n._catalog") == {
+        "campaignflow._catalogue",
+        "campaignflow.errors",
+    }
+    assert _imports_of("campaignflow.i18n") <= {
+        "campaignflow._catalogue",
+        "campaignflow.i18n._catalog",
+    }
+
+
 def _cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 

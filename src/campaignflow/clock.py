@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, runtime_checkable
 
-from campaignflow._validators import field_error, refuse
+from campaignflow._words.checks import field_error, refuse
 from campaignflow.errors import ValidationError
 
 __all__ = ["Clock", "FixedClock", "SimulatedClock", "SystemClock", "as_utc"]
