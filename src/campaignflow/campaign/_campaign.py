@@ -18,10 +18,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import IO, Literal, overload
 
+import campaignflow.campaign._adoption as _adoption
+import campaignflow.campaign._audit_ops as _audit_ops
+import campaignflow.campaign._commands as _commands
+import campaignflow.campaign._overview as _overview
+import campaignflow.campaign._sweeps as _sweeps
 from campaignflow._validators import refuse
 from campaignflow._words.overview import OrgProgress, StuckOrder, StuckPage
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
-from campaignflow.campaign import _adoption, _audit_ops, _commands, _overview, _sweeps
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._checks import check_batch, check_unit_id
 from campaignflow.campaign._core import Core, resolve_store

@@ -274,10 +274,15 @@ def _deny(
     state: UnitState,
     request_id: str | None,
     payload: dict[str, Any],
-    denial: dict[str, Any],
+    reason: dict[str, Any],
+    decision: Decision | None = None,
 ) -> _Denied:
-    """Audit a command ``actor`` may not issue; the error to raise once that commits."""
-    append(
+    """Audit a refused command; the error to raise once that record commits.
+
+    ``reason``: why ``actor`` may not issue it; or, with the ``decision`` whose gates held a
+    move, ``transition.rejected`` (that refusal is also kept as the unit's latest).
+    """
+    seq = append(
         core,
         tx,
         now,
@@ -287,12 +292,31 @@ def _deny(
         "denied",
         unit_id=unit_id,
         source=state.stage,
+        dest=None if decision is None else decision.target,
         version=state.version,
         request_id=request_id,
         payload=payload,
-        reason=denial,
+        decision=None if decision is None else decision_to_data(decision),
+        reason=reason,
+        workflow=None if decision is None else core.ref_of(state),
     )
-    return _Denied(not_authorized(denial, actor, unit_id))
+    if decision is None:
+        return _Denied(not_authorized(reason, actor, unit_id))
+    # The latest refusal, kept for stuck lists and roll-ups in this same transaction: the
+    # overview never replays the trail.
+    tx.set_refusal(
+        Refusal(
+            unit_id=unit_id,
+            stage=state.stage,
+            version=state.version,
+            trigger=decision.trigger,
+            target=decision.target,
+            on=now.date(),
+            seq=seq,
+            failures=tuple(attrs.evolve(f, children=()) for f in decision.failures()),
+        )
+    )
+    return _Denied(TransitionRejected(decision))
 
 
 def _add_fact(
@@ -446,61 +470,22 @@ def fire(
                 )
                 tx.apply_transitions(((new, state.version, row),))
             else:
-                result = _reject(
-                    core, tx, now, command, actor, unit_id, state, request_id, payload, decision
+                result = _deny(
+                    core,
+                    tx,
+                    now,
+                    command,
+                    actor,
+                    unit_id,
+                    state,
+                    request_id,
+                    payload,
+                    reason={"code": "transition.rejected", "params": {}},
+                    decision=decision,
                 )
     if isinstance(result, _Denied):
         raise result.error
     return result
-
-
-def _reject(
-    core: Core,
-    tx: StoreSession,
-    now: datetime,
-    command: str,
-    actor: Actor,
-    unit_id: str,
-    state: UnitState,
-    request_id: str | None,
-    payload: dict[str, Any],
-    decision: Decision,
-) -> _Denied:
-    """Audit a move whose gates held, and keep it as the unit's latest refusal."""
-    today = now.date()
-    seq = append(
-        core,
-        tx,
-        now,
-        today,
-        command,
-        actor,
-        "denied",
-        unit_id=unit_id,
-        source=state.stage,
-        dest=decision.target,
-        version=state.version,
-        request_id=request_id,
-        payload=payload,
-        decision=decision_to_data(decision),
-        reason={"code": "transition.rejected", "params": {}},
-        workflow=core.ref_of(state),
-    )
-    # The latest refusal, kept for stuck lists and roll-ups in this same transaction: the
-    # overview never replays the trail.
-    tx.set_refusal(
-        Refusal(
-            unit_id=unit_id,
-            stage=state.stage,
-            version=state.version,
-            trigger=decision.trigger,
-            target=decision.target,
-            on=today,
-            seq=seq,
-            failures=tuple(attrs.evolve(f, children=()) for f in decision.failures()),
-        )
-    )
-    return _Denied(TransitionRejected(decision))
 
 
 def _check_defer_batch(unit_id: str, state: UnitState, batch: int, workflow: Workflow) -> int:
