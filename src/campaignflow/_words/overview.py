@@ -68,6 +68,8 @@ class Satisfaction:
     ballots (as national results were reported) and are None without ballots.
     """
 
+    __module__ = "campaignflow"  # its public path (docs, help())
+
     assessed: int = 0
     satisfied: int = 0
     fairly_satisfied: int = 0
@@ -114,6 +116,8 @@ class OrgProgress:
     ``blocking`` counts, per failing gate code, the stuck units it holds, most first.
     """
 
+    __module__ = "campaignflow"  # its public path (docs, help())
+
     id: str
     name: str
     level: str
@@ -157,6 +161,8 @@ class OrgProgress:
 class StuckUnit:
     """A unit held in its stage: its latest refusal, the gates that failed, days in stage."""
 
+    __module__ = "campaignflow"  # its public path (docs, help())
+
     unit: Unit
     state: UnitState
     refusal: Refusal
@@ -171,6 +177,8 @@ class StuckUnit:
 @attrs.frozen
 class StuckPage:
     """One page of a stuck list: ``total`` matching units, ``units`` from ``offset`` on."""
+
+    __module__ = "campaignflow"  # its public path (docs, help())
 
     total: int
     offset: int

@@ -66,6 +66,8 @@ class Campaign:
         fact_types: the registry of fact types (the default one unless given).
     """
 
+    __module__ = "campaignflow"  # its public path (docs, help())
+
     def __init__(
         self,
         workflow: Workflow,
@@ -363,7 +365,7 @@ class Campaign:
         Without ``under``: every unit (of ``batch``); blocking reasons come from a dry run
         of ``advance`` on each unit that has started and not finished.
 
-        With ``under`` (an organisation id): an :class:`~campaignflow.orgtree.OrgProgress`
+        With ``under`` (an organisation id): an :class:`~campaignflow.OrgProgress`
         rolled up the organisation tree — per stage and batch, finished on time, remedial,
         stuck units and the gates holding them (from their latest refusals), the pooled
         satisfaction assessments — for the organisation and its children to ``depth``
