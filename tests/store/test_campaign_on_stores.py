@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
-from campaignflow import campaign as campaign_module
+from campaignflow.campaign import _sweeps as campaign_module
 from campaignflow.engine import replay
 from campaignflow.store import MemoryStore, Store
 from tests.store.conftest import StoreFactory

@@ -14,7 +14,7 @@ connection is dead until replaced), before the call reaches the database or afte
 * the same store object still works: the command sent again (same request id) returns the
   clean run's result and leaves the clean run's rows.
 
-Sweeps run with pages of 2 units (``campaign._SWEEP_CHUNK``), so advance_all's moves fall in three chunks.
+Sweeps run with pages of 2 units (``campaign._sweeps._SWEEP_CHUNK``), so advance_all's moves fall in three chunks.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import attrs
 import pytest
 
 import campaignflow as cf
-from campaignflow import campaign as campaign_module
+from campaignflow.campaign import _sweeps as campaign_module
 from campaignflow.engine import replay
 from campaignflow.store import Store
 from tests.store.conftest import pg_dsn

@@ -1,0 +1,8 @@
+"""The campaign runtime: ``Campaign`` and the records its sweeps and overview return."""
+
+from campaignflow.campaign._audit_ops import RETENTION_DAYS
+from campaignflow.campaign._campaign import Campaign
+from campaignflow.campaign._overview import Progress
+from campaignflow.campaign._sweeps import AdvanceOutcome
+
+__all__ = ["RETENTION_DAYS", "AdvanceOutcome", "Campaign", "Progress"]

@@ -1,0 +1,119 @@
+"""Operations on a campaign's audit trail: read it, checkpoint and verify it, export and purge it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import IO
+
+from campaignflow._validators import refuse, whole_number
+from campaignflow.audit import (
+    AuditRecord,
+    AuditVerification,
+    Checkpoint,
+    canonical_json,
+    verify_chain,
+)
+from campaignflow.campaign._checks import checkpoint_list
+from campaignflow.campaign._core import Core
+from campaignflow.errors import ValidationError
+
+__all__ = [
+    "RETENTION_DAYS",
+    "audit_checkpoint",
+    "audit_trail",
+    "export_audit",
+    "purge_audit",
+    "verify_audit",
+]
+
+# Audit records per read transaction when a caller iterates the trail.
+_AUDIT_PAGE = 1000
+
+#: The shortest time audit records are kept before they may be purged (等保 2.0: six months).
+RETENTION_DAYS = 180
+
+
+def audit_trail(core: Core, unit_id: str | None) -> Iterator[AuditRecord]:
+    """``Campaign.audit_trail``: the records in seq order, a page per read transaction."""
+    after = 0
+    while True:
+        with core.store.transaction(write=False) as tx:
+            page = list(itertools.islice(tx.iter_audit(unit_id, after_seq=after), _AUDIT_PAGE))
+        yield from page
+        if len(page) < _AUDIT_PAGE:
+            return
+        after = page[-1].seq
+
+
+def audit_checkpoint(core: Core) -> Checkpoint:
+    """``Campaign.audit_checkpoint``: the head of the chain."""
+    with core.store.transaction(write=False) as tx:
+        seq, head = tx.audit_head()
+    return Checkpoint(seq=seq, hash=head)
+
+
+def verify_audit(core: Core, checkpoints: Sequence[Checkpoint]) -> AuditVerification:
+    """``Campaign.verify_audit``: recompute the hash chain (from the purge's anchor)."""
+    checkpoints = checkpoint_list(checkpoints)
+    with core.store.transaction(write=False) as tx:
+        return verify_chain(tx.iter_audit(), checkpoints=checkpoints, anchor=tx.audit_anchor())
+
+
+def export_audit(core: Core, stream: IO[str], after_seq: int | None) -> Checkpoint:
+    """``Campaign.export_audit``: write records as JSON Lines and mark them exported."""
+    if after_seq is not None and (not isinstance(after_seq, int) or after_seq < 0):
+        refuse("after_seq", after_seq, "must be a whole number >= 0")
+    with core.store.transaction(write=False) as tx:
+        start = tx.exported_through() if after_seq is None else after_seq
+        seq, hash_ = tx.audit_head()
+        head = Checkpoint(seq=seq, hash=hash_)
+        last: AuditRecord | None = None
+        for record in tx.iter_audit():
+            if start < record.seq <= head.seq:
+                stream.write(canonical_json(record.to_data()) + "\n")
+                last = record
+    if last is not None:
+        with core.store.transaction() as tx:
+            tx.mark_exported(last.seq)
+    return head
+
+
+def purge_audit(core: Core, older_than: date, retention_days: int) -> int:
+    """``Campaign.purge_audit``: delete exported records older than the retention period."""
+    if not isinstance(older_than, date) or isinstance(older_than, datetime):
+        refuse("older_than", older_than, "must be a date")
+    whole_number("retention_days", retention_days, minimum=0)
+    if retention_days < RETENTION_DAYS:
+        raise ValidationError(
+            code="audit.retention_too_short",
+            params={"minimum": RETENTION_DAYS, "retention_days": retention_days},
+        )
+    limit = core.now().date() - timedelta(days=retention_days)
+    if older_than > limit:
+        raise ValidationError(
+            code="audit.purge_too_recent",
+            params={
+                "retention_days": retention_days,
+                "limit": limit.isoformat(),
+                "older_than": older_than.isoformat(),
+            },
+        )
+    with core.store.transaction() as tx:
+        exported = tx.exported_through()
+        through = 0
+        for record in tx.iter_audit():
+            if record.on >= older_than:
+                break
+            if record.seq > exported:
+                raise ValidationError(
+                    code="audit.purge_not_exported",
+                    params={
+                        "seq": record.seq,
+                        "on": record.on.isoformat(),
+                        "exported": exported,
+                    },
+                )
+            through = record.seq
+        return tx.purge_audit(through) if through else 0

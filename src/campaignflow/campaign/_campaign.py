@@ -1,0 +1,576 @@
+"""``Campaign``: the runtime API an OA back end calls — record facts, check, advance, defer.
+
+Every command runs in one store transaction: it re-reads the unit, judges it against the
+data that commits, writes the state change, the fact and the audit record together, and
+returns a record. A refused command (a gate held, or the actor may not act) changes nothing
+but leaves an audit record of the denial. Malformed input raises :class:`ValidationError`
+before anything is written. A command repeated with the same ``request_id`` returns the first
+result (or raises the first refusal again) and writes nothing.
+
+``Campaign`` is the face: it answers the simple reads itself and hands every other call to
+the room that does the work (commands, sweeps, overview, adoption, audit operations),
+with the campaign's :class:`~._core.Core`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from typing import IO, Literal, overload
+
+import campaignflow.campaign._adoption as _adoption
+import campaignflow.campaign._audit_ops as _audit_ops
+import campaignflow.campaign._commands as _commands
+import campaignflow.campaign._overview as _overview
+import campaignflow.campaign._sweeps as _sweeps
+from campaignflow._validators import refuse
+from campaignflow._words.overview import OrgProgress, StuckOrder, StuckPage
+from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
+from campaignflow.campaign._audit_ops import RETENTION_DAYS
+from campaignflow.campaign._checks import check_batch, check_unit_id
+from campaignflow.campaign._core import Core, resolve_store
+from campaignflow.campaign._overview import Progress
+from campaignflow.campaign._sweeps import CLAIM_LIMIT, AdvanceOutcome
+from campaignflow.clock import Clock, SystemClock
+from campaignflow.errors import UnknownUnit, ValidationError
+from campaignflow.facts import FactTypes
+from campaignflow.facts import fact_types as default_fact_types
+from campaignflow.model import (
+    SYSTEM,
+    Actor,
+    Decision,
+    FactRecord,
+    Organisation,
+    TransitionRecord,
+    Unit,
+    UnitState,
+    WorkflowVersion,
+)
+from campaignflow.store._protocol import Store
+from campaignflow.versions import Adoption, Policy
+from campaignflow.workflow import Workflow
+
+__all__ = ["Campaign"]
+
+
+class Campaign:
+    """One campaign: a workflow applied to many units, over a store and a clock.
+
+    Args:
+        workflow: the rules (a preset, a file, or your own).
+        store: a :class:`~campaignflow.store.Store`, a URL (``"sqlite:///campaign.db"``,
+            ``"postgresql://..."``), or None for in memory.
+        clock: where "now" comes from; the wall clock when None. Inject a
+            :class:`~campaignflow.clock.FixedClock` or ``SimulatedClock`` in tests.
+        campaign_id: names the campaign in audit records (and separates request ids).
+        fact_types: the registry of fact types (the default one unless given).
+    """
+
+    __module__ = "campaignflow"  # its public path (docs, help())
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        store: Store | str | None = None,
+        *,
+        clock: Clock | None = None,
+        campaign_id: str = "default",
+        fact_types: FactTypes | None = None,
+    ) -> None:
+        if not isinstance(workflow, Workflow):
+            refuse("workflow", workflow, "must be a Workflow")
+        if not isinstance(campaign_id, str) or not campaign_id:
+            refuse("campaign_id", campaign_id, "must be non-empty text")
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            refuse("clock", clock, "must have a now() method")
+        types = fact_types or default_fact_types
+        core = self._core = Core(
+            workflow,
+            resolve_store(store, campaign_id, types),
+            clock if clock is not None else SystemClock(),
+            campaign_id,
+            types,
+        )
+        given = core.workflow_ref
+        with core.store.transaction(write=False) as tx:
+            core.sync_versions(tx)
+        if core.adopted and given not in {v.ref for v in core.adopted}:
+            if isinstance(store, str):
+                core.store.close()
+            known = ", ".join(v.ref for v in core.adopted)
+            raise ValidationError(
+                code="campaign.workflow_not_adopted", params={"given": given, "known": known}
+            )
+
+    @property
+    def workflow(self) -> Workflow:
+        """The campaign's current workflow version (the one units added now take)."""
+        return self._core.workflow
+
+    @property
+    def store(self) -> Store:
+        """Where the campaign keeps its units, facts and audit trail."""
+        return self._core.store
+
+    @property
+    def clock(self) -> Clock:
+        """Where "now" comes from."""
+        return self._core.clock
+
+    @property
+    def campaign_id(self) -> str:
+        """The name of the campaign in its audit records."""
+        return self._core.campaign_id
+
+    @property
+    def fact_types(self) -> FactTypes:
+        """The registry of fact types the campaign records."""
+        return self._core.fact_types
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.campaign_id!r} on {self.workflow.name!r} in {self.store!r}>"
+
+    def close(self) -> None:
+        """Close the store."""
+        self._core.store.close()
+
+    def __enter__(self) -> Campaign:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- units --------------------------------------------------------------------------
+
+    def add_units(
+        self, units: Iterable[Unit], *, actor: Actor = SYSTEM, request_id: str | None = None
+    ) -> int:
+        """Register units; all or none. Returns how many were added.
+
+        Raises:
+            ValidationError: listing every problem (not a Unit, a duplicate id in the call or
+                in the campaign, a batch the workflow does not have); nothing is added.
+        """
+        return _commands.add_units(self._core, units, actor=actor, request_id=request_id)
+
+    def unit(self, unit_id: str) -> Unit:
+        """The unit with ``unit_id``.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        check_unit_id(unit_id)
+        with self._core.store.transaction(write=False) as tx:
+            unit = tx.get_unit(unit_id)
+        if unit is None:
+            raise UnknownUnit(unit_id)
+        return unit
+
+    def state(self, unit_id: str) -> UnitState:
+        """Where the unit stands now.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        check_unit_id(unit_id)
+        with self._core.store.transaction(write=False) as tx:
+            state = tx.get_state(unit_id)
+        if state is None:
+            raise UnknownUnit(unit_id)
+        return state
+
+    def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
+        """Every unit with its state (those in ``batch`` now, when given)."""
+        check_batch(batch)
+        with self._core.store.transaction(write=False) as tx:
+            return list(tx.iter_units(batch))
+
+    def history(self, unit_id: str) -> tuple[AuditRecord, ...]:
+        """Every audit record of the unit, oldest first (denials included).
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        check_unit_id(unit_id)
+        with self._core.store.transaction(write=False) as tx:
+            if tx.get_unit(unit_id) is None:
+                raise UnknownUnit(unit_id)
+            return tuple(tx.iter_audit(unit_id))
+
+    def facts(self, unit_id: str, stage: str | None = None) -> tuple[FactRecord, ...]:
+        """The unit's fact records in ``stage`` (its current stage by default)."""
+        core = self._core
+        check_unit_id(unit_id)
+        with core.store.transaction(write=False) as tx:
+            state = tx.get_state(unit_id)
+            if state is None:
+                raise UnknownUnit(unit_id)
+            if stage is not None and not any(w.has_stage(stage) for w in core.versions.values()):
+                core.wf(tx, state).stage(stage)
+            return tuple(tx.get_facts(unit_id, stage or state.stage))
+
+    # --- facts --------------------------------------------------------------------------
+
+    def record(
+        self, unit_id: str, fact: object, *, actor: Actor, request_id: str | None = None
+    ) -> FactRecord:
+        """Attach a fact (study session, survey, milestone, approval, your own type) to the unit.
+
+        The fact belongs to the unit's current stage. A fact type the workflow reserves for a
+        role (the survey, for ``superior_org``) needs an actor with that role from outside the
+        unit.
+
+        Raises:
+            ValidationError: unknown unit, an unregistered fact type, a unit not started or
+                already finished.
+            NotAuthorized: the actor lacks the role, or belongs to the unit (audited).
+        """
+        return _commands.record(self._core, unit_id, fact, actor=actor, request_id=request_id)
+
+    def approve(
+        self,
+        unit_id: str,
+        *,
+        actor: Actor,
+        role: str | None = None,
+        decision: Literal["approved", "rejected"] = "approved",
+        comment: str = "",
+        request_id: str | None = None,
+    ) -> FactRecord:
+        """Record the decision of ``actor`` in ``role`` on the unit's stage transition.
+
+        ``role`` defaults to the actor's one role that the unit's current stage asks to
+        approve (the supervision group, 督导组, in the presets). A unit never approves itself.
+
+        Raises:
+            ValidationError: unknown unit, a role this stage asks no approval of, an actor
+                with several such roles and no ``role`` given.
+            NotAuthorized: the actor lacks the role or belongs to the unit (audited).
+        """
+        return _commands.approve(
+            self._core,
+            unit_id,
+            actor=actor,
+            role=role,
+            decision=decision,
+            comment=comment,
+            request_id=request_id,
+        )
+
+    # --- judging and moving -------------------------------------------------------------
+
+    def check(
+        self, unit_id: str, trigger: str = "advance", *, actor: Actor | None = None
+    ) -> Decision:
+        """The dry run of ``advance``: every verdict of every candidate; writes nothing.
+
+        With ``actor``, candidates reserved (``by``) for roles the actor lacks are left out,
+        exactly as ``advance`` by that actor would.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        return _commands.check(self._core, unit_id, trigger, actor=actor)
+
+    def advance(
+        self,
+        unit_id: str,
+        *,
+        actor: Actor,
+        request_id: str | None = None,
+        trigger: str = "advance",
+    ) -> TransitionRecord:
+        """Move the unit on if its gates hold, judged against the data that commits.
+
+        Returns:
+            The transition record.
+
+        Raises:
+            TransitionRejected: a gate held; ``.decision`` says which, with the numbers.
+            NotAuthorized: the transition names roles the actor does not hold.
+            ValidationError: unknown unit or trigger.
+        """
+        return _commands.advance(
+            self._core, unit_id, actor=actor, request_id=request_id, trigger=trigger
+        )
+
+    def defer(
+        self,
+        unit_id: str,
+        *,
+        actor: Actor,
+        to_batch: int | None = None,
+        request_id: str | None = None,
+    ) -> TransitionRecord:
+        """Move a late unit to a later batch (b2 → b3 for units that could not start).
+
+        Fires the workflow's ``defer`` transition from the unit's stage; the unit starts
+        afresh in the new batch (the next one by default).
+
+        Raises:
+            ValidationError: the batch is not later or not in the workflow; no ``defer``
+                transition leaves the unit's stage.
+            TransitionRejected, NotAuthorized: as for :meth:`advance`.
+        """
+        return _commands.defer(
+            self._core, unit_id, actor=actor, to_batch=to_batch, request_id=request_id
+        )
+
+    def start_batch(
+        self, batch: int, on: date | None = None, *, actor: Actor = SYSTEM
+    ) -> list[AdvanceOutcome]:
+        """Start every waiting unit of ``batch``: fire ``start`` for each, on ``on`` (today).
+
+        Each unit moved gets its own audit record (units are taken a page per transaction,
+        as in :meth:`advance_all`); units whose ``start`` gates hold move, the others stay
+        with their decision in the outcome.
+        """
+        return _sweeps.start_batch(self._core, batch, on, actor=actor)
+
+    def advance_all(
+        self, *, batch: int | None = None, actor: Actor = SYSTEM, trigger: str = "advance"
+    ) -> list[AdvanceOutcome]:
+        """Try ``trigger`` on every unfinished unit (of ``batch``); move those whose gates hold.
+
+        A sweep: units that cannot move are reported with their decision, and only applied
+        transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
+        Units are taken in the order they were added, a page of them per transaction.
+
+        Raises:
+            ConcurrencyConflict: another writer held the store past its timeout before a page
+                could be read; the pages before it are committed, and sweeping again goes on.
+        """
+        return _sweeps.advance_all(self._core, batch=batch, actor=actor, trigger=trigger)
+
+    # --- overview -----------------------------------------------------------------------
+
+    @overload
+    def progress(self, *, batch: int | None = None, top: int = 10) -> Progress: ...
+
+    @overload
+    def progress(
+        self, *, under: str, depth: int | None = None, batch: int | None = None, top: int = 10
+    ) -> OrgProgress: ...
+
+    def progress(
+        self,
+        *,
+        batch: int | None = None,
+        top: int = 10,
+        under: str | None = None,
+        depth: int | None = None,
+    ) -> Progress | OrgProgress:
+        """Counts per batch and stage, and the ``top`` reasons holding units back.
+
+        Without ``under``: every unit (of ``batch``); blocking reasons come from a dry run
+        of ``advance`` on each unit that has started and not finished.
+
+        With ``under`` (an organisation id): an :class:`~campaignflow.OrgProgress`
+        rolled up the organisation tree — per stage and batch, finished on time, remedial,
+        stuck units and the gates holding them (from their latest refusals), the pooled
+        satisfaction assessments — for the organisation and its children to ``depth``
+        levels (all when None). Answered by a few indexed queries: nothing is replayed.
+        """
+        return _overview.progress(self._core, batch=batch, top=top, under=under, depth=depth)
+
+    # --- organisation tree ----------------------------------------------------------------
+
+    def add_organisations(
+        self,
+        organisations: Iterable[Organisation],
+        *,
+        actor: Actor = SYSTEM,
+        request_id: str | None = None,
+    ) -> int:
+        """Register organisations of the tree (district, city, province, …); all or none.
+
+        Each organisation's parent must be registered already or be in the same call (in
+        any order). One audit record lists them. Returns how many were added.
+
+        Raises:
+            ValidationError: listing every problem (not an Organisation, an id twice or
+                already registered, a parent that is not registered, a cycle); nothing
+                is added.
+        """
+        return _overview.add_organisations(
+            self._core, organisations, actor=actor, request_id=request_id
+        )
+
+    def organisations(self, *, under: str | None = None) -> list[Organisation]:
+        """The registered organisations (``under`` and those below it), parents first."""
+        return _overview.organisations(self._core, under=under)
+
+    def stuck(
+        self,
+        *,
+        under: str | None = None,
+        longer_than: int | None = None,
+        batch: int | None = None,
+        order_by: StuckOrder = "days_in_stage",
+        offset: int = 0,
+        limit: int | None = 50,
+    ) -> StuckPage:
+        """Units held in their stage: their latest refused move, the gates and days in stage.
+
+        A unit is stuck when its latest refused ``advance`` (or other trigger) happened in
+        the stage it is still in. Each entry carries the refusal (failing gate codes with
+        their numbers) and the days since the unit entered its stage. One indexed query on
+        every store; nothing is replayed.
+
+        Args:
+            under: an organisation id: only units under it (all units when None).
+            longer_than: only units more than this many days in their stage.
+            batch: only units now in this batch.
+            order_by: ``days_in_stage`` (longest first), ``refused`` (newest refusal
+                first) or ``added`` (the order units were added in).
+            offset, limit: the page (``limit`` None: to the end).
+        """
+        return _overview.stuck(
+            self._core,
+            under=under,
+            longer_than=longer_than,
+            batch=batch,
+            order_by=order_by,
+            offset=offset,
+            limit=limit,
+        )
+
+    def backfill_overview(self) -> tuple[int, int]:
+        """Fill the latest refusals and assessments from the audit trail; returns their counts.
+
+        Roll-ups and stuck lists read what commands keep as they run (schema version 3 on).
+        A database written by an earlier release has the history but not those rows: call
+        this once after upgrading. Safe to repeat (it writes what the trail says).
+        """
+        return _overview.backfill_overview(self._core)
+
+    # --- workflow versions ----------------------------------------------------------------
+
+    def workflow_versions(self) -> tuple[WorkflowVersion, ...]:
+        """Every workflow version of the campaign, oldest first (the first one alone before any adoption)."""
+        return _adoption.workflow_versions(self._core)
+
+    def workflow_of(self, unit_id: str) -> Workflow:
+        """The workflow version that judges the unit (``state(unit_id).workflow`` names it).
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        return _adoption.workflow_of(self._core, unit_id)
+
+    def adopt(
+        self,
+        workflow: Workflow,
+        *,
+        policy: Policy = "pin",
+        stage_map: Mapping[str, str] | None = None,
+        from_batch: int | None = None,
+        dry_run: bool = False,
+        actor: Actor = SYSTEM,
+        request_id: str | None = None,
+    ) -> Adoption:
+        """Adopt a new version of the campaign's workflow, in one audited command.
+
+        Policies: ``pin`` — units in flight finish on their version; units not yet started
+        and units added later take the new one. ``migrate`` — every unit moves to the new
+        version; ``stage_map`` maps stages the new version renamed or removed (old id → new
+        id). ``from_batch`` — as ``pin``, but only for batches ``from_batch`` and later
+        (earlier batches keep their version, also for units added later). A unit moved to
+        another stage id takes the facts of its stage along (a renamed stage keeps its
+        evidence); its version counter and dates stay.
+
+        ``dry_run``: plan only; the result lists every unit that would move and why, and
+        nothing is written. The result of a real adoption lists the same.
+
+        Raises:
+            ValidationError: bad arguments, or a plan with problems — a unit mapped to a
+                stage the new version lacks, a unit left without a stage, a mapping from an
+                unknown stage, a batch the new version lacks — all listed in ``problems``;
+                nothing changes.
+        """
+        return _adoption.adopt(
+            self._core,
+            workflow,
+            policy=policy,
+            stage_map=stage_map,
+            from_batch=from_batch,
+            dry_run=dry_run,
+            actor=actor,
+            request_id=request_id,
+        )
+
+    # --- audit --------------------------------------------------------------------------
+
+    def audit_trail(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
+        """The audit records in seq order (only the unit's, when given).
+
+        Read in pages, each in its own short read transaction: a consumer that iterates
+        slowly (or stops half-way) holds no transaction, snapshot or lock in between.
+        Records never change once written, so the pages join into one consistent trail.
+        """
+        return _audit_ops.audit_trail(self._core, unit_id)
+
+    def audit_checkpoint(self) -> Checkpoint:
+        """The head of the chain, to export and later check against truncation."""
+        return _audit_ops.audit_checkpoint(self._core)
+
+    def verify_audit(self, *, checkpoints: Sequence[Checkpoint] = ()) -> AuditVerification:
+        """Recompute the hash chain; the result says whether it holds and where it breaks.
+
+        Pass checkpoints exported earlier (:meth:`audit_checkpoint`, :meth:`export_audit`) to
+        catch a truncated or rewritten tail. After a purge the chain is checked from the
+        purge's anchor.
+        """
+        return _audit_ops.verify_audit(self._core, checkpoints)
+
+    def export_audit(self, stream: IO[str], *, after_seq: int | None = None) -> Checkpoint:
+        """Write audit records as JSON Lines (one ``AuditRecord.to_data()`` per line).
+
+        Writes the records after ``after_seq`` (by default, after the last export) and marks
+        them exported, which allows :meth:`purge_audit` to remove them later. Keep the
+        returned checkpoint elsewhere: it detects later truncation or rewriting.
+        """
+        return _audit_ops.export_audit(self._core, stream, after_seq)
+
+    def purge_audit(self, *, older_than: date, retention_days: int = RETENTION_DAYS) -> int:
+        """Delete exported audit records dated before ``older_than``; returns how many.
+
+        Records younger than ``retention_days`` (180 by default: 等保 2.0 asks for at least
+        six months) and records not yet exported are never purged: the call is refused.
+        The chain stays verifiable from the last purged record (its anchor).
+
+        Raises:
+            ValidationError: ``older_than`` is inside the retention period, or records
+                before it have not been exported.
+        """
+        return _audit_ops.purge_audit(self._core, older_than, retention_days)
+
+    # --- scale-out ------------------------------------------------------------------------
+
+    def due_units(self, *, batch: int | None = None, limit: int = 100) -> list[str]:
+        """Ids of up to ``limit`` started, unfinished units whose ``advance`` would pass now.
+
+        A dry run for a host's scheduler; writes nothing.
+        """
+        return _sweeps.due_units(self._core, batch=batch, limit=limit)
+
+    def advance_due(
+        self,
+        *,
+        sweep: str,
+        batch: int | None = None,
+        limit: int = CLAIM_LIMIT,
+        actor: Actor = SYSTEM,
+        trigger: str = "advance",
+    ) -> list[AdvanceOutcome]:
+        """Claim up to ``limit`` units not yet claimed in ``sweep``; advance those whose gates hold.
+
+        The worker's primitive for sharing a batch between processes and machines: call it
+        in a loop until it returns an empty list. Within one ``sweep`` (any text: a date, a
+        job id) every started, unfinished unit is claimed by exactly one call, on every
+        store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``). Claim and advance commit
+        together, so a crashed worker's claims vanish with its transaction.
+        """
+        return _sweeps.advance_due(
+            self._core, sweep=sweep, batch=batch, limit=limit, actor=actor, trigger=trigger
+        )

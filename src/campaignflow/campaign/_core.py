@@ -1,0 +1,214 @@
+"""The campaign's core: what every room of a campaign reads, and the caches it owns.
+
+A :class:`Core` holds the store, the clock, the ids and every workflow version the campaign
+knows; ``Campaign`` makes one and hands it to the functions of its rooms (commands, sweeps,
+overview, adoption, audit operations). The caches here live as long as the campaign.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from campaignflow._validators import refuse
+from campaignflow.campaign._checks import check_unit_id
+from campaignflow.clock import Clock
+from campaignflow.engine import decide, workflow_ref
+from campaignflow.errors import UnknownUnit, ValidationError
+from campaignflow.facts import FactTypes
+from campaignflow.model import Actor, Decision, Unit, UnitState, WorkflowVersion
+from campaignflow.store import open_store
+from campaignflow.store._protocol import Store, StoreSession
+from campaignflow.store.memory import MemoryStore
+from campaignflow.workflow import Workflow
+
+__all__ = ["Core", "resolve_store"]
+
+
+def resolve_store(store: Store | str | None, campaign_id: str, fact_types: FactTypes) -> Store:
+    """The store ``Campaign(store=...)`` names: in memory, opened from a URL, or as given."""
+    if store is None or store == "memory://":
+        return MemoryStore()
+    if isinstance(store, str):
+        return open_store(store, campaign_id=campaign_id, fact_types=fact_types)
+    for name in ("transaction", "close"):
+        if not callable(getattr(store, name, None)):
+            refuse(
+                "store",
+                store,
+                "must be a Store (with transaction() and close()) or a URL like 'sqlite:///campaign.db'",
+            )
+    return store
+
+
+class Core:
+    """A campaign's store, clock and ids, and every workflow version it knows.
+
+    ``workflow`` is the current version (the one units added now take, unless a batch pins
+    another); ``versions`` every version by ref, adopted ones learnt from the store.
+    """
+
+    __slots__ = (
+        "adopted",
+        "campaign_id",
+        "clock",
+        "fact_types",
+        "first_ref",
+        "payload_texts",
+        "sorted_roles",
+        "store",
+        "unknown_refs",
+        "versions",
+        "workflow",
+        "workflow_ref",
+    )
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        store: Store,
+        clock: Clock,
+        campaign_id: str,
+        fact_types: FactTypes,
+    ) -> None:
+        self.workflow = workflow
+        self.store = store
+        self.clock = clock
+        self.campaign_id = campaign_id
+        self.fact_types = fact_types
+        self.workflow_ref = workflow_ref(workflow)
+        # Every workflow version the campaign knows, by ref; adopted ones come from the store.
+        self.versions: dict[str, Workflow] = {self.workflow_ref: workflow}
+        # Each actor's roles in the audit's (sorted) order: one sort per role set, not per record.
+        self.sorted_roles: dict[frozenset[str], tuple[str, ...]] = {}
+        # The canonical text of each transition payload (trigger, batch, to_batch) written:
+        # a sweep writes the same few hundreds of times.
+        self.payload_texts: dict[tuple[str, int, int | None], str] = {}
+        self.adopted: tuple[WorkflowVersion, ...] = ()
+        self.first_ref = self.workflow_ref
+        self.unknown_refs: set[str] = set()
+
+    def now(self) -> datetime:
+        """The clock's instant, checked: commands stamp their records with it."""
+        now = self.clock.now()
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            refuse("clock", now, "now() must return an aware datetime")
+        return now
+
+    # --- workflow versions ----------------------------------------------------------------
+
+    def sync_versions(self, tx: StoreSession) -> None:
+        """Learn the versions the store keeps (another process may have adopted one)."""
+        stored = tx.workflow_versions()
+        if len(stored) == len(self.adopted):
+            return
+        registry = getattr(self.workflow, "_registry", None)
+        for version in stored:
+            if version.ref not in self.versions:
+                self.versions[version.ref] = Workflow.from_dict(
+                    version.definition,
+                    registry=registry,
+                    source=f"workflow version {version.number} ({version.ref})",
+                )
+        self.learn(tuple(stored))
+
+    def learn(self, adopted: tuple[WorkflowVersion, ...]) -> None:
+        """Take ``adopted`` (every stored version, oldest first) as the campaign's versions."""
+        self.adopted = adopted
+        self.first_ref = adopted[0].ref
+        self.workflow = self.versions[adopted[-1].ref]
+        self.workflow_ref = adopted[-1].ref
+
+    def ref_of(self, state: UnitState) -> str:
+        """The ref of the version that judges ``state`` (the first one for older states)."""
+        return state.workflow or self.first_ref
+
+    def wf(self, tx: StoreSession | None, state: UnitState) -> Workflow:
+        """The workflow version that judges ``state``."""
+        return self.wf_of(tx, state.workflow)
+
+    def wf_of(self, tx: StoreSession | None, state_ref: str) -> Workflow:
+        """The workflow version a state with this ``workflow`` ref is judged by."""
+        ref = state_ref or self.first_ref
+        found = self.versions.get(ref)
+        if found is None and tx is not None and ref not in self.unknown_refs:
+            self.sync_versions(tx)
+            found = self.versions.get(ref)
+            if found is None:
+                self.unknown_refs.add(ref)
+        # A ref this campaign never kept (written before versions were kept, and opened
+        # with another definition since): judged by the campaign's workflow, as before.
+        return found if found is not None else self.workflow
+
+    def ref_for_batch(self, batch: int) -> str:
+        """The version a unit of ``batch`` takes when added now."""
+        chosen = self.workflow_ref
+        if self.adopted:
+            chosen = self.adopted[0].ref
+            for version in self.adopted:
+                if version.from_batch <= batch:
+                    chosen = version.ref
+        return chosen
+
+    # --- reading and judging units ----------------------------------------------------------
+
+    def load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:
+        """The unit and its state, read in ``tx``.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        check_unit_id(unit_id)
+        found = tx.get_unit_state(unit_id)
+        if found is None:
+            raise UnknownUnit(unit_id)
+        return found
+
+    def check_open(self, state: UnitState, doing: str) -> None:
+        """Refuse ``doing`` on a unit not started or already finished."""
+        stage = self.wf(None, state).stage(state.stage)
+        if stage.kind == "waiting":
+            raise ValidationError(
+                code="campaign.unit_not_started",
+                params={"unit": repr(state.unit_id), "stage": repr(state.stage), "doing": doing},
+            )
+        if stage.kind == "final":
+            raise ValidationError(
+                code="campaign.unit_finished",
+                params={"unit": repr(state.unit_id), "stage": repr(state.stage), "doing": doing},
+            )
+
+    def decide(
+        self,
+        tx: StoreSession,
+        unit: Unit,
+        state: UnitState,
+        today: date,
+        trigger: str,
+        roles: frozenset[str] | None,
+        workflow: Workflow | None = None,
+        observed: bool | None = None,
+    ) -> Decision:
+        """The unit's decision, judged by its own workflow version on its stage's facts.
+
+        ``workflow``: that version, when the caller already has it; ``observed``: see
+        :func:`~campaignflow.engine.decide`.
+        """
+        return decide(
+            workflow or self.wf(tx, state),
+            unit,
+            state,
+            tx.get_facts(unit.id, state.stage),
+            today,
+            trigger,
+            roles=roles,
+            judged_by=self.ref_of(state),
+            versioned=len(self.versions) > 1,
+            observed=observed,
+        )
+
+    def roles_of(self, actor: Actor) -> tuple[str, ...]:
+        """The actor's roles as records keep them: sorted."""
+        roles = self.sorted_roles.get(actor.roles)
+        if roles is None:
+            roles = self.sorted_roles[actor.roles] = tuple(sorted(actor.roles))
+        return roles

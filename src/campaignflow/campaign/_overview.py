@@ -1,0 +1,439 @@
+"""The campaign's overview: progress, roll-ups over the organisation tree, stuck lists.
+
+Roll-ups and stuck lists read what commands keep as they run (the latest refusal and
+assessment of each unit, counted by the store in a few indexed queries); nothing is
+replayed. :func:`build_rollup` sums a store's counts up the tree, so every node's figures
+are exactly the sum of its own units' and its children's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, timedelta
+
+import attrs
+
+from campaignflow._validators import one_of, refuse, rule_problem, whole_number
+from campaignflow._words.overview import (
+    STUCK_ORDERS,
+    GroupCounts,
+    OrgProgress,
+    Satisfaction,
+    StuckOrder,
+    StuckPage,
+    StuckUnit,
+)
+from campaignflow.audit import decision_from_data
+from campaignflow.campaign._checks import (
+    check_actor,
+    check_batch,
+    check_limit,
+    check_org_id,
+    check_request_id,
+    item_list,
+    parents_first,
+)
+from campaignflow.campaign._core import Core
+from campaignflow.campaign._records import append
+from campaignflow.engine import decide
+from campaignflow.errors import Problem, ValidationError
+from campaignflow.model import Actor, Organisation, Refusal
+
+__all__ = [
+    "Progress",
+    "add_organisations",
+    "backfill_overview",
+    "build_rollup",
+    "organisations",
+    "progress",
+    "rollup",
+    "stuck",
+]
+
+
+@attrs.frozen
+class Progress:
+    """Units per batch and stage, and what holds the ones that cannot move.
+
+    ``by_batch[batch][stage]`` counts units; ``blocking`` lists failing verdict codes with
+    how many units each holds, most first.
+    """
+
+    __module__ = "campaignflow"  # its public path (docs, help())
+
+    by_batch: Mapping[int, Mapping[str, int]]
+    total: int
+    finished: int
+    remedial: int
+    blocking: tuple[tuple[str, int], ...]
+
+    def by_stage(self) -> dict[str, int]:
+        """Units per stage over every batch."""
+        counts: Counter[str] = Counter()
+        for stages in self.by_batch.values():
+            counts.update(stages)
+        return dict(counts)
+
+
+def progress(
+    core: Core, *, batch: int | None, top: int, under: str | None, depth: int | None
+) -> Progress | OrgProgress:
+    """``Campaign.progress``: counts per batch and stage, and what holds units back."""
+    check_batch(batch)
+    whole_number("top", top, minimum=0)
+    if under is not None:
+        return rollup(core, under, batch=batch, depth=depth, top=top)
+    if depth is not None:
+        raise ValidationError(code="campaign.depth_needs_under")
+    today = core.now().date()
+    by_batch: dict[int, Counter[str]] = {}
+    blocking: Counter[str] = Counter()
+    total = finished = remedial = 0
+    with core.store.transaction(write=False) as tx:
+        for unit, state in tx.iter_units(batch):
+            total += 1
+            by_batch.setdefault(state.batch, Counter())[state.stage] += 1
+            workflow = core.wf(tx, state)
+            stage = workflow.stage(state.stage)
+            if stage.kind == "final":
+                finished += 1
+                continue
+            remedial += state.remedial
+            if stage.kind == "waiting":
+                continue
+            decision = decide(workflow, unit, state, tx.get_facts(unit.id, state.stage), today)
+            if not decision.allowed:
+                blocking.update({f.code for f in decision.failures()})
+    return Progress(
+        by_batch={b: dict(c) for b, c in sorted(by_batch.items())},
+        total=total,
+        finished=finished,
+        remedial=remedial,
+        blocking=_top(blocking, top),
+    )
+
+
+def add_organisations(
+    core: Core, organisations: Iterable[Organisation], *, actor: Actor, request_id: str | None
+) -> int:
+    """``Campaign.add_organisations``: register organisations of the tree, all or none."""
+    check_actor(actor)
+    check_request_id(request_id)
+    listed = item_list(organisations, Organisation, "organisations")
+    problems: list[str] = []
+    seen: dict[str, Organisation] = {}
+    for i, org in enumerate(listed):
+        if not isinstance(org, Organisation):
+            problems.append(
+                rule_problem(f"organisations[{i}]", org, "must be a campaignflow.Organisation")
+            )
+        elif org.id in seen:
+            problems.append(
+                Problem(f"organisations[{i}]", "campaign.org_twice", {"org": repr(org.id)})
+            )
+        else:
+            seen[org.id] = org
+    if problems:
+        raise ValidationError(code="validation.problems", problems=problems)
+    payload = {"organisations": [attrs.asdict(o) for o in listed]}
+    now = core.now()
+    with core.store.transaction() as tx:
+        if request_id is not None:
+            first = tx.find_request(request_id)
+            if first is not None:
+                if first.command != "add_organisations" or first.payload != payload:
+                    raise ValidationError(
+                        code="campaign.request_id_reused",
+                        params={"request_id": repr(request_id), "command": first.command},
+                    )
+                return len(listed)
+        for i, org in enumerate(listed):
+            if tx.get_organisation(org.id) is not None:
+                problems.append(
+                    Problem(f"organisations[{i}]", "campaign.org_exists", {"org": repr(org.id)})
+                )
+            elif (
+                org.parent is not None
+                and org.parent not in seen
+                and tx.get_organisation(org.parent) is None
+            ):
+                problems.append(
+                    Problem(
+                        f"organisations[{i}]",
+                        "campaign.org_parent_unknown",
+                        {"org": repr(org.id), "parent": repr(org.parent)},
+                    )
+                )
+        ordered = parents_first(listed, problems)
+        if problems:
+            raise ValidationError(code="validation.problems", problems=problems)
+        for org in ordered:
+            tx.insert_organisation(org)
+        append(
+            core,
+            tx,
+            now,
+            now.date(),
+            "add_organisations",
+            actor,
+            "ok",
+            request_id=request_id,
+            payload=payload,
+        )
+    return len(listed)
+
+
+def organisations(core: Core, *, under: str | None) -> list[Organisation]:
+    """``Campaign.organisations``: the registered organisations, parents first."""
+    if under is not None:
+        check_org_id("under", under)
+    with core.store.transaction(write=False) as tx:
+        return list(tx.iter_organisations(under))
+
+
+def stuck(
+    core: Core,
+    *,
+    under: str | None,
+    longer_than: int | None,
+    batch: int | None,
+    order_by: StuckOrder,
+    offset: int,
+    limit: int | None,
+) -> StuckPage:
+    """``Campaign.stuck``: units held in their stage, one page of them."""
+    if under is not None:
+        check_org_id("under", under)
+    if longer_than is not None:
+        whole_number("longer_than", longer_than, minimum=0)
+    check_batch(batch)
+    one_of("order_by", order_by, STUCK_ORDERS)
+    whole_number("offset", offset, minimum=0)
+    if limit is not None:
+        check_limit(limit)
+    today = core.now().date()
+    # Past the calendar's start nothing can have waited longer: clamp instead of overflowing.
+    before = (
+        None
+        if longer_than is None
+        else today - timedelta(days=min(longer_than, (today - date.min).days))
+    )
+    with core.store.transaction(write=False) as tx:
+        total, rows = tx.stuck_units(
+            under,
+            batch=batch,
+            stage_before=before,
+            order_by=order_by,
+            offset=offset,
+            limit=limit,
+        )
+    units = tuple(
+        StuckUnit(
+            unit=unit,
+            state=state,
+            refusal=refusal,
+            days_in_stage=(today - (state.stage_since or today)).days,
+        )
+        for unit, state, refusal in rows
+    )
+    return StuckPage(total=total, offset=offset, units=units)
+
+
+def rollup(
+    core: Core, under: str, *, batch: int | None, depth: int | None, top: int
+) -> OrgProgress:
+    """``Campaign.progress(under=...)``: the roll-up of the tree under ``under``."""
+    check_org_id("under", under)
+    if depth is not None:
+        whole_number("depth", depth, minimum=0)
+    closes = {b.number: b.closes for b in core.workflow.batches}
+    with core.store.transaction(write=False) as tx:
+        core.sync_versions(tx)
+        root = tx.get_organisation(under)
+        orgs = list(tx.iter_organisations(under)) if root is not None else []
+        groups = tx.rollup_counts(under, batch=batch, closes=closes)
+        blocking = tx.blocking_counts(under, batch=batch)
+    if root is None:
+        if not groups:
+            refuse("under", under, "must be a registered organisation or the parent of a unit")
+        root = Organisation(id=under, name=under, level="unregistered")
+    finals = {s.id for w in core.versions.values() for s in w.stages if s.kind == "final"}
+    return build_rollup(
+        root,
+        orgs,
+        groups,
+        blocking,
+        is_final=finals.__contains__,
+        depth=depth,
+        top=top,
+    )
+
+
+def backfill_overview(core: Core) -> tuple[int, int]:
+    """``Campaign.backfill_overview``: latest refusals and assessments from the trail."""
+    refusals: dict[str, Refusal] = {}
+    surveys: dict[str, tuple[int, tuple[int, int | None, int, int]]] = {}
+    with core.store.transaction() as tx:
+        for record in tx.iter_audit():
+            if record.unit_id is None:
+                continue
+            if record.outcome == "denied" and record.decision is not None:
+                decision = decision_from_data(record.unit_id, record.decision)
+                refusals[record.unit_id] = Refusal(
+                    unit_id=record.unit_id,
+                    stage=decision.source,
+                    version=record.version or 0,
+                    trigger=decision.trigger,
+                    target=decision.target,
+                    on=record.on,
+                    seq=record.seq,
+                    failures=tuple(attrs.evolve(f, children=()) for f in decision.failures()),
+                )
+            fact = record.payload.get("fact") if record.outcome == "ok" else None
+            survey = isinstance(fact, Mapping) and fact.get("kind") == "survey"
+            if record.command == "record" and survey:
+                assert isinstance(fact, Mapping)
+                surveys[record.unit_id] = (
+                    record.seq,
+                    (
+                        int(fact["satisfied"]),
+                        fact.get("fairly_satisfied"),
+                        int(fact["basically_satisfied"]),
+                        int(fact["dissatisfied"]),
+                    ),
+                )
+        for refusal in refusals.values():
+            tx.set_refusal(refusal)
+        for unit_id, (seq, counts) in surveys.items():
+            tx.set_assessment(unit_id, seq, counts)
+    return len(refusals), len(surveys)
+
+
+# --- rolling counts up the tree ------------------------------------------------------------
+
+#: Satisfaction's fields, in order: a roll-up sums them as plain ints (it adds many groups).
+_SATISFACTION = tuple(f.name for f in attrs.fields(Satisfaction))
+
+
+@attrs.define
+class _Acc:
+    by_batch: dict[int, Counter[str]] = attrs.field(factory=dict)
+    total: int = 0
+    own: int = 0
+    finished: int = 0
+    on_time: int = 0
+    remedial: int = 0
+    remedial_rounds: int = 0
+    stuck: int = 0
+    blocking: Counter[str] = attrs.field(factory=Counter)
+    satisfaction: list[int] = attrs.field(factory=lambda: [0] * len(_SATISFACTION))
+
+    def add(self, other: _Acc) -> None:
+        for batch, stages in other.by_batch.items():
+            self.by_batch.setdefault(batch, Counter()).update(stages)
+        self.total += other.total
+        self.finished += other.finished
+        self.on_time += other.on_time
+        self.remedial += other.remedial
+        self.remedial_rounds += other.remedial_rounds
+        self.stuck += other.stuck
+        self.blocking.update(other.blocking)
+        self.satisfaction = [
+            a + b for a, b in zip(self.satisfaction, other.satisfaction, strict=True)
+        ]
+
+    def count(self, group: GroupCounts, is_final: Callable[[str], bool]) -> None:
+        self.by_batch.setdefault(group.batch, Counter())[group.stage] += group.units
+        self.total += group.units
+        self.own += group.units
+        if is_final(group.stage):
+            self.finished += group.units
+            self.on_time += group.on_time
+        self.remedial += group.remedial
+        self.remedial_rounds += group.remedial_rounds
+        self.stuck += group.stuck
+        sat = self.satisfaction
+        sat[0] += group.assessed
+        sat[1] += group.satisfied
+        sat[2] += group.fairly_satisfied
+        sat[3] += group.basically_satisfied
+        sat[4] += group.dissatisfied
+        sat[5] += group.majority_dissatisfied
+
+
+def build_rollup(
+    root: Organisation,
+    organisations: Iterable[Organisation],
+    groups: Iterable[GroupCounts],
+    blocking: Iterable[tuple[str | None, str, int]],
+    *,
+    is_final: Callable[[str], bool],
+    depth: int | None = None,
+    top: int = 10,
+) -> OrgProgress:
+    """Roll the per-organisation counts up the tree under ``root``.
+
+    Args:
+        root: the organisation asked about.
+        organisations: ``root`` and every organisation below it (any order).
+        groups: counts per (organisation, batch, stage) of the units under ``root``.
+        blocking: ``(organisation, code, units)``: stuck units per failing code.
+        is_final: whether a stage id is a final stage (its units are finished).
+        depth: how many levels of children to list (None: all); deeper ones are summed in.
+        top: how many blocking codes each node lists.
+    """
+    children: dict[str, list[Organisation]] = {}
+    known: dict[str, Organisation] = {root.id: root}
+    for org in organisations:
+        known[org.id] = org
+    for org in sorted(known.values(), key=lambda o: o.id):
+        if org.id != root.id and org.parent is not None and org.parent in known:
+            children.setdefault(org.parent, []).append(org)
+    own: dict[str, _Acc] = {}
+    for group in groups:
+        own.setdefault(group.parent or "", _Acc()).count(group, is_final)
+    for parent, code, count in blocking:
+        own.setdefault(parent or "", _Acc()).blocking[code] += count
+
+    def node(org: Organisation, level: int) -> tuple[OrgProgress, _Acc]:
+        acc = _Acc()
+        mine = own.get(org.id)
+        if mine is not None:
+            acc.add(mine)
+            acc.own = mine.own
+        listed: list[OrgProgress] = []
+        for child in children.get(org.id, ()):
+            child_node, child_acc = node(child, level + 1)
+            acc.add(child_acc)
+            if depth is None or level < depth:
+                listed.append(child_node)
+        return (
+            OrgProgress(
+                id=org.id,
+                name=org.name,
+                level=org.level,
+                depth=level,
+                by_batch={b: dict(sorted(c.items())) for b, c in sorted(acc.by_batch.items())},
+                total=acc.total,
+                own=acc.own,
+                finished=acc.finished,
+                on_time=acc.on_time,
+                remedial=acc.remedial,
+                remedial_rounds=acc.remedial_rounds,
+                stuck=acc.stuck,
+                blocking=_top(acc.blocking, top),
+                satisfaction=Satisfaction(
+                    **dict(zip(_SATISFACTION, acc.satisfaction, strict=True))
+                ),
+                children=tuple(listed),
+            ),
+            acc,
+        )
+
+    return node(root, 0)[0]
+
+
+def _top(counts: Counter[str], top: int) -> tuple[tuple[str, int], ...]:
+    """The ``top`` codes by count, most first (ties by code)."""
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top])

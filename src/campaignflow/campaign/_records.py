@@ -1,0 +1,294 @@
+"""The audit records a campaign writes, and a repeated command's first result read back.
+
+Every command ends here: :func:`append` seals one record onto the chain's head, and
+:func:`moved` seals a transition's row (a single ``advance`` and every unit a sweep moves go
+through it alike). A command repeated with its ``request_id`` finds its first record
+(:func:`replayed`) and returns what that record says (:func:`transition_record_of`,
+:func:`fact_record_of`) or raises its refusal again (:func:`refusal_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal
+
+import attrs
+
+from campaignflow.audit import (
+    AuditRecord,
+    AuditRow,
+    canonical_json,
+    decision_from_data,
+    decision_text,
+    iso_date,
+    iso_instant,
+    roles_json,
+    seal_row,
+)
+from campaignflow.campaign._checks import UNRECORDABLE, unrecordable
+from campaignflow.campaign._core import Core
+from campaignflow.engine import next_state, stage_titles
+from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
+from campaignflow.i18n import messages
+from campaignflow.model import (
+    Actor,
+    Decision,
+    FactRecord,
+    TransitionRecord,
+    Unit,
+    UnitState,
+)
+from campaignflow.store._protocol import StoreSession
+from campaignflow.workflow import Workflow
+
+__all__ = [
+    "Stamp",
+    "append",
+    "fact_record_of",
+    "moved",
+    "refusal_of",
+    "replayed",
+    "stamp",
+    "transition_record_of",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Stamp:
+    """Who acts and when, with the texts each of the command's records stores for them.
+
+    Made once per command (once per page of a sweep): the texts are the same for every
+    record it writes.
+    """
+
+    now: datetime
+    day: date
+    actor: Actor
+    at_text: str
+    on_text: str
+    roles_text: str
+
+
+def stamp(core: Core, now: datetime, day: date, actor: Actor) -> Stamp:
+    """The stamp of a command ``actor`` issues at ``now`` (business day ``day``)."""
+    return Stamp(
+        now=now,
+        day=day,
+        actor=actor,
+        at_text=iso_instant(now),
+        on_text=iso_date(day),
+        roles_text=roles_json(core.roles_of(actor)),
+    )
+
+
+def append(
+    core: Core,
+    tx: StoreSession,
+    now: datetime,
+    on: date,
+    command: str,
+    actor: Actor,
+    outcome: Literal["ok", "denied", "error"],
+    *,
+    unit_id: str | None = None,
+    source: str | None = None,
+    dest: str | None = None,
+    version: int | None = None,
+    request_id: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    decision: Mapping[str, Any] | None = None,
+    reason: Mapping[str, Any] | None = None,
+    workflow: str | None = None,
+) -> int:
+    """Seal one record of ``command`` onto the chain's head in ``tx``; returns its seq."""
+    seq, prev = tx.audit_head()
+    try:
+        record = AuditRecord.seal(
+            seq=seq + 1,
+            at=now,
+            on=on,
+            campaign=core.campaign_id,
+            command=command,
+            actor_id=actor.id,
+            actor_roles=core.roles_of(actor),
+            outcome=outcome,
+            unit_id=unit_id,
+            source=source,
+            dest=dest,
+            version=version,
+            request_id=request_id,
+            workflow=workflow or core.workflow_ref,
+            payload=dict(payload or {}),
+            decision=decision,
+            reason=reason,
+            prev_hash=prev,
+        )
+    except UNRECORDABLE as exc:
+        raise unrecordable(command, exc) from None
+    tx.append_audit(record)
+    return record.seq
+
+
+def moved(
+    core: Core,
+    workflow: Workflow,
+    stamp: Stamp,
+    unit: Unit,
+    state: UnitState,
+    decision: Decision,
+    request_id: str | None,
+    batch: int | None,
+    seq: int,
+    prev: str,
+    command: str = "advance",
+) -> tuple[UnitState, AuditRow, TransitionRecord]:
+    """The unit's new state, its transition's sealed audit row, and the transition record.
+
+    The row is the record as the store writes it, sealed without building an
+    AuditRecord: a transition is the one record a sweep writes for each unit it moves.
+    """
+    assert decision.target is not None
+    day = stamp.day
+    new = next_state(workflow, state, decision.target, day, batch=batch)
+    key = (decision.trigger, new.batch, batch or None)
+    payload_text = core.payload_texts.get(key)
+    if payload_text is None:
+        payload: dict[str, Any] = {"trigger": decision.trigger, "batch": new.batch}
+        if batch:
+            payload["to_batch"] = batch
+        payload_text = core.payload_texts[key] = canonical_json(payload)
+    ref = core.ref_of(state) or core.workflow_ref
+    try:
+        # The columns of AUDIT_ROW_FIELDS but the hash, as the store writes them.
+        row = seal_row(
+            (
+                seq,
+                stamp.at_text,
+                stamp.on_text,
+                core.campaign_id,
+                command,
+                stamp.actor.id,
+                stamp.roles_text,
+                "ok",
+                unit.id,
+                state.stage,
+                new.stage,
+                new.version,
+                request_id,
+                ref,
+                payload_text,
+                decision_text(decision),
+                None,
+                prev,
+            )
+        )
+    except UNRECORDABLE as exc:
+        raise unrecordable(command, exc) from None
+    record = TransitionRecord(
+        unit_id=unit.id,
+        trigger=decision.trigger,
+        source=state.stage,
+        dest=new.stage,
+        version=new.version,
+        on=day,
+        at=stamp.now,
+        actor_id=stamp.actor.id,
+        seq=seq,
+        request_id=request_id,
+        batch=new.batch,
+    )
+    return new, row, record
+
+
+def replayed(
+    tx: StoreSession,
+    request_id: str | None,
+    command: str,
+    unit_id: str,
+    payload: Mapping[str, Any],
+) -> AuditRecord | None:
+    """The first record of a command repeated with ``request_id``, or None for a new one.
+
+    Raises:
+        ValidationError: the request id was used for another command, unit or payload.
+    """
+    if request_id is None:
+        return None
+    first = tx.find_request(request_id)
+    if first is None:
+        return None
+    same_payload = all(first.payload.get(k) == v for k, v in payload.items() if k != "to_batch")
+    if first.command != command or first.unit_id != unit_id or not same_payload:
+        raise ValidationError(
+            code="campaign.request_id_reused_unit",
+            params={
+                "request_id": repr(request_id),
+                "command": first.command,
+                "unit": repr(first.unit_id),
+            },
+        )
+    return first
+
+
+def fact_record_of(core: Core, audit: AuditRecord) -> FactRecord:
+    """The fact record a repeated ``record`` or ``approve`` returns (or its refusal, raised)."""
+    if audit.outcome != "ok":
+        raise refusal_of(core, audit)
+    return FactRecord(
+        unit_id=audit.unit_id or "",
+        stage=audit.source or "",
+        version=audit.version or 0,
+        fact=core.fact_types.load(audit.payload["fact"]),
+        on=audit.on,
+        at=audit.at,
+        actor_id=audit.actor_id,
+        seq=audit.seq,
+        request_id=audit.request_id,
+    )
+
+
+def transition_record_of(core: Core, audit: AuditRecord) -> TransitionRecord:
+    """The transition record a repeated ``advance`` or ``defer`` returns (or its refusal)."""
+    if audit.outcome != "ok":
+        raise refusal_of(core, audit)
+    return TransitionRecord(
+        unit_id=audit.unit_id or "",
+        trigger=str(audit.payload.get("trigger", "")),
+        source=audit.source or "",
+        dest=audit.dest or "",
+        version=audit.version or 0,
+        on=audit.on,
+        at=audit.at,
+        actor_id=audit.actor_id,
+        seq=audit.seq,
+        request_id=audit.request_id,
+        batch=audit.payload.get("batch"),
+    )
+
+
+def refusal_of(core: Core, audit: AuditRecord) -> Exception:
+    """The error a refused command raised, made again from its audit record."""
+    reason = audit.reason or {}
+    if audit.decision is not None:
+        judge = core.versions.get(audit.workflow, core.workflow)
+        decision = decision_from_data(audit.unit_id or "", audit.decision, judge.name)
+        # Titles are text, never stored in the chain: restore them from the workflow so a
+        # replayed refusal explains itself exactly as the first delivery did.
+        titles = stage_titles(judge, decision.source, decision.target)
+        return TransitionRejected(
+            attrs.evolve(
+                decision,
+                titles=titles,
+                judged_by=audit.workflow,
+                versioned=len(core.versions) > 1,
+            )
+        )
+    params = dict(reason.get("params", {}))
+    return NotAuthorized(
+        messages.render(str(reason.get("code", "")), params, "en"),
+        actor_id=audit.actor_id,
+        unit_id=audit.unit_id,
+        rule=str(reason.get("code", "")),
+        params=params,
+    )

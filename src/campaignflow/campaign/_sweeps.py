@@ -1,0 +1,249 @@
+"""Sweeps: moving many units at once — start a batch, advance all, a worker's claimed share.
+
+A sweep takes units a page per write transaction, read inside it: what is judged is what
+commits, and a durable store pays one commit (one fsync) per page, not per unit. Each unit
+it moves is sealed as a single ``advance`` seals its one (:func:`~._records.moved`), and a
+page's moves reach the store in one call. Only applied transitions are audited: a sweep
+refusing 10,000 blocked units is not 10,000 denials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import attrs
+
+from campaignflow._validators import refuse, whole_number
+from campaignflow.audit import AuditRow
+from campaignflow.campaign._checks import check_actor, check_batch, check_limit, check_trigger
+from campaignflow.campaign._commands import check
+from campaignflow.campaign._core import Core
+from campaignflow.campaign._records import moved, stamp
+from campaignflow.engine import decide
+from campaignflow.errors import ConcurrencyConflict, ValidationError
+from campaignflow.model import Actor, Decision, TransitionRecord, Unit, UnitState
+from campaignflow.observability import observing
+from campaignflow.store._protocol import StoreSession
+from campaignflow.workflow import Workflow
+
+__all__ = [
+    "CLAIM_LIMIT",
+    "AdvanceOutcome",
+    "advance_all",
+    "advance_due",
+    "due_units",
+    "start_batch",
+]
+
+#: Units judged and moved per transaction by start_batch and advance_all: a durable store
+#: pays one commit (one fsync) per chunk, and other writers wait for a chunk's lock (tens of
+#: milliseconds at this size).
+_SWEEP_CHUNK = 1024
+
+#: Units a worker claims per advance_due call unless told otherwise.
+CLAIM_LIMIT = 256
+
+
+@attrs.frozen
+class AdvanceOutcome:
+    """What ``advance_all`` did with one unit: the transition applied, or the decision that held it."""
+
+    __module__ = "campaignflow"  # its public path (docs, help())
+
+    unit_id: str
+    advanced: bool
+    decision: Decision
+    record: TransitionRecord | None = None
+
+
+def start_batch(core: Core, batch: int, on: date | None, *, actor: Actor) -> list[AdvanceOutcome]:
+    """``Campaign.start_batch``: fire ``start`` for every waiting unit of ``batch``."""
+    whole_number("start_batch: batch", batch, minimum=1)
+    if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
+        refuse("start_batch", on, "on must be a date")
+    if core.workflow.batches and core.workflow.batch(batch) is None:
+        raise ValidationError(code="campaign.no_such_batch", params={"batch": batch})
+    return _Sweep(core, "start", actor, on, waiting_only=True).run(batch)
+
+
+def advance_all(
+    core: Core, *, batch: int | None, actor: Actor, trigger: str
+) -> list[AdvanceOutcome]:
+    """``Campaign.advance_all``: try ``trigger`` on every unfinished unit (of ``batch``)."""
+    if batch is not None:
+        whole_number("advance_all: batch", batch, minimum=1)
+    check_trigger(trigger)
+    return _Sweep(core, trigger, actor, None, waiting_only=False).run(batch)
+
+
+def due_units(core: Core, *, batch: int | None, limit: int) -> list[str]:
+    """``Campaign.due_units``: up to ``limit`` unit ids whose ``advance`` would pass now."""
+    check_limit(limit)
+    check_batch(batch)
+    today = core.now().date()
+    due: list[str] = []
+    with core.store.transaction(write=False) as tx:
+        for unit, state in tx.iter_units(batch):
+            workflow = core.wf(tx, state)
+            if workflow.stage(state.stage).kind in ("waiting", "final"):
+                continue
+            facts = tx.get_facts(unit.id, state.stage)
+            if decide(workflow, unit, state, facts, today).allowed:
+                due.append(unit.id)
+                if len(due) >= limit:
+                    break
+    return due
+
+
+def advance_due(
+    core: Core, *, sweep: str, batch: int | None, limit: int, actor: Actor, trigger: str
+) -> list[AdvanceOutcome]:
+    """``Campaign.advance_due``: claim up to ``limit`` units of ``sweep`` and advance them."""
+    if not isinstance(sweep, str) or not sweep:
+        refuse("sweep", sweep, "must be non-empty text")
+    check_limit(limit)
+    check_batch(batch)
+    check_actor(actor)
+    # Units of every version in use: a stage counts if some version can move units on.
+    stages = sorted(
+        {
+            s.id
+            for w in core.versions.values()
+            for s in w.stages
+            if s.kind not in ("waiting", "final") and w.candidates(s.id, trigger)
+        }
+    )
+    now = core.now()
+    with core.store.transaction() as tx:
+        claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
+        tx.prefetch([unit.id for unit, _ in claimed])
+        judges = [core.wf(tx, state) for _, state in claimed]
+        return _sweep_units(core, tx, now, now.date(), claimed, judges, trigger, actor)
+
+
+class _Sweep:
+    """One sweep of ``trigger`` over a batch (or every unit), page by page.
+
+    Owns, for its own length, the answer to whether (and by which version) a unit is
+    tried: that depends on the unit's version and stage only, so it is asked once per
+    pair in a sweep, not once per unit.
+    """
+
+    def __init__(
+        self, core: Core, trigger: str, actor: Actor, on: date | None, *, waiting_only: bool
+    ) -> None:
+        check_actor(actor)
+        self.core = core
+        self.trigger = trigger
+        self.actor = actor
+        self.now = core.now()
+        self.day = on or self.now.date()
+        self.waiting_only = waiting_only
+        self.tries: dict[tuple[str, str], Workflow | None] = {}
+
+    def run(self, batch: int | None) -> list[AdvanceOutcome]:
+        # A conflict inside a page rolls it back; it is then redone unit by unit so one
+        # contended unit cannot hold up the rest.
+        core, now, day, trigger, actor = self.core, self.now, self.day, self.trigger, self.actor
+        outcomes: list[AdvanceOutcome] = []
+        after, more = 0, True
+        while more:
+            part: list[str] | None = None
+            try:
+                with core.store.transaction() as tx:
+                    page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
+                    more = len(page) == _SWEEP_CHUNK
+                    tried, judges = self._tried(tx, page)
+                    part = [unit.id for unit, _ in tried]
+                    tx.prefetch(part)
+                    done = _sweep_units(core, tx, now, day, tried, judges, trigger, actor)
+            except ConcurrencyConflict:
+                if part is None:  # the page itself could not be read: nothing was judged
+                    raise
+                done = []
+                for unit_id in part:
+                    try:
+                        with core.store.transaction() as tx:
+                            found = core.load(tx, unit_id)
+                            judge = (core.wf(tx, found[1]),)
+                            done += _sweep_units(
+                                core, tx, now, day, (found,), judge, trigger, actor
+                            )
+                    except ConcurrencyConflict:
+                        held = check(core, unit_id, trigger, actor=actor)
+                        done.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=held))
+            outcomes.extend(done)
+        return outcomes
+
+    def _tried(
+        self, tx: StoreSession, page: Sequence[tuple[Unit, UnitState]]
+    ) -> tuple[list[tuple[Unit, UnitState]], list[Workflow]]:
+        """The units of ``page`` the sweep tries, and alongside (not paired: nothing to
+        allocate per unit) the workflow version judging each.
+        """
+        tries = self.tries
+        tried: list[tuple[Unit, UnitState]] = []
+        judges: list[Workflow] = []
+        for pair in page:
+            state = pair[1]
+            key = (state.workflow, state.stage)
+            if key in tries:
+                workflow = tries[key]
+            else:
+                workflow = tries[key] = self._judge(tx, state)
+            if workflow is not None:
+                tried.append(pair)
+                judges.append(workflow)
+        return tried, judges
+
+    def _judge(self, tx: StoreSession, state: UnitState) -> Workflow | None:
+        """The workflow that judges the unit in ``state``, if this sweep tries it."""
+        workflow = self.core.wf(tx, state)
+        tried = (
+            not workflow.is_final(state.stage)
+            and (not self.waiting_only or workflow.stage(state.stage).kind == "waiting")
+            and workflow.candidates(state.stage, self.trigger)
+        )
+        return workflow if tried else None
+
+
+def _sweep_units(
+    core: Core,
+    tx: StoreSession,
+    now: datetime,
+    day: date,
+    units: Sequence[tuple[Unit, UnitState]],
+    workflows: Sequence[Workflow],
+    trigger: str,
+    actor: Actor,
+) -> list[AdvanceOutcome]:
+    """Judge each unit and move those whose gates hold, in one write of the session.
+
+    ``units``: each unit with its state as read in this session; ``workflows``: the
+    version that judges each, in the same order. The moves are chained onto the head in
+    order and handed to the store together, so a page of a sweep costs the store one call.
+    """
+    seq, prev = tx.audit_head()
+    page_stamp = stamp(core, now, day, actor)
+    observed = observing()  # asked once per page, not once per unit judged
+    moves: list[tuple[UnitState, int, AuditRow]] = []
+    outcomes: list[AdvanceOutcome] = []
+    for (unit, state), workflow in zip(units, workflows, strict=True):
+        unit_id = unit.id
+        decision = core.decide(tx, unit, state, day, trigger, actor.roles, workflow, observed)
+        if not decision.allowed:
+            outcomes.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=decision))
+            continue
+        seq += 1
+        new, row, record = moved(
+            core, workflow, page_stamp, unit, state, decision, None, None, seq, prev
+        )
+        prev = row[-1]  # the sealed row's hash: the next move's link
+        moves.append((new, state.version, row))
+        outcomes.append(
+            AdvanceOutcome(unit_id=unit_id, advanced=True, decision=decision, record=record)
+        )
+    if moves:
+        tx.apply_transitions(moves)
+    return outcomes
