@@ -8,16 +8,11 @@ exact mode's ``moved`` (:mod:`campaignflow.simulation.behaviour`).
 
 from __future__ import annotations
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
+import numpy as np
 
-from campaignflow.simulation._bulk import BoolArray, IntArray
-from campaignflow.simulation._fast_roster import _PURPOSE_VISIT, _stream
-from campaignflow.simulation._fast_state import (
+from campaignflow.simulation._fast.bulk import BoolArray, IntArray
+from campaignflow.simulation._fast.roster import _PURPOSE_VISIT, _stream
+from campaignflow.simulation._fast.state import (
     _APPLY,
     _APPROVE,
     _COVERAGE,
@@ -29,7 +24,7 @@ from campaignflow.simulation._fast_state import (
     _Judgement,
     _ShardState,
 )
-from campaignflow.simulation._fast_tables import (
+from campaignflow.simulation._fast.tables import (
     _CLERK,
     _FINAL,
     _REMEDIAL_KIND,

@@ -10,16 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
+import numpy as np
 
-from campaignflow.simulation._bulk import APPROVAL_APPROVED, IntArray
-from campaignflow.simulation._fast_moves import _ShardMoves
-from campaignflow.simulation._fast_state import (
+from campaignflow.simulation._fast.bulk import APPROVAL_APPROVED, IntArray
+from campaignflow.simulation._fast.moves import _ShardMoves
+from campaignflow.simulation._fast.state import (
     _APPROVE,
     _COVERAGE,
     _MILESTONE,
@@ -28,7 +23,7 @@ from campaignflow.simulation._fast_state import (
     _SURVEY,
     _ShardOut,
 )
-from campaignflow.simulation._fast_tables import _CLERK, _SYSTEM, _WAITING, _present
+from campaignflow.simulation._fast.tables import _CLERK, _SYSTEM, _WAITING, _present
 from campaignflow.simulation.scenario import LEVELS_3, LEVELS_4
 
 ProgressCallback = Callable[[date, int, int], None]
