@@ -24,7 +24,7 @@ from campaignflow.simulation._fast.state import (
     _ShardOut,
 )
 from campaignflow.simulation._fast.tables import _CLERK, _SYSTEM, _WAITING, _present
-from campaignflow.simulation.scenario import LEVELS_3, LEVELS_4
+from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4
 
 ProgressCallback = Callable[[date, int, int], None]
 
