@@ -1,43 +1,14 @@
-"""Old path of :mod:`campaignflow.simulation._fast.bulk`, kept for one release (docs import it)."""
+"""Old path of :mod:`campaignflow.simulation._fast.bulk`, kept for one release (docs import it).
 
-from campaignflow.simulation._fast.bulk import (
-    APPROVAL_APPROVED,
-    APPROVAL_NONE,
-    APPROVAL_REJECTED,
-    BoolArray,
-    BulkFacts,
-    BulkGuard,
-    BulkRegistry,
-    BulkVerdict,
-    FloatArray,
-    IntArray,
-    Judged,
-    bulk_facts_from,
-    bulk_guard,
-    bulk_registry,
-    compile_bulk,
-    guards_without_bulk,
-    register_bulk,
-    spec_leaves,
-)
+Every name is looked up on the new module, so this path and the new one are the same objects.
+"""
 
-__all__ = [
-    "APPROVAL_APPROVED",
-    "APPROVAL_NONE",
-    "APPROVAL_REJECTED",
-    "BoolArray",
-    "BulkFacts",
-    "BulkGuard",
-    "BulkRegistry",
-    "BulkVerdict",
-    "FloatArray",
-    "IntArray",
-    "Judged",
-    "bulk_facts_from",
-    "bulk_guard",
-    "bulk_registry",
-    "compile_bulk",
-    "guards_without_bulk",
-    "register_bulk",
-    "spec_leaves",
-]
+from typing import Any
+
+from campaignflow.simulation._fast import bulk as _new
+
+__all__ = list(_new.__all__)
+
+
+def __getattr__(name: str) -> Any:
+    return getattr(_new, name)

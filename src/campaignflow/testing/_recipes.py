@@ -9,14 +9,14 @@ records :mod:`campaignflow.testing.paths` builds from them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attrs
 
 from campaignflow.guards._core import GuardSpec
 from campaignflow.model import Approval, Milestone, StudySession, Survey
 
-__all__ = ["Edge", "GuardCase", "Path", "Recipe", "RecipeHook", "Step", "recipe"]
+__all__ = ["Edge", "GuardCase", "Path", "Recipe", "RecipeHook", "Step", "combined", "recipe"]
 
 #: A transition as coverage counts it: (source, trigger, dest).
 Edge = tuple[str, str, str]
@@ -208,6 +208,16 @@ def _builtin(spec: GuardSpec, passing: bool) -> Recipe | None:
     return None
 
 
+def combined(parts: Iterable[Recipe | None]) -> Recipe | None:
+    """Every part at once (facts together, the longest waits), or None when one is missing."""
+    total = Recipe()
+    for p in parts:
+        if p is None:
+            return None
+        total = total + p
+    return total
+
+
 def recipe(spec: GuardSpec, passing: bool, *, hook: RecipeHook | None = None) -> Recipe | None:
     """Facts that make ``spec`` pass (or fail), through combinators; None when unknown.
 
@@ -219,13 +229,7 @@ def recipe(spec: GuardSpec, passing: bool, *, hook: RecipeHook | None = None) ->
         every = (spec.name == "all_of") == passing
         parts = [recipe(c, passing, hook=hook) for c in spec.children]
         if every:
-            if any(p is None for p in parts):
-                return None
-            total = Recipe()
-            for p in parts:
-                assert p is not None
-                total = total + p
-            return total
+            return combined(parts)
         return next((p for p in parts if p is not None), None)
     found = hook(spec, passing) if hook is not None else None
     return found if found is not None else _builtin(spec, passing)

@@ -31,7 +31,15 @@ from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationErr
 from campaignflow.guards._core import GuardSpec
 from campaignflow.model import Actor, Approval, Decision, TransitionRecord, Unit
 from campaignflow.testing._coverage import Coverage, assert_covers, coverage
-from campaignflow.testing._recipes import GuardCase, Path, Recipe, RecipeHook, Step, recipe
+from campaignflow.testing._recipes import (
+    GuardCase,
+    Path,
+    Recipe,
+    RecipeHook,
+    Step,
+    combined,
+    recipe,
+)
 from campaignflow.testing.guards import guard_context
 from campaignflow.workflow import Workflow
 
@@ -92,13 +100,9 @@ def fires(workflow: Workflow, step: Step, r: Recipe, *, batch: int = 1) -> bool:
 
 
 def _step_recipe(workflow: Workflow, step: Step) -> Recipe | None:
-    passing = [g.passing for g in step.guards]
-    if any(p is None for p in passing):
+    base = combined(g.passing for g in step.guards)
+    if base is None:
         return None
-    base = Recipe()
-    for p in passing:
-        assert p is not None
-        base = base + p
     candidates = workflow.candidates(step.source, step.trigger)
     # Earlier candidates must fail: add the failing recipe of one of their guards if needed.
     options = [base]

@@ -8,6 +8,8 @@ exact mode's ``moved`` (:mod:`campaignflow.simulation.behaviour`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from campaignflow.simulation._fast.bulk import BoolArray, IntArray
@@ -227,31 +229,10 @@ class _ShardMoves(_ShardState):
             # from make-up, the stage's facts return; a new stage starts empty.
             stash = rem & ~src_rem
             if stash.any():
-                us = u[stash]
-                self.s_hours[us], self.s_guided[us], self.s_bits[us] = (
-                    self.hours[us],
-                    self.guided[us],
-                    self.bits[us],
-                )
-                for c in t.coverage:
-                    self.s_cov_done[c][us], self.s_cov_total[c][us] = (
-                        self.cov_done[c][us],
-                        self.cov_total[c][us],
-                    )
-            restore = back
-            if restore.any():
-                ur = u[restore]
-                self.hours[ur], self.guided[ur], self.bits[ur] = (
-                    self.s_hours[ur],
-                    self.s_guided[ur],
-                    self.s_bits[ur],
-                )
-                for c in t.coverage:
-                    self.cov_done[c][ur], self.cov_total[c][ur] = (
-                        self.s_cov_done[c][ur],
-                        self.s_cov_total[c][ur],
-                    )
-            clear = ~restore & ~same
+                self._keep_facts(u[stash], t.coverage, to_stash=True)
+            if back.any():
+                self._keep_facts(u[back], t.coverage, to_stash=False)
+            clear = ~back & ~same
             if clear.any():
                 uc = u[clear]
                 self.hours[uc] = 0.0
@@ -313,6 +294,20 @@ class _ShardMoves(_ShardState):
             self.v_delay[ux] = self._randint(dx[:, 4], self.beh.approval_delay_days)
             self.v_back[ux] = bx
             self.plan_visit(ux, int(s))
+
+    def _keep_facts(self, u: IntArray, coverage: Sequence[str], *, to_stash: bool) -> None:
+        """Copy the stage's facts of units ``u`` into the stash, or (not ``to_stash``) back."""
+        pairs = [(self.hours, self.s_hours), (self.guided, self.s_guided), (self.bits, self.s_bits)]
+        for c in coverage:
+            pairs += [
+                (self.cov_done[c], self.s_cov_done[c]),
+                (self.cov_total[c], self.s_cov_total[c]),
+            ]
+        for live, kept in pairs:
+            if to_stash:
+                kept[u] = live[u]
+            else:
+                live[u] = kept[u]
 
     def plan_visit(self, u: IntArray, s: int) -> None:
         needs = self.t.needs[s]
