@@ -37,7 +37,9 @@ from campaignflow.simulation.behaviour import (
 from campaignflow.simulation.results import SimulationResult
 from campaignflow.simulation.scenario import Scenario
 from campaignflow.simulation.summary import summarise
+from campaignflow.store import open_store
 from campaignflow.store._protocol import Store
+from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
 __all__ = ["ProgressCallback", "simulate_exact"]
@@ -390,9 +392,6 @@ def _open(
 ) -> tuple[Any, Callable[[], None], Callable[[], None]]:
     """The store to run on, a daily commit and a close: SQLite URLs join one connection."""
     if isinstance(store, str) and store.startswith("sqlite:///"):
-        from campaignflow.store import open_store
-        from campaignflow.store.sqlite import SQLiteStore
-
         # Open (and create) through the URL first, so bad URLs fail as they would anywhere.
         probe = open_store(store, campaign_id=campaign_id)
         assert isinstance(probe, SQLiteStore)

@@ -28,6 +28,7 @@ from campaignflow.errors import (
     nested,
 )
 from campaignflow.model import BatchWindow, Unit
+from campaignflow.presets import PRESETS, load
 from campaignflow.simulation._scenario_checks import (
     Checker,
     check_batches,
@@ -204,8 +205,6 @@ class Scenario:
         Raises:
             ValidationError: an unknown preset or file, or overrides the workflow rejects.
         """
-        from campaignflow.presets import PRESETS, load
-
         try:
             if self.workflow in PRESETS:
                 workflow = load(self.workflow)
