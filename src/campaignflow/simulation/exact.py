@@ -313,7 +313,7 @@ class _Simulator:
         self.after_fact(u)
 
     def do_milestone(self, u: _Unit, name: str) -> None:
-        self.campaign.record(u.unit.id, Milestone(name), actor=u.clerk)
+        self.campaign.record(u.unit.id, Milestone(name=name), actor=u.clerk)
         u.recorded[(u.stage, name)] = 1
         self.after_fact(u)
 
@@ -321,7 +321,7 @@ class _Simulator:
         name, done = arg
         total = u.unit.members
         self.campaign.record(
-            u.unit.id, Milestone(name, done=max(0, done), total=total), actor=u.clerk
+            u.unit.id, Milestone(name=name, done=max(0, done), total=total), actor=u.clerk
         )
         u.recorded[(u.stage, name)] = done
         self.after_fact(u)
@@ -350,7 +350,7 @@ class _Simulator:
 
     def do_remedial_done(self, u: _Unit, _: Any) -> None:
         for name in self.needs[u.stage].milestones:
-            self.campaign.record(u.unit.id, Milestone(name), actor=u.clerk)
+            self.campaign.record(u.unit.id, Milestone(name=name), actor=u.clerk)
         self.apply(u)
 
     def do_apply(self, u: _Unit, _: Any) -> None:

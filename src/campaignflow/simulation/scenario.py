@@ -254,7 +254,7 @@ class Scenario:
     def windows(self) -> tuple[BatchWindow, ...]:
         """The batch windows, in batch order."""
         return tuple(
-            BatchWindow(b.number, b.opens, b.closes, b.title)
+            BatchWindow(number=b.number, opens=b.opens, closes=b.closes, title=b.title)
             for b in sorted(self.batches, key=lambda b: b.number)
         )
 

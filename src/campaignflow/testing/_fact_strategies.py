@@ -168,9 +168,9 @@ def _milestones(
     name = draw(st.sampled_from(names))
     counted = draw(st.booleans()) if coverage is None else coverage
     if not counted:
-        return Milestone(name)
+        return Milestone(name=name)
     total = draw(st.integers(0, max_total))
-    return Milestone(name, done=total - draw(st.integers(0, total)), total=total)
+    return Milestone(name=name, done=total - draw(st.integers(0, total)), total=total)
 
 
 def approvals(
@@ -288,6 +288,6 @@ def _coverage_reports(names: list[str], rates: list[Fraction]) -> st.SearchStrat
         total = draw(st.integers(1, 40))
         at = min(total, -((-total * rate.numerator) // rate.denominator))
         done = draw(st.sampled_from(sorted({at, max(0, at - 1), total})))
-        return Milestone(name, done=done, total=total)
+        return Milestone(name=name, done=done, total=total)
 
     return report()

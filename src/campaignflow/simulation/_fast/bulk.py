@@ -362,7 +362,7 @@ def compile_bulk(spec: GuardSpec, registry: BulkRegistry | None = None) -> Judge
                     out.append((code, mask, verdict.wait))
             return out
 
-        return Judged(verdict.passed, failures)
+        return Judged(passed=verdict.passed, failures=failures)
 
     return judge
 
@@ -375,7 +375,7 @@ def _all_of(parts: list[Judge]) -> Judge:
         def failures() -> list[Failure]:
             return [f for j in judged for f in j.failures()]
 
-        return Judged(passed, failures)
+        return Judged(passed=passed, failures=failures)
 
     return judge
 
@@ -391,7 +391,7 @@ def _any_of(parts: list[Judge]) -> Judge:
                 (c, m & held, w) for j in judged for c, m, w in j.failures() if (m & held).any()
             ]
 
-        return Judged(passed, failures)
+        return Judged(passed=passed, failures=failures)
 
     return judge
 
@@ -406,7 +406,7 @@ def _not(part: Judge) -> Judge:
             held = ~passed
             return [("not.failed", held, None)] if held.any() else []
 
-        return Judged(passed, failures, inner)
+        return Judged(passed=passed, failures=failures, inner=inner)
 
     return judge
 
@@ -489,7 +489,9 @@ def within_batch_window(facts: BulkFacts) -> BulkVerdict:
         inside = opens <= facts.today <= closes
         code[facts.batch == number] = 0 if inside else 1
     return BulkVerdict(
-        code == 0, code, ("batch_window.open", "batch_window.closed", "batch_window.undefined")
+        passed=code == 0,
+        code=code,
+        codes=("batch_window.open", "batch_window.closed", "batch_window.undefined"),
     )
 
 
@@ -524,9 +526,9 @@ def coverage_at_least(facts: BulkFacts, *, milestone: str, rate: float) -> BulkV
     found = facts.coverage.get(milestone)
     if found is None:
         return BulkVerdict(
-            np.zeros(n, dtype=np.bool_),
-            np.full(n, 2, dtype=np.int8),
-            ("coverage.enough", "coverage.insufficient", "coverage.missing"),
+            passed=np.zeros(n, dtype=np.bool_),
+            code=np.full(n, 2, dtype=np.int8),
+            codes=("coverage.enough", "coverage.insufficient", "coverage.missing"),
         )
     done, total = found
     reported = total >= 0
@@ -535,7 +537,9 @@ def coverage_at_least(facts: BulkFacts, *, milestone: str, rate: float) -> BulkV
     if positive.any():
         ok[positive] = _ratio_at_least(done[positive], total[positive], rate)
     code = np.where(reported, np.where(ok, 0, 1), 2).astype(np.int8)
-    return BulkVerdict(ok, code, ("coverage.enough", "coverage.insufficient", "coverage.missing"))
+    return BulkVerdict(
+        passed=ok, code=code, codes=("coverage.enough", "coverage.insufficient", "coverage.missing")
+    )
 
 
 @bulk_guard("approved_by")
@@ -550,7 +554,9 @@ def approved_by(facts: BulkFacts, *, role: str = "supervision_group") -> BulkVer
         [state == APPROVAL_APPROVED, state == APPROVAL_REJECTED], [0, 2], default=1
     ).astype(np.int8)
     return BulkVerdict(
-        code == 0, code, ("approval.granted", "approval.missing", "approval.refused")
+        passed=code == 0,
+        code=code,
+        codes=("approval.granted", "approval.missing", "approval.refused"),
     )
 
 
@@ -569,7 +575,11 @@ def satisfaction_rate_at_least(facts: BulkFacts, *, rate: float = 0.6) -> BulkVe
         b = ballots[recorded]
         ok[recorded] = _ratio_at_least(b - dissatisfied[recorded], b, rate)
     code = np.where(recorded, np.where(ok, 0, 1), 2).astype(np.int8)
-    return BulkVerdict(ok, code, ("satisfaction.enough", "satisfaction.too_low", "survey.missing"))
+    return BulkVerdict(
+        passed=ok,
+        code=code,
+        codes=("satisfaction.enough", "satisfaction.too_low", "survey.missing"),
+    )
 
 
 @bulk_guard("dissatisfied_rate_at_most")
@@ -581,7 +591,9 @@ def dissatisfied_rate_at_most(facts: BulkFacts, *, rate: float = 0.5) -> BulkVer
         ok[recorded] = _ratio_at_most(dissatisfied[recorded], ballots[recorded], rate)
     code = np.where(recorded, np.where(ok, 0, 1), 2).astype(np.int8)
     return BulkVerdict(
-        ok, code, ("dissatisfied.within_limit", "dissatisfied.too_many", "survey.missing")
+        passed=ok,
+        code=code,
+        codes=("dissatisfied.within_limit", "dissatisfied.too_many", "survey.missing"),
     )
 
 

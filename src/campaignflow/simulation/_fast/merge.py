@@ -23,10 +23,8 @@ from campaignflow.simulation.results import (
     TimelinePoint,
 )
 from campaignflow.simulation.scenario import Scenario
+from campaignflow.simulation.summary import TOP_BLOCKING
 from campaignflow.workflow import Workflow
-
-#: How many blocking reasons a result keeps (as ``summarise``).
-TOP_BLOCKING = 10
 
 
 def _merge(

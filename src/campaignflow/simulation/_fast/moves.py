@@ -15,13 +15,7 @@ import numpy as np
 from campaignflow.simulation._fast.bulk import BoolArray, IntArray
 from campaignflow.simulation._fast.roster import _PURPOSE_VISIT, _stream
 from campaignflow.simulation._fast.state import (
-    _APPLY,
-    _APPROVE,
-    _COVERAGE,
-    _MILESTONE,
-    _REMEDIAL,
-    _STUDY,
-    _SURVEY,
+    Event,
     Failure,
     _Judgement,
     _ShardState,
@@ -148,13 +142,13 @@ class _ShardMoves(_ShardState):
         tu = u[time_only]
         if tu.shape[0]:
             self.waiting[tu] = False
-            self.at(w_sel[time_only], tu, _APPLY)
+            self.at(w_sel[time_only], tu, Event.APPLY)
         ou = u[~time_only]
         if ou.shape[0]:
             self.waiting[ou] = True
             fu = ou[self.fallback[ou] <= self.today]
             self.fallback[fu] = self.today + RETRY_DAYS
-            self.at(RETRY_DAYS, fu, _APPLY)
+            self.at(RETRY_DAYS, fu, Event.APPLY)
 
     def moved(self, u: IntArray, dest: IntArray, *, to_batch: IntArray | None = None) -> None:
         """Apply transitions (engine.next_state), record results, plan the next visit."""
@@ -273,7 +267,7 @@ class _ShardMoves(_ShardState):
         self.stamp += 1
         if rs.any():
             ur = us[rs]
-            self.at(self._randint(draws1[rs], self.beh.remedial_days), ur, _REMEDIAL)
+            self.at(self._randint(draws1[rs], self.beh.remedial_days), ur, Event.REMEDIAL)
         if not ws.any():
             return
         uw, dw, sw, dr = us[ws], ds[ws], src_s[ws], draws5[ws]
@@ -316,7 +310,7 @@ class _ShardMoves(_ShardState):
         if needs.study:
             # The week's study counts once brought to retired and frail members' homes.
             first = 7 + self.home_delay[u] if self.any_home_delay else 7
-            self.at(first, u, _STUDY, sub=sub)
+            self.at(first, u, Event.STUDY, sub=sub)
         sub += 1
         names = list(needs.milestones)
         if names:
@@ -327,7 +321,9 @@ class _ShardMoves(_ShardState):
                 k = k + miss
                 if miss.any():
                     um, km, tm = u[miss], k[miss], total[miss]
-                    self.at(-(-length[miss] * km // tm), um, _MILESTONE, self.t.bits[name], sub=sub)
+                    self.at(
+                        -(-length[miss] * km // tm), um, Event.MILESTONE, self.t.bits[name], sub=sub
+                    )
                 sub += 1
         half = -(-length // 2)
         members = self.members[u]
@@ -339,14 +335,16 @@ class _ShardMoves(_ShardState):
             none = have_total < 0
             split = ~skip & none & (self.mobile[u] > 0)
             whole = ~skip & ~split
-            self.at(half[split], u[split], _COVERAGE, ci * 2, sub=sub)
-            self.at(half[whole], u[whole], _COVERAGE, ci * 2 + 1, sub=sub)
+            self.at(half[split], u[split], Event.COVERAGE, ci * 2, sub=sub)
+            self.at(half[whole], u[whole], Event.COVERAGE, ci * 2 + 1, sub=sub)
             sub += 1
-            self.at(half[split] + self.v_makeup[u[split]], u[split], _COVERAGE, ci * 2 + 1, sub=sub)
+            self.at(
+                half[split] + self.v_makeup[u[split]], u[split], Event.COVERAGE, ci * 2 + 1, sub=sub
+            )
             sub += 1
         if needs.survey:
-            self.at(length, u, _SURVEY, sub=sub)
+            self.at(length, u, Event.SURVEY, sub=sub)
         elif needs.approvals:
-            self.at(length + self.v_delay[u], u, _APPROVE, sub=sub)
+            self.at(length + self.v_delay[u], u, Event.APPROVE, sub=sub)
         else:
-            self.at(length, u, _APPLY, sub=sub)
+            self.at(length, u, Event.APPLY, sub=sub)

@@ -18,8 +18,12 @@ from campaignflow.simulation._fast.roster import _PURPOSE_UNIT, _stream
 from campaignflow.simulation._fast.tables import _ALL_READS, _Tables
 from campaignflow.simulation.scenario import Scenario
 
-# Event types, in no particular order (a unit's events run in the order they were planned).
-_STUDY, _MILESTONE, _COVERAGE, _SURVEY, _APPROVE, _REMEDIAL, _APPLY = range(7)
+
+class Event:
+    """Event types (a unit's events run in the order they were planned, whatever their type)."""
+
+    STUDY, MILESTONE, COVERAGE, SURVEY, APPROVE, REMEDIAL, APPLY = range(7)
+
 
 Failure = tuple[str, BoolArray, IntArray | None]
 
