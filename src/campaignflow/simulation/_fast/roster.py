@@ -17,8 +17,8 @@ from campaignflow.simulation.scenario import Scenario
 __all__ = ["BLOCK"]
 
 #: Units per random-stream block; results are the same for any shard count. Read at call
-#: time everywhere (``roster_module.BLOCK``), so tests may lower it to make small runs span
-#: several blocks.
+#: time everywhere (as ``campaignflow.simulation._fast.roster.BLOCK``), so tests may lower
+#: it to make small runs span several blocks.
 BLOCK = 1 << 16
 
 _PURPOSE_ROSTER = 0
