@@ -35,6 +35,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
         "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
     ) from None
 
+# Importing the built-in bulk forms registers them (the registry is bulk.bulk_registry).
+import campaignflow.simulation._fast.builtin  # noqa: F401
 from campaignflow.simulation._fast.roster import BLOCK
 from campaignflow.simulation._fast.run import simulate_fast
 from campaignflow.simulation._fast.tables import fast_blockers
