@@ -179,6 +179,12 @@ def _survey(facts: BulkFacts) -> tuple[IntArray, IntArray, BoolArray]:
     return dissatisfied, ballots, ballots > 0
 
 
+def _survey_verdict(ok: BoolArray, recorded: BoolArray, passed: str, failed: str) -> BulkVerdict:
+    """A survey gate's verdict: ``passed`` where ``ok``, ``failed`` where not, none unsurveyed."""
+    code = np.where(recorded, np.where(ok, 0, 1), 2).astype(np.int8)
+    return BulkVerdict(passed=ok, code=code, codes=(passed, failed, "survey.missing"))
+
+
 @bulk_guard("satisfaction_rate_at_least")
 def satisfaction_rate_at_least(facts: BulkFacts, *, rate: float = 0.6) -> BulkVerdict:
     """Bulk ``satisfaction_rate_at_least``: (ballots - dissatisfied) / ballots >= ``rate``."""
@@ -187,12 +193,7 @@ def satisfaction_rate_at_least(facts: BulkFacts, *, rate: float = 0.6) -> BulkVe
     if recorded.any():
         b = ballots[recorded]
         ok[recorded] = _ratio_at_least(b - dissatisfied[recorded], b, rate)
-    code = np.where(recorded, np.where(ok, 0, 1), 2).astype(np.int8)
-    return BulkVerdict(
-        passed=ok,
-        code=code,
-        codes=("satisfaction.enough", "satisfaction.too_low", "survey.missing"),
-    )
+    return _survey_verdict(ok, recorded, "satisfaction.enough", "satisfaction.too_low")
 
 
 @bulk_guard("dissatisfied_rate_at_most")
@@ -202,12 +203,7 @@ def dissatisfied_rate_at_most(facts: BulkFacts, *, rate: float = 0.5) -> BulkVer
     ok = np.zeros(facts.size, dtype=np.bool_)
     if recorded.any():
         ok[recorded] = _ratio_at_most(dissatisfied[recorded], ballots[recorded], rate)
-    code = np.where(recorded, np.where(ok, 0, 1), 2).astype(np.int8)
-    return BulkVerdict(
-        passed=ok,
-        code=code,
-        codes=("dissatisfied.within_limit", "dissatisfied.too_many", "survey.missing"),
-    )
+    return _survey_verdict(ok, recorded, "dissatisfied.within_limit", "dissatisfied.too_many")
 
 
 @bulk_guard("survey_recorded")
