@@ -520,7 +520,7 @@ def test_default_language_follows_the_environment(
 @pytest.fixture
 def sharded_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A 255-unit scenario file, with random-stream blocks of 64 units: four blocks."""
-    fast_roster = pytest.importorskip("campaignflow.simulation._fast_roster")
+    fast_roster = pytest.importorskip("campaignflow.simulation._fast.roster")
     # The block size is a private knob: lowered here (and inherited by the forked workers) so
     # a quick run spans several blocks instead of needing 200,000 units.
     monkeypatch.setattr(fast_roster, "BLOCK", 64)

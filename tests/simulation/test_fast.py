@@ -23,7 +23,7 @@ from campaignflow.simulation.exact import simulate_exact
 
 fast = pytest.importorskip("campaignflow.simulation._fast")
 bulk = pytest.importorskip("campaignflow.simulation._bulk")
-fast_roster = pytest.importorskip("campaignflow.simulation._fast_roster")
+fast_roster = pytest.importorskip("campaignflow.simulation._fast.roster")
 
 DISTRICT = Path(__file__).resolve().parents[2] / "examples" / "district_2005.toml"
 UNITS = int(os.environ.get("CF_FAST_UNITS", "360"))

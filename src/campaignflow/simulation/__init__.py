@@ -9,11 +9,12 @@ builds the same results from any campaign's audit trail.
 
 from typing import Any
 
-from campaignflow.simulation._run import FAST_THRESHOLD, SimulationFallback, simulate
+from campaignflow.simulation._run import FAST_THRESHOLD, simulate
 from campaignflow.simulation.results import (
     BatchOutcome,
     BlockingReason,
     RemedialSummary,
+    SimulationFallback,
     SimulationResult,
     StageTime,
     TimelinePoint,
@@ -62,9 +63,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Fast mode needs numpy (the ``sim`` extra): import it only when asked for.
     if name == "simulate_fast":
-        from campaignflow.simulation._fast import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
-            simulate_fast,
-        )
+        from campaignflow.simulation._fast import simulate_fast
 
         return simulate_fast
     raise AttributeError(f"module 'campaignflow.simulation' has no attribute {name!r}")

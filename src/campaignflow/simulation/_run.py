@@ -9,12 +9,12 @@ from typing import Literal
 from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.simulation.exact import ProgressCallback, simulate_exact
-from campaignflow.simulation.results import SimulationResult
+from campaignflow.simulation.results import SimulationFallback, SimulationResult
 from campaignflow.simulation.scenario import Scenario, load_scenario
 from campaignflow.store._protocol import Store
 from campaignflow.workflow import Workflow
 
-__all__ = ["FAST_THRESHOLD", "SimulationFallback", "simulate"]
+__all__ = ["FAST_THRESHOLD", "simulate"]
 
 #: ``mode="auto"`` runs fast mode from this many units up.
 FAST_THRESHOLD = 100_000
@@ -22,40 +22,15 @@ FAST_THRESHOLD = 100_000
 _MODES = ("exact", "fast", "auto")
 
 
-class SimulationFallback(UserWarning):
-    """Fast mode was asked for but cannot run; the simulation ran in exact mode instead.
-
-    This is the one public warning class (``campaignflow.simulation.SimulationFallback``);
-    it imports without numpy, so fast mode's module re-uses it rather than defining its own.
-
-    The message says why: a guard without a bulk form (named), or numpy missing
-    (``pip install 'campaignflow[sim]'``).
-    """
-
-
 def _fast_blocker(workflow: Workflow) -> str | None:
     """Why fast mode cannot run this workflow, or None when it can."""
     try:
-        import numpy  # noqa: F401
+        # numpy is the ``sim`` extra: fast mode loads only when it is installed.
+        from campaignflow.simulation._fast import fast_blockers
     except ImportError:
         return "fast mode needs numpy: pip install 'campaignflow[sim]'"
-    try:
-        from campaignflow.simulation import _bulk, _fast
-    except ImportError as exc:
-        return f"fast mode is not available in this installation ({exc})"
-    reasons = getattr(_fast, "fast_blockers", None)
-    if callable(reasons):
-        # Fast mode's own check also names workflow shapes it does not model.
-        found = tuple(reasons(workflow))
-        return "; ".join(found) if found else None
-    specs = [spec for t in workflow.transitions for spec in (*t.guards, *t.unless)]
-    missing = _bulk.guards_without_bulk(specs)
-    if missing:
-        return (
-            f"guard(s) without a bulk form: {', '.join(missing)} (register one with "
-            "campaignflow.simulation._bulk.register_bulk to run fast)"
-        )
-    return None
+    found = fast_blockers(workflow)
+    return "; ".join(found) if found else None
 
 
 def simulate(
@@ -108,9 +83,7 @@ def simulate(
         if mode == "fast" or big:
             blocker = _fast_blocker(scenario.load_workflow())
             if blocker is None:
-                from campaignflow.simulation._fast import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
-                    simulate_fast,
-                )
+                from campaignflow.simulation._fast import simulate_fast
 
                 result: SimulationResult = simulate_fast(
                     scenario, seed=seed, shards=shards, progress=progress

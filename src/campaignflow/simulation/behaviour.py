@@ -65,7 +65,6 @@ relative to the day ``E`` it entered the stage:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -73,15 +72,10 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from campaignflow.guards._core import GuardSpec
-from campaignflow.model import Survey, Unit
-from campaignflow.simulation.scenario import (
-    LEVELS_3,
-    LEVELS_4,
-    Behaviour,
-    MembersModel,
-    Scenario,
-    SurveyModel,
-)
+from campaignflow.model import Survey
+from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4, Behaviour, SurveyModel
+from campaignflow.simulation._streams import randint, stream_seed, unit_stream
+from campaignflow.simulation.scenario import KIND_TITLES, generate_roster
 from campaignflow.workflow import Workflow
 
 __all__ = [
@@ -99,24 +93,6 @@ __all__ = [
     "unit_stream",
 ]
 
-#: Chinese names of the usual unit kinds, for generated unit names.
-KIND_TITLES = {
-    "organ": "机关",
-    "court": "法院",
-    "procuratorate": "检察院",
-    "mass_organisation": "群团组织",
-    "institution": "事业单位",
-    "community": "社区",
-    "school": "学校",
-    "kindergarten": "幼儿园",
-    "enterprise": "企业",
-    "closed_enterprise": "关闭企业",
-    "village": "村",
-    "rural_school": "农村学校",
-    "campaign_office": "先进性教育活动办公室",
-    "township": "乡镇机关",
-}
-
 #: Verdict codes of gates that pass by themselves once enough days have gone by.
 TIME_CODES = frozenset({"days_in_stage.too_few", "concentrated_days.too_few"})
 
@@ -125,88 +101,8 @@ _SURVEY_GUARDS = frozenset(
 )
 
 
-def stream_seed(seed: int, purpose: str, key: str) -> int:
-    """A 128-bit seed from SHA-256 of ``seed``, ``purpose`` and ``key`` (stable everywhere)."""
-    digest = hashlib.sha256(f"{seed}\x1f{purpose}\x1f{key}".encode()).digest()
-    return int.from_bytes(digest[:16], "big")
-
-
-def unit_stream(seed: int, purpose: str, key: str) -> random.Random:
-    """The independent random stream of one unit (``key``) for one ``purpose``."""
-    return random.Random(stream_seed(seed, purpose, key))
-
-
-def randint(u: float, span: tuple[int, int]) -> int:
-    """``lo + floor(u * (hi - lo + 1))``: a whole number in ``span`` from one uniform draw."""
-    lo, hi = span
-    return lo + min(hi - lo, math.floor(u * (hi - lo + 1)))
-
-
 def _half(x: float) -> float:
     return round(x * 2) / 2
-
-
-# --- roster -----------------------------------------------------------------------------
-
-
-def _members(model: MembersModel, rng: random.Random) -> int:
-    if model.distribution == "fixed":
-        return max(model.min, min(model.max, round(model.mean)))
-    if model.distribution == "normal":
-        return max(model.min, min(model.max, round(rng.normalvariate(model.mean, model.sd))))
-    return randint(rng.random(), (model.min, model.max))
-
-
-def generate_roster(scenario: Scenario) -> list[Unit]:
-    """The units of a generated roster, batch by batch, kinds in the order ``counts`` lists them.
-
-    Unit ids are ``{kind}-{n}`` (n from 1, zero-padded to the count's width, at least 3);
-    members come from each unit's ``"members"`` stream. Closed enterprises are re-attached
-    (``closed_enterprise = "reattach"``): each one's members join the community branch its
-    ``"reattach"`` stream picks, and it is not a unit of its own; with ``"own_unit"`` it is a
-    unit whose parent is such a community.
-    """
-    roster = scenario.roster
-    batch_of = scenario.batch_of_kind()
-    seed = scenario.seed
-
-    def ids(kind: str) -> list[str]:
-        count = roster.counts[kind]
-        width = max(3, len(str(count)))
-        return [f"{kind}-{n:0{width}d}" for n in range(1, count + 1)]
-
-    def members(kind: str, uid: str) -> int:
-        model = roster.members_by_kind.get(kind, roster.members)
-        return _members(model, unit_stream(seed, "members", uid))
-
-    communities = ids("community") if roster.counts.get("community") else []
-    extra: dict[str, int] = {}
-    parents: dict[str, str] = {}
-    if roster.counts.get("closed_enterprise") and communities:
-        for uid in ids("closed_enterprise"):
-            home = communities[unit_stream(seed, "reattach", uid).randrange(len(communities))]
-            if scenario.behaviour.closed_enterprise == "reattach":
-                extra[home] = extra.get(home, 0) + members("closed_enterprise", uid)
-            else:
-                parents[uid] = home
-    order = sorted((kind for kind in roster.counts if kind in batch_of), key=lambda k: batch_of[k])
-    units: list[Unit] = []
-    for kind in order:
-        if kind == "closed_enterprise" and scenario.behaviour.closed_enterprise == "reattach":
-            continue
-        title = KIND_TITLES.get(kind, kind)
-        for n, uid in enumerate(ids(kind), start=1):
-            units.append(
-                Unit(
-                    id=uid,
-                    name=f"{title}第{n}党支部",
-                    kind=kind,
-                    batch=batch_of[kind],
-                    members=members(kind, uid) + extra.get(uid, 0),
-                    parent=parents.get(uid),
-                )
-            )
-    return units
 
 
 # --- per-unit and per-visit draws -------------------------------------------------------

@@ -37,7 +37,9 @@ from campaignflow.simulation.behaviour import (
 from campaignflow.simulation.results import SimulationResult
 from campaignflow.simulation.scenario import Scenario
 from campaignflow.simulation.summary import summarise
+from campaignflow.store import open_store
 from campaignflow.store._protocol import Store
+from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
 __all__ = ["ProgressCallback", "simulate_exact"]
@@ -311,7 +313,7 @@ class _Simulator:
         self.after_fact(u)
 
     def do_milestone(self, u: _Unit, name: str) -> None:
-        self.campaign.record(u.unit.id, Milestone(name), actor=u.clerk)
+        self.campaign.record(u.unit.id, Milestone(name=name), actor=u.clerk)
         u.recorded[(u.stage, name)] = 1
         self.after_fact(u)
 
@@ -319,7 +321,7 @@ class _Simulator:
         name, done = arg
         total = u.unit.members
         self.campaign.record(
-            u.unit.id, Milestone(name, done=max(0, done), total=total), actor=u.clerk
+            u.unit.id, Milestone(name=name, done=max(0, done), total=total), actor=u.clerk
         )
         u.recorded[(u.stage, name)] = done
         self.after_fact(u)
@@ -348,7 +350,7 @@ class _Simulator:
 
     def do_remedial_done(self, u: _Unit, _: Any) -> None:
         for name in self.needs[u.stage].milestones:
-            self.campaign.record(u.unit.id, Milestone(name), actor=u.clerk)
+            self.campaign.record(u.unit.id, Milestone(name=name), actor=u.clerk)
         self.apply(u)
 
     def do_apply(self, u: _Unit, _: Any) -> None:
@@ -390,9 +392,6 @@ def _open(
 ) -> tuple[Any, Callable[[], None], Callable[[], None]]:
     """The store to run on, a daily commit and a close: SQLite URLs join one connection."""
     if isinstance(store, str) and store.startswith("sqlite:///"):
-        from campaignflow.store import open_store
-        from campaignflow.store.sqlite import SQLiteStore
-
         # Open (and create) through the URL first, so bad URLs fail as they would anywhere.
         probe = open_store(store, campaign_id=campaign_id)
         assert isinstance(probe, SQLiteStore)

@@ -22,10 +22,22 @@ __all__ = [
     "BatchOutcome",
     "BlockingReason",
     "RemedialSummary",
+    "SimulationFallback",
     "SimulationResult",
     "StageTime",
     "TimelinePoint",
 ]
+
+
+class SimulationFallback(UserWarning):
+    """Fast mode was asked for but cannot run; the simulation ran in exact mode instead.
+
+    This is the one public warning class (``campaignflow.simulation.SimulationFallback``);
+    it imports without numpy, so fast mode re-uses it rather than defining its own.
+
+    The message says why: a guard without a bulk form (named), or numpy missing
+    (``pip install 'campaignflow[sim]'``).
+    """
 
 
 def _six(value: float) -> float:

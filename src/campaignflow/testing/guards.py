@@ -108,10 +108,12 @@ def _resolve(
     reg: GuardRegistry,
 ) -> Callable[[GuardContext], Verdict]:
     if isinstance(guard, GuardSpec):
-        spec = GuardSpec(guard.name, {**guard.params, **params}, guard.children)
+        spec = GuardSpec(
+            name=guard.name, params={**guard.params, **params}, children=guard.children
+        )
         return reg.bind(spec)
     if isinstance(guard, str):
-        return reg.bind(GuardSpec(guard, dict(params)))
+        return reg.bind(GuardSpec(name=guard, params=dict(params)))
     if callable(guard):
         fixed = dict(params)
 

@@ -34,6 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -48,9 +49,10 @@ from hypothesis.stateful import (
 from campaignflow.audit import AuditRecord
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
-from campaignflow.engine import decide, replay
+from campaignflow.engine import decide, next_state, replay
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.model import Actor, Approval, FactRecord, Unit, UnitState
+from campaignflow.presets import district_2005
 from campaignflow.store._protocol import Store
 from campaignflow.testing.paths import Step, fire, prepare, steps
 from campaignflow.testing.strategies import facts_for
@@ -63,9 +65,20 @@ Snapshot = tuple[dict[str, UnitState], tuple[FactRecord, ...], int]
 
 _REFUSED = (TransitionRejected, NotAuthorized)
 
-#: Steps with recipes per workflow, computed once (a workflow never changes).
-_STEPS: dict[int, tuple[Workflow, dict[str, list[Step]]]] = {}
-_FACTS: dict[tuple[int, str], tuple[Workflow, st.SearchStrategy[object]]] = {}
+
+@attrs.define
+class _Derived:
+    """What a machine class derives from its workflow once (a workflow never changes).
+
+    Owned by the machine class (``CampaignMachine._derived``) and replaced when a run uses
+    another workflow object, so it lives as long as the class and holds one workflow.
+    """
+
+    workflow: Workflow
+    #: The workflow's steps that have a recipe, by source stage (computed on first use).
+    firing: dict[str, list[Step]] | None = None
+    #: The fact strategy of each stage asked for.
+    facts: dict[str, st.SearchStrategy[object]] = attrs.Factory(dict)
 
 
 def machine_settings(*, max_examples: int = 100, steps: int = 40, **options: Any) -> settings:
@@ -107,15 +120,23 @@ class CampaignMachine(RuleBasedStateMachine):
 
     requests = Bundle("requests")
 
+    #: This class's steps and fact strategies for the workflow its runs use (see _Derived).
+    _derived: ClassVar[_Derived | None] = None
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.TestCase.settings = machine_settings()
+        cls._derived = None
 
     def __init__(self) -> None:
         super().__init__()
         self._tmp: str | None = None
         self.clock = SimulatedClock(self.start)
         self.wf: Workflow = self.make_workflow()
+        derived = type(self)._derived
+        if derived is None or derived.workflow is not self.wf:
+            derived = type(self)._derived = _Derived(self.wf)
+        self._derived_now = derived
         self.campaign = Campaign(self.wf, self.make_store(), clock=self.clock)
         self.added: list[str] = []
         self.actor_units: dict[str, str | None] = {}
@@ -131,8 +152,6 @@ class CampaignMachine(RuleBasedStateMachine):
         chosen = type(self).workflow
         if chosen is not None:
             return chosen
-        from campaignflow.presets import district_2005
-
         return district_2005()
 
     def make_store(self) -> Store | str | None:
@@ -149,12 +168,11 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def facts(self, stage: str) -> st.SearchStrategy[object]:
         """Facts a unit in ``stage`` records (default: :func:`~.strategies.facts_for`)."""
-        key = (id(self.wf), stage)
-        cached = _FACTS.get(key)
-        if cached is None or cached[0] is not self.wf:
-            cached = (self.wf, facts_for(stage, workflow=self.wf))
-            _FACTS[key] = cached
-        return cached[1]
+        known = self._derived_now.facts
+        found = known.get(stage)
+        if found is None:
+            found = known[stage] = facts_for(stage, workflow=self.wf)
+        return found
 
     def teardown(self) -> None:
         """Close the campaign's store and remove a temporary database."""
@@ -392,15 +410,14 @@ class CampaignMachine(RuleBasedStateMachine):
         self.attempt(lambda: fire(self.campaign, unit_id, step, actor=actor))
 
     def _steps(self) -> dict[str, list[Step]]:
-        cached = _STEPS.get(id(self.wf))
-        if cached is None or cached[0] is not self.wf:
+        derived = self._derived_now
+        if derived.firing is None:
             found: dict[str, list[Step]] = {}
             for s in steps(self.wf):
                 if s.recipe is not None:
                     found.setdefault(s.source, []).append(s)
-            cached = (self.wf, found)
-            _STEPS[id(self.wf)] = cached
-        return cached[1]
+            derived.firing = found
+        return derived.firing
 
     @precondition(lambda self: any(t.trigger == "defer" for t in self.wf.transitions))
     @rule(data=st.data(), by_leader=st.booleans())
@@ -510,7 +527,5 @@ class CampaignMachine(RuleBasedStateMachine):
 
 
 def _next(workflow: Workflow, state: UnitState, record: AuditRecord) -> UnitState:
-    from campaignflow.engine import next_state
-
     batch = record.payload.get("to_batch") if record.command == "defer" else None
     return next_state(workflow, state, record.dest or "", record.on, batch=batch)

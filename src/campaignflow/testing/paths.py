@@ -18,29 +18,27 @@ never exercised, from the campaigns, audit records or transition records it prod
 from __future__ import annotations
 
 import contextlib
-import math
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
 
-from campaignflow._validators import refuse
-from campaignflow.audit import AuditRecord
 from campaignflow.campaign import Campaign
 from campaignflow.engine import decide
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.guards._core import GuardSpec
-from campaignflow.model import (
-    Actor,
-    Approval,
-    Decision,
-    Milestone,
-    StudySession,
-    Survey,
-    TransitionRecord,
-    Unit,
+from campaignflow.model import Actor, Approval, Decision, TransitionRecord, Unit
+from campaignflow.testing._coverage import Coverage, assert_covers, coverage
+from campaignflow.testing._recipes import (
+    GuardCase,
+    Path,
+    Recipe,
+    RecipeHook,
+    Step,
+    combined,
+    recipe,
 )
 from campaignflow.testing.guards import guard_context
 from campaignflow.workflow import Workflow
@@ -66,219 +64,6 @@ __all__ = [
     "steps",
     "walk",
 ]
-
-#: A transition as coverage counts it: (source, trigger, dest).
-Edge = tuple[str, str, str]
-
-
-@attrs.frozen
-class Recipe:
-    """What makes a gate (or a step) come out one way: facts to record and time to wait.
-
-    ``days_in_stage``: days the unit must have spent in the stage; ``days_since_start``:
-    days since its concentrated activity began; ``outside_window``: judge on a day outside
-    the unit's batch window.
-    """
-
-    facts: tuple[object, ...] = ()
-    days_in_stage: int = 0
-    days_since_start: int = 0
-    outside_window: bool = False
-
-    def __add__(self, other: Recipe) -> Recipe:
-        return Recipe(
-            facts=self.facts + other.facts,
-            days_in_stage=max(self.days_in_stage, other.days_in_stage),
-            days_since_start=max(self.days_since_start, other.days_since_start),
-            outside_window=self.outside_window or other.outside_window,
-        )
-
-
-#: ``recipe_for(spec, passing)``: a recipe for a guard the library does not know, or None.
-RecipeHook = Callable[[GuardSpec, bool], "Recipe | None"]
-
-
-@attrs.frozen
-class GuardCase:
-    """One guard of a step with a recipe for each outcome (None: no facts give that outcome)."""
-
-    spec: GuardSpec
-    passing: Recipe | None
-    failing: Recipe | None
-
-
-@attrs.frozen
-class Step:
-    """One candidate transition: where from, by which trigger, where to, and how to make it fire.
-
-    ``index`` is the candidate's position among the trigger's candidates from ``source``;
-    ``by`` the roles allowed to fire it; ``guards`` one :class:`GuardCase` per guard (an
-    ``unless`` appears as ``not_``); ``recipe`` the verified facts that make this candidate
-    fire, or None when no recipe was found (a custom guard without a hook, or a candidate
-    shadowed by an earlier one that always passes).
-    """
-
-    source: str
-    trigger: str
-    dest: str
-    index: int
-    by: frozenset[str]
-    guards: tuple[GuardCase, ...]
-    recipe: Recipe | None
-
-    @property
-    def edge(self) -> Edge:
-        """(source, trigger, dest)."""
-        return (self.source, self.trigger, self.dest)
-
-    @property
-    def id(self) -> str:
-        """A readable id for pytest: ``study_mobilization-advance->analysis_review``."""
-        return f"{self.source}-{self.trigger}->{self.dest}"
-
-
-@attrs.frozen
-class Path:
-    """Steps from the workflow's initial stage, each starting where the last one ended."""
-
-    steps: tuple[Step, ...]
-
-    @property
-    def stages(self) -> tuple[str, ...]:
-        """Every stage the path visits, the initial one first."""
-        if not self.steps:
-            return ()
-        return (self.steps[0].source, *(s.dest for s in self.steps))
-
-    @property
-    def end(self) -> str | None:
-        """The stage the path ends in."""
-        return self.steps[-1].dest if self.steps else None
-
-    @property
-    def id(self) -> str:
-        """A readable id for pytest: the stages joined by ``>`` (triggers other than advance named)."""
-        if not self.steps:
-            return "(empty)"
-        parts = [self.steps[0].source]
-        for s in self.steps:
-            parts.append(s.dest if s.trigger == "advance" else f"[{s.trigger}]{s.dest}")
-        return ">".join(parts)
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-
-# --- recipes for the built-in guards ----------------------------------------------------
-
-
-def _num(spec: GuardSpec, name: str, default: float) -> float:
-    value = spec.params.get(name, default)
-    return (
-        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
-    )
-
-
-def _sessions(hours: float) -> tuple[object, ...]:
-    # One session holds at most 1,000 hours (StudySession refuses more).
-    out: list[object] = []
-    while hours > 1000:
-        out.append(StudySession(hours=1000, guided=True))
-        hours -= 1000
-    out.append(StudySession(hours=hours, guided=True))
-    return tuple(out)
-
-
-def _builtin(spec: GuardSpec, passing: bool) -> Recipe | None:
-    name = spec.name
-    if name in ("min_study_hours", "min_guided_hours"):
-        hours = _num(spec, "hours", 40 if name == "min_study_hours" else 24)
-        if passing:
-            return Recipe(_sessions(hours))
-        if hours <= 0:
-            return None
-        below = hours - 1 if hours >= 1 else hours / 2
-        return Recipe(_sessions(below) if below > 0 else ())
-    if name in ("min_days_in_stage", "min_concentrated_days"):
-        days = math.ceil(_num(spec, "days", 30 if name == "min_days_in_stage" else 90))
-        wait = days if passing else days - 1
-        if wait < 0:
-            return None
-        if name == "min_days_in_stage":
-            return Recipe(days_in_stage=wait)
-        return Recipe(days_since_start=wait)
-    if name == "within_batch_window":
-        return Recipe() if passing else Recipe(outside_window=True)
-    if name == "survey_recorded":
-        return (
-            Recipe((Survey(satisfied=1, basically_satisfied=0, dissatisfied=0),))
-            if passing
-            else Recipe()
-        )
-    if name == "milestones_done":
-        names = [n for n in spec.params.get("names", ()) if isinstance(n, str)]
-        if passing:
-            return Recipe(tuple(Milestone(n) for n in names))
-        return Recipe(tuple(Milestone(n) for n in names[1:])) if names else None
-    if name == "coverage_at_least":
-        milestone = spec.params.get("milestone")
-        if not isinstance(milestone, str):
-            return None
-        rate = _num(spec, "rate", 1.0)
-        if passing:
-            return Recipe((Milestone(milestone, done=20, total=20),))
-        # Just below the rate (or an empty report when any share would do).
-        done = max(0, math.ceil(rate * 20) - 1) if rate > 0 else 0
-        total = 20 if rate > 0 else 0
-        return Recipe((Milestone(milestone, done=done, total=total),))
-    if name == "approved_by":
-        role = spec.params.get("role", "supervision_group")
-        if not isinstance(role, str):
-            return None
-        return Recipe((Approval(role=role, decision="approved" if passing else "rejected"),))
-    if name == "satisfaction_rate_at_least":
-        rate = _num(spec, "rate", 0.6)
-        if passing:
-            return Recipe((Survey(satisfied=100, basically_satisfied=0, dissatisfied=0),))
-        if rate <= 0:
-            return None
-        content = math.ceil(rate * 100) - 1
-        return Recipe(
-            (Survey(satisfied=content, basically_satisfied=0, dissatisfied=100 - content),)
-        )
-    if name == "dissatisfied_rate_at_most":
-        rate = _num(spec, "rate", 0.5)
-        if passing:
-            return Recipe((Survey(satisfied=100, basically_satisfied=0, dissatisfied=0),))
-        if rate >= 1:
-            return None
-        bad = math.floor(rate * 100) + 1
-        return Recipe((Survey(satisfied=100 - bad, basically_satisfied=0, dissatisfied=bad),))
-    return None
-
-
-def recipe(spec: GuardSpec, passing: bool, *, hook: RecipeHook | None = None) -> Recipe | None:
-    """Facts that make ``spec`` pass (or fail), through combinators; None when unknown.
-
-    ``hook`` answers for guards the library does not know (your own), or returns None.
-    """
-    if spec.name == "not":
-        return recipe(spec.children[0], not passing, hook=hook)
-    if spec.name in ("all_of", "any_of"):
-        every = (spec.name == "all_of") == passing
-        parts = [recipe(c, passing, hook=hook) for c in spec.children]
-        if every:
-            if any(p is None for p in parts):
-                return None
-            total = Recipe()
-            for p in parts:
-                assert p is not None
-                total = total + p
-            return total
-        return next((p for p in parts if p is not None), None)
-    found = hook(spec, passing) if hook is not None else None
-    return found if found is not None else _builtin(spec, passing)
-
 
 # --- steps ------------------------------------------------------------------------------
 
@@ -315,13 +100,9 @@ def fires(workflow: Workflow, step: Step, r: Recipe, *, batch: int = 1) -> bool:
 
 
 def _step_recipe(workflow: Workflow, step: Step) -> Recipe | None:
-    passing = [g.passing for g in step.guards]
-    if any(p is None for p in passing):
+    base = combined(g.passing for g in step.guards)
+    if base is None:
         return None
-    base = Recipe()
-    for p in passing:
-        assert p is not None
-        base = base + p
     candidates = workflow.candidates(step.source, step.trigger)
     # Earlier candidates must fail: add the failing recipe of one of their guards if needed.
     options = [base]
@@ -572,140 +353,3 @@ def play_outcome(campaign: Campaign, unit_id: str, case: OutcomeCase, *, clock: 
     with contextlib.suppress(TransitionRejected, NotAuthorized):
         fire(campaign, unit_id, step, actor=actor)
     return decision
-
-
-# --- coverage ---------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Coverage:
-    """Which transitions (and gate outcomes) a set of runs exercised, and which it never did.
-
-    Gate outcomes are keyed ``(source, trigger, dest, guard_index, passed)`` from the
-    decisions the audit trail keeps (applied and refused commands).
-    """
-
-    transitions: tuple[Edge, ...]
-    covered: frozenset[Edge]
-    outcomes: tuple[tuple[str, str, str, int, bool], ...]
-    seen_outcomes: frozenset[tuple[str, str, str, int, bool]]
-
-    @property
-    def missing(self) -> tuple[Edge, ...]:
-        """Transitions never taken, in the workflow's order."""
-        return tuple(e for e in self.transitions if e not in self.covered)
-
-    @property
-    def missing_outcomes(self) -> tuple[tuple[str, str, str, int, bool], ...]:
-        """Gate outcomes never seen, in the workflow's order."""
-        return tuple(o for o in self.outcomes if o not in self.seen_outcomes)
-
-    def report(self) -> str:
-        """A short text report: counts, then every transition never taken."""
-        lines = [
-            f"transitions: {len(self.transitions) - len(self.missing)}/{len(self.transitions)} covered",
-            f"gate outcomes: {len(self.outcomes) - len(self.missing_outcomes)}/{len(self.outcomes)} seen",
-        ]
-        lines.extend(f"  never taken: {s} -{t}-> {d}" for s, t, d in self.missing)
-        return "\n".join(lines)
-
-
-def _edges(workflow: Workflow) -> tuple[Edge, ...]:
-    seen: dict[Edge, None] = {}
-    for stage in workflow.stages:
-        for trigger in workflow.triggers(stage.id):
-            for c in workflow.candidates(stage.id, trigger):
-                seen[(stage.id, trigger, c.dest)] = None
-    return tuple(seen)
-
-
-def _outcome_keys(workflow: Workflow) -> tuple[tuple[str, str, str, int, bool], ...]:
-    keys: list[tuple[str, str, str, int, bool]] = []
-    for stage in workflow.stages:
-        for trigger in workflow.triggers(stage.id):
-            for c in workflow.candidates(stage.id, trigger):
-                for i, bound in enumerate(c.guards):
-                    for passed in (True, False):
-                        if recipe(bound.spec, passed) is not None:
-                            keys.append((stage.id, trigger, c.dest, i, passed))
-    return tuple(dict.fromkeys(keys))
-
-
-def _runs(runs: Iterable[Any]) -> Iterable[Any]:
-    for run in runs:
-        if isinstance(run, Campaign):
-            yield from run.audit_trail()
-        elif isinstance(run, Path):
-            yield from run.steps
-        elif isinstance(run, list | tuple) and not (
-            len(run) == 3 and all(isinstance(x, str) for x in run)
-        ):
-            yield from _runs(run)
-        else:
-            yield run
-
-
-def coverage(workflow: Workflow, runs: Iterable[Any]) -> Coverage:
-    """The :class:`Coverage` of ``runs``: campaigns, audit records, transition records, paths,
-    steps or ``(source, trigger, dest)`` tuples, in any mix (lists are flattened)."""
-    covered: set[Edge] = set()
-    seen: set[tuple[str, str, str, int, bool]] = set()
-    for item in _runs(runs):
-        if isinstance(item, AuditRecord):
-            decision = item.decision
-            if decision is not None:
-                _note_outcomes(decision, seen)
-            if item.outcome == "ok" and item.dest is not None and item.command != "add_unit":
-                trigger = str(item.payload.get("trigger", "advance"))
-                covered.add((item.source or "", trigger, item.dest))
-        elif isinstance(item, TransitionRecord):
-            covered.add((item.source, item.trigger, item.dest))
-        elif isinstance(item, Step):
-            covered.add(item.edge)
-        elif isinstance(item, tuple) and len(item) == 3:
-            covered.add((str(item[0]), str(item[1]), str(item[2])))
-        else:
-            refuse(
-                "coverage",
-                item,
-                "runs must hold campaigns, audit or transition records, paths, steps or (source, trigger, dest) tuples",
-            )
-    return Coverage(
-        transitions=_edges(workflow),
-        covered=frozenset(covered),
-        outcomes=_outcome_keys(workflow),
-        seen_outcomes=frozenset(seen),
-    )
-
-
-def _note_outcomes(decision: Mapping[str, Any], seen: set[tuple[str, str, str, int, bool]]) -> None:
-    source, trigger = decision.get("source"), decision.get("trigger")
-    for c in decision.get("candidates", ()):
-        for i, v in enumerate(c.get("verdicts", ())):
-            seen.add((str(source), str(trigger), str(c.get("dest")), i, bool(v.get("passed"))))
-
-
-def assert_covers(
-    workflow: Workflow, tests_run: Iterable[Any], *, outcomes: bool = False
-) -> Coverage:
-    """Fail unless ``tests_run`` took every transition of ``workflow`` (and, with
-    ``outcomes=True``, saw every gate pass and fail where facts can make it).
-
-    Returns the :class:`Coverage` when nothing is missing.
-
-    Raises:
-        AssertionError: listing every transition (and gate outcome) never exercised.
-    """
-    found = coverage(workflow, tests_run)
-    problems = [f"never taken: {s} -{t}-> {d}" for s, t, d in found.missing]
-    if outcomes:
-        problems.extend(
-            f"never seen: {s} -{t}-> {d} gate #{i} {'passing' if p else 'failing'}"
-            for s, t, d, i, p in found.missing_outcomes
-        )
-    if problems:
-        raise AssertionError(
-            f"workflow {workflow.name!r}: {found.report().splitlines()[0]}\n  "
-            + "\n  ".join(problems)
-        )
-    return found

@@ -8,28 +8,19 @@ exact mode's ``moved`` (:mod:`campaignflow.simulation.behaviour`).
 
 from __future__ import annotations
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
+from collections.abc import Sequence
 
-from campaignflow.simulation._bulk import BoolArray, IntArray
-from campaignflow.simulation._fast_roster import _PURPOSE_VISIT, _stream
-from campaignflow.simulation._fast_state import (
-    _APPLY,
-    _APPROVE,
-    _COVERAGE,
-    _MILESTONE,
-    _REMEDIAL,
-    _STUDY,
-    _SURVEY,
+import numpy as np
+
+from campaignflow.simulation._fast.bulk import BoolArray, IntArray
+from campaignflow.simulation._fast.roster import _PURPOSE_VISIT, _stream
+from campaignflow.simulation._fast.state import (
+    Event,
     Failure,
     _Judgement,
     _ShardState,
 )
-from campaignflow.simulation._fast_tables import (
+from campaignflow.simulation._fast.tables import (
     _CLERK,
     _FINAL,
     _REMEDIAL_KIND,
@@ -151,13 +142,13 @@ class _ShardMoves(_ShardState):
         tu = u[time_only]
         if tu.shape[0]:
             self.waiting[tu] = False
-            self.at(w_sel[time_only], tu, _APPLY)
+            self.at(w_sel[time_only], tu, Event.APPLY)
         ou = u[~time_only]
         if ou.shape[0]:
             self.waiting[ou] = True
             fu = ou[self.fallback[ou] <= self.today]
             self.fallback[fu] = self.today + RETRY_DAYS
-            self.at(RETRY_DAYS, fu, _APPLY)
+            self.at(RETRY_DAYS, fu, Event.APPLY)
 
     def moved(self, u: IntArray, dest: IntArray, *, to_batch: IntArray | None = None) -> None:
         """Apply transitions (engine.next_state), record results, plan the next visit."""
@@ -232,31 +223,10 @@ class _ShardMoves(_ShardState):
             # from make-up, the stage's facts return; a new stage starts empty.
             stash = rem & ~src_rem
             if stash.any():
-                us = u[stash]
-                self.s_hours[us], self.s_guided[us], self.s_bits[us] = (
-                    self.hours[us],
-                    self.guided[us],
-                    self.bits[us],
-                )
-                for c in t.coverage:
-                    self.s_cov_done[c][us], self.s_cov_total[c][us] = (
-                        self.cov_done[c][us],
-                        self.cov_total[c][us],
-                    )
-            restore = back
-            if restore.any():
-                ur = u[restore]
-                self.hours[ur], self.guided[ur], self.bits[ur] = (
-                    self.s_hours[ur],
-                    self.s_guided[ur],
-                    self.s_bits[ur],
-                )
-                for c in t.coverage:
-                    self.cov_done[c][ur], self.cov_total[c][ur] = (
-                        self.s_cov_done[c][ur],
-                        self.s_cov_total[c][ur],
-                    )
-            clear = ~restore & ~same
+                self._keep_facts(u[stash], t.coverage, to_stash=True)
+            if back.any():
+                self._keep_facts(u[back], t.coverage, to_stash=False)
+            clear = ~back & ~same
             if clear.any():
                 uc = u[clear]
                 self.hours[uc] = 0.0
@@ -297,7 +267,7 @@ class _ShardMoves(_ShardState):
         self.stamp += 1
         if rs.any():
             ur = us[rs]
-            self.at(self._randint(draws1[rs], self.beh.remedial_days), ur, _REMEDIAL)
+            self.at(self._randint(draws1[rs], self.beh.remedial_days), ur, Event.REMEDIAL)
         if not ws.any():
             return
         uw, dw, sw, dr = us[ws], ds[ws], src_s[ws], draws5[ws]
@@ -319,6 +289,20 @@ class _ShardMoves(_ShardState):
             self.v_back[ux] = bx
             self.plan_visit(ux, int(s))
 
+    def _keep_facts(self, u: IntArray, coverage: Sequence[str], *, to_stash: bool) -> None:
+        """Copy the stage's facts of units ``u`` into the stash, or (not ``to_stash``) back."""
+        pairs = [(self.hours, self.s_hours), (self.guided, self.s_guided), (self.bits, self.s_bits)]
+        for c in coverage:
+            pairs += [
+                (self.cov_done[c], self.s_cov_done[c]),
+                (self.cov_total[c], self.s_cov_total[c]),
+            ]
+        for live, kept in pairs:
+            if to_stash:
+                kept[u] = live[u]
+            else:
+                live[u] = kept[u]
+
     def plan_visit(self, u: IntArray, s: int) -> None:
         needs = self.t.needs[s]
         length = self.v_len[u]
@@ -326,7 +310,7 @@ class _ShardMoves(_ShardState):
         if needs.study:
             # The week's study counts once brought to retired and frail members' homes.
             first = 7 + self.home_delay[u] if self.any_home_delay else 7
-            self.at(first, u, _STUDY, sub=sub)
+            self.at(first, u, Event.STUDY, sub=sub)
         sub += 1
         names = list(needs.milestones)
         if names:
@@ -337,7 +321,9 @@ class _ShardMoves(_ShardState):
                 k = k + miss
                 if miss.any():
                     um, km, tm = u[miss], k[miss], total[miss]
-                    self.at(-(-length[miss] * km // tm), um, _MILESTONE, self.t.bits[name], sub=sub)
+                    self.at(
+                        -(-length[miss] * km // tm), um, Event.MILESTONE, self.t.bits[name], sub=sub
+                    )
                 sub += 1
         half = -(-length // 2)
         members = self.members[u]
@@ -349,14 +335,16 @@ class _ShardMoves(_ShardState):
             none = have_total < 0
             split = ~skip & none & (self.mobile[u] > 0)
             whole = ~skip & ~split
-            self.at(half[split], u[split], _COVERAGE, ci * 2, sub=sub)
-            self.at(half[whole], u[whole], _COVERAGE, ci * 2 + 1, sub=sub)
+            self.at(half[split], u[split], Event.COVERAGE, ci * 2, sub=sub)
+            self.at(half[whole], u[whole], Event.COVERAGE, ci * 2 + 1, sub=sub)
             sub += 1
-            self.at(half[split] + self.v_makeup[u[split]], u[split], _COVERAGE, ci * 2 + 1, sub=sub)
+            self.at(
+                half[split] + self.v_makeup[u[split]], u[split], Event.COVERAGE, ci * 2 + 1, sub=sub
+            )
             sub += 1
         if needs.survey:
-            self.at(length, u, _SURVEY, sub=sub)
+            self.at(length, u, Event.SURVEY, sub=sub)
         elif needs.approvals:
-            self.at(length + self.v_delay[u], u, _APPROVE, sub=sub)
+            self.at(length + self.v_delay[u], u, Event.APPROVE, sub=sub)
         else:
-            self.at(length, u, _APPLY, sub=sub)
+            self.at(length, u, Event.APPLY, sub=sub)

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
+import numpy as np
 
-from campaignflow.simulation._bulk import IntArray
+from campaignflow.simulation._fast.bulk import IntArray
 from campaignflow.simulation.scenario import Scenario
 
 __all__ = ["BLOCK"]
 
 #: Units per random-stream block; results are the same for any shard count. Read at call
-#: time everywhere (``_fast_roster.BLOCK``), so tests may lower it to make small runs span
-#: several blocks.
+#: time everywhere (as ``campaignflow.simulation._fast.roster.BLOCK``), so tests may lower
+#: it to make small runs span several blocks.
 BLOCK = 1 << 16
 
 _PURPOSE_ROSTER = 0

@@ -2,7 +2,7 @@
 
 Stage kinds and ``remedial_of`` as index arrays, the candidate transitions of every
 (stage, trigger, actor roles) in order with each guard compiled to its bulk form
-(:mod:`._bulk`), which fact columns those guards read, and the bit of every milestone name.
+(:mod:`.bulk`), which fact columns those guards read, and the bit of every milestone name.
 :func:`fast_blockers` says why a workflow cannot be compiled (fast mode then falls back to
 exact mode).
 """
@@ -13,15 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import numpy as np
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
-
-from campaignflow.simulation._bulk import (
+from campaignflow.simulation._fast.bulk import (
     BoolArray,
     BulkRegistry,
     IntArray,

@@ -10,14 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
+import numpy as np
 
-from campaignflow.simulation._fast_state import _ShardOut
+from campaignflow.simulation._fast.state import _ShardOut
 from campaignflow.simulation.exact import ProgressCallback
 from campaignflow.simulation.results import (
     BatchOutcome,
@@ -28,10 +23,8 @@ from campaignflow.simulation.results import (
     TimelinePoint,
 )
 from campaignflow.simulation.scenario import Scenario
+from campaignflow.simulation.summary import TOP_BLOCKING
 from campaignflow.workflow import Workflow
-
-#: How many blocking reasons a result keeps (as ``summarise``).
-TOP_BLOCKING = 10
 
 
 def _merge(

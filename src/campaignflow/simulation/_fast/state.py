@@ -10,22 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import numpy as np
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
-
-from campaignflow.simulation import _fast_roster
-from campaignflow.simulation._bulk import BoolArray, BulkFacts, FloatArray, IntArray
-from campaignflow.simulation._fast_roster import _PURPOSE_UNIT, _stream
-from campaignflow.simulation._fast_tables import _ALL_READS, _Tables
+import campaignflow.simulation._fast.roster as roster_module
+from campaignflow.simulation._fast.bulk import BoolArray, BulkFacts, FloatArray, IntArray
+from campaignflow.simulation._fast.roster import _PURPOSE_UNIT, _stream
+from campaignflow.simulation._fast.tables import _ALL_READS, _Tables
 from campaignflow.simulation.scenario import Scenario
 
-# Event types, in no particular order (a unit's events run in the order they were planned).
-_STUDY, _MILESTONE, _COVERAGE, _SURVEY, _APPROVE, _REMEDIAL, _APPLY = range(7)
+
+class Event:
+    """Event types (a unit's events run in the order they were planned, whatever their type)."""
+
+    STUDY, MILESTONE, COVERAGE, SURVEY, APPROVE, REMEDIAL, APPLY = range(7)
+
 
 Failure = tuple[str, BoolArray, IntArray | None]
 
@@ -159,7 +157,7 @@ class _ShardState:
     def _blocks(self, idx: IntArray) -> list[tuple[int, IntArray]]:
         """``idx`` (sorted) cut by random-stream block: (block number, positions in idx)."""
         glob = idx + self.lo
-        blocks = glob // _fast_roster.BLOCK
+        blocks = glob // roster_module.BLOCK
         if blocks.shape[0] == 0:
             return []
         cuts = np.flatnonzero(np.diff(blocks)) + 1

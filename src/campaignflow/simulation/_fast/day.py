@@ -10,26 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "fast simulation needs numpy, which is not installed: pip install 'campaignflow[sim]'"
-    ) from None
+import numpy as np
 
-from campaignflow.simulation._bulk import APPROVAL_APPROVED, IntArray
-from campaignflow.simulation._fast_moves import _ShardMoves
-from campaignflow.simulation._fast_state import (
-    _APPROVE,
-    _COVERAGE,
-    _MILESTONE,
-    _REMEDIAL,
-    _STUDY,
-    _SURVEY,
+from campaignflow.simulation._fast.bulk import APPROVAL_APPROVED, IntArray
+from campaignflow.simulation._fast.moves import _ShardMoves
+from campaignflow.simulation._fast.state import (
+    Event,
     _ShardOut,
 )
-from campaignflow.simulation._fast_tables import _CLERK, _SYSTEM, _WAITING, _present
-from campaignflow.simulation.scenario import LEVELS_3, LEVELS_4
+from campaignflow.simulation._fast.tables import _CLERK, _SYSTEM, _WAITING, _present
+from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4
 
 ProgressCallback = Callable[[date, int, int], None]
 
@@ -82,18 +72,18 @@ class _Shard(_ShardMoves):
                     self.handle(ev, u[m], a[m])
 
     def handle(self, ev: int, u: IntArray, a: IntArray) -> None:
-        if ev == _STUDY:
+        if ev == Event.STUDY:
             # A guided session of g hours and an unguided one of h - g (each only if > 0):
             # half-hour multiples, so the sums are exact as in exact mode's fsum.
             self.guided[u] += self.g_pos[u]
             self.hours[u] += self.weekly[u]
             self.stamp += 1
-            self.at(7, u, _STUDY)
+            self.at(7, u, Event.STUDY)
             self.after_fact(u)
-        elif ev == _MILESTONE:
+        elif ev == Event.MILESTONE:
             self.bits[u] |= np.left_shift(np.int64(1), a)
             self.after_fact(u)
-        elif ev == _COVERAGE:
+        elif ev == Event.COVERAGE:
             for ci, name in enumerate(self.t.coverage):
                 m = (a // 2) == ci
                 if not m.any():
@@ -105,11 +95,11 @@ class _Shard(_ShardMoves):
                 self.cov_total[name][uu] = members
                 self.bits[uu] |= np.int64(1 << self.t.bits[name])
             self.after_fact(u)
-        elif ev == _SURVEY:
+        elif ev == Event.SURVEY:
             self.survey(u)
-        elif ev == _APPROVE:
+        elif ev == Event.APPROVE:
             self.approve(u)
-        elif ev == _REMEDIAL:
+        elif ev == Event.REMEDIAL:
             for s in _present(self.stage[u]):
                 uu = u[self.stage[u] == s]
                 mask = 0
@@ -151,7 +141,7 @@ class _Shard(_ShardMoves):
             to_approve = rest & with_roles
             if to_approve.any():
                 self.stamp += 1
-                self.at(self.v_delay[u[to_approve]], u[to_approve], _APPROVE)
+                self.at(self.v_delay[u[to_approve]], u[to_approve], Event.APPROVE)
             refuse = rest & ~with_roles
             if refuse.any():
                 self.refused(j, refuse)

@@ -1,0 +1,211 @@
+"""What every command shares: exit codes, the --lang option, consoles, and reading files.
+
+Exit codes (docs/cli.md): 0 done and every check passed; 1 a check failed (an invalid file
+given to ``validate``, a tampered audit trail); 2 bad usage or a file that cannot be used
+(one line of explanation, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from campaignflow.cli._db import find_workflow, workflow_refs
+from campaignflow.cli._show import show_result
+from campaignflow.errors import ValidationError
+from campaignflow.presets import load
+from campaignflow.report import ReportFiles, chart_style, write_report
+from campaignflow.report._text import LANGS
+from campaignflow.simulation import Scenario, SimulationResult, load_scenario
+from campaignflow.workflow import Workflow
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CHECK_FAILED",
+    "EXIT_OK",
+    "LANG_ENV",
+    "BadInput",
+    "default_lang",
+    "err_console",
+    "error_lang",
+    "existing_file",
+    "file_kind",
+    "lang_option",
+    "load_scenario_file",
+    "out_console",
+    "present",
+    "print_files",
+    "read_data",
+    "workflow_for",
+]
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+#: Environment variable choosing the default language of tables and reports.
+LANG_ENV = "CAMPAIGNFLOW_LANG"
+
+
+class BadInput(click.ClickException):
+    """A file or database that cannot be used: one clear message, exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def default_lang() -> str:
+    """``CAMPAIGNFLOW_LANG`` if set to a language, else zh_CN under a Chinese locale, else en."""
+    chosen = os.environ.get(LANG_ENV, "")
+    if chosen in LANGS:
+        return chosen
+    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
+    return "zh_CN" if locale.startswith("zh") else "en"
+
+
+_LANG_KEY = "campaignflow.lang"
+
+
+def error_lang() -> str:
+    """The language errors are shown in: the running command's --lang, else the default."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(_LANG_KEY) if ctx is not None else None
+    return chosen if chosen in LANGS else default_lang()
+
+
+def _remember_lang(ctx: click.Context, _: click.Parameter, value: str) -> str:
+    ctx.find_root().meta[_LANG_KEY] = value
+    return value
+
+
+def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGS),
+        default=default_lang,
+        callback=_remember_lang,
+        # Parsed first, so an error in a later option is already shown in this language.
+        is_eager=True,
+        show_default="zh_CN under a Chinese locale, else en; or $CAMPAIGNFLOW_LANG",
+        help="Language of tables, charts, the report and error messages.",
+    )(func)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def out_console() -> Console:
+    # Off a terminal (a pipe, a CI log) rich would assume 80 columns and clip the tables.
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=120)
+
+
+# --- files: workflow or scenario ---------------------------------------------------------
+
+
+def read_data(path: Path) -> dict[str, Any]:
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            code="file.not_utf8", params={"path": path, "reason": exc.reason, "start": exc.start}
+        ) from None
+    try:
+        if suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ValidationError(
+                code="file.unsupported_type", params={"path": path, "suffix": repr(suffix)}
+            )
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(
+            code="file.not_valid",
+            params={"path": path, "format": suffix[1:].upper(), "exc": str(exc)},
+        ) from None
+    if not isinstance(data, dict):
+        raise ValidationError(
+            code="validation.field",
+            params={
+                "field": path,
+                "rule": "must hold a table (object) at the top",
+                "value": type(data).__name__,
+            },
+        )
+    return data
+
+
+def file_kind(data: dict[str, Any]) -> str:
+    """``workflow`` when the data defines stages, ``scenario`` when it plays one forward."""
+    if "stages" in data:
+        return "workflow"
+    if isinstance(data.get("workflow"), str) or {"roster", "behaviour"} & set(data):
+        return "scenario"
+    raise ValidationError(code="cli.neither_workflow_nor_scenario")
+
+
+def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
+
+    if path.suffix.lower() == ".toml":
+        return load_scenario(path)
+    return Scenario.from_dict(data or read_data(path), source=str(path), base_dir=path.parent)
+
+
+def existing_file() -> click.Path:
+    return click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+
+def print_files(console: Console, files: Any) -> None:
+    for note in files.notes:
+        console.print(f"note: {note}")
+    for path in (files.stages, files.gantt, files.html, files.summary):
+        console.print(f"wrote {path}")
+
+
+def workflow_for(
+    url: str, campaign_id: str, workflow: Path | None, preset: str | None, scenario: Path | None
+) -> Workflow:
+
+    given = [x for x in (workflow, preset, scenario) if x is not None]
+    if len(given) > 1:
+        raise click.UsageError("give at most one of --workflow, --preset, --scenario")
+    if workflow is not None:
+        return Workflow.from_file(workflow)
+    if preset is not None:
+        return load(preset)
+    if scenario is not None:
+        loaded: Workflow = load_scenario_file(scenario).load_workflow()
+        return loaded
+    refs = workflow_refs(url, campaign_id)
+    found = find_workflow(refs)
+    ref = f"{found.name}@{found.version}#{found.content_hash[:12]}"
+    if ref not in refs:
+        err_console().print(
+            f"note: the campaign ran {', '.join(refs)}; reporting with the shipped preset "
+            f"{ref} (pass --workflow or --scenario for its exact batch windows)"
+        )
+    return found
+
+
+def present(
+    result: SimulationResult, out: Path | None, *, as_json: bool, lang: str, workflow: Workflow
+) -> ReportFiles | None:
+    """Write the report to ``out`` (when given), then print ``result``: JSON, or the tables.
+
+    Returns the files written, for the caller to list after its own notes.
+    """
+    files = write_report(result, out, lang=lang, workflow=workflow) if out is not None else None
+    if as_json:
+        click.echo(result.to_json())
+        return files
+    show_result(out_console(), result, lang=lang, style=chart_style(workflow, lang))
+    return files

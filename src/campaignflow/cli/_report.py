@@ -1,0 +1,148 @@
+"""``report``: the results of a real campaign database, or a rollup of its organisation tree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+
+from campaignflow.campaign import Campaign
+from campaignflow.cli._common import (
+    err_console,
+    existing_file,
+    lang_option,
+    out_console,
+    present,
+    print_files,
+    workflow_for,
+)
+from campaignflow.cli._db import choose_campaign, db_url
+from campaignflow.cli._show import show_rollup
+from campaignflow.presets import PRESETS
+from campaignflow.report import chart_style, write_report
+from campaignflow.report._charts import require_matplotlib
+from campaignflow.simulation import summarise
+
+__all__ = ["report"]
+
+
+@click.command()
+@click.option(
+    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
+)
+@click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write stages.png, gantt.png, report.html and summary.json here.",
+)
+@click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs.")
+@click.option("--preset", type=click.Choice(PRESETS), help="The shipped preset the campaign runs.")
+@click.option("--scenario", type=existing_file(), help="The scenario that simulated the campaign.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--under",
+    help="An organisation id: show its roll-up (its units and the organisations below) "
+    "and its stuck units instead of the whole campaign's tables.",
+)
+@click.option("--depth", type=click.IntRange(0), help="With --under: levels of the tree to list.")
+@click.option(
+    "--longer-than",
+    type=click.IntRange(0, 36_500),
+    help="With --under: only units stuck more than this many days in their stage.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="With --under: stuck units to list (longest in their stage first).",
+)
+@lang_option
+def report(
+    db: str,
+    campaign_id: str | None,
+    out: Path | None,
+    workflow: Path | None,
+    preset: str | None,
+    scenario: Path | None,
+    as_json: bool,
+    under: str | None,
+    depth: int | None,
+    longer_than: int | None,
+    limit: int,
+    lang: str,
+) -> None:
+    """Report on a real (or simulated) campaign database: tables, charts and report.html.
+
+    With --under ID: the roll-up of one organisation (a table, the tree as an indented list)
+    and the units stuck under it, with the gates that hold them.
+    """
+    url = db_url(db)
+    cid = choose_campaign(url, campaign_id)
+    wf = workflow_for(url, cid, workflow, preset, scenario)
+    if under is None and (depth is not None or longer_than is not None):
+        raise click.UsageError("--depth and --longer-than go with --under")
+    if out is not None:
+        require_matplotlib()
+    campaign = Campaign(wf, url, campaign_id=cid)
+    try:
+        if under is not None:
+            _rollup(campaign, under, depth, longer_than, limit, as_json=as_json, lang=lang)
+            if out is None:
+                return
+        result = summarise(campaign)
+    finally:
+        campaign.close()
+    if under is not None:
+        assert out is not None
+
+        print_files(err_console(), write_report(result, out, lang=lang, workflow=wf))
+        return
+    files = present(result, out, as_json=as_json, lang=lang, workflow=wf)
+    if as_json:
+        return
+    if files is not None:
+        print_files(err_console(), files)
+
+
+def _rollup(
+    campaign: Campaign,
+    under: str,
+    depth: int | None,
+    longer_than: int | None,
+    limit: int,
+    *,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Print the roll-up under an organisation and its stuck units (tables or JSON)."""
+    node = campaign.progress(under=under, depth=depth)
+    stuck = campaign.stuck(under=under, longer_than=longer_than, limit=limit)
+    if as_json:
+
+        def unit_entry(entry: Any) -> dict[str, Any]:
+            return {
+                "unit": entry.unit.id,
+                "name": entry.unit.name,
+                "parent": entry.unit.parent,
+                "batch": entry.state.batch,
+                "stage": entry.state.stage,
+                "days_in_stage": entry.days_in_stage,
+                "refused_on": entry.refusal.on.isoformat(),
+                "failures": [
+                    {"code": v.code, "params": dict(v.params)} for v in entry.refusal.failures
+                ],
+            }
+
+        data = {
+            "rollup": attrs.asdict(node) | {"on_time_share": node.on_time_share},
+            "stuck": {"total": stuck.total, "units": [unit_entry(e) for e in stuck.units]},
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str))
+        return
+
+    show_rollup(out_console(), node, stuck, lang=lang, style=chart_style(campaign.workflow, lang))
