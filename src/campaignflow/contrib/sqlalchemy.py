@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from campaignflow._validators import refuse
-from campaignflow.contrib._joined import JoinedStores, dialect_of, missing_extra
+from campaignflow.contrib._joined import HostStore, dialect_of, missing_extra
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore, StoreSession, _schema
@@ -156,7 +156,7 @@ def _check_bind(bind: object) -> Connection | Session:
     return bind
 
 
-class SQLAlchemyStore:
+class SQLAlchemyStore(HostStore):
     """A campaign kept in the caller's SQLAlchemy transaction.
 
     Built on a ``Connection`` (Core) or an ORM ``Session``, usually one per request. Every
@@ -195,16 +195,10 @@ class SQLAlchemyStore:
         dialect: Dialect | None = None,
         migrate: bool = False,
     ) -> None:
-        if not isinstance(campaign_id, str) or not campaign_id:
-            refuse("campaign_id", campaign_id, "must be non-empty text")
-        if dialect is not None and not isinstance(dialect, Dialect):
-            refuse("dialect", dialect, "must be a campaignflow Dialect")
         self.bind = _check_bind(bind)
-        self.campaign_id = campaign_id
-        self.dialect = dialect
-        self.migrate = bool(migrate)
-        self._stores = JoinedStores(campaign_id, fact_types)
-        self._closed = False
+        super().__init__(
+            campaign_id=campaign_id, fact_types=fact_types, dialect=dialect, migrate=migrate
+        )
 
     def __repr__(self) -> str:
         kind = "Session" if isinstance(self.bind, Session) else "Connection"
@@ -225,8 +219,3 @@ class SQLAlchemyStore:
             store, _ = self._stores.get(raw, dialect, migrate=self.migrate)
             with store.transaction(write=write) as session:
                 yield session
-
-    def close(self) -> None:
-        """Make the store unusable; the caller's connection stays open."""
-        self._closed = True
-        self._stores.forget()
