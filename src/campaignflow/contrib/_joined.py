@@ -14,11 +14,12 @@ import sys
 import threading
 from typing import Any
 
+from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore
 
-__all__ = ["JoinedStores", "dialect_of", "missing_extra"]
+__all__ = ["HostStore", "JoinedStores", "dialect_of", "missing_extra"]
 
 
 def missing_extra(package: str, extra: str) -> ImportError:
@@ -89,3 +90,38 @@ class JoinedStores:
     def forget(self) -> None:
         """Drop this thread's joined store (the host's connection is left as it is)."""
         self._local.current = None
+
+
+class HostStore:
+    """What the stores on a host's connections share: their options, and closing.
+
+    Args:
+        campaign_id: the campaign this store holds; give the ``Campaign`` the same id.
+        fact_types: the registry that loads stored facts (the default one unless given).
+        dialect: how to speak to the database; chosen from the driver when None.
+        migrate: create or upgrade the tables on a connection's first use, in the host's
+            transaction.
+    """
+
+    def __init__(
+        self,
+        *,
+        campaign_id: str,
+        fact_types: FactTypes | None,
+        dialect: Dialect | None,
+        migrate: bool,
+    ) -> None:
+        if not isinstance(campaign_id, str) or not campaign_id:
+            refuse("campaign_id", campaign_id, "must be non-empty text")
+        if dialect is not None and not isinstance(dialect, Dialect):
+            refuse("dialect", dialect, "must be a campaignflow Dialect")
+        self.campaign_id = campaign_id
+        self.dialect = dialect
+        self.migrate = bool(migrate)
+        self._stores = JoinedStores(campaign_id, fact_types)
+        self._closed = False
+
+    def close(self) -> None:
+        """Make the store unusable; the host's connections stay open (the host manages them)."""
+        self._closed = True
+        self._stores.forget()

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from campaignflow._validators import refuse
-from campaignflow.contrib._joined import JoinedStores, dialect_of, missing_extra
+from campaignflow.contrib._joined import HostStore, dialect_of, missing_extra
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore, StoreSession, _schema
@@ -53,6 +53,58 @@ def _connection_of(bind: Connection | Session) -> Connection:
         # The caller's commit() / rollback() ends it, as with SQLAlchemy's own autobegin.
         bind.begin()
     return bind
+
+
+@contextmanager
+def _command_connection(
+    bind: Connection | Session, *, write: bool, migrate: bool
+) -> Iterator[Connection]:
+    """The connection a command runs on; a read leaves the caller's bind as it found it.
+
+    A write, and any command while the caller's transaction is open, runs in the caller's
+    transaction (a write with none open begins one for the caller to end). A read with no
+    transaction open begins none on the caller's bind (:func:`_own_read`), so building a
+    ``Campaign`` (which reads) before ``session.begin()`` leaves the session free to begin.
+    Except with ``migrate``, when the tables are missing or old: the read then begins the
+    caller's transaction, where they are made, as ``migrate`` promises.
+    """
+    if write or _transaction_open(bind):
+        yield _connection_of(bind)
+        return
+    with _own_read(bind) as conn:
+        current = not migrate or _read_version(conn) >= _schema.latest_version()
+        if current:
+            yield conn
+    if not current:
+        yield _connection_of(bind)
+
+
+def _transaction_open(bind: Connection | Session) -> bool:
+    """Whether the caller has a transaction open on ``bind`` (a closed Connection: use it, fail)."""
+    if isinstance(bind, Session):
+        return bind.in_transaction()
+    return bind.closed or bind.in_transaction()
+
+
+@contextmanager
+def _own_read(bind: Connection | Session) -> Iterator[Connection]:
+    """A connection for a read while the caller has no transaction open, in a transaction ended with it.
+
+    The Core ``Connection`` itself, or for a ``Session`` a connection of its engine (the
+    session is not touched: beginning it would stop the caller's ``session.begin()``).
+    """
+    if isinstance(bind, Session):
+        found = bind.get_bind()
+        if isinstance(found, sqlalchemy.Engine):
+            with found.connect() as own, own.begin():
+                yield own
+            return
+        bind = found  # the Connection the session is bound to
+    if _transaction_open(bind):
+        yield _connection_of(bind)
+        return
+    with bind.begin():  # a read: nothing to keep, and no transaction left open after it
+        yield bind
 
 
 def _driver_connection(conn: Connection) -> Any:
@@ -104,7 +156,7 @@ def _check_bind(bind: object) -> Connection | Session:
     return bind
 
 
-class SQLAlchemyStore:
+class SQLAlchemyStore(HostStore):
     """A campaign kept in the caller's SQLAlchemy transaction.
 
     Built on a ``Connection`` (Core) or an ORM ``Session``, usually one per request. Every
@@ -113,9 +165,11 @@ class SQLAlchemyStore:
     discards both. A command that fails undoes only itself; the error is raised for the
     caller to handle. The store never commits, rolls back or closes the caller's connection.
 
-    When the connection has no transaction yet, the first command begins one (SQLAlchemy's
-    ``begin()``) for the caller to end: with ``engine.connect()``, call ``commit()``, or the
-    campaign's writes vanish with the connection.
+    When the connection has no transaction yet, the first write command begins one
+    (SQLAlchemy's ``begin()``) for the caller to end: with ``engine.connect()``, call
+    ``commit()``, or the campaign's writes vanish with the connection. A read (building the
+    ``Campaign`` is one) begins none on the caller's bind: it runs in a short transaction of
+    its own, so ``with session.begin():`` may follow it.
 
     Args:
         bind: the caller's ``sqlalchemy.Connection`` or ``sqlalchemy.orm.Session``.
@@ -123,7 +177,8 @@ class SQLAlchemyStore:
         fact_types: the registry that loads stored facts (the default one unless given).
         dialect: how to speak to the database; chosen from the driver when None.
         migrate: create or upgrade the tables on first use, inside the caller's
-            transaction; by default they are created once by :func:`upgrade_schema`.
+            transaction (which even a read then begins, when the tables are missing or
+            old); by default they are created once by :func:`upgrade_schema`.
 
     Raises:
         ImportError: SQLAlchemy is not installed (``pip install 'campaignflow[sqlalchemy]'``).
@@ -140,16 +195,10 @@ class SQLAlchemyStore:
         dialect: Dialect | None = None,
         migrate: bool = False,
     ) -> None:
-        if not isinstance(campaign_id, str) or not campaign_id:
-            refuse("campaign_id", campaign_id, "must be non-empty text")
-        if dialect is not None and not isinstance(dialect, Dialect):
-            refuse("dialect", dialect, "must be a campaignflow Dialect")
         self.bind = _check_bind(bind)
-        self.campaign_id = campaign_id
-        self.dialect = dialect
-        self.migrate = bool(migrate)
-        self._stores = JoinedStores(campaign_id, fact_types)
-        self._closed = False
+        super().__init__(
+            campaign_id=campaign_id, fact_types=fact_types, dialect=dialect, migrate=migrate
+        )
 
     def __repr__(self) -> str:
         kind = "Session" if isinstance(self.bind, Session) else "Connection"
@@ -157,20 +206,16 @@ class SQLAlchemyStore:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreSession]:
-        """A session in a savepoint of the caller's transaction.
+        """A session in a savepoint of the caller's transaction (a read with none open: its own).
 
         Raises:
             ValidationError: the store or the caller's connection is closed.
         """
         if self._closed:
             raise ValidationError(code="store.closed")
-        raw = _driver_connection(_connection_of(self.bind))
-        dialect = self.dialect or dialect_of(raw, where="the SQLAlchemy connection")
-        store, _ = self._stores.get(raw, dialect, migrate=self.migrate)
-        with store.transaction(write=write) as session:
-            yield session
-
-    def close(self) -> None:
-        """Make the store unusable; the caller's connection stays open."""
-        self._closed = True
-        self._stores.forget()
+        with _command_connection(self.bind, write=write, migrate=self.migrate) as conn:
+            raw = _driver_connection(conn)
+            dialect = self.dialect or dialect_of(raw, where="the SQLAlchemy connection")
+            store, _ = self._stores.get(raw, dialect, migrate=self.migrate)
+            with store.transaction(write=write) as session:
+                yield session

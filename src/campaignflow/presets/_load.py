@@ -1,17 +1,36 @@
-"""Loading the shipped presets from the package's data files."""
+"""Loading the shipped presets from the package's data files, and handing out their text."""
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from importlib.resources import files
 
 from campaignflow.errors import ValidationError
+from campaignflow.i18n import messages
 from campaignflow.workflow import Workflow
 
-__all__ = ["PRESETS", "advanced_nature_2005", "district_2005", "load", "no_stages_2019"]
+__all__ = ["PRESETS", "advanced_nature_2005", "district_2005", "load", "no_stages_2019", "source"]
 
 #: Names of the shipped presets.
 PRESETS: tuple[str, ...] = ("advanced_nature_2005", "district_2005", "no_stages_2019")
+
+messages.register_many(
+    {
+        "preset.unknown": {
+            "zh_CN": "preset：没有名为 {value} 的预置流程；已有的是 {known}",
+            "en": "preset: no preset named {value}; the presets are {known}",
+        },
+        "preset.unknown_close": {
+            "zh_CN": "preset：没有名为 {value} 的预置流程，是不是 {close}？已有的是 {known}",
+            "en": "preset: no preset named {value}; did you mean {close}? The presets are {known}",
+        },
+    }
+)
+
+
+def _text(name: str) -> str:
+    return files("campaignflow.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
 
 
 def load(name: str) -> Workflow:
@@ -25,8 +44,33 @@ def load(name: str) -> Workflow:
             code="validation.one_of",
             params={"field": "preset", "choices": list(PRESETS), "value": repr(name)},
         )
-    text = files("campaignflow.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    return Workflow.from_dict(tomllib.loads(text), source=f"preset {name}")
+    return Workflow.from_dict(tomllib.loads(_text(name)), source=f"preset {name}")
+
+
+def source(name: str) -> str:
+    """The TOML text of the shipped preset ``name``, comments and all: a start for your own.
+
+    ``Workflow.from_dict(tomllib.loads(source(name)))`` is the workflow :func:`load` gives.
+    Save the text as a file, change its ``name`` and whatever your policy changes, and load
+    it with ``Workflow.from_file``. Its comments tag each number with where it comes from
+    (see "The three presets" in the documentation).
+
+    Raises:
+        ValidationError: ``name`` is not one of :data:`PRESETS`; the message lists them and
+            names the closest, as a "did you mean", when one is close.
+    """
+    if name not in PRESETS:
+        known = ", ".join(PRESETS)
+        close = (
+            difflib.get_close_matches(name, PRESETS, n=1, cutoff=0.5)
+            if isinstance(name, str)
+            else []
+        )
+        if close:
+            params = {"value": repr(name), "close": repr(close[0]), "known": known}
+            raise ValidationError(code="preset.unknown_close", params=params)
+        raise ValidationError(code="preset.unknown", params={"value": repr(name), "known": known})
+    return _text(name)
 
 
 def district_2005(*, satisfaction_rate: float = 0.6) -> Workflow:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from campaignflow._validators import refuse
-from campaignflow.contrib._joined import JoinedStores, dialect_of
+from campaignflow.contrib._joined import HostStore, dialect_of
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore, StoreSession, _schema
@@ -92,7 +92,7 @@ def _read_version(alias: str) -> int:
     return int(row[0]) if row else 0
 
 
-class DjangoStore:
+class DjangoStore(HostStore):
     """A campaign kept in a Django database, inside the caller's ``transaction.atomic()``.
 
     Each command runs in ``transaction.atomic(using=using)`` on the thread's connection, so
@@ -136,16 +136,10 @@ class DjangoStore:
         dialect: Dialect | None = None,
         migrate: bool = False,
     ) -> None:
-        if not isinstance(campaign_id, str) or not campaign_id:
-            refuse("campaign_id", campaign_id, "must be non-empty text")
-        if dialect is not None and not isinstance(dialect, Dialect):
-            refuse("dialect", dialect, "must be a campaignflow Dialect")
         self.using = _check_alias(using)
-        self.campaign_id = campaign_id
-        self.dialect = dialect
-        self.migrate = bool(migrate)
-        self._stores = JoinedStores(campaign_id, fact_types)
-        self._closed = False
+        super().__init__(
+            campaign_id=campaign_id, fact_types=fact_types, dialect=dialect, migrate=migrate
+        )
 
     def __repr__(self) -> str:
         return f"<DjangoStore campaign {self.campaign_id!r} on Django database {self.using!r}>"
@@ -181,8 +175,3 @@ class DjangoStore:
                 code="store.django_tables_missing" if found < 0 else "store.django_tables_old",
                 params={"using": repr(self.using), "found": found, "latest": latest},
             )
-
-    def close(self) -> None:
-        """Make the store unusable; Django's connections stay open (Django manages them)."""
-        self._closed = True
-        self._stores.forget()
