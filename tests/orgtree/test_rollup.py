@@ -50,11 +50,14 @@ def _sum_of_parts(node: OrgProgress) -> None:
         assert n.satisfaction.assessed >= sum(c.satisfaction.assessed for c in kids)
 
 
+@pytest.mark.sized(default=40)
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
-def test_rollup_equals_the_recount_from_states_and_history(backend: str, tmp_path: Path) -> None:
+def test_rollup_equals_the_recount_from_states_and_history(
+    backend: str, tmp_path: Path, size: int | None
+) -> None:
     """For generated trees and states, every node equals a unit-by-unit recount and its parts' sum."""
     factory = StoreFactory(backend, tmp_path)
-    examples = PG_EXAMPLES if backend == "postgres" else EXAMPLES
+    examples = size or (PG_EXAMPLES if backend == "postgres" else EXAMPLES)
     try:
         settings(PROPERTY, max_examples=examples)(given(plan=plans())(_rollup_property))(factory)
     finally:

@@ -151,10 +151,11 @@ def _chi2_critical(df: int, z: float = 3.09) -> float:
     return df * (1 - h + z * math.sqrt(h)) ** 3
 
 
-def test_fast_and_exact_agree_in_distribution() -> None:
+@pytest.mark.sized(default=360)
+def test_fast_and_exact_agree_in_distribution(size: int | None) -> None:
     """Random behaviour: completion days, make-up by stage and on-time shares agree within
     bounds a correct simulator fails with probability about 0.001 each."""
-    per = max(4, UNITS // 6)
+    per = max(4, (size or UNITS) // 6)
     counts = {"organ": 2 * per, "community": 2 * per, "closed_enterprise": 3, "village": 2 * per}
     sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, retired=0.15, fixed=False)
     exact, campaign = simulate_exact(sc)

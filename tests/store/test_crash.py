@@ -338,6 +338,7 @@ def run_kills(kind: str, where: str, url: str, kills: int, kill: Any) -> None:
 # --- the tests -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sqlite_file_survives_sigkill_at_random_moments(
     request: pytest.FixtureRequest, zygote: Zygote, tmp_path: Path
 ) -> None:
@@ -347,6 +348,7 @@ def test_sqlite_file_survives_sigkill_at_random_moments(
     run_kills("sqlite", str(path), f"sqlite:///{path}", kills, zygote.kill_one)
 
 
+@pytest.mark.slow
 def test_postgres_survives_sigkill_at_random_moments(
     request: pytest.FixtureRequest, zygote: Zygote
 ) -> None:
@@ -356,6 +358,7 @@ def test_postgres_survives_sigkill_at_random_moments(
     run_kills("postgres", dsn, dsn, kills, zygote.kill_one)
 
 
+@pytest.mark.slow
 def test_children_started_as_new_processes_survive_sigkill(tmp_path: Path) -> None:
     """The same checks hold when each child is a fresh Python process rather than a fork."""
     path = tmp_path / "crash.db"
