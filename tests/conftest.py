@@ -28,7 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=25,
         metavar="N",
         help="SIGKILLs of a child writing to one SQLite file (tests/store/test_crash.py); "
-        "default 25, CI runs 300",
+        "default 25, CI runs 300 (slow: add -m slow)",
     )
     group.addoption(
         "--crash-kills-pg",
@@ -36,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=10,
         metavar="N",
         help="SIGKILLs of a child writing to PostgreSQL (tests/store/test_crash.py); "
-        "default 10, CI runs 100",
+        "default 10, CI runs 100 (slow: add -m slow)",
     )
 
 

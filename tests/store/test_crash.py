@@ -7,8 +7,9 @@ the audit trail for every unit, each unit's version == its applied transitions, 
 per ok ``record``/``approve`` record, and that every command the child reported as done is in
 the trail (a reported commit is never lost).
 
-Sizes: ``--crash-kills-sqlite`` (default 25) and ``--crash-kills-pg`` (default 10); CI runs
-``python -m pytest tests/store/test_crash.py --crash-kills-sqlite 300 --crash-kills-pg 100``.
+The kill tests are slow (``-m slow``). Sizes: ``--crash-kills-sqlite`` (default 25) and
+``--crash-kills-pg`` (default 10); CI runs them with ``python -m pytest -m slow
+--crash-kills-sqlite 300 --crash-kills-pg 100``.
 Children are forked from a zygote (``crash_child.py --zygote``) that has imported campaignflow
 once, so a kill cycle costs milliseconds instead of a Python start-up; one small test starts
 each child as a new Python process instead.
