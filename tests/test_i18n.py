@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import math
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
@@ -862,11 +863,21 @@ def _reads_in_chinese(error: cf.CampaignflowError) -> None:
 @given(value=_JUNK, field=st.sampled_from(["hours", "guided"]))
 @settings(max_examples=150, deadline=None)
 def test_any_bad_field_value_reads_in_chinese(value: object, field: str) -> None:
-    """Whatever a caller passes to a validated field, the refusal reads in Chinese."""
+    """Whatever bad value a caller passes to a validated field is refused, in Chinese."""
+    if field == "guided":
+        bad = not isinstance(value, bool)
+    else:  # hours: a finite number >= 0 may be accepted (up to a bound); nothing else may
+        bad = (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        )
+    assume(bad)
     fields: dict[str, Any] = {"hours": 4, "guided": False, field: value}
     error = _raised(lambda: cf.StudySession(**fields))
-    if error is not None:
-        _reads_in_chinese(error)
+    assert error is not None, f"StudySession({field}={value!r}) was accepted"
+    _reads_in_chinese(error)
 
 
 @given(
