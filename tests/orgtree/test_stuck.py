@@ -91,7 +91,7 @@ def _stuck_property(
             assert entry.refusal.seq == record.seq
 
 
-@pytest.mark.sized(default=40)
+@pytest.mark.sized(default=10)
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
 def test_stuck_lists_match_a_recomputation_from_history(
     backend: str, tmp_path: Path, size: int | None

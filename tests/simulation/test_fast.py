@@ -197,6 +197,7 @@ def small_blocks() -> Iterator[None]:
         fast_roster.BLOCK = old
 
 
+@pytest.mark.slow
 def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
     """shards=1 and 3 give byte-identical JSON (random streams are per block, not shard)."""
     counts = {"organ": 90, "community": 70, "closed_enterprise": 4, "village": 80}
@@ -207,6 +208,7 @@ def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
     assert fast.simulate_fast(sc, seed=sc.seed + 1).to_json() != texts[1]
 
 
+@pytest.mark.slow
 def test_progress_is_reported_once_per_day_sharded_or_not(small_blocks: None) -> None:
     """progress(day, done, total): consecutive days, done never falls, ends with every unit."""
     sc = scenario(counts={"organ": 100, "village": 100}, failure=0.1, fixed=False)

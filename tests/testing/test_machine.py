@@ -53,6 +53,7 @@ def shrunk_steps(report: str) -> list[str]:
     return [c for c in calls if c not in INVARIANTS]
 
 
+@pytest.mark.slow
 def test_planted_bug_example_fails_and_shrinks_to_a_few_steps() -> None:
     """The guide's planted-bug example fails within 200 examples and shrinks to <= 5 steps."""
     run = subprocess.run(
