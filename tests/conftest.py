@@ -8,7 +8,7 @@ the default run with N examples (``[default-size]``) and once, marked slow, at t
 
 The crash harness's sizes are options::
 
-    python -m pytest -m slow tests/store/test_crash.py --crash-kills-sqlite 300 --crash-kills-pg 100
+    python -m pytest -m slow --crash-kills-sqlite=300 --crash-kills-pg=100
 """
 
 from __future__ import annotations

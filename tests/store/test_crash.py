@@ -9,7 +9,8 @@ the trail (a reported commit is never lost).
 
 The kill tests are slow (``-m slow``). Sizes: ``--crash-kills-sqlite`` (default 25) and
 ``--crash-kills-pg`` (default 10); CI runs them with ``python -m pytest -m slow
---crash-kills-sqlite 300 --crash-kills-pg 100``.
+--crash-kills-sqlite=300 --crash-kills-pg=100`` (with ``=``: pytest reads a bare ``300`` before
+the option is registered as a path, when no test path is given).
 Children are forked from a zygote (``crash_child.py --zygote``) that has imported campaignflow
 once, so a kill cycle costs milliseconds instead of a Python start-up; one small test starts
 each child as a new Python process instead.
