@@ -174,6 +174,7 @@ def tampered_logs(draw: st.DrawFn) -> tuple[list[AuditRecord], list[Checkpoint],
     return records, checkpoints, kind
 
 
+@pytest.mark.sized(default=100)
 @given(tampered_logs())
 @settings(max_examples=2000, deadline=None)
 def test_verify_flags_every_tampered_log(
@@ -239,6 +240,7 @@ def _records(draw: st.DrawFn) -> AuditRecord:
     )
 
 
+@pytest.mark.sized(default=50)
 @settings(max_examples=500)
 @given(_records())
 def test_hash_is_sha256_of_prev_and_the_generic_canonical_body(record: AuditRecord) -> None:
@@ -273,6 +275,7 @@ def test_hash_is_sha256_of_prev_and_the_generic_canonical_body(record: AuditReco
     assert reason == (None if record.reason is None else canonical_json(record.reason))
 
 
+@pytest.mark.sized(default=50)
 @settings(max_examples=500)
 @given(_records())
 def test_a_sealed_row_is_the_sealed_record_as_stored(record: AuditRecord) -> None:
@@ -299,6 +302,7 @@ def test_a_sealed_row_is_the_sealed_record_as_stored(record: AuditRecord) -> Non
 _OWN_FIELDS = (0, 8, 11, 15, 17)
 
 
+@pytest.mark.sized(default=50)
 @settings(max_examples=500)
 @given(_records(), _records(), st.sampled_from(["", "%", "%s", "%%", "100%d", "%(x)s"]))
 def test_a_row_sealed_into_a_template_is_the_row_sealed_whole(
@@ -443,6 +447,7 @@ def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> 
         assert '"passed":1}' in text_of({"a": 1}, 1)
 
 
+@pytest.mark.sized(default=50)
 @settings(max_examples=500)
 @given(_decisions)
 def test_decision_text_is_the_canonical_json_of_its_data(decision: cf.Decision) -> None:

@@ -422,6 +422,7 @@ def test_guard_named_in_a_workflow_file_loads_from_an_entry_point(
 # --- scale -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_hundred_thousand_units_advance_without_a_machine_per_unit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

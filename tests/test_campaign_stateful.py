@@ -13,8 +13,9 @@ ids reused for other commands, and sweeps.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import consumes, rule
+from hypothesis.stateful import consumes, rule, run_state_machine_as_test
 
 import campaignflow as cf
 from campaignflow.testing import CampaignMachine, machine_settings
@@ -111,5 +112,9 @@ class CampaignCommands(CampaignMachine):
                 assert outcome.decision.allowed
 
 
-CampaignCommands.TestCase.settings = machine_settings(max_examples=100, steps=40)
-TestCampaignCommands = CampaignCommands.TestCase
+@pytest.mark.sized(default=20)
+def test_random_command_sequences_keep_every_invariant(size: int | None) -> None:
+    """Random sequences of 40 commands (100 of them at full size) keep every invariant."""
+    run_state_machine_as_test(
+        CampaignCommands, settings=machine_settings(max_examples=size or 100, steps=40)
+    )

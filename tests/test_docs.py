@@ -415,6 +415,7 @@ SHELL_PAGES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", SHELL_PAGES)
 def test_page_shell_commands_run(page: Path, tmp_path: Path) -> None:
     """Every ``campaignflow ...`` and ``python examples/...`` command of a page runs, in order.
@@ -579,6 +580,7 @@ def test_api_reference_documents_every_public_name(name: str) -> None:
     assert re.search(pattern, _api_pages_text(), re.M), f"docs/api/ does not document {name}"
 
 
+@pytest.mark.slow
 def test_sphinx_site_builds_without_warnings(tmp_path: Path) -> None:
     """``sphinx -W --keep-going -b html docs`` succeeds: no warning anywhere on the site."""
     pytest.importorskip("sphinx")

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
@@ -963,6 +963,7 @@ def test_any_bad_field_value_reads_in_chinese(value: object, field: str) -> None
     _reads_in_chinese(error)
 
 
+@pytest.mark.sized(default=50)
 @given(
     data=cfst.workflow_dicts(max_stages=4),
     path=st.sampled_from(

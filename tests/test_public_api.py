@@ -1,4 +1,8 @@
-"""The public face: every exported name imports, is documented, typed, and shows its public module."""
+"""The public face: every exported name imports, is documented, typed, and shows its public module.
+
+The public modules are the paths ``tests/test_architecture.py`` allows to have no ``_`` part,
+plus the ``campaignflow.contrib`` integrations; every name in each one's ``__all__`` is checked.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,27 @@ from importlib import import_module
 import pytest
 
 import campaignflow as cf
+from tests.test_architecture import PUBLIC_MODULES
 
-PACKAGES = [
-    "campaignflow",
-    "campaignflow.guards",
-    "campaignflow.presets",
-    "campaignflow.store",
-    "campaignflow.simulation",
-    "campaignflow.i18n",
-]
+PACKAGES = sorted(
+    PUBLIC_MODULES
+    | {"campaignflow.contrib", "campaignflow.contrib.django", "campaignflow.contrib.sqlalchemy"}
+)
 PUBLIC = [(pkg, name) for pkg in PACKAGES for name in import_module(pkg).__all__]
+
+#: Public classes and functions whose ``__module__`` may name a path that does not export them,
+#: by ``"package.name"``, each with its reason. Empty: every public name shows a public path.
+MODULE_EXCEPTIONS: dict[str, str] = {}
+
+
+def _exporters(obj: object) -> set[str]:
+    """The public modules whose ``__all__`` lists this very object."""
+    return {
+        pkg
+        for pkg in PACKAGES
+        for name in import_module(pkg).__all__
+        if getattr(import_module(pkg), name) is obj
+    }
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -38,6 +53,21 @@ def test_every_public_name_imports_and_is_documented(package: str, name: str) ->
     if inspect.isfunction(obj):
         hints = obj.__annotations__
         assert "return" in hints, f"{package}.{name} has no return annotation"
+
+
+@pytest.mark.parametrize(("package", "name"), PUBLIC, ids=[f"{p}.{n}" for p, n in PUBLIC])
+def test_every_public_name_shows_its_public_module(package: str, name: str) -> None:
+    """A public class or function names a public path that exports it as its __module__."""
+    obj = getattr(import_module(package), name)
+    if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+        return
+    if f"{package}.{name}" in MODULE_EXCEPTIONS:
+        return
+    exporters = _exporters(obj)
+    assert obj.__module__ in exporters, (
+        f"{package}.{name}.__module__ is {obj.__module__!r}; set it to the public path that "
+        f"exports it: {' or '.join(repr(e) for e in sorted(exporters))}"
+    )
 
 
 def test_records_are_frozen_and_slotted() -> None:

@@ -17,6 +17,7 @@ import campaignflow as cf
 from tests.strategies import workflow_dicts
 
 
+@pytest.mark.sized(default=30)
 @given(workflow_dicts())
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_random_valid_workflows_round_trip_through_to_dict_and_json(data: dict[str, Any]) -> None:
@@ -29,6 +30,7 @@ def test_random_valid_workflows_round_trip_through_to_dict_and_json(data: dict[s
     assert again.content_hash == wf.content_hash
 
 
+@pytest.mark.sized(default=30)
 @given(workflow_dicts())
 @settings(max_examples=100)
 def test_compiled_table_keeps_the_written_candidate_order(data: dict[str, Any]) -> None:
@@ -166,6 +168,7 @@ def test_each_kind_of_bad_definition_raises_definition_error(name: str, mutate: 
     assert all(p.startswith("$") or "schema" in p for p in info.value.problems), info.value.problems
 
 
+@pytest.mark.sized(default=30)
 @given(st.lists(st.sampled_from(range(len(MUTATIONS))), min_size=1, max_size=6, unique=True))
 @settings(max_examples=150)
 def test_random_combinations_of_defects_always_raise_definition_error(picks: list[int]) -> None:
@@ -195,6 +198,7 @@ json_values = st.recursive(
         max_size=6,
     )
 )
+@pytest.mark.sized(default=30)
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 def test_arbitrary_data_raises_only_definition_error(data: dict[str, Any]) -> None:
     """Garbage in gives DefinitionError (or, rarely, a valid workflow), never a crash."""

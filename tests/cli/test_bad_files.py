@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -63,6 +64,7 @@ def _run(cli: Any, *args: str) -> Any:
     return result
 
 
+@pytest.mark.sized(default=50)
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -81,6 +83,7 @@ def test_broken_scenarios_get_a_message(cli: Any, tmp_path: Path, data: dict[str
         assert not (tmp_path / "x.db").exists()
 
 
+@pytest.mark.sized(default=50)
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

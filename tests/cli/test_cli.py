@@ -533,6 +533,7 @@ def sharded_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_simulate_shards_give_byte_identical_json(
     runner: CliRunner, cli: Any, sharded_scenario: Path
 ) -> None:

@@ -45,6 +45,7 @@ def test_console_script_is_installed() -> None:
     assert "in_progress" in done.stdout
 
 
+@pytest.mark.slow
 def test_simulate_is_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:
     """Two processes with different PYTHONHASHSEED print byte-identical JSON results."""
     outputs = []

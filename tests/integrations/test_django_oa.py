@@ -231,6 +231,7 @@ def test_why_refuses_an_unknown_locale_and_unknown_unit(site: OASite) -> None:
     assert site.client.post(site.url("fin-01", "why")).status_code == 405
 
 
+@pytest.mark.slow
 def test_manage_py_migrates_and_sets_up_from_the_environment(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -256,6 +257,7 @@ def test_manage_py_migrates_and_sets_up_from_the_environment(
     assert "[X] 0001_initial" in run("showmigrations", "campaignflow")
 
 
+@pytest.mark.slow
 def test_djangos_test_runner_passes_the_examples_own_tests(tmp_path: Path) -> None:
     """``manage.py test oa``: Django's TestCase rolls the campaign back with each test (SQLite).
 

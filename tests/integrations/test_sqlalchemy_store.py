@@ -261,6 +261,7 @@ STEPS = st.lists(
 )
 
 
+@pytest.mark.sized(default=5)
 @settings(
     max_examples=15,
     deadline=None,

@@ -50,11 +50,14 @@ def _sum_of_parts(node: OrgProgress) -> None:
         assert n.satisfaction.assessed >= sum(c.satisfaction.assessed for c in kids)
 
 
+@pytest.mark.sized(default=10)
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
-def test_rollup_equals_the_recount_from_states_and_history(backend: str, tmp_path: Path) -> None:
+def test_rollup_equals_the_recount_from_states_and_history(
+    backend: str, tmp_path: Path, size: int | None
+) -> None:
     """For generated trees and states, every node equals a unit-by-unit recount and its parts' sum."""
     factory = StoreFactory(backend, tmp_path)
-    examples = PG_EXAMPLES if backend == "postgres" else EXAMPLES
+    examples = size or (PG_EXAMPLES if backend == "postgres" else EXAMPLES)
     try:
         settings(PROPERTY, max_examples=examples)(given(plan=plans())(_rollup_property))(factory)
     finally:
@@ -78,6 +81,7 @@ def _rollup_property(factory: StoreFactory, plan: Plan) -> None:
         assert figures_of(camp.progress(under=LOOSE, top=100)) == recount.figures(LOOSE)
 
 
+@pytest.mark.sized(default=30)
 @PROPERTY
 @given(plan=plans(), depth=st.integers(0, 3))
 def test_depth_lists_fewer_levels_but_the_same_totals(plan: Plan, depth: int) -> None:

@@ -91,11 +91,14 @@ def _stuck_property(
             assert entry.refusal.seq == record.seq
 
 
+@pytest.mark.sized(default=10)
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
-def test_stuck_lists_match_a_recomputation_from_history(backend: str, tmp_path: Path) -> None:
+def test_stuck_lists_match_a_recomputation_from_history(
+    backend: str, tmp_path: Path, size: int | None
+) -> None:
     """For generated campaigns and queries (under, longer_than, batch, order, page), the list is exact."""
     factory = StoreFactory(backend, tmp_path)
-    examples = PG_EXAMPLES if backend == "postgres" else max(EXAMPLES // 2, 1)
+    examples = size or (PG_EXAMPLES if backend == "postgres" else max(EXAMPLES // 2, 1))
     property_ = given(plan=plans(), batch_of_queries=st.lists(queries, min_size=1, max_size=4))(
         _stuck_property
     )

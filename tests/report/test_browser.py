@@ -27,6 +27,7 @@ def chromium() -> str:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_report_opens_cleanly_in_chromium(
     chromium: str, small_result: SimulationResult, tmp_path: Path, lang: str
@@ -53,6 +54,7 @@ def test_report_opens_cleanly_in_chromium(
     assert height > 1000
 
 
+@pytest.mark.slow
 def test_checker_catches_broken_pages(
     chromium: str, small_result: SimulationResult, tmp_path: Path
 ) -> None:

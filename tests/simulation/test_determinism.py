@@ -48,6 +48,7 @@ def _child(hash_seed: str) -> dict[str, object]:
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hash_seed", ["0", "4242"])
 def test_byte_identical_json_and_audit_head_across_processes(hash_seed: str) -> None:
     """A child process with another PYTHONHASHSEED gives the same JSON bytes and audit head."""

@@ -151,10 +151,11 @@ def _chi2_critical(df: int, z: float = 3.09) -> float:
     return df * (1 - h + z * math.sqrt(h)) ** 3
 
 
-def test_fast_and_exact_agree_in_distribution() -> None:
+@pytest.mark.sized(default=360)
+def test_fast_and_exact_agree_in_distribution(size: int | None) -> None:
     """Random behaviour: completion days, make-up by stage and on-time shares agree within
     bounds a correct simulator fails with probability about 0.001 each."""
-    per = max(4, UNITS // 6)
+    per = max(4, (size or UNITS) // 6)
     counts = {"organ": 2 * per, "community": 2 * per, "closed_enterprise": 3, "village": 2 * per}
     sc = scenario(counts=counts, late=0.1, mobile=0.05, failure=0.2, retired=0.15, fixed=False)
     exact, campaign = simulate_exact(sc)
@@ -196,6 +197,7 @@ def small_blocks() -> Iterator[None]:
         fast_roster.BLOCK = old
 
 
+@pytest.mark.slow
 def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
     """shards=1 and 3 give byte-identical JSON (random streams are per block, not shard)."""
     counts = {"organ": 90, "community": 70, "closed_enterprise": 4, "village": 80}
@@ -206,6 +208,7 @@ def test_result_does_not_depend_on_the_shard_count(small_blocks: None) -> None:
     assert fast.simulate_fast(sc, seed=sc.seed + 1).to_json() != texts[1]
 
 
+@pytest.mark.slow
 def test_progress_is_reported_once_per_day_sharded_or_not(small_blocks: None) -> None:
     """progress(day, done, total): consecutive days, done never falls, ends with every unit."""
     sc = scenario(counts={"organ": 100, "village": 100}, failure=0.1, fixed=False)

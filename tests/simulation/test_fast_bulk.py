@@ -123,6 +123,7 @@ def _judge_both(spec_data: dict[str, Any], ctxs: list[GuardContext]) -> None:
         assert waits == scalar_waits, (spec, ctx, verdict)
 
 
+@pytest.mark.sized(default=30)
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=guard_specs, ctxs=st.lists(contexts(), min_size=1, max_size=6))
 def test_every_builtin_and_combination_agrees_with_the_scalar_guard(
@@ -141,6 +142,7 @@ def test_every_builtin_and_combination_agrees_with_the_scalar_guard(
     ),
     which=st.sampled_from(["satisfaction_rate_at_least", "dissatisfied_rate_at_most"]),
 )
+@pytest.mark.sized(default=30)
 def test_rate_gates_agree_at_every_rate_including_long_decimals(
     ctxs: list[GuardContext], rate: float, which: str
 ) -> None:

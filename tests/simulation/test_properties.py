@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +42,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario.from_dict(data, source="random")
 
 
+@pytest.mark.sized(default=8)
 @settings(
     max_examples=RUNS,
     deadline=None,

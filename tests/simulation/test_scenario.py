@@ -254,6 +254,7 @@ def _only_validation_errors(load: Any) -> None:
     assert scenario.units() is not None
 
 
+@pytest.mark.sized(default=100)
 @BAD
 @given(bad_scenarios())
 def test_mutated_scenario_dicts_raise_only_validation_error(data: Any) -> None:
@@ -296,6 +297,7 @@ def _scratch(factory: pytest.TempPathFactory) -> Path:
     return _FOLDERS[0]
 
 
+@pytest.mark.sized(default=100)
 @BAD
 @given(bad_files())
 def test_mutated_scenario_files_raise_only_validation_error(

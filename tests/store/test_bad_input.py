@@ -225,6 +225,7 @@ def broken_fact(draw: st.DrawFn) -> Any:
     return data
 
 
+@pytest.mark.sized(default=100)
 @profile(FACT_EXAMPLES)
 @given(payload=broken_fact())
 def test_malformed_fact_payloads_raise_validation_error(payload: Any) -> None:
@@ -429,6 +430,7 @@ def broken_workflow(draw: st.DrawFn) -> Any:
     return data
 
 
+@pytest.mark.sized(default=100)
 @profile(WORKFLOW_EXAMPLES)
 @given(definition=broken_workflow())
 def test_malformed_workflow_definitions_raise_definition_error(definition: Any) -> None:
@@ -808,9 +810,10 @@ def bad_calls() -> st.SearchStrategy[Call]:
     )
 
 
+@pytest.mark.sized(default=100)
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_malformed_commands_raise_validation_error_and_write_nothing(
-    kind: str, tmp_path: Path
+    kind: str, tmp_path: Path, size: int | None
 ) -> None:
     """Commands with bad unit ids, actors, request ids, facts, batches, triggers or limits raise ValidationError; the database checksum never changes."""
     factory = StoreFactory(kind, tmp_path)
@@ -819,7 +822,7 @@ def test_malformed_commands_raise_validation_error_and_write_nothing(
         checksum = checksum_of(factory, camp)
         before = checksum()
 
-        @profile(COMMAND_EXAMPLES)
+        @profile(size or COMMAND_EXAMPLES)
         @given(bad=bad_calls())
         def refused(bad: Call) -> None:
             with pytest.raises(cf.ValidationError):

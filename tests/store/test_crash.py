@@ -7,8 +7,10 @@ the audit trail for every unit, each unit's version == its applied transitions, 
 per ok ``record``/``approve`` record, and that every command the child reported as done is in
 the trail (a reported commit is never lost).
 
-Sizes: ``--crash-kills-sqlite`` (default 25) and ``--crash-kills-pg`` (default 10); CI runs
-``python -m pytest tests/store/test_crash.py --crash-kills-sqlite 300 --crash-kills-pg 100``.
+The kill tests are slow (``-m slow``). Sizes: ``--crash-kills-sqlite`` (default 25) and
+``--crash-kills-pg`` (default 10); CI runs them with ``python -m pytest -m slow
+--crash-kills-sqlite=300 --crash-kills-pg=100`` (with ``=``: pytest reads a bare ``300`` before
+the option is registered as a path, when no test path is given).
 Children are forked from a zygote (``crash_child.py --zygote``) that has imported campaignflow
 once, so a kill cycle costs milliseconds instead of a Python start-up; one small test starts
 each child as a new Python process instead.
@@ -338,6 +340,7 @@ def run_kills(kind: str, where: str, url: str, kills: int, kill: Any) -> None:
 # --- the tests -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sqlite_file_survives_sigkill_at_random_moments(
     request: pytest.FixtureRequest, zygote: Zygote, tmp_path: Path
 ) -> None:
@@ -347,6 +350,7 @@ def test_sqlite_file_survives_sigkill_at_random_moments(
     run_kills("sqlite", str(path), f"sqlite:///{path}", kills, zygote.kill_one)
 
 
+@pytest.mark.slow
 def test_postgres_survives_sigkill_at_random_moments(
     request: pytest.FixtureRequest, zygote: Zygote
 ) -> None:
@@ -356,6 +360,7 @@ def test_postgres_survives_sigkill_at_random_moments(
     run_kills("postgres", dsn, dsn, kills, zygote.kill_one)
 
 
+@pytest.mark.slow
 def test_children_started_as_new_processes_survive_sigkill(tmp_path: Path) -> None:
     """The same checks hold when each child is a fresh Python process rather than a fork."""
     path = tmp_path / "crash.db"

@@ -348,6 +348,7 @@ MODES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("persistent", "after"), MODES)
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_sqlite_call_failing_anywhere_leaves_nothing_or_one_whole_change(
@@ -357,6 +358,7 @@ def test_sqlite_call_failing_anywhere_leaves_nothing_or_one_whole_change(
     run_faults(sqlite_db, name, persistent=persistent, after=after)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_sqlite_lock_error_anywhere_leaves_nothing_or_one_whole_change(
     sqlite_db: Database, name: str
@@ -365,6 +367,7 @@ def test_sqlite_lock_error_anywhere_leaves_nothing_or_one_whole_change(
     run_faults(sqlite_db, name, persistent=False, after=False, conflict=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("persistent", "after"), MODES)
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_postgres_call_failing_anywhere_leaves_nothing_or_one_whole_change(
@@ -374,6 +377,7 @@ def test_postgres_call_failing_anywhere_leaves_nothing_or_one_whole_change(
     run_faults(pg_db, name, persistent=persistent, after=after)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_postgres_connection_lost_anywhere_leaves_nothing_or_one_whole_change(
     pg_db: PostgresDatabase, name: str

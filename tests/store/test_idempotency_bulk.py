@@ -308,6 +308,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databa
     made.close()
 
 
+@pytest.mark.slow
 def test_redelivered_commands_end_exactly_as_single_delivery(databases: Databases) -> None:
     """10,000 commands delivered 1-5 times each (redeliveries shuffled later) leave the same states, facts and audit hashes as one delivery each."""
     ref = reference()

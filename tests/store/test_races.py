@@ -147,6 +147,7 @@ def check_rounds(
     return conflicts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ACTIONS)
 def test_sixteen_threads_firing_at_one_unit_leave_one_winner_per_round(
     store_factory: StoreFactory, main_campaign: cf.Campaign, action: str
@@ -165,6 +166,7 @@ def test_sixteen_threads_firing_at_one_unit_leave_one_winner_per_round(
     check_rounds(main_campaign, action, ROUNDS, THREADS, outcomes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ACTIONS)
 def test_impatient_threads_that_time_out_get_a_conflict_and_one_still_wins(
     sql_factory: StoreFactory, action: str
@@ -231,6 +233,7 @@ def test_a_lock_wait_cancelled_by_the_server_is_a_conflict(pg_factory: StoreFact
     assert result[0][2] == "conflict", result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ACTIONS)
 def test_four_processes_firing_at_one_unit_leave_one_winner_per_round(
     sql_factory: StoreFactory, action: str, monkeypatch: pytest.MonkeyPatch

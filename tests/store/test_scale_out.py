@@ -93,6 +93,7 @@ def test_due_units_lists_units_whose_gates_hold(store_factory: StoreFactory) -> 
         camp.advance_due(sweep="")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_four_worker_processes_advance_each_unit_exactly_once(kind: str, tmp_path: Path) -> None:
     """Four processes sweeping one batch together advance every unit exactly once."""

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSING = ["test_custom_guard.py", "test_workflow_paths.py", "test_fast_forward.py"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PASSING)
 def test_example_passes_in_its_own_session(name: str) -> None:
     """``python -m pytest examples/testing/NAME`` passes, with the plugin from the entry point."""

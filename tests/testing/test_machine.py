@@ -53,6 +53,7 @@ def shrunk_steps(report: str) -> list[str]:
     return [c for c in calls if c not in INVARIANTS]
 
 
+@pytest.mark.slow
 def test_planted_bug_example_fails_and_shrinks_to_a_few_steps() -> None:
     """The guide's planted-bug example fails within 200 examples and shrinks to <= 5 steps."""
     run = subprocess.run(
@@ -76,6 +77,7 @@ def test_planted_bug_example_fails_and_shrinks_to_a_few_steps() -> None:
     assert "finished with 39" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", planted_seeds())
 def test_planted_bug_is_found_within_200_examples_per_seed(seed: int) -> None:
     """With seed ``seed`` the machine finds the 39-hour guard within 200 examples, <= 5 steps."""
@@ -92,7 +94,8 @@ def test_planted_bug_is_found_within_200_examples_per_seed(seed: int) -> None:
     assert 1 <= len(steps) <= 5
 
 
-def test_the_same_machine_passes_once_the_guard_is_fixed() -> None:
+@pytest.mark.sized(default=20)
+def test_the_same_machine_passes_once_the_guard_is_fixed(size: int | None) -> None:
     """With the comparison fixed, the machine and its invariant find nothing."""
     module = _load(PLANTED)
 
@@ -107,7 +110,9 @@ def test_the_same_machine_passes_once_the_guard_is_fixed() -> None:
         pass
 
     Fixed.workflow = workflow
-    run_state_machine_as_test(Fixed, settings=machine_settings(max_examples=60, database=None))
+    run_state_machine_as_test(
+        Fixed, settings=machine_settings(max_examples=size or 60, database=None)
+    )
 
 
 SMALL = machine_settings(max_examples=20, steps=30, database=None)

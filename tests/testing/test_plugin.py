@@ -49,6 +49,7 @@ def test_fixtures_are_independent(campaign):
 """
 
 
+@pytest.mark.slow
 def test_plugin_fixtures_work_in_a_separate_project(pytester: pytest.Pytester) -> None:
     """A temporary project with no conftest gets the fixtures from the installed entry point."""
     pytester.makepyfile(test_project=PROJECT_TESTS)
@@ -56,6 +57,7 @@ def test_plugin_fixtures_work_in_a_separate_project(pytester: pytest.Pytester) -
     result.assert_outcomes(passed=5)
 
 
+@pytest.mark.slow
 def test_plugin_is_listed_and_documents_its_fixtures(pytester: pytest.Pytester) -> None:
     """``pytest --fixtures`` shows the plugin's fixtures with their docs."""
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
@@ -68,6 +70,7 @@ def test_plugin_is_listed_and_documents_its_fixtures(pytester: pytest.Pytester) 
     result.stdout.fnmatch_lines(["*forward through the simulator*"])
 
 
+@pytest.mark.slow
 def test_a_bad_marker_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
     """An unknown marker option stops the test with a message naming it."""
     pytester.makepyfile(

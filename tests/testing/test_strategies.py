@@ -27,6 +27,7 @@ def _round_trip(fact: object) -> None:
     assert again == fact
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(unit=cfst.units())
 def test_units_are_valid_units_a_campaign_accepts(unit: cf.Unit) -> None:
@@ -36,6 +37,7 @@ def test_units_are_valid_units_a_campaign_accepts(unit: cf.Unit) -> None:
     assert camp.add_units([unit]) == 1
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(roster=cfst.rosters(size=(1, 5), batches=(1, 2, 3)))
 def test_rosters_are_added_whole(roster: list[cf.Unit]) -> None:
@@ -45,6 +47,7 @@ def test_rosters_are_added_whole(roster: list[cf.Unit]) -> None:
     assert sorted(u.id for u, _ in camp.units()) == sorted(u.id for u in roster)
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(actor=cfst.actors(roles=("supervision_group", "superior_org"), units=("u-1",), min_roles=1))
 def test_actors_hold_only_the_given_roles(actor: cf.Actor) -> None:
@@ -55,6 +58,7 @@ def test_actors_hold_only_the_given_roles(actor: cf.Actor) -> None:
     assert actor.unit in (None, "u-1")
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(session=cfst.study_sessions(max_hours=12, guided=True))
 def test_study_sessions_round_trip_and_respect_options(session: cf.StudySession) -> None:
@@ -77,6 +81,7 @@ def test_study_sessions_round_trip_and_respect_options(session: cf.StudySession)
         ),
     ),
 )
+@pytest.mark.sized(default=50)
 def test_surveys_hit_the_scale_and_the_satisfied_rate_exactly(
     data: st.DataObject, scale: int | None, rate: Any
 ) -> None:
@@ -91,6 +96,7 @@ def test_surveys_hit_the_scale_and_the_satisfied_rate_exactly(
         assert Fraction(repr(low)) <= exact <= Fraction(repr(high))
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(milestone=cfst.milestones(coverage=True, max_total=30))
 def test_milestones_round_trip_with_done_at_most_total(milestone: cf.Milestone) -> None:
@@ -101,6 +107,7 @@ def test_milestones_round_trip_with_done_at_most_total(milestone: cf.Milestone) 
     assert 0 <= milestone.done <= milestone.total <= 30
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(approval=cfst.approvals(roles=("supervision_group", "leading_group")))
 def test_approvals_round_trip(approval: cf.Approval) -> None:
@@ -143,6 +150,7 @@ def test_facts_for_draws_numbers_at_the_gates() -> None:
     assert approval.role == "supervision_group"
 
 
+@pytest.mark.sized(default=50)
 @many
 @given(data=cfst.workflow_dicts())
 def test_workflow_definitions_load_without_a_problem(data: dict[str, Any]) -> None:
@@ -167,6 +175,7 @@ def test_workflows_shrink_to_two_stages_and_one_transition() -> None:
     assert smallest.transitions[0].guards == ()
 
 
+@pytest.mark.slow
 def test_workflows_with_a_property_shrink_to_a_readable_minimum() -> None:
     """Asked for a guarded four-stage chain, the minimum has exactly that and nothing more."""
     found = find(
@@ -183,6 +192,7 @@ def test_workflows_with_a_property_shrink_to_a_readable_minimum() -> None:
     assert not found.batches
 
 
+@pytest.mark.sized(default=25)
 @settings(
     max_examples=max(100, N // 2),
     deadline=None,

@@ -251,9 +251,10 @@ def _adoption_property(
     consistent(camp)
 
 
+@pytest.mark.sized(default=20)
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
 def test_adoption_keeps_state_equal_to_replay_and_the_chain_valid(
-    backend: str, tmp_path: Path
+    backend: str, tmp_path: Path, size: int | None
 ) -> None:
     """Any generated campaign, any policy, commands after: state == replay(history) and the chain holds."""
     factory = StoreFactory(backend, tmp_path)
@@ -265,7 +266,7 @@ def test_adoption_keeps_state_equal_to_replay_and_the_chain_valid(
     )(_adoption_property)
     try:
         settings(
-            max_examples=PG_EXAMPLES if backend == "postgres" else EXAMPLES,
+            max_examples=size or (PG_EXAMPLES if backend == "postgres" else EXAMPLES),
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         )(property_)(factory)
