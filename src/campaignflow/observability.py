@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from campaignflow.errors import ConcurrencyConflict, NotAuthorized, TransitionRejected
@@ -29,10 +30,12 @@ if TYPE_CHECKING:
     from campaignflow.guards import GuardContext
     from campaignflow.model import Candidate, TransitionRecord
     from campaignflow.workflow import CompiledTransition
+    from campaignflow.workflow._engine import CandidateJudge
 
 __all__ = [
     "LOGGER_NAME",
     "Telemetry",
+    "candidate_judge",
     "instrument",
     "judge_candidates",
     "observe_advance",
@@ -53,6 +56,15 @@ _INSTALL = "OpenTelemetry is not installed; pip install 'campaignflow[otel]'"
 
 #: Calls for which "no tracer provider is set" is trusted before asking OpenTelemetry again.
 _RECHECK = 256
+
+
+def _version() -> str:
+    # The instrumentation scope's version: the installed distribution's, read from its
+    # metadata (not from the package face, which imports the runtime that imports this).
+    try:
+        return version("campaignflow")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 class Telemetry:
@@ -78,15 +90,15 @@ class Telemetry:
             from opentelemetry import metrics, trace
         except ImportError as missing:
             raise ModuleNotFoundError(_INSTALL) from missing
-        from campaignflow import __version__
+        scope_version = _version()
 
         self._trace = trace
         self._metrics = metrics
         self._tracing = tracer_provider is not None
         self._metering = meter_provider is not None
         self._skip = 0
-        self.tracer = trace.get_tracer(LOGGER_NAME, __version__, tracer_provider=tracer_provider)
-        meter = metrics.get_meter(LOGGER_NAME, __version__, meter_provider=meter_provider)
+        self.tracer = trace.get_tracer(LOGGER_NAME, scope_version, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(LOGGER_NAME, scope_version, meter_provider=meter_provider)
         self.advances = meter.create_counter(
             "campaignflow.advances", unit="{transition}", description="transitions applied"
         )
@@ -137,8 +149,35 @@ class Telemetry:
             self._skip = _RECHECK
 
 
-_UNSET: Any = object()
-_telemetry: Telemetry | None = _UNSET
+class _Holder:
+    """Which :class:`Telemetry` campaignflow reports to: the one place that choice is kept.
+
+    Owner: this module, on behalf of the process, because what it mirrors is process-wide
+    too (OpenTelemetry's global tracer and meter providers). Lifetime: the process. It
+    starts undecided; the first :func:`telemetry` call decides (tries ``opentelemetry``
+    once), :func:`instrument` and :func:`uninstrument` replace the choice.
+    """
+
+    __slots__ = ("current", "decided")
+
+    def __init__(self) -> None:
+        self.current: Telemetry | None = None
+        self.decided = False
+
+    def get(self) -> Telemetry | None:
+        if not self.decided:
+            try:
+                self.set(Telemetry())
+            except ModuleNotFoundError:
+                self.set(None)
+        return self.current
+
+    def set(self, tel: Telemetry | None) -> None:
+        self.current = tel
+        self.decided = True
+
+
+_holder = _Holder()
 
 
 def telemetry() -> Telemetry | None:
@@ -146,13 +185,7 @@ def telemetry() -> Telemetry | None:
 
     The first call tries to import ``opentelemetry`` once and remembers the answer.
     """
-    global _telemetry
-    if _telemetry is _UNSET:
-        try:
-            _telemetry = Telemetry()
-        except ModuleNotFoundError:
-            _telemetry = None
-    return _telemetry
+    return _holder.get()
 
 
 def instrument(*, tracer_provider: Any = None, meter_provider: Any = None) -> Telemetry:
@@ -162,15 +195,14 @@ def instrument(*, tracer_provider: Any = None, meter_provider: Any = None) -> Te
         ModuleNotFoundError: opentelemetry is not installed (``pip install
             'campaignflow[otel]'``).
     """
-    global _telemetry
-    _telemetry = Telemetry(tracer_provider, meter_provider)
-    return _telemetry
+    tel = Telemetry(tracer_provider, meter_provider)
+    _holder.set(tel)
+    return tel
 
 
 def uninstrument() -> None:
     """Stop reporting spans and counters (logging is unaffected)."""
-    global _telemetry
-    _telemetry = None
+    _holder.set(None)
 
 
 # --- advance ---------------------------------------------------------------------------------
@@ -305,6 +337,14 @@ def observing() -> bool:
     """Whether guard evaluation is traced or logged at DEBUG (else it runs bare)."""
     tel = telemetry()
     return (tel is not None and tel.tracing()) or _engine_log.isEnabledFor(logging.DEBUG)
+
+
+def candidate_judge(observed: bool | None = None) -> CandidateJudge | None:
+    """The judge the pure engine's ``decide(..., judge=...)`` takes: :func:`judge_candidates`
+    when guard evaluation is observed (``observed``; asked of :func:`observing` when None),
+    else None (the engine's bare loop).
+    """
+    return judge_candidates if (observing() if observed is None else observed) else None
 
 
 def judge_candidates(
