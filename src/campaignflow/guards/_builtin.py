@@ -11,7 +11,7 @@ import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
-from typing import Any, Concatenate, NamedTuple, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
 from campaignflow.guards._context import GuardContext
 from campaignflow.guards._registry import ParamCheck, guard
@@ -81,14 +81,10 @@ def _at_most(num: int, den: int, rate: float) -> bool:
 P = ParamSpec("P")
 
 
-class _Reading(NamedTuple):
-    """What a threshold guard measured: whether it holds, and the numbers its verdict shows.
-
-    ``passed`` is None when there is nothing to measure yet (no survey, no report).
-    """
-
-    passed: bool | None
-    params: dict[str, Any]
+#: What a threshold guard measured: ``(passed, params)``, whether it holds (None when there
+#: is nothing to measure yet: no survey, no report) and the numbers its verdict shows. A
+#: plain tuple: a named one costs a third of a guard's judgement, on every advance.
+_Reading = tuple[bool | None, dict[str, Any]]
 
 
 def _threshold(
@@ -105,7 +101,7 @@ def _threshold(
     """The one factory of threshold guards: register ``name`` judged by the decorated measure.
 
     The measure, written with the guard's own params and docstring, reads the facts and
-    compares them with its threshold (a :class:`_Reading`); the guard built from it gives the
+    compares them with its threshold (a ``_Reading``); the guard built from it gives the
     verdict: code ``codes[0]`` when it holds, ``codes[1]`` when not, ``missing`` when there
     was nothing to measure. The guard keeps the measure's name, docstring and params, so the
     registry checks them as for any guard.
@@ -159,7 +155,7 @@ _SURVEY_MISSING = {
 def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
     actual = _hours(ctx, guided_only=False)
-    return _Reading(actual >= hours, {"actual": actual, "required": hours})
+    return (actual >= hours, {"actual": actual, "required": hours})
 
 
 @_threshold(
@@ -180,7 +176,7 @@ def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
 def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
     actual = _hours(ctx, guided_only=True)
-    return _Reading(actual >= hours, {"actual": actual, "required": hours})
+    return (actual >= hours, {"actual": actual, "required": hours})
 
 
 @_threshold(
@@ -201,7 +197,7 @@ def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
 def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     """At least ``days`` since the unit first entered its stage (remedial time included)."""
     actual = ctx.days_in_stage
-    return _Reading(actual >= days, {"actual": actual, "required": days, "stage": ctx.stage})
+    return (actual >= days, {"actual": actual, "required": days, "stage": ctx.stage})
 
 
 @_threshold(
@@ -223,7 +219,7 @@ def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
     """At least ``days`` since the unit's concentrated activity began (90 by default)."""
     actual = ctx.days_since_start
     started = ctx.state.started_on is not None
-    return _Reading(started and actual >= days, {"actual": actual, "required": days})
+    return (started and actual >= days, {"actual": actual, "required": days})
 
 
 @guard(
@@ -321,10 +317,10 @@ def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Rea
     """
     reports = [m for m in ctx.facts(Milestone) if m.name == milestone and m.total is not None]
     if not reports:
-        return _Reading(None, {"milestone": milestone, "required": rate})
+        return (None, {"milestone": milestone, "required": rate})
     latest = reports[-1]
     done, total = latest.done or 0, latest.total or 0
-    return _Reading(
+    return (
         total > 0 and _at_least(done, total, rate),
         {
             "milestone": milestone,
@@ -399,9 +395,9 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Read
     """
     survey = ctx.latest(Survey)
     if survey is None:
-        return _Reading(None, {"required": rate})
+        return (None, {"required": rate})
     content = survey.valid_ballots - survey.dissatisfied
-    return _Reading(
+    return (
         _at_least(content, survey.valid_ballots, rate),
         {
             "actual": survey.satisfied_rate,
@@ -436,8 +432,8 @@ def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Readi
     """
     survey = ctx.latest(Survey)
     if survey is None:
-        return _Reading(None, {"limit": rate})
-    return _Reading(
+        return (None, {"limit": rate})
+    return (
         _at_most(survey.dissatisfied, survey.valid_ballots, rate),
         {
             "actual": survey.dissatisfied_rate,
