@@ -12,7 +12,7 @@ exporters): once the host has set a tracer provider, ``Campaign.advance`` runs i
 ``campaignflow.advance`` span and each judged candidate transition in a
 ``campaignflow.guard`` span; once it has set a meter provider, three counters count
 ``campaignflow.advances``, ``campaignflow.rejections`` (by ``code``) and
-``campaignflow.conflicts``. Instruments are created lazily, once, from the global providers
+``campaignflow.conflicts``. Instruments are created lazily, once, from the process-wide providers
 (or those given to :func:`instrument`); without opentelemetry the check is one attribute read.
 """
 
@@ -70,7 +70,7 @@ def _version() -> str:
 class Telemetry:
     """The OpenTelemetry tracer and counters campaignflow reports to.
 
-    Built by :func:`instrument` (or lazily from the global providers); hosts rarely touch it.
+    Built by :func:`instrument` (or lazily from the process-wide providers); hosts rarely touch it.
     """
 
     __slots__ = (
@@ -131,7 +131,7 @@ class Telemetry:
         # reports nothing. Asking OpenTelemetry costs microseconds too, so a "not set" answer
         # is trusted for the next _RECHECK calls: a provider set later takes effect within that
         # many calls, or at once with instrument(). A set provider stays set (OpenTelemetry
-        # never lets a global provider be replaced).
+        # never lets a process-wide provider be replaced).
         if self._skip:
             self._skip -= 1
             return
@@ -153,7 +153,7 @@ class _Holder:
     """Which :class:`Telemetry` campaignflow reports to: the one place that choice is kept.
 
     Owner: this module, on behalf of the process, because what it mirrors is process-wide
-    too (OpenTelemetry's global tracer and meter providers). Lifetime: the process. It
+    too (OpenTelemetry's process-wide tracer and meter providers). Lifetime: the process. It
     starts undecided; the first :func:`telemetry` call decides (tries ``opentelemetry``
     once), :func:`instrument` and :func:`uninstrument` replace the choice.
     """
@@ -165,6 +165,7 @@ class _Holder:
         self.decided = False
 
     def get(self) -> Telemetry | None:
+        """The chosen telemetry, deciding on the first call."""
         if not self.decided:
             try:
                 self.set(Telemetry())
@@ -173,6 +174,7 @@ class _Holder:
         return self.current
 
     def set(self, tel: Telemetry | None) -> None:
+        """Report to ``tel`` from now on (None: report nothing)."""
         self.current = tel
         self.decided = True
 
@@ -189,7 +191,7 @@ def telemetry() -> Telemetry | None:
 
 
 def instrument(*, tracer_provider: Any = None, meter_provider: Any = None) -> Telemetry:
-    """Report spans and counters to these providers (default: OpenTelemetry's global ones).
+    """Report spans and counters to these providers (default: OpenTelemetry's process-wide ones).
 
     Raises:
         ModuleNotFoundError: opentelemetry is not installed (``pip install
