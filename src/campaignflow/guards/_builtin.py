@@ -1,7 +1,9 @@
 """The built-in guards: one per rule of the default policy in shared/domain.md.
 
 Each is a plain function registered under its name; the numbers are params so presets and
-workflow files can change them (the minimums are local policy, not law).
+workflow files can change them (the minimums are local policy, not law). The threshold
+guards (a measured number against a minimum or maximum) are built by one factory,
+``_threshold``, from a measure that keeps the guard's name, params and docstring.
 """
 
 from __future__ import annotations
