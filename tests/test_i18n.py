@@ -477,6 +477,13 @@ def source_codes() -> dict[str, str]:
             exprs: list[ast.AST] = []
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Verdict":
                 exprs += node.args[2:3] + [k.value for k in node.keywords if k.arg == "code"]
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_threshold":
+                # The threshold-guard factory names its verdicts' codes: codes=(holds, not), missing=.
+                for k in node.keywords:
+                    if k.arg == "codes" and isinstance(k.value, ast.Tuple):
+                        exprs += k.value.elts
+                    elif k.arg == "missing":
+                        exprs.append(k.value)
             elif isinstance(node, ast.Dict):
                 exprs += [
                     v

@@ -12,7 +12,7 @@ exporters): once the host has set a tracer provider, ``Campaign.advance`` runs i
 ``campaignflow.advance`` span and each judged candidate transition in a
 ``campaignflow.guard`` span; once it has set a meter provider, three counters count
 ``campaignflow.advances``, ``campaignflow.rejections`` (by ``code``) and
-``campaignflow.conflicts``. Instruments are created lazily, once, from the global providers
+``campaignflow.conflicts``. Instruments are created lazily, once, from the process-wide providers
 (or those given to :func:`instrument`); without opentelemetry the check is one attribute read.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from campaignflow.errors import ConcurrencyConflict, NotAuthorized, TransitionRejected
@@ -29,10 +30,12 @@ if TYPE_CHECKING:
     from campaignflow.guards import GuardContext
     from campaignflow.model import Candidate, TransitionRecord
     from campaignflow.workflow import CompiledTransition
+    from campaignflow.workflow._engine import CandidateJudge
 
 __all__ = [
     "LOGGER_NAME",
     "Telemetry",
+    "candidate_judge",
     "instrument",
     "judge_candidates",
     "observe_advance",
@@ -55,10 +58,19 @@ _INSTALL = "OpenTelemetry is not installed; pip install 'campaignflow[otel]'"
 _RECHECK = 256
 
 
+def _version() -> str:
+    # The instrumentation scope's version: the installed distribution's, read from its
+    # metadata (not from the package face, which imports the runtime that imports this).
+    try:
+        return version("campaignflow")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 class Telemetry:
     """The OpenTelemetry tracer and counters campaignflow reports to.
 
-    Built by :func:`instrument` (or lazily from the global providers); hosts rarely touch it.
+    Built by :func:`instrument` (or lazily from the process-wide providers); hosts rarely touch it.
     """
 
     __slots__ = (
@@ -78,15 +90,15 @@ class Telemetry:
             from opentelemetry import metrics, trace
         except ImportError as missing:
             raise ModuleNotFoundError(_INSTALL) from missing
-        from campaignflow import __version__
+        scope_version = _version()
 
         self._trace = trace
         self._metrics = metrics
         self._tracing = tracer_provider is not None
         self._metering = meter_provider is not None
         self._skip = 0
-        self.tracer = trace.get_tracer(LOGGER_NAME, __version__, tracer_provider=tracer_provider)
-        meter = metrics.get_meter(LOGGER_NAME, __version__, meter_provider=meter_provider)
+        self.tracer = trace.get_tracer(LOGGER_NAME, scope_version, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(LOGGER_NAME, scope_version, meter_provider=meter_provider)
         self.advances = meter.create_counter(
             "campaignflow.advances", unit="{transition}", description="transitions applied"
         )
@@ -119,7 +131,7 @@ class Telemetry:
         # reports nothing. Asking OpenTelemetry costs microseconds too, so a "not set" answer
         # is trusted for the next _RECHECK calls: a provider set later takes effect within that
         # many calls, or at once with instrument(). A set provider stays set (OpenTelemetry
-        # never lets a global provider be replaced).
+        # never lets a process-wide provider be replaced).
         if self._skip:
             self._skip -= 1
             return
@@ -137,8 +149,37 @@ class Telemetry:
             self._skip = _RECHECK
 
 
-_UNSET: Any = object()
-_telemetry: Telemetry | None = _UNSET
+class _Holder:
+    """Which :class:`Telemetry` campaignflow reports to: the one place that choice is kept.
+
+    Owner: this module, on behalf of the process, because what it mirrors is process-wide
+    too (OpenTelemetry's process-wide tracer and meter providers). Lifetime: the process. It
+    starts undecided; the first :func:`telemetry` call decides (tries ``opentelemetry``
+    once), :func:`instrument` and :func:`uninstrument` replace the choice.
+    """
+
+    __slots__ = ("current", "decided")
+
+    def __init__(self) -> None:
+        self.current: Telemetry | None = None
+        self.decided = False
+
+    def get(self) -> Telemetry | None:
+        """The chosen telemetry, deciding on the first call."""
+        if not self.decided:
+            try:
+                self.set(Telemetry())
+            except ModuleNotFoundError:
+                self.set(None)
+        return self.current
+
+    def set(self, tel: Telemetry | None) -> None:
+        """Report to ``tel`` from now on (None: report nothing)."""
+        self.current = tel
+        self.decided = True
+
+
+_holder = _Holder()
 
 
 def telemetry() -> Telemetry | None:
@@ -146,31 +187,24 @@ def telemetry() -> Telemetry | None:
 
     The first call tries to import ``opentelemetry`` once and remembers the answer.
     """
-    global _telemetry
-    if _telemetry is _UNSET:
-        try:
-            _telemetry = Telemetry()
-        except ModuleNotFoundError:
-            _telemetry = None
-    return _telemetry
+    return _holder.get()
 
 
 def instrument(*, tracer_provider: Any = None, meter_provider: Any = None) -> Telemetry:
-    """Report spans and counters to these providers (default: OpenTelemetry's global ones).
+    """Report spans and counters to these providers (default: OpenTelemetry's process-wide ones).
 
     Raises:
         ModuleNotFoundError: opentelemetry is not installed (``pip install
             'campaignflow[otel]'``).
     """
-    global _telemetry
-    _telemetry = Telemetry(tracer_provider, meter_provider)
-    return _telemetry
+    tel = Telemetry(tracer_provider, meter_provider)
+    _holder.set(tel)
+    return tel
 
 
 def uninstrument() -> None:
     """Stop reporting spans and counters (logging is unaffected)."""
-    global _telemetry
-    _telemetry = None
+    _holder.set(None)
 
 
 # --- advance ---------------------------------------------------------------------------------
@@ -305,6 +339,14 @@ def observing() -> bool:
     """Whether guard evaluation is traced or logged at DEBUG (else it runs bare)."""
     tel = telemetry()
     return (tel is not None and tel.tracing()) or _engine_log.isEnabledFor(logging.DEBUG)
+
+
+def candidate_judge(observed: bool | None = None) -> CandidateJudge | None:
+    """The judge the pure engine's ``decide(..., judge=...)`` takes: :func:`judge_candidates`
+    when guard evaluation is observed (``observed``; asked of :func:`observing` when None),
+    else None (the engine's bare loop).
+    """
+    return judge_candidates if (observing() if observed is None else observed) else None
 
 
 def judge_candidates(

@@ -13,19 +13,9 @@ from campaignflow.guards._builtin import (
     survey_recorded,
     within_batch_window,
 )
-from campaignflow.guards._core import (
-    BoundGuard,
-    Guard,
-    GuardContext,
-    GuardRegistry,
-    GuardSpec,
-    all_of,
-    any_of,
-    guard,
-    not_,
-    registry,
-    use,
-)
+from campaignflow.guards._context import GuardContext
+from campaignflow.guards._registry import BoundGuard, Guard, GuardRegistry, guard, registry
+from campaignflow.guards._spec import GuardSpec, all_of, any_of, not_, use
 
 __all__ = [
     "BoundGuard",

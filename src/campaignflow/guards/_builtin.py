@@ -1,18 +1,22 @@
 """The built-in guards: one per rule of the default policy in shared/domain.md.
 
 Each is a plain function registered under its name; the numbers are params so presets and
-workflow files can change them (the minimums are local policy, not law).
+workflow files can change them (the minimums are local policy, not law). The threshold
+guards (a measured number against a minimum or maximum) are built by one factory,
+``_threshold``, from a measure that keeps the guard's name, params and docstring.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
-from campaignflow.guards._core import GuardContext, guard
+from campaignflow.guards._context import GuardContext
+from campaignflow.guards._registry import ParamCheck, guard
 from campaignflow.model import Approval, Milestone, StudySession, Survey, Verdict
 
 __all__ = [
@@ -76,6 +80,55 @@ def _at_most(num: int, den: int, rate: float) -> bool:
     return num * q <= den * p
 
 
+P = ParamSpec("P")
+
+
+#: What a threshold guard measured: ``(passed, params)``, whether it holds (None when there
+#: is nothing to measure yet: no survey, no report) and the numbers its verdict shows. A
+#: plain tuple: a named one costs a third of a guard's judgement, on every advance.
+_Reading = tuple[bool | None, dict[str, Any]]
+
+
+def _threshold(
+    name: str,
+    *,
+    codes: tuple[str, str],
+    missing: str = "",
+    check: ParamCheck | None = None,
+    messages: Mapping[str, Mapping[str, str]],
+) -> Callable[
+    [Callable[Concatenate[GuardContext, P], _Reading]],
+    Callable[Concatenate[GuardContext, P], Verdict],
+]:
+    """The one factory of threshold guards: register ``name`` judged by the decorated measure.
+
+    The measure, written with the guard's own params and docstring, reads the facts and
+    compares them with its threshold (a ``_Reading``); the guard built from it gives the
+    verdict: code ``codes[0]`` when it holds, ``codes[1]`` when not, ``missing`` when there
+    was nothing to measure. The guard keeps the measure's name, docstring and params, so the
+    registry checks them as for any guard.
+    """
+    holds, short = codes
+
+    def build(
+        measure: Callable[Concatenate[GuardContext, P], _Reading],
+    ) -> Callable[Concatenate[GuardContext, P], Verdict]:
+        @functools.wraps(measure)
+        def judge(ctx: GuardContext, /, *args: P.args, **params: P.kwargs) -> Verdict:
+            passed, shown = measure(ctx, *args, **params)
+            if passed is None:
+                return Verdict(guard=name, passed=False, code=missing, params=shown)
+            return Verdict(guard=name, passed=passed, code=holds if passed else short, params=shown)
+
+        # The guard's own face: the measure's params, a Verdict returned.
+        signature = inspect.signature(measure).replace(return_annotation="Verdict")
+        judge.__signature__ = signature  # type: ignore[attr-defined]
+        judge.__annotations__ = {**measure.__annotations__, "return": "Verdict"}
+        return guard(name, check=check, messages=messages)(judge)
+
+    return build
+
+
 def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
     return math.fsum(s.hours for s in ctx.facts(StudySession) if s.guided or not guided_only)
 
@@ -86,8 +139,9 @@ _SURVEY_MISSING = {
 }
 
 
-@guard(
+@_threshold(
     "min_study_hours",
+    codes=("study_hours.sufficient", "study_hours.insufficient"),
     check=_non_negative("hours"),
     messages={
         "study_hours.sufficient": {
@@ -100,20 +154,15 @@ _SURVEY_MISSING = {
         },
     },
 )
-def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> Verdict:
+def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
     actual = _hours(ctx, guided_only=False)
-    passed = actual >= hours
-    return Verdict(
-        "min_study_hours",
-        passed,
-        "study_hours.sufficient" if passed else "study_hours.insufficient",
-        {"actual": actual, "required": hours},
-    )
+    return (actual >= hours, {"actual": actual, "required": hours})
 
 
-@guard(
+@_threshold(
     "min_guided_hours",
+    codes=("guided_hours.sufficient", "guided_hours.insufficient"),
     check=_non_negative("hours"),
     messages={
         "guided_hours.sufficient": {
@@ -126,20 +175,15 @@ def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> Verdict:
         },
     },
 )
-def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> Verdict:
+def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
     actual = _hours(ctx, guided_only=True)
-    passed = actual >= hours
-    return Verdict(
-        "min_guided_hours",
-        passed,
-        "guided_hours.sufficient" if passed else "guided_hours.insufficient",
-        {"actual": actual, "required": hours},
-    )
+    return (actual >= hours, {"actual": actual, "required": hours})
 
 
-@guard(
+@_threshold(
     "min_days_in_stage",
+    codes=("days_in_stage.enough", "days_in_stage.too_few"),
     check=_non_negative("days"),
     messages={
         "days_in_stage.enough": {
@@ -152,20 +196,15 @@ def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> Verdict:
         },
     },
 )
-def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> Verdict:
+def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     """At least ``days`` since the unit first entered its stage (remedial time included)."""
     actual = ctx.days_in_stage
-    passed = actual >= days
-    return Verdict(
-        "min_days_in_stage",
-        passed,
-        "days_in_stage.enough" if passed else "days_in_stage.too_few",
-        {"actual": actual, "required": days, "stage": ctx.stage},
-    )
+    return (actual >= days, {"actual": actual, "required": days, "stage": ctx.stage})
 
 
-@guard(
+@_threshold(
     "min_concentrated_days",
+    codes=("concentrated_days.enough", "concentrated_days.too_few"),
     check=_non_negative("days"),
     messages={
         "concentrated_days.enough": {
@@ -178,16 +217,11 @@ def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> Verdict:
         },
     },
 )
-def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> Verdict:
+def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
     """At least ``days`` since the unit's concentrated activity began (90 by default)."""
     actual = ctx.days_since_start
-    passed = ctx.state.started_on is not None and actual >= days
-    return Verdict(
-        "min_concentrated_days",
-        passed,
-        "concentrated_days.enough" if passed else "concentrated_days.too_few",
-        {"actual": actual, "required": days},
-    )
+    started = ctx.state.started_on is not None
+    return (started and actual >= days, {"actual": actual, "required": days})
 
 
 @guard(
@@ -258,8 +292,10 @@ def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     )
 
 
-@guard(
+@_threshold(
     "coverage_at_least",
+    codes=("coverage.enough", "coverage.insufficient"),
+    missing="coverage.missing",
     check=_share("rate"),
     messages={
         "coverage.enough": {
@@ -276,26 +312,18 @@ def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
         },
     },
 )
-def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> Verdict:
+def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Reading:
     """The latest report of ``milestone`` covers at least ``rate`` of members.
 
     Talks (谈心活动) need 0.95 by default policy; party-spirit reports need 1.0.
     """
     reports = [m for m in ctx.facts(Milestone) if m.name == milestone and m.total is not None]
     if not reports:
-        return Verdict(
-            "coverage_at_least",
-            False,
-            "coverage.missing",
-            {"milestone": milestone, "required": rate},
-        )
+        return (None, {"milestone": milestone, "required": rate})
     latest = reports[-1]
     done, total = latest.done or 0, latest.total or 0
-    passed = total > 0 and _at_least(done, total, rate)
-    return Verdict(
-        "coverage_at_least",
-        passed,
-        "coverage.enough" if passed else "coverage.insufficient",
+    return (
+        total > 0 and _at_least(done, total, rate),
         {
             "milestone": milestone,
             "done": done,
@@ -345,8 +373,10 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
     )
 
 
-@guard(
+@_threshold(
     "satisfaction_rate_at_least",
+    codes=("satisfaction.enough", "satisfaction.too_low"),
+    missing="survey.missing",
     check=_share("rate"),
     messages={
         "satisfaction.enough": {
@@ -360,20 +390,17 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
         "survey.missing": _SURVEY_MISSING,
     },
 )
-def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> Verdict:
+def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Reading:
     """The latest assessment's satisfied rate is at least ``rate`` (0.60 in the district preset).
 
     Satisfied rate = (满意 + 比较满意 + 基本满意) / valid ballots.
     """
     survey = ctx.latest(Survey)
     if survey is None:
-        return Verdict("satisfaction_rate_at_least", False, "survey.missing", {"required": rate})
+        return (None, {"required": rate})
     content = survey.valid_ballots - survey.dissatisfied
-    passed = _at_least(content, survey.valid_ballots, rate)
-    return Verdict(
-        "satisfaction_rate_at_least",
-        passed,
-        "satisfaction.enough" if passed else "satisfaction.too_low",
+    return (
+        _at_least(content, survey.valid_ballots, rate),
         {
             "actual": survey.satisfied_rate,
             "required": rate,
@@ -383,8 +410,10 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> Verdi
     )
 
 
-@guard(
+@_threshold(
     "dissatisfied_rate_at_most",
+    codes=("dissatisfied.within_limit", "dissatisfied.too_many"),
+    missing="survey.missing",
     check=_share("rate"),
     messages={
         "dissatisfied.within_limit": {
@@ -398,19 +427,16 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> Verdi
         "survey.missing": _SURVEY_MISSING,
     },
 )
-def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> Verdict:
+def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Reading:
     """The latest assessment's dissatisfied rate is at most ``rate``.
 
     Central rule: if the majority are dissatisfied (> 50 %), the unit must make up (补课).
     """
     survey = ctx.latest(Survey)
     if survey is None:
-        return Verdict("dissatisfied_rate_at_most", False, "survey.missing", {"limit": rate})
-    passed = _at_most(survey.dissatisfied, survey.valid_ballots, rate)
-    return Verdict(
-        "dissatisfied_rate_at_most",
-        passed,
-        "dissatisfied.within_limit" if passed else "dissatisfied.too_many",
+        return (None, {"limit": rate})
+    return (
+        _at_most(survey.dissatisfied, survey.valid_ballots, rate),
         {
             "actual": survey.dissatisfied_rate,
             "limit": rate,

@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -24,107 +23,23 @@ import attrs
 from transitions import Machine
 
 from campaignflow._convert import converter, structure
-from campaignflow._validators import identifier, rule_problem
 from campaignflow.errors import DefinitionError, Problem, ValidationError
-from campaignflow.guards._core import (
-    BoundGuard,
-    GuardContext,
-    GuardRegistry,
-    GuardSpec,
-    not_,
+from campaignflow.guards import GuardRegistry, GuardSpec
+from campaignflow.guards import registry as default_registry
+from campaignflow.model import BatchWindow
+from campaignflow.workflow._compile import (
+    CompiledTransition,
+    build_machine,
+    compile_table,
+    render,
 )
-from campaignflow.guards._core import (
-    registry as default_registry,
-)
-from campaignflow.model import BatchWindow, Candidate, Verdict
+from campaignflow.workflow._parts import Stage, Transition
+from campaignflow.workflow._validate import validate
 
-__all__ = ["SCHEMA_VERSION", "CompiledTransition", "Stage", "Transition", "Workflow"]
+__all__ = ["SCHEMA_VERSION", "Workflow"]
 
 #: The workflow file format this release writes; it reads this and every earlier one.
 SCHEMA_VERSION = 1
-
-_STAGE_KINDS = ("waiting", "stage", "remedial", "final")
-
-
-def _stage_ids(value: str | Sequence[str]) -> tuple[str, ...]:
-    # One stage id or several; a bare string must not become a tuple of its letters.
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _specs(value: Sequence[GuardSpec]) -> tuple[GuardSpec, ...]:
-    return tuple(value)
-
-
-def _roles(value: str | Sequence[str] | frozenset[str]) -> frozenset[str]:
-    return frozenset({value}) if isinstance(value, str) else frozenset(value)
-
-
-@attrs.frozen
-class Stage:
-    """One stage (阶段) a unit passes through.
-
-    ``kind``: ``waiting`` (before the unit starts), ``stage`` (concentrated work),
-    ``remedial`` (补课 make-up of the stage named by ``remedial_of``), ``final`` (accepted;
-    no way out needed).
-    """
-
-    id: str
-    title: str = ""
-    title_en: str = ""
-    # A plain str, not the Literal: a wrong kind is reported by the definition check with
-    # its path and the allowed kinds, not as a type error from the loader.
-    kind: str = "stage"
-    remedial_of: str | None = None
-
-    def label(self, locale: str = "zh_CN") -> str:
-        """The stage's title in ``locale``, falling back to its id."""
-        text = self.title if locale == "zh_CN" else self.title_en
-        return text or self.id
-
-
-@attrs.frozen
-class Transition:
-    """A way from ``source`` stage(s) to ``dest`` when ``trigger`` fires and the gates hold.
-
-    ``guards`` must all pass and ``unless`` must all fail (transitions' conditions/unless).
-    Candidates for the same trigger and source are tried in the order they are written.
-    ``by``: roles allowed to fire it (empty: anyone; the gates still apply).
-    """
-
-    source: tuple[str, ...] = attrs.field(converter=_stage_ids)
-    dest: str
-    trigger: str = "advance"
-    guards: tuple[GuardSpec, ...] = attrs.field(default=(), converter=_specs)
-    unless: tuple[GuardSpec, ...] = attrs.field(default=(), converter=_specs)
-    by: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
-
-
-@attrs.frozen
-class CompiledTransition:
-    """A transition ready to judge: its guards bound (``unless`` folded in as ``not_``)."""
-
-    trigger: str
-    source: str
-    dest: str
-    guards: tuple[BoundGuard, ...]
-    by: frozenset[str]
-    # The guards' judging callables, unwrapped once: judging is on every advance's path.
-    _judges: tuple[Callable[[GuardContext], Verdict], ...] = attrs.field(
-        init=False, eq=False, repr=False
-    )
-
-    @_judges.default
-    def _unwrap(self) -> tuple[Callable[[GuardContext], Verdict], ...]:
-        return tuple(g.judge for g in self.guards)
-
-    def judge(self, ctx: GuardContext) -> Candidate:
-        """Every verdict of this candidate for ``ctx``; passes when all pass."""
-        judges = self._judges
-        if len(judges) == 1:  # the common gate of one guard, without the loops
-            verdict = judges[0](ctx)
-            return Candidate(self.dest, bool(verdict.passed), (verdict,))
-        verdicts = tuple([judge(ctx) for judge in judges])
-        return Candidate(self.dest, all(v.passed for v in verdicts), verdicts)
 
 
 @attrs.frozen
@@ -227,7 +142,16 @@ class Workflow:
         )
         reg = registry or default_registry
         self._registry = reg
-        problems, bound = _validate(self, reg)
+        problems, bound = validate(
+            name=name,
+            version=version,
+            stages=self.stages,
+            transitions=self.transitions,
+            initial=self.initial,
+            fact_roles=self.fact_roles,
+            batches=self.batches,
+            registry=reg,
+        )
         if problems:
             named = f"workflow {name!r}" if isinstance(name, str) and name.strip() else None
             raise DefinitionError(problems, source=source or named)
@@ -240,8 +164,14 @@ class Workflow:
             ) from None
         self._stages = {s.id: s for s in self.stages}
         self._windows = {b.number: b for b in self.batches}
-        self._machine = _build_machine(self, bound)
-        self._table = _compile(self._machine, self.transitions)
+        self._machine = build_machine(
+            name=name,
+            stages=self.stages,
+            initial=self.initial,
+            transitions=self.transitions,
+            bound=bound,
+        )
+        self._table = compile_table(self._machine, self.transitions)
         self._by_stage: dict[str, tuple[str, ...]] = {}
         for source, trigger in self._table:
             self._by_stage.setdefault(source, ())
@@ -517,9 +447,14 @@ class Workflow:
         Raises:
             ValidationError: an unknown format, or ``dot`` without the graphviz package.
         """
-        from campaignflow._diagram import render
-
-        return render(self, format, locale=locale)
+        title = (self.title if locale == "zh_CN" else self.title_en) or self.name
+        return render(
+            stages=self.stages,
+            transitions=self.transitions,
+            initial=self.initial,
+            title=title,
+            format=format,
+        )
 
 
 def _transition_data(t: Transition) -> dict[str, Any]:
@@ -546,216 +481,3 @@ def _approval_roles(spec: GuardSpec) -> set[str]:
         for child in spec.children:
             found |= _approval_roles(child)
     return found
-
-
-def _check_id(value: Any, path: str, problems: list[str]) -> bool:
-    try:
-        identifier(None, attrs.fields(Stage).id, value)
-    except ValidationError:
-        problems.append(
-            rule_problem(
-                path,
-                value,
-                "must be an id of letters, digits, '_', '-' or '.' starting with a letter or '_'",
-            )
-        )
-        return False
-    return True
-
-
-def _validate(
-    wf: Workflow, reg: GuardRegistry
-) -> tuple[list[str], dict[int, tuple[BoundGuard, ...]]]:
-    """Every problem of the definition, and the bound guards of each transition by index."""
-    problems: list[str] = []
-    if not isinstance(wf.name, str) or not wf.name.strip():
-        problems.append(rule_problem("$.name", wf.name, "must be non-empty text"))
-    if not isinstance(wf.version, str) or not wf.version.strip():
-        problems.append(rule_problem("$.version", wf.version, "must be non-empty text"))
-    if not wf.stages:
-        problems.append(Problem("$.stages", "definition.no_stages"))
-    ids: dict[str, int] = {}
-    for i, stage in enumerate(wf.stages):
-        path = f"$.stages[{i}]"
-        if not isinstance(stage, Stage):
-            problems.append(rule_problem(path, stage, "must be a Stage"))
-            continue
-        if _check_id(stage.id, f"{path}.id", problems):
-            if stage.id in ids:
-                problems.append(
-                    Problem(
-                        f"{path}.id",
-                        "definition.duplicate_stage",
-                        {"stage": repr(stage.id), "first": ids[stage.id]},
-                    )
-                )
-            else:
-                ids[stage.id] = i
-        if stage.kind not in _STAGE_KINDS:
-            problems.append(
-                Problem(
-                    f"{path}.kind",
-                    "problem.one_of",
-                    {"choices": list(_STAGE_KINDS), "value": repr(stage.kind)},
-                )
-            )
-        if stage.kind == "remedial":
-            if stage.remedial_of is None:
-                problems.append(
-                    Problem(f"{path}.remedial_of", "definition.remedial_without_target")
-                )
-        elif stage.remedial_of is not None:
-            problems.append(Problem(f"{path}.remedial_of", "definition.remedial_of_not_remedial"))
-    for i, stage in enumerate(wf.stages):
-        if (
-            isinstance(stage, Stage)
-            and stage.remedial_of is not None
-            and stage.remedial_of not in ids
-        ):
-            problems.append(
-                Problem(
-                    f"$.stages[{i}].remedial_of",
-                    "definition.unknown_stage",
-                    {"stage": repr(stage.remedial_of)},
-                )
-            )
-    if wf.stages and wf.initial not in ids:
-        problems.append(
-            Problem("$.initial", "definition.unknown_stage", {"stage": repr(wf.initial)})
-        )
-    if ids and not any(s.kind == "final" for s in wf.stages if isinstance(s, Stage)):
-        problems.append(Problem("$.stages", "definition.no_final_stage"))
-
-    bound: dict[int, tuple[BoundGuard, ...]] = {}
-    edges: dict[str, set[str]] = {}
-    for i, t in enumerate(wf.transitions):
-        path = f"$.transitions[{i}]"
-        if not isinstance(t, Transition):
-            problems.append(rule_problem(path, t, "must be a Transition"))
-            continue
-        if not isinstance(t.trigger, str) or not t.trigger.isidentifier():
-            problems.append(
-                rule_problem(f"{path}.trigger", t.trigger, "must be a Python-style name")
-            )
-        if not t.source:
-            problems.append(Problem(f"{path}.source", "definition.source_empty"))
-        for j, source in enumerate(t.source):
-            where = f"{path}.source" + (f"[{j}]" if len(t.source) > 1 else "")
-            if source not in ids:
-                problems.append(Problem(where, "definition.unknown_stage", {"stage": repr(source)}))
-            elif wf.stages[ids[source]].kind == "final":
-                problems.append(Problem(where, "definition.leaves_final", {"stage": repr(source)}))
-        if t.dest not in ids:
-            problems.append(
-                Problem(f"{path}.dest", "definition.unknown_stage", {"stage": repr(t.dest)})
-            )
-        for source in t.source:
-            edges.setdefault(source, set()).add(t.dest)
-        guards: list[BoundGuard] = []
-        for field, specs, negate in (("guards", t.guards, False), ("unless", t.unless, True)):
-            for j, spec in enumerate(specs):
-                spath = f"{path}.{field}[{j}]"
-                if not isinstance(spec, GuardSpec):
-                    problems.append(rule_problem(spath, spec, "must be a guard spec"))
-                    continue
-                found = reg.problems(spec, spath)
-                if found:
-                    problems.extend(found)
-                    continue
-                guards.append(reg.bind(not_(spec) if negate else spec, spath))
-        bound[i] = tuple(guards)
-    for name, role in wf.fact_roles.items():
-        if not isinstance(role, str) or not role:
-            problems.append(rule_problem(f"$.fact_roles.{name}", role, "must name a role"))
-    numbers: set[int] = set()
-    for i, window in enumerate(wf.batches):
-        if window.number in numbers:
-            problems.append(
-                Problem(
-                    f"$.batches[{i}].number", "definition.duplicate_batch", {"batch": window.number}
-                )
-            )
-        numbers.add(window.number)
-
-    if ids and wf.initial in ids:
-        reachable = _reachable(wf.initial, edges)
-        for stage_id, i in ids.items():
-            stage = wf.stages[i]
-            if stage_id not in reachable:
-                problems.append(
-                    Problem(
-                        f"$.stages[{i}]",
-                        "definition.unreachable",
-                        {"stage": repr(stage_id), "initial": repr(wf.initial)},
-                    )
-                )
-            if stage.kind != "final" and not edges.get(stage_id):
-                problems.append(
-                    Problem(f"$.stages[{i}]", "definition.dead_end", {"stage": repr(stage_id)})
-                )
-    return problems, bound
-
-
-def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        for nxt in edges.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
-
-
-def _build_machine(wf: Workflow, bound: Mapping[int, tuple[BoundGuard, ...]]) -> Machine:
-    # The bound guards are the machine's conditions, so the machine *is* the rules: tables
-    # are read back out of it below, preserving its candidate order and semantics.
-    return Machine(
-        model=None,
-        states=[s.id for s in wf.stages],
-        initial=wf.initial,
-        transitions=[
-            {
-                "trigger": t.trigger,
-                "source": list(t.source),
-                "dest": t.dest,
-                "conditions": list(bound[i]),
-            }
-            for i, t in enumerate(wf.transitions)
-        ],
-        auto_transitions=False,
-        send_event=True,
-        name=wf.name,
-    )
-
-
-def _compile(
-    machine: Machine, definitions: Sequence[Transition]
-) -> dict[tuple[str, str], tuple[CompiledTransition, ...]]:
-    # transitions keeps, per (trigger, source), the candidates in the order they were added,
-    # which is the definition's order: zip them back to recover each one's roles.
-    origin: dict[tuple[str, str], list[Transition]] = {}
-    for t in definitions:
-        for source in t.source:
-            origin.setdefault((t.trigger, source), []).append(t)
-    table: dict[tuple[str, str], tuple[CompiledTransition, ...]] = {}
-    for trigger, event in machine.events.items():
-        for source, candidates in event.transitions.items():
-            written = origin[(trigger, source)]
-            table[(source, trigger)] = tuple(
-                CompiledTransition(
-                    trigger=trigger,
-                    source=source,
-                    dest=definition.dest,
-                    guards=tuple(_bound(c.func) for c in candidate.conditions),
-                    by=definition.by,
-                )
-                for candidate, definition in zip(candidates, written, strict=True)
-            )
-    return table
-
-
-def _bound(condition: object) -> BoundGuard:
-    # Every condition this module gives the machine is a BoundGuard; say so to the type checker.
-    assert isinstance(condition, BoundGuard)
-    return condition

@@ -1,0 +1,458 @@
+"""The guard contract, the registry that names guards, and binding specs to callables.
+
+A guard is a plain function ``(GuardContext, **params) -> Verdict``: no base class to inherit.
+A workflow names guards by their registered name with params (:class:`GuardSpec`); loading
+the workflow resolves every name and checks every param at once (:meth:`GuardRegistry.bind`),
+giving callables that judge one unit (:class:`BoundGuard`).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib.metadata import entry_points
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from campaignflow._validators import refuse
+from campaignflow.errors import DefinitionError, Problem, ValidationError
+from campaignflow.guards._context import GuardContext
+from campaignflow.guards._spec import COMBINATORS, GuardSpec
+from campaignflow.i18n import MessageCatalog, messages
+from campaignflow.model import Verdict
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BoundGuard",
+    "Guard",
+    "GuardRegistry",
+    "ParamCheck",
+    "guard",
+    "registry",
+]
+
+#: Entry-point group through which installed packages contribute guards.
+ENTRY_POINT_GROUP = "campaignflow.guards"
+
+G = TypeVar("G", bound=Callable[..., Verdict])
+
+
+class Guard(Protocol):
+    """The guard contract: a callable taking the context and keyword params, giving a Verdict.
+
+    A guard never raises for the data it judges (a missing survey is a failing verdict with
+    a code, not an exception) and never writes.
+    """
+
+    def __call__(self, ctx: GuardContext, /, **params: Any) -> Verdict:
+        """Judge ``ctx`` with ``params``."""
+        ...
+
+
+ParamCheck = Callable[[Mapping[str, Any]], Iterable[str]]
+
+
+@attrs.frozen
+class _Entry:
+    name: str
+    func: Callable[..., Verdict]
+    check: ParamCheck | None
+    signature: inspect.Signature
+    hints: Mapping[str, Any]
+
+
+@attrs.frozen(repr=False)
+class BoundGuard:
+    """A spec resolved against a registry: call it with a context to get the verdict."""
+
+    spec: GuardSpec
+    #: The callable that judges a context (the guard with its params applied).
+    judge: Callable[[GuardContext], Verdict]
+
+    def __repr__(self) -> str:
+        return repr(self.spec)
+
+    def __call__(self, ctx: GuardContext) -> Verdict:
+        return self.judge(ctx)
+
+
+def _combine_all(name: str, parts: tuple[BoundGuard, ...]) -> Callable[[GuardContext], Verdict]:
+    def judge(ctx: GuardContext) -> Verdict:
+        # Every child is judged (no short-circuit) so a refusal lists every gate that holds.
+        children = tuple(p(ctx) for p in parts)
+        passed = all(c.passed for c in children)
+        failed = sum(not c.passed for c in children)
+        return Verdict(
+            name,
+            passed,
+            f"all_of.{'passed' if passed else 'failed'}",
+            {"failed": failed, "of": len(children)},
+            children,
+        )
+
+    return judge
+
+
+def _combine_any(name: str, parts: tuple[BoundGuard, ...]) -> Callable[[GuardContext], Verdict]:
+    def judge(ctx: GuardContext) -> Verdict:
+        children = tuple(p(ctx) for p in parts)
+        passed = any(c.passed for c in children)
+        return Verdict(
+            name,
+            passed,
+            f"any_of.{'passed' if passed else 'failed'}",
+            {"passed": sum(c.passed for c in children), "of": len(children)},
+            children,
+        )
+
+    return judge
+
+
+def _negate(part: BoundGuard) -> Callable[[GuardContext], Verdict]:
+    label = repr(part.spec)  # specs are frozen: their text is made once, not per judgement
+
+    def judge(ctx: GuardContext) -> Verdict:
+        child = part(ctx)
+        passed = not child.passed
+        return Verdict(
+            "not",
+            passed,
+            f"not.{'passed' if passed else 'failed'}",
+            {"guard": label, "code": child.code},
+            (child,),
+        )
+
+    return judge
+
+
+class GuardRegistry:
+    """Guards by name; one default instance (:data:`registry`), hosts and tests may make more.
+
+    Names not registered in Python are looked up in the ``campaignflow.guards`` entry-point
+    group the first time they are asked for.
+    """
+
+    __slots__ = ("_catalog", "_entries", "_entry_points_loaded")
+
+    def __init__(self, *, catalog: MessageCatalog | None = None) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._catalog = catalog or messages
+        self._entry_points_loaded = False
+
+    def __repr__(self) -> str:
+        return f"<GuardRegistry {sorted(self._entries)}>"
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._lookup(name) is not None
+
+    def copy(self, *, catalog: MessageCatalog | None = None) -> GuardRegistry:
+        """A new registry holding this one's guards, to extend without touching this one."""
+        other = GuardRegistry(catalog=catalog or self._catalog)
+        other._entries = dict(self._entries)
+        other._entry_points_loaded = self._entry_points_loaded
+        return other
+
+    def names(self) -> frozenset[str]:
+        """Every registered guard name (entry points included)."""
+        self._load_entry_points()
+        return frozenset(self._entries)
+
+    def register(
+        self,
+        name: str,
+        func: Callable[..., Verdict],
+        *,
+        messages: Mapping[str, Mapping[str, str]] | None = None,
+        check: ParamCheck | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Register ``func`` as guard ``name``.
+
+        Args:
+            messages: ``{code: {"zh_CN": ..., "en": ...}}`` for the codes the guard returns.
+            check: called with the params at load time; yields a problem per bad param.
+            replace: allow re-registering a name with another function.
+
+        Raises:
+            ValidationError: a reserved or taken name, or a function that cannot take a
+                context as its first positional argument.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            refuse("guard name", name, "must be a Python-style identifier")
+        if name in COMBINATORS:
+            raise ValidationError(code="guards.name_reserved", params={"name": repr(name)})
+        old = self._entries.get(name)
+        if old is not None and old.func is not func and not replace:
+            raise ValidationError(
+                code="guards.already_registered",
+                params={"name": repr(name), "func": old.func.__qualname__},
+            )
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                code="guards.no_signature", params={"name": repr(name), "func": repr(func)}
+            ) from None
+        positional = [
+            p
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if not positional:
+            raise ValidationError(code="guards.needs_context", params={"name": repr(name)})
+        try:
+            hints = typing.get_type_hints(func)
+        except Exception:
+            hints = {}
+        if messages:
+            self._catalog.register_many(messages)
+        self._entries[name] = _Entry(name, func, check, signature, hints)
+
+    def get(self, name: str) -> Callable[..., Verdict]:
+        """The function registered as ``name``.
+
+        Raises:
+            ValidationError: no such guard.
+        """
+        entry = self._lookup(name)
+        if entry is None:
+            raise ValidationError(code="guards.unknown", params={"name": repr(name)})
+        return entry.func
+
+    def _lookup(self, name: str) -> _Entry | None:
+        entry = self._entries.get(name)
+        if entry is None and not self._entry_points_loaded:
+            self._load_entry_points()
+            entry = self._entries.get(name)
+        return entry
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in self._entries:
+                continue
+            func = ep.load()
+            meta = getattr(func, "__campaignflow_guard_meta__", {})
+            self.register(ep.name, func, **meta)
+
+    def bind(self, spec: GuardSpec, path: str = "$") -> BoundGuard:
+        """Resolve ``spec`` into a callable guard.
+
+        Raises:
+            DefinitionError: listing every unknown name and bad param under ``spec``.
+        """
+        problems: list[str] = []
+        bound = self._bind(spec, path, problems)
+        if problems or bound is None:
+            raise DefinitionError(problems)
+        return bound
+
+    def problems(self, spec: GuardSpec, path: str = "$") -> list[str]:
+        """Every problem binding ``spec`` would report (empty when it binds)."""
+        problems: list[str] = []
+        self._bind(spec, path, problems)
+        return problems
+
+    def _bind(self, spec: GuardSpec, path: str, problems: list[str]) -> BoundGuard | None:
+        if spec.name in ("all_of", "any_of"):
+            parts = [
+                self._bind(c, f"{path}.{spec.name}[{i}]", problems)
+                for i, c in enumerate(spec.children)
+            ]
+            if not spec.children:
+                problems.append(Problem(f"{path}.{spec.name}", "guards.no_children"))
+            if any(p is None for p in parts) or not parts:
+                return None
+            bound = tuple(p for p in parts if p is not None)
+            make = _combine_all if spec.name == "all_of" else _combine_any
+            return BoundGuard(spec, make(spec.name, bound))
+        if spec.name == "not":
+            if len(spec.children) != 1:
+                problems.append(Problem(f"{path}.not", "guards.not_one_child"))
+                return None
+            inner = self._bind(spec.children[0], f"{path}.not", problems)
+            return None if inner is None else BoundGuard(spec, _negate(inner))
+        entry = self._lookup(spec.name)
+        if entry is None:
+            known = ", ".join(sorted(self._entries))
+            problems.append(
+                Problem(
+                    f"{path}.guard",
+                    "guards.unknown_guard",
+                    {"guard": repr(spec.name), "known": known},
+                )
+            )
+            return None
+        before = len(problems)
+        _check_params(entry, spec.params, path, problems)
+        if len(problems) > before:
+            return None
+        return BoundGuard(spec, _with_params(entry.func, spec.params))
+
+
+def _with_params(
+    func: Callable[..., Verdict], params: Mapping[str, Any]
+) -> Callable[[GuardContext], Verdict]:
+    """``func`` with ``params`` applied: ``judge(ctx)`` calls ``func(ctx, **params)``.
+
+    A ``functools.partial``: a frozen, C-level bound callable with a readable repr, for any
+    param name (including names that are no Python identifier).
+    """
+    if not params:
+        return func
+    return functools.partial(func, **params)
+
+
+def _check_params(entry: _Entry, params: Mapping[str, Any], path: str, problems: list[str]) -> None:
+    accepted = {
+        name: p
+        for name, p in list(entry.signature.parameters.items())[1:]
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in entry.signature.parameters.values())
+    for name in params:
+        if name not in accepted and not takes_any:
+            problems.append(
+                Problem(
+                    f"{path}.{name}",
+                    "guards.unknown_param",
+                    {
+                        "guard": repr(entry.name),
+                        "param": repr(name),
+                        "takes": ", ".join(accepted) or "none",
+                    },
+                )
+            )
+    for name, p in accepted.items():
+        if p.default is p.empty and name not in params:
+            problems.append(
+                Problem(
+                    f"{path}.{name}",
+                    "guards.missing_param",
+                    {"guard": repr(entry.name), "param": repr(name)},
+                )
+            )
+    for name, value in params.items():
+        hint = entry.hints.get(name)
+        if hint is not None and name in accepted and not _fits(value, hint):
+            problems.append(
+                Problem(
+                    f"{path}.{name}",
+                    "guards.bad_param",
+                    {
+                        "guard": repr(entry.name),
+                        "param": repr(name),
+                        "kind": _describe_hint(hint),
+                        "value": repr(value),
+                    },
+                )
+            )
+    if entry.check is not None and not problems:
+        problems.extend(f"{path}.{msg}" for msg in entry.check(params))
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        # Every int is finite; math.isfinite would overflow on a huge one (10**400).
+        return isinstance(value, int) or math.isfinite(value)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool):
+        return isinstance(value, hint)
+    if origin in (tuple, list, Sequence, typing.Sequence) or hint in (tuple, list):
+        args = typing.get_args(hint)
+        if isinstance(value, str) or not isinstance(value, tuple | list):
+            return False
+        item = args[0] if args else Any
+        return all(_fits(v, item) for v in value)
+    return True
+
+
+def _describe_hint(hint: Any) -> str:
+    if hint is float:
+        return "a number"
+    if hint is int:
+        return "a whole number"
+    if hint is str:
+        return "text"
+    if hint is bool:
+        return "true or false"
+    origin = typing.get_origin(hint)
+    if origin in (tuple, list, Sequence):
+        return "a list"
+    return str(hint)
+
+
+#: The default registry; the built-in guards live here.
+registry = GuardRegistry()
+
+# MESSAGES-BLOCK: moved to the i18n catalogue at integration
+messages.register_many(
+    {
+        "all_of.passed": {"zh_CN": "全部 {of} 项条件均满足", "en": "all {of} conditions hold"},
+        "all_of.failed": {
+            "zh_CN": "{of} 项条件中有 {failed} 项未满足",
+            "en": "{failed} of {of} conditions do not hold",
+        },
+        "any_of.passed": {
+            "zh_CN": "{of} 项条件中有 {passed} 项满足",
+            "en": "{passed} of {of} alternatives hold",
+        },
+        "any_of.failed": {
+            "zh_CN": "{of} 项条件均未满足（满足其一即可）",
+            "en": "none of the {of} alternatives holds",
+        },
+        "not.passed": {
+            "zh_CN": "条件“{guard}”不成立（{code}），符合要求",
+            "en": "{guard} does not hold ({code}), as required",
+        },
+        "not.failed": {
+            "zh_CN": "条件“{guard}”成立（{code}），但此处要求它不成立",
+            "en": "{guard} holds ({code}) but must not here",
+        },
+    }
+)
+
+
+def guard(
+    name: str,
+    *,
+    messages: Mapping[str, Mapping[str, str]] | None = None,
+    check: ParamCheck | None = None,
+    registry: GuardRegistry | None = None,
+) -> Callable[[G], G]:
+    """Decorator registering a guard function under ``name``; the function is returned as is.
+
+    The function stays a plain callable you can test directly: ``my_guard(ctx, hours=40)``.
+    ``messages`` gives zh_CN/en templates for the codes it returns; ``check`` validates
+    params when a workflow naming the guard loads.
+    """
+    target = registry
+
+    def register(func: G) -> G:
+        (target or _default()).register(name, func, messages=messages, check=check)
+        func.__campaignflow_guard__ = name  # type: ignore[attr-defined]
+        func.__campaignflow_guard_meta__ = {"messages": messages, "check": check}  # type: ignore[attr-defined]
+        return func
+
+    return register
+
+
+def _default() -> GuardRegistry:
+    return registry
