@@ -32,7 +32,6 @@ from campaignflow.audit import (
     AuditRow,
     AuditVerification,
     Checkpoint,
-    body_template,
     canonical_json,
     decision_from_data,
     decision_text,
@@ -40,9 +39,8 @@ from campaignflow.audit import (
     iso_date,
     iso_instant,
     roles_json,
-    seal_fresh,
+    seal,
     seal_row,
-    seal_templated,
     verify_chain,
 )
 from campaignflow.clock import Clock, SystemClock
@@ -1024,22 +1022,29 @@ class Campaign:
                 payload["to_batch"] = batch
             payload_text = self._payload_texts[key] = canonical_json(payload)
         ref = self._ref_of(state) or self._workflow_ref
-        # The body's other parts are the same for every such move on a page of a sweep.
-        shared = (command, request_id, state.stage, new.stage, ref, payload_text)
         try:
-            fields = (
-                seq, stamp.at_text, stamp.on_text, self.campaign_id, command, stamp.actor.id,
-                stamp.roles_text, "ok", unit.id, state.stage, new.stage, new.version,
-                request_id, ref, payload_text, decision_text(decision), None, prev,
-            )  # fmt: skip
-            bodies = stamp.bodies
-            if bodies is None:
-                row = seal_row(fields)
-            else:
-                template = bodies.get(shared)
-                if template is None:
-                    template = bodies[shared] = body_template(fields)
-                row = seal_templated(template, fields)
+            row = seal_row(
+                AuditRow(
+                    seq=seq,
+                    at=stamp.at_text,
+                    on=stamp.on_text,
+                    campaign=self.campaign_id,
+                    command=command,
+                    actor_id=stamp.actor.id,
+                    actor_roles=stamp.roles_text,
+                    outcome="ok",
+                    unit_id=unit.id,
+                    source=state.stage,
+                    dest=new.stage,
+                    version=new.version,
+                    request_id=request_id,
+                    workflow=ref,
+                    payload=payload_text,
+                    decision=decision_text(decision),
+                    reason=None,
+                    prev_hash=prev,
+                )
+            )
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None
         # By position (unit_id, trigger, source, dest, version, on, at, actor_id, seq,
@@ -1841,7 +1846,7 @@ class Campaign:
         seq, prev = tx.audit_head()
         roles = self._roles_of(actor)
         try:
-            record = seal_fresh(
+            record = seal(
                 AuditRecord(
                     seq=seq + 1,
                     at=now,

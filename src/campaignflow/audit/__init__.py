@@ -1,0 +1,52 @@
+"""The audit trail: one record per command, linked into a SHA-256 hash chain.
+
+Each record holds codes and numbers, never rendered text, so the chain is language-neutral.
+``hash = SHA-256(prev_hash ‖ canonical JSON of the record without its hash)``; the canonical
+encoding is JSON with sorted keys, no spaces, UTF-8 characters kept, dates as ISO text.
+Changing, dropping, inserting or reordering any record breaks the chain at that record;
+truncating the tail is caught against an exported checkpoint ``(seq, hash)``.
+"""
+
+from campaignflow.audit._chain import (
+    AuditVerification,
+    Checkpoint,
+    record_hash,
+    seal,
+    seal_row,
+    verify_chain,
+)
+from campaignflow.audit._encode import (
+    canonical_json,
+    decision_from_data,
+    decision_to_data,
+    verdict_from_data,
+    verdict_to_data,
+)
+from campaignflow.audit._record import AuditRecord
+from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
+
+# Helpers other campaignflow modules import from here until the integration rewrites their
+# imports to the private modules (not public: not in __all__).
+from campaignflow.audit._chain import seal as seal_fresh
+from campaignflow.audit._encode import decision_text as decision_text
+from campaignflow.audit._encode import iso_date as iso_date
+from campaignflow.audit._encode import iso_instant as iso_instant
+from campaignflow.audit._encode import roles_json as roles_json
+
+__all__ = [
+    "AUDIT_ROW_FIELDS",
+    "GENESIS_HASH",
+    "AuditRecord",
+    "AuditRow",
+    "AuditVerification",
+    "Checkpoint",
+    "canonical_json",
+    "decision_from_data",
+    "decision_to_data",
+    "record_hash",
+    "seal",
+    "seal_row",
+    "verdict_from_data",
+    "verdict_to_data",
+    "verify_chain",
+]
