@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import attrs
@@ -9,6 +10,7 @@ import pytest
 
 import campaignflow as cf
 from campaignflow.audit import GENESIS_HASH, AuditRecord, verify_chain
+from campaignflow.model import Unit, trusted_unit
 from campaignflow.store import Store
 from tests.store.conftest import StoreFactory
 
@@ -243,7 +245,7 @@ def test_iteration_pages_through_long_results(
     store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Units and audit records iterate completely and in order across query pages."""
-    monkeypatch.setattr("campaignflow.store._session._PAGE", 2)
+    monkeypatch.setattr("campaignflow.store._session.Session._page_size", 2)
     store = store_factory.open()
     ids = [f"u{i}" for i in range(7, 0, -1)]
     add(store, *(unit(i) for i in ids))
@@ -534,3 +536,23 @@ def test_stored_facts_decode_once_per_text_only_for_built_in_types(
     assert reads[0][1].fact is not reads[1][1].fact
     reads[0][1].fact.present.append("wang")
     assert reads[1][1].fact.present == ["li"]
+
+
+def test_trusted_unit_is_pinned_to_the_unit_record() -> None:
+    """The SQL store loads units without re-validating them (trusted_unit): it must take
+    exactly Unit's fields, by keyword, and build a unit equal to Unit's own."""
+    names = [field.name for field in attrs.fields(Unit)]
+    assert list(inspect.signature(trusted_unit).parameters) == names
+    values = {
+        "id": "fin-01",
+        "name": "财务处",
+        "kind": "organ",
+        "batch": 2,
+        "members": 12,
+        "parent": "dept",
+    }
+    assert set(values) == set(names)
+    made = trusted_unit(**values)
+    assert made == Unit(**values)
+    assert attrs.asdict(made) == values
+    assert type(made) is Unit

@@ -22,16 +22,17 @@ from campaignflow.audit._encode import (
     verdict_from_data,
     verdict_to_data,
 )
-from campaignflow.audit._record import AuditRecord
-from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
-
-# Helpers other campaignflow modules import from here until the integration rewrites their
-# imports to the private modules (not public: not in __all__).
-from campaignflow.audit._chain import seal as seal_fresh
 from campaignflow.audit._encode import decision_text as decision_text
 from campaignflow.audit._encode import iso_date as iso_date
 from campaignflow.audit._encode import iso_instant as iso_instant
 from campaignflow.audit._encode import roles_json as roles_json
+from campaignflow.audit._record import AuditRecord
+from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
+
+# decision_text, iso_date, iso_instant, roles_json and seal_fresh (the old name of seal) are
+# imported from here by campaign.py and store/ until the integration points them at the
+# private modules: not public, not in __all__.
+seal_fresh = seal
 
 __all__ = [
     "AUDIT_ROW_FIELDS",

@@ -50,7 +50,7 @@ def _text(value: object) -> str:
         return "null"
     kind = value.__class__
     if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]  # what json writes for an int
+        return int.__repr__(value)  # what json writes for an int
     return _ENCODER.encode(value)  # a str is written without setting up the full encoder
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "OrgRow",
     "RefusalRow",
     "StateRow",
+    "UnitAndState",
     "UnitRow",
     "WorkflowRow",
     "audit_of",
@@ -146,6 +147,13 @@ class WorkflowRow(NamedTuple):
     seq: int
 
 
+class UnitAndState(NamedTuple):
+    """A unit and its state, as a session reads (and caches) them together."""
+
+    unit: Unit
+    state: UnitState
+
+
 _UNIT_END = len(UnitRow._fields)
 _STATE_END = _UNIT_END + len(StateRow._fields)
 
@@ -190,11 +198,11 @@ def state_of(columns: Sequence[Any], day: DayMemo) -> UnitState:
     return _state(StateRow._make(columns), day)
 
 
-def unit_and_state(columns: Sequence[Any], day: DayMemo) -> tuple[Unit, UnitState]:
+def unit_and_state(columns: Sequence[Any], day: DayMemo) -> UnitAndState:
     """The unit and state of a row selecting ``UNIT_COLUMNS, STATE_COLUMNS``."""
-    return (
-        _unit(UnitRow._make(columns[:_UNIT_END])),
-        _state(StateRow._make(columns[_UNIT_END:_STATE_END]), day),
+    return UnitAndState(
+        unit=_unit(UnitRow._make(columns[:_UNIT_END])),
+        state=_state(StateRow._make(columns[_UNIT_END:_STATE_END]), day),
     )
 
 

@@ -19,7 +19,6 @@ from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
     AuditRow,
-    Checkpoint,
     canonical_json,
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
@@ -28,12 +27,11 @@ from campaignflow.model import (
     FactRecord,
     Unit,
     UnitState,
-    WorkflowVersion,
 )
+from campaignflow.store._audit_sql import AuditQueries
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
 from campaignflow.store._overview_sql import OverviewQueries
 from campaignflow.store._queries import (
-    AUDIT_COLUMNS,
     FACT_COLUMNS,
     INSERT_AUDIT,
     INSERT_FACT,
@@ -47,19 +45,15 @@ from campaignflow.store._queries import (
 from campaignflow.store._rows import (
     DayMemo,
     FactRow,
-    WorkflowRow,
-    audit_of,
+    UnitAndState,
     fact_of,
     state_of,
     state_values,
     unit_and_state,
     unit_of,
-    workflow_of,
 )
 
 __all__ = ["HeadCache", "Session", "StatementRunner"]
-
-_PAGE = 1000  # rows per query when iterating units or audit records
 
 
 class StatementRunner(Protocol):
@@ -113,8 +107,11 @@ class _PendingState(NamedTuple):
     expected_version: int
 
 
-class Session(OverviewQueries):
+class Session(AuditQueries, OverviewQueries):
     """One transaction's view of a SQL store (the StoreSession protocol)."""
+
+    #: Rows per query when iterating units or audit records.
+    _page_size = 1000
 
     __slots__ = (
         "_cid",
@@ -140,7 +137,7 @@ class Session(OverviewQueries):
         self._cid = store.campaign_id
         self._head = head if head is not None else HeadCache()
         # Filled by prefetch() for a sweep's chunk; kept current by this session's writes.
-        self._states: dict[str, tuple[Unit, UnitState]] = {}
+        self._states: dict[str, UnitAndState] = {}
         # Prefetched fact records of a unit's stage (the one in _fact_stage), by unit: tuples,
         # handed out as they are; a recorded fact replaces its unit's tuple. Two flat dicts,
         # so a page of a sweep allocates no key per unit.
@@ -215,7 +212,7 @@ class Session(OverviewQueries):
         rows = self._rows(f"SELECT MAX(ordinal) FROM {table} WHERE campaign_id = ?", (self._cid,))
         return int(next((top for (top,) in rows), None) or 0) + 1
 
-    # --- units, facts and the audit trail: reads ------------------------------------------------------------------------------
+    # --- units and facts: reads --------------------------------------------------------------
 
     def get_unit(self, unit_id: str) -> Unit | None:
         rows = self._rows(
@@ -238,11 +235,11 @@ class Session(OverviewQueries):
                 (self._cid, *part),
             )
             for row in rows:
-                unit, state = unit_and_state(row, day)
-                self._states[unit.id] = (unit, state)
+                read = unit_and_state(row, day)
+                self._states[read.unit.id] = read
         states, facts, fact_stage = self._states, self._facts, self._fact_stage
         ids = [
-            u for u in wanted if (found := states.get(u)) and fact_stage.get(u) != found[1].stage
+            u for u in wanted if (found := states.get(u)) and fact_stage.get(u) != found.state.stage
         ]
         for start in range(0, len(ids), 400):
             part = ids[start : start + 400]
@@ -263,7 +260,7 @@ class Session(OverviewQueries):
                 found_facts.setdefault(record.unit_id, []).append(record)
             # A unit without facts shares the empty tuple: nothing to allocate (or for the
             # garbage collector to walk) for most units of a sweep.
-            fact_stage.update((unit_id, states[unit_id][1].stage) for unit_id in part)
+            fact_stage.update((unit_id, states[unit_id].state.stage) for unit_id in part)
             facts.update(dict.fromkeys(part, ()))
             facts.update((unit_id, tuple(records)) for unit_id, records in found_facts.items())
 
@@ -271,8 +268,8 @@ class Session(OverviewQueries):
         self, batch: int | None, after: int, limit: int
     ) -> tuple[list[tuple[Unit, UnitState]], int]:
         page, after = self._page(batch, after, limit)
-        self._states.update((unit.id, (unit, state)) for unit, state in page)
-        return page, after
+        self._states.update((read.unit.id, read) for read in page)
+        return list(page), after
 
     def get_unit_state(self, unit_id: str) -> tuple[Unit, UnitState] | None:
         cached = self._states.get(unit_id)
@@ -296,14 +293,12 @@ class Session(OverviewQueries):
         # Keyset pages, so callers may write between pages.
         after = 0
         while True:
-            page, after = self._page(batch, after, _PAGE)
+            page, after = self._page(batch, after, self._page_size)
             yield from page
-            if len(page) < _PAGE:
+            if len(page) < self._page_size:
                 return
 
-    def _page(
-        self, batch: int | None, after: int, limit: int
-    ) -> tuple[list[tuple[Unit, UnitState]], int]:
+    def _page(self, batch: int | None, after: int, limit: int) -> tuple[list[UnitAndState], int]:
         """Up to ``limit`` units after ordinal ``after``, and the last one's ordinal.
 
         In insertion order (of ``batch``, when given), by cf_units' ordinal index.
@@ -318,7 +313,7 @@ class Session(OverviewQueries):
             (*params, limit),
         )
         day = self._store._days
-        page = []
+        page: list[UnitAndState] = []
         for *columns, ordinal in rows:
             page.append(unit_and_state(columns, day))
             after = ordinal
@@ -336,13 +331,6 @@ class Session(OverviewQueries):
 
     def _fact(self, row: Sequence[Any]) -> FactRecord:
         return fact_of(FactRow._make(row), self._store.fact_types)
-
-    def find_request(self, request_id: str) -> AuditRecord | None:
-        rows = self._rows(
-            f"SELECT {AUDIT_COLUMNS} FROM cf_audit WHERE campaign_id = ? AND request_id = ?",
-            (self._cid, request_id),
-        )
-        return next((audit_of(row) for row in rows), None)
 
     def audit_head(self) -> tuple[int, str]:
         head = self._head
@@ -382,39 +370,6 @@ class Session(OverviewQueries):
             )
         head.stored_seq = head.seq
 
-    def iter_audit(
-        self, unit_id: str | None = None, *, after_seq: int = 0
-    ) -> Iterator[AuditRecord]:
-        where = "" if unit_id is None else " AND unit_id = ?"
-        sql = (
-            f"SELECT {AUDIT_COLUMNS} FROM cf_audit WHERE campaign_id = ? AND seq > ?{where} "
-            f"ORDER BY seq LIMIT {_PAGE}"
-        )
-        extra: tuple[Any, ...] = () if unit_id is None else (unit_id,)
-        after = after_seq
-        while True:
-            rows = self._rows(sql, (self._cid, after, *extra))
-            for row in rows:
-                record = audit_of(row)
-                after = record.seq
-                yield record
-            if len(rows) < _PAGE:
-                return
-
-    def audit_anchor(self) -> Checkpoint | None:
-        rows = self._rows(
-            "SELECT anchor_seq, anchor_hash FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
-        )
-        for seq, hash_ in rows:
-            return Checkpoint(seq=int(seq), hash=str(hash_)) if seq else None
-        return None
-
-    def exported_through(self) -> int:
-        rows = self._rows(
-            "SELECT exported_seq FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
-        )
-        return next((int(seq) for (seq,) in rows), 0)
-
     # --- writes -----------------------------------------------------------------------------
 
     def claim_units(
@@ -439,37 +394,13 @@ class Session(OverviewQueries):
         claimed = [unit_and_state(row, day) for row in rows]
         # Read (and locked) in this transaction: later reads of these units come from here,
         # so the sweep's prefetch fetches only their facts.
-        self._states.update((unit.id, (unit, state)) for unit, state in claimed)
+        self._states.update((read.unit.id, read) for read in claimed)
         for unit, _ in claimed:
             self._run(
                 "UPDATE cf_states SET swept = ? WHERE campaign_id = ? AND unit_id = ?",
                 (sweep, self._cid, unit.id),
             )
-        return claimed
-
-    def mark_exported(self, seq: int) -> None:
-        self._run(
-            "UPDATE cf_campaigns SET exported_seq = ? WHERE campaign_id = ? AND exported_seq < ?",
-            (seq, self._cid, seq),
-        )
-
-    def purge_audit(self, through_seq: int) -> int:
-        rows = self._rows(
-            "SELECT seq, hash FROM cf_audit WHERE campaign_id = ? AND seq <= ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (self._cid, through_seq),
-        )
-        for seq, hash_ in rows:
-            last_seq, last_hash = int(seq), str(hash_)
-            gone = self._run(
-                "DELETE FROM cf_audit WHERE campaign_id = ? AND seq <= ?", (self._cid, last_seq)
-            )
-            self._run(
-                "UPDATE cf_campaigns SET anchor_seq = ?, anchor_hash = ? WHERE campaign_id = ?",
-                (last_seq, last_hash, self._cid),
-            )
-            return gone
-        return 0
+        return list(claimed)
 
     def insert_unit(self, unit: Unit, state: UnitState) -> None:
         def exists(_: BaseException) -> CampaignflowError:
@@ -504,11 +435,11 @@ class Session(OverviewQueries):
         cached = self._states.get(state.unit_id)
         if cached is not None:
             # Read in this session: checked against what was read, sent with its batch.
-            if cached[1].version != expected_version:
+            if cached.state.version != expected_version:
                 raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
             self._writable()
             self._pending_states.append(_PendingState(state, expected_version))
-            self._states[state.unit_id] = (cached[0], state)
+            self._states[state.unit_id] = UnitAndState(unit=cached.unit, state=state)
             return
         params = (*state_values(state), self._cid, state.unit_id, expected_version)
         changed = self._run(UPDATE_STATE, params, Failure(state.unit_id, expected_version))
@@ -578,36 +509,6 @@ class Session(OverviewQueries):
             params = (self._cid, *row, _transition_version(row))
             self._run(INSERT_AUDIT, params, Failure(unit_id, head, duplicate=taken))
         self._head.seq, self._head.hash = row.seq, row.hash
-
-    def workflow_versions(self) -> list[WorkflowVersion]:
-        rows = self._rows(
-            f"SELECT {', '.join(WorkflowRow._fields)} FROM cf_workflows "
-            "WHERE campaign_id = ? ORDER BY n",
-            (self._cid,),
-        )
-        return [workflow_of(WorkflowRow._make(row)) for row in rows]
-
-    def add_workflow_version(self, version: WorkflowVersion) -> None:
-        def taken(_: BaseException) -> CampaignflowError:
-            return ConcurrencyConflict(
-                "-", expected_version=version.number - 1, detail="another adoption came first"
-            )
-
-        self._writable()
-        self._run(
-            "INSERT INTO cf_workflows (campaign_id, n, ref, definition, policy, from_batch, seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                self._cid,
-                version.number,
-                version.ref,
-                canonical_json(version.definition),
-                version.policy,
-                version.from_batch,
-                version.seq,
-            ),
-            Failure(None, duplicate=taken),
-        )
 
 
 def _transition_version(row: AuditRow) -> int | None:

@@ -442,7 +442,7 @@ class SQLStore:
             return -1
         finally:
             cur.close()
-        return int(rows[0][0]) if rows else 0
+        return next((int(version) for (version,) in rows), 0)
 
     # --- statements -------------------------------------------------------------------------
 
