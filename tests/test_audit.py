@@ -18,7 +18,11 @@ from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
     Checkpoint,
+    Encoder,
     canonical_json,
+    decision_text,
+    decision_to_data,
+    iso_date,
     record_hash,
     seal_row,
     verify_chain,
@@ -384,8 +388,6 @@ _decisions = st.builds(
 
 def test_remembered_dates_never_stand_in_for_a_datetime() -> None:
     """A plain date's text is remembered by value; a datetime (a date subclass) gets its own."""
-    from campaignflow.audit import iso_date
-
     day, noon = date(2005, 1, 10), datetime(2005, 1, 10, 12)
     for _ in range(2):
         assert iso_date(day) == "2005-01-10"
@@ -394,14 +396,16 @@ def test_remembered_dates_never_stand_in_for_a_datetime() -> None:
 
 def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> None:
     """1, True and 1.0 are equal in Python but not in JSON: each verdict keeps its own text."""
-    from campaignflow.audit import decision_text
+    encoder = Encoder()  # one for both rounds: the second reads what the first remembered
 
     def text_of(params: dict[Any, Any], passed: Any = True) -> str:
         verdict = cf.Verdict("g", passed, "c", params)
         decision = cf.Decision(
             "u", "advance", "a", "b", True, (cf.Candidate("b", True, (verdict,)),), date(2005, 1, 1)
         )
-        return decision_text(decision)
+        text = encoder.decision_text(decision)
+        assert text == decision_text(decision)
+        return text
 
     for _ in range(2):  # the second round reads what the first remembered
         assert '"params":{"a":1}' in text_of({"a": 1})
@@ -415,10 +419,27 @@ def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> 
         assert '"passed":1}' in text_of({"a": 1}, 1)
 
 
+# One encoder across every example: what it remembers from one must never change another.
+_SHARED = Encoder()
+
+
 @settings(max_examples=500)
 @given(_decisions)
 def test_decision_text_is_the_canonical_json_of_its_data(decision: cf.Decision) -> None:
     """The decision text sealed into advance records is exactly canonical_json of its data."""
-    from campaignflow.audit import decision_text, decision_to_data
+    expected = canonical_json(decision_to_data(decision))
+    assert decision_text(decision) == expected
+    assert _SHARED.decision_text(decision) == expected
 
-    assert decision_text(decision) == canonical_json(decision_to_data(decision))
+
+@settings(max_examples=500)
+@given(_records())
+def test_a_row_sealed_by_a_long_lived_encoder_is_sealed_as_its_record(record: AuditRecord) -> None:
+    """An Encoder that remembers texts across rows seals every row as the generic encoder."""
+    try:
+        expected = record.sealed().row()
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            seal_row(record.row(), encoder=_SHARED)
+        return
+    assert seal_row(record.row(), encoder=_SHARED) == expected

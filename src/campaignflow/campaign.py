@@ -32,9 +32,9 @@ from campaignflow.audit import (
     AuditRow,
     AuditVerification,
     Checkpoint,
+    Encoder,
     canonical_json,
     decision_from_data,
-    decision_text,
     decision_to_data,
     iso_date,
     iso_instant,
@@ -248,6 +248,8 @@ class Campaign:
         # The canonical text of each transition payload (trigger, batch, to_batch) written:
         # a sweep writes the same few hundreds of times.
         self._payload_texts: dict[tuple[str, int, int | None], str] = {}
+        # The audit texts this campaign's records repeat (stage ids, actors, verdicts).
+        self._encoder = Encoder()
         self._adopted: tuple[WorkflowVersion, ...] = ()
         self._first_ref = self._workflow_ref
         self._unknown_refs: set[str] = set()
@@ -1040,10 +1042,11 @@ class Campaign:
                     request_id=request_id,
                     workflow=ref,
                     payload=payload_text,
-                    decision=decision_text(decision),
+                    decision=self._encoder.decision_text(decision),
                     reason=None,
                     prev_hash=prev,
-                )
+                ),
+                encoder=self._encoder,
             )
         except _UNRECORDABLE as exc:
             raise _unrecordable(command, exc) from None

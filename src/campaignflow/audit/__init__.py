@@ -15,6 +15,7 @@ from campaignflow.audit._chain import (
     seal_row,
     verify_chain,
 )
+from campaignflow.audit._encode import Encoder as Encoder
 from campaignflow.audit._encode import (
     canonical_json,
     decision_from_data,
@@ -29,7 +30,7 @@ from campaignflow.audit._encode import roles_json as roles_json
 from campaignflow.audit._record import AuditRecord
 from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
 
-# decision_text, iso_date, iso_instant, roles_json and seal_fresh (the old name of seal) are
+# Encoder, decision_text, iso_date, iso_instant, roles_json and seal_fresh (the old name of seal) are
 # imported from here by campaign.py and store/ until the integration points them at the
 # private modules: not public, not in __all__.
 seal_fresh = seal

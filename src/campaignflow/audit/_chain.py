@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from campaignflow.audit._encode import row_hash
+from campaignflow.audit._encode import Encoder, row_hash
 from campaignflow.audit._record import AuditRecord
 from campaignflow.audit._row import GENESIS_HASH, AuditRow
 from campaignflow.errors import AuditTampered
@@ -33,15 +33,16 @@ def seal(record: AuditRecord) -> AuditRecord:
     return record.sealed()
 
 
-def seal_row(row: AuditRow | Sequence[Any]) -> AuditRow:
+def seal_row(row: AuditRow | Sequence[Any], *, encoder: Encoder | None = None) -> AuditRow:
     """A new row: ``row`` with its hash computed, exactly as sealing its record would.
 
     For commands that write many records (a sweep's transitions): the row a store writes,
     sealed without building the record. A plain sequence of every column but ``hash`` (in
-    :data:`AUDIT_ROW_FIELDS` order) is taken too.
+    :data:`AUDIT_ROW_FIELDS` order) is taken too. ``encoder``: the caller's own, to reuse
+    the texts it remembers (a fresh one otherwise).
     """
     stored = row if isinstance(row, AuditRow) else AuditRow._make((*row, ""))
-    return stored._replace(hash=row_hash(stored))
+    return stored._replace(hash=(encoder or Encoder()).row_hash(stored))
 
 
 def record_hash(record: AuditRecord) -> str:

@@ -20,6 +20,7 @@ from campaignflow.audit._row import AuditRow
 from campaignflow.model import Candidate, Decision, Verdict
 
 __all__ = [
+    "Encoder",
     "canonical_json",
     "decision_from_data",
     "decision_text",
@@ -44,16 +45,6 @@ def canonical_json(data: Any) -> str:
     return _ENCODER.encode(data)
 
 
-def _text(value: object) -> str:
-    """``canonical_json(value)``, written out directly for the plain types a row holds."""
-    if value is None:
-        return "null"
-    kind = value.__class__
-    if kind is int:
-        return int.__repr__(value)  # what json writes for an int
-    return _ENCODER.encode(value)  # a str is written without setting up the full encoder
-
-
 def iso_instant(at: datetime) -> str:
     """The text an audit row (and a fact row) stores for an instant."""
     return at.isoformat()
@@ -76,35 +67,155 @@ _BODY = (
     '"dest":%s,"on":"%s","outcome":%s,"payload":%s,"prev_hash":%s,"reason":%s,'
     '"request_id":%s,"seq":%s,"source":%s,"unit_id":%s,"version":%s,"workflow":%s}'
 )
+# Decision data's keys are fixed too: written out in their sorted order.
+_DECISION = '{"allowed":%s,"candidates":[%s],"judged_on":"%s","source":%s,"target":%s,"trigger":%s}'
+_CANDIDATE = '{"dest":%s,"passed":%s,"verdicts":[%s]}'
+_VERDICT = '{"code":%s,"guard":%s,"params":%s,"passed":%s}'
+_VERDICT_WITH_CHILDREN = '{"children":[%s],"code":%s,"guard":%s,"params":%s,"passed":%s}'
+
+# Texts an Encoder remembers before it starts over: far more than a campaign's distinct
+# stage ids, actors and verdicts, few enough to stay small.
+_KEPT = 4096
+
+
+class Encoder:
+    """Writes audit rows' bodies and decisions as :func:`canonical_json` would, remembering
+    the texts that recur from record to record.
+
+    A campaign's records repeat a handful of strings (stage ids, commands, actors, the
+    workflow ref) and of leaf verdicts: its owner (a :class:`~campaignflow.Campaign` holds
+    one for its sweeps) keeps one Encoder, and each is encoded once. Only plain ``str``
+    values, and leaf verdicts of plain str, bool and int values, are remembered, so no value
+    ever stands in for an equal one of another type (``1``, ``1.0``, ``True``). Each memo
+    starts over when full. The module's functions use a fresh Encoder per call.
+    """
+
+    __slots__ = ("_texts", "_verdicts")
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._verdicts: dict[tuple[Any, ...], str] = {}
+
+    def text(self, value: object) -> str:
+        """``canonical_json(value)`` of a value a row or decision holds."""
+        if value is None:
+            return "null"
+        kind = value.__class__
+        if kind is str:
+            texts = self._texts
+            text: str | None = texts.get(value)  # type: ignore[call-overload]
+            if text is None:
+                if len(texts) >= _KEPT:
+                    texts.clear()
+                text = texts[value] = _ENCODER.encode(value)  # type: ignore[index]
+            return text
+        if kind is int:
+            return int.__repr__(value)  # what json writes for an int
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        return _ENCODER.encode(value)
+
+    def row_body(self, row: AuditRow) -> str:
+        """``canonical_json(record.body())`` of the record stored as ``row`` (hash unused)."""
+        text = self.text
+        return _BODY % (
+            text(row.actor_id),
+            row.actor_roles,  # encoded
+            row.at,  # ISO text
+            text(row.campaign),
+            text(row.command),
+            "null" if row.decision is None else row.decision,  # encoded
+            text(row.dest),
+            row.on,  # ISO text
+            text(row.outcome),
+            row.payload,  # encoded
+            text(row.prev_hash),
+            "null" if row.reason is None else row.reason,  # encoded
+            text(row.request_id),
+            text(row.seq),
+            text(row.source),
+            text(row.unit_id),
+            text(row.version),
+            text(row.workflow),
+        )
+
+    def row_hash(self, row: AuditRow) -> str:
+        """``SHA-256(prev_hash ‖ body)`` as hex, of the record stored as ``row``."""
+        body = self.row_body(row)
+        return hashlib.sha256((row.prev_hash + body).encode("utf-8")).hexdigest()
+
+    def decision_text(self, decision: Decision) -> str:
+        """``canonical_json(decision_to_data(decision))``: the decision column of a row."""
+        text = self.text
+        return _DECISION % (
+            text(decision.allowed),
+            ",".join([self._candidate_text(c) for c in decision.candidates]),
+            decision.judged_on.isoformat(),
+            text(decision.source),
+            text(decision.target),
+            text(decision.trigger),
+        )
+
+    def _candidate_text(self, candidate: Candidate) -> str:
+        return _CANDIDATE % (
+            self.text(candidate.dest),
+            self.text(candidate.passed),
+            ",".join([self._verdict_text(v) for v in candidate.verdicts]),
+        )
+
+    def _verdict_text(self, verdict: Verdict) -> str:
+        key = _verdict_key(verdict)
+        if key is None:
+            return self._encoded_verdict(verdict)
+        verdicts = self._verdicts
+        text = verdicts.get(key)
+        if text is None:
+            if len(verdicts) >= _KEPT:
+                verdicts.clear()
+            text = verdicts[key] = self._encoded_verdict(verdict)
+        return text
+
+    def _encoded_verdict(self, verdict: Verdict) -> str:
+        params = verdict.params
+        fields = (
+            self.text(verdict.code),
+            self.text(verdict.guard),
+            _ENCODER.encode(params if params.__class__ is dict else dict(params)),
+            self.text(verdict.passed),
+        )
+        if verdict.children:
+            children = ",".join([self._verdict_text(c) for c in verdict.children])
+            return _VERDICT_WITH_CHILDREN % (children, *fields)
+        return _VERDICT % fields
+
+
+def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
+    """A leaf verdict's memo key, or None unless its values are plain str, bool and int."""
+    guard, code, passed, params = verdict.guard, verdict.code, verdict.passed, verdict.params
+    if (
+        verdict.children
+        or params.__class__ is not dict
+        or guard.__class__ is not str
+        or code.__class__ is not str
+        or passed.__class__ is not bool
+    ):
+        return None
+    for name, value in params.items():
+        if name.__class__ is not str or (value.__class__ is not int and value.__class__ is not str):
+            return None
+    return (guard, code, passed, *params.items())
 
 
 def row_body(row: AuditRow) -> str:
     """``canonical_json(record.body())`` of the record stored as ``row`` (its hash unused)."""
-    return _BODY % (
-        _text(row.actor_id),
-        row.actor_roles,  # encoded
-        row.at,  # ISO text
-        _text(row.campaign),
-        _text(row.command),
-        "null" if row.decision is None else row.decision,  # encoded
-        _text(row.dest),
-        row.on,  # ISO text
-        _text(row.outcome),
-        row.payload,  # encoded
-        _text(row.prev_hash),
-        "null" if row.reason is None else row.reason,  # encoded
-        _text(row.request_id),
-        _text(row.seq),
-        _text(row.source),
-        _text(row.unit_id),
-        _text(row.version),
-        _text(row.workflow),
-    )
+    return Encoder().row_body(row)
 
 
 def row_hash(row: AuditRow) -> str:
     """``SHA-256(prev_hash ‖ body)`` as hex, of the record stored as ``row``."""
-    return hashlib.sha256((row.prev_hash + row_body(row)).encode("utf-8")).hexdigest()
+    return Encoder().row_hash(row)
 
 
 # --- verdicts and decisions as data -------------------------------------------------------
@@ -155,7 +266,7 @@ def decision_to_data(decision: Decision) -> dict[str, Any]:
 
 def decision_text(decision: Decision) -> str:
     """``canonical_json(decision_to_data(decision))``: the decision column of an audit row."""
-    return _ENCODER.encode(decision_to_data(decision))
+    return Encoder().decision_text(decision)
 
 
 def decision_from_data(unit_id: str, data: Mapping[str, Any], workflow: str = "") -> Decision:

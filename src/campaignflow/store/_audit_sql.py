@@ -7,35 +7,25 @@ chain head is the session's) and provides what is stubbed here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from campaignflow.audit import AuditRecord, Checkpoint, canonical_json
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict
 from campaignflow.model import WorkflowVersion
-from campaignflow.store._dialect import ANY_FAILURE, Failure
-from campaignflow.store._queries import AUDIT_COLUMNS
+from campaignflow.store._dialect import Failure
+from campaignflow.store._queries import AUDIT_COLUMNS, SessionStatements
 from campaignflow.store._rows import WorkflowRow, audit_of, workflow_of
 
 __all__ = ["AuditQueries"]
 
 
-class AuditQueries:
+class AuditQueries(SessionStatements):
     """The audit trail and workflow versions of a session's campaign."""
 
     __slots__ = ()
 
-    _cid: str
     _page_size: int
-
-    def _rows(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> list[Any]:
-        raise NotImplementedError
-
-    def _run(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> int:
-        raise NotImplementedError
-
-    def _writable(self) -> None:
-        raise NotImplementedError
 
     def find_request(self, request_id: str) -> AuditRecord | None:
         rows = self._rows(

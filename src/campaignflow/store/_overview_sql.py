@@ -8,7 +8,7 @@ index, and only the page of stuck units asked for is joined to its units and ref
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -16,13 +16,14 @@ from campaignflow.audit import canonical_json, verdict_to_data
 from campaignflow.errors import CampaignflowError, ValidationError
 from campaignflow.model import Organisation, Refusal, Unit, UnitState
 from campaignflow.orgtree import GroupCounts, StuckOrder
-from campaignflow.store._dialect import ANY_FAILURE, Failure
+from campaignflow.store._dialect import Failure
 from campaignflow.store._queries import (
     ORG_COLUMNS,
     REFUSAL_COLUMNS,
     STATE_COLUMNS,
     STUCK_ORDER,
     UNIT_COLUMNS,
+    SessionStatements,
 )
 from campaignflow.store._rows import (
     DayMemo,
@@ -51,23 +52,13 @@ _COUNTED = (
 )
 
 
-class OverviewQueries:
+class OverviewQueries(SessionStatements):
     """The overview's data of a session's campaign (the session provides what is stubbed)."""
 
     __slots__ = ()
 
-    _cid: str
     # Whether an organisation id is registered, as this session's queries asked it.
     _registered: dict[str, bool]
-
-    def _rows(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> list[Any]:
-        raise NotImplementedError
-
-    def _run(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> int:
-        raise NotImplementedError
-
-    def _writable(self) -> None:
-        raise NotImplementedError
 
     def _next_ordinal(self, table: str) -> int:
         raise NotImplementedError

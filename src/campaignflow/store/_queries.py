@@ -1,4 +1,5 @@
-"""The SQL store's statements and column lists, as text (``?`` placeholders; see Dialect).
+"""The SQL store's statements and column lists, as text (``?`` placeholders; see Dialect),
+and the base of the session's query mixins that run them.
 
 Column lists are made from the row types of ``_rows`` (and the audit package's AuditRow), so
 a statement selects exactly the columns its row type names, in that order.
@@ -6,7 +7,11 @@ a statement selects exactly the columns its row type names, in that order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from campaignflow.audit import AUDIT_ROW_FIELDS
+from campaignflow.store._dialect import ANY_FAILURE, Failure
 from campaignflow.store._rows import FactRow, OrgRow, RefusalRow, StateRow, UnitRow
 
 __all__ = [
@@ -23,6 +28,7 @@ __all__ = [
     "UNIT_COLUMNS",
     "UNIT_STATE_FROM",
     "UPDATE_STATE",
+    "SessionStatements",
 ]
 
 
@@ -85,3 +91,23 @@ INSERT_FACT = (
     "SELECT ?, ?, ?, COALESCE(MAX(n), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM cf_facts "
     "WHERE campaign_id = ? AND unit_id = ? AND stage = ?"
 )
+
+
+class SessionStatements:
+    """How the session's query mixins (``_audit_sql``, ``_overview_sql``) run these statements.
+
+    :class:`~campaignflow.store._session.Session` implements every method stubbed here.
+    """
+
+    __slots__ = ()
+
+    _cid: str
+
+    def _rows(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> list[Any]:
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: Sequence[Any], failure: Failure = ANY_FAILURE) -> int:
+        raise NotImplementedError
+
+    def _writable(self) -> None:
+        raise NotImplementedError
