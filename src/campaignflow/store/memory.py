@@ -146,7 +146,7 @@ class _Session:
             {k: list(v) for k, v in store._by_unit.items()},
         )
         store._audit = keep
-        store._anchor = Checkpoint(gone[-1].seq, gone[-1].hash)
+        store._anchor = Checkpoint(seq=gone[-1].seq, hash=gone[-1].hash)
         for record in gone:
             if record.request_id is not None:
                 store._requests.pop(record.request_id, None)
