@@ -93,7 +93,8 @@ class Encoder:
     __slots__ = ("_texts", "_verdicts")
 
     def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
+        # Only str keys are stored, so looking up any other value (None, 1, True) misses.
+        self._texts: dict[object, str] = {}
         self._verdicts: dict[tuple[Any, ...], str] = {}
 
     def text(self, value: object) -> str:
@@ -103,11 +104,11 @@ class Encoder:
         kind = value.__class__
         if kind is str:
             texts = self._texts
-            text: str | None = texts.get(value)  # type: ignore[call-overload]
+            text = texts.get(value)
             if text is None:
                 if len(texts) >= _KEPT:
                     texts.clear()
-                text = texts[value] = _ENCODER.encode(value)  # type: ignore[index]
+                text = texts[value] = _ENCODER.encode(value)
             return text
         if kind is int:
             return int.__repr__(value)  # what json writes for an int
@@ -118,27 +119,34 @@ class Encoder:
         return _ENCODER.encode(value)
 
     def row_body(self, row: AuditRow) -> str:
-        """``canonical_json(record.body())`` of the record stored as ``row`` (hash unused)."""
-        text = self.text
+        """``canonical_json(record.body())`` of the record stored as ``row`` (hash unused).
+
+        The columns a campaign's records share (actor, command, stages, workflow) are looked
+        up first; the record's own (seq, unit, version, request, prev_hash) never recur
+        within a sweep and go straight to the encoder (a str or an int is written without
+        its set-up), so they do not crowd the memo.
+        """
+        known, text, encode = self._texts.get, self.text, _ENCODER.encode
+        seq, version, request_id = row.seq, row.version, row.request_id
         return _BODY % (
-            text(row.actor_id),
+            known(row.actor_id) or text(row.actor_id),
             row.actor_roles,  # encoded
             row.at,  # ISO text
-            text(row.campaign),
-            text(row.command),
+            known(row.campaign) or text(row.campaign),
+            known(row.command) or text(row.command),
             "null" if row.decision is None else row.decision,  # encoded
-            text(row.dest),
+            known(row.dest) or text(row.dest),
             row.on,  # ISO text
-            text(row.outcome),
+            known(row.outcome) or text(row.outcome),
             row.payload,  # encoded
-            text(row.prev_hash),
+            encode(row.prev_hash),
             "null" if row.reason is None else row.reason,  # encoded
-            text(row.request_id),
-            text(row.seq),
-            text(row.source),
-            text(row.unit_id),
-            text(row.version),
-            text(row.workflow),
+            "null" if request_id is None else encode(request_id),
+            int.__repr__(seq) if seq.__class__ is int else encode(seq),
+            known(row.source) or text(row.source),
+            encode(row.unit_id),
+            int.__repr__(version) if version.__class__ is int else encode(version),
+            known(row.workflow) or text(row.workflow),
         )
 
     def row_hash(self, row: AuditRow) -> str:
@@ -148,21 +156,29 @@ class Encoder:
 
     def decision_text(self, decision: Decision) -> str:
         """``canonical_json(decision_to_data(decision))``: the decision column of a row."""
-        text = self.text
+        known, text = self._texts.get, self.text
+        candidates = decision.candidates
+        if len(candidates) == 1:  # nearly every decision
+            candidates_text = self._candidate_text(candidates[0])
+        else:
+            candidates_text = ",".join([self._candidate_text(c) for c in candidates])
         return _DECISION % (
-            text(decision.allowed),
-            ",".join([self._candidate_text(c) for c in decision.candidates]),
+            "true" if decision.allowed is True else text(decision.allowed),
+            candidates_text,
             decision.judged_on.isoformat(),
-            text(decision.source),
-            text(decision.target),
-            text(decision.trigger),
+            known(decision.source) or text(decision.source),
+            known(decision.target) or text(decision.target),
+            known(decision.trigger) or text(decision.trigger),
         )
 
     def _candidate_text(self, candidate: Candidate) -> str:
+        verdicts = candidate.verdicts
         return _CANDIDATE % (
-            self.text(candidate.dest),
-            self.text(candidate.passed),
-            ",".join([self._verdict_text(v) for v in candidate.verdicts]),
+            self._texts.get(candidate.dest) or self.text(candidate.dest),
+            "true" if candidate.passed is True else self.text(candidate.passed),
+            self._verdict_text(verdicts[0])
+            if len(verdicts) == 1
+            else ",".join([self._verdict_text(v) for v in verdicts]),
         )
 
     def _verdict_text(self, verdict: Verdict) -> str:

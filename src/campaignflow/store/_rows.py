@@ -36,10 +36,8 @@ __all__ = [
     "fact_of",
     "org_of",
     "refusal_of",
-    "state_of",
     "state_values",
     "unit_and_state",
-    "unit_of",
     "unit_state_refusal",
     "workflow_of",
 ]
@@ -158,51 +156,42 @@ _UNIT_END = len(UnitRow._fields)
 _STATE_END = _UNIT_END + len(StateRow._fields)
 
 
-def _unit(row: UnitRow) -> Unit:
-    # Rows were validated on the way in (insert_unit takes a validated Unit); validating
-    # every unit of a sweep again costs more than the rest of loading it. tests/store pin
-    # trusted_unit to Unit's definition.
-    return trusted_unit(
-        id=row.unit_id,
-        name=row.name,
-        kind=row.kind,
-        batch=int(row.batch),
-        members=int(row.members),
-        parent=row.parent,
-    )
-
-
-def _state(row: StateRow, day: DayMemo) -> UnitState:
-    return UnitState(
-        unit_id=row.unit_id,
-        stage=row.stage,
-        batch=int(row.batch),
-        version=int(row.version),
-        entered_on=day(row.entered_on),
-        stage_since=day(row.stage_since),
-        started_on=day(row.started_on),
-        remedial=bool(row.remedial),
-        remedial_round=int(row.remedial_round),
-        resume_since=day(row.resume_since),
-        workflow=row.workflow or "",
-    )
-
-
-def unit_of(columns: Sequence[Any]) -> Unit:
-    """The unit of a row selecting ``UNIT_COLUMNS``."""
-    return _unit(UnitRow._make(columns))
-
-
-def state_of(columns: Sequence[Any], day: DayMemo) -> UnitState:
-    """The state of a row selecting ``STATE_COLUMNS``."""
-    return _state(StateRow._make(columns), day)
-
-
 def unit_and_state(columns: Sequence[Any], day: DayMemo) -> UnitAndState:
-    """The unit and state of a row selecting ``UNIT_COLUMNS, STATE_COLUMNS``."""
+    """The unit and state of a row selecting ``UNIT_COLUMNS, STATE_COLUMNS``.
+
+    Unpacked by name in UnitRow's and StateRow's order (the sweep's hot path: no
+    intermediate tuples); tests/store pin the order to the two row types. Units were
+    validated on the way in (insert_unit takes a validated Unit): validating every unit of
+    a sweep again would cost more than the rest of loading it, so they are rebuilt with
+    trusted_unit, which tests/store pin to Unit's definition.
+    """
+    (
+        unit_id, name, kind, batch, members, parent,
+        _, stage, state_batch, version, entered_on, stage_since, started_on,
+        remedial, remedial_round, resume_since, workflow,
+    ) = columns[:_STATE_END]  # fmt: skip
     return UnitAndState(
-        unit=_unit(UnitRow._make(columns[:_UNIT_END])),
-        state=_state(StateRow._make(columns[_UNIT_END:_STATE_END]), day),
+        unit=trusted_unit(
+            id=unit_id,
+            name=name,
+            kind=kind,
+            batch=int(batch),
+            members=int(members),
+            parent=parent,
+        ),
+        state=UnitState(
+            unit_id=unit_id,
+            stage=stage,
+            batch=int(state_batch),
+            version=int(version),
+            entered_on=day(entered_on),
+            stage_since=day(stage_since),
+            started_on=day(started_on),
+            remedial=bool(remedial),
+            remedial_round=int(remedial_round),
+            resume_since=day(resume_since),
+            workflow=workflow or "",
+        ),
     )
 
 

@@ -47,10 +47,8 @@ from campaignflow.store._rows import (
     FactRow,
     UnitAndState,
     fact_of,
-    state_of,
     state_values,
     unit_and_state,
-    unit_of,
 )
 
 __all__ = ["HeadCache", "Session", "StatementRunner"]
@@ -215,11 +213,8 @@ class Session(AuditQueries, OverviewQueries):
     # --- units and facts: reads --------------------------------------------------------------
 
     def get_unit(self, unit_id: str) -> Unit | None:
-        rows = self._rows(
-            f"SELECT {UNIT_COLUMNS} FROM cf_units u WHERE u.campaign_id = ? AND u.unit_id = ?",
-            (self._cid, unit_id),
-        )
-        return next((unit_of(row) for row in rows), None)
+        found = self._read(unit_id)
+        return None if found is None else found.unit
 
     def prefetch(self, unit_ids: Sequence[str]) -> None:
         wanted = list(dict.fromkeys(unit_ids))
@@ -273,8 +268,10 @@ class Session(AuditQueries, OverviewQueries):
 
     def get_unit_state(self, unit_id: str) -> tuple[Unit, UnitState] | None:
         cached = self._states.get(unit_id)
-        if cached is not None:
-            return cached
+        return cached if cached is not None else self._read(unit_id)
+
+    def _read(self, unit_id: str) -> UnitAndState | None:
+        """The unit and its state as the database has them (none: no such unit)."""
         rows = self._rows(
             f"SELECT {UNIT_COLUMNS}, {STATE_COLUMNS} FROM {UNIT_STATE_FROM} "
             "WHERE u.campaign_id = ? AND u.unit_id = ?",
@@ -283,11 +280,8 @@ class Session(AuditQueries, OverviewQueries):
         return next((unit_and_state(row, self._store._days) for row in rows), None)
 
     def get_state(self, unit_id: str) -> UnitState | None:
-        rows = self._rows(
-            f"SELECT {STATE_COLUMNS} FROM cf_states s WHERE s.campaign_id = ? AND s.unit_id = ?",
-            (self._cid, unit_id),
-        )
-        return next((state_of(row, self._store._days) for row in rows), None)
+        found = self._read(unit_id)
+        return None if found is None else found.state
 
     def iter_units(self, batch: int | None = None) -> Iterator[tuple[Unit, UnitState]]:
         # Keyset pages, so callers may write between pages.
@@ -313,9 +307,8 @@ class Session(AuditQueries, OverviewQueries):
             (*params, limit),
         )
         day = self._store._days
-        page: list[UnitAndState] = []
-        for *columns, ordinal in rows:
-            page.append(unit_and_state(columns, day))
+        page = [unit_and_state(row, day) for row in rows]  # the ordinal, last, is left out
+        for *_, ordinal in rows[-1:]:
             after = ordinal
         return page, after
 
