@@ -103,13 +103,8 @@ class Encoder:
             return "null"
         kind = value.__class__
         if kind is str:
-            texts = self._texts
-            text = texts.get(value)
-            if text is None:
-                if len(texts) >= _KEPT:
-                    texts.clear()
-                text = texts[value] = _ENCODER.encode(value)
-            return text
+            text = self._texts.get(value)
+            return _keep(self._texts, value, _ENCODER.encode(value)) if text is None else text
         if kind is int:
             return int.__repr__(value)  # what json writes for an int
         if value is True:
@@ -185,13 +180,8 @@ class Encoder:
         key = _verdict_key(verdict)
         if key is None:
             return self._encoded_verdict(verdict)
-        verdicts = self._verdicts
-        text = verdicts.get(key)
-        if text is None:
-            if len(verdicts) >= _KEPT:
-                verdicts.clear()
-            text = verdicts[key] = self._encoded_verdict(verdict)
-        return text
+        text = self._verdicts.get(key)
+        return _keep(self._verdicts, key, self._encoded_verdict(verdict)) if text is None else text
 
     def _encoded_verdict(self, verdict: Verdict) -> str:
         params = verdict.params
@@ -205,6 +195,14 @@ class Encoder:
             children = ",".join([self._verdict_text(c) for c in verdict.children])
             return _VERDICT_WITH_CHILDREN % (children, *fields)
         return _VERDICT % fields
+
+
+def _keep(memo: dict[Any, str], key: object, text: str) -> str:
+    """Remember ``text`` under ``key`` (``memo`` starts over when full) and return it."""
+    if len(memo) >= _KEPT:
+        memo.clear()
+    memo[key] = text
+    return text
 
 
 def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
