@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import attrs
@@ -9,7 +10,9 @@ import pytest
 
 import campaignflow as cf
 from campaignflow.audit import GENESIS_HASH, AuditRecord, verify_chain
+from campaignflow.model import Unit, trusted_unit
 from campaignflow.store import Store
+from campaignflow.store._rows import DayMemo, StateRow, UnitRow, unit_and_state
 from tests.store.conftest import StoreFactory
 
 AT = datetime(2005, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
@@ -243,7 +246,7 @@ def test_iteration_pages_through_long_results(
     store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Units and audit records iterate completely and in order across query pages."""
-    monkeypatch.setattr("campaignflow.store._session._PAGE", 2)
+    monkeypatch.setattr("campaignflow.store._session.Session._page_size", 2)
     store = store_factory.open()
     ids = [f"u{i}" for i in range(7, 0, -1)]
     add(store, *(unit(i) for i in ids))
@@ -534,3 +537,67 @@ def test_stored_facts_decode_once_per_text_only_for_built_in_types(
     assert reads[0][1].fact is not reads[1][1].fact
     reads[0][1].fact.present.append("wang")
     assert reads[1][1].fact.present == ["li"]
+
+
+def test_trusted_unit_is_pinned_to_the_unit_record() -> None:
+    """The SQL store loads units without re-validating them (trusted_unit): it must take
+    exactly Unit's fields, by keyword, and build a unit equal to Unit's own."""
+    names = [field.name for field in attrs.fields(Unit)]
+    assert list(inspect.signature(trusted_unit).parameters) == names
+    values = {
+        "id": "fin-01",
+        "name": "财务处",
+        "kind": "organ",
+        "batch": 2,
+        "members": 12,
+        "parent": "dept",
+    }
+    assert set(values) == set(names)
+    made = trusted_unit(**values)
+    assert made == Unit(**values)
+    assert attrs.asdict(made) == values
+    assert type(made) is Unit
+
+
+def test_a_unit_and_state_row_is_read_in_the_order_its_row_types_select() -> None:
+    """unit_and_state unpacks the columns UNIT_COLUMNS, STATE_COLUMNS select, in their order."""
+    values: dict[str, object] = {
+        "unit_id": "fin-01",
+        "name": "财务处",
+        "kind": "organ",
+        "batch": 2,
+        "members": 12,
+        "parent": "dept",
+    }
+    stored_state: dict[str, object] = {
+        "unit_id": "fin-01",
+        "stage": "study",
+        "batch": 3,
+        "version": 4,
+        "entered_on": "2005-01-10",
+        "stage_since": "2005-01-11",
+        "started_on": "2005-01-12",
+        "remedial": 1,
+        "remedial_round": 5,
+        "resume_since": "2005-01-13",
+        "workflow": "wf@1#abc",
+    }
+    assert list(values) == list(UnitRow._fields)
+    assert list(stored_state) == list(StateRow._fields)
+    read = unit_and_state([*values.values(), *stored_state.values(), 99], DayMemo())
+    assert read.unit == Unit(
+        id="fin-01", name="财务处", kind="organ", batch=2, members=12, parent="dept"
+    )
+    assert read.state == cf.UnitState(
+        unit_id="fin-01",
+        stage="study",
+        batch=3,
+        version=4,
+        entered_on=date(2005, 1, 10),
+        stage_since=date(2005, 1, 11),
+        started_on=date(2005, 1, 12),
+        remedial=True,
+        remedial_round=5,
+        resume_since=date(2005, 1, 13),
+        workflow="wf@1#abc",
+    )

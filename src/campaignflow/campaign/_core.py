@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from campaignflow._validators import refuse
+from campaignflow.audit import Encoder
 from campaignflow.campaign._checks import check_unit_id
 from campaignflow.clock import Clock
 from campaignflow.engine import decide, workflow_ref
@@ -51,6 +52,7 @@ class Core:
         "adopted",
         "campaign_id",
         "clock",
+        "encoder",
         "fact_types",
         "first_ref",
         "payload_texts",
@@ -83,6 +85,8 @@ class Core:
         # The canonical text of each transition payload (trigger, batch, to_batch) written:
         # a sweep writes the same few hundreds of times.
         self.payload_texts: dict[tuple[str, int, int | None], str] = {}
+        # The audit texts this campaign's records repeat (stage ids, actors, verdicts).
+        self.encoder = Encoder()
         self.adopted: tuple[WorkflowVersion, ...] = ()
         self.first_ref = self.workflow_ref
         self.unknown_refs: set[str] = set()

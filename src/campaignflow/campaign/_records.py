@@ -20,7 +20,6 @@ from campaignflow.audit import (
     AuditRow,
     canonical_json,
     decision_from_data,
-    decision_text,
     iso_date,
     iso_instant,
     roles_json,
@@ -160,28 +159,28 @@ def moved(
         payload_text = core.payload_texts[key] = canonical_json(payload)
     ref = core.ref_of(state) or core.workflow_ref
     try:
-        # The columns of AUDIT_ROW_FIELDS but the hash, as the store writes them.
         row = seal_row(
-            (
-                seq,
-                stamp.at_text,
-                stamp.on_text,
-                core.campaign_id,
-                command,
-                stamp.actor.id,
-                stamp.roles_text,
-                "ok",
-                unit.id,
-                state.stage,
-                new.stage,
-                new.version,
-                request_id,
-                ref,
-                payload_text,
-                decision_text(decision),
-                None,
-                prev,
-            )
+            AuditRow(
+                seq=seq,
+                at=stamp.at_text,
+                on=stamp.on_text,
+                campaign=core.campaign_id,
+                command=command,
+                actor_id=stamp.actor.id,
+                actor_roles=stamp.roles_text,
+                outcome="ok",
+                unit_id=unit.id,
+                source=state.stage,
+                dest=new.stage,
+                version=new.version,
+                request_id=request_id,
+                workflow=ref,
+                payload=payload_text,
+                decision=core.encoder.decision_text(decision),
+                reason=None,
+                prev_hash=prev,
+            ),
+            encoder=core.encoder,
         )
     except UNRECORDABLE as exc:
         raise unrecordable(command, exc) from None

@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 import attrs
 
-__all__ = ["Dialect", "ErrorKind"]
+from campaignflow.errors import CampaignflowError
+
+__all__ = ["ANY_FAILURE", "Connection", "Dialect", "ErrorKind", "Failure"]
+
+#: A DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, …); typed loosely because drivers'
+#: signatures differ in detail.
+Connection = Any
 
 #: What a driver error means to the store: a unique key taken, a missing parent row, or a
 #: lock or serialisation conflict (busy, deadlock, lock timeout). None: anything else.
@@ -99,3 +105,23 @@ class Dialect:
     def types(self) -> dict[str, str]:
         """The column types by the names schema templates use: ``{key}``, ``{text}``, ``{int}``."""
         return {"key": self.key_type, "text": self.text_type, "int": self.int_type}
+
+
+class Failure:
+    """How a driver error maps to our errors for one statement."""
+
+    __slots__ = ("duplicate", "expected_version", "unit_id")
+
+    def __init__(
+        self,
+        unit_id: str | None = None,
+        expected_version: int = 0,
+        duplicate: Callable[[BaseException], CampaignflowError] | None = None,
+    ) -> None:
+        self.unit_id = unit_id
+        self.expected_version = expected_version
+        self.duplicate = duplicate
+
+
+#: The failure of a statement that maps no error of its own.
+ANY_FAILURE = Failure()

@@ -306,7 +306,7 @@ def read_version(run: Run) -> int:
     driver's error, which callers outside a transaction use to mean "new database".
     """
     rows = run("SELECT version FROM cf_schema_version WHERE component = ?", (COMPONENT,))
-    return int(rows[0][0]) if rows else 0
+    return next((int(version) for (version,) in rows), 0)
 
 
 def too_new(found: int) -> ValidationError:

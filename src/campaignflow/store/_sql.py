@@ -29,7 +29,7 @@ from typing import Any, NoReturn, TypeVar
 
 import attrs
 
-from campaignflow._validators import field_error, refuse
+from campaignflow._validators import refuse
 from campaignflow.audit import GENESIS_HASH
 from campaignflow.errors import (
     CampaignflowError,
@@ -38,15 +38,14 @@ from campaignflow.errors import (
     ValidationError,
 )
 from campaignflow.facts import FactTypes, fact_types
-from campaignflow.store import _schema
-from campaignflow.store._dialect import Dialect
-from campaignflow.store._session import ANY_FAILURE, Failure, HeadCache, Session
+from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
+from campaignflow.store._dialects import resolve_dialect
+from campaignflow.store._rows import DayMemo
+from campaignflow.store._schema import COMPONENT, latest_version, too_new
+from campaignflow.store._schema import migrate as migrate_schema
+from campaignflow.store._session import HeadCache, Session
 
 __all__ = ["SQLStore"]
-
-#: A DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, …); typed loosely because drivers'
-#: signatures differ in detail.
-Connection = Any
 
 S = TypeVar("S", bound="SQLStore")
 
@@ -132,17 +131,17 @@ class SQLStore:
         """
         store = cls.__new__(cls)
         SQLStore._setup(
-            store, _resolve_dialect(dialect), campaign_id, fact_types, connect=None, joined=conn
+            store, resolve_dialect(dialect), campaign_id, fact_types, connect=None, joined=conn
         )
         if migrate:
             # Probe first: most joins find the schema current, and then take no lock and
             # run no DDL inside the host's transaction.
             current = store._probe_joined(conn)
-            if current > _schema.latest_version():
-                raise _schema.too_new(current)
-            if current != _schema.latest_version():
+            if current > latest_version():
+                raise too_new(current)
+            if current != latest_version():
                 with store._frame(True, migrating=True) as conn_:
-                    _schema.migrate(store._runner(conn_), store.dialect)
+                    migrate_schema(store._runner(conn_), store.dialect)
         return store
 
     def _setup(
@@ -160,6 +159,8 @@ class SQLStore:
             refuse("campaign_id", campaign_id, "must be non-empty text")
         self.dialect = dialect
         self.campaign_id = campaign_id
+        # Stored days decoded by this store's sessions (see DayMemo).
+        self._days = DayMemo()
         self.fact_types: FactTypes = fact_types_ or fact_types
         self._connect = connect
         self._joined = joined
@@ -381,11 +382,11 @@ class SQLStore:
             reusable = not self.dialect.in_transaction(conn) or self._rollback(conn, "ROLLBACK")
         finally:
             self._release(conn, reusable)
-        if current > _schema.latest_version():
-            raise _schema.too_new(current)
-        if current != _schema.latest_version():
+        if current > latest_version():
+            raise too_new(current)
+        if current != latest_version():
             with self._frame(True, migrating=True) as conn:
-                _schema.migrate(self._runner(conn), self.dialect)
+                migrate_schema(self._runner(conn), self.dialect)
         conn = self._acquire()
         try:
             found = self._fetch(
@@ -434,14 +435,14 @@ class SQLStore:
         try:
             cur.execute(
                 self._sql("SELECT version FROM cf_schema_version WHERE component = ?"),
-                (_schema.COMPONENT,),
+                (COMPONENT,),
             )
             rows = cur.fetchall()
         except self.dialect.errors:
             return -1
         finally:
             cur.close()
-        return int(rows[0][0]) if rows else 0
+        return next((int(version) for (version,) in rows), 0)
 
     # --- statements -------------------------------------------------------------------------
 
@@ -551,19 +552,3 @@ def _close_quietly(conn: Connection) -> None:
     # Closing a broken connection must not mask the error being handled.
     with contextlib.suppress(Exception):
         conn.close()
-
-
-def _resolve_dialect(dialect: Dialect | str) -> Dialect:
-    if isinstance(dialect, Dialect):
-        return dialect
-    if dialect == "sqlite":
-        from campaignflow.store.sqlite import SQLITE
-
-        return SQLITE
-    if dialect in ("postgresql", "postgres"):
-        from campaignflow.store.postgres import postgres_dialect
-
-        return postgres_dialect()
-    raise field_error(
-        "store", dialect, "dialect must be a Dialect or one of 'sqlite', 'postgresql'"
-    )

@@ -9,6 +9,8 @@ from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
 from campaignflow.store._protocol import Store
 from campaignflow.store.memory import MemoryStore
+from campaignflow.store.postgres import PostgresStore
+from campaignflow.store.sqlite import SQLiteStore
 
 __all__ = ["open_store"]
 
@@ -40,8 +42,6 @@ def open_store(
     if scheme == "sqlite":
         return _sqlite(url, rest, campaign_id, fact_types)
     if scheme in ("postgresql", "postgres"):
-        from campaignflow.store.postgres import PostgresStore
-
         return PostgresStore(url, campaign_id=campaign_id, fact_types=fact_types)
     raise ValidationError(
         code="store.url_scheme", params={"scheme": repr(scheme), "url": repr(url)}
@@ -49,8 +49,6 @@ def open_store(
 
 
 def _sqlite(url: str, rest: str, campaign_id: str, fact_types: FactTypes | None) -> Store:
-    from campaignflow.store.sqlite import SQLiteStore
-
     location, _, query = rest.partition("?")
     if not location.startswith("/") or len(location) < 2:
         refuse("store", url, "a SQLite URL is 'sqlite:///relative.db' or 'sqlite:////absolute.db'")

@@ -146,7 +146,7 @@ class _Session:
             {k: list(v) for k, v in store._by_unit.items()},
         )
         store._audit = keep
-        store._anchor = Checkpoint(gone[-1].seq, gone[-1].hash)
+        store._anchor = Checkpoint(seq=gone[-1].seq, hash=gone[-1].hash)
         for record in gone:
             if record.request_id is not None:
                 store._requests.pop(record.request_id, None)
@@ -298,30 +298,33 @@ class _Session:
         self, under: str, *, batch: int | None = None, closes: Mapping[int, date]
     ) -> list[GroupCounts]:
         store = self._store
-        groups: dict[tuple[str | None, int, str], list[int]] = {}
+        groups: dict[tuple[str | None, int, str], Counter[str]] = {}
         for unit_id in self._unit_ids_under(under):
             state = store._states[unit_id]
             if batch is not None and state.batch != batch:
                 continue
             key = (store._units[unit_id].parent, state.batch, state.stage)
-            row = groups.setdefault(key, [0] * 11)
+            counts = groups.setdefault(key, Counter())
             close = closes.get(state.batch)
             on_time = close is not None and state.entered_on is not None
-            row[0] += 1
-            row[1] += on_time and state.entered_on <= close  # type: ignore[operator]
-            row[2] += state.remedial
-            row[3] += state.remedial_round
+            counts["units"] += 1
+            counts["on_time"] += on_time and state.entered_on <= close  # type: ignore[operator]
+            counts["remedial"] += state.remedial
+            counts["remedial_rounds"] += state.remedial_round
             assessment = store._assessments.get(unit_id)
             if assessment is not None:
                 _, sat, fair, basic, dis = assessment
-                row[4] += 1
-                row[5] += sat
-                row[6] += fair or 0
-                row[7] += basic
-                row[8] += dis
-                row[9] += 2 * dis > sat + (fair or 0) + basic + dis
-            row[10] += self._current_refusal(unit_id) is not None
-        return [GroupCounts(*key, *row) for key, row in groups.items()]
+                counts["assessed"] += 1
+                counts["satisfied"] += sat
+                counts["fairly_satisfied"] += fair or 0
+                counts["basically_satisfied"] += basic
+                counts["dissatisfied"] += dis
+                counts["majority_dissatisfied"] += 2 * dis > sat + (fair or 0) + basic + dis
+            counts["stuck"] += self._current_refusal(unit_id) is not None
+        return [
+            GroupCounts(parent=parent, batch=group_batch, stage=stage, **counts)
+            for (parent, group_batch, stage), counts in groups.items()
+        ]
 
     def blocking_counts(
         self, under: str | None, *, batch: int | None = None

@@ -16,81 +16,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from campaignflow._validators import refuse
-from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
-from campaignflow.store._dialect import Dialect, ErrorKind
+from campaignflow.store._dialects import import_psycopg, postgres_dialect
 from campaignflow.store._sql import SQLStore
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresStore", "postgres_dialect"]
-
-#: SQLSTATEs that mean "another transaction got there first": serialization failure,
-#: deadlock, lock timeout.
-# serialization failure, deadlock, lock not available, and 57014 "canceling statement":
-# what a lock_timeout firing as the lock is granted (or pg_cancel_backend) reports.
-_CONFLICTS = frozenset({"40001", "40P01", "55P03", "57014"})
-_UNIQUE = "23505"
-_FOREIGN_KEY = "23503"
-
-# Any constant: the key of the transaction-scoped advisory lock migrations take.
-_SCHEMA_LOCK_KEY = 0x6366_7363_6865_6D61  # "cfschema"
-
-
-def _import_psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError:
-        raise ValidationError(code="store.needs_psycopg") from None
-    return psycopg
-
-
-def _classify(exc: BaseException) -> ErrorKind | None:
-    state = getattr(exc, "sqlstate", None)
-    if state == _UNIQUE:
-        return "unique"
-    if state == _FOREIGN_KEY:
-        return "foreign_key"
-    if state in _CONFLICTS:
-        return "conflict"
-    return None
-
-
-def postgres_dialect() -> Dialect:
-    """The PostgreSQL dialect (imports psycopg).
-
-    Raises:
-        ValidationError: psycopg is not installed.
-    """
-    pg = _import_psycopg()
-    from psycopg import pq
-    from psycopg.rows import tuple_row
-
-    def cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
-        return conn.cursor(row_factory=tuple_row)
-
-    def in_transaction(conn: psycopg.Connection[Any]) -> bool:
-        return conn.info.transaction_status != pq.TransactionStatus.IDLE
-
-    def open_joined(conn: psycopg.Connection[Any]) -> None:
-        if conn.autocommit:
-            raise ValidationError(code="store.autocommit")
-
-    return Dialect(
-        name="postgresql",
-        errors=(pg.Error,),
-        classify=_classify,
-        paramstyle="format",
-        begin_write="BEGIN",
-        begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        lock_suffix=" FOR UPDATE",
-        claim_suffix=" FOR UPDATE OF s SKIP LOCKED",
-        schema_lock=f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})",
-        cursor=cursor,
-        in_transaction=in_transaction,
-        open_joined=open_joined,
-    )
 
 
 def _redacted(dsn: str) -> str:
@@ -134,7 +67,7 @@ class PostgresStore(SQLStore):
         ):
             refuse("store", lock_timeout_ms, "lock_timeout_ms must be a whole number >= 0")
         dialect = postgres_dialect()
-        pg = _import_psycopg()
+        pg = import_psycopg()
         self.dsn = _redacted(dsn)
         self.lock_timeout_ms = lock_timeout_ms
 
@@ -175,7 +108,7 @@ class PostgresStore(SQLStore):
             ValidationError: psycopg is missing, ``conn`` is not a psycopg connection, or the
                 database is newer than this release.
         """
-        pg = _import_psycopg()
+        pg = import_psycopg()
         if not isinstance(conn, pg.Connection):
             refuse("store", conn, "join needs a psycopg.Connection")
         return cls.on_connection(

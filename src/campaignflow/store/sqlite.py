@@ -17,58 +17,12 @@ from pathlib import Path
 from campaignflow._validators import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.facts import FactTypes
-from campaignflow.store._dialect import Dialect, ErrorKind
+from campaignflow.store._dialects import SQLITE
 from campaignflow.store._sql import SQLStore
 
 __all__ = ["SQLITE", "SQLiteStore"]
 
 _SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
-
-
-def _classify(exc: BaseException) -> ErrorKind | None:
-    name = str(getattr(exc, "sqlite_errorname", ""))
-    text = str(exc)
-    if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (
-        "UNIQUE constraint failed" in text
-    ):
-        return "unique"
-    if name == "SQLITE_CONSTRAINT_FOREIGNKEY" or "FOREIGN KEY constraint failed" in text:
-        return "foreign_key"
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
-        return "conflict"
-    return None
-
-
-def _cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
-    cur = conn.cursor()
-    cur.row_factory = None  # tuples, whatever the host set on its connection
-    return cur
-
-
-def _in_transaction(conn: sqlite3.Connection) -> bool:
-    return conn.in_transaction
-
-
-def _open_joined(conn: sqlite3.Connection) -> None:
-    # The host has not written yet (sqlite3 opens its implicit transaction only before its
-    # first INSERT/UPDATE/DELETE): open one, or our savepoint would be the outermost and
-    # releasing it would commit. The host's commit() or rollback() ends it.
-    if not conn.in_transaction:
-        conn.execute("BEGIN IMMEDIATE")
-
-
-#: The SQLite dialect: ``?`` placeholders, ``BEGIN IMMEDIATE`` to serialise writers.
-SQLITE = Dialect(
-    name="sqlite",
-    errors=(sqlite3.Error,),
-    classify=_classify,
-    paramstyle="qmark",
-    begin_write="BEGIN IMMEDIATE",
-    begin_read="BEGIN",
-    cursor=_cursor,
-    in_transaction=_in_transaction,
-    open_joined=_open_joined,
-)
 
 
 class SQLiteStore(SQLStore):

@@ -1,0 +1,156 @@
+"""The hash chain: sealing a record onto it, checkpoints, and verifying it whole.
+
+``hash = SHA-256(prev_hash ‖ canonical JSON of the record without its hash)``. Changing,
+dropping, inserting or reordering any record breaks the chain at that record; truncating
+the tail is caught against an exported checkpoint ``(seq, hash)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from campaignflow.audit._encode import Encoder, row_hash
+from campaignflow.audit._record import AuditRecord
+from campaignflow.audit._row import GENESIS_HASH, AuditRow
+from campaignflow.errors import AuditTampered
+from campaignflow.i18n import messages
+
+__all__ = [
+    "AuditVerification",
+    "Checkpoint",
+    "record_hash",
+    "seal",
+    "seal_row",
+    "verify_chain",
+]
+
+
+def seal(record: AuditRecord) -> AuditRecord:
+    """A new record: ``record`` with its hash computed (see :meth:`AuditRecord.sealed`)."""
+    return record.sealed()
+
+
+def seal_row(row: AuditRow, *, encoder: Encoder | None = None) -> AuditRow:
+    """A new row: ``row`` with its hash computed, exactly as sealing its record would.
+
+    For commands that write many records (a sweep's transitions): the row a store writes,
+    sealed without building the record. ``encoder``: the caller's own, to reuse the texts
+    it remembers (a fresh one otherwise).
+    """
+    return row._replace(hash=(encoder or Encoder()).row_hash(row))
+
+
+def record_hash(record: AuditRecord) -> str:
+    """SHA-256 over ``prev_hash`` followed by the canonical body, as hex.
+
+    Always computed from the record's fields, so a verification sees exactly what is stored.
+    """
+    return row_hash(record.row())
+
+
+@attrs.frozen
+class Checkpoint:
+    """A point of the chain exported elsewhere, to catch a truncated or rewritten tail."""
+
+    seq: int
+    hash: str
+
+
+@attrs.frozen
+class AuditVerification:
+    """The result of verifying a chain; true when it holds.
+
+    ``broken_at`` is the seq of the first wrong record (None when the chain holds, or when
+    the problem is a missing tail); ``reason`` says what is wrong, in English;
+    ``reason_code`` and ``reason_params`` say it as a catalog code and its data, so
+    :meth:`reason_text` (and the :class:`AuditTampered` raised) read in zh_CN too.
+    """
+
+    ok: bool
+    checked: int
+    head: Checkpoint | None = None
+    broken_at: int | None = None
+    reason: str = ""
+    reason_code: str = ""
+    reason_params: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def reason_text(self, locale: str = "zh_CN") -> str:
+        """What is wrong, in ``locale`` (empty when the chain holds)."""
+        if not self.reason_code:
+            return self.reason
+        return messages.render(self.reason_code, self.reason_params, locale)
+
+    def raise_if_broken(self) -> None:
+        """Raise :class:`AuditTampered` naming the first broken record, if any."""
+        if not self.ok:
+            raise AuditTampered(
+                self.broken_at,
+                self.reason,
+                reason_code=self.reason_code,
+                reason_params=self.reason_params,
+            )
+
+
+def _broken(checked: int, at: int | None, code: str, **params: Any) -> AuditVerification:
+    # The English reason is the code's en text, so the two never drift apart.
+    reason = messages.render(code, params, "en")
+    return AuditVerification(
+        ok=False,
+        checked=checked,
+        head=None,
+        broken_at=at,
+        reason=reason,
+        reason_code=code,
+        reason_params=params,
+    )
+
+
+def verify_chain(
+    records: Iterable[AuditRecord],
+    *,
+    checkpoints: Sequence[Checkpoint] = (),
+    anchor: Checkpoint | None = None,
+) -> AuditVerification:
+    """Check that ``records`` (in seq order) form an unbroken chain matching ``checkpoints``.
+
+    ``anchor``: the last record purged before ``records`` start; the chain must continue
+    from it. Checkpoints at or before the anchor are not checked (those records are gone
+    by design, into an export).
+    """
+    expected_seq = anchor.seq + 1 if anchor else 1
+    prev = anchor.hash if anchor else GENESIS_HASH
+    seen: dict[int, str] = {}
+    last: AuditRecord | None = None
+    count = 0
+    for record in records:
+        count += 1
+        if record.seq != expected_seq:
+            return _broken(
+                count, record.seq, "audit.seq_gap", expected=expected_seq, found=record.seq
+            )
+        if record.prev_hash != prev:
+            return _broken(count, record.seq, "audit.prev_hash_mismatch")
+        if record_hash(record) != record.hash:
+            return _broken(count, record.seq, "audit.hash_mismatch")
+        seen[record.seq] = record.hash
+        prev = record.hash
+        expected_seq += 1
+        last = record
+    for point in sorted(checkpoints, key=lambda c: c.seq):
+        if anchor is not None and point.seq <= anchor.seq:
+            if point.seq == anchor.seq and point.hash != anchor.hash:
+                return _broken(count, point.seq, "audit.anchor_mismatch", seq=point.seq)
+            continue
+        found = seen.get(point.seq)
+        if found is None:
+            return _broken(count, None, "audit.truncated", seq=point.seq, last=expected_seq - 1)
+        if found != point.hash:
+            return _broken(count, point.seq, "audit.checkpoint_mismatch", seq=point.seq)
+    head = Checkpoint(seq=last.seq, hash=last.hash) if last else None
+    return AuditVerification(ok=True, checked=count, head=head)
