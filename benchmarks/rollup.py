@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 import campaignflow as cf
+from campaignflow._words.records import Organisation
 from campaignflow.audit import canonical_json, verdict_to_data
-from campaignflow.engine import decide, workflow_ref
-from campaignflow.model import Organisation
 from campaignflow.store import PostgresStore, SQLiteStore
+from campaignflow.workflow._engine import decide, workflow_ref
 
 TODAY = date(2005, 5, 20)
 TABLES = (

@@ -43,13 +43,13 @@ from typing import Any
 from advance_throughput import _environment
 
 import campaignflow as cf
+from campaignflow._words.facts import fact_types
+from campaignflow._words.records import FactRecord, UnitState
 from campaignflow.audit import record_hash
-from campaignflow.engine import context_for, initial_state, next_state
-from campaignflow.facts import fact_types
-from campaignflow.guards._core import BoundGuard
-from campaignflow.model import FactRecord, UnitState
+from campaignflow.guards._registry import BoundGuard
 from campaignflow.simulation import Scenario, load_scenario
 from campaignflow.simulation.exact import simulate_exact
+from campaignflow.workflow._engine import context_for, initial_state, next_state
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICT = ROOT / "examples" / "district_2005.toml"

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import campaignflow as cf
-from campaignflow import versions
+from campaignflow.audit import replay_versions
 
 START = date(2005, 1, 10)
 CLERK = cf.Actor(id="clerk", roles={"branch_committee"})
@@ -46,7 +46,7 @@ def consistent(camp: cf.Campaign) -> None:
     """State == replay of the trail across every version, and the chain holds."""
     kept = camp.workflow_versions()
     known = {v.ref: cf.Workflow.from_dict(v.definition) for v in kept}
-    replayed = versions.replay(known, camp.audit_trail(), first=kept[0].ref)
+    replayed = replay_versions(known, camp.audit_trail(), first=kept[0].ref)
     assert replayed == {u.id: s for u, s in camp.units()}
     assert camp.verify_audit().ok
 

@@ -16,8 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import campaignflow as cf
-from campaignflow.model import Organisation
-from campaignflow.orgtree import OrgProgress
+from campaignflow import Organisation, OrgProgress
 
 START = date(2005, 1, 10)
 CLERK = cf.Actor(id="clerk", roles={"branch_committee"})

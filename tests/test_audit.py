@@ -18,15 +18,13 @@ from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
     Checkpoint,
-    Encoder,
     canonical_json,
-    decision_text,
     decision_to_data,
-    iso_date,
     record_hash,
     seal_row,
     verify_chain,
 )
+from campaignflow.audit._encode import Encoder, decision_text, iso_date
 
 # --- golden vectors: the canonical encoding and hash must never drift ------------------------
 

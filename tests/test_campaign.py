@@ -15,8 +15,7 @@ import pytest
 import transitions
 
 import campaignflow as cf
-from campaignflow.audit import verdict_from_data
-from campaignflow.engine import replay
+from campaignflow.audit import replay, verdict_from_data
 from campaignflow.guards import GuardRegistry
 from campaignflow.store import MemoryStore
 

@@ -122,7 +122,7 @@ def _check_toml(body: str) -> None:
     data = tomllib.loads(body)
     entry_points = data.get("project", {}).get("entry-points", {})
     if entry_points:
-        from campaignflow.guards._core import ENTRY_POINT_GROUP
+        from campaignflow.guards._registry import ENTRY_POINT_GROUP
 
         assert set(entry_points) == {ENTRY_POINT_GROUP}, entry_points
         for name, target in entry_points[ENTRY_POINT_GROUP].items():
@@ -282,7 +282,7 @@ def _oa_database(folder: Path) -> None:
     (``city-1``) with two districts, eight branches in study, some stuck on their gates."""
     from datetime import date
 
-    from campaignflow.model import Organisation
+    from campaignflow._words.records import Organisation
 
     clock = cf.SimulatedClock(date(2005, 1, 10))
     path = folder / "oa" / "campaign.db"

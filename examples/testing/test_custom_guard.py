@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow.facts import FactTypes
+from campaignflow import FactTypes
 from campaignflow.guards import registry
 from campaignflow.testing import check_guard, guard_boundary
 

@@ -6,6 +6,28 @@ The public face: everything a host needs is importable from here (``import campa
 import logging
 
 from campaignflow import guards, presets
+from campaignflow._words.facts import (
+    Approval,
+    FactTypes,
+    Milestone,
+    StudySession,
+    Survey,
+    fact_type,
+    fact_types,
+)
+from campaignflow._words.overview import OrgProgress, Satisfaction, StuckPage, StuckUnit
+from campaignflow._words.records import (
+    SYSTEM,
+    Actor,
+    BatchWindow,
+    FactRecord,
+    Organisation,
+    TransitionRecord,
+    Unit,
+    UnitState,
+    WorkflowVersion,
+)
+from campaignflow._words.verdicts import Candidate, Decision, Refusal, Verdict
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
 from campaignflow.campaign import AdvanceOutcome, Campaign, Progress
 from campaignflow.clock import Clock, FixedClock, SimulatedClock, SystemClock
@@ -19,30 +41,9 @@ from campaignflow.errors import (
     UnknownUnit,
     ValidationError,
 )
-from campaignflow.facts import FactTypes, fact_type, fact_types
 from campaignflow.guards import GuardContext, GuardSpec, all_of, any_of, guard, not_, use
-from campaignflow.model import (
-    SYSTEM,
-    Actor,
-    Approval,
-    BatchWindow,
-    Candidate,
-    Decision,
-    FactRecord,
-    Milestone,
-    Organisation,
-    Refusal,
-    StudySession,
-    Survey,
-    TransitionRecord,
-    Unit,
-    UnitState,
-    Verdict,
-    WorkflowVersion,
-)
-from campaignflow.orgtree import OrgProgress, Satisfaction, StuckPage, StuckUnit
-from campaignflow.versions import Adoption, UnitChange
 from campaignflow.workflow import Stage, Transition, Workflow
+from campaignflow.workflow._versions import Adoption, UnitChange
 
 __version__ = "0.1.0"
 

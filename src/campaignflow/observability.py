@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from campaignflow.errors import ConcurrencyConflict, NotAuthorized, TransitionRejected
 
 if TYPE_CHECKING:
+    from campaignflow._words.records import TransitionRecord
+    from campaignflow._words.verdicts import Candidate
     from campaignflow.guards import GuardContext
-    from campaignflow.model import Candidate, TransitionRecord
     from campaignflow.workflow import CompiledTransition
     from campaignflow.workflow._engine import CandidateJudge
 

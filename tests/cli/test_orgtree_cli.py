@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import campaignflow as cf
-from campaignflow.model import Organisation
+from campaignflow._words.records import Organisation
 
 CLERK = cf.Actor(id="clerk", roles={"branch_committee"})
 UNITS = {

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow.model import Organisation
-from campaignflow.orgtree import OrgProgress
+from campaignflow._words.overview import OrgProgress
+from campaignflow._words.records import Organisation
 from campaignflow.store import MemoryStore
 from tests.orgtree.flows import GOOD, START, SUPERIOR, flow
 from tests.orgtree.world import (

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow.model import Organisation
-from campaignflow.orgtree import STUCK_ORDERS
+from campaignflow._words.overview import STUCK_ORDERS
+from campaignflow._words.records import Organisation
 from tests.orgtree.flows import START, flow
 from tests.orgtree.world import (
     CLERK,

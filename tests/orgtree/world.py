@@ -19,8 +19,8 @@ import attrs
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from campaignflow._words.records import Organisation
 from campaignflow.audit import decision_from_data
-from campaignflow.model import Organisation
 from campaignflow.store import MemoryStore, Store
 from tests.orgtree.flows import BAD, CLOSES, GOOD, SUPERIOR, flow
 from tests.store.conftest import StoreFactory

@@ -13,7 +13,7 @@ import pytest
 
 import campaignflow as cf
 from campaignflow.guards import GuardContext
-from campaignflow.guards._core import registry
+from campaignflow.guards._registry import registry
 from campaignflow.simulation import Scenario, SimulationFallback, simulate
 from tests.simulation.conftest import EXAMPLES, small_scenario
 

@@ -22,7 +22,7 @@ from campaignflow.simulation import Scenario, SimulationResult, load_scenario
 from campaignflow.simulation.exact import simulate_exact
 
 fast = pytest.importorskip("campaignflow.simulation._fast")
-bulk = pytest.importorskip("campaignflow.simulation._bulk")
+bulk = pytest.importorskip("campaignflow.simulation._fast.bulk")
 fast_roster = pytest.importorskip("campaignflow.simulation._fast.roster")
 
 DISTRICT = Path(__file__).resolve().parents[2] / "examples" / "district_2005.toml"

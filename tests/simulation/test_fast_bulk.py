@@ -10,13 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow.guards._core import GuardContext, GuardSpec
-from campaignflow.guards._core import registry as scalar_registry
-from campaignflow.model import BatchWindow, FactRecord, UnitState
+from campaignflow._words.records import BatchWindow, FactRecord, UnitState
+from campaignflow.guards._context import GuardContext
+from campaignflow.guards._registry import registry as scalar_registry
+from campaignflow.guards._spec import GuardSpec
 from tests.strategies import guard_specs
 
 np = pytest.importorskip("numpy")
-bulk = pytest.importorskip("campaignflow.simulation._bulk")
+bulk = pytest.importorskip("campaignflow.simulation._fast.bulk")
 
 TODAY = date(2005, 6, 15)
 AT = datetime(2005, 6, 15, 9, tzinfo=UTC)

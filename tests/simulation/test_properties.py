@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaignflow.engine import replay
+from campaignflow.audit import replay
 from campaignflow.simulation import Scenario, summarise
 from campaignflow.simulation.exact import simulate_exact
 from tests.simulation.conftest import small_scenario

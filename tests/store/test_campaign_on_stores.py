@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
+from campaignflow.audit import replay
 from campaignflow.campaign import _sweeps as campaign_module
-from campaignflow.engine import replay
 from campaignflow.store import MemoryStore, Store
 from tests.store.conftest import StoreFactory
 from tests.store.helpers import (

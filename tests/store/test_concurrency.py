@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
-from campaignflow.engine import replay
+from campaignflow.audit import replay
 from tests.store.conftest import StoreFactory
 from tests.store.helpers import START, UNITS, clerk_of, satisfy
 

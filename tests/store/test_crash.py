@@ -39,7 +39,7 @@ import attrs
 import pytest
 
 import campaignflow as cf
-from campaignflow.engine import replay
+from campaignflow.audit import replay
 from campaignflow.store import PostgresStore, SQLiteStore, Store
 from tests.store.conftest import pg_dsn
 from tests.store.crash_child import FIRST_DAY, WORKFLOW

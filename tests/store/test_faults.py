@@ -30,8 +30,8 @@ import attrs
 import pytest
 
 import campaignflow as cf
+from campaignflow.audit import replay
 from campaignflow.campaign import _sweeps as campaign_module
-from campaignflow.engine import replay
 from campaignflow.store import Store
 from tests.store.conftest import pg_dsn
 from tests.store.faults import (

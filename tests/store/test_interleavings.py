@@ -35,9 +35,9 @@ from datetime import date
 import pytest
 
 import campaignflow as cf
-from campaignflow.audit import AuditRecord, decision_to_data
-from campaignflow.engine import decide, next_state, replay
+from campaignflow.audit import AuditRecord, decision_to_data, replay
 from campaignflow.store import Store, StoreSession
+from campaignflow.workflow._engine import decide, next_state
 from tests.store.conftest import StoreFactory
 
 TIMEOUT = 30  # seconds any step may take; a correct engine never comes close

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
-from campaignflow.engine import replay
+from campaignflow.audit import replay
 from campaignflow.store import Store
 from tests.store.conftest import StoreFactory
 from tests.store.race_worker import (

@@ -16,9 +16,9 @@ import pytest
 
 import campaignflow as cf
 from campaignflow.audit import Checkpoint
-from campaignflow.engine import workflow_ref
 from campaignflow.store import SQLiteStore
 from campaignflow.store._schema import latest_version
+from campaignflow.workflow._engine import workflow_ref
 from tests.store.fixtures.make_v3 import lowered
 
 FIXTURES = Path(__file__).parent / "fixtures"

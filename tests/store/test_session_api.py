@@ -9,8 +9,8 @@ import attrs
 import pytest
 
 import campaignflow as cf
+from campaignflow._words.records import Unit, trusted_unit
 from campaignflow.audit import GENESIS_HASH, AuditRecord, verify_chain
-from campaignflow.model import Unit, trusted_unit
 from campaignflow.store import Store
 from campaignflow.store._rows import DayMemo, StateRow, UnitRow, unit_and_state
 from tests.store.conftest import StoreFactory

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow import versions
-from campaignflow.engine import workflow_ref
-from campaignflow.model import Organisation
+from campaignflow._words.records import Organisation
+from campaignflow.audit import replay_versions
+from campaignflow.workflow._engine import workflow_ref
+from campaignflow.workflow._versions import POLICIES
 from tests.orgtree.flows import GOOD, START, SUPERIOR, flow, flow_v2
 from tests.orgtree.world import CLERK, Plan, build, fresh_store, plans
 from tests.store.conftest import StoreFactory
@@ -38,7 +39,7 @@ def consistent(camp: cf.Campaign) -> None:
     """State equals the replay of the history across versions, and the chain verifies."""
     kept = camp.workflow_versions()
     known = {v.ref: cf.Workflow.from_dict(v.definition) for v in kept}
-    replayed = versions.replay(known, camp.audit_trail(), first=kept[0].ref)
+    replayed = replay_versions(known, camp.audit_trail(), first=kept[0].ref)
     assert replayed == {u.id: s for u, s in camp.units()}
     assert camp.verify_audit().ok
 
@@ -260,7 +261,7 @@ def test_adoption_keeps_state_equal_to_replay_and_the_chain_valid(
     factory = StoreFactory(backend, tmp_path)
     property_ = given(
         plan=plans(max_units=6),
-        policy=st.sampled_from(versions.POLICIES),
+        policy=st.sampled_from(POLICIES),
         from_batch=st.integers(1, 3),
         after=st.lists(st.integers(0, 20), max_size=3),
     )(_adoption_property)

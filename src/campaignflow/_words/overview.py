@@ -14,7 +14,8 @@ from typing import Literal
 
 import attrs
 
-from campaignflow.model import Refusal, Unit, UnitState
+from campaignflow._words.records import Unit, UnitState
+from campaignflow._words.verdicts import Refusal
 
 __all__ = [
     "STUCK_ORDERS",

@@ -15,7 +15,6 @@ from campaignflow.audit._chain import (
     seal_row,
     verify_chain,
 )
-from campaignflow.audit._encode import Encoder as Encoder
 from campaignflow.audit._encode import (
     canonical_json,
     decision_from_data,
@@ -23,17 +22,9 @@ from campaignflow.audit._encode import (
     verdict_from_data,
     verdict_to_data,
 )
-from campaignflow.audit._encode import decision_text as decision_text
-from campaignflow.audit._encode import iso_date as iso_date
-from campaignflow.audit._encode import iso_instant as iso_instant
-from campaignflow.audit._encode import roles_json as roles_json
 from campaignflow.audit._record import AuditRecord
+from campaignflow.audit._replay import replay, replay_versions
 from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
-
-# Encoder, decision_text, iso_date, iso_instant, roles_json and seal_fresh (the old name of seal) are
-# imported from here by campaign.py and store/ until the integration points them at the
-# private modules: not public, not in __all__.
-seal_fresh = seal
 
 __all__ = [
     "AUDIT_ROW_FIELDS",
@@ -46,6 +37,8 @@ __all__ = [
     "decision_from_data",
     "decision_to_data",
     "record_hash",
+    "replay",
+    "replay_versions",
     "seal",
     "seal_row",
     "verdict_from_data",

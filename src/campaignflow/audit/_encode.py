@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from campaignflow._words.verdicts import Candidate, Decision, Verdict
 from campaignflow.audit._row import AuditRow
-from campaignflow.model import Candidate, Decision, Verdict
 
 __all__ = [
     "Encoder",

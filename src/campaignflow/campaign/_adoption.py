@@ -11,14 +11,15 @@ from collections.abc import Mapping
 
 import attrs
 
-from campaignflow._validators import one_of, refuse, whole_number
+from campaignflow._words.checks import one_of, refuse, whole_number
+from campaignflow._words.records import Actor, WorkflowVersion
 from campaignflow.campaign._checks import check_actor, check_request_id, stage_map_of
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import append
-from campaignflow.engine import workflow_ref
 from campaignflow.errors import ValidationError
-from campaignflow.model import Actor, WorkflowVersion
-from campaignflow.versions import (
+from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import workflow_ref
+from campaignflow.workflow._versions import (
     POLICIES,
     Adoption,
     Policy,
@@ -27,7 +28,6 @@ from campaignflow.versions import (
     payload_of,
     plan_adoption,
 )
-from campaignflow.workflow import Workflow
 
 __all__ = ["adopt", "workflow_of", "workflow_versions"]
 

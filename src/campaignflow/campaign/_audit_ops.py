@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import IO
 
-from campaignflow._validators import refuse, whole_number
+from campaignflow._words.checks import refuse, whole_number
 from campaignflow.audit import (
     AuditRecord,
     AuditVerification,

@@ -23,8 +23,21 @@ import campaignflow.campaign._audit_ops as _audit_ops
 import campaignflow.campaign._commands as _commands
 import campaignflow.campaign._overview as _overview
 import campaignflow.campaign._sweeps as _sweeps
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
+from campaignflow._words.facts import fact_types as default_fact_types
 from campaignflow._words.overview import OrgProgress, StuckOrder, StuckPage
+from campaignflow._words.records import (
+    SYSTEM,
+    Actor,
+    FactRecord,
+    Organisation,
+    TransitionRecord,
+    Unit,
+    UnitState,
+    WorkflowVersion,
+)
+from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._checks import check_batch, check_unit_id
@@ -33,22 +46,9 @@ from campaignflow.campaign._overview import Progress
 from campaignflow.campaign._sweeps import CLAIM_LIMIT, AdvanceOutcome
 from campaignflow.clock import Clock, SystemClock
 from campaignflow.errors import UnknownUnit, ValidationError
-from campaignflow.facts import FactTypes
-from campaignflow.facts import fact_types as default_fact_types
-from campaignflow.model import (
-    SYSTEM,
-    Actor,
-    Decision,
-    FactRecord,
-    Organisation,
-    TransitionRecord,
-    Unit,
-    UnitState,
-    WorkflowVersion,
-)
 from campaignflow.store._protocol import Store
-from campaignflow.versions import Adoption, Policy
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._versions import Adoption, Policy
 
 __all__ = ["Campaign"]
 

@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from campaignflow._validators import is_valid_unicode, refuse, whole_number
+from campaignflow._words.checks import is_valid_unicode, refuse, whole_number
+from campaignflow._words.records import Actor, Organisation, Unit
 from campaignflow.audit import Checkpoint
 from campaignflow.errors import NotAuthorized, Problem, UnknownUnit, ValidationError
 from campaignflow.i18n import messages
-from campaignflow.model import Actor, Organisation, Unit
 
 __all__ = [
     "UNRECORDABLE",

@@ -15,7 +15,10 @@ from typing import Any, Literal
 
 import attrs
 
-from campaignflow._validators import one_of, optional_text, refuse, rule_problem, whole_number
+from campaignflow._words.checks import one_of, optional_text, refuse, rule_problem, whole_number
+from campaignflow._words.facts import Approval, Survey
+from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Unit, UnitState
+from campaignflow._words.verdicts import Decision, Refusal
 from campaignflow.audit import decision_to_data
 from campaignflow.campaign._checks import (
     authorize,
@@ -34,50 +37,13 @@ from campaignflow.campaign._records import (
     stamp,
     transition_record_of,
 )
-from campaignflow.engine import initial_state
 from campaignflow.errors import Problem, TransitionRejected, ValidationError
-from campaignflow.i18n import messages
-from campaignflow.model import (
-    Actor,
-    Approval,
-    Decision,
-    FactRecord,
-    Refusal,
-    Survey,
-    TransitionRecord,
-    Unit,
-    UnitState,
-)
 from campaignflow.observability import observe_advance
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import initial_state
 
 __all__ = ["add_units", "advance", "approve", "check", "defer", "fire", "record"]
-
-
-# MESSAGES-BLOCK: moved to the i18n catalogue at integration
-_REJECTION_MESSAGES = {
-    "not_authorized.missing_role": {
-        "zh_CN": "{actor} 没有执行此操作所需的角色（需要：{roles:term}）",
-        "en": "{actor} lacks the role this needs (one of: {roles:term})",
-    },
-    "not_authorized.own_unit": {
-        "zh_CN": "{actor} 属于单位 {unit}，不能{action:term}本单位（单位不能自己批准或测评自己）",
-        "en": "{actor} belongs to unit {unit} and may not {action:term} it (a unit never approves or assesses itself)",
-    },
-    "transition.rejected": {
-        "zh_CN": "转段未获通过",
-        "en": "the transition was refused",
-    },
-}
-messages.register_many(_REJECTION_MESSAGES)
-messages.register_terms(
-    {
-        "approve": {"zh_CN": "批准", "en": "approve"},
-        "record": {"zh_CN": "登记此类事实于", "en": "record facts of this kind for"},
-        "move": {"zh_CN": "推进", "en": "move"},
-    }
-)
 
 
 @attrs.frozen

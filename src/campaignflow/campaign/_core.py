@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from campaignflow._validators import refuse
-from campaignflow.audit import Encoder
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
+from campaignflow._words.records import Actor, Unit, UnitState, WorkflowVersion
+from campaignflow._words.verdicts import Decision
+from campaignflow.audit._encode import Encoder
 from campaignflow.campaign._checks import check_unit_id
 from campaignflow.clock import Clock
-from campaignflow.engine import decide, workflow_ref
 from campaignflow.errors import UnknownUnit, ValidationError
-from campaignflow.facts import FactTypes
-from campaignflow.model import Actor, Decision, Unit, UnitState, WorkflowVersion
+from campaignflow.observability import candidate_judge
 from campaignflow.store import open_store
 from campaignflow.store._protocol import Store, StoreSession
 from campaignflow.store.memory import MemoryStore
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import decide, workflow_ref
 
 __all__ = ["Core", "resolve_store"]
 
@@ -194,8 +196,8 @@ class Core:
     ) -> Decision:
         """The unit's decision, judged by its own workflow version on its stage's facts.
 
-        ``workflow``: that version, when the caller already has it; ``observed``: see
-        :func:`~campaignflow.engine.decide`.
+        ``workflow``: that version, when the caller already has it; ``observed``: whether
+        guard evaluation is traced and logged (asked of observability when None).
         """
         return decide(
             workflow or self.wf(tx, state),
@@ -207,7 +209,7 @@ class Core:
             roles=roles,
             judged_by=self.ref_of(state),
             versioned=len(self.versions) > 1,
-            observed=observed,
+            judge=candidate_judge(observed),
         )
 
     def roles_of(self, actor: Actor) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import attrs
 
-from campaignflow._validators import one_of, refuse, rule_problem, whole_number
+from campaignflow._words.checks import one_of, refuse, rule_problem, whole_number
 from campaignflow._words.overview import (
     STUCK_ORDERS,
     GroupCounts,
@@ -24,6 +24,8 @@ from campaignflow._words.overview import (
     StuckPage,
     StuckUnit,
 )
+from campaignflow._words.records import Actor, Organisation
+from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import decision_from_data
 from campaignflow.campaign._checks import (
     check_actor,
@@ -36,9 +38,9 @@ from campaignflow.campaign._checks import (
 )
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import append
-from campaignflow.engine import decide
 from campaignflow.errors import Problem, ValidationError
-from campaignflow.model import Actor, Organisation, Refusal
+from campaignflow.observability import candidate_judge
+from campaignflow.workflow._engine import decide
 
 __all__ = [
     "Progress",
@@ -102,7 +104,14 @@ def progress(
             remedial += state.remedial
             if stage.kind == "waiting":
                 continue
-            decision = decide(workflow, unit, state, tx.get_facts(unit.id, state.stage), today)
+            decision = decide(
+                workflow,
+                unit,
+                state,
+                tx.get_facts(unit.id, state.stage),
+                today,
+                judge=candidate_judge(),
+            )
             if not decision.allowed:
                 blocking.update({f.code for f in decision.failures()})
     return Progress(

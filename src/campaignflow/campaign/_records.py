@@ -15,31 +15,17 @@ from typing import Any, Literal
 
 import attrs
 
-from campaignflow.audit import (
-    AuditRecord,
-    AuditRow,
-    canonical_json,
-    decision_from_data,
-    iso_date,
-    iso_instant,
-    roles_json,
-    seal_row,
-)
+from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Unit, UnitState
+from campaignflow._words.verdicts import Decision
+from campaignflow.audit import AuditRecord, AuditRow, canonical_json, decision_from_data, seal_row
+from campaignflow.audit._encode import iso_date, iso_instant, roles_json
 from campaignflow.campaign._checks import UNRECORDABLE, unrecordable
 from campaignflow.campaign._core import Core
-from campaignflow.engine import next_state, stage_titles
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.i18n import messages
-from campaignflow.model import (
-    Actor,
-    Decision,
-    FactRecord,
-    TransitionRecord,
-    Unit,
-    UnitState,
-)
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import next_state, stage_titles
 
 __all__ = [
     "Stamp",

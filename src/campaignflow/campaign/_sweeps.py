@@ -14,18 +14,19 @@ from datetime import date, datetime
 
 import attrs
 
-from campaignflow._validators import refuse, whole_number
+from campaignflow._words.checks import refuse, whole_number
+from campaignflow._words.records import Actor, TransitionRecord, Unit, UnitState
+from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRow
 from campaignflow.campaign._checks import check_actor, check_batch, check_limit, check_trigger
 from campaignflow.campaign._commands import check
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import moved, stamp
-from campaignflow.engine import decide
 from campaignflow.errors import ConcurrencyConflict, ValidationError
-from campaignflow.model import Actor, Decision, TransitionRecord, Unit, UnitState
-from campaignflow.observability import observing
+from campaignflow.observability import candidate_judge, observing
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import decide
 
 __all__ = [
     "CLAIM_LIMIT",
@@ -89,7 +90,7 @@ def due_units(core: Core, *, batch: int | None, limit: int) -> list[str]:
             if workflow.stage(state.stage).kind in ("waiting", "final"):
                 continue
             facts = tx.get_facts(unit.id, state.stage)
-            if decide(workflow, unit, state, facts, today).allowed:
+            if decide(workflow, unit, state, facts, today, judge=candidate_judge()).allowed:
                 due.append(unit.id)
                 if len(due) >= limit:
                     break

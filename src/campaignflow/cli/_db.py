@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from campaignflow._validators import field_error
+from campaignflow._words.checks import field_error
 from campaignflow.errors import ValidationError
 from campaignflow.presets import PRESETS, load
 from campaignflow.workflow import Workflow

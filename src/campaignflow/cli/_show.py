@@ -11,7 +11,7 @@ from campaignflow.report._charts import ChartStyle
 from campaignflow.report._text import gate_label, stage_label, text
 
 if TYPE_CHECKING:
-    from campaignflow.orgtree import OrgProgress, StuckPage
+    from campaignflow._words.overview import OrgProgress, StuckPage
     from campaignflow.simulation.results import SimulationResult
 
 __all__ = ["show_result", "show_rollup"]

@@ -14,9 +14,9 @@ import sys
 import threading
 from typing import Any
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
 from campaignflow.errors import ValidationError
-from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore
 
 __all__ = ["HostStore", "JoinedStores", "dialect_of", "missing_extra"]

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
 from campaignflow.contrib._joined import HostStore, dialect_of, missing_extra
 from campaignflow.errors import ValidationError
-from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore, StoreSession, _schema
 
 try:

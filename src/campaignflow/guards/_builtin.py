@@ -1,4 +1,4 @@
-"""The built-in guards: one per rule of the default policy in shared/domain.md.
+"""The built-in guards: one per rule of the default policy (docs/presets.md).
 
 Each is a plain function registered under its name; the numbers are params so presets and
 workflow files can change them (the minimums are local policy, not law). The threshold
@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any, Concatenate, ParamSpec
 
+from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
+from campaignflow._words.verdicts import Verdict
 from campaignflow.guards._context import GuardContext
 from campaignflow.guards._registry import ParamCheck, guard
-from campaignflow.model import Approval, Milestone, StudySession, Survey, Verdict
 
 __all__ = [
     "approved_by",
@@ -95,7 +96,6 @@ def _threshold(
     codes: tuple[str, str],
     missing: str = "",
     check: ParamCheck | None = None,
-    messages: Mapping[str, Mapping[str, str]],
 ) -> Callable[
     [Callable[Concatenate[GuardContext, P], _Reading]],
     Callable[Concatenate[GuardContext, P], Verdict],
@@ -124,7 +124,7 @@ def _threshold(
         signature = inspect.signature(measure).replace(return_annotation="Verdict")
         judge.__signature__ = signature  # type: ignore[attr-defined]
         judge.__annotations__ = {**measure.__annotations__, "return": "Verdict"}
-        return guard(name, check=check, messages=messages)(judge)
+        return guard(name, check=check)(judge)
 
     return build
 
@@ -133,26 +133,10 @@ def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
     return math.fsum(s.hours for s in ctx.facts(StudySession) if s.guided or not guided_only)
 
 
-_SURVEY_MISSING = {
-    "zh_CN": "尚未进行群众满意度测评（本阶段自上次转段以来没有测评结果）",
-    "en": "no mass satisfaction assessment recorded since the unit entered this stage",
-}
-
-
 @_threshold(
     "min_study_hours",
     codes=("study_hours.sufficient", "study_hours.insufficient"),
     check=_non_negative("hours"),
-    messages={
-        "study_hours.sufficient": {
-            "zh_CN": "集中学习 {actual} 学时，达到不少于 {required} 学时的要求",
-            "en": "{actual} hours of study, at least {required} required",
-        },
-        "study_hours.insufficient": {
-            "zh_CN": "集中学习学时不足：已学 {actual} 学时，要求不少于 {required} 学时",
-            "en": "study hours insufficient: {actual} logged, at least {required} required",
-        },
-    },
 )
 def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
@@ -164,16 +148,6 @@ def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     "min_guided_hours",
     codes=("guided_hours.sufficient", "guided_hours.insufficient"),
     check=_non_negative("hours"),
-    messages={
-        "guided_hours.sufficient": {
-            "zh_CN": "辅导学习 {actual} 学时，达到不少于 {required} 学时的要求",
-            "en": "{actual} guided hours, at least {required} required",
-        },
-        "guided_hours.insufficient": {
-            "zh_CN": "辅导学习学时不足：已学 {actual} 学时，要求不少于 {required} 学时",
-            "en": "guided study insufficient: {actual} hours, at least {required} required",
-        },
-    },
 )
 def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
@@ -185,16 +159,6 @@ def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     "min_days_in_stage",
     codes=("days_in_stage.enough", "days_in_stage.too_few"),
     check=_non_negative("days"),
-    messages={
-        "days_in_stage.enough": {
-            "zh_CN": "{stage:term}阶段已进行 {actual} 天，达到不少于 {required} 天的要求",
-            "en": "{actual} days in stage {stage:term}, at least {required} required",
-        },
-        "days_in_stage.too_few": {
-            "zh_CN": "{stage:term}阶段时间不足（严禁片面抢时间、赶进度）：已进行 {actual} 天，要求不少于 {required} 天",
-            "en": "too early to leave stage {stage:term}: {actual} days in it, at least {required} required",
-        },
-    },
 )
 def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     """At least ``days`` since the unit first entered its stage (remedial time included)."""
@@ -206,16 +170,6 @@ def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     "min_concentrated_days",
     codes=("concentrated_days.enough", "concentrated_days.too_few"),
     check=_non_negative("days"),
-    messages={
-        "concentrated_days.enough": {
-            "zh_CN": "集中教育活动已进行 {actual} 天，达到不少于 {required} 天的要求",
-            "en": "{actual} days of concentrated activity, at least {required} required",
-        },
-        "concentrated_days.too_few": {
-            "zh_CN": "集中教育活动时间不足：已进行 {actual} 天，每个单位不少于 {required} 天",
-            "en": "concentrated activity too short: {actual} days, at least {required} required",
-        },
-    },
 )
 def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
     """At least ``days`` since the unit's concentrated activity began (90 by default)."""
@@ -226,20 +180,6 @@ def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
 
 @guard(
     "within_batch_window",
-    messages={
-        "batch_window.open": {
-            "zh_CN": "第 {batch} 批时间为 {opens} 至 {closes}，今天（{today}）在其中",
-            "en": "batch {batch} runs {opens} to {closes}; today ({today}) is inside",
-        },
-        "batch_window.closed": {
-            "zh_CN": "不在第 {batch} 批时间内：该批为 {opens} 至 {closes}，今天是 {today}",
-            "en": "outside batch {batch}: it runs {opens} to {closes}, today is {today}",
-        },
-        "batch_window.undefined": {
-            "zh_CN": "工作流程没有规定第 {batch} 批的起止时间",
-            "en": "the workflow defines no dates for batch {batch}",
-        },
-    },
 )
 def within_batch_window(ctx: GuardContext) -> Verdict:
     """Today falls inside the dates of the unit's batch (批次)."""
@@ -269,16 +209,6 @@ def _names_given(params: Mapping[str, Any]) -> Iterable[str]:
 @guard(
     "milestones_done",
     check=_names_given,
-    messages={
-        "milestones.done": {
-            "zh_CN": "规定事项均已完成：{required:term}",
-            "en": "all required steps done: {required:term}",
-        },
-        "milestones.missing": {
-            "zh_CN": "尚有规定事项未完成：{missing:term}",
-            "en": "required steps not done yet: {missing:term}",
-        },
-    },
 )
 def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     """Every named milestone (a document filed or published, a meeting held) is recorded."""
@@ -297,20 +227,6 @@ def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     codes=("coverage.enough", "coverage.insufficient"),
     missing="coverage.missing",
     check=_share("rate"),
-    messages={
-        "coverage.enough": {
-            "zh_CN": "“{milestone:term}”覆盖 {done}/{total}（{actual:.1%}），达到 {required:.0%} 的要求",
-            "en": "{milestone:term}: {done} of {total} ({actual:.1%}), at least {required:.0%} required",
-        },
-        "coverage.insufficient": {
-            "zh_CN": "“{milestone:term}”覆盖面不足：{done}/{total}（{actual:.1%}），要求不低于 {required:.0%}",
-            "en": "{milestone:term} coverage too low: {done} of {total} ({actual:.1%}), at least {required:.0%} required",
-        },
-        "coverage.missing": {
-            "zh_CN": "尚未报告“{milestone:term}”的完成情况（要求覆盖不低于 {required:.0%}）",
-            "en": "no report of {milestone:term} yet (at least {required:.0%} coverage required)",
-        },
-    },
 )
 def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Reading:
     """The latest report of ``milestone`` covers at least ``rate`` of members.
@@ -336,20 +252,6 @@ def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Rea
 
 @guard(
     "approved_by",
-    messages={
-        "approval.granted": {
-            "zh_CN": "已经{role:term}批准（{by}）",
-            "en": "approved by the {role:term} ({by})",
-        },
-        "approval.missing": {
-            "zh_CN": "尚未经{role:term}批准转段",
-            "en": "not yet approved by the {role:term}",
-        },
-        "approval.refused": {
-            "zh_CN": "{role:term}未予批准（{by}）：{comment}",
-            "en": "the {role:term} did not approve ({by}): {comment}",
-        },
-    },
 )
 def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdict:
     """The latest decision by ``role`` since the unit's last transition is an approval.
@@ -378,17 +280,6 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
     codes=("satisfaction.enough", "satisfaction.too_low"),
     missing="survey.missing",
     check=_share("rate"),
-    messages={
-        "satisfaction.enough": {
-            "zh_CN": "群众满意率 {actual:.1%}（{ballots} 张有效票），不低于 {required:.0%}",
-            "en": "satisfied rate {actual:.1%} of {ballots} valid ballots, at least {required:.0%} required",
-        },
-        "satisfaction.too_low": {
-            "zh_CN": "群众满意率不高：{actual:.1%}（{ballots} 张有效票），低于 {required:.0%}，不予验收转段，需要补课",
-            "en": "satisfied rate too low: {actual:.1%} of {ballots} valid ballots, below {required:.0%}; not accepted, make-up needed",
-        },
-        "survey.missing": _SURVEY_MISSING,
-    },
 )
 def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Reading:
     """The latest assessment's satisfied rate is at least ``rate`` (0.60 in the district preset).
@@ -415,17 +306,6 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Read
     codes=("dissatisfied.within_limit", "dissatisfied.too_many"),
     missing="survey.missing",
     check=_share("rate"),
-    messages={
-        "dissatisfied.within_limit": {
-            "zh_CN": "不满意率 {actual:.1%}（{ballots} 张有效票），未超过 {limit:.0%}",
-            "en": "dissatisfied rate {actual:.1%} of {ballots} valid ballots, at most {limit:.0%} allowed",
-        },
-        "dissatisfied.too_many": {
-            "zh_CN": "多数群众不满意：不满意率 {actual:.1%}（{ballots} 张有效票），超过 {limit:.0%}，必须补课",
-            "en": "too many dissatisfied: {actual:.1%} of {ballots} valid ballots, over {limit:.0%}; make-up required",
-        },
-        "survey.missing": _SURVEY_MISSING,
-    },
 )
 def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Reading:
     """The latest assessment's dissatisfied rate is at most ``rate``.
@@ -448,13 +328,6 @@ def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Readi
 
 @guard(
     "survey_recorded",
-    messages={
-        "survey.recorded": {
-            "zh_CN": "已进行群众满意度测评（{ballots} 张有效票）",
-            "en": "a mass satisfaction assessment is recorded ({ballots} valid ballots)",
-        },
-        "survey.missing": _SURVEY_MISSING,
-    },
 )
 def survey_recorded(ctx: GuardContext) -> Verdict:
     """An assessment was recorded since the unit's last transition.

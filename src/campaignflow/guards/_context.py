@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from campaignflow.model import BatchWindow, FactRecord, Unit, UnitState
+from campaignflow._words.records import BatchWindow, FactRecord, Unit, UnitState
 
 __all__ = ["GuardContext"]
 

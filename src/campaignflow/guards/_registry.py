@@ -19,12 +19,12 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.verdicts import Verdict
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards._context import GuardContext
 from campaignflow.guards._spec import COMBINATORS, GuardSpec
 from campaignflow.i18n import MessageCatalog, messages
-from campaignflow.model import Verdict
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -401,33 +401,6 @@ def _describe_hint(hint: Any) -> str:
 
 #: The default registry; the built-in guards live here.
 registry = GuardRegistry()
-
-# MESSAGES-BLOCK: moved to the i18n catalogue at integration
-messages.register_many(
-    {
-        "all_of.passed": {"zh_CN": "全部 {of} 项条件均满足", "en": "all {of} conditions hold"},
-        "all_of.failed": {
-            "zh_CN": "{of} 项条件中有 {failed} 项未满足",
-            "en": "{failed} of {of} conditions do not hold",
-        },
-        "any_of.passed": {
-            "zh_CN": "{of} 项条件中有 {passed} 项满足",
-            "en": "{passed} of {of} alternatives hold",
-        },
-        "any_of.failed": {
-            "zh_CN": "{of} 项条件均未满足（满足其一即可）",
-            "en": "none of the {of} alternatives holds",
-        },
-        "not.passed": {
-            "zh_CN": "条件“{guard}”不成立（{code}），符合要求",
-            "en": "{guard} does not hold ({code}), as required",
-        },
-        "not.failed": {
-            "zh_CN": "条件“{guard}”成立（{code}），但此处要求它不成立",
-            "en": "{guard} holds ({code}) but must not here",
-        },
-    }
-)
 
 
 def guard(

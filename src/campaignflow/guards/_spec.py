@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from campaignflow._validators import refuse, rule_problem
+from campaignflow._words.checks import refuse, rule_problem
+from campaignflow._words.verdicts import Verdict
 from campaignflow.errors import DefinitionError, Problem, ValidationError
-from campaignflow.model import Verdict
 
 __all__ = ["COMBINATORS", "GuardSpec", "all_of", "any_of", "not_", "use"]
 

@@ -101,7 +101,7 @@ class MessageCatalog:
 #: ``errors.py`` renders with); a guard's ``@guard(messages=...)`` adds its codes here.
 messages = MessageCatalog._over(DEFAULT_TEXTS)
 
-#: The domain's glossary (shared/domain.md): identifiers with their zh_CN and en terms.
+#: The domain's glossary (docs/concepts.md and docs/presets.md): identifiers with their zh_CN and en terms.
 GLOSSARY: dict[str, dict[str, str]] = dict(DEFAULT_TEXTS.sections["glossary"])
 #: One entry per error code the library raises (``CampaignflowError.code``).
 ERROR_MESSAGES: dict[str, dict[str, str]] = dict(DEFAULT_TEXTS.sections["errors"])

@@ -7,26 +7,12 @@ import tomllib
 from importlib.resources import files
 
 from campaignflow.errors import ValidationError
-from campaignflow.i18n import messages
 from campaignflow.workflow import Workflow
 
 __all__ = ["PRESETS", "advanced_nature_2005", "district_2005", "load", "no_stages_2019", "source"]
 
 #: Names of the shipped presets.
 PRESETS: tuple[str, ...] = ("advanced_nature_2005", "district_2005", "no_stages_2019")
-
-messages.register_many(
-    {
-        "preset.unknown": {
-            "zh_CN": "preset：没有名为 {value} 的预置流程；已有的是 {known}",
-            "en": "preset: no preset named {value}; the presets are {known}",
-        },
-        "preset.unknown_close": {
-            "zh_CN": "preset：没有名为 {value} 的预置流程，是不是 {close}？已有的是 {known}",
-            "en": "preset: no preset named {value}; did you mean {close}? The presets are {known}",
-        },
-    }
-)
 
 
 def _text(name: str) -> str:

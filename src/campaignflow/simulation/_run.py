@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
 from campaignflow.errors import ValidationError
 from campaignflow.simulation.exact import ProgressCallback, simulate_exact
 from campaignflow.simulation.results import SimulationFallback, SimulationResult

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from campaignflow._validators import MAX_INT, is_valid_unicode, rule_problem
+from campaignflow._words.checks import MAX_INT, is_valid_unicode, rule_problem
 from campaignflow.errors import Problem, ValidationError
 from campaignflow.simulation._scenario_models import (
     LEVELS_3,

@@ -6,9 +6,9 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from campaignflow._validators import rule_problem
+from campaignflow._words.checks import rule_problem
+from campaignflow._words.records import Unit
 from campaignflow.errors import Problem, ValidationError
-from campaignflow.model import Unit
 from campaignflow.simulation._scenario_checks import scenario_error
 from campaignflow.simulation._scenario_models import BatchPlan
 

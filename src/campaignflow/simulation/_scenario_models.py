@@ -34,7 +34,7 @@ __all__ = [
 LEVELS_4 = ("satisfied", "fairly_satisfied", "basically_satisfied", "dissatisfied")
 LEVELS_3 = ("satisfied", "basically_satisfied", "dissatisfied")
 
-#: Typical working length of each stage of the presets, in days (shared/domain.md).
+#: Typical working length of each stage of the presets, in days (docs/concepts.md and docs/presets.md).
 DEFAULT_STAGE_DAYS: dict[str, tuple[int, int]] = {
     "preparation": (7, 21),
     "study_mobilization": (30, 42),

@@ -71,8 +71,8 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from campaignflow.guards._core import GuardSpec
-from campaignflow.model import Survey
+from campaignflow._words.facts import Survey
+from campaignflow.guards._spec import GuardSpec
 from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4, Behaviour, SurveyModel
 from campaignflow.simulation._streams import randint, stream_seed, unit_stream
 from campaignflow.simulation.scenario import KIND_TITLES, generate_roster

@@ -18,11 +18,12 @@ from typing import Any
 
 import attrs
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import Milestone, StudySession
+from campaignflow._words.records import SYSTEM, Actor, Unit
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
-from campaignflow.model import SYSTEM, Actor, Milestone, StudySession, Unit
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
     StageNeeds,

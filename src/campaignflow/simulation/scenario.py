@@ -19,7 +19,8 @@ from typing import Any
 
 import attrs
 
-from campaignflow._convert import converter, structure
+from campaignflow._words.checks import converter, structure
+from campaignflow._words.records import BatchWindow, Unit
 from campaignflow.errors import (
     CampaignflowError,
     DefinitionError,
@@ -27,7 +28,6 @@ from campaignflow.errors import (
     ValidationError,
     nested,
 )
-from campaignflow.model import BatchWindow, Unit
 from campaignflow.presets import PRESETS, load
 from campaignflow.simulation._scenario_checks import (
     Checker,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from campaignflow._words.records import WorkflowVersion
 from campaignflow.audit import AuditRecord, Checkpoint, canonical_json
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict
-from campaignflow.model import WorkflowVersion
 from campaignflow.store._dialect import Failure
 from campaignflow.store._queries import AUDIT_COLUMNS, SessionStatements
 from campaignflow.store._rows import WorkflowRow, audit_of, workflow_of

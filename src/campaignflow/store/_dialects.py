@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from campaignflow._validators import field_error
+from campaignflow._words.checks import field_error
 from campaignflow.errors import ValidationError
 from campaignflow.store._dialect import Dialect, ErrorKind
 

@@ -12,10 +12,11 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
+from campaignflow._words.overview import GroupCounts, StuckOrder
+from campaignflow._words.records import Organisation, Unit, UnitState
+from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import canonical_json, verdict_to_data
 from campaignflow.errors import CampaignflowError, ValidationError
-from campaignflow.model import Organisation, Refusal, Unit, UnitState
-from campaignflow.orgtree import GroupCounts, StuckOrder
 from campaignflow.store._dialect import Failure
 from campaignflow.store._queries import (
     ORG_COLUMNS,

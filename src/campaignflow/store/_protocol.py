@@ -12,9 +12,10 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import Protocol
 
+from campaignflow._words.overview import GroupCounts, StuckOrder
+from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
+from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
-from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
-from campaignflow.orgtree import GroupCounts, StuckOrder
 
 __all__ = ["Store", "StoreSession"]
 

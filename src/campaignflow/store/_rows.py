@@ -11,17 +11,17 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from campaignflow.audit import AuditRecord, AuditRow, verdict_from_data
-from campaignflow.facts import FactTypes
-from campaignflow.model import (
+from campaignflow._words.facts import FactTypes
+from campaignflow._words.records import (
     FactRecord,
     Organisation,
-    Refusal,
     Unit,
     UnitState,
     WorkflowVersion,
     trusted_unit,
 )
+from campaignflow._words.verdicts import Refusal
+from campaignflow.audit import AuditRecord, AuditRow, verdict_from_data
 
 __all__ = [
     "DayMemo",

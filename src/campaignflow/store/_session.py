@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
+from campaignflow._words.facts import FactTypes
+from campaignflow._words.records import FactRecord, Unit, UnitState
 from campaignflow.audit import (
     GENESIS_HASH,
     AuditRecord,
@@ -22,12 +24,6 @@ from campaignflow.audit import (
     canonical_json,
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
-from campaignflow.facts import FactTypes
-from campaignflow.model import (
-    FactRecord,
-    Unit,
-    UnitState,
-)
 from campaignflow.store._audit_sql import AuditQueries
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
 from campaignflow.store._overview_sql import OverviewQueries

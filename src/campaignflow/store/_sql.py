@@ -29,7 +29,8 @@ from typing import Any, NoReturn, TypeVar
 
 import attrs
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes, fact_types
 from campaignflow.audit import GENESIS_HASH
 from campaignflow.errors import (
     CampaignflowError,
@@ -37,7 +38,6 @@ from campaignflow.errors import (
     UnknownUnit,
     ValidationError,
 )
-from campaignflow.facts import FactTypes, fact_types
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
 from campaignflow.store._dialects import resolve_dialect
 from campaignflow.store._rows import DayMemo

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, unquote
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
 from campaignflow.errors import ValidationError
-from campaignflow.facts import FactTypes
 from campaignflow.store._protocol import Store
 from campaignflow.store.memory import MemoryStore
 from campaignflow.store.postgres import PostgresStore

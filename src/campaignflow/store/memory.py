@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from campaignflow._words.overview import GroupCounts, StuckOrder, order_key
+from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
+from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
-from campaignflow.model import FactRecord, Organisation, Refusal, Unit, UnitState, WorkflowVersion
-from campaignflow.orgtree import GroupCounts, StuckOrder, order_key
 
 #: A unit's latest assessment: seq and counts (satisfied, fairly, basically, dissatisfied).
 Assessment = tuple[int, int, int | None, int, int]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from campaignflow._validators import refuse
-from campaignflow.facts import FactTypes
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
 from campaignflow.store._dialects import import_psycopg, postgres_dialect
 from campaignflow.store._sql import SQLStore
 

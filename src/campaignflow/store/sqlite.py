@@ -14,9 +14,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
 from campaignflow.errors import ValidationError
-from campaignflow.facts import FactTypes
 from campaignflow.store._dialects import SQLITE
 from campaignflow.store._sql import SQLStore
 

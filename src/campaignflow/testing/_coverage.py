@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.records import TransitionRecord
 from campaignflow.audit import AuditRecord
 from campaignflow.campaign import Campaign
-from campaignflow.model import TransitionRecord
 from campaignflow.testing._recipes import Edge, Path, Step, recipe
 from campaignflow.workflow import Workflow
 

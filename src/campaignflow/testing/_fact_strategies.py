@@ -10,8 +10,8 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from campaignflow.guards._core import GuardSpec
-from campaignflow.model import Approval, Milestone, StudySession, Survey
+from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
+from campaignflow.guards._spec import GuardSpec
 from campaignflow.presets import district_2005
 from campaignflow.testing._strategy_tools import (
     choices,

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from campaignflow.guards._core import GuardSpec
-from campaignflow.model import Approval, Milestone, StudySession, Survey
+from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
+from campaignflow.guards._spec import GuardSpec
 
 __all__ = ["Edge", "GuardCase", "Path", "Recipe", "RecipeHook", "Step", "combined", "recipe"]
 

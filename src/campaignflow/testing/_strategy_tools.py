@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
-from campaignflow._validators import field_error
+from campaignflow._words.checks import field_error
 from campaignflow.errors import ValidationError
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Unit kinds of the domain (shared/domain.md), the first being what examples shrink to.
+#: Unit kinds of the domain (docs/concepts.md and docs/presets.md), the first being what examples shrink to.
 KINDS: tuple[str, ...] = (
     "organ",
     "community",

@@ -17,10 +17,14 @@ from typing import Any
 
 import attrs
 
-from campaignflow._validators import field_error, refuse
+from campaignflow._words.checks import field_error, refuse
+from campaignflow._words.facts import Approval
+from campaignflow._words.records import BatchWindow, FactRecord, Unit, UnitState
+from campaignflow._words.verdicts import Verdict
 from campaignflow.errors import ValidationError
-from campaignflow.guards._core import GuardContext, GuardRegistry, GuardSpec, registry
-from campaignflow.model import Approval, BatchWindow, FactRecord, Unit, UnitState, Verdict
+from campaignflow.guards._context import GuardContext
+from campaignflow.guards._registry import GuardRegistry, registry
+from campaignflow.guards._spec import GuardSpec
 
 __all__ = ["Boundary", "check_guard", "guard_boundary", "guard_context"]
 

@@ -46,17 +46,18 @@ from hypothesis.stateful import (
     rule,
 )
 
-from campaignflow.audit import AuditRecord
+from campaignflow._words.facts import Approval
+from campaignflow._words.records import Actor, FactRecord, Unit, UnitState
+from campaignflow.audit import AuditRecord, replay
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
-from campaignflow.engine import decide, next_state, replay
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
-from campaignflow.model import Actor, Approval, FactRecord, Unit, UnitState
 from campaignflow.presets import district_2005
 from campaignflow.store._protocol import Store
 from campaignflow.testing.paths import Step, fire, prepare, steps
 from campaignflow.testing.strategies import facts_for
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import decide, next_state
 
 __all__ = ["CampaignMachine", "Snapshot", "machine_settings"]
 

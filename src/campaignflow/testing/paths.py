@@ -25,11 +25,12 @@ from typing import Any
 
 import attrs
 
+from campaignflow._words.facts import Approval
+from campaignflow._words.records import Actor, TransitionRecord, Unit
+from campaignflow._words.verdicts import Decision
 from campaignflow.campaign import Campaign
-from campaignflow.engine import decide
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
-from campaignflow.guards._core import GuardSpec
-from campaignflow.model import Actor, Approval, Decision, TransitionRecord, Unit
+from campaignflow.guards._spec import GuardSpec
 from campaignflow.testing._coverage import Coverage, assert_covers, coverage
 from campaignflow.testing._recipes import (
     GuardCase,
@@ -42,6 +43,7 @@ from campaignflow.testing._recipes import (
 )
 from campaignflow.testing.guards import guard_context
 from campaignflow.workflow import Workflow
+from campaignflow.workflow._engine import decide
 
 __all__ = [
     "Coverage",

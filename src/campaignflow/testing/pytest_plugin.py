@@ -154,7 +154,7 @@ class FastForward:
     ) -> Forwarded:
         import attrs
 
-        from campaignflow._validators import refuse
+        from campaignflow._words.checks import refuse
         from campaignflow.simulation import Scenario, load_scenario
         from campaignflow.simulation.exact import simulate_exact
 

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from campaignflow._words.records import Actor, Unit
 from campaignflow.errors import ValidationError
-from campaignflow.model import Actor, Unit
 from campaignflow.testing._fact_strategies import (
     MILESTONE_NAMES as MILESTONE_NAMES,
 )

@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 from transitions import Machine
 
+from campaignflow._words.verdicts import Candidate, Verdict
 from campaignflow.errors import ValidationError
 from campaignflow.guards import BoundGuard, GuardContext
-from campaignflow.model import Candidate, Verdict
 from campaignflow.workflow._parts import Stage, Transition
 
 __all__ = ["FORMATS", "CompiledTransition", "build_machine", "compile_table", "render"]

@@ -22,11 +22,11 @@ from typing import Any, Literal
 import attrs
 from transitions import Machine
 
-from campaignflow._convert import converter, structure
+from campaignflow._words.checks import converter, structure
+from campaignflow._words.records import BatchWindow
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards import GuardRegistry, GuardSpec
 from campaignflow.guards import registry as default_registry
-from campaignflow.model import BatchWindow
 from campaignflow.workflow._compile import (
     CompiledTransition,
     build_machine,

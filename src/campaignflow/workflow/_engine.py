@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from campaignflow._words.records import FactRecord, Unit, UnitState
+from campaignflow._words.verdicts import Candidate, Decision
 from campaignflow.guards import GuardContext
-from campaignflow.model import Candidate, Decision, FactRecord, Unit, UnitState
 from campaignflow.workflow._compile import CompiledTransition
 from campaignflow.workflow._definition import Workflow
 

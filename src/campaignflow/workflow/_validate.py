@@ -13,10 +13,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._validators import identifier, rule_problem
+from campaignflow._words.checks import identifier, rule_problem
+from campaignflow._words.records import BatchWindow
 from campaignflow.errors import Problem, ValidationError
 from campaignflow.guards import BoundGuard, GuardRegistry, GuardSpec, not_
-from campaignflow.model import BatchWindow
 from campaignflow.workflow._parts import STAGE_KINDS, Stage, Transition
 
 __all__ = ["reachable", "validate"]

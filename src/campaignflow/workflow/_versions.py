@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import attrs
 
+from campaignflow._words.records import Unit, UnitState
 from campaignflow.errors import Problem
-from campaignflow.model import Unit, UnitState
 from campaignflow.workflow._definition import Workflow
 
 __all__ = [

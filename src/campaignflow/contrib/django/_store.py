@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import FactTypes
 from campaignflow.contrib._joined import HostStore, dialect_of
 from campaignflow.errors import ValidationError
-from campaignflow.facts import FactTypes
 from campaignflow.store import Dialect, SQLStore, StoreSession, _schema
 
 __all__ = ["DjangoStore", "run_schema_migrations", "upgrade_schema"]

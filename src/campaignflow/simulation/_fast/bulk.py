@@ -20,10 +20,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
+from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
 from campaignflow.errors import ValidationError
-from campaignflow.guards._core import COMBINATORS, GuardContext, GuardSpec
-from campaignflow.model import Approval, Milestone, StudySession, Survey
+from campaignflow.guards._context import GuardContext
+from campaignflow.guards._spec import COMBINATORS, GuardSpec
 
 __all__ = [
     "APPROVAL_APPROVED",

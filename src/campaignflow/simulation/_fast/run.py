@@ -17,7 +17,7 @@ from itertools import pairwise
 from typing import Any
 
 import campaignflow.simulation._fast.roster as roster_module
-from campaignflow._validators import refuse
+from campaignflow._words.checks import refuse
 from campaignflow.simulation._fast.bulk import IntArray
 from campaignflow.simulation._fast.day import _Shard
 from campaignflow.simulation._fast.merge import _merge

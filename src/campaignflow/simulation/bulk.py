@@ -1,0 +1,15 @@
+"""Bulk forms of guards for fast mode: judge a whole shard of units on numpy arrays at once.
+
+A custom guard runs in fast mode when it has a bulk form: register one with
+:func:`register_bulk` (``docs/simulation-fast.md`` shows how). Needs the ``sim`` extra (numpy).
+"""
+
+from campaignflow.simulation._fast import fast_blockers
+from campaignflow.simulation._fast.bulk import (
+    BulkVerdict,
+    bulk_facts_from,
+    compile_bulk,
+    register_bulk,
+)
+
+__all__ = ["BulkVerdict", "bulk_facts_from", "compile_bulk", "fast_blockers", "register_bulk"]
