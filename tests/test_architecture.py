@@ -44,6 +44,7 @@ PUBLIC_MODULES = frozenset(
         "campaignflow.report",
         "campaignflow.simulation",
         "campaignflow.simulation.behaviour",
+        "campaignflow.simulation.bulk",
         "campaignflow.simulation.exact",
         "campaignflow.simulation.results",
         "campaignflow.simulation.scenario",

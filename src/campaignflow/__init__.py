@@ -6,6 +6,7 @@ The public face: everything a host needs is importable from here (``import campa
 import logging
 
 from campaignflow import guards, presets
+from campaignflow._public import publish
 from campaignflow._words.facts import (
     Approval,
     FactTypes,
@@ -109,3 +110,5 @@ __all__ = [
     "presets",
     "use",
 ]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -69,8 +69,6 @@ class Satisfaction:
     ballots (as national results were reported) and are None without ballots.
     """
 
-    __module__ = "campaignflow"  # its public path (docs, help())
-
     assessed: int = 0
     satisfied: int = 0
     fairly_satisfied: int = 0
@@ -117,8 +115,6 @@ class OrgProgress:
     ``blocking`` counts, per failing gate code, the stuck units it holds, most first.
     """
 
-    __module__ = "campaignflow"  # its public path (docs, help())
-
     id: str
     name: str
     level: str
@@ -162,8 +158,6 @@ class OrgProgress:
 class StuckUnit:
     """A unit held in its stage: its latest refusal, the gates that failed, days in stage."""
 
-    __module__ = "campaignflow"  # its public path (docs, help())
-
     unit: Unit
     state: UnitState
     refusal: Refusal
@@ -178,8 +172,6 @@ class StuckUnit:
 @attrs.frozen
 class StuckPage:
     """One page of a stuck list: ``total`` matching units, ``units`` from ``offset`` on."""
-
-    __module__ = "campaignflow"  # its public path (docs, help())
 
     total: int
     offset: int

@@ -7,6 +7,7 @@ Changing, dropping, inserting or reordering any record breaks the chain at that 
 truncating the tail is caught against an exported checkpoint ``(seq, hash)``.
 """
 
+from campaignflow._public import publish
 from campaignflow.audit._chain import (
     AuditVerification,
     Checkpoint,
@@ -45,3 +46,5 @@ __all__ = [
     "verdict_to_data",
     "verify_chain",
 ]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -66,8 +66,6 @@ class Campaign:
         fact_types: the registry of fact types (the default one unless given).
     """
 
-    __module__ = "campaignflow"  # its public path (docs, help())
-
     def __init__(
         self,
         workflow: Workflow,

@@ -62,8 +62,6 @@ class Progress:
     how many units each holds, most first.
     """
 
-    __module__ = "campaignflow"  # its public path (docs, help())
-
     by_batch: Mapping[int, Mapping[str, int]]
     total: int
     finished: int

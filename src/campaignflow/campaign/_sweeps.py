@@ -50,8 +50,6 @@ CLAIM_LIMIT = 256
 class AdvanceOutcome:
     """What ``advance_all`` did with one unit: the transition applied, or the decision that held it."""
 
-    __module__ = "campaignflow"  # its public path (docs, help())
-
     unit_id: str
     advanced: bool
     decision: Decision

@@ -1,5 +1,6 @@
 """Guards: the gates a unit must pass, as plain functions that explain themselves."""
 
+from campaignflow._public import publish
 from campaignflow.guards._builtin import (
     approved_by,
     coverage_at_least,
@@ -41,3 +42,5 @@ __all__ = [
     "use",
     "within_batch_window",
 ]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

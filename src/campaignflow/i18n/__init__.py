@@ -4,6 +4,7 @@ The texts are data files shipped in the package (``i18n/catalogue/zh_CN.toml`` a
 """
 
 from campaignflow._catalogue import LOCALES
+from campaignflow._public import publish
 from campaignflow.i18n._catalog import (
     ERROR_MESSAGES,
     GLOSSARY,
@@ -22,3 +23,5 @@ __all__ = [
     "MessageCatalog",
     "messages",
 ]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -6,6 +6,7 @@
 * :data:`PRESETS` names them.
 """
 
+from campaignflow._public import publish
 from campaignflow.presets._load import (
     PRESETS,
     advanced_nature_2005,
@@ -16,3 +17,5 @@ from campaignflow.presets._load import (
 )
 
 __all__ = ["PRESETS", "advanced_nature_2005", "district_2005", "load", "no_stages_2019", "source"]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -7,6 +7,7 @@ canonical JSON). ``result`` is a :class:`~campaignflow.simulation.SimulationResu
 simulation or from ``summarise`` of a real campaign.
 """
 
+from campaignflow._public import publish
 from campaignflow.report._charts import ChartStyle, daily_counts, gantt_chart, stages_chart
 from campaignflow.report._fonts import CJK_FAMILIES, cjk_family
 from campaignflow.report._html import png_size, render_html
@@ -27,3 +28,5 @@ __all__ = [
     "stages_chart",
     "write_report",
 ]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -1,7 +1,7 @@
 """The two charts: units per stage over time (stacked area) and a per-batch Gantt.
 
 Charts are drawn on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, never
-through ``pyplot``: no global figure state, no GUI backend, safe in a server process.
+through ``pyplot``: no shared figure state, no GUI backend, safe in a server process.
 """
 
 from __future__ import annotations

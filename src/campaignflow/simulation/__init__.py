@@ -9,6 +9,7 @@ builds the same results from any campaign's audit trail.
 
 from typing import Any
 
+from campaignflow._public import publish
 from campaignflow.simulation._run import FAST_THRESHOLD, simulate
 from campaignflow.simulation.results import (
     BatchOutcome,
@@ -65,5 +66,9 @@ def __getattr__(name: str) -> Any:
     if name == "simulate_fast":
         from campaignflow.simulation._fast import simulate_fast
 
+        publish(__name__, {name: simulate_fast}, [name])
         return simulate_fast
     raise AttributeError(f"module 'campaignflow.simulation' has no attribute {name!r}")
+
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

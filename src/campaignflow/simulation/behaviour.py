@@ -71,6 +71,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from campaignflow._public import publish
 from campaignflow._words.facts import Survey
 from campaignflow.guards._spec import GuardSpec
 from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4, Behaviour, SurveyModel
@@ -294,3 +295,6 @@ def stage_needs(workflow: Workflow) -> dict[str, StageNeeds]:
             approvals=tuple(approvals),
         )
     return needs
+
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

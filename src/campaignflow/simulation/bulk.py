@@ -4,6 +4,7 @@ A custom guard runs in fast mode when it has a bulk form: register one with
 :func:`register_bulk` (``docs/simulation-fast.md`` shows how). Needs the ``sim`` extra (numpy).
 """
 
+from campaignflow._public import publish
 from campaignflow.simulation._fast import fast_blockers
 from campaignflow.simulation._fast.bulk import (
     BulkVerdict,
@@ -13,3 +14,5 @@ from campaignflow.simulation._fast.bulk import (
 )
 
 __all__ = ["BulkVerdict", "bulk_facts_from", "compile_bulk", "fast_blockers", "register_bulk"]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

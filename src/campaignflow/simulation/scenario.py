@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._public import publish
 from campaignflow._words.checks import converter, structure
 from campaignflow._words.records import BatchWindow, Unit
 from campaignflow.errors import (
@@ -426,3 +427,6 @@ def generate_roster(scenario: Scenario) -> list[Unit]:
                 )
             )
     return units
+
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -1,5 +1,6 @@
 """Stores keep a campaign's units, states, facts and audit trail behind one protocol."""
 
+from campaignflow._public import publish
 from campaignflow.store._dialect import Dialect
 from campaignflow.store._protocol import Store, StoreSession
 from campaignflow.store._sql import SQLStore
@@ -18,3 +19,5 @@ __all__ = [
     "StoreSession",
     "open_store",
 ]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

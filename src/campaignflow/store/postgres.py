@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from campaignflow._public import publish
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
 from campaignflow.store._dialects import import_psycopg, postgres_dialect
@@ -118,3 +119,6 @@ class PostgresStore(SQLStore):
             fact_types=fact_types,
             migrate=migrate,
         )
+
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._public import publish
 from campaignflow._words.facts import Approval
 from campaignflow._words.records import Actor, TransitionRecord, Unit
 from campaignflow._words.verdicts import Decision
@@ -355,3 +356,6 @@ def play_outcome(campaign: Campaign, unit_id: str, case: OutcomeCase, *, clock: 
     with contextlib.suppress(TransitionRejected, NotAuthorized):
         fire(campaign, unit_id, step, actor=actor)
     return decision
+
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from campaignflow._public import publish
 from campaignflow._words.records import Actor, Unit
 from campaignflow.errors import ValidationError
 from campaignflow.testing._fact_strategies import (
@@ -200,3 +201,6 @@ def _actors(
     return Actor(
         id=draw(st.sampled_from(("zhang", "li", "wang"))), roles=frozenset(held), unit=unit
     )
+
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

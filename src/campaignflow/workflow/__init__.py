@@ -6,8 +6,11 @@ read into tables; diagrams), ``_engine`` (the pure judge and next state) and ``_
 (adoption plans).
 """
 
+from campaignflow._public import publish
 from campaignflow.workflow._compile import CompiledTransition
 from campaignflow.workflow._definition import SCHEMA_VERSION, Workflow
 from campaignflow.workflow._parts import Stage, Transition
 
 __all__ = ["SCHEMA_VERSION", "CompiledTransition", "Stage", "Transition", "Workflow"]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -18,6 +18,9 @@ except ImportError:  # pragma: no cover - exercised where Django is absent
 
     raise missing_extra("Django", "django") from None
 
+from campaignflow._public import publish
 from campaignflow.contrib.django._store import DjangoStore, upgrade_schema
 
 __all__ = ["DjangoStore", "upgrade_schema"]
+
+publish(__name__, globals(), [n for n in __all__ if n in globals()])
