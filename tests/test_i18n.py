@@ -813,7 +813,8 @@ def test_the_words_floor_imports_downward_only() -> None:
     """The catalogue core imports nothing of campaignflow; errors only the core; i18n no record.
 
     So errors.py renders through the catalogue without a circle, and the i18n face (which
-    refuses bad input with errors' ValidationError) sits above both.
+    refuses bad input with errors' ValidationError) sits above both (``_public`` only sets
+    its names' public path).
     """
     assert _imports_of("campaignflow._catalogue") == set()
     assert _imports_of("campaignflow.errors") == {"campaignflow._catalogue"}
@@ -823,6 +824,7 @@ def test_the_words_floor_imports_downward_only() -> None:
     }
     assert _imports_of("campaignflow.i18n") <= {
         "campaignflow._catalogue",
+        "campaignflow._public",
         "campaignflow.i18n._catalog",
     }
 

@@ -68,6 +68,7 @@ __all__ = [
     "Scenario",
     "StudyModel",
     "SurveyModel",
+    "generate_roster",
     "load_scenario",
 ]
 
