@@ -619,12 +619,16 @@ def some(value: Any) -> st.SearchStrategy[Any]:
     return st.just(value)
 
 
-def int_not(*good: int) -> st.SearchStrategy[Any]:
-    """Batch numbers refused: not whole numbers, booleans, and whole numbers outside ``good``."""
+def int_not(*good: int, none_ok: bool = False) -> st.SearchStrategy[Any]:
+    """Batch numbers refused: not whole numbers, booleans, and whole numbers outside ``good``.
+
+    ``none_ok``: None is a good value here (``defer``'s ``to_batch=None`` means the next
+    batch), so it is not drawn as a bad one.
+    """
     return st.one_of(
         st.integers().filter(lambda b: b not in good),
         st.floats(),
-        st.sampled_from([True, False, "1", "2", None]),
+        st.sampled_from([True, False, "1", "2"] + ([] if none_ok else [None])),
     )
 
 
@@ -688,7 +692,7 @@ def bad_calls() -> st.SearchStrategy[Call]:
             {
                 "unit_id": (some("u1"), bad_unit_id()),
                 "actor": (some(LEADER), not_actor()),
-                "to_batch": (st.sampled_from([None, 2, 3]), int_not(0, 2, 3)),
+                "to_batch": (st.sampled_from([None, 2, 3]), int_not(0, 2, 3, none_ok=True)),
                 "request_id": (VALID_RID, bad_request_id()),
             },
             positional=1,
