@@ -45,7 +45,7 @@ from campaignflow.store._schema import COMPONENT, latest_version, too_new
 from campaignflow.store._schema import migrate as migrate_schema
 from campaignflow.store._session import HeadCache, Session
 
-__all__ = ["SQLStore"]
+__all__ = ["SQLStore", "closed_on_failure"]
 
 S = TypeVar("S", bound="SQLStore")
 _T = TypeVar("_T")
@@ -548,6 +548,16 @@ class SQLStore:
             code="store.driver_error",
             params={"dialect": self.dialect.name, "detail": first_line},
         ) from exc
+
+
+@contextmanager
+def closed_on_failure(conn: Connection) -> Iterator[None]:
+    """Close a new ``conn`` when setting it up fails, so no half-set-up connection leaks."""
+    try:
+        yield
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _close_quietly(conn: Connection) -> None:
