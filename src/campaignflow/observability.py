@@ -245,20 +245,14 @@ def _logged_advance(
         record = fire()
     except TransitionRejected as refused:
         codes = [v.code for v in refused.decision.failures()]
-        data.update(
+        _log(
+            data,
+            "refused (%s -> %s): %s",
+            (refused.decision.source, refused.decision.target, ", ".join(codes)),
             outcome="rejected",
             source=refused.decision.source,
             target=refused.decision.target,
             codes=codes,
-        )
-        _campaign_log.info(
-            "unit %s: %s refused (%s -> %s): %s",
-            unit_id,
-            trigger,
-            refused.decision.source,
-            refused.decision.target,
-            ", ".join(codes),
-            extra={"campaignflow": data},
         )
         if otel is not None:
             _count_rejection(otel, data, codes or [refused.code])
@@ -269,26 +263,24 @@ def _logged_advance(
                     span.set_attribute("campaignflow.dest", refused.decision.target)
         raise
     except NotAuthorized as refused:
-        data.update(outcome="not_authorized", codes=[refused.rule], actor_id=refused.actor_id)
-        _campaign_log.info(
-            "unit %s: %s by %s not authorised: %s",
-            unit_id,
-            trigger,
-            refused.actor_id,
-            refused.rule,
-            extra={"campaignflow": data},
+        _log(
+            data,
+            "by %s not authorised: %s",
+            (refused.actor_id, refused.rule),
+            outcome="not_authorized",
+            codes=[refused.rule],
+            actor_id=refused.actor_id,
         )
         if otel is not None:
             _count_rejection(otel, data, [refused.rule])
         raise
     except ConcurrencyConflict as conflict:
-        data.update(outcome="conflict", expected_version=conflict.expected_version)
-        _campaign_log.info(
-            "unit %s: %s lost a write race (expected version %s); retryable",
-            unit_id,
-            trigger,
-            conflict.expected_version,
-            extra={"campaignflow": data},
+        _log(
+            data,
+            "lost a write race (expected version %s); retryable",
+            (conflict.expected_version,),
+            outcome="conflict",
+            expected_version=conflict.expected_version,
         )
         if otel is not None:
             tel, span = otel
@@ -296,14 +288,14 @@ def _logged_advance(
                 span.set_attribute("campaignflow.outcome", "conflict")
             tel.conflicts.add(1, {"campaignflow.workflow": workflow})
         raise
-    data.update(outcome="ok", source=record.source, dest=record.dest, version=record.version)
-    _campaign_log.info(
-        "unit %s: %s %s -> %s",
-        unit_id,
-        trigger,
-        record.source,
-        record.dest,
-        extra={"campaignflow": data},
+    _log(
+        data,
+        "%s -> %s",
+        (record.source, record.dest),
+        outcome="ok",
+        source=record.source,
+        dest=record.dest,
+        version=record.version,
     )
     if otel is not None:
         tel, span = otel
@@ -320,6 +312,19 @@ def _logged_advance(
             },
         )
     return record
+
+
+def _log(data: dict[str, Any], message: str, args: tuple[Any, ...], **outcome: Any) -> None:
+    """Log an advance's outcome: ``message`` follows the unit and trigger; ``outcome`` joins
+    the structured ``data`` (the record under ``extra["campaignflow"]``)."""
+    data.update(outcome)
+    _campaign_log.info(
+        "unit %s: %s " + message,
+        data["unit_id"],
+        data["trigger"],
+        *args,
+        extra={"campaignflow": data},
+    )
 
 
 def _count_rejection(

@@ -117,20 +117,22 @@ _AT_MOST_64_BITS = f"must be at most {MAX_INT} (64 bits)"
 
 def non_negative_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An int (not a bool) from 0 to 2**63 - 1."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        _fail(instance, attribute, value, "must be a whole number")
-    if value < 0:
-        _fail(instance, attribute, value, "must be >= 0")
-    if value > MAX_INT:
-        _fail(instance, attribute, value, _AT_MOST_64_BITS)
+    _int_in_range(instance, attribute, value, minimum=0, too_small="must be >= 0")
 
 
 def positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An int (not a bool) from 1 to 2**63 - 1."""
+    _int_in_range(instance, attribute, value, minimum=1, too_small="must be >= 1")
+
+
+def _int_in_range(
+    instance: Any, attribute: attrs.Attribute[Any], value: Any, *, minimum: int, too_small: str
+) -> None:
+    # ``too_small`` stays a literal at each caller: it is a glossary key with its zh_CN term.
     if not isinstance(value, int) or isinstance(value, bool):
         _fail(instance, attribute, value, "must be a whole number")
-    if value < 1:
-        _fail(instance, attribute, value, "must be >= 1")
+    if value < minimum:
+        _fail(instance, attribute, value, too_small)
     if value > MAX_INT:
         _fail(instance, attribute, value, _AT_MOST_64_BITS)
 

@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=type)
+#: A count that may be absent (None), else a whole number from 0.
+_optional_count = attrs.validators.optional(non_negative_int)
 
 
 # --- facts ------------------------------------------------------------------------------
@@ -76,12 +78,8 @@ class Survey:
     satisfied: int = attrs.field(validator=non_negative_int)
     basically_satisfied: int = attrs.field(validator=non_negative_int)
     dissatisfied: int = attrs.field(validator=non_negative_int)
-    fairly_satisfied: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative_int)
-    )
-    ballots: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative_int)
-    )
+    fairly_satisfied: int | None = attrs.field(default=None, validator=_optional_count)
+    ballots: int | None = attrs.field(default=None, validator=_optional_count)
 
     def __attrs_post_init__(self) -> None:
         total = self.valid_ballots
@@ -129,12 +127,8 @@ class Milestone:
     kind: ClassVar[str] = "milestone"
 
     name: str = attrs.field(validator=identifier)
-    done: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative_int)
-    )
-    total: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(non_negative_int)
-    )
+    done: int | None = attrs.field(default=None, validator=_optional_count)
+    total: int | None = attrs.field(default=None, validator=_optional_count)
 
     def __attrs_post_init__(self) -> None:
         if (self.done is None) != (self.total is None):

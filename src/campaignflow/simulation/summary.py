@@ -23,7 +23,7 @@ from campaignflow.simulation.results import (
     TimelinePoint,
 )
 
-__all__ = ["percentile", "summarise"]
+__all__ = ["percentile", "remedial_summary", "summarise", "top_blocking"]
 
 #: How many blocking reasons a result keeps.
 TOP_BLOCKING = 10
@@ -208,11 +208,7 @@ def summarise(
         stages=stages,
         timeline=tuple(timeline),
         batches=_batches(campaign, batch_of, finished, deferred_in, deferred_out),
-        remedial=RemedialSummary(
-            units=len(remedial_units),
-            rounds=sum(rounds.values()),
-            by_stage=dict(sorted(rounds.items())),
-        ),
+        remedial=remedial_summary(len(remedial_units), rounds),
         time_in_stage={
             stage: StageTime(
                 median_days=round(percentile(sorted(days), 0.5), 6),
@@ -221,14 +217,26 @@ def summarise(
             )
             for stage, days in sorted(stays.items())
         },
-        blocking=tuple(
-            BlockingReason(code=code, stage=stage, count=n)
-            for (code, stage), n in sorted(blocking.items(), key=lambda kv: (-kv[1], kv[0]))[
-                :TOP_BLOCKING
-            ]
-        ),
+        blocking=top_blocking(blocking),
         audit_head=head,
     )
+
+
+def remedial_summary(units: int, rounds: Mapping[str, int]) -> RemedialSummary:
+    """``units`` sent back at least once and the ``rounds`` of remediation per stage."""
+    return RemedialSummary(
+        units=units, rounds=sum(rounds.values()), by_stage=dict(sorted(rounds.items()))
+    )
+
+
+def top_blocking(counts: Mapping[tuple[str, str], int]) -> tuple[BlockingReason, ...]:
+    """The ``TOP_BLOCKING`` most frequent ``(code, stage)`` refusals; ties by code, stage.
+
+    Both modes rank through here, so an exact and a fast run of one scenario list their
+    blocking reasons in the same order.
+    """
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_BLOCKING]
+    return tuple(BlockingReason(code=code, stage=stage, count=n) for (code, stage), n in ranked)
 
 
 def _batches(

@@ -230,6 +230,17 @@ _V3 = Migration(
     ),
 )
 
+
+def _copy_to_states(*columns: tuple[str, str, str, str]) -> str:
+    """One UPDATE setting each ``(column, table, alias, source)`` from the unit's row there."""
+    sets = (
+        f"{column} = (SELECT {alias}.{source} FROM {table} {alias} WHERE {alias}.campaign_id = "
+        f"cf_states.campaign_id AND {alias}.unit_id = cf_states.unit_id)"
+        for column, table, alias, source in columns
+    )
+    return "UPDATE cf_states SET\n    " + ",\n    ".join(sets)
+
+
 _V4 = Migration(
     4,
     "roll-up figures on the state rows: parent, ordinal, latest refusal, latest assessment",
@@ -248,23 +259,16 @@ _V4 = Migration(
         "ALTER TABLE cf_states ADD COLUMN a_fairly {int}",
         "ALTER TABLE cf_states ADD COLUMN a_basically {int}",
         "ALTER TABLE cf_states ADD COLUMN a_dissatisfied {int}",
-        """UPDATE cf_states SET
-            parent = (SELECT u.parent FROM cf_units u
-                WHERE u.campaign_id = cf_states.campaign_id AND u.unit_id = cf_states.unit_id),
-            ordinal = (SELECT u.ordinal FROM cf_units u
-                WHERE u.campaign_id = cf_states.campaign_id AND u.unit_id = cf_states.unit_id),
-            refused_version = (SELECT r.version FROM cf_refusals r
-                WHERE r.campaign_id = cf_states.campaign_id AND r.unit_id = cf_states.unit_id),
-            refused_seq = (SELECT r.seq FROM cf_refusals r
-                WHERE r.campaign_id = cf_states.campaign_id AND r.unit_id = cf_states.unit_id),
-            a_satisfied = (SELECT a.satisfied FROM cf_assessments a
-                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id),
-            a_fairly = (SELECT a.fairly_satisfied FROM cf_assessments a
-                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id),
-            a_basically = (SELECT a.basically_satisfied FROM cf_assessments a
-                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id),
-            a_dissatisfied = (SELECT a.dissatisfied FROM cf_assessments a
-                WHERE a.campaign_id = cf_states.campaign_id AND a.unit_id = cf_states.unit_id)""",
+        _copy_to_states(
+            ("parent", "cf_units", "u", "parent"),
+            ("ordinal", "cf_units", "u", "ordinal"),
+            ("refused_version", "cf_refusals", "r", "version"),
+            ("refused_seq", "cf_refusals", "r", "seq"),
+            ("a_satisfied", "cf_assessments", "a", "satisfied"),
+            ("a_fairly", "cf_assessments", "a", "fairly_satisfied"),
+            ("a_basically", "cf_assessments", "a", "basically_satisfied"),
+            ("a_dissatisfied", "cf_assessments", "a", "dissatisfied"),
+        ),
         # Gathering a refusal's codes into one text is not portable SQL: refusals kept by
         # version 3 get their codes back from Campaign.backfill_overview().
         "CREATE INDEX cf_states_parent ON cf_states (campaign_id, parent)",

@@ -45,9 +45,10 @@ from campaignflow.store._schema import COMPONENT, latest_version, too_new
 from campaignflow.store._schema import migrate as migrate_schema
 from campaignflow.store._session import HeadCache, Session
 
-__all__ = ["SQLStore"]
+__all__ = ["SQLStore", "closed_on_failure"]
 
 S = TypeVar("S", bound="SQLStore")
+_T = TypeVar("_T")
 
 _IDLE_MAX = 8  # idle pooled connections kept; more are closed on release
 
@@ -465,18 +466,11 @@ class SQLStore:
         params: Sequence[Any] | None = None,
         failure: Failure = ANY_FAILURE,
     ) -> list[Any]:
-        try:
-            cur = self.dialect.cursor(conn)
-            try:
-                if params:
-                    cur.execute(self._sql(sql), tuple(params))
-                else:
-                    cur.execute(sql)
-                return list(cur.fetchall()) if cur.description is not None else []
-            finally:
-                cur.close()
-        except self.dialect.errors as exc:
-            self._fail(exc, failure)
+        def rows(cur: Any) -> list[Any]:
+            self._run_on(cur, sql, params)
+            return list(cur.fetchall()) if cur.description is not None else []
+
+        return self._with_cursor(conn, failure, rows)
 
     def _execute(
         self,
@@ -485,18 +479,11 @@ class SQLStore:
         params: Sequence[Any] | None = None,
         failure: Failure = ANY_FAILURE,
     ) -> int:
-        try:
-            cur = self.dialect.cursor(conn)
-            try:
-                if params:
-                    cur.execute(self._sql(sql), tuple(params))
-                else:
-                    cur.execute(sql)
-                return int(cur.rowcount)
-            finally:
-                cur.close()
-        except self.dialect.errors as exc:
-            self._fail(exc, failure)
+        def rowcount(cur: Any) -> int:
+            self._run_on(cur, sql, params)
+            return int(cur.rowcount)
+
+        return self._with_cursor(conn, failure, rowcount)
 
     def _execute_many(
         self,
@@ -506,11 +493,26 @@ class SQLStore:
         failure: Failure = ANY_FAILURE,
     ) -> int:
         """Run ``sql`` once per row of params in one call (batched by the driver)."""
+
+        def rowcount(cur: Any) -> int:
+            cur.executemany(self._sql(sql), rows)
+            return int(cur.rowcount)
+
+        return self._with_cursor(conn, failure, rowcount)
+
+    def _run_on(self, cur: Any, sql: str, params: Sequence[Any] | None) -> None:
+        # A statement without params goes untranslated: it has no placeholders to rewrite.
+        if params:
+            cur.execute(self._sql(sql), tuple(params))
+        else:
+            cur.execute(sql)
+
+    def _with_cursor(self, conn: Connection, failure: Failure, work: Callable[[Any], _T]) -> _T:
+        """``work`` on a fresh cursor, closed after; a driver error becomes ours (see _fail)."""
         try:
             cur = self.dialect.cursor(conn)
             try:
-                cur.executemany(self._sql(sql), rows)
-                return int(cur.rowcount)
+                return work(cur)
             finally:
                 cur.close()
         except self.dialect.errors as exc:
@@ -546,6 +548,16 @@ class SQLStore:
             code="store.driver_error",
             params={"dialect": self.dialect.name, "detail": first_line},
         ) from exc
+
+
+@contextmanager
+def closed_on_failure(conn: Connection) -> Iterator[None]:
+    """Close a new ``conn`` when setting it up fails, so no half-set-up connection leaks."""
+    try:
+        yield
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _close_quietly(conn: Connection) -> None:

@@ -19,7 +19,7 @@ from campaignflow._public import publish
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
 from campaignflow.store._dialects import import_psycopg, postgres_dialect
-from campaignflow.store._sql import SQLStore
+from campaignflow.store._sql import SQLStore, closed_on_failure
 
 if TYPE_CHECKING:
     import psycopg
@@ -75,13 +75,10 @@ class PostgresStore(SQLStore):
         def connect() -> psycopg.Connection[Any]:
             # Autocommit: the store issues BEGIN/COMMIT itself, as on SQLite.
             conn: psycopg.Connection[Any] = pg.connect(dsn, autocommit=True)
-            try:
+            with closed_on_failure(conn):
                 conn.execute(
                     "SELECT set_config('lock_timeout', %s, false)", (f"{lock_timeout_ms}ms",)
                 )
-            except BaseException:
-                conn.close()
-                raise
             return conn
 
         super().__init__(connect, dialect, campaign_id=campaign_id, fact_types=fact_types)

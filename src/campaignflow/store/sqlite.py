@@ -18,7 +18,7 @@ from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
 from campaignflow.errors import ValidationError
 from campaignflow.store._dialects import SQLITE
-from campaignflow.store._sql import SQLStore
+from campaignflow.store._sql import SQLStore, closed_on_failure
 
 __all__ = ["SQLITE", "SQLiteStore"]
 
@@ -94,15 +94,12 @@ class SQLiteStore(SQLStore):
                 isolation_level=None,  # autocommit: the store issues BEGIN/COMMIT itself
                 check_same_thread=False,  # a pooled connection serves one thread at a time
             )
-            try:
+            with closed_on_failure(conn):
                 conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA synchronous = {level}")
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA cache_size = -65536")
-            except BaseException:
-                conn.close()
-                raise
             return conn
 
         super().__init__(connect, SQLITE, campaign_id=campaign_id, fact_types=fact_types)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -56,6 +56,12 @@ class _Definition:
     title_en: str = ""
     batches: list[BatchWindow] = attrs.field(factory=list)
     fact_roles: dict[str, str] = attrs.field(factory=dict)
+
+
+#: How a definition file is read, by its suffix (lower case).
+_PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
+    {".toml": tomllib.loads, ".json": json.loads}
+)
 
 
 def _structure_names(value: Any, _: type) -> tuple[str, ...]:
@@ -142,16 +148,7 @@ class Workflow:
         )
         reg = registry or default_registry
         self._registry = reg
-        problems, bound = validate(
-            name=name,
-            version=version,
-            stages=self.stages,
-            transitions=self.transitions,
-            initial=self.initial,
-            fact_roles=self.fact_roles,
-            batches=self.batches,
-            registry=reg,
-        )
+        problems, bound = validate(self, reg)
         if problems:
             named = f"workflow {name!r}" if isinstance(name, str) and name.strip() else None
             raise DefinitionError(problems, source=source or named)
@@ -247,16 +244,14 @@ class Workflow:
                 [Problem("", "file.unreadable", {"exc": str(exc)})], source=str(file)
             ) from None
         suffix = file.suffix.lower()
+        parse = _PARSERS.get(suffix)
+        if parse is None:
+            raise DefinitionError(
+                [Problem("", "file.unsupported_suffix", {"suffix": repr(suffix)})],
+                source=str(file),
+            )
         try:
-            if suffix == ".toml":
-                data: Any = tomllib.loads(text)
-            elif suffix == ".json":
-                data = json.loads(text)
-            else:
-                raise DefinitionError(
-                    [Problem("", "file.unsupported_suffix", {"suffix": repr(suffix)})],
-                    source=str(file),
-                )
+            data = parse(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
             raise DefinitionError(
                 [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -19,7 +19,7 @@ from campaignflow.errors import Problem, ValidationError
 from campaignflow.guards import BoundGuard, GuardRegistry, GuardSpec, not_
 from campaignflow.workflow._parts import STAGE_KINDS, Stage, Transition
 
-__all__ = ["reachable", "validate"]
+__all__ = ["Definition", "reachable", "validate"]
 
 
 def _check_id(value: Any, path: str, problems: list[str]) -> bool:
@@ -37,18 +37,32 @@ def _check_id(value: Any, path: str, problems: list[str]) -> bool:
     return True
 
 
+class Definition(Protocol):
+    """What :func:`validate` reads of a workflow under construction (set, not yet checked)."""
+
+    @property
+    def name(self) -> Any: ...
+    @property
+    def version(self) -> Any: ...
+    @property
+    def stages(self) -> Sequence[Stage]: ...
+    @property
+    def transitions(self) -> Sequence[Transition]: ...
+    @property
+    def initial(self) -> str: ...
+    @property
+    def fact_roles(self) -> Mapping[str, str]: ...
+    @property
+    def batches(self) -> Sequence[BatchWindow]: ...
+
+
 def validate(
-    *,
-    name: Any,
-    version: Any,
-    stages: Sequence[Stage],
-    transitions: Sequence[Transition],
-    initial: str,
-    fact_roles: Mapping[str, str],
-    batches: Sequence[BatchWindow],
-    registry: GuardRegistry,
+    definition: Definition, registry: GuardRegistry
 ) -> tuple[list[str], dict[int, tuple[BoundGuard, ...]]]:
-    """Every problem of the definition, and the bound guards of each transition by index."""
+    """Every problem of ``definition``, and the bound guards of each transition by index."""
+    name, version, initial = definition.name, definition.version, definition.initial
+    stages, transitions = definition.stages, definition.transitions
+    fact_roles, batches = definition.fact_roles, definition.batches
     problems: list[str] = []
     if not isinstance(name, str) or not name.strip():
         problems.append(rule_problem("$.name", name, "must be non-empty text"))

@@ -16,14 +16,12 @@ from campaignflow.simulation._fast.state import _ShardOut
 from campaignflow.simulation.exact import ProgressCallback
 from campaignflow.simulation.results import (
     BatchOutcome,
-    BlockingReason,
-    RemedialSummary,
     SimulationResult,
     StageTime,
     TimelinePoint,
 )
 from campaignflow.simulation.scenario import Scenario
-from campaignflow.simulation.summary import TOP_BLOCKING
+from campaignflow.simulation.summary import remedial_summary, top_blocking
 from campaignflow.workflow import Workflow
 
 
@@ -148,18 +146,9 @@ def _merge(
         stages=stages,
         timeline=tuple(timeline),
         batches=tuple(batches),
-        remedial=RemedialSummary(
-            units=sum(o.remedial_units for o in outs),
-            rounds=sum(rounds.values()),
-            by_stage=dict(sorted(rounds.items())),
-        ),
+        remedial=remedial_summary(sum(o.remedial_units for o in outs), rounds),
         time_in_stage=time_in_stage,
-        blocking=tuple(
-            BlockingReason(code=code, stage=stage, count=n)
-            for (code, stage), n in sorted(blocking.items(), key=lambda kv: (-kv[1], kv[0]))[
-                :TOP_BLOCKING
-            ]
-        ),
+        blocking=top_blocking(blocking),
         audit_head=None,
     )
 
