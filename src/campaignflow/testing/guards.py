@@ -46,6 +46,7 @@ def guard_context(
     earlier: Iterable[object] = (),
     batch_window: BatchWindow | None = None,
     workflow: str = "",
+    host: Any = None,
 ) -> GuardContext:
     """The guard context of a unit in ``stage`` on ``today`` holding ``facts``.
 
@@ -61,6 +62,8 @@ def guard_context(
         version: its state version (facts in ``earlier`` get ``version - 1``).
         earlier: facts from an earlier visit to the stage (before a remedial round).
         batch_window: the window of the unit's batch (default: the whole year of ``today``).
+        workflow: the workflow name the context carries.
+        host: the host's data the guard reads as ``ctx.host`` (None: no host data).
     """
     if isinstance(days_in_stage, bool) or not isinstance(days_in_stage, int) or days_in_stage < 0:
         refuse("check_guard", days_in_stage, "days_in_stage must be a whole number >= 0")
@@ -103,6 +106,7 @@ def guard_context(
         records=tuple(records),
         batch_window=window,
         workflow=workflow,
+        host=host,
     )
 
 
@@ -142,13 +146,18 @@ def check_guard(
     earlier: Iterable[object] = (),
     batch_window: BatchWindow | None = None,
     registry: GuardRegistry = registry,
+    host: Any = None,
     **params: Any,
 ) -> Verdict:
     """The verdict of ``guard`` with ``params`` on a unit holding ``facts``.
 
     ``guard`` is the function itself, its registered name, or a spec (``cf.use(...)``,
     ``cf.all_of(...)``); a name or spec is bound through ``registry``, so its params are
-    checked as a workflow load would. The context is :func:`guard_context`'s.
+    checked as a workflow load would. The context is :func:`guard_context`'s: ``unit``
+    defaults to ``unit-1`` (batch 1, 30 members), ``stage`` to ``study_mobilization``;
+    ``facts`` count as current, ``earlier`` as recorded in an earlier visit to the stage
+    (before a remedial round), so ``ctx.facts(kind, current=True)`` leaves them out;
+    ``host`` is the host data the guard reads as ``ctx.host``.
 
     Raises:
         ValidationError: a bad guard or context option.
@@ -164,6 +173,7 @@ def check_guard(
         stage=stage,
         earlier=earlier,
         batch_window=batch_window,
+        host=host,
     )
     verdict = judge(ctx)
     if not isinstance(verdict, Verdict):
