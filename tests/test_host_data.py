@@ -329,3 +329,21 @@ def test_the_coverage_guard_matches_an_exact_fraction_oracle(
     verdict = check_guard(branch_attendance_coverage, facts, host=roster, percent=percent)
     assert verdict.passed == (attended * 100 >= percent * employees)
     assert (verdict.params["attended"], verdict.params["employees"]) == (attended, employees)
+
+
+def test_reads_host_travels_with_the_decorator_and_entry_point_metadata() -> None:
+    """@cf.guard(..., reads_host=True, registry=...) and its entry-point metadata keep the flag."""
+    mine = cf.guards.GuardRegistry()
+
+    @cf.guard("uses_roster", reads_host=True, registry=mine)
+    def uses_roster(ctx: cf.GuardContext) -> cf.Verdict:
+        return cf.Verdict("uses_roster", bool(ctx.host), "uses_roster.seen", {})
+
+    assert mine.reads_host("uses_roster")
+    assert uses_roster.__campaignflow_guard_meta__["reads_host"] is True  # type: ignore[attr-defined]
+    other = cf.guards.GuardRegistry()
+    other.register("uses_roster", uses_roster, **uses_roster.__campaignflow_guard_meta__)  # type: ignore[attr-defined]
+    assert other.bind(cf.use("uses_roster")).host_guards == ("uses_roster",)
+    assert mine.copy().reads_host("uses_roster")
+    with pytest.raises(cf.ValidationError, match="no such guard"):
+        mine.reads_host("nobody")
