@@ -347,3 +347,12 @@ def test_reads_host_travels_with_the_decorator_and_entry_point_metadata() -> Non
     assert mine.copy().reads_host("uses_roster")
     with pytest.raises(cf.ValidationError, match="no such guard"):
         mine.reads_host("nobody")
+
+
+def test_check_guard_refuses_a_host_reading_guard_without_host_data() -> None:
+    """check_guard, like a campaign, raises guard.host_missing rather than judge ctx.host=None."""
+    for named in (branch_attendance_coverage, "branch_attendance_coverage"):
+        with pytest.raises(cf.ValidationError) as missing:
+            check_guard(named, [Attendance("a")])
+        assert missing.value.code == "guard.host_missing"
+    assert check_guard("min_study_hours", hours=0).passed  # a guard reading no host data

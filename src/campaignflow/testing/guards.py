@@ -114,21 +114,26 @@ def _resolve(
     guard: Callable[..., Verdict] | str | GuardSpec,
     params: Mapping[str, Any],
     reg: GuardRegistry,
-) -> Callable[[GuardContext], Verdict]:
+) -> tuple[Callable[[GuardContext], Verdict], tuple[str, ...]]:
+    """The guard's judge, and the names of the guards under it that read host data."""
     if isinstance(guard, GuardSpec):
         spec = GuardSpec(
             name=guard.name, params={**guard.params, **params}, children=guard.children
         )
-        return reg.bind(spec)
+        bound = reg.bind(spec)
+        return bound, bound.host_guards
     if isinstance(guard, str):
-        return reg.bind(GuardSpec(name=guard, params=dict(params)))
+        bound = reg.bind(GuardSpec(name=guard, params=dict(params)))
+        return bound, bound.host_guards
     if callable(guard):
         fixed = dict(params)
+        meta = getattr(guard, "__campaignflow_guard_meta__", None) or {}
+        reads = (getattr(guard, "__campaignflow_guard__", ""),) if meta.get("reads_host") else ()
 
         def judge(ctx: GuardContext) -> Verdict:
             return guard(ctx, **fixed)
 
-        return judge
+        return judge, reads
     raise field_error(
         "check_guard", guard, "guard must be a guard function, a registered name or a GuardSpec"
     )
@@ -160,10 +165,16 @@ def check_guard(
     ``host`` is the host data the guard reads as ``ctx.host``.
 
     Raises:
-        ValidationError: a bad guard or context option.
+        ValidationError: a bad guard or context option; ``guard.host_missing``, a guard
+            registered with ``reads_host=True`` and no ``host`` given, as a campaign would.
         DefinitionError: a name or spec whose params the registry refuses.
     """
-    judge = _resolve(guard, params, registry)
+    judge, reads_host = _resolve(guard, params, registry)
+    if reads_host and host is None:
+        raise ValidationError(
+            code="guard.host_missing",
+            params={"guard": repr(reads_host[0]), "source": stage, "dest": "…", "trigger": "…"},
+        )
     ctx = guard_context(
         facts,
         today=today,
