@@ -356,3 +356,31 @@ def test_check_guard_refuses_a_host_reading_guard_without_host_data() -> None:
             check_guard(named, [Attendance("a")])
         assert missing.value.code == "guard.host_missing"
     assert check_guard("min_study_hours", hours=0).passed  # a guard reading no host data
+
+
+def test_a_sweep_without_host_data_is_refused_before_its_first_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """advance_all stops before moving anyone, not half-way, when a later page holds a host gate."""
+    monkeypatch.setattr("campaignflow.campaign._sweeps._SWEEP_CHUNK", 1)
+    wf = cf.Workflow(
+        name="two_gates",
+        stages=[
+            cf.Stage("pending", kind="waiting"),
+            cf.Stage("a"),
+            cf.Stage("b"),
+            cf.Stage("done", kind="final"),
+        ],
+        transitions=[
+            cf.Transition(source=("pending",), dest="a", trigger="start"),
+            cf.Transition(source=("a",), dest="b"),
+            cf.Transition(source=("b",), dest="done", guards=(cf.use(branch_attendance_coverage),)),
+        ],
+    )
+    camp = cf.Campaign(wf, clock=cf.FixedClock(DAY))
+    camp.add_units(UNITS)
+    camp.start_batch(1)
+    camp.advance("b2", actor=CLERK)  # b2 waits at the host gate; b1 could still move a → b
+    with pytest.raises(cf.ValidationError, match="host"):
+        camp.advance_all()
+    assert [s.stage for _, s in camp.units()] == ["a", "b"]
