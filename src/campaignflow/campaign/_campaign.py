@@ -1,22 +1,17 @@
 """``Campaign``: the runtime API an OA back end calls — record facts, check, advance, defer.
 
-Every command runs in one store transaction: it re-reads the unit, judges it against the
-data that commits, writes the state change, the fact and the audit record together, and
-returns a record. A refused command (a gate held, or the actor may not act) changes nothing
-but leaves an audit record of the denial. Malformed input raises :class:`ValidationError`
-before anything is written. A command repeated with the same ``request_id`` returns the first
-result (or raises the first refusal again) and writes nothing.
-
+Each command is one store transaction, judged against the data that commits; a refusal
+writes only its audit record; a repeated ``request_id`` returns the first result (see
+``_commands``). Malformed input raises :class:`ValidationError` before anything is written.
 ``Campaign`` is the face: it answers the simple reads itself and hands every other call to
-the room that does the work (commands, sweeps, overview, adoption, audit operations),
-with the campaign's :class:`~._core.Core`.
+the room that does the work, with the campaign's :class:`~._core.Core`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import IO, Literal, overload
+from typing import IO, Any, Literal, overload
 
 import campaignflow.campaign._adoption as _adoption
 import campaignflow.campaign._audit_ops as _audit_ops
@@ -64,6 +59,9 @@ class Campaign:
             :class:`~campaignflow.clock.FixedClock` or ``SimulatedClock`` in tests.
         campaign_id: names the campaign in audit records (and separates request ids).
         fact_types: the registry of fact types (the default one unless given).
+        host: data for guards declared ``reads_host`` (``ctx.host``), e.g. a roster provider.
+            Each call that judges a gate takes its own ``host=``, which wins; a gate judged
+            with neither raises ``guard.host_missing`` (not checked here: see custom-guards.md).
     """
 
     def __init__(
@@ -74,6 +72,7 @@ class Campaign:
         clock: Clock | None = None,
         campaign_id: str = "default",
         fact_types: FactTypes | None = None,
+        host: Any = None,
     ) -> None:
         if not isinstance(workflow, Workflow):
             refuse("workflow", workflow, "must be a Workflow")
@@ -88,6 +87,7 @@ class Campaign:
             clock if clock is not None else SystemClock(),
             campaign_id,
             types,
+            host,
         )
         given = core.workflow_ref
         with core.store.transaction(write=False) as tx:
@@ -258,7 +258,12 @@ class Campaign:
     # --- judging and moving -------------------------------------------------------------
 
     def check(
-        self, unit_id: str, trigger: str = "advance", *, actor: Actor | None = None
+        self,
+        unit_id: str,
+        trigger: str = "advance",
+        *,
+        actor: Actor | None = None,
+        host: Any = None,
     ) -> Decision:
         """The dry run of ``advance``: every verdict of every candidate; writes nothing.
 
@@ -268,7 +273,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
-        return _commands.check(self._core, unit_id, trigger, actor=actor)
+        return _commands.check(self._core, unit_id, trigger, actor=actor, host=host)
 
     def advance(
         self,
@@ -277,6 +282,7 @@ class Campaign:
         actor: Actor,
         request_id: str | None = None,
         trigger: str = "advance",
+        host: Any = None,
     ) -> TransitionRecord:
         """Move the unit on if its gates hold, judged against the data that commits.
 
@@ -289,7 +295,7 @@ class Campaign:
             ValidationError: unknown unit or trigger.
         """
         return _commands.advance(
-            self._core, unit_id, actor=actor, request_id=request_id, trigger=trigger
+            self._core, unit_id, actor=actor, request_id=request_id, trigger=trigger, host=host
         )
 
     def defer(
@@ -299,6 +305,7 @@ class Campaign:
         actor: Actor,
         to_batch: int | None = None,
         request_id: str | None = None,
+        host: Any = None,
     ) -> TransitionRecord:
         """Move a late unit to a later batch (b2 → b3 for units that could not start).
 
@@ -311,11 +318,11 @@ class Campaign:
             TransitionRejected, NotAuthorized: as for :meth:`advance`.
         """
         return _commands.defer(
-            self._core, unit_id, actor=actor, to_batch=to_batch, request_id=request_id
+            self._core, unit_id, actor=actor, to_batch=to_batch, request_id=request_id, host=host
         )
 
     def start_batch(
-        self, batch: int, on: date | None = None, *, actor: Actor = SYSTEM
+        self, batch: int, on: date | None = None, *, actor: Actor = SYSTEM, host: Any = None
     ) -> list[AdvanceOutcome]:
         """Start every waiting unit of ``batch``: fire ``start`` for each, on ``on`` (today).
 
@@ -323,10 +330,15 @@ class Campaign:
         as in :meth:`advance_all`); units whose ``start`` gates hold move, the others stay
         with their decision in the outcome.
         """
-        return _sweeps.start_batch(self._core, batch, on, actor=actor)
+        return _sweeps.start_batch(self._core, batch, on, actor=actor, host=host)
 
     def advance_all(
-        self, *, batch: int | None = None, actor: Actor = SYSTEM, trigger: str = "advance"
+        self,
+        *,
+        batch: int | None = None,
+        actor: Actor = SYSTEM,
+        trigger: str = "advance",
+        host: Any = None,
     ) -> list[AdvanceOutcome]:
         """Try ``trigger`` on every unfinished unit (of ``batch``); move those whose gates hold.
 
@@ -338,12 +350,14 @@ class Campaign:
             ConcurrencyConflict: another writer held the store past its timeout before a page
                 could be read; the pages before it are committed, and sweeping again goes on.
         """
-        return _sweeps.advance_all(self._core, batch=batch, actor=actor, trigger=trigger)
+        return _sweeps.advance_all(self._core, batch=batch, actor=actor, trigger=trigger, host=host)
 
     # --- overview -----------------------------------------------------------------------
 
     @overload
-    def progress(self, *, batch: int | None = None, top: int = 10) -> Progress: ...
+    def progress(
+        self, *, batch: int | None = None, top: int = 10, host: Any = None
+    ) -> Progress: ...
 
     @overload
     def progress(
@@ -357,6 +371,7 @@ class Campaign:
         top: int = 10,
         under: str | None = None,
         depth: int | None = None,
+        host: Any = None,
     ) -> Progress | OrgProgress:
         """Counts per batch and stage, and the ``top`` reasons holding units back.
 
@@ -369,7 +384,9 @@ class Campaign:
         satisfaction assessments — for the organisation and its children to ``depth``
         levels (all when None). Answered by a few indexed queries: nothing is replayed.
         """
-        return _overview.progress(self._core, batch=batch, top=top, under=under, depth=depth)
+        return _overview.progress(
+            self._core, batch=batch, top=top, under=under, depth=depth, host=host
+        )
 
     # --- organisation tree ----------------------------------------------------------------
 
@@ -545,12 +562,14 @@ class Campaign:
 
     # --- scale-out ------------------------------------------------------------------------
 
-    def due_units(self, *, batch: int | None = None, limit: int = 100) -> list[str]:
+    def due_units(
+        self, *, batch: int | None = None, limit: int = 100, host: Any = None
+    ) -> list[str]:
         """Ids of up to ``limit`` started, unfinished units whose ``advance`` would pass now.
 
         A dry run for a host's scheduler; writes nothing.
         """
-        return _sweeps.due_units(self._core, batch=batch, limit=limit)
+        return _sweeps.due_units(self._core, batch=batch, limit=limit, host=host)
 
     def advance_due(
         self,
@@ -560,6 +579,7 @@ class Campaign:
         limit: int = CLAIM_LIMIT,
         actor: Actor = SYSTEM,
         trigger: str = "advance",
+        host: Any = None,
     ) -> list[AdvanceOutcome]:
         """Claim up to ``limit`` units not yet claimed in ``sweep``; advance those whose gates hold.
 
@@ -570,5 +590,11 @@ class Campaign:
         together, so a crashed worker's claims vanish with its transaction.
         """
         return _sweeps.advance_due(
-            self._core, sweep=sweep, batch=batch, limit=limit, actor=actor, trigger=trigger
+            self._core,
+            sweep=sweep,
+            batch=batch,
+            limit=limit,
+            actor=actor,
+            trigger=trigger,
+            host=host,
         )

@@ -336,7 +336,9 @@ def _add_fact(
     return record
 
 
-def check(core: Core, unit_id: str, trigger: str, *, actor: Actor | None) -> Decision:
+def check(
+    core: Core, unit_id: str, trigger: str, *, actor: Actor | None, host: Any = None
+) -> Decision:
     """``Campaign.check``: the dry run of ``advance``; writes nothing."""
     if actor is not None:
         check_actor(actor)
@@ -344,16 +346,23 @@ def check(core: Core, unit_id: str, trigger: str, *, actor: Actor | None) -> Dec
     today = core.now().date()
     with core.store.transaction(write=False) as tx:
         unit, state = core.load(tx, unit_id)
-        return core.decide(tx, unit, state, today, trigger, None if actor is None else actor.roles)
+        roles = None if actor is None else actor.roles
+        return core.decide(tx, unit, state, today, trigger, roles, host=core.host_for(host))
 
 
 def advance(
-    core: Core, unit_id: str, *, actor: Actor, request_id: str | None, trigger: str
+    core: Core,
+    unit_id: str,
+    *,
+    actor: Actor,
+    request_id: str | None,
+    trigger: str,
+    host: Any = None,
 ) -> TransitionRecord:
     """``Campaign.advance``: move the unit on if its gates hold (observed and logged)."""
     check_trigger(trigger)
     return observe_advance(
-        lambda: fire(core, unit_id, trigger, actor, request_id, batch=None),
+        lambda: fire(core, unit_id, trigger, actor, request_id, batch=None, host=host),
         unit_id=unit_id,
         trigger=trigger,
         workflow=core.workflow.name,
@@ -361,12 +370,18 @@ def advance(
 
 
 def defer(
-    core: Core, unit_id: str, *, actor: Actor, to_batch: int | None, request_id: str | None
+    core: Core,
+    unit_id: str,
+    *,
+    actor: Actor,
+    to_batch: int | None,
+    request_id: str | None,
+    host: Any = None,
 ) -> TransitionRecord:
     """``Campaign.defer``: move a late unit to ``to_batch`` (the next batch by default)."""
     if to_batch is not None:
         whole_number("defer: to_batch", to_batch, minimum=1)
-    return fire(core, unit_id, "defer", actor, request_id, batch=to_batch or 0)
+    return fire(core, unit_id, "defer", actor, request_id, batch=to_batch or 0, host=host)
 
 
 def fire(
@@ -377,8 +392,12 @@ def fire(
     request_id: str | None,
     *,
     batch: int | None,
+    host: Any = None,
 ) -> TransitionRecord:
-    """``advance`` (``batch`` None) or ``defer`` (to ``batch``; 0 for the next one) the unit."""
+    """``advance`` (``batch`` None) or ``defer`` (to ``batch``; 0 for the next one) the unit.
+
+    ``host``: the call's own host data (the campaign's when None).
+    """
     check_actor(actor)
     check_request_id(request_id)
     if not isinstance(trigger, str) or not trigger:
@@ -418,7 +437,9 @@ def fire(
                 core, tx, now, command, actor, unit_id, state, request_id, payload, denial
             )
         else:
-            decision = core.decide(tx, unit, state, today, trigger, actor.roles)
+            decision = core.decide(
+                tx, unit, state, today, trigger, actor.roles, host=core.host_for(host)
+            )
             if decision.allowed:
                 seq, prev = tx.audit_head()
                 new, row, result = moved(

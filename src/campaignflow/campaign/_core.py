@@ -8,6 +8,7 @@ overview, adoption, audit operations). The caches here live as long as the campa
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
@@ -22,7 +23,7 @@ from campaignflow.store import open_store
 from campaignflow.store._protocol import Store, StoreSession
 from campaignflow.store.memory import MemoryStore
 from campaignflow.workflow import Workflow
-from campaignflow.workflow._engine import decide, workflow_ref
+from campaignflow.workflow._engine import decide, require_host, workflow_ref
 
 __all__ = ["Core", "resolve_store"]
 
@@ -48,6 +49,8 @@ class Core:
 
     ``workflow`` is the current version (the one units added now take, unless a batch pins
     another); ``versions`` every version by ref, adopted ones learnt from the store.
+    ``host``: the host's data guards that declare it read (``GuardContext.host``), unless
+    a call gives its own.
     """
 
     __slots__ = (
@@ -57,6 +60,7 @@ class Core:
         "encoder",
         "fact_types",
         "first_ref",
+        "host",
         "payload_texts",
         "sorted_roles",
         "store",
@@ -73,8 +77,10 @@ class Core:
         clock: Clock,
         campaign_id: str,
         fact_types: FactTypes,
+        host: Any = None,
     ) -> None:
         self.workflow = workflow
+        self.host = host
         self.store = store
         self.clock = clock
         self.campaign_id = campaign_id
@@ -155,6 +161,24 @@ class Core:
                     chosen = version.ref
         return chosen
 
+    # --- host data ---------------------------------------------------------------------------
+
+    def host_for(self, given: Any) -> Any:
+        """The host data a call judges with: its own ``host=``, else the campaign's."""
+        return self.host if given is None else given
+
+    def require_host(self, trigger: str, host: Any) -> None:
+        """Refuse a sweep of ``trigger`` without host data when some version's gate reads it.
+
+        Checked before the sweep's first page, so a sweep never stops half-way for it.
+
+        Raises:
+            ValidationError: ``guard.host_missing``, naming the first such gate.
+        """
+        if host is None:
+            for workflow in self.versions.values():
+                require_host(workflow.host_guards(trigger), host)
+
     # --- reading and judging units ----------------------------------------------------------
 
     def load(self, tx: StoreSession, unit_id: str) -> tuple[Unit, UnitState]:
@@ -193,11 +217,13 @@ class Core:
         roles: frozenset[str] | None,
         workflow: Workflow | None = None,
         observed: bool | None = None,
+        host: Any = None,
     ) -> Decision:
         """The unit's decision, judged by its own workflow version on its stage's facts.
 
         ``workflow``: that version, when the caller already has it; ``observed``: whether
-        guard evaluation is traced and logged (asked of observability when None).
+        guard evaluation is traced and logged (asked of observability when None);
+        ``host``: the host data resolved for the call (:meth:`host_for`).
         """
         return decide(
             workflow or self.wf(tx, state),
@@ -210,6 +236,7 @@ class Core:
             judged_by=self.ref_of(state),
             versioned=len(self.versions) > 1,
             judge=candidate_judge(observed),
+            host=host,
         )
 
     def roles_of(self, actor: Actor) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
+from typing import Any
 
 import attrs
 
@@ -77,15 +78,27 @@ class Progress:
 
 
 def progress(
-    core: Core, *, batch: int | None, top: int, under: str | None, depth: int | None
+    core: Core,
+    *,
+    batch: int | None,
+    top: int,
+    under: str | None,
+    depth: int | None,
+    host: Any = None,
 ) -> Progress | OrgProgress:
-    """``Campaign.progress``: counts per batch and stage, and what holds units back."""
+    """``Campaign.progress``: counts per batch and stage, and what holds units back.
+
+    Without ``under`` it judges every started unit's ``advance``: with ``host`` (or the
+    campaign's), refused like a sweep when a gate reads host data and none is given.
+    """
     check_batch(batch)
     whole_number("top", top, minimum=0)
     if under is not None:
         return rollup(core, under, batch=batch, depth=depth, top=top)
     if depth is not None:
         raise ValidationError(code="campaign.depth_needs_under")
+    host = core.host_for(host)
+    core.require_host("advance", host)
     today = core.now().date()
     by_batch: dict[int, Counter[str]] = {}
     blocking: Counter[str] = Counter()
@@ -109,6 +122,7 @@ def progress(
                 tx.get_facts(unit.id, state.stage),
                 today,
                 judge=candidate_judge(),
+                host=host,
             )
             if not decision.allowed:
                 blocking.update({f.code for f in decision.failures()})

@@ -5,12 +5,17 @@ commits, and a durable store pays one commit (one fsync) per page, not per unit.
 it moves is sealed as a single ``advance`` seals its one (:func:`~._records.moved`), and a
 page's moves reach the store in one call. Only applied transitions are audited: a sweep
 refusing 10,000 blocked units is not 10,000 denials.
+
+A gate whose guards read the host's data is judged afresh for every unit holding it, in
+every sweep: nothing about it is remembered between sweeps. A sweep that would judge such a
+gate without host data is refused before its first page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 import attrs
 
@@ -56,30 +61,34 @@ class AdvanceOutcome:
     record: TransitionRecord | None = None
 
 
-def start_batch(core: Core, batch: int, on: date | None, *, actor: Actor) -> list[AdvanceOutcome]:
+def start_batch(
+    core: Core, batch: int, on: date | None, *, actor: Actor, host: Any = None
+) -> list[AdvanceOutcome]:
     """``Campaign.start_batch``: fire ``start`` for every waiting unit of ``batch``."""
     whole_number("start_batch: batch", batch, minimum=1)
     if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
         refuse("start_batch", on, "on must be a date")
     if core.workflow.batches and core.workflow.batch(batch) is None:
         raise ValidationError(code="campaign.no_such_batch", params={"batch": batch})
-    return _Sweep(core, "start", actor, on, waiting_only=True).run(batch)
+    return _Sweep(core, "start", actor, on, waiting_only=True, host=host).run(batch)
 
 
 def advance_all(
-    core: Core, *, batch: int | None, actor: Actor, trigger: str
+    core: Core, *, batch: int | None, actor: Actor, trigger: str, host: Any = None
 ) -> list[AdvanceOutcome]:
     """``Campaign.advance_all``: try ``trigger`` on every unfinished unit (of ``batch``)."""
     if batch is not None:
         whole_number("advance_all: batch", batch, minimum=1)
     check_trigger(trigger)
-    return _Sweep(core, trigger, actor, None, waiting_only=False).run(batch)
+    return _Sweep(core, trigger, actor, None, waiting_only=False, host=host).run(batch)
 
 
-def due_units(core: Core, *, batch: int | None, limit: int) -> list[str]:
+def due_units(core: Core, *, batch: int | None, limit: int, host: Any = None) -> list[str]:
     """``Campaign.due_units``: up to ``limit`` unit ids whose ``advance`` would pass now."""
     check_limit(limit)
     check_batch(batch)
+    host = core.host_for(host)
+    core.require_host("advance", host)
     today = core.now().date()
     due: list[str] = []
     with core.store.transaction(write=False) as tx:
@@ -88,7 +97,8 @@ def due_units(core: Core, *, batch: int | None, limit: int) -> list[str]:
             if workflow.stage(state.stage).kind in ("waiting", "final"):
                 continue
             facts = tx.get_facts(unit.id, state.stage)
-            if decide(workflow, unit, state, facts, today, judge=candidate_judge()).allowed:
+            judged = decide(workflow, unit, state, facts, today, judge=candidate_judge(), host=host)
+            if judged.allowed:
                 due.append(unit.id)
                 if len(due) >= limit:
                     break
@@ -96,7 +106,14 @@ def due_units(core: Core, *, batch: int | None, limit: int) -> list[str]:
 
 
 def advance_due(
-    core: Core, *, sweep: str, batch: int | None, limit: int, actor: Actor, trigger: str
+    core: Core,
+    *,
+    sweep: str,
+    batch: int | None,
+    limit: int,
+    actor: Actor,
+    trigger: str,
+    host: Any = None,
 ) -> list[AdvanceOutcome]:
     """``Campaign.advance_due``: claim up to ``limit`` units of ``sweep`` and advance them."""
     if not isinstance(sweep, str) or not sweep:
@@ -104,6 +121,8 @@ def advance_due(
     check_limit(limit)
     check_batch(batch)
     check_actor(actor)
+    host = core.host_for(host)
+    core.require_host(trigger, host)
     # Units of every version in use: a stage counts if some version can move units on.
     stages = sorted(
         {
@@ -118,7 +137,7 @@ def advance_due(
         claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
         tx.prefetch([unit.id for unit, _ in claimed])
         judges = [core.wf(tx, state) for _, state in claimed]
-        return _sweep_units(core, tx, now, now.date(), claimed, judges, trigger, actor)
+        return _sweep_units(core, tx, now, now.date(), claimed, judges, trigger, actor, host)
 
 
 class _Sweep:
@@ -130,9 +149,18 @@ class _Sweep:
     """
 
     def __init__(
-        self, core: Core, trigger: str, actor: Actor, on: date | None, *, waiting_only: bool
+        self,
+        core: Core,
+        trigger: str,
+        actor: Actor,
+        on: date | None,
+        *,
+        waiting_only: bool,
+        host: Any = None,
     ) -> None:
         check_actor(actor)
+        self.host = core.host_for(host)
+        core.require_host(trigger, self.host)
         self.core = core
         self.trigger = trigger
         self.actor = actor
@@ -145,6 +173,7 @@ class _Sweep:
         # A conflict inside a page rolls it back; it is then redone unit by unit so one
         # contended unit cannot hold up the rest.
         core, now, day, trigger, actor = self.core, self.now, self.day, self.trigger, self.actor
+        host = self.host
         outcomes: list[AdvanceOutcome] = []
         after, more = 0, True
         while more:
@@ -156,7 +185,7 @@ class _Sweep:
                     tried, judges = self._tried(tx, page)
                     part = [unit.id for unit, _ in tried]
                     tx.prefetch(part)
-                    done = _sweep_units(core, tx, now, day, tried, judges, trigger, actor)
+                    done = _sweep_units(core, tx, now, day, tried, judges, trigger, actor, host)
             except ConcurrencyConflict:
                 if part is None:  # the page itself could not be read: nothing was judged
                     raise
@@ -167,10 +196,10 @@ class _Sweep:
                             found = core.load(tx, unit_id)
                             judge = (core.wf(tx, found[1]),)
                             done += _sweep_units(
-                                core, tx, now, day, (found,), judge, trigger, actor
+                                core, tx, now, day, (found,), judge, trigger, actor, host
                             )
                     except ConcurrencyConflict:
-                        held = check(core, unit_id, trigger, actor=actor)
+                        held = check(core, unit_id, trigger, actor=actor, host=host)
                         done.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=held))
             outcomes.extend(done)
         return outcomes
@@ -216,6 +245,7 @@ def _sweep_units(
     workflows: Sequence[Workflow],
     trigger: str,
     actor: Actor,
+    host: Any,
 ) -> list[AdvanceOutcome]:
     """Judge each unit and move those whose gates hold, in one write of the session.
 
@@ -230,7 +260,9 @@ def _sweep_units(
     outcomes: list[AdvanceOutcome] = []
     for (unit, state), workflow in zip(units, workflows, strict=True):
         unit_id = unit.id
-        decision = core.decide(tx, unit, state, day, trigger, actor.roles, workflow, observed)
+        decision = core.decide(
+            tx, unit, state, day, trigger, actor.roles, workflow, observed, host=host
+        )
         if not decision.allowed:
             outcomes.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=decision))
             continue

@@ -29,6 +29,12 @@ class _IndexesFacts:
 class GuardContext(_IndexesFacts):
     """What a guard may look at for one unit: the unit, its state, the day, its stage's facts.
 
+    ``host`` is the host's data for this judgement: whatever object the host gives the
+    campaign (``Campaign(..., host=...)``) or the call (``check(..., host=...)``), such as
+    a roster provider bound to the request's database session. Only guards registered
+    with ``reads_host=True`` may read it; they get it, or the call fails with
+    ``guard.host_missing`` before any of them is judged. None when no host data is given.
+
     ``records`` are the fact records of the unit's current stage, oldest first. Facts that
     accumulate (study hours, milestones) count over every visit to the stage; facts that
     judge a moment (surveys, approvals) count only when recorded since the unit's last
@@ -42,6 +48,7 @@ class GuardContext(_IndexesFacts):
     records: tuple[FactRecord, ...] = ()
     batch_window: BatchWindow | None = None
     workflow: str = ""
+    host: Any = attrs.field(default=None, eq=False)
 
     @property
     def stage(self) -> str:

@@ -64,18 +64,45 @@ class _Entry:
     check: ParamCheck | None
     signature: inspect.Signature
     hints: Mapping[str, Any]
+    reads_host: bool = False
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BoundGuard:
-    """A spec resolved against a registry: call it with a context to get the verdict."""
+    """A spec resolved against a registry: call it with a context to get the verdict.
+
+    It prints as its spec and compares equal to it (and to any guard bound from an equal
+    spec): ``wf.candidates("study_mobilization")[0].guards[0] == cf.use("min_study_hours",
+    hours=40)``.
+    """
 
     spec: GuardSpec
     #: The callable that judges a context (the guard with its params applied).
     judge: Callable[[GuardContext], Verdict]
+    #: The names of the guards under this one registered with ``reads_host=True``.
+    host_guards: tuple[str, ...] = ()
+
+    @property
+    def reads_host(self) -> bool:
+        """Whether judging this guard reads the host's data (``GuardContext.host``)."""
+        return bool(self.host_guards)
 
     def __repr__(self) -> str:
         return repr(self.spec)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BoundGuard):
+            return self.spec == other.spec
+        if isinstance(other, GuardSpec):
+            return self.spec == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    # Like its spec (whose params are a dict), a bound guard is not hashable.
+    __hash__ = None  # type: ignore[assignment]
 
     def __call__(self, ctx: GuardContext) -> Verdict:
         return self.judge(ctx)
@@ -170,6 +197,7 @@ class GuardRegistry:
         messages: Mapping[str, Mapping[str, str]] | None = None,
         check: ParamCheck | None = None,
         replace: bool = False,
+        reads_host: bool = False,
     ) -> None:
         """Register ``func`` as guard ``name``.
 
@@ -177,6 +205,8 @@ class GuardRegistry:
             messages: ``{code: {"zh_CN": ..., "en": ...}}`` for the codes the guard returns.
             check: called with the params at load time; yields a problem per bad param.
             replace: allow re-registering a name with another function.
+            reads_host: the guard reads the host's data (``ctx.host``); a campaign judging
+                it without host data refuses the call (``guard.host_missing``).
 
         Raises:
             ValidationError: a reserved or taken name, or a function that cannot take a
@@ -209,9 +239,22 @@ class GuardRegistry:
             hints = typing.get_type_hints(func)
         except Exception:
             hints = {}
+        if not isinstance(reads_host, bool):
+            refuse("reads_host", reads_host, "must be True or False")
         if messages:
             self._catalog.register_many(messages)
-        self._entries[name] = _Entry(name, func, check, signature, hints)
+        self._entries[name] = _Entry(name, func, check, signature, hints, reads_host)
+
+    def reads_host(self, name: str) -> bool:
+        """Whether guard ``name`` was registered with ``reads_host=True``.
+
+        Raises:
+            ValidationError: no such guard.
+        """
+        entry = self._lookup(name)
+        if entry is None:
+            raise ValidationError(code="guards.unknown", params={"name": repr(name)})
+        return entry.reads_host
 
     def get(self, name: str) -> Callable[..., Verdict]:
         """The function registered as ``name``.
@@ -272,13 +315,15 @@ class GuardRegistry:
                 return None
             bound = tuple(p for p in parts if p is not None)
             make = _combine_all if spec.name == "all_of" else _combine_any
-            return BoundGuard(spec, make(spec.name, bound))
+            return BoundGuard(spec, make(spec.name, bound), _host_guards(bound))
         if spec.name == "not":
             if len(spec.children) != 1:
                 problems.append(Problem(f"{path}.not", "guards.not_one_child"))
                 return None
             inner = self._bind(spec.children[0], f"{path}.not", problems)
-            return None if inner is None else BoundGuard(spec, _negate(inner))
+            if inner is None:
+                return None
+            return BoundGuard(spec, _negate(inner), inner.host_guards)
         entry = self._lookup(spec.name)
         if entry is None:
             known = ", ".join(sorted(self._entries))
@@ -294,7 +339,14 @@ class GuardRegistry:
         _check_params(entry, spec.params, path, problems)
         if len(problems) > before:
             return None
-        return BoundGuard(spec, _with_params(entry.func, spec.params))
+        return BoundGuard(
+            spec, _with_params(entry.func, spec.params), (spec.name,) if entry.reads_host else ()
+        )
+
+
+def _host_guards(parts: Sequence[BoundGuard]) -> tuple[str, ...]:
+    """The host-reading guard names under ``parts``, each once, in order."""
+    return tuple(dict.fromkeys(name for p in parts for name in p.host_guards))
 
 
 def _with_params(
@@ -409,19 +461,27 @@ def guard(
     messages: Mapping[str, Mapping[str, str]] | None = None,
     check: ParamCheck | None = None,
     registry: GuardRegistry | None = None,
+    reads_host: bool = False,
 ) -> Callable[[G], G]:
     """Decorator registering a guard function under ``name``; the function is returned as is.
 
     The function stays a plain callable you can test directly: ``my_guard(ctx, hours=40)``.
     ``messages`` gives zh_CN/en templates for the codes it returns; ``check`` validates
-    params when a workflow naming the guard loads.
+    params when a workflow naming the guard loads; ``reads_host`` declares that the guard
+    reads the host's data (``ctx.host``), which every campaign judging it must then give.
     """
     target = registry
 
     def register(func: G) -> G:
-        (target or _default()).register(name, func, messages=messages, check=check)
+        (target or _default()).register(
+            name, func, messages=messages, check=check, reads_host=reads_host
+        )
         func.__campaignflow_guard__ = name  # type: ignore[attr-defined]
-        func.__campaignflow_guard_meta__ = {"messages": messages, "check": check}  # type: ignore[attr-defined]
+        func.__campaignflow_guard_meta__ = {  # type: ignore[attr-defined]
+            "messages": messages,
+            "check": check,
+            "reads_host": reads_host,
+        }
         return func
 
     return register

@@ -46,6 +46,7 @@ def guard_context(
     earlier: Iterable[object] = (),
     batch_window: BatchWindow | None = None,
     workflow: str = "",
+    host: Any = None,
 ) -> GuardContext:
     """The guard context of a unit in ``stage`` on ``today`` holding ``facts``.
 
@@ -61,6 +62,8 @@ def guard_context(
         version: its state version (facts in ``earlier`` get ``version - 1``).
         earlier: facts from an earlier visit to the stage (before a remedial round).
         batch_window: the window of the unit's batch (default: the whole year of ``today``).
+        workflow: the workflow name the context carries.
+        host: the host's data the guard reads as ``ctx.host`` (None: no host data).
     """
     if isinstance(days_in_stage, bool) or not isinstance(days_in_stage, int) or days_in_stage < 0:
         refuse("check_guard", days_in_stage, "days_in_stage must be a whole number >= 0")
@@ -103,6 +106,7 @@ def guard_context(
         records=tuple(records),
         batch_window=window,
         workflow=workflow,
+        host=host,
     )
 
 
@@ -110,21 +114,26 @@ def _resolve(
     guard: Callable[..., Verdict] | str | GuardSpec,
     params: Mapping[str, Any],
     reg: GuardRegistry,
-) -> Callable[[GuardContext], Verdict]:
+) -> tuple[Callable[[GuardContext], Verdict], tuple[str, ...]]:
+    """The guard's judge, and the names of the guards under it that read host data."""
     if isinstance(guard, GuardSpec):
         spec = GuardSpec(
             name=guard.name, params={**guard.params, **params}, children=guard.children
         )
-        return reg.bind(spec)
+        bound = reg.bind(spec)
+        return bound, bound.host_guards
     if isinstance(guard, str):
-        return reg.bind(GuardSpec(name=guard, params=dict(params)))
+        bound = reg.bind(GuardSpec(name=guard, params=dict(params)))
+        return bound, bound.host_guards
     if callable(guard):
         fixed = dict(params)
+        meta = getattr(guard, "__campaignflow_guard_meta__", None) or {}
+        reads = (getattr(guard, "__campaignflow_guard__", ""),) if meta.get("reads_host") else ()
 
         def judge(ctx: GuardContext) -> Verdict:
             return guard(ctx, **fixed)
 
-        return judge
+        return judge, reads
     raise field_error(
         "check_guard", guard, "guard must be a guard function, a registered name or a GuardSpec"
     )
@@ -142,19 +151,30 @@ def check_guard(
     earlier: Iterable[object] = (),
     batch_window: BatchWindow | None = None,
     registry: GuardRegistry = registry,
+    host: Any = None,
     **params: Any,
 ) -> Verdict:
     """The verdict of ``guard`` with ``params`` on a unit holding ``facts``.
 
     ``guard`` is the function itself, its registered name, or a spec (``cf.use(...)``,
     ``cf.all_of(...)``); a name or spec is bound through ``registry``, so its params are
-    checked as a workflow load would. The context is :func:`guard_context`'s.
+    checked as a workflow load would. The context is :func:`guard_context`'s: ``unit``
+    defaults to ``unit-1`` (batch 1, 30 members), ``stage`` to ``study_mobilization``;
+    ``facts`` count as current, ``earlier`` as recorded in an earlier visit to the stage
+    (before a remedial round), so ``ctx.facts(kind, current=True)`` leaves them out;
+    ``host`` is the host data the guard reads as ``ctx.host``.
 
     Raises:
-        ValidationError: a bad guard or context option.
+        ValidationError: a bad guard or context option; ``guard.host_missing``, a guard
+            registered with ``reads_host=True`` and no ``host`` given, as a campaign would.
         DefinitionError: a name or spec whose params the registry refuses.
     """
-    judge = _resolve(guard, params, registry)
+    judge, reads_host = _resolve(guard, params, registry)
+    if reads_host and host is None:
+        raise ValidationError(
+            code="guard.host_missing",
+            params={"guard": repr(reads_host[0]), "source": stage, "dest": "…", "trigger": "…"},
+        )
     ctx = guard_context(
         facts,
         today=today,
@@ -164,6 +184,7 @@ def check_guard(
         stage=stage,
         earlier=earlier,
         batch_window=batch_window,
+        host=host,
     )
     verdict = judge(ctx)
     if not isinstance(verdict, Verdict):

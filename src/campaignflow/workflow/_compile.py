@@ -39,9 +39,21 @@ class CompiledTransition:
         init=False, eq=False, repr=False
     )
 
+    #: The names of this candidate's guards that read the host's data, each once.
+    host_guards: tuple[str, ...] = attrs.field(init=False, eq=False)
+
     @_judges.default
     def _unwrap(self) -> tuple[Callable[[GuardContext], Verdict], ...]:
         return tuple(g.judge for g in self.guards)
+
+    @host_guards.default
+    def _host_readers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for g in self.guards for name in g.host_guards))
+
+    @property
+    def reads_host(self) -> bool:
+        """Whether judging this candidate reads the host's data: it is judged afresh each time."""
+        return bool(self.host_guards)
 
     def judge(self, ctx: GuardContext) -> Candidate:
         """Every verdict of this candidate for ``ctx``; passes when all pass."""

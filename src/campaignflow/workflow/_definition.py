@@ -411,6 +411,20 @@ class Workflow:
         """The compiled candidate transitions for ``trigger`` from ``source``, in order."""
         return self._table.get((source, trigger), ())
 
+    def host_guards(self, trigger: str | None = None) -> tuple[CompiledTransition, ...]:
+        """The candidate transitions (of ``trigger``, or all) whose guards read host data.
+
+        Each names its host-reading guards in ``host_guards``. Empty when no guard of the
+        workflow was registered with ``reads_host=True``.
+        """
+        return tuple(
+            c
+            for (_, t), candidates in self._table.items()
+            if trigger is None or t == trigger
+            for c in candidates
+            if c.reads_host
+        )
+
     def triggers(self, source: str) -> tuple[str, ...]:
         """The triggers that have candidates from ``source``."""
         return self._by_stage.get(source, ())

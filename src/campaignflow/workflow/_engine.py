@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 from campaignflow._words.records import FactRecord, Unit, UnitState
 from campaignflow._words.verdicts import Candidate, Decision
+from campaignflow.errors import ValidationError
 from campaignflow.guards import GuardContext
 from campaignflow.workflow._compile import CompiledTransition
 from campaignflow.workflow._definition import Workflow
@@ -23,6 +25,7 @@ __all__ = [
     "decide",
     "initial_state",
     "next_state",
+    "require_host",
     "stage_titles",
     "workflow_ref",
 ]
@@ -55,9 +58,17 @@ def initial_state(workflow: Workflow, unit: Unit, *, ref: str | None = None) -> 
 
 
 def context_for(
-    workflow: Workflow, unit: Unit, state: UnitState, records: Sequence[FactRecord], today: date
+    workflow: Workflow,
+    unit: Unit,
+    state: UnitState,
+    records: Sequence[FactRecord],
+    today: date,
+    *,
+    host: Any = None,
 ) -> GuardContext:
     """The guard context of ``unit`` on ``today`` with its current stage's fact records.
+
+    ``host``: the host's data for this judgement (``GuardContext.host``).
 
     In a remedial stage only this visit's records count: each round of make-up (补课) must be
     done again, not carried over from an earlier round.
@@ -71,7 +82,32 @@ def context_for(
         records=tuple(records),
         batch_window=workflow.batch(state.batch),
         workflow=workflow.name,
+        host=host,
     )
+
+
+def require_host(candidates: Sequence[CompiledTransition], host: Any) -> None:
+    """Refuse to judge ``candidates`` whose guards read host data when ``host`` is None.
+
+    A host-reading guard judged without the host's data would answer "no data" for a
+    reason no one chose: the caller is told instead, naming the guard and the transition.
+
+    Raises:
+        ValidationError: ``guard.host_missing``.
+    """
+    if host is not None:
+        return
+    for candidate in candidates:
+        if candidate.host_guards:
+            raise ValidationError(
+                code="guard.host_missing",
+                params={
+                    "guard": repr(candidate.host_guards[0]),
+                    "source": candidate.source,
+                    "dest": candidate.dest,
+                    "trigger": candidate.trigger,
+                },
+            )
 
 
 def decide(
@@ -86,6 +122,7 @@ def decide(
     judged_by: str = "",
     versioned: bool = False,
     judge: CandidateJudge | None = None,
+    host: Any = None,
 ) -> Decision:
     """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
 
@@ -96,8 +133,12 @@ def decide(
     ``judge``: judges the candidates instead of the bare loop, e.g. to trace and log each
     (the runtime passes ``observability.judge_candidates`` when it observes); its results
     must be the candidates' own judgements, in order.
+    ``host``: the host's data every guard sees as ``ctx.host``.
+
+    Raises:
+        ValidationError: ``guard.host_missing``, a candidate's guard reads host data and
+            ``host`` is None (nothing is judged).
     """
-    ctx = context_for(workflow, unit, state, records, today)
     compiled = workflow.candidates(state.stage, trigger)
     if roles is not None:
         for reserved in compiled:
@@ -105,6 +146,8 @@ def decide(
                 # A candidate reserved for roles the actor lacks is no candidate for them.
                 compiled = tuple(c for c in compiled if not c.by or c.by & roles)
                 break
+    require_host(compiled, host)
+    ctx = context_for(workflow, unit, state, records, today, host=host)
     if judge is not None:
         candidates = judge(compiled, ctx)
     elif len(compiled) == 1:  # the common gate of one candidate, without the loop
