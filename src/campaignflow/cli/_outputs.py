@@ -22,7 +22,6 @@ import tempfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -58,23 +57,25 @@ _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _MAX_MARKED = 64 * 1024 * 1024
 
 
-def _say(code: str, **params: Any) -> BadInput:
-    return BadInput(messages.render(code, params, error_lang()))
+def _say(text: str) -> BadInput:
+    return BadInput(text)
 
 
 def check_name(name: str) -> str:
     """``name`` when it is an id that can name a folder and a campaign, else exit 2."""
     if not _NAME.fullmatch(name):
-        raise _say("cli.bad_scenario_name", name=repr(name))
+        raise _say(messages.render("cli.bad_scenario_name", {"name": repr(name)}, error_lang()))
     return name
 
 
 def check_folder(folder: Path) -> None:
     """Refuse an output folder that is a symbolic link or an existing non-folder."""
     if folder.is_symlink():
-        raise _say("cli.output_symlink", path=repr(str(folder)))
+        raise _say(messages.render("cli.output_symlink", {"path": repr(str(folder))}, error_lang()))
     if folder.exists() and not folder.is_dir():
-        raise _say("cli.output_not_folder", path=repr(str(folder)))
+        raise _say(
+            messages.render("cli.output_not_folder", {"path": repr(str(folder))}, error_lang())
+        )
 
 
 def _db_campaigns(path: Path) -> list[str] | None:
@@ -141,22 +142,33 @@ def check_outputs(
     for name in names:
         path = folder / name
         if path.is_symlink():
-            raise _say("cli.output_symlink", path=repr(str(path)))
+            raise _say(
+                messages.render("cli.output_symlink", {"path": repr(str(path))}, error_lang())
+            )
         if not path.exists():
             continue
         if not overwrite:
-            raise _say("cli.output_exists", path=repr(str(path)))
+            raise _say(
+                messages.render("cli.output_exists", {"path": repr(str(path))}, error_lang())
+            )
         if not path.is_file() or not _is_ours(path, campaign_id):
             if name == "campaign.db":
                 found = _db_campaigns(path)
                 if found is not None:
                     raise _say(
-                        "cli.output_other_campaign",
-                        path=repr(str(path)),
-                        found=", ".join(found) or "none",
-                        campaign=repr(campaign_id),
+                        messages.render(
+                            "cli.output_other_campaign",
+                            {
+                                "path": repr(str(path)),
+                                "found": ", ".join(found) or "none",
+                                "campaign": repr(campaign_id),
+                            },
+                            error_lang(),
+                        )
                     )
-            raise _say("cli.output_not_ours", path=repr(str(path)))
+            raise _say(
+                messages.render("cli.output_not_ours", {"path": repr(str(path))}, error_lang())
+            )
         replace.append(path)
     return replace
 
@@ -171,7 +183,9 @@ def _create(path: Path, data: bytes) -> None:
     try:
         fd = os.open(path, _OPEN_NEW, 0o644)
     except FileExistsError:
-        raise _say("cli.output_exists", path=repr(str(path))) from None
+        raise _say(
+            messages.render("cli.output_exists", {"path": repr(str(path))}, error_lang())
+        ) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
 
