@@ -392,3 +392,20 @@ def test_preset_show_prints_the_source_unchanged(tmp_path: Path) -> None:
     assert "district_2005" in line
     zh = assert_refused(cli(tmp_path, "preset", "show", "district_2006", "--lang", "zh_CN"))
     assert "是不是" in zh
+
+
+def test_scenario_files_resolve_from_the_scenario_folder(tmp_path: Path) -> None:
+    """``csv = "units.csv"`` is read beside the scenario, not in the current folder."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "units.csv").write_text(
+        "id,name,kind,batch,members,parent\n"
+        "org-1,机关一支部,organ,1,20,\n"
+        "com-1,社区一支部,community,2,25,\n"
+        "vil-1,村一支部,village,3,30,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "units.csv").write_text(SECRET + "\n", encoding="utf-8")  # a decoy in the cwd
+    plan = scenario(tmp_path / "sub", roster="units.csv")
+    proc = cli(tmp_path, "validate", str(plan))
+    assert proc.returncode == 0, proc.stderr
+    assert "3 units" in proc.stdout
