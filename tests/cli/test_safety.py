@@ -351,29 +351,52 @@ def test_an_edited_own_report_is_no_longer_ours(tmp_path: Path) -> None:
 
 
 PLUGIN = """
+import attrs
 import campaignflow as cf
 
-@cf.guard("plugin_always_passes", messages={"plugin_always_passes.ok": {"zh_CN": "通过", "en": "passes"}})
-def plugin_always_passes(ctx: cf.GuardContext) -> cf.Verdict:
-    return cf.Verdict("plugin_always_passes", True, "plugin_always_passes.ok", {})
+
+@cf.fact_type("plugin_attendance")
+@attrs.frozen
+class Attendance:
+    present: int
+    members: int
+
+
+@cf.guard(
+    "plugin_attendance_at_least",
+    messages={
+        "plugin_attendance.ok": {"zh_CN": "出勤 {present}/{members}", "en": "{present}/{members} present"},
+        "plugin_attendance.low": {"zh_CN": "出勤不足 {present}/{members}", "en": "only {present}/{members} present"},
+        "plugin_attendance.none": {"zh_CN": "没有出勤记录", "en": "no attendance recorded"},
+    },
+)
+def plugin_attendance_at_least(ctx: cf.GuardContext, *, rate: float = 0.9) -> cf.Verdict:
+    seen = ctx.latest(Attendance)
+    if seen is None:
+        return cf.Verdict("plugin_attendance_at_least", False, "plugin_attendance.none", {})
+    params = {"present": seen.present, "members": seen.members}
+    passed = seen.present >= rate * seen.members
+    code = "plugin_attendance.ok" if passed else "plugin_attendance.low"
+    return cf.Verdict("plugin_attendance_at_least", passed, code, params)
 """
 
 
 def test_plugin_registers_a_custom_guard_before_the_workflow_loads(tmp_path: Path) -> None:
     """Without --plugin the guard is unknown (and the error says how to register one)."""
     data = cf.presets.district_2005().to_dict()
-    data["transitions"][0]["guards"].append({"guard": "plugin_always_passes"})
+    data["transitions"][0]["guards"].append({"guard": "plugin_attendance_at_least", "rate": 0.8})
     (tmp_path / "custom.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "oa_guards.py").write_text(PLUGIN, encoding="utf-8")
     without = cli(tmp_path, "validate", "custom.json")
     assert without.returncode == 1
-    assert "plugin_always_passes" in without.stderr
+    assert "plugin_attendance_at_least" in without.stderr
     assert "--plugin" in without.stderr
     with_plugin = cli(tmp_path, "validate", "custom.json", "--plugin", "oa_guards")
     assert with_plugin.returncode == 0, with_plugin.stderr
     assert with_plugin.stdout.startswith("ok: workflow")
     drawn = cli(tmp_path, "diagram", "custom.json", "--plugin", "oa_guards")
     assert drawn.returncode == 0, drawn.stderr
+    assert "plugin_attendance_at_least" in drawn.stdout
 
 
 def test_preset_show_prints_the_source_unchanged(tmp_path: Path) -> None:
