@@ -119,15 +119,21 @@ def test_simulate_plain_progress_when_not_a_terminal(
     assert "\x1b[" not in result.stderr  # no bar, no escape codes
 
 
-def test_default_database_is_replaced_each_run(runner: CliRunner, cli: Any) -> None:
-    """Running twice works: the default database is this command's own output."""
-    heads = []
-    for _ in range(2):
-        result = run(runner, cli, "simulate", str(SMALL), "-q", "--json", "--no-report")
-        assert result.exit_code == 0, result.stderr
-        heads.append(json.loads(result.stdout)["audit_head"])
+def test_default_database_is_refused_then_replaced_with_overwrite(
+    runner: CliRunner, cli: Any
+) -> None:
+    """A second run refuses the existing database; --overwrite replaces it (its own output)."""
+    first = run(runner, cli, "simulate", str(SMALL), "-q", "--json", "--no-report")
+    assert first.exit_code == 0, first.stderr
+    again = run(runner, cli, "simulate", str(SMALL), "-q", "--json", "--no-report")
+    assert again.exit_code == 2
+    assert "--overwrite" in again.stderr
+    replaced = run(
+        runner, cli, "simulate", str(SMALL), "-q", "--json", "--no-report", "--overwrite"
+    )
+    assert replaced.exit_code == 0, replaced.stderr
     assert Path("campaign.db").is_file()
-    assert heads[0] == heads[1]
+    assert json.loads(first.stdout)["audit_head"] == json.loads(replaced.stdout)["audit_head"]
 
 
 def test_explicit_database_is_never_overwritten(

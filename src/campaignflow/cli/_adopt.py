@@ -12,6 +12,7 @@ from campaignflow.campaign import Campaign
 from campaignflow.cli._common import (
     existing_file,
     lang_option,
+    plugin_option,
     workflow_for,
 )
 from campaignflow.cli._db import choose_campaign, db_url
@@ -53,6 +54,7 @@ __all__ = ["adopt"]
     "--request-id", help="Makes the command idempotent: a repeat returns the first result."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the adoption as JSON on stdout.")
+@plugin_option
 @lang_option
 def adopt(
     new_workflow: Path,

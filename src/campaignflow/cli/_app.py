@@ -1,4 +1,4 @@
-"""The ``campaignflow`` command: simulate, validate, diagram, audit verify, report.
+"""The ``campaignflow`` command: simulate, validate, diagram, audit verify, report, preset.
 
 Exit codes (docs/cli.md): 0 done and every check passed; 1 a check failed (an invalid file
 given to ``validate``, a tampered audit trail); 2 bad usage or a file that cannot be used
@@ -21,9 +21,11 @@ from campaignflow.cli._common import (
     BadInput,
     error_lang,
 )
+from campaignflow.cli._preset import preset
 from campaignflow.cli._report import report
 from campaignflow.cli._simulate import simulate
 from campaignflow.errors import CampaignflowError
+from campaignflow.i18n import messages
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_OK", "cli"]
 
@@ -42,6 +44,10 @@ class _Group(click.Group):
         except ImportError as exc:
             # A missing extra: the library's message names the pip command.
             raise BadInput(str(exc)) from None
+        except MemoryError:
+            raise BadInput(messages.render("cli.out_of_memory", {}, error_lang())) from None
+        except RecursionError:
+            raise BadInput(messages.render("cli.too_deep", {}, error_lang())) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,5 +56,5 @@ def cli() -> None:
     """Run, check and show staged campaigns (campaignflow)."""
 
 
-for _command in (adopt, audit, diagram, report, simulate, validate):
+for _command in (adopt, audit, diagram, preset, report, simulate, validate):
     cli.add_command(_command)

@@ -19,6 +19,7 @@ from campaignflow.cli._common import (
     file_kind,
     lang_option,
     load_scenario_file,
+    plugin_option,
     read_data,
 )
 from campaignflow.cli._db import campaign_ids, choose_campaign, db_url
@@ -33,6 +34,7 @@ __all__ = ["audit", "diagram", "validate"]
 
 @click.command()
 @click.argument("file", type=existing_file())
+@plugin_option
 @lang_option
 def validate(file: Path, lang: str) -> None:
     """Check a workflow or scenario FILE (TOML or JSON); every problem is listed.
@@ -85,6 +87,7 @@ def validate(file: Path, lang: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
 )
+@plugin_option
 @lang_option
 def diagram(file: Path | None, preset: str | None, fmt: str, lang: str) -> None:
     """Print the diagram of a workflow FILE (or a scenario's workflow, or --preset NAME)."""

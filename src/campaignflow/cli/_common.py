@@ -7,8 +7,10 @@ given to ``validate``, a tampered audit trail); 2 bad usage or a file that canno
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +22,9 @@ from rich.console import Console
 from campaignflow.cli._db import find_workflow, workflow_refs
 from campaignflow.cli._show import show_result
 from campaignflow.errors import ValidationError
+from campaignflow.i18n import messages
 from campaignflow.presets import load
-from campaignflow.report import ReportFiles, chart_style, write_report
+from campaignflow.report import chart_style
 from campaignflow.report._text import LANGS
 from campaignflow.simulation import Scenario, SimulationResult, load_scenario
 from campaignflow.workflow import Workflow
@@ -40,6 +43,7 @@ __all__ = [
     "lang_option",
     "load_scenario_file",
     "out_console",
+    "plugin_option",
     "present",
     "print_files",
     "read_data",
@@ -94,6 +98,39 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
         is_eager=True,
         show_default="zh_CN under a Chinese locale, else en; or $CAMPAIGNFLOW_LANG",
         help="Language of tables, charts, the report and error messages.",
+    )(func)
+
+
+def _import_plugins(ctx: click.Context, _: click.Parameter, modules: tuple[str, ...]) -> None:
+    """Import each ``--plugin`` module, so the guards it registers are known to the workflow."""
+    here = str(Path.cwd())
+    if modules and here not in sys.path:
+        sys.path.append(here)  # a module beside the user's files, as ``python -m`` would find
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # whatever the module raises: one line, exit 2
+            raise BadInput(
+                messages.render(
+                    "cli.plugin_failed",
+                    {"module": repr(module), "exc": f"{type(exc).__name__}: {exc}"},
+                    error_lang(),
+                )
+            ) from None
+
+
+def plugin_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--plugin MODULE`` (repeatable): modules imported before any workflow is loaded."""
+    return click.option(
+        "--plugin",
+        "plugins",
+        multiple=True,
+        metavar="MODULE",
+        expose_value=False,
+        is_eager=True,
+        callback=_import_plugins,
+        help="Import MODULE first (it registers custom guards or fact types with "
+        "@cf.guard / cf.fact_type); repeatable.",
     )(func)
 
 
@@ -196,16 +233,9 @@ def workflow_for(
     return found
 
 
-def present(
-    result: SimulationResult, out: Path | None, *, as_json: bool, lang: str, workflow: Workflow
-) -> ReportFiles | None:
-    """Write the report to ``out`` (when given), then print ``result``: JSON, or the tables.
-
-    Returns the files written, for the caller to list after its own notes.
-    """
-    files = write_report(result, out, lang=lang, workflow=workflow) if out is not None else None
+def present(result: SimulationResult, *, as_json: bool, lang: str, workflow: Workflow) -> None:
+    """Print ``result``: its canonical JSON, or the tables."""
     if as_json:
         click.echo(result.to_json())
-        return files
+        return
     show_result(out_console(), result, lang=lang, style=chart_style(workflow, lang))
-    return files

@@ -15,14 +15,16 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     out_console,
+    plugin_option,
     present,
     print_files,
     workflow_for,
 )
 from campaignflow.cli._db import choose_campaign, db_url
+from campaignflow.cli._outputs import REPORT_FILES, check_outputs, write_outputs
 from campaignflow.cli._show import show_rollup
 from campaignflow.presets import PRESETS
-from campaignflow.report import chart_style, write_report
+from campaignflow.report import chart_style
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import summarise
 
@@ -61,6 +63,12 @@ __all__ = ["report"]
     show_default=True,
     help="With --under: stuck units to list (longest in their stage first).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace report files this command wrote earlier for the same campaign.",
+)
+@plugin_option
 @lang_option
 def report(
     db: str,
@@ -74,6 +82,7 @@ def report(
     depth: int | None,
     longer_than: int | None,
     limit: int,
+    overwrite: bool,
     lang: str,
 ) -> None:
     """Report on a real (or simulated) campaign database: tables, charts and report.html.
@@ -86,8 +95,10 @@ def report(
     wf = workflow_for(url, cid, workflow, preset, scenario)
     if under is None and (depth is not None or longer_than is not None):
         raise click.UsageError("--depth and --longer-than go with --under")
+    replace: list[Path] = []
     if out is not None:
         require_matplotlib()
+        replace = check_outputs(out, REPORT_FILES, overwrite=overwrite, campaign_id=cid)
     campaign = Campaign(wf, url, campaign_id=cid)
     try:
         if under is not None:
@@ -97,12 +108,12 @@ def report(
         result = summarise(campaign)
     finally:
         campaign.close()
+    files = write_outputs(result, out, replace, lang=lang, workflow=wf) if out is not None else None
     if under is not None:
-        assert out is not None
-
-        print_files(err_console(), write_report(result, out, lang=lang, workflow=wf))
+        assert files is not None
+        print_files(err_console(), files)
         return
-    files = present(result, out, as_json=as_json, lang=lang, workflow=wf)
+    present(result, as_json=as_json, lang=lang, workflow=wf)
     if as_json:
         return
     if files is not None:

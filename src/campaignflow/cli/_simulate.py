@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from datetime import date
 from pathlib import Path
+from typing import Any, TextIO
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -14,20 +15,36 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
+    plugin_option,
     present,
     print_files,
 )
 from campaignflow.cli._db import db_url
+from campaignflow.cli._outputs import (
+    DB_FILES,
+    REPORT_FILES,
+    check_name,
+    check_outputs,
+    create_database,
+    write_outputs,
+)
 from campaignflow.report._charts import require_matplotlib
-from campaignflow.simulation import FAST_THRESHOLD
+from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
 from campaignflow.simulation import simulate as run
 
 __all__ = ["simulate"]
 
 
-def _remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+def _note(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning as a note on stderr at once: before a long run, not after it."""
+    err_console().print(f"note: {message}")
 
 
 class _PlainProgress:
@@ -48,7 +65,7 @@ class _PlainProgress:
 @click.option(
     "--db",
     help="Where exact mode keeps the campaign (SQLite path or URL); default "
-    "<out or current folder>/campaign.db, replaced on each run.",
+    "<out or current folder>/campaign.db.",
 )
 @click.option(
     "--mode", type=click.Choice(["exact", "fast", "auto"]), default="auto", show_default=True
@@ -63,6 +80,12 @@ class _PlainProgress:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace output files this command wrote earlier for the same scenario (never "
+    "another file: a database of another campaign, a file without campaignflow's mark).",
+)
+@click.option(
     "--shards",
     type=click.IntRange(1, 1024),
     default=1,
@@ -70,6 +93,7 @@ class _PlainProgress:
     help="Fast mode: split the units into N shards of whole 65,536-unit blocks, run in "
     "worker processes; the result does not depend on N.",
 )
+@plugin_option
 @lang_option
 def simulate(
     scenario: Path,
@@ -80,6 +104,7 @@ def simulate(
     no_report: bool,
     as_json: bool,
     quiet: bool,
+    overwrite: bool,
     shards: int,
     lang: str,
 ) -> None:
@@ -92,6 +117,7 @@ def simulate(
             f"--shards applies to fast mode; --mode exact runs in one process, got --shards {shards}"
         )
     plan = load_scenario_file(scenario)
+    name = check_name(plan.name)
     workflow = plan.load_workflow()
     err = err_console()
     if out is not None:
@@ -99,24 +125,60 @@ def simulate(
     elif not no_report:
         try:
             require_matplotlib()
-            out = Path(f"{plan.name}-report")
+            out = Path(f"{name}-report")
         except ImportError as exc:
             err.print(f"note: no charts or report.html: {exc}")
     likely_fast = mode == "fast" or (mode == "auto" and plan.unit_count() >= FAST_THRESHOLD)
+    own_db = db is None and not likely_fast
+    folder = out if out is not None else Path.cwd()
+    names = (REPORT_FILES if out is not None else ()) + (DB_FILES if own_db else ())
+    # Every refusal comes before any work, and before anything is created.
+    replace = check_outputs(folder, names, overwrite=overwrite, campaign_id=name)
     store: str | None = None
+    created: Path | None = None
     if db is not None:
         store = db_url(db)
-    elif not likely_fast:
-        folder = out if out is not None else Path.cwd()
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_sqlite(folder / "campaign.db")  # this command's own output, like the charts
-        store = db_url(str(folder / "campaign.db"))
-    total = plan.unit_count()
-    with warnings.catch_warnings(record=True) as caught:
+    elif own_db:
+        created = create_database(folder, replace)
+        store = db_url(str(created))
+    try:
+        result = _run(plan, seed, mode, store, shards, quiet=quiet or as_json)
+    except BaseException:
+        if created is not None:  # this run's own, unfinished database
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{created}{suffix}").unlink(missing_ok=True)
+        raise
+    if db is not None and result.mode == "fast":
+        err.print("note: fast mode keeps no campaign database; --db was not used")
+    if shards > 1 and result.mode != "fast":
+        err.print(
+            f"note: the run was in exact mode, which runs in one process; --shards {shards} was not used"
+        )
+    files = (
+        write_outputs(result, out, replace, lang=lang, workflow=workflow)
+        if out is not None
+        else None
+    )
+    present(result, as_json=as_json, lang=lang, workflow=workflow)
+    if as_json:
+        return
+    if result.mode == "exact" and store is not None:
+        err.print(f"campaign database: {store}")
+    if files is not None:
+        print_files(err, files)
+
+
+def _run(
+    plan: Any, seed: int | None, mode: str, store: str | None, shards: int, *, quiet: bool
+) -> SimulationResult:
+    """The simulation, with its progress on stderr and its notes shown as they come."""
+    err = err_console()
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
-        if quiet or as_json:
-            result = run(plan, seed=seed, mode=mode, store=store, shards=shards)  # type: ignore[arg-type]
-        elif err.is_terminal:
+        warnings.showwarning = _note
+        if quiet:
+            return run(plan, seed=seed, mode=mode, store=store, shards=shards)  # type: ignore[arg-type]
+        if err.is_terminal:
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -124,33 +186,17 @@ def simulate(
                 console=err,
                 transient=True,
             ) as bar:
-                task = bar.add_task(plan.name, total=total)
+                task = bar.add_task(plan.name, total=plan.unit_count())
 
                 def tick(day: date, done: int, units: int) -> None:
                     bar.update(task, completed=done, total=units, description=day.isoformat())
 
-                result = run(plan, seed=seed, mode=mode, store=store, progress=tick, shards=shards)  # type: ignore[arg-type]
-        else:
-            result = run(
-                plan,
-                seed=seed,
-                mode=mode,  # type: ignore[arg-type]
-                store=store,
-                progress=_PlainProgress(),
-                shards=shards,
-            )
-    for warning in caught:
-        err.print(f"note: {warning.message}")
-    if db is not None and result.mode == "fast":
-        err.print("note: fast mode keeps no campaign database; --db was not used")
-    if shards > 1 and result.mode != "fast":
-        err.print(
-            f"note: the run was in exact mode, which runs in one process; --shards {shards} was not used"
+                return run(plan, seed=seed, mode=mode, store=store, progress=tick, shards=shards)  # type: ignore[arg-type]
+        return run(
+            plan,
+            seed=seed,
+            mode=mode,  # type: ignore[arg-type]
+            store=store,
+            progress=_PlainProgress(),
+            shards=shards,
         )
-    files = present(result, out, as_json=as_json, lang=lang, workflow=workflow)
-    if as_json:
-        return
-    if result.mode == "exact" and store is not None:
-        err.print(f"campaign database: {store}")
-    if files is not None:
-        print_files(err, files)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 from typing import Literal
 
 from campaignflow._words.checks import refuse
 from campaignflow.errors import ValidationError
+from campaignflow.i18n import messages
 from campaignflow.simulation.exact import ProgressCallback, simulate_exact
 from campaignflow.simulation.results import SimulationFallback, SimulationResult
 from campaignflow.simulation.scenario import Scenario, load_scenario
@@ -22,15 +24,35 @@ FAST_THRESHOLD = 100_000
 _MODES = ("exact", "fast", "auto")
 
 
-def _fast_blocker(workflow: Workflow) -> str | None:
-    """Why fast mode cannot run this workflow, or None when it can."""
+#: Exact mode's measured pace: about 100 units a second (the district workflow, one CPU).
+#: ``auto`` uses it to say how long an exact run of a big scenario would take.
+EXACT_UNITS_PER_SECOND = 100
+
+
+def _numpy_missing() -> bool:
     try:
-        # numpy is the ``sim`` extra: fast mode loads only when it is installed.
-        from campaignflow.simulation._fast import fast_blockers
+        import numpy  # noqa: F401  (the ``sim`` extra: fast mode runs only with it)
     except ImportError:
-        return "fast mode needs numpy: pip install 'campaignflow[sim]'"
+        return True
+    return False
+
+
+def _fast_blocker(workflow: Workflow) -> str | None:
+    """Why fast mode cannot run this workflow (numpy is there), or None when it can."""
+    from campaignflow.simulation._fast import fast_blockers
+
     found = fast_blockers(workflow)
     return "; ".join(found) if found else None
+
+
+def _needs_numpy(scenario: Scenario, mode: str) -> ImportError:
+    """The error that stops fast mode (or a big ``auto`` run) before it starts without numpy."""
+    if mode == "fast":
+        return ImportError(messages.render("simulation.fast_needs_numpy", {}, "en"))
+    units = scenario.unit_count()
+    minutes = max(1, math.ceil(units / EXACT_UNITS_PER_SECOND / 60))
+    params = {"name": repr(scenario.name), "units": f"{units:,}", "minutes": f"{minutes:,}"}
+    return ImportError(messages.render("simulation.auto_needs_numpy", params, "en"))
 
 
 def simulate(
@@ -49,9 +71,9 @@ def simulate(
         seed: overrides the scenario's seed.
         mode: ``exact`` drives the real :class:`~campaignflow.Campaign` day by day (same
             guards, store and audit chain); ``fast`` advances units in bulk with numpy (the
-            ``sim`` extra); ``auto`` is fast from :data:`FAST_THRESHOLD` units up when every
-            guard has a bulk form and numpy is installed, else exact. Fast mode that cannot
-            run warns :class:`SimulationFallback` (naming the guard) and runs exact.
+            ``sim`` extra); ``auto`` is fast from :data:`FAST_THRESHOLD` units up. A guard
+            without a bulk form makes fast mode (and a big ``auto`` run) warn
+            :class:`SimulationFallback`, naming the guard, before it runs exact.
         store: exact mode's store: None (memory), a URL (``sqlite:///out/campaign.db``) or
             a :class:`~campaignflow.store.Store`. Fast mode keeps no store.
         progress: ``progress(day, done_units, total_units)``, once per simulated day.
@@ -61,6 +83,9 @@ def simulate(
 
     Raises:
         ValidationError: a bad scenario, mode, seed, shard count or store.
+        ImportError: numpy is missing and ``mode`` is ``fast``, or ``auto`` on a scenario of
+            :data:`FAST_THRESHOLD` units or more (exact mode would take minutes: the
+            message says about how many); it names ``pip install 'campaignflow[sim]'``.
     """
     if isinstance(scenario, str | Path):
         scenario = load_scenario(scenario)
@@ -81,6 +106,9 @@ def simulate(
     if mode != "exact":
         big = scenario.unit_count() >= FAST_THRESHOLD
         if mode == "fast" or big:
+            if _numpy_missing():
+                # Never a silent exact run of a big scenario: it would take minutes to hours.
+                raise _needs_numpy(scenario, mode)
             blocker = _fast_blocker(scenario.load_workflow())
             if blocker is None:
                 from campaignflow.simulation._fast import simulate_fast
@@ -89,12 +117,12 @@ def simulate(
                     scenario, seed=seed, shards=shards, progress=progress
                 )
                 return result
-            if mode == "fast":
-                warnings.warn(
-                    f"simulating {scenario.name!r} in exact mode: {blocker}",
-                    SimulationFallback,
-                    stacklevel=2,
-                )
+            # Said before the run, so a caller showing warnings can stop a long one.
+            warnings.warn(
+                f"simulating {scenario.name!r} in exact mode: {blocker}",
+                SimulationFallback,
+                stacklevel=2,
+            )
     result, campaign = simulate_exact(scenario, seed=seed, store=store, progress=progress)
     if store is None or isinstance(store, str):
         campaign.close()

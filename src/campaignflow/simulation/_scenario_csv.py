@@ -33,11 +33,9 @@ def read_csv(
         )
         raise scenario_error(source, [problem]) from None
     if not rows or tuple(h.strip() for h in rows[0]) != _CSV_COLUMNS:
-        header = rows[0] if rows else []
+        # Never echo the line: the path may name any readable file (/etc/passwd).
         problem = Problem(
-            "roster.csv",
-            "scenario.csv_header",
-            {"header": ",".join(_CSV_COLUMNS), "value": repr(header)},
+            "roster.csv", "scenario.csv_header_hidden", {"header": ",".join(_CSV_COLUMNS)}
         )
         raise scenario_error(source, [problem])
     by_kind = {kind: b.number for b in batches for kind in b.kinds}
