@@ -29,6 +29,7 @@ from campaignflow.errors import (
     ValidationError,
     nested,
 )
+from campaignflow.guards._spec import GuardSpec
 from campaignflow.presets import PRESETS, load
 from campaignflow.simulation._scenario_checks import (
     Checker,
@@ -46,6 +47,7 @@ from campaignflow.simulation._scenario_models import (
     MAX_DAYS,
     BatchPlan,
     Behaviour,
+    GuardBehaviour,
     LateStartModel,
     MembersModel,
     MobileMembersModel,
@@ -60,6 +62,7 @@ from campaignflow.workflow import Workflow
 __all__ = [
     "BatchPlan",
     "Behaviour",
+    "GuardBehaviour",
     "LateStartModel",
     "MembersModel",
     "MobileMembersModel",
@@ -249,6 +252,25 @@ class Scenario:
             for stage in self.behaviour.stage_days
             if not workflow.has_stage(stage) and stage not in DEFAULT_STAGE_DAYS
         ]
+        # A gate timed by [behaviour.guards.<name>] must guard a way forward of the workflow.
+        gates = sorted(
+            {
+                leaf.name
+                for t in workflow.transitions
+                if t.trigger == "advance"
+                for spec in t.guards
+                for leaf in _leaves(spec)
+            }
+        )
+        unknown.extend(
+            Problem(
+                f"behaviour.guards.{name}",
+                "recipes.unknown_guard",
+                {"guard": name, "known": ", ".join(gates) or "none"},
+            )
+            for name in self.behaviour.guards
+            if name not in gates
+        )
         if unknown:
             raise scenario_error(self.source, unknown)
         return workflow
@@ -287,6 +309,12 @@ class Scenario:
         if self._csv_units is not None:
             return list(self._csv_units)
         return generate_roster(self)
+
+
+def _leaves(spec: GuardSpec) -> list[GuardSpec]:
+    if not spec.children:
+        return [spec]
+    return [leaf for c in spec.children for leaf in _leaves(c)]
 
 
 def load_scenario(path: str | Path) -> Scenario:
