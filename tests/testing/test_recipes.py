@@ -296,3 +296,11 @@ def test_the_simulator_names_a_gate_without_a_recipe(tmp_path: Path) -> None:
     scenario = _scenario(tmp_path, with_gate("sim_roster_signed"))
     with pytest.raises(NoRecipeWarning, match="sim_roster_signed"):
         simulate_exact(scenario)
+
+
+def test_fast_forward_plays_the_custom_gate(tmp_path: Path, fast_forward: Any) -> None:
+    """fast_forward runs the simulator, so a unit records the gate's recipe and moves on."""
+    scenario = _scenario(tmp_path, with_gate(rate=0.9), guards={GATE: {"after_days": 5}})
+    forwarded = fast_forward(scenario, days=200)
+    stages = {s.stage for _, s in forwarded.campaign.units()}
+    assert stages - {"pending", "preparation", "study_mobilization"}, stages
