@@ -304,3 +304,25 @@ def test_fast_forward_plays_the_custom_gate(tmp_path: Path, fast_forward: Any) -
     forwarded = fast_forward(scenario, days=200)
     stages = {s.stage for _, s in forwarded.campaign.units()}
     assert stages - {"pending", "preparation", "study_mobilization"}, stages
+
+
+def test_require_coverage_of_another_kind_is_refused() -> None:
+    """require_coverage is True, False or a list of edges; anything else is named."""
+
+    class Odd(CampaignMachine):
+        workflow = WORKFLOW
+        require_coverage = "yes"  # type: ignore[assignment]
+
+    with pytest.raises(cf.ValidationError, match="require_coverage"):
+        Odd.check_coverage()
+
+
+def test_recipes_add_up_with_host_data_merged() -> None:
+    """Facts together, the longest waits, host mappings merged (the host-data contract)."""
+    a = cf.Recipe(facts=(1,), days_in_stage=3, host={"roster": 20})
+    b = cf.Recipe(facts=(2,), days_since_start=5, outside_window=True, host={"present": 18})
+    total = a + b
+    assert total.facts == (1, 2)
+    assert (total.days_in_stage, total.days_since_start, total.outside_window) == (3, 5, True)
+    assert total.host == {"roster": 20, "present": 18}
+    assert (cf.Recipe() + a).host == {"roster": 20}

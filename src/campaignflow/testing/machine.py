@@ -46,6 +46,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from campaignflow._words.checks import refuse
 from campaignflow._words.facts import Approval
 from campaignflow._words.records import Actor, FactRecord, Unit, UnitState
 from campaignflow.audit import AuditRecord, replay
@@ -167,7 +168,16 @@ class CampaignMachine(RuleBasedStateMachine):
         required = cls.require_coverage
         if required is False:
             return found
-        wanted: Sequence[Edge] = found.transitions if required is True else required
+        if required is True:
+            wanted: Sequence[Edge] = found.transitions
+        elif isinstance(required, list | tuple):
+            wanted = required
+        else:
+            refuse(
+                "require_coverage",
+                required,
+                "must be True, False or a list of (source, trigger, dest)",
+            )
         for edge in wanted:
             if tuple(edge) not in found.transitions:
                 raise ValidationError(
