@@ -46,17 +46,16 @@ from hypothesis.stateful import (
     rule,
 )
 
-from campaignflow._words.checks import refuse
 from campaignflow._words.facts import Approval
 from campaignflow._words.records import Actor, FactRecord, Unit, UnitState
 from campaignflow.audit import AuditRecord, replay
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
-from campaignflow.i18n import messages
 from campaignflow.presets import district_2005
 from campaignflow.store._protocol import Store
 from campaignflow.testing._coverage import Coverage, coverage
+from campaignflow.testing._machine_coverage import check_required
 from campaignflow.testing._recipes import Edge
 from campaignflow.testing.paths import Step, fire, prepare, steps
 from campaignflow.testing.strategies import facts_for
@@ -162,43 +161,13 @@ class CampaignMachine(RuleBasedStateMachine):
 
         Raises:
             AssertionError: listing the required transitions no run took.
-            ValidationError: ``require_coverage`` names a transition the workflow lacks.
+            ValidationError: ``require_coverage`` is of another kind, or names a transition
+                the workflow lacks.
         """
         found = cls.coverage()
-        required = cls.require_coverage
-        if required is False:
-            return found
-        if required is True:
-            wanted: Sequence[Edge] = found.transitions
-        elif isinstance(required, list | tuple):
-            wanted = required
-        else:
-            refuse(
-                "require_coverage",
-                required,
-                "must be True, False or a list of (source, trigger, dest)",
-            )
-        for edge in wanted:
-            if tuple(edge) not in found.transitions:
-                raise ValidationError(
-                    code="recipes.not_an_edge",
-                    params={"edge": repr(edge), "workflow": repr(cls.coverage_workflow())},
-                )
-        missing = [e for e in wanted if tuple(e) not in found.covered]
-        if missing:
-            edges = "; ".join(f"{s} -{t}-> {d}" for s, t, d in missing)
-            raise AssertionError(
-                messages.render(
-                    "recipes.not_covered", {"count": len(missing), "edges": edges}, "en"
-                )
-            )
-        return found
-
-    @classmethod
-    def coverage_workflow(cls) -> str:
-        """The name of the workflow the runs used (the district preset before any run)."""
         derived = cls._derived
-        return derived.workflow.name if derived is not None else district_2005().name
+        name = derived.workflow.name if derived is not None else district_2005().name
+        return check_required(found, cls.require_coverage, name)
 
     def __init__(self) -> None:
         super().__init__()
