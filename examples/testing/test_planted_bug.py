@@ -13,6 +13,8 @@ many examples the machine ran before the first failure.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from hypothesis.stateful import invariant
 
@@ -23,7 +25,13 @@ from campaignflow.testing import CampaignMachine, machine_settings
 guards = registry.copy()
 
 
-@cf.guard("attendance_hours", registry=guards)
+def hours_recipe(params: Mapping[str, Any], passing: bool) -> cf.Recipe:
+    """The study that passes the gate at its boundary (``hours``), or fails it just below."""
+    hours = params.get("hours", 40)
+    return cf.Recipe(facts=(cf.StudySession(hours=hours if passing else hours - 1),))
+
+
+@cf.guard("attendance_hours", registry=guards, recipe=hours_recipe)
 def attendance_hours(ctx: cf.GuardContext, *, hours: float = 40) -> cf.Verdict:
     """At least ``hours`` of study in the stage. PLANTED BUG: ``- 1`` lets 39 hours pass."""
     actual = math.fsum(s.hours for s in ctx.facts(cf.StudySession))

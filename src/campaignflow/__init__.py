@@ -42,7 +42,17 @@ from campaignflow.errors import (
     UnknownUnit,
     ValidationError,
 )
-from campaignflow.guards import GuardContext, GuardSpec, all_of, any_of, guard, not_, use
+from campaignflow.guards import (
+    GuardContext,
+    GuardSpec,
+    NoRecipeWarning,
+    Recipe,
+    all_of,
+    any_of,
+    guard,
+    not_,
+    use,
+)
 from campaignflow.workflow import Stage, Transition, Workflow
 from campaignflow.workflow._versions import Adoption, UnitChange
 
@@ -75,10 +85,12 @@ __all__ = [
     "GuardContext",
     "GuardSpec",
     "Milestone",
+    "NoRecipeWarning",
     "NotAuthorized",
     "OrgProgress",
     "Organisation",
     "Progress",
+    "Recipe",
     "Refusal",
     "Satisfaction",
     "SimulatedClock",

@@ -33,6 +33,8 @@ registry.register(
     "sim_test_members_at_least",
     members_at_least,
     replace=True,
+    # The gate reads the roster, not facts: nothing to record to pass it.
+    recipe=lambda params, passing: cf.Recipe() if passing else None,
     messages={
         "sim_test.members_ok": {"zh_CN": "党员 {actual} 名", "en": "{actual} members"},
         "sim_test.members_few": {"zh_CN": "党员不足 {required} 名", "en": "fewer than {required}"},

@@ -244,7 +244,12 @@ def test_a_custom_guard_without_a_bulk_form_falls_back_to_exact_mode(tmp_path: P
     """The run completes in exact mode, and the warning names the guard."""
     name = "test_fast_members_present"
 
-    @cf.guard(name, messages={"members.ok": {"zh_CN": "有", "en": "ok"}})
+    # The gate reads the roster, not facts: its passing recipe records nothing.
+    @cf.guard(
+        name,
+        messages={"members.ok": {"zh_CN": "有", "en": "ok"}},
+        recipe=lambda params, passing: cf.Recipe() if passing else None,
+    )
     def members_present(ctx: cf.GuardContext, *, at_least: int = 1) -> cf.Verdict:
         return cf.Verdict(name, ctx.unit.members >= at_least, "members.ok", {})
 

@@ -103,7 +103,7 @@ def test_the_same_machine_passes_once_the_guard_is_fixed(size: int | None) -> No
         actual = math.fsum(s.hours for s in ctx.facts(cf.StudySession))
         return cf.Verdict("attendance_hours", actual >= hours, "x", {"actual": actual})
 
-    module.guards.register("attendance_hours", fixed, replace=True)
+    module.guards.register("attendance_hours", fixed, replace=True, recipe=module.hours_recipe)
     workflow = cf.Workflow.from_dict(module.WORKFLOW.to_dict(), registry=module.guards)
 
     class Fixed(module.Bug):  # type: ignore[name-defined,misc]

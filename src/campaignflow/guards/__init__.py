@@ -15,6 +15,7 @@ from campaignflow.guards._builtin import (
     within_batch_window,
 )
 from campaignflow.guards._context import GuardContext
+from campaignflow.guards._recipe import NoRecipeWarning, Recipe, RecipeFn
 from campaignflow.guards._registry import BoundGuard, Guard, GuardRegistry, guard, registry
 from campaignflow.guards._spec import GuardSpec, all_of, any_of, not_, use
 
@@ -24,6 +25,9 @@ __all__ = [
     "GuardContext",
     "GuardRegistry",
     "GuardSpec",
+    "NoRecipeWarning",
+    "Recipe",
+    "RecipeFn",
     "all_of",
     "any_of",
     "approved_by",

@@ -17,6 +17,7 @@ from typing import Any, Concatenate, ParamSpec
 
 from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
 from campaignflow._words.verdicts import Verdict
+from campaignflow.guards._builtin_recipes import recipe_of
 from campaignflow.guards._context import GuardContext
 from campaignflow.guards._registry import ParamCheck, guard
 
@@ -124,7 +125,7 @@ def _threshold(
         signature = inspect.signature(measure).replace(return_annotation="Verdict")
         judge.__signature__ = signature  # type: ignore[attr-defined]
         judge.__annotations__ = {**measure.__annotations__, "return": "Verdict"}
-        return guard(name, check=check)(judge)
+        return guard(name, check=check, recipe=recipe_of(name))(judge)
 
     return build
 
@@ -178,9 +179,7 @@ def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
     return (started and actual >= days, {"actual": actual, "required": days})
 
 
-@guard(
-    "within_batch_window",
-)
+@guard("within_batch_window", recipe=recipe_of("within_batch_window"))
 def within_batch_window(ctx: GuardContext) -> Verdict:
     """Today falls inside the dates of the unit's batch (批次)."""
     window = ctx.batch_window
@@ -206,10 +205,7 @@ def _names_given(params: Mapping[str, Any]) -> Iterable[str]:
         yield "names: must list at least one milestone"
 
 
-@guard(
-    "milestones_done",
-    check=_names_given,
-)
+@guard("milestones_done", check=_names_given, recipe=recipe_of("milestones_done"))
 def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     """Every named milestone (a document filed or published, a meeting held) is recorded."""
     done = {m.name for m in ctx.facts(Milestone)}
@@ -250,9 +246,7 @@ def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Rea
     )
 
 
-@guard(
-    "approved_by",
-)
+@guard("approved_by", recipe=recipe_of("approved_by"))
 def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdict:
     """The latest decision by ``role`` since the unit's last transition is an approval.
 
@@ -326,9 +320,7 @@ def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Readi
     )
 
 
-@guard(
-    "survey_recorded",
-)
+@guard("survey_recorded", recipe=recipe_of("survey_recorded"))
 def survey_recorded(ctx: GuardContext) -> Verdict:
     """An assessment was recorded since the unit's last transition.
 

@@ -23,6 +23,7 @@ from campaignflow._words.checks import refuse
 from campaignflow._words.verdicts import Verdict
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards._context import GuardContext
+from campaignflow.guards._recipe import Recipe, RecipeFn, combined
 from campaignflow.guards._spec import COMBINATORS, GuardSpec
 from campaignflow.i18n import MessageCatalog, messages
 
@@ -65,6 +66,7 @@ class _Entry:
     signature: inspect.Signature
     hints: Mapping[str, Any]
     reads_host: bool = False
+    recipe: RecipeFn | None = None
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -198,6 +200,7 @@ class GuardRegistry:
         check: ParamCheck | None = None,
         replace: bool = False,
         reads_host: bool = False,
+        recipe: RecipeFn | None = None,
     ) -> None:
         """Register ``func`` as guard ``name``.
 
@@ -207,6 +210,9 @@ class GuardRegistry:
             replace: allow re-registering a name with another function.
             reads_host: the guard reads the host's data (``ctx.host``); a campaign judging
                 it without host data refuses the call (``guard.host_missing``).
+            recipe: ``recipe(params, passing)`` gives the :class:`Recipe` that makes the
+                gate pass at its boundary (``passing=True``) or fail just below it, or None;
+                the testing kit and the simulator use it (see :meth:`recipe_for`).
 
         Raises:
             ValidationError: a reserved or taken name, or a function that cannot take a
@@ -241,9 +247,19 @@ class GuardRegistry:
             hints = {}
         if not isinstance(reads_host, bool):
             refuse("reads_host", reads_host, "must be True or False")
+        if recipe is not None and not callable(recipe):
+            refuse("recipe", recipe, "must be callable")
         if messages:
             self._catalog.register_many(messages)
-        self._entries[name] = _Entry(name, func, check, signature, hints, reads_host)
+        self._entries[name] = _Entry(
+            name=name,
+            func=func,
+            check=check,
+            signature=signature,
+            hints=hints,
+            reads_host=reads_host,
+            recipe=recipe,
+        )
 
     def reads_host(self, name: str) -> bool:
         """Whether guard ``name`` was registered with ``reads_host=True``.
@@ -266,6 +282,37 @@ class GuardRegistry:
         if entry is None:
             raise ValidationError(code="guards.unknown", params={"name": repr(name)})
         return entry.func
+
+    def recipe_for(self, spec: GuardSpec, passing: bool) -> Recipe | None:
+        """The recipe that makes ``spec`` pass (or fail), through combinators; None when unknown.
+
+        ``all_of`` passing (``any_of`` failing) needs every child's recipe; ``any_of`` passing
+        (``all_of`` failing) takes the first child that has one; ``not_`` asks its child for
+        the other outcome. A guard registered without a recipe (or not registered) gives None.
+        """
+        if spec.name == "not":
+            return self.recipe_for(spec.children[0], not passing) if spec.children else None
+        if spec.name in ("all_of", "any_of"):
+            parts = [self.recipe_for(c, passing) for c in spec.children]
+            if (spec.name == "all_of") == passing:
+                return combined(parts)
+            return next((p for p in parts if p is not None), None)
+        entry = self._lookup(spec.name)
+        if entry is None or entry.recipe is None:
+            return None
+        found = entry.recipe(spec.params, passing)
+        if found is not None and not isinstance(found, Recipe):
+            raise ValidationError(
+                code="recipes.not_a_recipe", params={"guard": repr(spec.name), "value": repr(found)}
+            )
+        return found
+
+    def without_recipe(self, spec: GuardSpec) -> tuple[str, ...]:
+        """The names of the guards under ``spec`` registered without a recipe, in order."""
+        if spec.children:
+            return tuple(n for c in spec.children for n in self.without_recipe(c))
+        entry = self._lookup(spec.name)
+        return () if entry is not None and entry.recipe is not None else (spec.name,)
 
     def _lookup(self, name: str) -> _Entry | None:
         entry = self._entries.get(name)
@@ -462,25 +509,29 @@ def guard(
     check: ParamCheck | None = None,
     registry: GuardRegistry | None = None,
     reads_host: bool = False,
+    recipe: RecipeFn | None = None,
 ) -> Callable[[G], G]:
     """Decorator registering a guard function under ``name``; the function is returned as is.
 
     The function stays a plain callable you can test directly: ``my_guard(ctx, hours=40)``.
     ``messages`` gives zh_CN/en templates for the codes it returns; ``check`` validates
     params when a workflow naming the guard loads; ``reads_host`` declares that the guard
-    reads the host's data (``ctx.host``), which every campaign judging it must then give.
+    reads the host's data (``ctx.host``), which every campaign judging it must then give;
+    ``recipe(params, passing)`` gives the :class:`Recipe` that makes the gate pass at its
+    boundary or fail just below it, for the testing kit and the simulator.
     """
     target = registry
 
     def register(func: G) -> G:
         (target or _default()).register(
-            name, func, messages=messages, check=check, reads_host=reads_host
+            name, func, messages=messages, check=check, reads_host=reads_host, recipe=recipe
         )
         func.__campaignflow_guard__ = name  # type: ignore[attr-defined]
         func.__campaignflow_guard_meta__ = {  # type: ignore[attr-defined]
             "messages": messages,
             "check": check,
             "reads_host": reads_host,
+            "recipe": recipe,
         }
         return func
 

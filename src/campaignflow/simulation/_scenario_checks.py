@@ -339,6 +339,9 @@ def check_behaviour(c: Checker, b: Behaviour, batches: Sequence[BatchPlan]) -> N
         1,
         1000,
     )
+    for name, model in b.guards.items():
+        c.ident(f"behaviour.guards.{name}", name)
+        c.whole(f"behaviour.guards.{name}.after_days", model.after_days, 0, 3650)
 
 
 # --- CSV rosters ------------------------------------------------------------------------

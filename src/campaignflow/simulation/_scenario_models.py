@@ -20,6 +20,7 @@ __all__ = [
     "MAX_UNITS",
     "BatchPlan",
     "Behaviour",
+    "GuardBehaviour",
     "LateStartModel",
     "MembersModel",
     "MobileMembersModel",
@@ -177,6 +178,14 @@ class RetiredMembersModel:
 
 
 @attrs.frozen
+class GuardBehaviour:
+    """When a unit meets a custom gate: ``after_days`` days after entering its stage it records
+    the gate's passing recipe (the guard's ``recipe=``); ``[behaviour.guards.<name>]``."""
+
+    after_days: int = 0
+
+
+@attrs.frozen
 class Behaviour:
     """How units, the superior organisation and the supervision group behave (seeded)."""
 
@@ -190,6 +199,7 @@ class Behaviour:
     mobile_members: MobileMembersModel = MobileMembersModel()
     retired_members: RetiredMembersModel = RetiredMembersModel()
     closed_enterprise: Literal["reattach", "own_unit"] = "reattach"
+    guards: dict[str, GuardBehaviour] = attrs.field(factory=dict)
 
     def days_for(self, stage: str) -> tuple[int, int]:
         """The working-length range of ``stage`` (a default when the table omits it)."""

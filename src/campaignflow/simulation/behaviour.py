@@ -61,6 +61,11 @@ relative to the day ``E`` it entered the stage:
 - A return visit (back from make-up) records no milestones or coverage again (they count over
   every visit); it is re-assessed on ``E + L`` with ``retry_failure_rate`` and approved again.
 - A remedial (补课) visit records the milestones its way out needs on ``E + R``, then applies.
+- Any other gate (a custom guard): its passing recipe (the guard's ``recipe=``, see
+  :meth:`~campaignflow.guards.GuardRegistry.recipe_for`) is recorded on ``E + after_days``
+  when the scenario has ``[behaviour.guards.<name>] after_days = N``, else on ``E + L``
+  (the day the unit applies, before it applies). A gate without a recipe is named by a
+  :class:`~campaignflow.NoRecipeWarning` when the simulation starts.
 """
 
 from __future__ import annotations
@@ -93,6 +98,23 @@ __all__ = [
     "survey_for",
     "unit_stream",
 ]
+
+#: Guards the simulator plays by its own behaviour models (the others play their recipes).
+KNOWN_GUARDS = frozenset(
+    {
+        "min_study_hours",
+        "min_guided_hours",
+        "min_days_in_stage",
+        "min_concentrated_days",
+        "within_batch_window",
+        "milestones_done",
+        "coverage_at_least",
+        "approved_by",
+        "satisfaction_rate_at_least",
+        "dissatisfied_rate_at_most",
+        "survey_recorded",
+    }
+)
 
 #: Verdict codes of gates that pass by themselves once enough days have gone by.
 TIME_CODES = frozenset({"days_in_stage.too_few", "concentrated_days.too_few"})
@@ -242,6 +264,8 @@ class StageNeeds:
     coverage: tuple[str, ...] = ()
     survey: bool = False
     approvals: tuple[str, ...] = ()
+    #: Gates the simulator knows no model for (custom guards): it records their recipes.
+    custom: tuple[GuardSpec, ...] = ()
 
 
 def _leaves(specs: Iterable[GuardSpec]) -> Iterable[GuardSpec]:
@@ -257,8 +281,8 @@ def _leaves(specs: Iterable[GuardSpec]) -> Iterable[GuardSpec]:
 def stage_needs(workflow: Workflow) -> dict[str, StageNeeds]:
     """What a unit does in each stage: the gates of every ``advance`` way out, in order.
 
-    Only ``guards`` count (``unless`` gates are conditions not to meet); unknown (custom)
-    guards ask for nothing the simulator knows how to record, and show up as blocking reasons.
+    Only ``guards`` count (``unless`` gates are conditions not to meet); other (custom)
+    guards are listed in ``custom``: the simulator records their passing recipes.
     """
     needs: dict[str, StageNeeds] = {}
     for stage in workflow.stages:
@@ -266,6 +290,7 @@ def stage_needs(workflow: Workflow) -> dict[str, StageNeeds]:
         milestones: list[str] = []
         coverage: list[str] = []
         approvals: list[str] = []
+        custom: list[GuardSpec] = []
         for t in workflow.transitions:
             if t.trigger != "advance" or stage.id not in t.source:
                 continue
@@ -287,12 +312,15 @@ def stage_needs(workflow: Workflow) -> dict[str, StageNeeds]:
                     role = params.get("role", "supervision_group")
                     if isinstance(role, str) and role not in approvals:
                         approvals.append(role)
+                elif spec.name not in KNOWN_GUARDS and spec not in custom:
+                    custom.append(spec)
         needs[stage.id] = StageNeeds(
             study=study,
             milestones=tuple(milestones),
             coverage=tuple(coverage),
             survey=survey,
             approvals=tuple(approvals),
+            custom=tuple(custom),
         )
     return needs
 

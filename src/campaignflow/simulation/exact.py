@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import sqlite3
+import warnings
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,11 +20,13 @@ from typing import Any
 import attrs
 
 from campaignflow._words.checks import refuse
-from campaignflow._words.facts import Milestone, StudySession
+from campaignflow._words.facts import Approval, Milestone, StudySession
 from campaignflow._words.records import SYSTEM, Actor, Unit
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
+from campaignflow.guards import GuardRegistry, GuardSpec, NoRecipeWarning
+from campaignflow.guards import registry as default_registry
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
     StageNeeds,
@@ -135,6 +138,16 @@ class _Simulator:
         self.unstarted: dict[int, list[_Unit]] = {}
         self.opened_on: dict[int, date] = {}
         self.closes = {b.number: b.closes for b in scenario.batches}
+        found = getattr(workflow, "_registry", None)
+        self.registry = found if isinstance(found, GuardRegistry) else default_registry
+        self.recipe_actors: dict[str, Actor] = {}
+        for t in workflow.transitions:
+            if t.trigger != "advance":
+                continue
+            for spec in t.guards:
+                for name in self.registry.without_recipe(spec):
+                    for source in t.source:
+                        warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=4)
 
     # --- scheduling ---------------------------------------------------------------------
 
@@ -270,6 +283,9 @@ class _Simulator:
         visit = draw_visit(self.behaviour, u.rng, span)
         needs = self.needs[dest]
         length = visit.length
+        for spec in needs.custom:
+            timing = self.behaviour.guards.get(spec.name)
+            self.at(length if timing is None else timing.after_days, u, "recipe", spec)
         if needs.study:
             # The week's study counts once brought to retired and frail members' homes.
             self.at(7 + u.draws.home_delay, u, "study")
@@ -340,6 +356,30 @@ class _Simulator:
             self.at(delay, u, "approve")
         else:
             self.apply(u)
+
+    def do_recipe(self, u: _Unit, spec: GuardSpec) -> None:
+        """Record the passing recipe of a custom gate: its facts, each by who may record it."""
+        found = self.registry.recipe_for(spec, True)
+        if found is None:
+            return
+        for fact in found.facts:
+            if isinstance(fact, Approval):
+                actor = self._outsider(fact.role)
+                self.campaign.approve(
+                    u.unit.id, actor=actor, role=fact.role, decision=fact.decision
+                )
+                continue
+            kind = self.campaign.fact_types.name_of(fact)
+            role = self.workflow.fact_roles.get(kind) or self.campaign.fact_types.role_for(kind)
+            actor = u.clerk if role is None else self._outsider(role)
+            self.campaign.record(u.unit.id, fact, actor=actor)
+        self.after_fact(u)
+
+    def _outsider(self, role: str) -> Actor:
+        actor = self.recipe_actors.get(role)
+        if actor is None:
+            actor = self.recipe_actors[role] = Actor(id=role, roles=frozenset({role}))
+        return actor
 
     def do_approve(self, u: _Unit, _: Any) -> None:
         for role in self.needs[u.stage].approvals:

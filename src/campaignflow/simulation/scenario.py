@@ -10,7 +10,9 @@ The file format is documented field by field in ``docs/simulation.md``.
 
 from __future__ import annotations
 
+import importlib
 import random
+import sys
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -29,6 +31,7 @@ from campaignflow.errors import (
     ValidationError,
     nested,
 )
+from campaignflow.guards._spec import GuardSpec
 from campaignflow.presets import PRESETS, load
 from campaignflow.simulation._scenario_checks import (
     Checker,
@@ -46,6 +49,7 @@ from campaignflow.simulation._scenario_models import (
     MAX_DAYS,
     BatchPlan,
     Behaviour,
+    GuardBehaviour,
     LateStartModel,
     MembersModel,
     MobileMembersModel,
@@ -60,6 +64,7 @@ from campaignflow.workflow import Workflow
 __all__ = [
     "BatchPlan",
     "Behaviour",
+    "GuardBehaviour",
     "LateStartModel",
     "MembersModel",
     "MobileMembersModel",
@@ -104,6 +109,7 @@ class _ScenarioFile:
     workflow_overrides: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     end: date | None = None
     behaviour: Behaviour = Behaviour()  # noqa: RUF009 - a frozen record, safe to share
+    plugins: list[str] = attrs.field(factory=list)
 
 
 @attrs.frozen(eq=False)
@@ -112,7 +118,9 @@ class Scenario:
 
     Build one with :func:`load_scenario` or :meth:`from_dict`; constructing it directly
     validates the same way. ``base_dir`` is where a workflow file or roster CSV named by a
-    relative path is found (the scenario file's folder).
+    relative path is found (the scenario file's folder). ``plugins``: modules imported before
+    the workflow loads (they register your guards and fact types), from the installed
+    packages or, failing that, from ``base_dir``.
 
     Raises:
         ValidationError: every problem at once, each naming its key path.
@@ -129,6 +137,7 @@ class Scenario:
     behaviour: Behaviour = Behaviour()  # noqa: RUF009 - a frozen record, safe to share
     base_dir: Path | None = attrs.field(default=None, repr=False)
     source: str = attrs.field(default="<scenario>", repr=False)
+    plugins: tuple[str, ...] = ()
     _csv_units: tuple[Unit, ...] | None = attrs.field(default=None, repr=False, alias="csv_units")
 
     def __attrs_post_init__(self) -> None:
@@ -179,6 +188,7 @@ class Scenario:
             behaviour=raw.behaviour,
             base_dir=folder,
             source=source,
+            plugins=tuple(raw.plugins),
             csv_units=units,
         )
 
@@ -196,6 +206,8 @@ class Scenario:
         }
         if self.end is not None:
             data["end"] = self.end.isoformat()
+        if self.plugins:
+            data["plugins"] = list(self.plugins)
         listed: dict[str, Any] = _listed(data)
         return listed
 
@@ -207,6 +219,7 @@ class Scenario:
         Raises:
             ValidationError: an unknown preset or file, or overrides the workflow rejects.
         """
+        self.import_plugins()
         try:
             if self.workflow in PRESETS:
                 workflow = load(self.workflow)
@@ -249,9 +262,49 @@ class Scenario:
             for stage in self.behaviour.stage_days
             if not workflow.has_stage(stage) and stage not in DEFAULT_STAGE_DAYS
         ]
+        # A gate timed by [behaviour.guards.<name>] must guard a way forward of the workflow.
+        gates = sorted(
+            {
+                leaf.name
+                for t in workflow.transitions
+                if t.trigger == "advance"
+                for spec in t.guards
+                for leaf in _leaves(spec)
+            }
+        )
+        unknown.extend(
+            Problem(
+                f"behaviour.guards.{name}",
+                "recipes.unknown_guard",
+                {"guard": name, "known": ", ".join(gates) or "none"},
+            )
+            for name in self.behaviour.guards
+            if name not in gates
+        )
         if unknown:
             raise scenario_error(self.source, unknown)
         return workflow
+
+    def import_plugins(self) -> None:
+        """Import the ``plugins`` modules (each once per process, as ``import`` does).
+
+        Raises:
+            ValidationError: a module that cannot be imported, naming it and the error.
+        """
+        failed: list[str] = []
+        for i, module in enumerate(self.plugins):
+            try:
+                import_plugin(module, self.base_dir)
+            except Exception as exc:  # any error of the plugin's own code is the plugin's
+                failed.append(
+                    Problem(
+                        f"plugins[{i}]",
+                        "scenario.plugin_failed",
+                        {"module": module, "error": f"{type(exc).__name__}: {exc}"},
+                    )
+                )
+        if failed:
+            raise scenario_error(self.source, failed)
 
     def windows(self) -> tuple[BatchWindow, ...]:
         """The batch windows, in batch order."""
@@ -287,6 +340,28 @@ class Scenario:
         if self._csv_units is not None:
             return list(self._csv_units)
         return generate_roster(self)
+
+
+def import_plugin(module: str, base_dir: Path | None) -> None:
+    """Import ``module``; when neither it nor its package is installed, from ``base_dir``."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        top = module.split(".")[0]
+        if base_dir is None or exc.name != top:
+            raise
+        folder = str(base_dir.resolve())
+        sys.path.insert(0, folder)
+        try:
+            importlib.import_module(module)
+        finally:
+            sys.path.remove(folder)
+
+
+def _leaves(spec: GuardSpec) -> list[GuardSpec]:
+    if not spec.children:
+        return [spec]
+    return [leaf for c in spec.children for leaf in _leaves(c)]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -344,6 +419,11 @@ def _problems(s: Scenario) -> list[str]:
         c.fail(
             "workflow_overrides", "must be a table of guard name -> params", s.workflow_overrides
         )
+    for i, module in enumerate(s.plugins if isinstance(s.plugins, tuple) else ()):
+        if not isinstance(module, str) or not all(p.isidentifier() for p in module.split(".")):
+            c.fail(f"plugins[{i}]", "must be a Python-style name", module)
+    if not isinstance(s.plugins, tuple):
+        c.fail("plugins", "must be a list of ids", s.plugins)
     check_batches(c, s.batches, s.start)
     if not isinstance(s.behaviour, Behaviour):
         c.fail("behaviour", "must be a behaviour table", s.behaviour)

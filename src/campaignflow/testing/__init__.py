@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from campaignflow.testing.machine import CampaignMachine, machine_settings
     from campaignflow.testing.paths import (
         Coverage,
+        NoRecipeWarning,
         Path,
         Recipe,
         Step,
@@ -41,6 +42,7 @@ __all__ = [
     "Boundary",
     "CampaignMachine",
     "Coverage",
+    "NoRecipeWarning",
     "Path",
     "Recipe",
     "Step",

@@ -11,7 +11,7 @@ from campaignflow._words.checks import refuse
 from campaignflow._words.records import TransitionRecord
 from campaignflow.audit import AuditRecord
 from campaignflow.campaign import Campaign
-from campaignflow.testing._recipes import Edge, Path, Step, recipe
+from campaignflow.testing._recipes import Edge, Path, Step, recipe, registry_of
 from campaignflow.workflow import Workflow
 
 __all__ = ["Coverage", "assert_covers", "coverage"]
@@ -66,7 +66,7 @@ def _outcome_keys(workflow: Workflow) -> tuple[tuple[str, str, str, int, bool], 
             for c in workflow.candidates(stage.id, trigger):
                 for i, bound in enumerate(c.guards):
                     for passed in (True, False):
-                        if recipe(bound.spec, passed) is not None:
+                        if recipe(bound.spec, passed, registry=registry_of(workflow)) is not None:
                             keys.append((stage.id, trigger, c.dest, i, passed))
     return tuple(dict.fromkeys(keys))
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -54,6 +54,9 @@ from campaignflow.clock import SimulatedClock
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.presets import district_2005
 from campaignflow.store._protocol import Store
+from campaignflow.testing._coverage import Coverage, coverage
+from campaignflow.testing._machine_coverage import check_required
+from campaignflow.testing._recipes import Edge
 from campaignflow.testing.paths import Step, fire, prepare, steps
 from campaignflow.testing.strategies import facts_for
 from campaignflow.workflow import Workflow
@@ -109,25 +112,62 @@ class CampaignMachine(RuleBasedStateMachine):
     - ``start``: the first day on the clock (default 2005-01-03);
     - ``unit_ids``: the ids units are drawn from (a few, so commands hit the same units).
 
+    - ``require_coverage``: ``True`` to fail the test unless its runs, together, took every
+      transition of the workflow; a list of ``(source, trigger, dest)`` to require those
+      only; ``False`` (default) to require none. :meth:`coverage` reports what was taken.
+
     Override :meth:`facts` to draw facts your own guards read. ``self.campaign``,
     ``self.clock`` and ``self.wf`` (the workflow in use) are there for your rules and
-    invariants.
+    invariants. The ``meet_gates`` rule records the passing recipe of every gate of a way out
+    (each guard's ``recipe=``); a gate without one is named by a
+    :class:`~campaignflow.NoRecipeWarning` when the machine starts.
     """
 
     workflow: ClassVar[Workflow | None] = None
     store: ClassVar[str | Callable[[], Store | str]] = "memory"
     start: ClassVar[date] = date(2005, 1, 3)
     unit_ids: ClassVar[tuple[str, ...]] = ("u-1", "u-2", "u-3")
+    require_coverage: ClassVar[bool | Sequence[Edge]] = False
 
     requests = Bundle("requests")
 
     #: This class's steps and fact strategies for the workflow its runs use (see _Derived).
     _derived: ClassVar[_Derived | None] = None
+    #: The transitions this class's runs took since its test began (see :meth:`coverage`).
+    _taken: ClassVar[set[Edge]] = set()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.TestCase.settings = machine_settings()
+        case = cls.TestCase
+        case.settings = machine_settings()
         cls._derived = None
+        cls._taken = set()
+        case.setUp = lambda _test: cls._taken.clear()
+        case.tearDown = lambda _test: cls.check_coverage()
+
+    @classmethod
+    def coverage(cls) -> Coverage:
+        """The transitions this class's runs took, together, since its test began, and those
+        they never took (``.missing``, ``.report()``)."""
+        derived = cls._derived
+        workflow = derived.workflow if derived is not None else district_2005()
+        return coverage(workflow, sorted(cls._taken))
+
+    @classmethod
+    def check_coverage(cls) -> Coverage:
+        """Fail unless the runs took every transition ``require_coverage`` asks for.
+
+        Called after the hypothesis test of :attr:`TestCase` ends; returns the coverage.
+
+        Raises:
+            AssertionError: listing the required transitions no run took.
+            ValidationError: ``require_coverage`` is of another kind, or names a transition
+                the workflow lacks.
+        """
+        found = cls.coverage()
+        derived = cls._derived
+        name = derived.workflow.name if derived is not None else district_2005().name
+        return check_required(found, cls.require_coverage, name)
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,6 +185,7 @@ class CampaignMachine(RuleBasedStateMachine):
         self._counter = 0
         self._checked_seq = 0
         self._replayed: dict[str, UnitState] = {}
+        self._steps()  # names every gate without a recipe (NoRecipeWarning) at once
 
     # --- what a subclass chooses ------------------------------------------------------------
 
@@ -176,7 +217,9 @@ class CampaignMachine(RuleBasedStateMachine):
         return found
 
     def teardown(self) -> None:
-        """Close the campaign's store and remove a temporary database."""
+        """Note the transitions this run took, close the campaign's store, remove a temporary
+        database."""
+        type(self)._taken.update(coverage(self.wf, [self.campaign]).covered)
         self.campaign.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)

@@ -18,6 +18,7 @@ never exercised, from the campaigns, audit records or transition records it prod
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections import deque
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from campaignflow._words.records import Actor, TransitionRecord, Unit
 from campaignflow._words.verdicts import Decision
 from campaignflow.campaign import Campaign
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
+from campaignflow.guards._recipe import NoRecipeWarning
 from campaignflow.guards._spec import GuardSpec
 from campaignflow.testing._coverage import Coverage, assert_covers, coverage
 from campaignflow.testing._recipes import (
@@ -41,6 +43,7 @@ from campaignflow.testing._recipes import (
     Step,
     combined,
     recipe,
+    registry_of,
 )
 from campaignflow.testing.guards import guard_context
 from campaignflow.workflow import Workflow
@@ -49,6 +52,7 @@ from campaignflow.workflow._engine import decide
 __all__ = [
     "Coverage",
     "GuardCase",
+    "NoRecipeWarning",
     "OutcomeCase",
     "Path",
     "Recipe",
@@ -102,7 +106,7 @@ def fires(workflow: Workflow, step: Step, r: Recipe, *, batch: int = 1) -> bool:
     return chosen == step.index
 
 
-def _step_recipe(workflow: Workflow, step: Step) -> Recipe | None:
+def _step_recipe(workflow: Workflow, step: Step, hook: RecipeHook | None) -> Recipe | None:
     base = combined(g.passing for g in step.guards)
     if base is None:
         return None
@@ -113,7 +117,7 @@ def _step_recipe(workflow: Workflow, step: Step) -> Recipe | None:
         extended: list[Recipe] = []
         for option in options:
             for bound in earlier.guards:
-                fail = recipe(bound.spec, False)
+                fail = recipe(bound.spec, False, hook=hook, registry=registry_of(workflow))
                 if fail is not None:
                     extended.append(option + fail)
                     extended.append(fail + option)
@@ -123,7 +127,16 @@ def _step_recipe(workflow: Workflow, step: Step) -> Recipe | None:
 
 
 def steps(workflow: Workflow, *, hook: RecipeHook | None = None) -> list[Step]:
-    """Every candidate transition of ``workflow`` as a :class:`Step`, in the workflow's order."""
+    """Every candidate transition of ``workflow`` as a :class:`Step`, in the workflow's order.
+
+    Each guard's recipe comes from its registration (``@cf.guard(name, recipe=...)``) in the
+    workflow's registry; ``hook(spec, passing)``, kept for one release, overrides it.
+
+    Warns:
+        NoRecipeWarning: for each gate registered without a recipe (and not answered by
+            ``hook``): no test can pass it (an error under ``-W error``).
+    """
+    registry = registry_of(workflow)
     found: list[Step] = []
     for stage in workflow.stages:
         for trigger in workflow.triggers(stage.id):
@@ -131,13 +144,19 @@ def steps(workflow: Workflow, *, hook: RecipeHook | None = None) -> list[Step]:
                 cases = tuple(
                     GuardCase(
                         b.spec,
-                        recipe(b.spec, True, hook=hook),
-                        recipe(b.spec, False, hook=hook),
+                        recipe(b.spec, True, hook=hook, registry=registry),
+                        recipe(b.spec, False, hook=hook, registry=registry),
                     )
                     for b in candidate.guards
                 )
+                for case in cases:
+                    if case.passing is None:
+                        for name in registry.without_recipe(case.spec):
+                            warnings.warn(
+                                NoRecipeWarning(name, stage.id, candidate.dest), stacklevel=2
+                            )
                 draft = Step(stage.id, trigger, candidate.dest, index, candidate.by, cases, None)
-                found.append(attrs.evolve(draft, recipe=_step_recipe(workflow, draft)))
+                found.append(attrs.evolve(draft, recipe=_step_recipe(workflow, draft, hook)))
     return found
 
 

@@ -1,0 +1,94 @@
+"""Recipes: what to record, which host data to show and how long to wait so a gate comes out one way.
+
+A guard brings its recipe when it is registered (``@cf.guard(name, recipe=fn)``):
+``fn(params, passing)`` gives the :class:`Recipe` that makes the gate pass at its boundary
+(``passing=True``) or fail just below it (``passing=False``), or None when no facts give that
+outcome. The testing kit (paths, the stateful machine, ``fast_forward``) and the simulator
+read recipes through :meth:`GuardRegistry.recipe_for`, which also goes through the
+combinators. A gate without a recipe is named by a :class:`NoRecipeWarning`, never skipped
+in silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from campaignflow.i18n import messages
+
+__all__ = ["NoRecipeWarning", "Recipe", "RecipeFn", "combined"]
+
+
+def _merge_host(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return {**a, **b}
+    return a
+
+
+@attrs.frozen
+class Recipe:
+    """What makes a gate (or a step) come out one way: facts to record, host data, time to wait.
+
+    ``facts``: fact objects to record in the stage (built-in or your own fact types);
+    ``host``: the host data the gate must see (for a guard that reads host data; ``None``
+    when it reads none); ``days_in_stage``: days the unit must have spent in the stage;
+    ``days_since_start``: days since its concentrated activity began; ``outside_window``:
+    judge on a day outside the unit's batch window.
+
+    Two recipes add up (``a + b``): facts together, host mappings merged, the longest waits.
+    """
+
+    facts: tuple[object, ...] = ()
+    days_in_stage: int = 0
+    days_since_start: int = 0
+    outside_window: bool = False
+    host: Any = attrs.field(default=None, hash=False)
+
+    def __add__(self, other: Recipe) -> Recipe:
+        return Recipe(
+            facts=self.facts + other.facts,
+            days_in_stage=max(self.days_in_stage, other.days_in_stage),
+            days_since_start=max(self.days_since_start, other.days_since_start),
+            outside_window=self.outside_window or other.outside_window,
+            host=_merge_host(self.host, other.host),
+        )
+
+
+#: A guard's recipe: ``fn(params, passing)`` gives the recipe for that outcome, or None.
+RecipeFn = Callable[[Mapping[str, Any], bool], "Recipe | None"]
+
+
+def combined(parts: Iterable[Recipe | None]) -> Recipe | None:
+    """Every part at once (facts together, the longest waits), or None when one is missing."""
+    total = Recipe()
+    for p in parts:
+        if p is None:
+            return None
+        total = total + p
+    return total
+
+
+class NoRecipeWarning(UserWarning):
+    """A gate has no recipe: no test or simulation can pass it.
+
+    Raised as a warning (an error under ``-W error``) by the path finder, the stateful
+    machine and the simulator, naming the gate and the transition it guards. ``code`` and
+    ``params`` give the catalogue entry; ``message(locale)`` the text in ``zh_CN`` or ``en``
+    (``str()`` is the English text).
+    """
+
+    code = "recipes.no_recipe"
+
+    def __init__(self, guard: str, source: str, dest: str) -> None:
+        self.params = {"guard": guard, "source": source, "dest": dest}
+        super().__init__(self.message("en"))
+
+    def message(self, locale: str = "zh_CN") -> str:
+        """The warning as text in ``locale``."""
+        return messages.render("recipes.no_recipe", self.params, locale)
