@@ -1,7 +1,7 @@
 """Recipes are part of a guard's registration, and every consumer uses them.
 
 The integrator's kind of gate: a custom fact type (``BranchAttendance``) and a custom guard
-(``branch_attendance_coverage``: at least ``rate`` of the branch's members attended) with a
+(``kit_attendance_coverage``: at least ``rate`` of the branch's members attended) with a
 recipe, on the district preset's study_mobilization → analysis_review. The path finder, the
 stateful machine and the exact simulator all pass it; a gate without a recipe is named.
 (Host data is not used here: the host-data branch is not merged into this one.)
@@ -34,11 +34,11 @@ from campaignflow.testing import (
 )
 from campaignflow.testing.paths import steps
 
-GATE = "branch_attendance_coverage"
+GATE = "kit_attendance_coverage"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@cf.fact_type("branch_attendance")
+@cf.fact_type("kit_attendance")
 @attrs.frozen
 class BranchAttendance:
     """Members present at one study session of the branch."""
