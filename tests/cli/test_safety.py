@@ -24,6 +24,9 @@ import pytest
 import campaignflow as cf
 from tests.cli.conftest import SMALL
 
+# Each case starts the command in a fresh process: slow (tests/README.md), run by CI's -m slow.
+pytestmark = pytest.mark.slow
+
 SRC = Path(cf.__file__).parents[1]
 COUNTS = "[roster.counts]\norgan = 5\ncommunity = 4\nvillage = 3\n"
 
