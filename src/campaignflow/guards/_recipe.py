@@ -12,13 +12,30 @@ in silence.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
+from campaignflow.guards._spec import GuardSpec
 from campaignflow.i18n import messages
 
-__all__ = ["NoRecipeWarning", "Recipe", "RecipeFn", "combined"]
+
+class _Registry(Protocol):
+    """What :func:`without_host` asks of a guard registry (:class:`GuardRegistry`)."""
+
+    def problems(self, spec: GuardSpec, path: str = "$") -> list[str]: ...
+
+    def bind(self, spec: GuardSpec, path: str = "$") -> Any: ...
+
+    def recipe_for(self, spec: GuardSpec, passing: bool) -> Recipe | None: ...
+
+
+__all__ = ["NoRecipeWarning", "Recipe", "RecipeFn", "combined", "merge_host", "without_host"]
+
+
+def merge_host(a: Any, b: Any) -> Any:
+    """Host data of two recipes together: mappings merged (``b`` wins a key), else ``a``."""
+    return _merge_host(a, b)
 
 
 def _merge_host(a: Any, b: Any) -> Any:
@@ -74,21 +91,45 @@ def combined(parts: Iterable[Recipe | None]) -> Recipe | None:
     return total
 
 
+def without_host(registry: _Registry, spec: GuardSpec) -> tuple[str, ...]:
+    """The host-reading guards under ``spec`` whose passing recipe brings no host data.
+
+    A gate registered with ``reads_host=True`` judged without host data fails the call
+    (``guard.host_missing``), so a recipe that gives facts but no ``host`` cannot pass it.
+    Empty when ``spec`` reads no host data, has no passing recipe (named by
+    :meth:`GuardRegistry.without_recipe` instead) or its recipe brings ``host``.
+    """
+    if registry.problems(spec):
+        return ()
+    readers: tuple[str, ...] = registry.bind(spec).host_guards
+    if not readers:
+        return ()
+    found = registry.recipe_for(spec, True)
+    if found is None or found.host is not None:
+        return ()
+    return readers
+
+
 class NoRecipeWarning(UserWarning):
-    """A gate has no recipe: no test or simulation can pass it.
+    """A gate has no recipe (or no host data in it): no test or simulation can pass it.
 
     Raised as a warning (an error under ``-W error``) by the path finder, the stateful
     machine and the simulator, naming the gate and the transition it guards. ``code`` and
-    ``params`` give the catalogue entry; ``message(locale)`` the text in ``zh_CN`` or ``en``
-    (``str()`` is the English text).
+    ``params`` give the catalogue entry (``recipes.no_recipe``; ``recipes.no_host`` for a
+    host-reading gate whose recipe gives no ``host``); ``message(locale)`` the text in
+    ``zh_CN`` or ``en`` (``str()`` is the English text).
     """
 
     code = "recipes.no_recipe"
 
-    def __init__(self, guard: str, source: str, dest: str) -> None:
+    def __init__(self, guard: str, source: str, dest: str, *, host: bool = False) -> None:
         self.params = {"guard": guard, "source": source, "dest": dest}
+        if host:
+            self.code = "recipes.no_host"
         super().__init__(self.message("en"))
 
     def message(self, locale: str = "zh_CN") -> str:
         """The warning as text in ``locale``."""
+        if self.code == "recipes.no_host":
+            return messages.render("recipes.no_host", self.params, locale)
         return messages.render("recipes.no_recipe", self.params, locale)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from campaignflow._words.checks import refuse
 from campaignflow.errors import ValidationError
@@ -63,6 +63,7 @@ def simulate(
     store: str | Store | None = None,
     progress: ProgressCallback | None = None,
     shards: int = 1,
+    host: Any = None,
 ) -> SimulationResult:
     """Play ``scenario`` forward and return its results.
 
@@ -80,6 +81,10 @@ def simulate(
         shards: fast mode's shards of whole random-stream blocks, run in worker processes
             when more than one (results do not depend on their number). More than one with
             ``mode="exact"`` is refused; ``auto`` or a fallback that runs exact ignores it.
+        host: exact mode's host data for guards registered with ``reads_host=True``: the
+            campaign's ``host=``. The host data of the recipes played for a unit (each
+            ``Recipe.host``) is merged into it, per unit, and passed with every command
+            that judges the unit's gates. Fast mode reads no host data.
 
     Raises:
         ValidationError: a bad scenario, mode, seed, shard count or store.
@@ -123,7 +128,9 @@ def simulate(
                 SimulationFallback,
                 stacklevel=2,
             )
-    result, campaign = simulate_exact(scenario, seed=seed, store=store, progress=progress)
+    result, campaign = simulate_exact(
+        scenario, seed=seed, store=store, progress=progress, host=host
+    )
     if store is None or isinstance(store, str):
         campaign.close()
     return result

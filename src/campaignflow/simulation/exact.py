@@ -27,6 +27,7 @@ from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
 from campaignflow.guards import GuardRegistry, GuardSpec, NoRecipeWarning
 from campaignflow.guards import registry as default_registry
+from campaignflow.guards._recipe import merge_host, without_host
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
     StageNeeds,
@@ -67,6 +68,7 @@ class _Unit:
         "done",
         "draws",
         "fallback",
+        "host",
         "index",
         "recorded",
         "rng",
@@ -92,6 +94,7 @@ class _Unit:
         self.stage = ""
         self.token = 0  # bumped at every transition: plans made before it are stale
         self.done = False
+        self.host: Any = None  # the merged host data of the recipes played for the unit
         self.deferred = False
         self.waiting = False  # a refused application waits for the next fact
         self.fallback = -1  # the day of the pending fallback application
@@ -107,8 +110,10 @@ class _Simulator:
         clock: SimulatedClock,
         units: list[Unit],
         seed: int,
+        host: Any = None,
     ) -> None:
         self.scenario = scenario
+        self.host = host
         self.behaviour = scenario.behaviour
         self.workflow = workflow
         self.campaign = campaign
@@ -141,6 +146,7 @@ class _Simulator:
         found = getattr(workflow, "_registry", None)
         self.registry = found if isinstance(found, GuardRegistry) else default_registry
         self.recipe_actors: dict[str, Actor] = {}
+        self.stage_reads_host: dict[str, bool] = {}
         for t in workflow.transitions:
             if t.trigger != "advance":
                 continue
@@ -148,6 +154,15 @@ class _Simulator:
                 for name in self.registry.without_recipe(spec):
                     for source in t.source:
                         warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=4)
+                for name in without_host(self.registry, spec):
+                    for source in t.source:
+                        warnings.warn(
+                            NoRecipeWarning(name, source, t.dest, host=True), stacklevel=4
+                        )
+
+    def host_of(self, u: _Unit) -> Any:
+        """The host data ``u``'s gates are judged with: the run's, merged with its recipes'."""
+        return merge_host(self.host, u.host)
 
     # --- scheduling ---------------------------------------------------------------------
 
@@ -204,7 +219,9 @@ class _Simulator:
             ]
             for u in late:
                 # The leading group moves a unit that cannot start to the next batch.
-                self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later)
+                self.campaign.defer(
+                    u.unit.id, actor=self.deferrer, to_batch=later, host=self.host_of(u)
+                )
                 u.deferred = True
             self.arrived(later, late)
         unstarted: list[_Unit] = []
@@ -247,16 +264,18 @@ class _Simulator:
             self.arrived(number, units)
 
     def try_start(self, u: _Unit) -> bool:
-        if not self.campaign.check(u.unit.id, "start", actor=SYSTEM).allowed:
+        host = self.host_of(u)
+        if not self.campaign.check(u.unit.id, "start", actor=SYSTEM, host=host).allowed:
             return False  # a dry run: a gate that has not held yet is not a refusal to audit
-        record = self.campaign.advance(u.unit.id, actor=SYSTEM, trigger="start")
+        record = self.campaign.advance(u.unit.id, actor=SYSTEM, trigger="start", host=host)
         self.moved(u, record.dest)
         return True
 
     def try_defer(self, u: _Unit, later: int) -> bool:
-        if not self.campaign.check(u.unit.id, "defer", actor=self.deferrer).allowed:
+        host = self.host_of(u)
+        if not self.campaign.check(u.unit.id, "defer", actor=self.deferrer, host=host).allowed:
             return False
-        self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later)
+        self.campaign.defer(u.unit.id, actor=self.deferrer, to_batch=later, host=host)
         u.deferred = True
         return True
 
@@ -350,7 +369,10 @@ class _Simulator:
         )
         self.campaign.record(u.unit.id, survey, actor=SUPERIOR)
         # A failed assessment: the supervision group orders make-up (补课) at once.
-        if self.campaign.check(u.unit.id, actor=u.clerk).allowed:
+        host = self.host_of(u)
+        # No host data yet for a host-reading gate (its recipe not played): not allowed yet.
+        ready = host is not None or not self.reads_host(u)
+        if ready and self.campaign.check(u.unit.id, actor=u.clerk, host=host).allowed:
             self.apply(u)
         elif self.needs[u.stage].approvals:
             self.at(delay, u, "approve")
@@ -358,10 +380,16 @@ class _Simulator:
             self.apply(u)
 
     def do_recipe(self, u: _Unit, spec: GuardSpec) -> None:
-        """Record the passing recipe of a custom gate: its facts, each by who may record it."""
+        """Record the passing recipe of a custom gate: its facts, each by who may record it.
+
+        The recipe's host data (``Recipe.host``) is merged into the unit's, which every later
+        command judging the unit's gates passes per call (``host=``).
+        """
         found = self.registry.recipe_for(spec, True)
         if found is None:
             return
+        if found.host is not None:
+            u.host = merge_host(u.host, found.host)
         for fact in found.facts:
             if isinstance(fact, Approval):
                 actor = self._outsider(fact.role)
@@ -404,9 +432,17 @@ class _Simulator:
             self.apply(u)
 
     def apply(self, u: _Unit) -> None:
-        """The unit files its application to move on (转段申请); a refusal is audited."""
+        """The unit files its application to move on (转段申请); a refusal is audited.
+
+        A host-reading gate before the unit has any host data (its recipe not yet played)
+        is not filed: the unit waits for the next fact, as after a refusal.
+        """
+        host = self.host_of(u)
+        if host is None and self.reads_host(u):
+            u.waiting = True
+            return
         try:
-            record = self.campaign.advance(u.unit.id, actor=u.clerk)
+            record = self.campaign.advance(u.unit.id, actor=u.clerk, host=host)
         except TransitionRejected as refused:
             failures = refused.decision.failures()
             if failures and all(f.code in TIME_CODES for f in failures):
@@ -422,6 +458,14 @@ class _Simulator:
                 self.at(RETRY_DAYS, u, "apply")
             return
         self.moved(u, record.dest)
+
+    def reads_host(self, u: _Unit) -> bool:
+        """Whether a way out of the unit's stage reads host data (``reads_host=True``)."""
+        found = self.stage_reads_host.get(u.stage)
+        if found is None:
+            found = any(c.host_guards for c in self.workflow.candidates(u.stage, "advance"))
+            self.stage_reads_host[u.stage] = found
+        return found
 
 
 def _int(value: object) -> int:
@@ -480,12 +524,15 @@ def simulate_exact(
     store: str | Store | None = None,
     progress: ProgressCallback | None = None,
     campaign_id: str | None = None,
+    host: Any = None,
 ) -> tuple[SimulationResult, Campaign]:
     """Run ``scenario`` through a real campaign; returns the result and the campaign.
 
     ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL is
     written through one connection that commits once per simulated day. The campaign id is
     the scenario's name unless given; the store must not already hold units of it.
+    ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates; the
+    host data of the recipes played for a unit is merged into it and passed per call.
 
     Raises:
         ValidationError: the scenario's workflow or roster does not fit, or the store already
@@ -503,13 +550,13 @@ def simulate_exact(
     cid = campaign_id or scenario.name
     target, commit, close = _open(scenario, store, cid)
     clock = SimulatedClock(scenario.start)
-    campaign = Campaign(workflow, target, clock=clock, campaign_id=cid)
+    campaign = Campaign(workflow, target, clock=clock, campaign_id=cid, host=host)
     try:
         if campaign.units():
             raise ValidationError(code="simulation.store_not_empty", params={"campaign": repr(cid)})
         campaign.add_units(units)
         commit()
-        sim = _Simulator(scenario, workflow, campaign, clock, units, seed)
+        sim = _Simulator(scenario, workflow, campaign, clock, units, seed, host)
         end = sim.run(progress, commit)
         result = summarise(
             campaign,
@@ -523,5 +570,5 @@ def simulate_exact(
         close()
     if target is not store:
         # The joined connection is closed: hand back the campaign on the database itself.
-        campaign = Campaign(workflow, store, clock=clock, campaign_id=cid)
+        campaign = Campaign(workflow, store, clock=clock, campaign_id=cid, host=host)
     return result, campaign

@@ -52,6 +52,7 @@ from campaignflow.audit import AuditRecord, replay
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
+from campaignflow.guards._recipe import merge_host
 from campaignflow.presets import district_2005
 from campaignflow.store._protocol import Store
 from campaignflow.testing._coverage import Coverage, coverage
@@ -121,6 +122,10 @@ class CampaignMachine(RuleBasedStateMachine):
     invariants. The ``meet_gates`` rule records the passing recipe of every gate of a way out
     (each guard's ``recipe=``); a gate without one is named by a
     :class:`~campaignflow.NoRecipeWarning` when the machine starts.
+
+    Host data: ``host`` is the campaign's own (``Campaign(host=...)``); the machine merges
+    into it, per unit, the ``Recipe.host`` of every recipe ``meet_gates`` played for it, and
+    passes that per call (``host=``) to every command and re-judgement of the unit's gates.
     """
 
     workflow: ClassVar[Workflow | None] = None
@@ -128,6 +133,7 @@ class CampaignMachine(RuleBasedStateMachine):
     start: ClassVar[date] = date(2005, 1, 3)
     unit_ids: ClassVar[tuple[str, ...]] = ("u-1", "u-2", "u-3")
     require_coverage: ClassVar[bool | Sequence[Edge]] = False
+    host: ClassVar[Any] = None
 
     requests = Bundle("requests")
 
@@ -178,7 +184,8 @@ class CampaignMachine(RuleBasedStateMachine):
         if derived is None or derived.workflow is not self.wf:
             derived = type(self)._derived = _Derived(self.wf)
         self._derived_now = derived
-        self.campaign = Campaign(self.wf, self.make_store(), clock=self.clock)
+        self.campaign = Campaign(self.wf, self.make_store(), clock=self.clock, host=type(self).host)
+        self.hosts: dict[str, Any] = {}
         self.added: list[str] = []
         self.actor_units: dict[str, str | None] = {}
         self.sent: dict[str, tuple[str, Actor, Any]] = {}
@@ -279,6 +286,10 @@ class CampaignMachine(RuleBasedStateMachine):
         except ValidationError:
             assert self.snapshot() == before, "an invalid command changed something"
             return "invalid"
+
+    def host_for(self, unit_id: str) -> Any:
+        """The host data the unit's gates are judged with: ``host`` and the recipes' merged."""
+        return merge_host(type(self).host, self.hosts.get(unit_id))
 
     def _last_audit(self) -> AuditRecord | None:
         last = None
@@ -410,7 +421,10 @@ class CampaignMachine(RuleBasedStateMachine):
     def _advance(self, unit_id: str) -> str:
         rid = self._request_id()
         actor = self.clerk(unit_id)
-        result = self.attempt(lambda: self.campaign.advance(unit_id, actor=actor, request_id=rid))
+        host = self.host_for(unit_id)
+        result = self.attempt(
+            lambda: self.campaign.advance(unit_id, actor=actor, request_id=rid, host=host)
+        )
         self.sent[rid] = (unit_id, actor, result)
         return rid
 
@@ -425,7 +439,9 @@ class CampaignMachine(RuleBasedStateMachine):
             return
         before = self.snapshot()
         try:
-            again = self.campaign.advance(unit_id, actor=actor, request_id=rid)
+            again = self.campaign.advance(
+                unit_id, actor=actor, request_id=rid, host=self.host_for(unit_id)
+            )
         except _REFUSED:
             assert first == "denied", f"request {rid}: first {first!r}, redelivery refused"
         else:
@@ -451,7 +467,10 @@ class CampaignMachine(RuleBasedStateMachine):
         except (*_REFUSED, ValidationError):
             return
         self._known(actor)
-        self.attempt(lambda: fire(self.campaign, unit_id, step, actor=actor))
+        if step.recipe is not None and step.recipe.host is not None:
+            self.hosts[unit_id] = merge_host(self.hosts.get(unit_id), step.recipe.host)
+        host = self.host_for(unit_id)
+        self.attempt(lambda: fire(self.campaign, unit_id, step, actor=actor, host=host))
 
     def _steps(self) -> dict[str, list[Step]]:
         derived = self._derived_now
@@ -475,7 +494,10 @@ class CampaignMachine(RuleBasedStateMachine):
             else self.clerk(unit_id)
         )
         to_batch = data.draw(st.sampled_from([None, *self._batches()]), label="to_batch")
-        self.attempt(lambda: self.campaign.defer(unit_id, actor=actor, to_batch=to_batch))
+        host = self.host_for(unit_id)
+        self.attempt(
+            lambda: self.campaign.defer(unit_id, actor=actor, to_batch=to_batch, host=host)
+        )
 
     # --- invariants ---------------------------------------------------------------------
 
@@ -536,6 +558,7 @@ class CampaignMachine(RuleBasedStateMachine):
                 record.on,
                 trigger,
                 roles=frozenset(record.actor_roles),
+                host=self.host_for(record.unit_id),
             )
             assert again.allowed, (
                 f"unit {record.unit_id}: {source} -> {record.dest} on {record.on} committed, "

@@ -32,7 +32,7 @@ from campaignflow._words.records import Actor, TransitionRecord, Unit
 from campaignflow._words.verdicts import Decision
 from campaignflow.campaign import Campaign
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
-from campaignflow.guards._recipe import NoRecipeWarning
+from campaignflow.guards._recipe import NoRecipeWarning, without_host
 from campaignflow.guards._spec import GuardSpec
 from campaignflow.testing._coverage import Coverage, assert_covers, coverage
 from campaignflow.testing._recipes import (
@@ -88,7 +88,11 @@ def _judge_day(workflow: Workflow, r: Recipe, batch: int) -> date:
 
 
 def fires(workflow: Workflow, step: Step, r: Recipe, *, batch: int = 1) -> bool:
-    """Whether recording ``r`` in ``step.source`` makes the engine choose ``step.dest``."""
+    """Whether recording ``r`` in ``step.source`` makes the engine choose ``step.dest``.
+
+    The engine judges with ``r.host`` as the host data (``GuardContext.host``); a
+    host-reading gate and a recipe without ``host`` never fire.
+    """
     unit = attrs.evolve(_VERIFY_UNIT, batch=batch)
     today = _judge_day(workflow, r, batch)
     ctx = guard_context(
@@ -101,7 +105,14 @@ def fires(workflow: Workflow, step: Step, r: Recipe, *, batch: int = 1) -> bool:
     )
     if workflow.stage(step.source).kind == "waiting":
         ctx = attrs.evolve(ctx, state=attrs.evolve(ctx.state, started_on=None))
-    decision = decide(workflow, unit, ctx.state, ctx.records, today, step.trigger, roles=None)
+    try:
+        decision = decide(
+            workflow, unit, ctx.state, ctx.records, today, step.trigger, roles=None, host=r.host
+        )
+    except ValidationError as missing:
+        if missing.code == "guard.host_missing":
+            return False  # a host-reading gate and no host data: named by steps() already
+        raise
     chosen = next((i for i, c in enumerate(decision.candidates) if c.passed), None)
     return chosen == step.index
 
@@ -134,7 +145,8 @@ def steps(workflow: Workflow, *, hook: RecipeHook | None = None) -> list[Step]:
 
     Warns:
         NoRecipeWarning: for each gate registered without a recipe (and not answered by
-            ``hook``): no test can pass it (an error under ``-W error``).
+            ``hook``), or registered with ``reads_host=True`` and a recipe that gives no
+            ``host``: no test can pass it (an error under ``-W error``).
     """
     registry = registry_of(workflow)
     found: list[Step] = []
@@ -154,6 +166,12 @@ def steps(workflow: Workflow, *, hook: RecipeHook | None = None) -> list[Step]:
                         for name in registry.without_recipe(case.spec):
                             warnings.warn(
                                 NoRecipeWarning(name, stage.id, candidate.dest), stacklevel=2
+                            )
+                    elif hook is None:
+                        for name in without_host(registry, case.spec):
+                            warnings.warn(
+                                NoRecipeWarning(name, stage.id, candidate.dest, host=True),
+                                stacklevel=2,
                             )
                 draft = Step(stage.id, trigger, candidate.dest, index, candidate.by, cases, None)
                 found.append(attrs.evolve(draft, recipe=_step_recipe(workflow, draft, hook)))
@@ -316,17 +334,30 @@ def prepare(campaign: Campaign, unit_id: str, step: Step, *, clock: Any) -> Acto
     )
 
 
-def fire(campaign: Campaign, unit_id: str, step: Step, *, actor: Actor) -> TransitionRecord:
+def _host_of(step: Step) -> Any:
+    """The host data ``step``'s recipe brings (``Recipe.host``), or None."""
+    return step.recipe.host if step.recipe is not None else None
+
+
+def fire(
+    campaign: Campaign, unit_id: str, step: Step, *, actor: Actor, host: Any = None
+) -> TransitionRecord:
     """Fire ``step``'s trigger on ``unit_id`` (``defer`` to the next batch) as ``actor``.
+
+    The command gets ``host`` as its host data, or else the host data of the step's recipe
+    (``Recipe.host``) when it has some; with neither the campaign's own ``host=`` applies.
 
     Raises:
         TransitionRejected, NotAuthorized, ValidationError: as the campaign's commands do.
     """
+    given = host if host is not None else _host_of(step)
     if step.trigger == "defer":
         batch = campaign.state(unit_id).batch
         later = [b.number for b in campaign.workflow.batches if b.number > batch]
-        return campaign.defer(unit_id, actor=actor, to_batch=min(later) if later else None)
-    return campaign.advance(unit_id, actor=actor, trigger=step.trigger)
+        return campaign.defer(
+            unit_id, actor=actor, to_batch=min(later) if later else None, host=given
+        )
+    return campaign.advance(unit_id, actor=actor, trigger=step.trigger, host=given)
 
 
 def walk(
@@ -334,7 +365,8 @@ def walk(
 ) -> list[TransitionRecord]:
     """Play ``path`` on ``unit_id`` through the real campaign; returns the transition records.
 
-    Each step is :func:`prepare`-d (clock moved, facts recorded) then :func:`fire`-d.
+    Each step is :func:`prepare`-d (clock moved, facts recorded) then :func:`fire`-d with
+    its recipe's host data (``Recipe.host``), if any.
 
     Raises:
         AssertionError: a step did not go where the path says, with the decision explained.
@@ -370,7 +402,7 @@ def play_outcome(campaign: Campaign, unit_id: str, case: OutcomeCase, *, clock: 
     walk(campaign, unit_id, way, clock=clock)
     step = attrs.evolve(case.step, recipe=case.recipe)
     actor = prepare(campaign, unit_id, step, clock=clock)
-    decision = campaign.check(unit_id, step.trigger, actor=actor)
+    decision = campaign.check(unit_id, step.trigger, actor=actor, host=_host_of(step))
     # A refusal is an outcome too: its decision is audited like an applied move's.
     with contextlib.suppress(TransitionRejected, NotAuthorized):
         fire(campaign, unit_id, step, actor=actor)

@@ -135,7 +135,8 @@ class FastForward:
     None for a small district (20 units over the three 2005 batches). The run goes through
     the simulator's exact mode — the real ``Campaign`` day by day on a simulated clock, same
     guards, same audit chain — and stops after ``days`` days (or when every unit finished).
-    ``seed`` overrides the scenario's; ``store`` is a URL or store (memory by default).
+    ``seed`` overrides the scenario's; ``store`` is a URL or store (memory by default);
+    ``host`` the campaign's host data (see ``simulate``: recipes' host data is merged per unit).
     """
 
     def __init__(self) -> None:
@@ -151,6 +152,7 @@ class FastForward:
         days: int,
         seed: int | None = None,
         store: Any = None,
+        host: Any = None,
     ) -> Forwarded:
         import attrs
 
@@ -169,7 +171,7 @@ class FastForward:
         last = scenario.start + timedelta(days=days)
         if scenario.end is None or scenario.end > last:
             scenario = attrs.evolve(scenario, end=last)
-        result, camp = simulate_exact(scenario, seed=seed, store=store)
+        result, camp = simulate_exact(scenario, seed=seed, store=store, host=host)
         self._opened.append(camp)
         return Forwarded(result, camp)
 
@@ -210,7 +212,7 @@ def default_scenario() -> Scenario:
 def fast_forward() -> Iterator[FastForward]:
     """Play behaviour models forward through the simulator: ``fast_forward(scenario, days=N)``.
 
-    ``fast_forward(scenario=None, *, days, seed=None, store=None)`` returns a ``Forwarded``
+    ``fast_forward(scenario=None, *, days, seed=None, store=None, host=None)`` returns a ``Forwarded``
     (``.result``, ``.campaign``); every campaign it opened is closed after the test.
     """
     helper = FastForward()
