@@ -190,12 +190,15 @@ class Integrator(CampaignMachine):
         super().teardown()
 
 
-def test_the_machine_reaches_the_final_stage_through_the_custom_gate() -> None:
-    """200 runs × 60 steps: units pass the custom gate and reach ``accepted``."""
+@pytest.mark.sized(default=40)
+def test_the_machine_reaches_the_final_stage_through_the_custom_gate(size: int | None) -> None:
+    """200 runs × 60 steps (40 in the default run): units pass the custom gate and reach
+    ``accepted``."""
     Integrator.reached = Integrator.runs = 0
     Integrator._taken.clear()
     run_state_machine_as_test(
-        Integrator, settings=machine_settings(max_examples=200, steps=60, database=None)
+        Integrator,
+        settings=machine_settings(max_examples=size or 200, steps=60, database=None),
     )
     found = Integrator.check_coverage()
     print(f"machine: {Integrator.reached}/{Integrator.runs} runs reached accepted")
