@@ -176,21 +176,10 @@ class Scenario:
         units: tuple[Unit, ...] | None = None
         if raw.roster.csv is not None and isinstance(raw.roster.csv, str) and not raw.roster.counts:
             units = read_csv(raw.roster.csv, folder, raw.batches, source)
-        return cls(
-            name=raw.name,
-            start=raw.start,
-            batches=tuple(raw.batches),
-            roster=raw.roster,
-            seed=raw.seed,
-            workflow=raw.workflow,
-            workflow_overrides=raw.workflow_overrides,
-            end=raw.end,
-            behaviour=raw.behaviour,
-            base_dir=folder,
-            source=source,
-            plugins=tuple(raw.plugins),
-            csv_units=units,
-        )
+        # The file's fields go over as they are, but for its lists, which become tuples.
+        fields = attrs.asdict(raw, recurse=False)
+        fields.update(batches=tuple(raw.batches), plugins=tuple(raw.plugins))
+        return cls(**fields, base_dir=folder, source=source, csv_units=units)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data; ``Scenario.from_dict(s.to_dict())`` equals ``s``."""
