@@ -256,6 +256,7 @@ def key(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 # --- the converter ----------------------------------------------------------------------
 
 T = TypeVar("T")
+_D = TypeVar("_D", bound=date)
 
 #: Shared converter: unknown keys are errors, and every problem is reported with its path.
 converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
@@ -269,28 +270,34 @@ class _Refused(ValueError):
         super().__init__(code)
 
 
+def _from_iso(value: Any, kind: type[_D]) -> _D | None:
+    """``kind.fromisoformat(value)`` for a string that reads as one, else None."""
+    if isinstance(value, str):
+        try:
+            return kind.fromisoformat(value)
+        except ValueError:
+            pass
+    return None
+
+
 def _structure_date(value: Any, _: type) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _Refused("problem.expected_date", value=repr(value))
+    parsed = _from_iso(value, date)
+    if parsed is None:
+        raise _Refused("problem.expected_date", value=repr(value))
+    return parsed
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
         return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _Refused("problem.expected_datetime", value=repr(value))
+    parsed = _from_iso(value, datetime)
+    if parsed is None:
+        raise _Refused("problem.expected_datetime", value=repr(value))
+    return parsed
 
 
 def _structure_frozenset_str(value: Any, _: type) -> frozenset[str]:
