@@ -256,7 +256,6 @@ def key(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 # --- the converter ----------------------------------------------------------------------
 
 T = TypeVar("T")
-_D = TypeVar("_D", bound=date)
 
 #: Shared converter: unknown keys are errors, and every problem is reported with its path.
 converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
@@ -270,34 +269,20 @@ class _Refused(ValueError):
         super().__init__(code)
 
 
-def _from_iso(value: Any, kind: type[_D]) -> _D | None:
-    """``kind.fromisoformat(value)`` for a string that reads as one, else None."""
+def _structure_day_or_instant(value: Any, kind: type[date]) -> date:
+    """A ``date`` (a datetime gives its date) or a ``datetime``, as such or ISO text."""
+    if isinstance(value, datetime):
+        return value if kind is datetime else value.date()
+    if isinstance(value, date) and kind is date:
+        return value
     if isinstance(value, str):
         try:
             return kind.fromisoformat(value)
         except ValueError:
             pass
-    return None
-
-
-def _structure_date(value: Any, _: type) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    parsed = _from_iso(value, date)
-    if parsed is None:
-        raise _Refused("problem.expected_date", value=repr(value))
-    return parsed
-
-
-def _structure_datetime(value: Any, _: type) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    parsed = _from_iso(value, datetime)
-    if parsed is None:
+    if kind is datetime:
         raise _Refused("problem.expected_datetime", value=repr(value))
-    return parsed
+    raise _Refused("problem.expected_date", value=repr(value))
 
 
 def _structure_frozenset_str(value: Any, _: type) -> frozenset[str]:
@@ -332,8 +317,8 @@ _strict(int, (int,), (bool,))
 _strict(float, (int, float), (bool,))
 _strict(str, (str,))
 _strict(bool, (bool,))
-converter.register_structure_hook(date, _structure_date)
-converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_structure_hook(date, _structure_day_or_instant)
+converter.register_structure_hook(datetime, _structure_day_or_instant)
 converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
 converter.register_structure_hook_func(lambda t: t == frozenset[str], _structure_frozenset_str)
