@@ -269,28 +269,20 @@ class _Refused(ValueError):
         super().__init__(code)
 
 
-def _structure_date(value: Any, _: type) -> date:
+def _structure_day_or_instant(value: Any, kind: type[date]) -> date:
+    """A ``date`` (a datetime gives its date) or a ``datetime``, as such or ISO text."""
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
+        return value if kind is datetime else value.date()
+    if isinstance(value, date) and kind is date:
         return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            return kind.fromisoformat(value)
         except ValueError:
             pass
+    if kind is datetime:
+        raise _Refused("problem.expected_datetime", value=repr(value))
     raise _Refused("problem.expected_date", value=repr(value))
-
-
-def _structure_datetime(value: Any, _: type) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _Refused("problem.expected_datetime", value=repr(value))
 
 
 def _structure_frozenset_str(value: Any, _: type) -> frozenset[str]:
@@ -325,8 +317,8 @@ _strict(int, (int,), (bool,))
 _strict(float, (int, float), (bool,))
 _strict(str, (str,))
 _strict(bool, (bool,))
-converter.register_structure_hook(date, _structure_date)
-converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_structure_hook(date, _structure_day_or_instant)
+converter.register_structure_hook(datetime, _structure_day_or_instant)
 converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
 converter.register_structure_hook_func(lambda t: t == frozenset[str], _structure_frozenset_str)

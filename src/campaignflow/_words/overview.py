@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
 
@@ -31,34 +31,7 @@ __all__ = [
 #: How a stuck list can be sorted: longest in stage first, newest refusal first, or the order
 #: units were added in. Ties always fall back to the order units were added in.
 StuckOrder = Literal["days_in_stage", "refused", "added"]
-STUCK_ORDERS: tuple[StuckOrder, ...] = ("days_in_stage", "refused", "added")
-
-
-@attrs.frozen
-class GroupCounts:
-    """What a store counts for the units of one organisation, batch and stage.
-
-    ``parent`` is the units' organisation; ``on_time`` counts units whose last transition
-    was on or before their batch window's close; ``assessed`` counts units with an assessment
-    and the level counts sum their latest assessments; ``majority_dissatisfied`` counts units
-    whose latest assessment had more than half the ballots dissatisfied (the central rule's
-    make-up, 补课); ``stuck`` units whose latest refusal is current.
-    """
-
-    parent: str | None
-    batch: int
-    stage: str
-    units: int
-    on_time: int = 0
-    remedial: int = 0
-    remedial_rounds: int = 0
-    assessed: int = 0
-    satisfied: int = 0
-    fairly_satisfied: int = 0
-    basically_satisfied: int = 0
-    dissatisfied: int = 0
-    majority_dissatisfied: int = 0
-    stuck: int = 0
+STUCK_ORDERS: tuple[StuckOrder, ...] = get_args(StuckOrder)
 
 
 @attrs.frozen
@@ -98,6 +71,27 @@ class Satisfaction:
                 for f in attrs.fields(Satisfaction)
             }
         )
+
+
+@attrs.frozen(kw_only=True)
+class GroupCounts(Satisfaction):
+    """What a store counts for the units of one organisation, batch and stage.
+
+    ``parent`` is the units' organisation; ``on_time`` counts units whose last transition
+    was on or before their batch window's close; the :class:`Satisfaction` counts it derives
+    from sum the units' latest assessments (``majority_dissatisfied`` counts units whose
+    latest assessment had more than half the ballots dissatisfied: the central rule's
+    make-up, 补课); ``stuck`` units whose latest refusal is current. Built by keyword.
+    """
+
+    parent: str | None
+    batch: int
+    stage: str
+    units: int
+    on_time: int = 0
+    remedial: int = 0
+    remedial_rounds: int = 0
+    stuck: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -248,18 +248,16 @@ def _deny(
     ``reason``: why ``actor`` may not issue it; or, with the ``decision`` whose gates held a
     move, ``transition.rejected`` (that refusal is also kept as the unit's latest).
     """
-    seq = append(
+    seq = _audit_at_stage(
         core,
         tx,
         now,
-        now.date(),
         command,
         actor,
         "denied",
-        unit_id=unit_id,
-        source=state.stage,
+        unit_id,
+        state,
         dest=None if decision is None else decision.target,
-        version=state.version,
         request_id=request_id,
         payload=payload,
         decision=None if decision is None else decision_to_data(decision),
@@ -285,6 +283,34 @@ def _deny(
     return _Denied(TransitionRejected(decision))
 
 
+def _audit_at_stage(
+    core: Core,
+    tx: StoreSession,
+    now: datetime,
+    command: str,
+    actor: Actor,
+    outcome: Literal["ok", "denied"],
+    unit_id: str,
+    state: UnitState,
+    **fields: Any,
+) -> int:
+    """Seal a record of ``command`` on ``unit_id``, dated ``now``, at ``state``'s stage and
+    version; returns its seq."""
+    return append(
+        core,
+        tx,
+        now,
+        now.date(),
+        command,
+        actor,
+        outcome,
+        unit_id=unit_id,
+        source=state.stage,
+        version=state.version,
+        **fields,
+    )
+
+
 def _add_fact(
     core: Core,
     tx: StoreSession,
@@ -298,17 +324,15 @@ def _add_fact(
     *,
     command: str = "record",
 ) -> FactRecord:
-    seq = append(
+    seq = _audit_at_stage(
         core,
         tx,
         now,
-        now.date(),
         command,
         actor,
         "ok",
-        unit_id=unit.id,
-        source=state.stage,
-        version=state.version,
+        unit.id,
+        state,
         request_id=request_id,
         payload=payload,
         workflow=core.ref_of(state),

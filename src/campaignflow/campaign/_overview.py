@@ -333,54 +333,38 @@ def backfill_overview(core: Core) -> tuple[int, int]:
 
 # --- rolling counts up the tree ------------------------------------------------------------
 
-#: Satisfaction's fields, in order: a roll-up sums them as plain ints (it adds many groups).
+#: Satisfaction's fields, in order: a roll-up sums them with the other counts.
 _SATISFACTION = tuple(f.name for f in attrs.fields(Satisfaction))
+
+#: The counts of an :class:`OrgProgress` that sum its own units' and its children's.
+_SUMMED = ("total", "finished", "on_time", "remedial", "remedial_rounds", "stuck")
 
 
 @attrs.define
 class _Acc:
+    """A node's running counts: :data:`_SUMMED` and :data:`_SATISFACTION` by name."""
+
     by_batch: dict[int, Counter[str]] = attrs.field(factory=dict)
-    total: int = 0
     own: int = 0
-    finished: int = 0
-    on_time: int = 0
-    remedial: int = 0
-    remedial_rounds: int = 0
-    stuck: int = 0
+    counts: Counter[str] = attrs.field(factory=Counter)
     blocking: Counter[str] = attrs.field(factory=Counter)
-    satisfaction: list[int] = attrs.field(factory=lambda: [0] * len(_SATISFACTION))
 
     def add(self, other: _Acc) -> None:
         for batch, stages in other.by_batch.items():
             self.by_batch.setdefault(batch, Counter()).update(stages)
-        self.total += other.total
-        self.finished += other.finished
-        self.on_time += other.on_time
-        self.remedial += other.remedial
-        self.remedial_rounds += other.remedial_rounds
-        self.stuck += other.stuck
+        self.counts.update(other.counts)
         self.blocking.update(other.blocking)
-        self.satisfaction = [
-            a + b for a, b in zip(self.satisfaction, other.satisfaction, strict=True)
-        ]
 
     def count(self, group: GroupCounts, is_final: Callable[[str], bool]) -> None:
         self.by_batch.setdefault(group.batch, Counter())[group.stage] += group.units
-        self.total += group.units
         self.own += group.units
-        if is_final(group.stage):
-            self.finished += group.units
-            self.on_time += group.on_time
-        self.remedial += group.remedial
-        self.remedial_rounds += group.remedial_rounds
-        self.stuck += group.stuck
-        sat = self.satisfaction
-        sat[0] += group.assessed
-        sat[1] += group.satisfied
-        sat[2] += group.fairly_satisfied
-        sat[3] += group.basically_satisfied
-        sat[4] += group.dissatisfied
-        sat[5] += group.majority_dissatisfied
+        final = is_final(group.stage)
+        counts = self.counts
+        counts["total"] += group.units
+        counts["finished"] += group.units if final else 0
+        counts["on_time"] += group.on_time if final else 0
+        for name in ("remedial", "remedial_rounds", "stuck", *_SATISFACTION):
+            counts[name] += getattr(group, name)
 
 
 def build_rollup(
@@ -436,17 +420,10 @@ def build_rollup(
                 level=org.level,
                 depth=level,
                 by_batch={b: dict(sorted(c.items())) for b, c in sorted(acc.by_batch.items())},
-                total=acc.total,
                 own=acc.own,
-                finished=acc.finished,
-                on_time=acc.on_time,
-                remedial=acc.remedial,
-                remedial_rounds=acc.remedial_rounds,
-                stuck=acc.stuck,
+                **{name: acc.counts[name] for name in _SUMMED},
                 blocking=_top(acc.blocking, top),
-                satisfaction=Satisfaction(
-                    **dict(zip(_SATISFACTION, acc.satisfaction, strict=True))
-                ),
+                satisfaction=Satisfaction(**{name: acc.counts[name] for name in _SATISFACTION}),
                 children=tuple(listed),
             ),
             acc,

@@ -1,7 +1,8 @@
 """The records a scenario is made of: batches, roster, and the behaviour models (seeded).
 
 Each is a frozen attrs record read by the package's cattrs converter; their checks are in
-:mod:`._scenario_checks`, the scenario that holds them in :mod:`.scenario` (the public path).
+:mod:`._scenario_checks`, the scenario that holds them in :mod:`.scenario` (the public path,
+whose ``__all__`` lists them: this private module keeps no second list).
 """
 
 from __future__ import annotations
@@ -10,26 +11,6 @@ from datetime import date
 from typing import Literal
 
 import attrs
-
-__all__ = [
-    "DEFAULT_STAGE_DAYS",
-    "FALLBACK_STAGE_DAYS",
-    "LEVELS_3",
-    "LEVELS_4",
-    "MAX_DAYS",
-    "MAX_UNITS",
-    "BatchPlan",
-    "Behaviour",
-    "GuardBehaviour",
-    "LateStartModel",
-    "MembersModel",
-    "MobileMembersModel",
-    "RetiredMembersModel",
-    "Roster",
-    "StudyModel",
-    "SurveyModel",
-]
-
 
 #: Levels of the satisfaction scale, in the order ballots are reported (domain glossary).
 LEVELS_4 = ("satisfied", "fairly_satisfied", "basically_satisfied", "dissatisfied")

@@ -98,22 +98,22 @@ KIND_TITLES = {
 
 @attrs.frozen
 class _ScenarioFile:
-    """The file format, as cattrs reads it."""
+    """The file format, as cattrs reads it: the fields a :class:`Scenario` is written with."""
 
     name: str
     start: date
-    batches: list[BatchPlan]
+    batches: tuple[BatchPlan, ...]
     roster: Roster
     seed: int = 0
     workflow: str = "district_2005"
-    workflow_overrides: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    workflow_overrides: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     end: date | None = None
     behaviour: Behaviour = Behaviour()  # noqa: RUF009 - a frozen record, safe to share
-    plugins: list[str] = attrs.field(factory=list)
+    plugins: tuple[str, ...] = ()
 
 
 @attrs.frozen(eq=False)
-class Scenario:
+class Scenario(_ScenarioFile):
     """A campaign to simulate: workflow, dates, batches, roster, behaviour models and a seed.
 
     Build one with :func:`load_scenario` or :meth:`from_dict`; constructing it directly
@@ -126,18 +126,8 @@ class Scenario:
         ValidationError: every problem at once, each naming its key path.
     """
 
-    name: str
-    start: date
-    batches: tuple[BatchPlan, ...]
-    roster: Roster
-    seed: int = 0
-    workflow: str = "district_2005"
-    workflow_overrides: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    end: date | None = None
-    behaviour: Behaviour = Behaviour()  # noqa: RUF009 - a frozen record, safe to share
     base_dir: Path | None = attrs.field(default=None, repr=False)
     source: str = attrs.field(default="<scenario>", repr=False)
-    plugins: tuple[str, ...] = ()
     _csv_units: tuple[Unit, ...] | None = attrs.field(default=None, repr=False, alias="csv_units")
 
     def __attrs_post_init__(self) -> None:
@@ -177,19 +167,7 @@ class Scenario:
         if raw.roster.csv is not None and isinstance(raw.roster.csv, str) and not raw.roster.counts:
             units = read_csv(raw.roster.csv, folder, raw.batches, source)
         return cls(
-            name=raw.name,
-            start=raw.start,
-            batches=tuple(raw.batches),
-            roster=raw.roster,
-            seed=raw.seed,
-            workflow=raw.workflow,
-            workflow_overrides=raw.workflow_overrides,
-            end=raw.end,
-            behaviour=raw.behaviour,
-            base_dir=folder,
-            source=source,
-            plugins=tuple(raw.plugins),
-            csv_units=units,
+            **attrs.asdict(raw, recurse=False), base_dir=folder, source=source, csv_units=units
         )
 
     def to_dict(self) -> dict[str, Any]:

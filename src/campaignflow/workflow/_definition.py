@@ -58,6 +58,15 @@ class _Definition:
     fact_roles: dict[str, str] = attrs.field(factory=dict)
 
 
+#: What a definition file and a :class:`Workflow` both hold, by the Workflow's argument names.
+_SHARED = ("name", "version", "title", "title_en", "initial", "stages", "transitions", "batches")
+
+
+def _shared_fields(source: _Definition | Workflow) -> dict[str, Any]:
+    """The :data:`_SHARED` fields of a read definition or a workflow, to build a Workflow."""
+    return {name: getattr(source, name) for name in _SHARED}
+
+
 #: How a definition file is read, by its suffix (lower case).
 _PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
     {".toml": tomllib.loads, ".json": json.loads}
@@ -215,14 +224,7 @@ class Workflow:
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, source=source) from None
         return cls(
-            name=definition.name,
-            version=definition.version,
-            title=definition.title,
-            title_en=definition.title_en,
-            initial=definition.initial,
-            stages=definition.stages,
-            transitions=definition.transitions,
-            batches=definition.batches,
+            **_shared_fields(definition),
             fact_roles=definition.fact_roles if "fact_roles" in data else None,
             registry=registry,
             source=source,
@@ -325,14 +327,7 @@ class Workflow:
                 params={"workflow": repr(self.name), "guard": repr(guard)},
             )
         return Workflow(
-            name=self.name,
-            version=self.version,
-            title=self.title,
-            title_en=self.title_en,
-            initial=self.initial,
-            stages=self.stages,
-            transitions=transitions,
-            batches=self.batches,
+            **{**_shared_fields(self), "transitions": transitions},
             fact_roles=self.fact_roles,
             registry=self._registry,
         )

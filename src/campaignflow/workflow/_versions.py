@@ -9,7 +9,7 @@ replay rebuilds every state from the trail across versions with :func:`migrated_
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 
@@ -32,7 +32,7 @@ __all__ = [
 #: started and new units take the new one), ``migrate`` (every unit moves, through an explicit
 #: stage mapping), ``from_batch`` (as ``pin``, for batches from ``from_batch`` on).
 Policy = Literal["pin", "migrate", "from_batch"]
-POLICIES: tuple[Policy, ...] = ("pin", "migrate", "from_batch")
+POLICIES: tuple[Policy, ...] = get_args(Policy)
 
 _REASONS = {
     "not_started": (

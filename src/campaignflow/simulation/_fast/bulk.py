@@ -340,7 +340,7 @@ def compile_bulk(spec: GuardSpec, registry: BulkRegistry | None = None) -> Judge
     reg = registry or bulk_registry
     if spec.name in ("all_of", "any_of"):
         parts = [compile_bulk(c, reg) for c in spec.children]
-        return _all_of(parts) if spec.name == "all_of" else _any_of(parts)
+        return _combined(parts, any_of=spec.name == "any_of")
     if spec.name == "not":
         return _not(compile_bulk(spec.children[0], reg))
     func = reg.get(spec.name)
@@ -364,25 +364,18 @@ def compile_bulk(spec: GuardSpec, registry: BulkRegistry | None = None) -> Judge
     return judge
 
 
-def _all_of(parts: list[Judge]) -> Judge:
+def _combined(parts: list[Judge], *, any_of: bool) -> Judge:
+    """``all_of`` (every part passes; every part's failures) or ``any_of`` (one part passes;
+    the failures of the units that none passed)."""
+    reduce = np.logical_or.reduce if any_of else np.logical_and.reduce
+
     def judge(facts: BulkFacts) -> Judged:
         judged = [p(facts) for p in parts]
-        passed = np.logical_and.reduce([j.passed for j in judged])
+        passed = reduce([j.passed for j in judged])
 
         def failures() -> list[Failure]:
-            return [f for j in judged for f in j.failures()]
-
-        return Judged(passed=passed, failures=failures)
-
-    return judge
-
-
-def _any_of(parts: list[Judge]) -> Judge:
-    def judge(facts: BulkFacts) -> Judged:
-        judged = [p(facts) for p in parts]
-        passed = np.logical_or.reduce([j.passed for j in judged])
-
-        def failures() -> list[Failure]:
+            if not any_of:
+                return [f for j in judged for f in j.failures()]
             held = ~passed
             return [
                 (c, m & held, w) for j in judged for c, m, w in j.failures() if (m & held).any()
