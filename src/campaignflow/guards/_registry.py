@@ -267,10 +267,7 @@ class GuardRegistry:
         Raises:
             ValidationError: no such guard.
         """
-        entry = self._lookup(name)
-        if entry is None:
-            raise ValidationError(code="guards.unknown", params={"name": repr(name)})
-        return entry.reads_host
+        return self._known(name).reads_host
 
     def get(self, name: str) -> Callable[..., Verdict]:
         """The function registered as ``name``.
@@ -278,10 +275,7 @@ class GuardRegistry:
         Raises:
             ValidationError: no such guard.
         """
-        entry = self._lookup(name)
-        if entry is None:
-            raise ValidationError(code="guards.unknown", params={"name": repr(name)})
-        return entry.func
+        return self._known(name).func
 
     def recipe_for(self, spec: GuardSpec, passing: bool) -> Recipe | None:
         """The recipe that makes ``spec`` pass (or fail), through combinators; None when unknown.
@@ -313,6 +307,13 @@ class GuardRegistry:
             return tuple(n for c in spec.children for n in self.without_recipe(c))
         entry = self._lookup(spec.name)
         return () if entry is not None and entry.recipe is not None else (spec.name,)
+
+    def _known(self, name: str) -> _Entry:
+        """The entry of guard ``name``; a ``guards.unknown`` refusal when there is none."""
+        entry = self._lookup(name)
+        if entry is None:
+            raise ValidationError(code="guards.unknown", params={"name": repr(name)})
+        return entry
 
     def _lookup(self, name: str) -> _Entry | None:
         entry = self._entries.get(name)
