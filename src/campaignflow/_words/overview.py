@@ -24,6 +24,7 @@ __all__ = [
     "Satisfaction",
     "StuckOrder",
     "StuckPage",
+    "StuckQuery",
     "StuckUnit",
     "order_key",
 ]
@@ -161,6 +162,20 @@ class StuckUnit:
     def codes(self) -> tuple[str, ...]:
         """The failing gate codes of the refusal."""
         return self.refusal.codes
+
+
+@attrs.frozen(kw_only=True)
+class StuckQuery:
+    """Which stuck units a store lists: ``under`` an organisation (None: all), of ``batch``,
+    that entered their stage before ``stage_before``, in ``order_by`` order, ``limit`` of
+    them from ``offset`` on (``limit`` None: all)."""
+
+    under: str | None
+    batch: int | None = None
+    stage_before: date | None = None
+    order_by: StuckOrder = "days_in_stage"
+    offset: int = 0
+    limit: int | None = None
 
 
 @attrs.frozen

@@ -23,6 +23,7 @@ from campaignflow._words.overview import (
     Satisfaction,
     StuckOrder,
     StuckPage,
+    StuckQuery,
     StuckUnit,
 )
 from campaignflow._words.records import Actor, Organisation
@@ -242,12 +243,14 @@ def stuck(
     )
     with core.store.transaction(write=False) as tx:
         total, rows = tx.stuck_units(
-            under,
-            batch=batch,
-            stage_before=before,
-            order_by=order_by,
-            offset=offset,
-            limit=limit,
+            StuckQuery(
+                under=under,
+                batch=batch,
+                stage_before=before,
+                order_by=order_by,
+                offset=offset,
+                limit=limit,
+            )
         )
     units = tuple(
         StuckUnit(

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from campaignflow._words.overview import GroupCounts, StuckOrder
+from campaignflow._words.overview import GroupCounts, StuckQuery
 from campaignflow._words.records import Organisation, Unit, UnitState
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import canonical_json, verdict_to_data
@@ -238,16 +238,9 @@ class OverviewQueries(SessionStatements):
                 counts[(parent, code)] = counts.get((parent, code), 0) + int(n)
         return [(parent, code, n) for (parent, code), n in counts.items()]
 
-    def stuck_units(
-        self,
-        under: str | None,
-        *,
-        batch: int | None = None,
-        stage_before: date | None = None,
-        order_by: StuckOrder = "days_in_stage",
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+    def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+        under, batch, stage_before = query.under, query.batch, query.stage_before
+        order_by, offset, limit = query.order_by, query.offset, query.limit
         where, params = self._stuck_where(under, batch)
         if stage_before is not None:
             where += " AND s.stage_since < ?"

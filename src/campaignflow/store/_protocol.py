@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import Protocol
 
-from campaignflow._words.overview import GroupCounts, StuckOrder
+from campaignflow._words.overview import GroupCounts, StuckQuery
 from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
@@ -186,20 +186,8 @@ class StoreSession(Protocol):
         """``(parent, code, units)``: stuck units under ``under`` held by each failing code."""
         ...
 
-    def stuck_units(
-        self,
-        under: str | None,
-        *,
-        batch: int | None = None,
-        stage_before: date | None = None,
-        order_by: StuckOrder = "days_in_stage",
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
-        """``(total, page)`` of stuck units under ``under`` in ``order_by`` order.
-
-        ``stage_before``: only units that entered their stage before this date.
-        """
+    def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+        """``(total, page)`` of the stuck units ``query`` asks for (see :class:`StuckQuery`)."""
         ...
 
     def workflow_versions(self) -> list[WorkflowVersion]:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from campaignflow._words.overview import GroupCounts, StuckOrder, order_key
+from campaignflow._words.overview import GroupCounts, StuckQuery, order_key
 from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
@@ -341,16 +341,9 @@ class _Session:
             counts.update({(parent, code) for code in refusal.codes})
         return [(parent, code, n) for (parent, code), n in counts.items()]
 
-    def stuck_units(
-        self,
-        under: str | None,
-        *,
-        batch: int | None = None,
-        stage_before: date | None = None,
-        order_by: StuckOrder = "days_in_stage",
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+    def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
+        under, batch, stage_before = query.under, query.batch, query.stage_before
+        order_by, offset, limit = query.order_by, query.offset, query.limit
         store = self._store
         found: list[tuple[int, UnitState, Refusal]] = []
         for unit_id in self._unit_ids_under(under):
