@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -107,11 +108,30 @@ class Encoder:
             return _keep(self._texts, value, _ENCODER.encode(value)) if text is None else text
         if kind is int:
             return int.__repr__(value)  # what json writes for an int
+        if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+            return float.__repr__(value)  # what json writes for a finite float
         if value is True:
             return "true"
         if value is False:
             return "false"
         return _ENCODER.encode(value)
+
+    def roles_text(self, roles: tuple[str, ...]) -> str:
+        """``roles_json(roles)``: the ``actor_roles`` column, each role's text remembered."""
+        text = self.text
+        return "[" + ",".join([text(role) for role in roles]) + "]"
+
+    def params_text(self, params: Mapping[str, Any]) -> str:
+        """``canonical_json(dict(params))``: each value written by :meth:`text`.
+
+        Keys that are not all ``str`` (JSON writes ``1`` and ``True`` as ``"1"`` and
+        ``"true"``, and cannot sort them among strings) go to the encoder as they are.
+        """
+        data = params if params.__class__ is dict else dict(params)
+        if not all(key.__class__ is str for key in data):
+            return _ENCODER.encode(data)
+        text = self.text
+        return "{" + ",".join([text(key) + ":" + text(data[key]) for key in sorted(data)]) + "}"
 
     def row_body(self, row: AuditRow) -> str:
         """``canonical_json(record.body())`` of the record stored as ``row`` (hash unused).
@@ -184,11 +204,10 @@ class Encoder:
         return _keep(self._verdicts, key, self._encoded_verdict(verdict)) if text is None else text
 
     def _encoded_verdict(self, verdict: Verdict) -> str:
-        params = verdict.params
         fields = (
             self.text(verdict.code),
             self.text(verdict.guard),
-            _ENCODER.encode(params if params.__class__ is dict else dict(params)),
+            self.params_text(verdict.params),
             self.text(verdict.passed),
         )
         if verdict.children:

@@ -97,16 +97,20 @@ class StoreSession(Protocol):
         """Attach a fact record to its unit and stage."""
         ...
 
-    def append_audit(self, record: AuditRecord) -> None:
-        """Append a sealed audit record whose seq follows the head."""
+    def append_audit(self, record: AuditRecord | AuditRow) -> None:
+        """Append a sealed audit record whose seq follows the head.
+
+        ``record``: the record, or the sealed row it is stored as (``seal_row``'s form: a
+        command that sealed its row hands it over, so it is written without encoding again).
+        """
         ...
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         """Move units, each with its sealed audit record: ``(state, expected_version, row)``.
 
-        For each in order, as :meth:`update_state` then :meth:`append_audit` of
-        ``AuditRecord.from_row(row)``; ``row`` is :meth:`AuditRecord.row`'s form, made by
-        ``seal_row`` without building the record, and is written as it is.
+        For each in order, as :meth:`update_state` then :meth:`append_audit` of ``row``;
+        ``row`` is :meth:`AuditRecord.row`'s form, made by ``seal_row`` without building the
+        record, and is written as it is.
         """
         ...
 

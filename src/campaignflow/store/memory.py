@@ -76,7 +76,9 @@ class _Session:
     def _record(self, seq: int) -> AuditRecord | None:
         store = self._store
         index = seq - store._anchor_seq() - 1
-        return store._audit[index] if 0 <= index < len(store._audit) else None
+        if 0 <= index < len(store._audit):
+            return AuditRecord.from_row(store._audit[index])
+        return None
 
     def find_request(self, request_id: str) -> AuditRecord | None:
         seq = self._store._requests.get(request_id)
@@ -95,7 +97,8 @@ class _Session:
         store = self._store
         if unit_id is None:
             # A copy of the tail from after_seq: callers may write while iterating.
-            yield from store._audit[max(0, after_seq - store._anchor_seq()) :]
+            tail = store._audit[max(0, after_seq - store._anchor_seq()) :]
+            yield from map(AuditRecord.from_row, tail)
             return
         for seq in list(store._by_unit.get(unit_id, ())):
             if seq > after_seq and (record := self._record(seq)) is not None:
@@ -196,31 +199,32 @@ class _Session:
         bucket.append(record)
         self._undo.append(lambda: _drop_last(bucket))
 
-    def append_audit(self, record: AuditRecord) -> None:
+    def append_audit(self, record: AuditRecord | AuditRow) -> None:
         self._writable()
         store = self._store
+        row = record if isinstance(record, AuditRow) else record.row()
         head, head_hash = self.audit_head()
-        if record.seq != head + 1 or record.prev_hash != head_hash:
+        if row.seq != head + 1 or row.prev_hash != head_hash:
             raise ConcurrencyConflict(
-                record.unit_id or "-",
+                row.unit_id or "-",
                 expected_version=head,
                 detail="the audit chain moved on",
             )
-        if record.request_id is not None and record.request_id in store._requests:
+        if row.request_id is not None and row.request_id in store._requests:
             raise ConcurrencyConflict(
-                record.unit_id or "-",
+                row.unit_id or "-",
                 expected_version=head,
-                detail=f"request_id {record.request_id!r} was used concurrently",
+                detail=f"request_id {row.request_id!r} was used concurrently",
             )
-        store._audit.append(record)
+        store._audit.append(row)
         undo_steps: list[Callable[[], None]] = [lambda: _drop_last(store._audit)]
-        if record.request_id is not None:
-            request_id = record.request_id
-            store._requests[request_id] = record.seq
+        if row.request_id is not None:
+            request_id = row.request_id
+            store._requests[request_id] = row.seq
             undo_steps.append(lambda: _forget(store._requests, request_id))
-        if record.unit_id is not None:
-            seqs = store._by_unit.setdefault(record.unit_id, [])
-            seqs.append(record.seq)
+        if row.unit_id is not None:
+            seqs = store._by_unit.setdefault(row.unit_id, [])
+            seqs.append(row.seq)
             undo_steps.append(lambda: _drop_last(seqs))
 
         def undo() -> None:
@@ -232,7 +236,7 @@ class _Session:
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         for state, expected_version, row in moves:
             self.update_state(state, expected_version=expected_version)
-            self.append_audit(AuditRecord.from_row(row))
+            self.append_audit(row)
 
     # --- organisation tree, refusals, assessments, workflow versions -----------------------
 
@@ -431,7 +435,8 @@ class MemoryStore:
         self._units: dict[str, Unit] = {}
         self._states: dict[str, UnitState] = {}
         self._facts: dict[tuple[str, str], list[FactRecord]] = {}
-        self._audit: list[AuditRecord] = []
+        # Each record as the durable stores keep it: its row, read back with from_row.
+        self._audit: list[AuditRow] = []
         self._requests: dict[str, int] = {}
         self._by_unit: dict[str, list[int]] = {}
         self._swept: dict[str, str] = {}
