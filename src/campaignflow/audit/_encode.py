@@ -225,7 +225,13 @@ def _keep(memo: dict[Any, str], key: object, text: str) -> str:
 
 
 def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
-    """A leaf verdict's memo key, or None unless its values are plain str, bool and int."""
+    """A leaf verdict's memo key, or None unless its values are plain str, bool and numbers.
+
+    Equal keys must have one text: a param is keyed ``(name, value)`` when the value is a
+    plain str or int (never a bool or a float, which are equal to ints), ``(name, float,
+    repr)`` for a float (``0.0`` and ``-0.0`` are equal but written apart), and ``(name,
+    items)`` for a list or tuple of plain str (JSON writes both as one array).
+    """
     guard, code, passed, params = verdict.guard, verdict.code, verdict.passed, verdict.params
     if (
         verdict.children
@@ -235,10 +241,20 @@ def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
         or passed.__class__ is not bool
     ):
         return None
+    key: list[Any] = [guard, code, passed]
     for name, value in params.items():
-        if name.__class__ is not str or (value.__class__ is not int and value.__class__ is not str):
+        kind = value.__class__
+        if name.__class__ is not str:
             return None
-    return (guard, code, passed, *params.items())
+        if kind is int or kind is str:
+            key.append((name, value))
+        elif kind is float:
+            key.append((name, float, float.__repr__(value)))
+        elif (kind is list or kind is tuple) and all(v.__class__ is str for v in value):
+            key.append((name, tuple(value)))
+        else:
+            return None
+    return tuple(key)
 
 
 def row_body(row: AuditRow) -> str:
