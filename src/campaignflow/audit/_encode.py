@@ -58,6 +58,8 @@ def iso_date(day: date) -> str:
 
 def roles_json(roles: tuple[str, ...]) -> str:
     """The canonical JSON of a record's ``actor_roles``."""
+    if all(role.__class__ is str for role in roles):  # each name as JSON writes it in a list
+        return "[" + ",".join([_ENCODER.encode(role) for role in roles]) + "]"
     return _ENCODER.encode(list(roles))
 
 
