@@ -88,12 +88,15 @@ def append(
 ) -> int:
     """Seal one record of ``command`` onto the chain's head in ``tx``; returns its seq.
 
-    The record is built as the row a store writes (its JSON columns encoded once, by the
-    campaign's :class:`~campaignflow.audit.Encoder`), sealed, and handed to the store as
-    that row, so no store encodes it again.
+    The record's row is built and sealed once, its JSON columns encoded by the campaign's
+    :class:`~campaignflow.audit.Encoder`, and handed to the store with the record, so no
+    store encodes it again.
     """
     seq, prev = tx.audit_head()
     encoder = core.encoder
+    roles = core.roles_of(actor)
+    workflow = workflow or core.workflow_ref
+    payload = dict(payload or {})
     try:
         row = seal_row(
             AuditRow(
@@ -103,15 +106,15 @@ def append(
                 campaign=core.campaign_id,
                 command=command,
                 actor_id=actor.id,
-                actor_roles=encoder.roles_text(core.roles_of(actor)),
+                actor_roles=encoder.roles_text(roles),
                 outcome=outcome,
                 unit_id=unit_id,
                 source=source,
                 dest=dest,
                 version=version,
                 request_id=request_id,
-                workflow=workflow or core.workflow_ref,
-                payload=canonical_json(dict(payload or {})),
+                workflow=workflow,
+                payload=canonical_json(payload),
                 decision=None if decision is None else canonical_json(decision),
                 reason=None if reason is None else canonical_json(reason),
                 prev_hash=prev,
@@ -120,7 +123,28 @@ def append(
         )
     except UNRECORDABLE as exc:
         raise unrecordable(command, exc) from None
-    tx.append_audit(row)
+    record = AuditRecord(
+        seq=row.seq,
+        at=now,
+        on=on,
+        campaign=core.campaign_id,
+        command=command,
+        actor_id=actor.id,
+        actor_roles=roles,
+        outcome=outcome,
+        unit_id=unit_id,
+        source=source,
+        dest=dest,
+        version=version,
+        request_id=request_id,
+        workflow=workflow,
+        payload=payload,
+        decision=decision,
+        reason=reason,
+        prev_hash=prev,
+        hash=row.hash,
+    )
+    tx.append_audit(record, row)
     return row.seq
 
 

@@ -97,11 +97,11 @@ class StoreSession(Protocol):
         """Attach a fact record to its unit and stage."""
         ...
 
-    def append_audit(self, record: AuditRecord | AuditRow) -> None:
+    def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
         """Append a sealed audit record whose seq follows the head.
 
-        ``record``: the record, or the sealed row it is stored as (``seal_row``'s form: a
-        command that sealed its row hands it over, so it is written without encoding again).
+        ``row``: the record as :meth:`AuditRecord.row` writes it, when the caller sealed that
+        row (a command does): a store that writes rows writes it without encoding again.
         """
         ...
 
