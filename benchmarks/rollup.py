@@ -19,13 +19,14 @@ a province loads in seconds rather than replaying 200,000 commands; a sanity che
 the roll-up's totals with the generated data before anything is timed.
 
 Run: ``python benchmarks/rollup.py [--units N] [--repeats R] [--scan-repeats S] [--pg DSN]
-[--skip-pg]``. PostgreSQL needs a DSN (``CAMPAIGNFLOW_PG_DSN`` by default); its rows are
+[--skip-pg] [--json]`` (``--json``: the rows as JSON on stdout, progress on stderr). PostgreSQL needs a DSN (``CAMPAIGNFLOW_PG_DSN`` by default); its rows are
 deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sqlite3
@@ -254,7 +255,10 @@ def full_scan(camp: cf.Campaign, parents: dict[str, str | None], under: str) -> 
 
 def bench_engine(
     name: str, camp: cf.Campaign, conn: Any, mark: str, args: argparse.Namespace
-) -> None:
+) -> list[dict[str, Any]]:
+    """Time the rows of one engine; print them as they come and return them for ``--json``."""
+    out = sys.stderr if args.json else sys.stdout
+    rows: list[dict[str, Any]] = []
     orgs, streets = tree(args.units)
     t0 = time.perf_counter()
     camp.add_organisations(orgs)
@@ -272,6 +276,7 @@ def bench_engine(
     print(
         f"{name}: loaded {counts['units']:,} units, {len(orgs):,} organisations in "
         f"{time.perf_counter() - t0:.1f} s",
+        file=out,
         flush=True,
     )
     top = camp.progress(under="prov")
@@ -297,16 +302,22 @@ def bench_engine(
         print(
             f"{name:7} progress(under={level:8}) {under_n:>8,} units  {indexed:9.1f} ms   "
             f"full scan {scan:10.1f} ms   ratio {scan / indexed:7.1f}x",
+            file=out,
             flush=True,
         )
+        rows.append({"engine": name, "query": f"progress(under={level})", "ms": indexed})
         stuck = median_ms(
             lambda node=node: camp.stuck(under=node, longer_than=30, limit=50), args.repeats
         )
         print(
             f"{name:7} stuck(under={level:8})    {under_n:>8,} units  {stuck:9.1f} ms   "
             f"full scan {scan:10.1f} ms   ratio {scan / stuck:7.1f}x",
+            file=out,
             flush=True,
         )
+        rows.append({"engine": name, "query": f"stuck(under={level})", "ms": stuck})
+    rows.append({"engine": name, "query": "full scan", "ms": scan})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,35 +328,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("CAMPAIGNFLOW_PG_DSN", ""))
     parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
     parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON on stdout")
     args = parser.parse_args(argv)
     clock = cf.FixedClock(TODAY)
     print(
         f"rollup benchmark: {args.units:,} units; medians of {args.repeats} (indexed) and "
         f"{args.scan_repeats} (full scan) runs",
+        file=sys.stderr if args.json else sys.stdout,
         flush=True,
     )
+    rows: list[dict[str, Any]] = []
+    if not args.skip_sqlite:
+        rows += _sqlite(args, clock)
+    if not args.skip_pg:
+        rows += _postgres(args, clock)
+    if args.json:
+        print(json.dumps({"units": args.units, "repeats": args.repeats, "rows": rows}, indent=2))
+    return 0
+
+
+def _sqlite(args: argparse.Namespace, clock: cf.FixedClock) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
-        if args.skip_sqlite:
-            return _postgres(args, clock)
         path = Path(tmp) / "province.db"
         cid = f"bench-{uuid.uuid4().hex[:8]}"
         store = SQLiteStore(path, campaign_id=cid, synchronous="NORMAL")
         camp = cf.Campaign(cf.presets.district_2005(), store=store, clock=clock, campaign_id=cid)
         conn = sqlite3.connect(path)
         try:
-            bench_engine("sqlite", camp, conn, "?", args)
+            return bench_engine("sqlite", camp, conn, "?", args)
         finally:
             conn.close()
             camp.close()
-    if args.skip_pg:
-        return 0
-    return _postgres(args, clock)
 
 
-def _postgres(args: argparse.Namespace, clock: cf.FixedClock) -> int:
+def _postgres(args: argparse.Namespace, clock: cf.FixedClock) -> list[dict[str, Any]]:
     if not args.pg:
-        print("postgresql: skipped (no DSN; set CAMPAIGNFLOW_PG_DSN or pass --pg)")
-        return 0
+        print(
+            "postgresql: skipped (no DSN; set CAMPAIGNFLOW_PG_DSN or pass --pg)",
+            file=sys.stderr if args.json else sys.stdout,
+        )
+        return []
     import psycopg
 
     cid = f"bench-{uuid.uuid4().hex[:8]}"
@@ -353,7 +375,7 @@ def _postgres(args: argparse.Namespace, clock: cf.FixedClock) -> int:
     camp = cf.Campaign(cf.presets.district_2005(), store=store, clock=clock, campaign_id=cid)
     conn = psycopg.connect(args.pg)
     try:
-        bench_engine("postgres", camp, conn, "%s", args)
+        return bench_engine("postgres", camp, conn, "%s", args)
     finally:
         conn.rollback()
         for table in TABLES:
@@ -361,7 +383,6 @@ def _postgres(args: argparse.Namespace, clock: cf.FixedClock) -> int:
         conn.commit()
         conn.close()
         camp.close()
-    return 0
 
 
 if __name__ == "__main__":

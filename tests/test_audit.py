@@ -412,6 +412,11 @@ def test_remembered_params_never_stand_in_for_equal_values_of_another_type() -> 
         assert '"params":{"a":true}' in text_of({"a": True})
         assert '"params":{"a":1.0}' in text_of({"a": 1.0})
         assert '"params":{"a":"1"}' in text_of({"a": "1"})
+        assert '"params":{"a":0.0}' in text_of({"a": 0.0})
+        assert '"params":{"a":-0.0}' in text_of({"a": -0.0})
+        assert '"params":{"a":["1"]}' in text_of({"a": ["1"]})
+        assert '"params":{"a":["1"]}' in text_of({"a": ("1",)})
+        assert '"params":{"a":[1]}' in text_of({"a": [1]})
         assert '"params":{"1":1}' in text_of({1: 1})
         assert '"params":{"true":1}' in text_of({True: 1})
         # A verdict's own flag too: a host's guard may say passed=1.

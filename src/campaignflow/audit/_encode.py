@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -57,6 +58,8 @@ def iso_date(day: date) -> str:
 
 def roles_json(roles: tuple[str, ...]) -> str:
     """The canonical JSON of a record's ``actor_roles``."""
+    if all(role.__class__ is str for role in roles):  # each name as JSON writes it in a list
+        return "[" + ",".join([_ENCODER.encode(role) for role in roles]) + "]"
     return _ENCODER.encode(list(roles))
 
 
@@ -107,11 +110,30 @@ class Encoder:
             return _keep(self._texts, value, _ENCODER.encode(value)) if text is None else text
         if kind is int:
             return int.__repr__(value)  # what json writes for an int
+        if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+            return float.__repr__(value)  # what json writes for a finite float
         if value is True:
             return "true"
         if value is False:
             return "false"
         return _ENCODER.encode(value)
+
+    def roles_text(self, roles: tuple[str, ...]) -> str:
+        """``roles_json(roles)``: the ``actor_roles`` column, each role's text remembered."""
+        text = self.text
+        return "[" + ",".join([text(role) for role in roles]) + "]"
+
+    def params_text(self, params: Mapping[str, Any]) -> str:
+        """``canonical_json(dict(params))``: each value written by :meth:`text`.
+
+        Keys that are not all ``str`` (JSON writes ``1`` and ``True`` as ``"1"`` and
+        ``"true"``, and cannot sort them among strings) go to the encoder as they are.
+        """
+        data = params if params.__class__ is dict else dict(params)
+        if not all(key.__class__ is str for key in data):
+            return _ENCODER.encode(data)
+        text = self.text
+        return "{" + ",".join([text(key) + ":" + text(data[key]) for key in sorted(data)]) + "}"
 
     def row_body(self, row: AuditRow) -> str:
         """``canonical_json(record.body())`` of the record stored as ``row`` (hash unused).
@@ -184,11 +206,10 @@ class Encoder:
         return _keep(self._verdicts, key, self._encoded_verdict(verdict)) if text is None else text
 
     def _encoded_verdict(self, verdict: Verdict) -> str:
-        params = verdict.params
         fields = (
             self.text(verdict.code),
             self.text(verdict.guard),
-            _ENCODER.encode(params if params.__class__ is dict else dict(params)),
+            self.params_text(verdict.params),
             self.text(verdict.passed),
         )
         if verdict.children:
@@ -206,7 +227,13 @@ def _keep(memo: dict[Any, str], key: object, text: str) -> str:
 
 
 def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
-    """A leaf verdict's memo key, or None unless its values are plain str, bool and int."""
+    """A leaf verdict's memo key, or None unless its values are plain str, bool and numbers.
+
+    Equal keys must have one text: a param is keyed ``(name, value)`` when the value is a
+    plain str or int (never a bool or a float, which are equal to ints), ``(name, float,
+    repr)`` for a float (``0.0`` and ``-0.0`` are equal but written apart), and ``(name,
+    items)`` for a list or tuple of plain str (JSON writes both as one array).
+    """
     guard, code, passed, params = verdict.guard, verdict.code, verdict.passed, verdict.params
     if (
         verdict.children
@@ -216,10 +243,20 @@ def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
         or passed.__class__ is not bool
     ):
         return None
+    key: list[Any] = [guard, code, passed]
     for name, value in params.items():
-        if name.__class__ is not str or (value.__class__ is not int and value.__class__ is not str):
+        kind = value.__class__
+        if name.__class__ is not str:
             return None
-    return (guard, code, passed, *params.items())
+        if kind is int or kind is str:
+            key.append((name, value))
+        elif kind is float:
+            key.append((name, float, float.__repr__(value)))
+        elif (kind is list or kind is tuple) and all(v.__class__ is str for v in value):
+            key.append((name, tuple(value)))
+        else:
+            return None
+    return tuple(key)
 
 
 def row_body(row: AuditRow) -> str:

@@ -18,7 +18,7 @@ import attrs
 from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Unit, UnitState
 from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRecord, AuditRow, canonical_json, decision_from_data, seal_row
-from campaignflow.audit._encode import iso_date, iso_instant, roles_json
+from campaignflow.audit._encode import iso_date, iso_instant
 from campaignflow.campaign._checks import UNRECORDABLE, unrecordable
 from campaignflow.campaign._core import Core
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
@@ -63,7 +63,7 @@ def stamp(core: Core, now: datetime, day: date, actor: Actor) -> Stamp:
         actor=actor,
         at_text=iso_instant(now),
         on_text=iso_date(day),
-        roles_text=roles_json(core.roles_of(actor)),
+        roles_text=core.encoder.roles_text(core.roles_of(actor)),
     )
 
 
@@ -86,33 +86,66 @@ def append(
     reason: Mapping[str, Any] | None = None,
     workflow: str | None = None,
 ) -> int:
-    """Seal one record of ``command`` onto the chain's head in ``tx``; returns its seq."""
+    """Seal one record of ``command`` onto the chain's head in ``tx``; returns its seq.
+
+    The record's row is built and sealed once, its JSON columns encoded by the campaign's
+    :class:`~campaignflow.audit.Encoder`, and handed to the store with the record, so no
+    store encodes it again.
+    """
     seq, prev = tx.audit_head()
+    encoder = core.encoder
+    roles = core.roles_of(actor)
+    workflow = workflow or core.workflow_ref
+    payload = dict(payload or {})
     try:
-        record = AuditRecord.seal(
-            seq=seq + 1,
-            at=now,
-            on=on,
-            campaign=core.campaign_id,
-            command=command,
-            actor_id=actor.id,
-            actor_roles=core.roles_of(actor),
-            outcome=outcome,
-            unit_id=unit_id,
-            source=source,
-            dest=dest,
-            version=version,
-            request_id=request_id,
-            workflow=workflow or core.workflow_ref,
-            payload=dict(payload or {}),
-            decision=decision,
-            reason=reason,
-            prev_hash=prev,
+        row = seal_row(
+            AuditRow(
+                seq=seq + 1,
+                at=iso_instant(now),
+                on=iso_date(on),
+                campaign=core.campaign_id,
+                command=command,
+                actor_id=actor.id,
+                actor_roles=encoder.roles_text(roles),
+                outcome=outcome,
+                unit_id=unit_id,
+                source=source,
+                dest=dest,
+                version=version,
+                request_id=request_id,
+                workflow=workflow,
+                payload=canonical_json(payload),
+                decision=None if decision is None else canonical_json(decision),
+                reason=None if reason is None else canonical_json(reason),
+                prev_hash=prev,
+            ),
+            encoder=encoder,
         )
     except UNRECORDABLE as exc:
         raise unrecordable(command, exc) from None
-    tx.append_audit(record)
-    return record.seq
+    record = AuditRecord(
+        seq=row.seq,
+        at=now,
+        on=on,
+        campaign=core.campaign_id,
+        command=command,
+        actor_id=actor.id,
+        actor_roles=roles,
+        outcome=outcome,
+        unit_id=unit_id,
+        source=source,
+        dest=dest,
+        version=version,
+        request_id=request_id,
+        workflow=workflow,
+        payload=payload,
+        decision=decision,
+        reason=reason,
+        prev_hash=prev,
+        hash=row.hash,
+    )
+    tx.append_audit(record, row)
+    return row.seq
 
 
 def moved(

@@ -97,16 +97,20 @@ class StoreSession(Protocol):
         """Attach a fact record to its unit and stage."""
         ...
 
-    def append_audit(self, record: AuditRecord) -> None:
-        """Append a sealed audit record whose seq follows the head."""
+    def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
+        """Append a sealed audit record whose seq follows the head.
+
+        ``row``: the record as :meth:`AuditRecord.row` writes it, when the caller sealed that
+        row (a command does): a store that writes rows writes it without encoding again.
+        """
         ...
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         """Move units, each with its sealed audit record: ``(state, expected_version, row)``.
 
-        For each in order, as :meth:`update_state` then :meth:`append_audit` of
-        ``AuditRecord.from_row(row)``; ``row`` is :meth:`AuditRecord.row`'s form, made by
-        ``seal_row`` without building the record, and is written as it is.
+        For each in order, as :meth:`update_state` then :meth:`append_audit` of ``row``;
+        ``row`` is :meth:`AuditRecord.row`'s form, made by ``seal_row`` without building the
+        record, and is written as it is.
         """
         ...
 

@@ -460,8 +460,8 @@ class Session(AuditQueries, OverviewQueries):
         if self._fact_stage.get(record.unit_id) == record.stage:
             self._facts[record.unit_id] = (*self._facts[record.unit_id], record)
 
-    def append_audit(self, record: AuditRecord) -> None:
-        self._append_row(record.row())
+    def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
+        self._append_row(record.row() if row is None else row)
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         for state, expected_version, row in moves:

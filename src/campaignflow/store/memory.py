@@ -76,7 +76,7 @@ class _Session:
     def _record(self, seq: int) -> AuditRecord | None:
         store = self._store
         index = seq - store._anchor_seq() - 1
-        return store._audit[index] if 0 <= index < len(store._audit) else None
+        return store._audit_record(index) if 0 <= index < len(store._audit) else None
 
     def find_request(self, request_id: str) -> AuditRecord | None:
         seq = self._store._requests.get(request_id)
@@ -95,7 +95,8 @@ class _Session:
         store = self._store
         if unit_id is None:
             # A copy of the tail from after_seq: callers may write while iterating.
-            yield from store._audit[max(0, after_seq - store._anchor_seq()) :]
+            start = max(0, after_seq - store._anchor_seq())
+            yield from [store._audit_record(i) for i in range(start, len(store._audit))]
             return
         for seq in list(store._by_unit.get(unit_id, ())):
             if seq > after_seq and (record := self._record(seq)) is not None:
@@ -196,31 +197,35 @@ class _Session:
         bucket.append(record)
         self._undo.append(lambda: _drop_last(bucket))
 
-    def append_audit(self, record: AuditRecord) -> None:
+    def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
+        self._append(record)  # kept as it is: the row is for stores that write rows
+
+    def _append(self, row: AuditRecord | AuditRow) -> None:
+        """Append a record, or a transition's row (read back as a record when first read)."""
         self._writable()
         store = self._store
         head, head_hash = self.audit_head()
-        if record.seq != head + 1 or record.prev_hash != head_hash:
+        if row.seq != head + 1 or row.prev_hash != head_hash:
             raise ConcurrencyConflict(
-                record.unit_id or "-",
+                row.unit_id or "-",
                 expected_version=head,
                 detail="the audit chain moved on",
             )
-        if record.request_id is not None and record.request_id in store._requests:
+        if row.request_id is not None and row.request_id in store._requests:
             raise ConcurrencyConflict(
-                record.unit_id or "-",
+                row.unit_id or "-",
                 expected_version=head,
-                detail=f"request_id {record.request_id!r} was used concurrently",
+                detail=f"request_id {row.request_id!r} was used concurrently",
             )
-        store._audit.append(record)
+        store._audit.append(row)
         undo_steps: list[Callable[[], None]] = [lambda: _drop_last(store._audit)]
-        if record.request_id is not None:
-            request_id = record.request_id
-            store._requests[request_id] = record.seq
+        if row.request_id is not None:
+            request_id = row.request_id
+            store._requests[request_id] = row.seq
             undo_steps.append(lambda: _forget(store._requests, request_id))
-        if record.unit_id is not None:
-            seqs = store._by_unit.setdefault(record.unit_id, [])
-            seqs.append(record.seq)
+        if row.unit_id is not None:
+            seqs = store._by_unit.setdefault(row.unit_id, [])
+            seqs.append(row.seq)
             undo_steps.append(lambda: _drop_last(seqs))
 
         def undo() -> None:
@@ -232,7 +237,7 @@ class _Session:
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         for state, expected_version, row in moves:
             self.update_state(state, expected_version=expected_version)
-            self.append_audit(AuditRecord.from_row(row))
+            self._append(row)
 
     # --- organisation tree, refusals, assessments, workflow versions -----------------------
 
@@ -424,7 +429,8 @@ class MemoryStore:
         self._units: dict[str, Unit] = {}
         self._states: dict[str, UnitState] = {}
         self._facts: dict[tuple[str, str], list[FactRecord]] = {}
-        self._audit: list[AuditRecord] = []
+        # Records as appended; a transition's sealed row until first read (see _audit_record).
+        self._audit: list[AuditRecord | AuditRow] = []
         self._requests: dict[str, int] = {}
         self._by_unit: dict[str, list[int]] = {}
         self._swept: dict[str, str] = {}
@@ -442,6 +448,13 @@ class MemoryStore:
         self._refusals: dict[str, Refusal] = {}
         self._assessments: dict[str, Assessment] = {}
         self._workflows: list[WorkflowVersion] = []
+
+    def _audit_record(self, index: int) -> AuditRecord:
+        """The record at ``index`` of the kept log, made from its row on the first read."""
+        kept = self._audit[index]
+        if isinstance(kept, AuditRow):
+            kept = self._audit[index] = AuditRecord.from_row(kept)
+        return kept
 
     def _anchor_seq(self) -> int:
         return self._anchor.seq if self._anchor else 0
