@@ -102,7 +102,7 @@ class AuditQueries(SessionStatements):
     def add_workflow_version(self, version: WorkflowVersion) -> None:
         def taken(_: BaseException) -> CampaignflowError:
             return ConcurrencyConflict(
-                "-", expected_version=version.number - 1, detail="another adoption came first"
+                None, expected_version=version.number - 1, detail="another adoption came first"
             )
 
         self._writable()

@@ -350,7 +350,7 @@ class Session(AuditQueries, OverviewQueries):
         if moved == 0:
             if head.stored_seq != 0:
                 raise ConcurrencyConflict(
-                    "-", expected_version=head.stored_seq, detail="the audit chain moved on"
+                    None, expected_version=head.stored_seq, detail="the audit chain moved on"
                 )
             self._run(
                 "INSERT INTO cf_campaigns (campaign_id, head_seq, head_hash) VALUES (?, ?, ?)",
@@ -473,7 +473,7 @@ class Session(AuditQueries, OverviewQueries):
         self._writable()
         head, head_hash = self.audit_head()
         unit_id, request_id = row.unit_id, row.request_id
-        unit = unit_id or "-"
+        unit = unit_id
         if row.seq != head + 1 or row.prev_hash != head_hash:
             raise ConcurrencyConflict(
                 unit, expected_version=head, detail="the audit chain moved on"
@@ -513,5 +513,5 @@ def _transition_version(row: AuditRow) -> int | None:
 
 def _taken_batch(exc: BaseException) -> CampaignflowError:
     return ConcurrencyConflict(
-        "-", expected_version=0, detail=f"a batched audit record was taken concurrently ({exc})"
+        None, expected_version=0, detail=f"a batched audit record was taken concurrently ({exc})"
     )

@@ -537,7 +537,7 @@ class SQLStore:
                 else "the database reported a lock or serialisation conflict"
             )
             raise ConcurrencyConflict(
-                failure.unit_id or "-",
+                failure.unit_id,
                 expected_version=failure.expected_version,
                 detail=f"{detail} ({self.dialect.name}: {first_line})",
             ) from exc

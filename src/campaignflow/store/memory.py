@@ -207,13 +207,13 @@ class _Session:
         head, head_hash = self.audit_head()
         if row.seq != head + 1 or row.prev_hash != head_hash:
             raise ConcurrencyConflict(
-                row.unit_id or "-",
+                row.unit_id,
                 expected_version=head,
                 detail="the audit chain moved on",
             )
         if row.request_id is not None and row.request_id in store._requests:
             raise ConcurrencyConflict(
-                row.unit_id or "-",
+                row.unit_id,
                 expected_version=head,
                 detail=f"request_id {row.request_id!r} was used concurrently",
             )
@@ -375,7 +375,7 @@ class _Session:
         workflows = self._store._workflows
         if version.number != len(workflows) + 1:
             raise ConcurrencyConflict(
-                "-", expected_version=len(workflows), detail="another adoption came first"
+                None, expected_version=len(workflows), detail="another adoption came first"
             )
         workflows.append(version)
         self._undo.append(lambda: _drop_last(workflows))
