@@ -49,6 +49,9 @@ def shrunk_steps(report: str) -> list[str]:
     marker = re.search(r"Falsifying example|Failing test case", report)
     assert marker is not None, report
     block = report[marker.start() :]
+    # One program: up to its teardown (with CI=true hypothesis prints the program again below).
+    end = block.find("state.teardown()")
+    block = block if end < 0 else block[:end]
     calls = re.findall(r"^(?:E\s+)?(?:\w+ = )?state\.(\w+)\(", block, flags=re.MULTILINE)
     return [c for c in calls if c not in INVARIANTS]
 
