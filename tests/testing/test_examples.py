@@ -16,23 +16,7 @@ PASSING = ["test_custom_guard.py", "test_workflow_paths.py", "test_fast_forward.
 @pytest.mark.parametrize("name", PASSING)
 def test_example_passes_in_its_own_session(name: str) -> None:
     """``python -m pytest examples/testing/NAME`` passes, with the plugin from the entry point."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-s",
-            f"examples/testing/{name}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
+    run = _pytest_session(f"examples/testing/{name}", timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     if name == "test_workflow_paths.py":
         assert "transitions: 16/16 covered" in run.stdout
@@ -43,24 +27,20 @@ def test_the_oa_custom_gate_example_passes() -> None:
     """``python -m pytest examples/oa_custom_gate``: the host-reading gate is property-tested,
     the machine reaches accepted covering every transition, the path cover covers every
     transition and ``campaignflow simulate`` finishes every unit."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-s",
-            "examples/oa_custom_gate",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=900,
-        check=False,
-    )
+    run = _pytest_session("examples/oa_custom_gate", timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "path cover: 16/16 transitions covered" in run.stdout
     assert "machine: 16/16 transitions covered" in run.stdout
     assert "simulation: 24/24 units finished" in run.stdout
+
+
+def _pytest_session(target: str, *, timeout: int) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest -q -s TARGET`` run from the repository root, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", target],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )

@@ -9,7 +9,6 @@ pass that host data per call. A host-reading gate whose recipe gives no host is 
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from campaignflow.testing import (
     walk,
 )
 from campaignflow.testing.paths import fires, steps
+from tests.testing.scenarios import two_batch_scenario
 
 GATE = "kit_host_coverage"
 EDGE = ("study_mobilization", "advance", "analysis_review")
@@ -176,23 +176,8 @@ def test_the_machine_passes_the_host_reading_gate() -> None:
 
 
 def _scenario(tmp_path: Path, **behaviour: Any) -> Scenario:
-    file = tmp_path / "workflow.json"
-    file.write_text(json.dumps(with_gate(rate=0.9), ensure_ascii=False), encoding="utf-8")
-    return Scenario.from_dict(
-        {
-            "name": "host-gate",
-            "seed": 7,
-            "workflow": str(file),
-            "start": "2005-01-01",
-            "end": "2006-06-30",
-            "batches": [
-                {"number": 1, "opens": "2005-01-01", "closes": "2005-06-30", "kinds": ["organ"]},
-                {"number": 2, "opens": "2005-07-01", "closes": "2005-12-31", "kinds": ["village"]},
-            ],
-            "roster": {"counts": {"organ": 6, "village": 4}},
-            "behaviour": behaviour,
-        },
-        source="host-gate",
+    return two_batch_scenario(
+        tmp_path, with_gate(rate=0.9), name="host-gate", end="2006-06-30", **behaviour
     )
 
 

@@ -9,7 +9,6 @@ stateful machine and the exact simulator all pass it; a gate without a recipe is
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from campaignflow.testing import (
     walk,
 )
 from campaignflow.testing.paths import steps
+from tests.testing.scenarios import two_batch_scenario
 
 GATE = "kit_attendance_coverage"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -250,24 +250,7 @@ def test_a_machine_on_a_gate_without_a_recipe_fails_at_once() -> None:
 
 
 def _scenario(tmp_path: Path, workflow: dict[str, Any], **behaviour: Any) -> Scenario:
-    file = tmp_path / "workflow.json"
-    file.write_text(json.dumps(workflow, ensure_ascii=False), encoding="utf-8")
-    return Scenario.from_dict(
-        {
-            "name": "integrator",
-            "seed": 7,
-            "workflow": str(file),
-            "start": "2005-01-01",
-            "end": "2006-12-31",
-            "batches": [
-                {"number": 1, "opens": "2005-01-01", "closes": "2005-06-30", "kinds": ["organ"]},
-                {"number": 2, "opens": "2005-07-01", "closes": "2005-12-31", "kinds": ["village"]},
-            ],
-            "roster": {"counts": {"organ": 6, "village": 4}},
-            "behaviour": behaviour,
-        },
-        source="integrator",
-    )
+    return two_batch_scenario(tmp_path, workflow, name="integrator", end="2006-12-31", **behaviour)
 
 
 def test_the_exact_simulation_finishes_units_through_the_custom_gate(tmp_path: Path) -> None:
