@@ -223,6 +223,8 @@ def error_samples() -> Iterator[cf.CampaignflowError]:
     yield cf.NotAuthorized("li may not do this", actor_id="li", unit_id=UNIT.id, rule="host.rule")
     yield cf.CampaignflowError("store (sqlite): disk I/O error")
     yield cf.ValidationError("order 7: amount must be positive, got -1")
+    # Raised when an extra's package is missing (Campaign.export_xlsx without openpyxl).
+    yield cf.MissingExtra(extra="xlsx", package="openpyxl")
 
 
 ERRORS = list(error_samples())

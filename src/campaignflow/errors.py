@@ -7,7 +7,8 @@
     ├── TransitionRejected                    a gate held; carries the Decision that says why
     ├── NotAuthorized (also PermissionError)  the actor lacks the role, or acts on its own unit
     ├── ConcurrencyConflict                   another writer moved the unit first; retryable
-    └── AuditTampered                         the audit chain does not verify; names the record
+    ├── AuditTampered                         the audit chain does not verify; names the record
+    └── MissingExtra (also ImportError)       an optional part needs a package not installed
 
 Subclasses also inherit the builtin exception that callers already catch, so an OA back end
 that handles ``ValueError`` keeps working.
@@ -30,6 +31,7 @@ __all__ = [
     "CampaignflowError",
     "ConcurrencyConflict",
     "DefinitionError",
+    "MissingExtra",
     "NotAuthorized",
     "Problem",
     "TransitionRejected",
@@ -417,3 +419,19 @@ class AuditTampered(CampaignflowError):
         if self.reason_code:
             params["reason"] = _render(self.reason_code, self.reason_params, locale)
         return _render(self.code, params, locale)
+
+
+class MissingExtra(CampaignflowError, ImportError):
+    """An optional part of campaignflow needs a package that is not installed.
+
+    ``extra`` names the extra that brings it (``pip install 'campaignflow[xlsx]'``) and
+    ``package`` the missing package; the message says both.
+    """
+
+    default_code: ClassVar[str] = "extra.missing"
+
+    def __init__(self, *, extra: str, package: str) -> None:
+        self.extra = extra
+        self.package = package
+        self._params = {"extra": extra, "package": package}
+        super().__init__(_render(self.default_code, self._params, "en"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from os import PathLike
 from typing import IO, Any, Literal, overload
 
 import campaignflow.campaign._adoption as _adoption
@@ -18,6 +19,7 @@ import campaignflow.campaign._audit_ops as _audit_ops
 import campaignflow.campaign._commands as _commands
 import campaignflow.campaign._overview as _overview
 import campaignflow.campaign._sweeps as _sweeps
+import campaignflow.campaign._xlsx as _xlsx
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.facts import fact_types as default_fact_types
@@ -313,9 +315,8 @@ class Campaign:
         afresh in the new batch (the next one by default).
 
         Raises:
-            ValidationError: the batch is not later or not in the workflow; no ``defer``
-                transition leaves the unit's stage.
-            TransitionRejected, NotAuthorized: as for :meth:`advance`.
+            ValidationError: the batch is not later or not in the workflow, or no ``defer``
+                leaves the stage. TransitionRejected, NotAuthorized: as for :meth:`advance`.
         """
         return _commands.defer(
             self._core, unit_id, actor=actor, to_batch=to_batch, request_id=request_id, host=host
@@ -376,13 +377,11 @@ class Campaign:
         """Counts per batch and stage, and the ``top`` reasons holding units back.
 
         Without ``under``: every unit (of ``batch``); blocking reasons come from a dry run
-        of ``advance`` on each unit that has started and not finished.
-
-        With ``under`` (an organisation id): an :class:`~campaignflow.OrgProgress`
-        rolled up the organisation tree — per stage and batch, finished on time, remedial,
-        stuck units and the gates holding them (from their latest refusals), the pooled
-        satisfaction assessments — for the organisation and its children to ``depth``
-        levels (all when None). Answered by a few indexed queries: nothing is replayed.
+        of ``advance`` on each unit that has started and not finished. With ``under`` (an
+        organisation id): an :class:`~campaignflow.OrgProgress` rolled up the tree — per
+        stage and batch, finished on time, remedial, stuck units and the gates holding them,
+        pooled satisfaction — for it and its children to ``depth`` levels (all when None),
+        from a few indexed queries (nothing is replayed).
         """
         return _overview.progress(
             self._core, batch=batch, top=top, under=under, depth=depth, host=host
@@ -404,8 +403,7 @@ class Campaign:
 
         Raises:
             ValidationError: listing every problem (not an Organisation, an id twice or
-                already registered, a parent that is not registered, a cycle); nothing
-                is added.
+                already registered, an unregistered parent, a cycle); nothing is added.
         """
         return _overview.add_organisations(
             self._core, organisations, actor=actor, request_id=request_id
@@ -428,17 +426,13 @@ class Campaign:
         """Units held in their stage: their latest refused move, the gates and days in stage.
 
         A unit is stuck when its latest refused ``advance`` (or other trigger) happened in
-        the stage it is still in. Each entry carries the refusal (failing gate codes with
-        their numbers) and the days since the unit entered its stage. One indexed query on
-        every store; nothing is replayed.
+        the stage it is still in. One indexed query on every store; nothing is replayed.
 
         Args:
-            under: an organisation id: only units under it (all units when None).
+            under, batch: only units under this organisation id, now in this batch.
             longer_than: only units more than this many days in their stage.
-            batch: only units now in this batch.
             order_by: ``days_in_stage`` (longest first), ``refused`` (newest refusal
-                first) or ``added`` (the order units were added in).
-            offset, limit: the page (``limit`` None: to the end).
+                first) or ``added``; ``offset``, ``limit``: the page (None: to the end).
         """
         return _overview.stuck(
             self._core,
@@ -450,12 +444,26 @@ class Campaign:
             limit=limit,
         )
 
+    def export_xlsx(
+        self,
+        target: str | PathLike[str] | IO[bytes],
+        *,
+        locale: str = "zh_CN",
+        under: str | None = None,
+    ) -> None:
+        """Write the spreadsheet an office sends upward (extra ``xlsx``; see docs/report.md).
+
+        Batches, roll-ups per organisation (and batch), stuck units with reasons, timeline —
+        of the units ``under`` an organisation (all when None), headers in ``locale``, to a
+        file path or binary stream. Raises MissingExtra without openpyxl.
+        """
+        _xlsx.export_xlsx(self._core, target, locale=locale, under=under)
+
     def backfill_overview(self) -> tuple[int, int]:
         """Fill the latest refusals and assessments from the audit trail; returns their counts.
 
-        Roll-ups and stuck lists read what commands keep as they run (schema version 3 on).
-        A database written by an earlier release has the history but not those rows: call
-        this once after upgrading. Safe to repeat (it writes what the trail says).
+        Roll-ups and stuck lists read what commands keep as they run (schema version 3 on);
+        call this once on a database an earlier release wrote. Safe to repeat.
         """
         return _overview.backfill_overview(self._core)
 
@@ -491,17 +499,12 @@ class Campaign:
         version; ``stage_map`` maps stages the new version renamed or removed (old id → new
         id). ``from_batch`` — as ``pin``, but only for batches ``from_batch`` and later
         (earlier batches keep their version, also for units added later). A unit moved to
-        another stage id takes the facts of its stage along (a renamed stage keeps its
-        evidence); its version counter and dates stay.
-
-        ``dry_run``: plan only; the result lists every unit that would move and why, and
-        nothing is written. The result of a real adoption lists the same.
+        another stage id takes the facts of its stage along; its version counter and dates
+        stay. ``dry_run``: plan only (the result lists every unit that would move and why).
 
         Raises:
-            ValidationError: bad arguments, or a plan with problems — a unit mapped to a
-                stage the new version lacks, a unit left without a stage, a mapping from an
-                unknown stage, a batch the new version lacks — all listed in ``problems``;
-                nothing changes.
+            ValidationError: bad arguments, or a plan with problems (a stage the new version
+                lacks, a unit left without a stage, ...), all listed; nothing changes.
         """
         return _adoption.adopt(
             self._core,
@@ -533,8 +536,7 @@ class Campaign:
         """Recompute the hash chain; the result says whether it holds and where it breaks.
 
         Pass checkpoints exported earlier (:meth:`audit_checkpoint`, :meth:`export_audit`) to
-        catch a truncated or rewritten tail. After a purge the chain is checked from the
-        purge's anchor.
+        catch a truncated or rewritten tail; after a purge, the chain is checked from its anchor.
         """
         return _audit_ops.verify_audit(self._core, checkpoints)
 
@@ -565,10 +567,8 @@ class Campaign:
     def due_units(
         self, *, batch: int | None = None, limit: int = 100, host: Any = None
     ) -> list[str]:
-        """Ids of up to ``limit`` started, unfinished units whose ``advance`` would pass now.
-
-        A dry run for a host's scheduler; writes nothing.
-        """
+        """Ids of up to ``limit`` started, unfinished units whose ``advance`` would pass now
+        (a dry run for a host's scheduler; writes nothing)."""
         return _sweeps.due_units(self._core, batch=batch, limit=limit, host=host)
 
     def advance_due(
