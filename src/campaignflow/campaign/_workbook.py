@@ -11,6 +11,7 @@ shares as percentages, dates as dates.
 from __future__ import annotations
 
 import importlib
+import io
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -102,8 +103,15 @@ def write_workbook(sheets: Sequence[Sheet], target: Path | IO[bytes]) -> None:
                     cell.number_format = number_format
                 cells.append(cell)
             page.append(cells)
+    # Saved whole in memory first: a target that cannot be written then leaves no half-saved
+    # workbook behind (openpyxl's write-only sheets stream through temporary files).
+    buffer = io.BytesIO()
+    book.save(buffer)
     try:
-        book.save(target)
+        if isinstance(target, Path):
+            target.write_bytes(buffer.getvalue())
+        else:
+            target.write(buffer.getvalue())
     except OSError as exc:
         raise ValidationError(
             code="xlsx.cannot_write", params={"path": repr(str(target)), "exc": str(exc)}
