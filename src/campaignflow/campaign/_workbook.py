@@ -68,8 +68,11 @@ def _width(header: str, values: Sequence[object]) -> float:
     return float(min(max(widest + 2, _WIDTH[0]), _WIDTH[1]))
 
 
-def write_workbook(sheets: Sequence[Sheet], target: Path | IO[bytes]) -> None:
+def write_workbook(sheets: Sequence[Sheet], target: Path | IO[bytes], *, campaign_id: str) -> None:
     """Write ``sheets`` as one workbook to the file ``target`` or into the binary stream.
+
+    The workbook's properties name campaignflow as its creator and the campaign as its
+    identifier (what ``campaignflow report --xlsx --overwrite`` checks before replacing it).
 
     Raises:
         MissingExtra: openpyxl is not installed.
@@ -80,6 +83,8 @@ def write_workbook(sheets: Sequence[Sheet], target: Path | IO[bytes]) -> None:
     bold = importlib.import_module("openpyxl.styles").Font(bold=True)
     letter = importlib.import_module("openpyxl.utils").get_column_letter
     book = openpyxl.Workbook(write_only=True)
+    book.properties.creator = "campaignflow"
+    book.properties.identifier = campaign_id
     for sheet in sheets:
         page = book.create_sheet(title=sheet.title)
         page.freeze_panes = "A2"

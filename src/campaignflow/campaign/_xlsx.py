@@ -58,7 +58,7 @@ def export_xlsx(core: Core, target: object, *, locale: str, under: str | None) -
         check_org_id("under", under)
     where = _target(target)
     load_openpyxl()  # before any work: a missing extra is named at once
-    write_workbook(sheets(core, locale=locale, under=under), where)
+    write_workbook(sheets(core, locale=locale, under=under), where, campaign_id=core.campaign_id)
 
 
 def sheets(core: Core, *, locale: str, under: str | None) -> list[Sheet]:

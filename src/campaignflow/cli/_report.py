@@ -23,6 +23,8 @@ from campaignflow.cli._common import (
 from campaignflow.cli._db import choose_campaign, db_url
 from campaignflow.cli._outputs import REPORT_FILES, check_outputs, write_outputs
 from campaignflow.cli._show import show_rollup
+from campaignflow.cli._xlsx import check_xlsx, write_xlsx
+from campaignflow.i18n import messages
 from campaignflow.presets import PRESETS
 from campaignflow.report import chart_style
 from campaignflow.report._charts import require_matplotlib
@@ -64,6 +66,13 @@ __all__ = ["report"]
     help="With --under: stuck units to list (longest in their stage first).",
 )
 @click.option(
+    "--xlsx",
+    "xlsx",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the spreadsheet (extra xlsx): batches, organisation roll-ups, stuck "
+    "units and the timeline (of the units under --under, when given).",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Replace report files this command wrote earlier for the same campaign.",
@@ -82,6 +91,7 @@ def report(
     depth: int | None,
     longer_than: int | None,
     limit: int,
+    xlsx: Path | None,
     overwrite: bool,
     lang: str,
 ) -> None:
@@ -99,8 +109,12 @@ def report(
     if out is not None:
         require_matplotlib()
         replace = check_outputs(out, REPORT_FILES, overwrite=overwrite, campaign_id=cid)
+    replace_xlsx = xlsx is not None and check_xlsx(xlsx, overwrite=overwrite, campaign_id=cid)
     campaign = Campaign(wf, url, campaign_id=cid)
     try:
+        if xlsx is not None:
+            write_xlsx(campaign, xlsx, replace=replace_xlsx, lang=lang, under=under)
+            err_console().print(messages.render("cli.wrote_xlsx", {"path": str(xlsx)}, lang))
         if under is not None:
             _rollup(campaign, under, depth, longer_than, limit, as_json=as_json, lang=lang)
             if out is None:
