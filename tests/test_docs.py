@@ -220,12 +220,17 @@ def _check_command(argv: list[str]) -> None:
         return
     if argv[0] == "python" and argv[1:3] == ["-m", "pip"]:
         argv = ["pip", *argv[3:]]
+    if argv[0] == "pip" and argv[1] == "wheel":  # a wheel of the checkout, and nothing else
+        assert [a for a in argv[2:] if not a.startswith("-") and a != "dist"] == ["."], argv
+        return
     if argv[0] == "pip":
         assert argv[1] == "install", argv
         for target in argv[2:]:
             if target.startswith("-"):
                 continue
-            match = re.fullmatch(r"(campaignflow|\.|-e \.)(?:\[([\w,-]+)\])?", target)
+            match = re.fullmatch(
+                r"(campaignflow|\.|-e \.|dist/campaignflow-\*\.whl)(?:\[([\w,-]+)\])?", target
+            )
             assert match, f"pip installs something other than campaignflow: {target}"
             unknown = set((match.group(2) or "").split(",")) - {""} - _extras()
             assert not unknown, f"no such extra in pyproject.toml: {sorted(unknown)}"

@@ -59,7 +59,7 @@ def check_xlsx(path: Path, *, overwrite: bool, campaign_id: str) -> bool:
     Also names the missing ``xlsx`` extra before any work (``MissingExtra``).
     """
     if path.suffix.lower() != ".xlsx":
-        raise _refuse("cli.xlsx_suffix", path)
+        raise BadInput(messages.render("cli.xlsx_suffix", {"path": repr(str(path))}, error_lang()))
     check_folder(path.parent)
     if path.is_symlink():
         raise _refuse("cli.output_symlink", path)
