@@ -22,7 +22,9 @@ import pytest
 import campaignflow as cf
 from campaignflow.i18n import messages
 from campaignflow.simulation import summarise
+from campaignflow.store import Store
 from tests.orgtree.flows import BAD, GOOD, GROUP, SUPERIOR, flow_data
+from tests.store.conftest import StoreFactory
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -75,10 +77,10 @@ ORGS = [
 PARENTS = ["town-a", "town-a", "town-b", "village-b1", "village-b1", "county", "town-b"]
 
 
-def build(store: str | None) -> cf.Campaign:
+def build(store: Store | None, campaign_id: str = "county") -> cf.Campaign:
     """Seven units: two finish, one makes up, two are held (hours; home visits), one deferred."""
     clock = cf.SimulatedClock(date(2005, 1, 10))
-    camp = cf.Campaign(workflow(), store, clock=clock, campaign_id="county")
+    camp = cf.Campaign(workflow(), store, clock=clock, campaign_id=campaign_id)
     camp.add_organisations(ORGS)
     camp.add_units(
         cf.Unit(id=f"u{i}", name=f"第{i}党支部", kind="village", batch=1 if i < 6 else 2, parent=p)
@@ -108,10 +110,10 @@ def build(store: str | None) -> cf.Campaign:
     return camp
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def camp(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[cf.Campaign]:
-    store = None if request.param == "memory" else f"sqlite:///{tmp_path / 'county.db'}"
-    with build(store) as campaign:
+@pytest.fixture
+def camp(store_factory: StoreFactory) -> Iterator[cf.Campaign]:
+    """The campaign on each store: memory, SQLite and (with CAMPAIGNFLOW_PG_DSN) PostgreSQL."""
+    with build(store_factory.open(), store_factory.campaign_id) as campaign:
         yield campaign
 
 
@@ -188,6 +190,18 @@ def test_the_organisation_sheets_are_the_roll_up(camp: cf.Campaign) -> None:
     )
     by_org = {r[word("org_id", "zh_CN")].value: r for r in rows}
     assert by_org["village-b1"][word("parent", "zh_CN")].value == "town-b"
+    _, levels = table(book[word("sheet.levels", "zh_CN")])
+    by_depth = [[n for n in nodes if n.depth == d] for d in range(3)]
+    assert [(r[word("depth", "zh_CN")].value, r[word("level", "zh_CN")].value) for r in levels] == [
+        (0, "county"),
+        (1, "town"),
+        (2, "village"),
+    ]
+    for row, members in zip(levels, by_depth, strict=True):
+        assert row[word("organisations", "zh_CN")].value == len(members)
+        for key, figure in [("units", "total"), ("finished", "finished"), ("stuck", "stuck")]:
+            assert row[word(key, "zh_CN")].value == sum(getattr(n, figure) for n in members)
+    assert levels[1][word("units", "zh_CN")].value == 6  # u5 hangs on the county itself
     _, pairs = table(book[word("sheet.org_batches", "zh_CN")])
     for row in pairs:
         node = camp.progress(under=row[word("org_id", "zh_CN")].value)
@@ -241,11 +255,20 @@ def test_the_timeline_is_summarise_s_timeline(camp: cf.Campaign) -> None:
 def test_headers_are_chinese_under_zh_cn_and_english_under_en(camp: cf.Campaign) -> None:
     """Sheet titles and headers come from the catalogue in the locale asked for."""
     zh, en = read(camp, "zh_CN"), read(camp, "en")
-    assert zh.sheetnames == ["说明", "按批次", "按组织", "组织分批次", "受阻单位", "时间线"]
+    assert zh.sheetnames == [
+        "说明",
+        "按批次",
+        "按组织",
+        "按层级",
+        "组织分批次",
+        "受阻单位",
+        "时间线",
+    ]
     assert en.sheetnames == [
         "About",
         "By batch",
         "By organisation",
+        "By level",
         "Organisation by batch",
         "Stuck units",
         "Timeline",
@@ -259,7 +282,7 @@ def test_headers_are_chinese_under_zh_cn_and_english_under_en(camp: cf.Campaign)
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in h) for h in table(sheet)[0]), sheet
     _, about = table(zh["说明"])
     values = {r["项目"].value: r["内容"] for r in about}
-    assert values["活动"].value == "county"
+    assert values["活动"].value == camp.campaign_id
     assert values["导出日期"].is_date
     assert values["导出日期"].value.date() == camp.clock.now().date()
 
@@ -307,7 +330,7 @@ def test_bad_arguments_are_refused_naming_them(
     camp: cf.Campaign, tmp_path: Path, options: dict[str, Any], code: str
 ) -> None:
     """Each bad argument raises ValidationError with its code; nothing is written."""
-    options = dict(options)  # the parameter is shared by both stores
+    options = dict(options)  # the parameter is shared by every store
     target = options.pop("target", io.BytesIO())
     if isinstance(target, str) and target.startswith("FOLDER"):
         target = target.replace("FOLDER", str(tmp_path))

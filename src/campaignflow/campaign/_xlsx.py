@@ -2,10 +2,10 @@
 
 The sheets: *About* (campaign, workflow, date, scope), *By batch* (window dates and units
 per stage, finished, on time, in make-up), *By organisation* (every node of the roll-up under
-each top organisation: the figures of ``progress(under=...)``), *Organisation by batch* (each
-node's units per batch and stage), *Stuck units* (``stuck()``: the gates and why, in the
-locale) and *Timeline* (units per stage of each batch on each day its counts changed, read
-from the audit trail). Headers are the catalogue's ``report.xlsx.*`` words; numbers stay
+each top organisation: the figures of ``progress(under=...)``), *By level* (their sums per
+depth and level of the tree), *Organisation by batch* (each node's units per batch and
+stage), *Stuck units* (``stuck()``: the gates and why, in the locale) and *Timeline* (units
+per stage of each batch on each day its counts changed, read from the audit trail). Headers are the catalogue's ``report.xlsx.*`` words; numbers stay
 numbers and dates stay dates. :mod:`._workbook` writes them with openpyxl (extra ``xlsx``).
 """
 
@@ -71,6 +71,7 @@ def sheets(core: Core, *, locale: str, under: str | None) -> list[Sheet]:
         _about(core, locale, under),
         _batches(core, locale, scope, stages),
         _orgs(nodes, locale),
+        _levels(nodes, locale),
         _org_batches(nodes, locale, stages, core),
         _stuck(core, locale, under),
         _timeline(core, locale, scope, stages),
@@ -226,6 +227,43 @@ def _orgs(nodes: list[OrgProgress], locale: str) -> Sheet:
         ),
         formats=("text",) * 4 + ("int",) * 5 + ("share", "int", "int", "int", "share", "text"),
         rows=rows,
+    )
+
+
+def _levels(nodes: list[OrgProgress], locale: str) -> Sheet:
+    """One row per depth and level of the tree: the sums over its organisations.
+
+    Organisations at one depth hold disjoint sets of units, so their figures add up.
+    """
+    groups: dict[tuple[int, str], list[OrgProgress]] = {}
+    for node in sorted(nodes, key=lambda n: n.depth):
+        groups.setdefault((node.depth, node.level), []).append(node)
+    rows: list[tuple[Cell, ...]] = []
+    for (depth, level), members in groups.items():
+        finished = sum(n.finished for n in members)
+        on_time = sum(n.on_time for n in members)
+        rows.append(
+            (
+                depth,
+                level,
+                len(members),
+                sum(n.total for n in members),
+                finished,
+                on_time,
+                on_time / finished if finished else None,
+                sum(n.remedial for n in members),
+                sum(n.stuck for n in members),
+            )
+        )
+    keys = ("depth", "level", "organisations", "units", "finished", "on_time", "on_time_share")
+    return Sheet(
+        title=_word("sheet.levels", locale),
+        headers=(
+            *(_word(k, locale) for k in keys),
+            *(_word(k, locale) for k in ("remedial_units", "stuck")),
+        ),
+        formats=("int", "text", *_ints(4), "share", *_ints(2)),
+        rows=tuple(rows),
     )
 
 
