@@ -364,3 +364,19 @@ def test_the_core_does_not_import_openpyxl() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_names_stay_text_never_formulas_or_broken_xml() -> None:
+    """A name that looks like a formula stays text; a control character shows escaped."""
+    camp = cf.Campaign(workflow(), clock=cf.FixedClock(date(2005, 1, 10)))
+    camp.add_organisations(
+        [
+            cf.Organisation(id="top", name='=HYPERLINK("http://x","点我")', level="county"),
+            cf.Organisation(id="bell", name="响铃\x07镇", level="town", parent="top"),
+        ]
+    )
+    _, rows = table(read(camp)[word("sheet.orgs", "zh_CN")])
+    names = [r[word("org_name", "zh_CN")] for r in rows]
+    assert names[0].value == '=HYPERLINK("http://x","点我")'
+    assert names[0].data_type == "s"
+    assert names[1].value == "响铃\\x07镇"

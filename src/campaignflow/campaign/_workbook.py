@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,8 @@ class Sheet:
 
 #: openpyxl's number format for each column format (text and dates: by the value's type).
 _NUMBER_FORMATS = {"int": "0", "share": "0.0%", "date": "yyyy-mm-dd", "text": ""}
+#: Characters XML 1.0 (so xlsx) cannot hold; a name or reason that has one shows it escaped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Column widths (in characters) stay between these.
 _WIDTH = (8, 60)
 
@@ -55,6 +58,10 @@ def load_openpyxl() -> Any:
         return importlib.import_module("openpyxl")
     except ImportError:
         raise MissingExtra(extra="xlsx", package="openpyxl") from None
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
 
 
 def _width(header: str, values: Sequence[object]) -> float:
@@ -101,8 +108,13 @@ def write_workbook(sheets: Sequence[Sheet], target: Path | IO[bytes], *, campaig
         for row in sheet.rows:
             cells = []
             for value, number_format in zip(row, formats, strict=True):
+                if isinstance(value, str):
+                    value = _CONTROL.sub(_escaped, value)
                 cell = cell_type(page, value=value)
-                if isinstance(value, date):  # a date is a date in any column
+                if isinstance(value, str) and value.startswith("="):
+                    # A name like "=HYPERLINK(...)" stays text, never a formula.
+                    cell.data_type = "s"
+                elif isinstance(value, date):  # a date is a date in any column
                     cell.number_format = _NUMBER_FORMATS["date"]
                 elif isinstance(value, int | float) and number_format:
                     cell.number_format = number_format
