@@ -47,7 +47,7 @@ from campaignflow.store._protocol import Store
 from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
-__all__ = ["ProgressCallback", "simulate_exact"]
+__all__ = ["ProgressCallback", "simulate_exact", "warn_without_recipe"]
 
 #: ``progress(day, done_units, total_units)``, called once per simulated day.
 ProgressCallback = Callable[[date, int, int], None]
@@ -101,6 +101,26 @@ class _Unit:
         self.recorded: dict[tuple[str, str], int] = {}
 
 
+def warn_without_recipe(workflow: Workflow, registry: GuardRegistry, *, stacklevel: int) -> None:
+    """Name every gate on a way forward that no simulated unit can pass (``NoRecipeWarning``).
+
+    A gate with no passing recipe, or a host-reading one whose recipe brings no host data:
+    units reaching it stay there, so the run says which gate holds them, before it starts.
+    """
+    for t in workflow.transitions:
+        if t.trigger != "advance":
+            continue
+        for spec in t.guards:
+            for name in registry.without_recipe(spec):
+                for source in t.source:
+                    warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=stacklevel)
+            for name in without_host(registry, spec):
+                for source in t.source:
+                    warnings.warn(
+                        NoRecipeWarning(name, source, t.dest, host=True), stacklevel=stacklevel
+                    )
+
+
 class _Simulator:
     def __init__(
         self,
@@ -147,18 +167,7 @@ class _Simulator:
         self.registry = found if isinstance(found, GuardRegistry) else default_registry
         self.recipe_actors: dict[str, Actor] = {}
         self.stage_reads_host: dict[str, bool] = {}
-        for t in workflow.transitions:
-            if t.trigger != "advance":
-                continue
-            for spec in t.guards:
-                for name in self.registry.without_recipe(spec):
-                    for source in t.source:
-                        warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=4)
-                for name in without_host(self.registry, spec):
-                    for source in t.source:
-                        warnings.warn(
-                            NoRecipeWarning(name, source, t.dest, host=True), stacklevel=4
-                        )
+        warn_without_recipe(workflow, self.registry, stacklevel=5)
 
     def host_of(self, u: _Unit) -> Any:
         """The host data ``u``'s gates are judged with: the run's, merged with its recipes'."""
