@@ -101,11 +101,14 @@ class _Unit:
         self.recorded: dict[tuple[str, str], int] = {}
 
 
-def warn_without_recipe(workflow: Workflow, registry: GuardRegistry, *, stacklevel: int) -> None:
+def warn_without_recipe(
+    workflow: Workflow, registry: GuardRegistry, *, host: Any, stacklevel: int
+) -> None:
     """Name every gate on a way forward that no simulated unit can pass (``NoRecipeWarning``).
 
-    A gate with no passing recipe, or a host-reading one whose recipe brings no host data:
-    units reaching it stay there, so the run says which gate holds them, before it starts.
+    A gate with no passing recipe, or (when the run has no ``host`` data) a host-reading
+    one whose recipe brings none: units reaching it stay there, so the run says which gate
+    holds them, before it starts.
     """
     for t in workflow.transitions:
         if t.trigger != "advance":
@@ -114,7 +117,7 @@ def warn_without_recipe(workflow: Workflow, registry: GuardRegistry, *, stacklev
             for name in registry.without_recipe(spec):
                 for source in t.source:
                     warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=stacklevel)
-            for name in without_host(registry, spec):
+            for name in () if host is not None else without_host(registry, spec):
                 for source in t.source:
                     warnings.warn(
                         NoRecipeWarning(name, source, t.dest, host=True), stacklevel=stacklevel
@@ -167,7 +170,7 @@ class _Simulator:
         self.registry = found if isinstance(found, GuardRegistry) else default_registry
         self.recipe_actors: dict[str, Actor] = {}
         self.stage_reads_host: dict[str, bool] = {}
-        warn_without_recipe(workflow, self.registry, stacklevel=5)
+        warn_without_recipe(workflow, self.registry, host=host, stacklevel=5)
 
     def host_of(self, u: _Unit) -> Any:
         """The host data ``u``'s gates are judged with: the run's, merged with its recipes'."""
@@ -540,7 +543,8 @@ def simulate_exact(
     ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL is
     written through one connection that commits once per simulated day. The campaign id is
     the scenario's name unless given; the store must not already hold units of it.
-    ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates; the
+    ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates
+    (default: what the scenario's ``host = "module:callable"`` builds, if it names one); the
     host data of the recipes played for a unit is merged into it and passed per call.
 
     Raises:
@@ -555,6 +559,8 @@ def simulate_exact(
         scenario = attrs.evolve(scenario, seed=seed)
     workflow = scenario.load_workflow()
     _check_fits(scenario, workflow)
+    if host is None:
+        host = scenario.make_host()
     units = scenario.units()
     cid = campaign_id or scenario.name
     target, commit, close = _open(scenario, store, cid)

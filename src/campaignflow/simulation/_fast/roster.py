@@ -12,7 +12,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from campaignflow._words.checks import refuse
 from campaignflow._words.records import Unit
 from campaignflow.simulation._fast.bulk import IntArray
 from campaignflow.simulation._streams import unit_stream
@@ -121,10 +120,8 @@ class _Units:
         """The unit at roster ``position``, with fast mode's ``members`` and ``batch``."""
         if self.csv is not None:
             return attrs.evolve(self.csv[position], members=members, batch=batch)
-        found = [(k, first) for k, first, count in self.spans if first <= position < first + count]
-        if not found:
-            refuse("position", position, "must be a position in the roster")
-        kind, first = found[0]
+        # A position past the roster is fast mode's own bug (StopIteration), not a user error.
+        kind, first = next((k, f) for k, f, count in self.spans if f <= position < f + count)
         n = position - first + 1
         uid = self._id(kind, n)
         parent = None

@@ -84,8 +84,9 @@ def simulate_fast(
     Custom gates play their passing recipes as in exact mode (facts recorded, ``Recipe.host``
     merged into the unit's host data); a guard without a bulk form is judged by its own
     function, one unit at a time, on the unit's :class:`~campaignflow.GuardContext`, while
-    the other guards stay vectorised. ``host``: the run's host data (``Campaign(host=)``);
-    with ``shards`` > 1 it must pickle. A gate no unit can pass (no recipe, or a
+    the other guards stay vectorised. ``host``: the run's host data (``Campaign(host=)``;
+    default: what the scenario's ``host = "module:callable"`` builds); with ``shards`` > 1
+    it must pickle. A gate no unit can pass (no recipe, or a
     host-reading one whose recipe gives no host data) is named by a
     :class:`~campaignflow.NoRecipeWarning` before the run.
 
@@ -114,7 +115,9 @@ def simulate_fast(
         result, campaign = simulate_exact(scenario, seed=seed, progress=progress, host=host)
         campaign.close()
         return result
-    warn_without_recipe(workflow, guard_registry(workflow), stacklevel=3)
+    if host is None:
+        host = scenario.make_host()
+    warn_without_recipe(workflow, guard_registry(workflow), host=host, stacklevel=3)
     members, batch = _roster(scenario, seed)
     total = int(members.shape[0])
     block = roster_module.BLOCK
