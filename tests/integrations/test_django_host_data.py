@@ -93,12 +93,17 @@ def test_a_guard_reads_the_host_model_in_the_same_transaction(
             camp.record(branch, Attendance(f"{dj.campaign_id}-{i}"), actor=CLERK)
         # 9 of the 10 uncommitted employees: read inside the host's own transaction.
         assert camp.check(branch).allowed
-    with pytest.raises(cf.TransitionRejected), dj.atomic():
-        _hire(employee_model, dj, branch, ["new"])
-        held = camp.check(branch)
-        assert not held.allowed
-        assert held.verdicts[0].params["employees"] == 11
-        camp.advance(branch, actor=CLERK)  # refused: its denial rolls back with the hire
+
+    def hire_then_apply() -> None:
+        with dj.atomic():
+            _hire(employee_model, dj, branch, ["new"])
+            held = camp.check(branch)
+            assert not held.allowed
+            assert held.verdicts[0].params["employees"] == 11
+            camp.advance(branch, actor=CLERK)  # refused: its denial rolls back with the hire
+
+    with pytest.raises(cf.TransitionRejected):
+        hire_then_apply()
     assert dj.committed(lambda: len(roster.current(branch))) == 10
     assert camp.state(branch).stage == "study_mobilization"
     with dj.atomic():
