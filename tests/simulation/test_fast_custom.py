@@ -226,3 +226,15 @@ def test_a_guard_judged_one_unit_at_a_time_sees_the_stages_builtin_facts(tmp_pat
     assert _comparable(result) == _comparable(exact)
     assert result.final_counts()["accepted"] == result.units
     assert result.time_in_stage["study_mobilization"].median_days == 35
+
+
+def test_a_make_up_visit_plays_the_custom_gate_of_its_way_out(tmp_path: Path) -> None:
+    """A gate on 学习动员补课 → 学习动员: the make-up visit records its recipe (both modes)."""
+    way_back = {("study_mobilization_remedial", "study_mobilization")}
+    sc = scenario(workflow=_workflow(tmp_path, GATE, way_back, percent=90), failure=1.0)
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    result = fast.simulate_fast(sc)
+    assert _comparable(result) == _comparable(exact)
+    assert result.remedial.units == result.units  # every unit went through the gate
+    assert result.final_counts()["accepted"] == result.units

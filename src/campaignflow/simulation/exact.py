@@ -397,9 +397,14 @@ class _Simulator:
         The recipe's host data (``Recipe.host``) is merged into the unit's, which every later
         command judging the unit's gates passes per call (``host=``).
         """
+        if self.play_recipe(u, spec):
+            self.after_fact(u)
+
+    def play_recipe(self, u: _Unit, spec: GuardSpec) -> bool:
+        """Record ``spec``'s passing recipe for ``u``; False when it has none."""
         found = self.registry.recipe_for(spec, True)
         if found is None:
-            return
+            return False
         if found.host is not None:
             u.host = merge_host(u.host, found.host)
         for fact in found.facts:
@@ -413,7 +418,7 @@ class _Simulator:
             role = self.workflow.fact_roles.get(kind) or self.campaign.fact_types.role_for(kind)
             actor = u.clerk if role is None else self._outsider(role)
             self.campaign.record(u.unit.id, fact, actor=actor)
-        self.after_fact(u)
+        return True
 
     def _outsider(self, role: str) -> Actor:
         actor = self.recipe_actors.get(role)
@@ -430,6 +435,8 @@ class _Simulator:
         self.apply(u)
 
     def do_remedial_done(self, u: _Unit, _: Any) -> None:
+        for spec in self.needs[u.stage].custom:
+            self.play_recipe(u, spec)
         for name in self.needs[u.stage].milestones:
             self.campaign.record(u.unit.id, Milestone(name=name), actor=u.clerk)
         self.apply(u)

@@ -107,6 +107,11 @@ class _Shard(_ShardMoves):
         elif ev == Event.REMEDIAL:
             for s in _present(self.stage[u]):
                 uu = u[self.stage[u] == s]
+                for spec in self.t.needs[int(s)].custom:
+                    # A make-up visit plays its way out's custom recipes, as exact mode does.
+                    k = self.t.custom.index(spec)
+                    for i in uu.tolist():
+                        self._play(i, k)
                 mask = 0
                 for name in self.t.needs[int(s)].milestones:
                     mask |= 1 << self.t.bits[name]
@@ -123,35 +128,36 @@ class _Shard(_ShardMoves):
         facts no column holds to the unit's records too); every other fact, and the recipe's
         host data, is kept for the guards judged one unit at a time.
         """
-        played: list[int] = []
-        today = date.fromordinal(self.today)
-        at = datetime.combine(today, time())
-        for i, k in zip(u.tolist(), a.tolist(), strict=True):
-            recipe = self.t.recipes[k]
-            if recipe is None:
-                continue  # named by a NoRecipeWarning when the run started
-            if recipe.host is not None:
-                self.unit_host[i] = merge_host(self.unit_host.get(i), recipe.host)
-            for fact in recipe.facts:
-                if self._to_columns(i, fact):
-                    continue
-                self.records.setdefault(i, []).append(
-                    FactRecord(
-                        unit_id=self.book.unit(
-                            self.lo + i, int(self.members[i]), int(self.batch[i])
-                        ).id,
-                        stage=self.t.stages[int(self.stage[i])],
-                        version=int(self.token[i]),
-                        fact=fact,
-                        on=today,
-                        at=at,
-                        actor_id="simulator",
-                        seq=0,
-                    )
-                )
-            played.append(i)
+        played = [i for i, k in zip(u.tolist(), a.tolist(), strict=True) if self._play(i, k)]
         if played:
             self.after_fact(np.array(played, dtype=np.int64))
+
+    def _play(self, i: int, k: int) -> bool:
+        """Record custom gate ``k``'s passing recipe for unit ``i``; False when it has none."""
+        recipe = self.t.recipes[k]
+        if recipe is None:
+            return False  # named by a NoRecipeWarning when the run started
+        if recipe.host is not None:
+            self.unit_host[i] = merge_host(self.unit_host.get(i), recipe.host)
+        today = date.fromordinal(self.today)
+        for fact in recipe.facts:
+            if self._to_columns(i, fact):
+                continue
+            self.records.setdefault(i, []).append(
+                FactRecord(
+                    unit_id=self.book.unit(
+                        self.lo + i, int(self.members[i]), int(self.batch[i])
+                    ).id,
+                    stage=self.t.stages[int(self.stage[i])],
+                    version=int(self.token[i]),
+                    fact=fact,
+                    on=today,
+                    at=datetime.combine(today, time()),
+                    actor_id="simulator",
+                    seq=0,
+                )
+            )
+        return True
 
     def _to_columns(self, i: int, fact: object) -> bool:
         """Write a built-in fact into unit ``i``'s columns; False when no column holds it."""
