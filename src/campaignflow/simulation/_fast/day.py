@@ -140,23 +140,24 @@ class _Shard(_ShardMoves):
         if recipe.host is not None:
             self.unit_host[i] = merge_host(self.unit_host.get(i), recipe.host)
         today = date.fromordinal(self.today)
+        at = datetime.combine(today, time())
+        unit_id = self.book.unit(self.lo + i, int(self.members[i]), int(self.batch[i])).id
+        stage, version = self.t.stages[int(self.stage[i])], int(self.token[i])
+        kept = self.records.setdefault(i, [])
         for fact in recipe.facts:
-            if self._to_columns(i, fact):
-                continue
-            self.records.setdefault(i, []).append(
-                FactRecord(
-                    unit_id=self.book.unit(
-                        self.lo + i, int(self.members[i]), int(self.batch[i])
-                    ).id,
-                    stage=self.t.stages[int(self.stage[i])],
-                    version=int(self.token[i]),
-                    fact=fact,
-                    on=today,
-                    at=datetime.combine(today, time()),
-                    actor_id="simulator",
-                    seq=0,
+            if not self._to_columns(i, fact):
+                kept.append(
+                    FactRecord(
+                        unit_id=unit_id,
+                        stage=stage,
+                        version=version,
+                        fact=fact,
+                        on=today,
+                        at=at,
+                        actor_id="simulator",
+                        seq=0,
+                    )
                 )
-            )
         return True
 
     def _to_columns(self, i: int, fact: object) -> bool:

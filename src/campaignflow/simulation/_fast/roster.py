@@ -111,6 +111,8 @@ class _Units:
             start += roster.counts[kind]
         self.counts = dict(roster.counts)
         self.own_unit = not reattach and bool(roster.counts.get("community"))
+        # The records built so far, by position: kept as long as this shard's run.
+        self.made: dict[int, Unit] = {}
 
     def _id(self, kind: str, n: int) -> str:
         width = max(3, len(str(self.counts[kind])))
@@ -118,6 +120,12 @@ class _Units:
 
     def unit(self, position: int, members: int, batch: int) -> Unit:
         """The unit at roster ``position``, with fast mode's ``members`` and ``batch``."""
+        known = self.made.get(position)
+        if known is None or known.members != members or known.batch != batch:
+            known = self.made[position] = self._build(position, members, batch)
+        return known
+
+    def _build(self, position: int, members: int, batch: int) -> Unit:
         if self.csv is not None:
             return attrs.evolve(self.csv[position], members=members, batch=batch)
         # A position past the roster is fast mode's own bug (StopIteration), not a user error.
