@@ -128,6 +128,10 @@ def test_host_option_overrides_the_scenarios(cli: Any, runner: CliRunner, tmp_pa
     assert _past_the_gate(small.stdout) == 0
     blocking = json.loads(small.stdout)["blocking"]
     assert blocking[0]["code"] == "cf_cli_host_gate.low"
+    # With shards, fast mode's workers build it from the name: the same outcome.
+    sharded = _run(cli, runner, scenario, "--host", f"{PLUGIN}:two", "--shards", "2", mode="fast")
+    assert sharded.exit_code == 0, sharded.output + sharded.stderr
+    assert _past_the_gate(sharded.stdout) == 0
 
 
 def test_without_host_data_the_gate_is_named(cli: Any, runner: CliRunner, tmp_path: Path) -> None:

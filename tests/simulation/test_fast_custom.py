@@ -238,3 +238,32 @@ def test_a_make_up_visit_plays_the_custom_gate_of_its_way_out(tmp_path: Path) ->
     assert _comparable(result) == _comparable(exact)
     assert result.remedial.units == result.units  # every unit went through the gate
     assert result.final_counts()["accepted"] == result.units
+
+
+def test_each_worker_builds_the_scenarios_host_and_a_given_host_must_pickle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """host = "module:callable" with shards: built in every worker; a given host must pickle."""
+    (tmp_path / "cf_fast_host_builder.py").write_text(
+        "import sqlite3\n"
+        "class Staff:\n"
+        "    def __init__(self):\n"
+        "        self.conn = sqlite3.connect(':memory:')  # a connection: it does not pickle\n"
+        "    def current(self, branch):\n"
+        "        return [f'e{i:02d}' for i in range(1, 41)]\n"
+        "def staff():\n"
+        "    return Staff()\n",
+        encoding="utf-8",
+    )
+    raw = _timed(scenario(workflow=_workflow(tmp_path, GATE, percent=90)), 14).to_dict()
+    raw["host"] = "cf_fast_host_builder:staff"
+    sc = Scenario.from_dict(raw, source="hosted", base_dir=tmp_path)
+    whole = fast.simulate_fast(sc)
+    # The run's roster (40 employees) wins over the recipe's (20): 18 attended, too few.
+    assert whole.final_counts()["study_mobilization"] == whole.units
+    assert whole.blocking[0].code == "test_fast_attendance.low"
+    monkeypatch.setattr(fast_roster, "BLOCK", 8)
+    assert fast.simulate_fast(sc, shards=3).to_json() == whole.to_json()
+    with pytest.raises(cf.ValidationError, match="worker processes") as refused:
+        fast.simulate_fast(sc, shards=3, host=sc.make_host())
+    assert refused.value.code == "simulation.host_not_picklable"

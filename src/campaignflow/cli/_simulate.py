@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -31,7 +32,6 @@ from campaignflow.cli._outputs import (
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
 from campaignflow.simulation import simulate as run
-from campaignflow.simulation.scenario import build_host
 
 __all__ = ["simulate"]
 
@@ -129,8 +129,13 @@ def simulate(
     plan = load_scenario_file(scenario)
     name = check_name(plan.name)
     workflow = plan.load_workflow()
+    if host_target is not None:
+        plan = attrs.evolve(plan, host=host_target)  # --host replaces the scenario's
     # Built before any output exists: a host that cannot be built stops the run at once.
-    host = plan.make_host() if host_target is None else build_host(host_target, plan.base_dir)
+    # Several shards build their own in each worker process (host data need not pickle).
+    host = plan.make_host()
+    if shards > 1:
+        host = None
     err = err_console()
     if out is not None:
         require_matplotlib()  # fail before a long run, not after it
