@@ -14,6 +14,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
@@ -125,8 +126,13 @@ def test_the_machine_reaches_accepted_and_covers_every_transition() -> None:
     assert OaMachine.reached > 0
 
 
-def test_campaignflow_simulate_finishes_units(tmp_path: Path) -> None:
-    """The CLI plays scenario.toml (plugins = ["oa_gate.guards"]): units pass the gate."""
+PAST_THE_GATE = ("analysis_review", "rectification", "closing", "accepted")
+AT_THE_GATE = ("study_mobilization", "study_mobilization_remedial", *PAST_THE_GATE)
+
+
+@pytest.mark.parametrize("mode", ["exact", "fast"])
+def test_campaignflow_simulate_finishes_units(tmp_path: Path, mode: str) -> None:
+    """The CLI plays scenario.toml (plugins, host): units pass the gate in both modes."""
     run = subprocess.run(
         [
             sys.executable,
@@ -135,7 +141,7 @@ def test_campaignflow_simulate_finishes_units(tmp_path: Path) -> None:
             "simulate",
             str(HERE / "scenario.toml"),
             "--mode",
-            "exact",
+            mode,
             "--json",
             "--quiet",
             "--no-report",
@@ -149,7 +155,13 @@ def test_campaignflow_simulate_finishes_units(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads(run.stdout)
-    last = {p["batch"]: p for p in result["timeline"]}
-    finished = sum(p["counts"].get("accepted", 0) for p in last.values())
-    print(f"\nsimulation: {finished}/{result['units']} units finished")
-    assert finished == result["units"]
+    assert result["mode"] == mode
+    last = {p["batch"]: p["counts"] for p in result["timeline"]}
+    reached = sum(c.get(s, 0) for c in last.values() for s in AT_THE_GATE)
+    passed = sum(c.get(s, 0) for c in last.values() for s in PAST_THE_GATE)
+    finished = sum(c.get("accepted", 0) for c in last.values())
+    print(
+        f"\nsimulation ({mode}): {reached}/{result['units']} units reached the gate, "
+        f"{passed} passed it, {finished} finished"
+    )
+    assert reached == passed == finished == result["units"]

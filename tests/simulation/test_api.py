@@ -14,7 +14,7 @@ import pytest
 import campaignflow as cf
 from campaignflow.guards import GuardContext
 from campaignflow.guards._registry import registry
-from campaignflow.simulation import Scenario, SimulationFallback, simulate
+from campaignflow.simulation import Scenario, simulate
 from tests.simulation.conftest import EXAMPLES, small_scenario
 
 
@@ -53,14 +53,16 @@ def _custom_scenario(folder: Path) -> Scenario:
     return Scenario.from_dict(data, base_dir=folder)
 
 
-def test_fast_mode_with_a_guard_without_bulk_form_falls_back_to_exact(tmp_path: Path) -> None:
-    """The warning names the guard; the run is exact and complete."""
+def test_fast_mode_judges_a_guard_without_bulk_form_unit_by_unit(tmp_path: Path) -> None:
+    """No fallback and no warning: the run is fast, complete, and as exact mode's."""
     scenario = _custom_scenario(tmp_path)
-    with pytest.warns(SimulationFallback, match="sim_test_members_at_least"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         result = simulate(scenario, mode="fast")
-    assert result.mode == "exact"
-    assert result.audit_head is not None
+    assert result.mode == "fast"
     assert all(b.completed_on is not None for b in result.batches)
+    exact = simulate(scenario, mode="exact")
+    assert result.final_counts() == exact.final_counts()
 
 
 def test_auto_mode_runs_small_scenarios_exactly_without_warning() -> None:

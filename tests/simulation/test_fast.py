@@ -1,6 +1,7 @@
 """Fast mode plays the same campaign as exact mode: identical where the model is deterministic,
 the same distribution of outcomes where it is random, independent of the shard count, and
-falling back to exact mode (with a warning naming the guard) when a guard has no bulk form.
+judging a guard without a bulk form by its own function, and falling back to exact mode
+(with a warning naming the reason) for a workflow shape it does not model.
 
 ``CF_FAST_UNITS`` (default 360) sizes the distribution comparison; CI may raise it.
 """
@@ -240,8 +241,8 @@ def _custom_workflow(tmp_path: Path, guard_name: str) -> str:
     return str(path)
 
 
-def test_a_custom_guard_without_a_bulk_form_falls_back_to_exact_mode(tmp_path: Path) -> None:
-    """The run completes in exact mode, and the warning names the guard."""
+def test_a_custom_guard_without_a_bulk_form_is_judged_unit_by_unit(tmp_path: Path) -> None:
+    """Fast mode runs it by its own function (no fallback), as exact mode and a bulk form do."""
     name = "test_fast_members_present"
 
     # The gate reads the roster, not facts: its passing recipe records nothing.
@@ -254,22 +255,27 @@ def test_a_custom_guard_without_a_bulk_form_falls_back_to_exact_mode(tmp_path: P
         return cf.Verdict(name, ctx.unit.members >= at_least, "members.ok", {})
 
     sc = scenario(workflow=_custom_workflow(tmp_path, name))
-    with pytest.warns(fast.SimulationFallback, match=name):
-        result = fast.simulate_fast(sc)
-    assert result.mode == "exact"
-    assert result.audit_head is not None
-    assert fast.fast_blockers(sc.load_workflow()) == (f"guard {name!r} has no bulk form",)
+    assert fast.fast_blockers(sc.load_workflow()) == ()
+    result = fast.simulate_fast(sc)
+    assert result.mode == "fast"
+    exact, campaign = simulate_exact(sc)
+    campaign.close()
+    assert _comparable(result) == _comparable(exact)
 
-    # Given a bulk form, the same workflow runs in fast mode with the same outcome.
+    # Given a bulk form, the same workflow runs with it, with the same outcome.
+    calls: list[int] = []
+
     def members_present_bulk(facts: Any, *, at_least: int = 1) -> Any:
         import numpy as np
 
+        calls.append(facts.size)
         return bulk.BulkVerdict.from_passed(
             np.ones(facts.size, dtype=np.bool_), "members.ok", "members.few"
         )
 
     bulk.register_bulk(name, members_present_bulk, replace=True)
     again = fast.simulate_fast(sc)
+    assert calls
     assert again.mode == "fast"
     assert _comparable(again) == _comparable(result)
 

@@ -95,6 +95,14 @@ def attendance_recipe(params: Mapping[str, Any], passing: bool) -> cf.Recipe | N
     return cf.Recipe(facts=facts, host=roster)
 
 
+def simulation_roster() -> FixedRoster:
+    """The host data ``campaignflow simulate`` builds (scenario.toml: ``host = ...``).
+
+    A simulation has no OA database behind it: a stand-in roster of the recipe's size.
+    """
+    return FixedRoster(RECIPE_ROSTER)
+
+
 @cf.guard(
     GATE,
     reads_host=True,

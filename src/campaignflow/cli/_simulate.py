@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -93,6 +94,14 @@ class _PlainProgress:
     help="Fast mode: split the units into N shards of whole 65,536-unit blocks, run in "
     "worker processes; the result does not depend on N.",
 )
+@click.option(
+    "--host",
+    "host_target",
+    metavar="MODULE:CALLABLE",
+    help="Build the host data for guards that read it (reads_host=True) by calling "
+    "CALLABLE from MODULE (importable, or beside the scenario file); "
+    'overrides the scenario\'s host = "module:callable".',
+)
 @plugin_option
 @lang_option
 def simulate(
@@ -106,6 +115,7 @@ def simulate(
     quiet: bool,
     overwrite: bool,
     shards: int,
+    host_target: str | None,
     lang: str,
 ) -> None:
     """Play the SCENARIO file forward and show how the campaign goes."""
@@ -119,6 +129,13 @@ def simulate(
     plan = load_scenario_file(scenario)
     name = check_name(plan.name)
     workflow = plan.load_workflow()
+    if host_target is not None:
+        plan = attrs.evolve(plan, host=host_target)  # --host replaces the scenario's
+    # Built before any output exists: a host that cannot be built stops the run at once.
+    # Several shards build their own in each worker process (host data need not pickle).
+    host = plan.make_host()
+    if shards > 1:
+        host = None
     err = err_console()
     if out is not None:
         require_matplotlib()  # fail before a long run, not after it
@@ -142,7 +159,7 @@ def simulate(
         created = create_database(folder, replace)
         store = db_url(str(created))
     try:
-        result = _run(plan, seed, mode, store, shards, quiet=quiet or as_json)
+        result = _run(plan, seed, mode, store, shards, host, quiet=quiet or as_json)
     except BaseException:
         if created is not None:  # this run's own, unfinished database
             for suffix in ("", "-wal", "-shm", "-journal"):
@@ -169,7 +186,14 @@ def simulate(
 
 
 def _run(
-    plan: Any, seed: int | None, mode: str, store: str | None, shards: int, *, quiet: bool
+    plan: Any,
+    seed: int | None,
+    mode: str,
+    store: str | None,
+    shards: int,
+    host: Any,
+    *,
+    quiet: bool,
 ) -> SimulationResult:
     """The simulation, with its progress on stderr and its notes shown as they come."""
     err = err_console()
@@ -177,7 +201,7 @@ def _run(
         warnings.simplefilter("always")
         warnings.showwarning = _note
         if quiet:
-            return run(plan, seed=seed, mode=mode, store=store, shards=shards)  # type: ignore[arg-type]
+            return run(plan, seed=seed, mode=mode, store=store, shards=shards, host=host)  # type: ignore[arg-type]
         if err.is_terminal:
             with Progress(
                 TextColumn("{task.description}"),
@@ -191,7 +215,15 @@ def _run(
                 def tick(day: date, done: int, units: int) -> None:
                     bar.update(task, completed=done, total=units, description=day.isoformat())
 
-                return run(plan, seed=seed, mode=mode, store=store, progress=tick, shards=shards)  # type: ignore[arg-type]
+                return run(
+                    plan,
+                    seed=seed,
+                    mode=mode,  # type: ignore[arg-type]
+                    store=store,
+                    progress=tick,
+                    shards=shards,
+                    host=host,
+                )
         return run(
             plan,
             seed=seed,
@@ -199,4 +231,5 @@ def _run(
             store=store,
             progress=_PlainProgress(),
             shards=shards,
+            host=host,
         )

@@ -72,19 +72,20 @@ def simulate(
         seed: overrides the scenario's seed.
         mode: ``exact`` drives the real :class:`~campaignflow.Campaign` day by day (same
             guards, store and audit chain); ``fast`` advances units in bulk with numpy (the
-            ``sim`` extra); ``auto`` is fast from :data:`FAST_THRESHOLD` units up. A guard
-            without a bulk form makes fast mode (and a big ``auto`` run) warn
-            :class:`SimulationFallback`, naming the guard, before it runs exact.
+            ``sim`` extra); ``auto`` is fast from :data:`FAST_THRESHOLD` units up. Fast mode
+            judges a guard without a bulk form by its own function, unit by unit; a
+            workflow shape it does not model makes fast mode (and a big ``auto`` run) warn
+            :class:`SimulationFallback`, naming the reason, before it runs exact.
         store: exact mode's store: None (memory), a URL (``sqlite:///out/campaign.db``) or
             a :class:`~campaignflow.store.Store`. Fast mode keeps no store.
         progress: ``progress(day, done_units, total_units)``, once per simulated day.
         shards: fast mode's shards of whole random-stream blocks, run in worker processes
             when more than one (results do not depend on their number). More than one with
             ``mode="exact"`` is refused; ``auto`` or a fallback that runs exact ignores it.
-        host: exact mode's host data for guards registered with ``reads_host=True``: the
+        host: the host data for guards registered with ``reads_host=True``: the
             campaign's ``host=``. The host data of the recipes played for a unit (each
             ``Recipe.host``) is merged into it, per unit, and passed with every command
-            that judges the unit's gates. Fast mode reads no host data.
+            that judges the unit's gates (in both modes).
 
     Raises:
         ValidationError: a bad scenario, mode, seed, shard count or store.
@@ -119,7 +120,7 @@ def simulate(
                 from campaignflow.simulation._fast import simulate_fast
 
                 result: SimulationResult = simulate_fast(
-                    scenario, seed=seed, shards=shards, progress=progress
+                    scenario, seed=seed, shards=shards, progress=progress, host=host
                 )
                 return result
             # Said before the run, so a caller showing warnings can stop a long one.

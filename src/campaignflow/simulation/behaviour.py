@@ -60,7 +60,8 @@ relative to the day ``E`` it entered the stage:
   unit's next recorded fact, or 7 days later at the latest.
 - A return visit (back from make-up) records no milestones or coverage again (they count over
   every visit); it is re-assessed on ``E + L`` with ``retry_failure_rate`` and approved again.
-- A remedial (补课) visit records the milestones its way out needs on ``E + R``, then applies.
+- A remedial (补课) visit records the passing recipes of its way out's custom gates and the
+  milestones it needs on ``E + R``, then applies.
 - Any other gate (a custom guard): its passing recipe (the guard's ``recipe=``, see
   :meth:`~campaignflow.guards.GuardRegistry.recipe_for`) is recorded on ``E + after_days``
   when the scenario has ``[behaviour.guards.<name>] after_days = N``, else on ``E + L``

@@ -1,7 +1,9 @@
 """Bulk forms of guards for fast mode: judge a whole shard of units on numpy arrays at once.
 
-A custom guard runs in fast mode when it has a bulk form: register one with
-:func:`register_bulk` (``docs/simulation-fast.md`` shows how). Needs the ``sim`` extra (numpy).
+A custom guard with a bulk form (:func:`register_bulk`; ``docs/simulation-fast.md`` shows how)
+is judged in bulk; one without is judged by its own function, one unit at a time, on each
+unit's ``GuardContext`` (``compile_bulk(spec, scalar=registry.bind)``). Needs the ``sim`` extra
+(numpy).
 """
 
 from campaignflow._public import publish

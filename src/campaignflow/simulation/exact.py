@@ -47,7 +47,7 @@ from campaignflow.store._protocol import Store
 from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
-__all__ = ["ProgressCallback", "simulate_exact"]
+__all__ = ["ProgressCallback", "simulate_exact", "warn_without_recipe"]
 
 #: ``progress(day, done_units, total_units)``, called once per simulated day.
 ProgressCallback = Callable[[date, int, int], None]
@@ -101,6 +101,29 @@ class _Unit:
         self.recorded: dict[tuple[str, str], int] = {}
 
 
+def warn_without_recipe(
+    workflow: Workflow, registry: GuardRegistry, *, host: Any, stacklevel: int
+) -> None:
+    """Name every gate on a way forward that no simulated unit can pass (``NoRecipeWarning``).
+
+    A gate with no passing recipe, or (when the run has no ``host`` data) a host-reading
+    one whose recipe brings none: units reaching it stay there, so the run says which gate
+    holds them, before it starts.
+    """
+    for t in workflow.transitions:
+        if t.trigger != "advance":
+            continue
+        for spec in t.guards:
+            for name in registry.without_recipe(spec):
+                for source in t.source:
+                    warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=stacklevel)
+            for name in () if host is not None else without_host(registry, spec):
+                for source in t.source:
+                    warnings.warn(
+                        NoRecipeWarning(name, source, t.dest, host=True), stacklevel=stacklevel
+                    )
+
+
 class _Simulator:
     def __init__(
         self,
@@ -147,18 +170,7 @@ class _Simulator:
         self.registry = found if isinstance(found, GuardRegistry) else default_registry
         self.recipe_actors: dict[str, Actor] = {}
         self.stage_reads_host: dict[str, bool] = {}
-        for t in workflow.transitions:
-            if t.trigger != "advance":
-                continue
-            for spec in t.guards:
-                for name in self.registry.without_recipe(spec):
-                    for source in t.source:
-                        warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=4)
-                for name in without_host(self.registry, spec):
-                    for source in t.source:
-                        warnings.warn(
-                            NoRecipeWarning(name, source, t.dest, host=True), stacklevel=4
-                        )
+        warn_without_recipe(workflow, self.registry, host=host, stacklevel=5)
 
     def host_of(self, u: _Unit) -> Any:
         """The host data ``u``'s gates are judged with: the run's, merged with its recipes'."""
@@ -385,9 +397,14 @@ class _Simulator:
         The recipe's host data (``Recipe.host``) is merged into the unit's, which every later
         command judging the unit's gates passes per call (``host=``).
         """
+        if self.play_recipe(u, spec):
+            self.after_fact(u)
+
+    def play_recipe(self, u: _Unit, spec: GuardSpec) -> bool:
+        """Record ``spec``'s passing recipe for ``u``; False when it has none."""
         found = self.registry.recipe_for(spec, True)
         if found is None:
-            return
+            return False
         if found.host is not None:
             u.host = merge_host(u.host, found.host)
         for fact in found.facts:
@@ -401,7 +418,7 @@ class _Simulator:
             role = self.workflow.fact_roles.get(kind) or self.campaign.fact_types.role_for(kind)
             actor = u.clerk if role is None else self._outsider(role)
             self.campaign.record(u.unit.id, fact, actor=actor)
-        self.after_fact(u)
+        return True
 
     def _outsider(self, role: str) -> Actor:
         actor = self.recipe_actors.get(role)
@@ -418,6 +435,8 @@ class _Simulator:
         self.apply(u)
 
     def do_remedial_done(self, u: _Unit, _: Any) -> None:
+        for spec in self.needs[u.stage].custom:
+            self.play_recipe(u, spec)
         for name in self.needs[u.stage].milestones:
             self.campaign.record(u.unit.id, Milestone(name=name), actor=u.clerk)
         self.apply(u)
@@ -531,7 +550,8 @@ def simulate_exact(
     ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL is
     written through one connection that commits once per simulated day. The campaign id is
     the scenario's name unless given; the store must not already hold units of it.
-    ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates; the
+    ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates
+    (default: what the scenario's ``host = "module:callable"`` builds, if it names one); the
     host data of the recipes played for a unit is merged into it and passed per call.
 
     Raises:
@@ -546,6 +566,8 @@ def simulate_exact(
         scenario = attrs.evolve(scenario, seed=seed)
     workflow = scenario.load_workflow()
     _check_fits(scenario, workflow)
+    if host is None:
+        host = scenario.make_host()
     units = scenario.units()
     cid = campaign_id or scenario.name
     target, commit, close = _open(scenario, store, cid)

@@ -35,8 +35,8 @@ class SimulationFallback(UserWarning):
     This is the one public warning class (``campaignflow.simulation.SimulationFallback``);
     it imports without numpy, so fast mode re-uses it rather than defining its own.
 
-    The message says why: a guard without a bulk form (named), or numpy missing
-    (``pip install 'campaignflow[sim]'``).
+    The message says why: a workflow shape fast mode does not model (named), or numpy
+    missing (``pip install 'campaignflow[sim]'``).
     """
 
 

@@ -110,6 +110,7 @@ class _ScenarioFile:
     end: date | None = None
     behaviour: Behaviour = Behaviour()  # noqa: RUF009 - a frozen record, safe to share
     plugins: tuple[str, ...] = ()
+    host: str | None = None
 
 
 @attrs.frozen(eq=False)
@@ -120,7 +121,9 @@ class Scenario(_ScenarioFile):
     validates the same way. ``base_dir`` is where a workflow file or roster CSV named by a
     relative path is found (the scenario file's folder). ``plugins``: modules imported before
     the workflow loads (they register your guards and fact types), from the installed
-    packages or, failing that, from ``base_dir``.
+    packages or, failing that, from ``base_dir``. ``host``: ``"module:callable"``, the
+    callable that builds the host data for guards registered with ``reads_host=True``
+    (:meth:`make_host`; the module is found as ``plugins`` are).
 
     Raises:
         ValidationError: every problem at once, each naming its key path.
@@ -186,6 +189,8 @@ class Scenario(_ScenarioFile):
             data["end"] = self.end.isoformat()
         if self.plugins:
             data["plugins"] = list(self.plugins)
+        if self.host is not None:
+            data["host"] = self.host
         listed: dict[str, Any] = _listed(data)
         return listed
 
@@ -284,6 +289,24 @@ class Scenario(_ScenarioFile):
         if failed:
             raise scenario_error(self.source, failed)
 
+    def make_host(self) -> Any:
+        """The host data the scenario's ``host = "module:callable"`` builds (None without one).
+
+        The ``plugins`` are imported first; then the module (installed, or from ``base_dir``),
+        and the callable is called with no arguments. Each call builds a new host object.
+
+        Raises:
+            ValidationError: ``scenario.host_failed``: the module does not import, has no
+                such callable, or the callable raises or returns None.
+        """
+        if self.host is None:
+            return None
+        self.import_plugins()
+        try:
+            return build_host(self.host, self.base_dir)
+        except ValidationError as exc:
+            raise scenario_error(self.source, [Problem("host", exc.code, exc.params)]) from None
+
     def windows(self) -> tuple[BatchWindow, ...]:
         """The batch windows, in batch order."""
         return tuple(
@@ -334,6 +357,49 @@ def import_plugin(module: str, base_dir: Path | None) -> None:
             importlib.import_module(module)
         finally:
             sys.path.remove(folder)
+
+
+def _host_target_ok(target: object) -> bool:
+    """Whether ``target`` is a ``"module:callable"`` name of Python-style names."""
+    if not isinstance(target, str) or target.count(":") != 1:
+        return False
+    module, attr = target.split(":")
+    return all(n.isidentifier() for n in [*module.split("."), *attr.split(".")])
+
+
+def build_host(target: str, base_dir: Path | None) -> Any:
+    """Call ``"module:callable"`` (found as ``plugins`` are) and return the host data it builds.
+
+    Raises:
+        ValidationError: ``scenario.host_bad``, ``target`` is malformed; ``scenario.host_failed``:
+            the module does not import, has no such callable, or the callable raises or
+            returns None.
+    """
+    if not _host_target_ok(target):
+        raise ValidationError(code="scenario.host_bad", params={"value": repr(target)})
+    module, attr = target.split(":")
+
+    def failed(error: str) -> ValidationError:
+        return ValidationError(
+            code="scenario.host_failed", params={"target": repr(target), "error": error}
+        )
+
+    try:
+        import_plugin(module, base_dir)
+        found: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            found = getattr(found, part)
+    except Exception as exc:  # the module's own error, or no such name: said as is
+        raise failed(f"{type(exc).__name__}: {exc}") from None
+    if not callable(found):
+        raise failed(f"{attr} is a {type(found).__name__}, not a callable")
+    try:
+        host = found()
+    except Exception as exc:  # whatever the host's builder raises
+        raise failed(f"{attr}() raised {type(exc).__name__}: {exc}") from None
+    if host is None:
+        raise failed(f"{attr}() returned None: a host-reading gate would have no data")
+    return host
 
 
 def _leaves(spec: GuardSpec) -> list[GuardSpec]:
@@ -402,6 +468,8 @@ def _problems(s: Scenario) -> list[str]:
             c.fail(f"plugins[{i}]", "must be a Python-style name", module)
     if not isinstance(s.plugins, tuple):
         c.fail("plugins", "must be a list of ids", s.plugins)
+    if s.host is not None and not _host_target_ok(s.host):
+        c.refuse("host", "scenario.host_bad", s.host, {})
     check_batches(c, s.batches, s.start)
     if not isinstance(s.behaviour, Behaviour):
         c.fail("behaviour", "must be a behaviour table", s.behaviour)

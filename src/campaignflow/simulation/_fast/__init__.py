@@ -15,10 +15,16 @@ block ``b`` draws from ``numpy.random.SeedSequence(seed, spawn_key=(purpose, b))
 ``b``-th child of ``SeedSequence(seed).spawn(..)[purpose]``), always in unit order. A shard
 is a run of whole blocks, so the result does not depend on how many shards there are.
 
-A workflow whose guards lack a bulk form (a custom guard without :func:`.bulk.register_bulk`),
-or whose shape fast mode does not model (a working stage re-entered other than from its
-make-up), cannot run here: :func:`fast_blockers` says why, and ``simulate`` falls back to
-exact mode with a :class:`SimulationFallback` warning naming the guard.
+Custom gates play their passing recipes here as in exact mode: the recipe's facts (of
+built-in or the host's own fact types) are recorded on the same day, its host data merged
+into the unit's. A guard without a bulk form (:func:`.bulk.register_bulk`) is judged by its
+own function, one unit at a time, on the unit's :class:`~campaignflow.GuardContext` (its
+state, the day, the host data, the recipes' facts and the stage's built-in facts as fast
+mode keeps them), while every other guard stays vectorised. A gate no unit can pass is
+named by a :class:`~campaignflow.NoRecipeWarning` before the run. A workflow whose shape
+fast mode does not model (a working stage re-entered other than from its make-up) cannot
+run here: :func:`fast_blockers` says why, and ``simulate`` falls back to exact mode with a
+:class:`SimulationFallback` warning naming the reason.
 
 The parts, one job each: :mod:`.bulk` (guards judged on arrays), :mod:`.tables` (the workflow
 compiled), :mod:`.roster` (random-stream blocks, the roster as arrays), :mod:`.state` (a

@@ -6,8 +6,10 @@ must agree exactly with the scalar guard it stands for: same pass/fail, same ver
 for every unit (the tests check this with hypothesis on random facts).
 
 Every built-in guard has a bulk form (:mod:`.builtin`). A third-party guard may offer one
-with :func:`register_bulk` (or the :func:`bulk_guard` decorator); a workflow that uses a guard
-without one is simulated in exact mode instead (see ``simulate_fast``).
+with :func:`register_bulk` (or the :func:`bulk_guard` decorator). A guard without one is
+judged by its own (scalar) function, one unit at a time, on the :class:`GuardContext` of
+each unit the bulk facts describe (``BulkFacts.contexts``, see :func:`compile_bulk`'s
+``scalar=``): the other guards of the workflow stay vectorised.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy.typing as npt
 
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
+from campaignflow._words.verdicts import Verdict
 from campaignflow.errors import ValidationError
 from campaignflow.guards._context import GuardContext
 from campaignflow.guards._spec import COMBINATORS, GuardSpec
@@ -78,6 +81,8 @@ class BulkFacts:
             and valid ballots; ballots 0 when no survey was recorded since the last transition.
         approvals: role -> APPROVAL_NONE / APPROVED / REJECTED, the role's latest decision
             since the last transition (a role missing from the mapping: none).
+        contexts: when given, ``contexts()`` is the :class:`GuardContext` of every unit, in
+            array order: what a guard without a bulk form is judged on (one unit at a time).
     """
 
     today: int
@@ -93,6 +98,7 @@ class BulkFacts:
     survey_dissatisfied: IntArray | None = None
     survey_ballots: IntArray | None = None
     approvals: Mapping[str, IntArray] = attrs.field(factory=dict)
+    contexts: Callable[[], Sequence[GuardContext]] | None = None
 
     @property
     def size(self) -> int:
@@ -193,6 +199,7 @@ def bulk_facts_from(contexts: Sequence[GuardContext]) -> BulkFacts:
         survey_dissatisfied=dissatisfied,
         survey_ballots=ballots,
         approvals=approvals,
+        contexts=lambda: contexts,
     )
 
 
@@ -331,37 +338,70 @@ class Judged:
 Judge = Callable[[BulkFacts], Judged]
 
 
-def compile_bulk(spec: GuardSpec, registry: BulkRegistry | None = None) -> Judge:
+#: Binds a leaf spec to its scalar guard (``GuardRegistry.bind``): the fallback of a guard
+#: without a bulk form.
+Scalar = Callable[[GuardSpec], Callable[[GuardContext], Verdict]]
+
+
+def compile_bulk(
+    spec: GuardSpec, registry: BulkRegistry | None = None, *, scalar: Scalar | None = None
+) -> Judge:
     """A function judging ``spec`` (combinators included) for every unit of a BulkFacts.
 
+    A guard under ``spec`` without a bulk form is judged by ``scalar(leaf)`` (for example
+    ``campaignflow.guards.registry.bind``), one unit at a time on ``BulkFacts.contexts()``.
+
     Raises:
-        ValidationError: a guard under ``spec`` has no bulk form (named).
+        ValidationError: a guard under ``spec`` has no bulk form and no ``scalar`` is given
+            (named); at judging time, bulk facts without ``contexts`` for such a guard.
     """
     reg = registry or bulk_registry
     if spec.name in ("all_of", "any_of"):
-        parts = [compile_bulk(c, reg) for c in spec.children]
+        parts = [compile_bulk(c, reg, scalar=scalar) for c in spec.children]
         return _combined(parts, any_of=spec.name == "any_of")
     if spec.name == "not":
-        return _not(compile_bulk(spec.children[0], reg))
+        return _not(compile_bulk(spec.children[0], reg, scalar=scalar))
     func = reg.get(spec.name)
     if func is None:
-        raise ValidationError(code="simulation.no_bulk_form", params={"guard": repr(spec.name)})
+        if scalar is None:
+            raise ValidationError(code="simulation.no_bulk_form", params={"guard": repr(spec.name)})
+        return _one_by_one(spec.name, scalar(spec))
     params = dict(spec.params)
 
     def judge(facts: BulkFacts) -> Judged:
-        verdict = func(facts, **params)
-
-        def failures() -> list[Failure]:
-            out: list[Failure] = []
-            for i, code in enumerate(verdict.codes):
-                mask = ~verdict.passed & (verdict.code == i)
-                if mask.any():
-                    out.append((code, mask, verdict.wait))
-            return out
-
-        return Judged(passed=verdict.passed, failures=failures)
+        return _judged(func(facts, **params))
 
     return judge
+
+
+def _one_by_one(name: str, bound: Callable[[GuardContext], Verdict]) -> Judge:
+    """A guard without a bulk form, judged unit by unit on each unit's GuardContext."""
+
+    def judge(facts: BulkFacts) -> Judged:
+        if facts.contexts is None:
+            raise ValidationError(code="simulation.no_bulk_form", params={"guard": repr(name)})
+        verdicts = [bound(ctx) for ctx in facts.contexts()]
+        codes = tuple(dict.fromkeys(v.code for v in verdicts))
+        verdict = BulkVerdict(
+            passed=np.array([v.passed for v in verdicts], dtype=np.bool_),
+            code=np.array([codes.index(v.code) for v in verdicts], dtype=np.int8),
+            codes=codes,
+        )
+        return _judged(verdict)
+
+    return judge
+
+
+def _judged(verdict: BulkVerdict) -> Judged:
+    def failures() -> list[Failure]:
+        out: list[Failure] = []
+        for i, code in enumerate(verdict.codes):
+            mask = ~verdict.passed & (verdict.code == i)
+            if mask.any():
+                out.append((code, mask, verdict.wait))
+        return out
+
+    return Judged(passed=verdict.passed, failures=failures)
 
 
 def _combined(parts: list[Judge], *, any_of: bool) -> Judge:

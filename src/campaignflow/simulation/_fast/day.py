@@ -8,11 +8,14 @@ units at once, a unit's events in the order they were planned, and emits the tim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, time
 
 import numpy as np
 
-from campaignflow.simulation._fast.bulk import APPROVAL_APPROVED, IntArray
+from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
+from campaignflow._words.records import FactRecord
+from campaignflow.guards._recipe import merge_host
+from campaignflow.simulation._fast.bulk import APPROVAL_APPROVED, APPROVAL_REJECTED, IntArray
 from campaignflow.simulation._fast.moves import _ShardMoves
 from campaignflow.simulation._fast.state import (
     Event,
@@ -66,7 +69,7 @@ class _Shard(_ShardMoves):
                     # An earlier event of the unit today may have moved it on.
                     ok = (self.token[u] == tk) & ~self.done[u]
                     u, k, a = u[ok], k[ok], a[ok]
-            for ev in range(7):
+            for ev in range(8):
                 m = k == ev
                 if m.any():
                     self.handle(ev, u[m], a[m])
@@ -99,9 +102,16 @@ class _Shard(_ShardMoves):
             self.survey(u)
         elif ev == Event.APPROVE:
             self.approve(u)
+        elif ev == Event.RECIPE:
+            self.play_recipes(u, a)
         elif ev == Event.REMEDIAL:
             for s in _present(self.stage[u]):
                 uu = u[self.stage[u] == s]
+                for spec in self.t.needs[int(s)].custom:
+                    # A make-up visit plays its way out's custom recipes, as exact mode does.
+                    k = self.t.custom.index(spec)
+                    for i in uu.tolist():
+                        self._play(i, k)
                 mask = 0
                 for name in self.t.needs[int(s)].milestones:
                     mask |= 1 << self.t.bits[name]
@@ -110,6 +120,66 @@ class _Shard(_ShardMoves):
         else:
             self.fallback[u] = np.where(self.fallback[u] == self.today, -1, self.fallback[u])
             self.apply(u)
+
+    def play_recipes(self, u: IntArray, a: IntArray) -> None:
+        """Record custom gates' passing recipes (exact mode's ``do_recipe``), unit by unit.
+
+        Built-in facts of a recipe go to the columns the bulk guards read (and surveys and
+        facts no column holds to the unit's records too); every other fact, and the recipe's
+        host data, is kept for the guards judged one unit at a time.
+        """
+        played = [i for i, k in zip(u.tolist(), a.tolist(), strict=True) if self._play(i, k)]
+        if played:
+            self.after_fact(np.array(played, dtype=np.int64))
+
+    def _play(self, i: int, k: int) -> bool:
+        """Record custom gate ``k``'s passing recipe for unit ``i``; False when it has none."""
+        recipe = self.t.recipes[k]
+        if recipe is None:
+            return False  # named by a NoRecipeWarning when the run started
+        if recipe.host is not None:
+            self.unit_host[i] = merge_host(self.unit_host.get(i), recipe.host)
+        today = date.fromordinal(self.today)
+        at = datetime.combine(today, time())
+        unit_id = self.book.unit(self.lo + i, int(self.members[i]), int(self.batch[i])).id
+        stage, version = self.t.stages[int(self.stage[i])], int(self.token[i])
+        kept = self.records.setdefault(i, [])
+        for fact in recipe.facts:
+            if not self._to_columns(i, fact):
+                kept.append(
+                    FactRecord(
+                        unit_id=unit_id,
+                        stage=stage,
+                        version=version,
+                        fact=fact,
+                        on=today,
+                        at=at,
+                        actor_id="simulator",
+                        seq=0,
+                    )
+                )
+        return True
+
+    def _to_columns(self, i: int, fact: object) -> bool:
+        """Write a built-in fact into unit ``i``'s columns; False when no column holds it."""
+        t = self.t
+        if isinstance(fact, StudySession):
+            self.hours[i] += fact.hours
+            if fact.guided:
+                self.guided[i] += fact.hours
+            return True
+        if isinstance(fact, Milestone) and fact.name in t.bits:
+            self.bits[i] |= np.int64(1 << t.bits[fact.name])
+            if fact.total is not None and fact.name in self.cov_total:
+                self.cov_done[fact.name][i] = fact.done or 0
+                self.cov_total[fact.name][i] = fact.total
+            return True
+        if isinstance(fact, Approval) and fact.role in self.approvals:
+            self.approvals[fact.role][i] = APPROVAL_APPROVED if fact.approved else APPROVAL_REJECTED
+            return True
+        if isinstance(fact, Survey):
+            self.ballots[i], self.dissat[i] = fact.valid_ballots, fact.dissatisfied
+        return False
 
     def after_fact(self, u: IntArray) -> None:
         w = u[self.waiting[u]]
@@ -131,6 +201,17 @@ class _Shard(_ShardMoves):
         self.ballots[u] = ballots
         self.dissat[u] = np.minimum(ballots, np.rint(d * ballots).astype(np.int64))
         _ = LEVELS_3, LEVELS_4  # the split over content levels does not change any gate
+        ready = self.ready(u)
+        if not ready.all():
+            # No host data yet for a host-reading gate: not judged (exact mode's rule).
+            later = u[~ready]
+            self.stamp += 1
+            asks = self.t.asks_approval[self.stage[later]]
+            self.at(self.v_delay[later[asks]], later[asks], Event.APPROVE)
+            self.waiting[later[~asks]] = True
+            u = u[ready]
+            if u.shape[0] == 0:
+                return
         j = self.judge(u, "advance", _CLERK)
         allowed = j.dest >= 0
         if allowed.any():

@@ -9,9 +9,11 @@ exact mode's ``moved`` (:mod:`campaignflow.simulation.behaviour`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from campaignflow.errors import ValidationError
 from campaignflow.simulation._fast.bulk import BoolArray, IntArray
 from campaignflow.simulation._fast.roster import _PURPOSE_VISIT, _stream
 from campaignflow.simulation._fast.state import (
@@ -53,6 +55,8 @@ class _ShardMoves(_ShardState):
             cands = self.t.candidates.get(key, ())
             if not cands:
                 continue
+            if self.host is None:
+                self.require_host(u[pos], cands, trigger)
             f = self.facts(u[pos], self.t.reads[key])
             open_ = np.ones(pos.shape[0], dtype=np.bool_)
             for ci, cand in enumerate(cands):
@@ -89,6 +93,30 @@ class _ShardMoves(_ShardState):
                     break
         return _Judgement(u, stages, dest, first_failed, fails, detour_fails, detour_has)
 
+    def require_host(self, u: IntArray, cands: Sequence[Any], trigger: str) -> None:
+        """As the engine's ``require_host``: no host-reading gate is judged without host data."""
+        for cand in cands:
+            if cand.host_guards and any(i not in self.unit_host for i in u.tolist()):
+                raise ValidationError(
+                    code="guard.host_missing",
+                    params={
+                        "guard": repr(cand.host_guards[0]),
+                        "source": cand.source,
+                        "dest": cand.dest_id,
+                        "trigger": trigger,
+                    },
+                )
+
+    def ready(self, u: IntArray) -> BoolArray:
+        """Which units have the host data their stage's ways forward read (exact's rule)."""
+        ok = np.ones(u.shape[0], dtype=np.bool_)
+        if self.host is not None or not any(self.t.reads_host):
+            return ok
+        reads = np.array(self.t.reads_host, dtype=np.bool_)[self.stage[u]]
+        for k in np.flatnonzero(reads).tolist():
+            ok[k] = int(u[k]) in self.unit_host
+        return ok
+
     def count_blocking(
         self, j: _Judgement, mask: BoolArray, fails: list[Failure] | None = None
     ) -> None:
@@ -105,7 +133,17 @@ class _ShardMoves(_ShardState):
                 self.blocking[key] = self.blocking.get(key, 0) + int(counts[s])
 
     def apply(self, u: IntArray) -> None:
-        """The units file their application to move on (转段申请); refusals count as blocking."""
+        """The units file their application to move on (转段申请); refusals count as blocking.
+
+        A unit whose stage has a host-reading gate and which has no host data yet (its
+        recipe not played) files nothing: it waits for its next fact, as in exact mode.
+        """
+        ready = self.ready(u)
+        if not ready.all():
+            self.waiting[u[~ready]] = True
+            u = u[ready]
+            if u.shape[0] == 0:
+                return
         j = self.judge(u, "advance", _CLERK)
         ok = j.dest >= 0
         if ok.any():
@@ -227,6 +265,8 @@ class _ShardMoves(_ShardState):
             if back.any():
                 self._keep_facts(u[back], t.coverage, to_stash=False)
             clear = ~back & ~same
+            if self.records or self.s_records:
+                self._keep_records(u, stash, back, clear)
             if clear.any():
                 uc = u[clear]
                 self.hours[uc] = 0.0
@@ -303,10 +343,26 @@ class _ShardMoves(_ShardState):
             else:
                 live[u] = kept[u]
 
+    def _keep_records(
+        self, u: IntArray, stash: BoolArray, back: BoolArray, clear: BoolArray
+    ) -> None:
+        """The recipes' fact records follow the stage's facts: stashed, brought back, cleared."""
+        for i in u[stash].tolist():
+            self.s_records[i] = list(self.records.get(i, ()))
+        for i in u[back].tolist():
+            self.records[i] = list(self.s_records.get(i, ()))
+        for i in u[clear].tolist():
+            self.records.pop(i, None)
+
     def plan_visit(self, u: IntArray, s: int) -> None:
         needs = self.t.needs[s]
         length = self.v_len[u]
         sub = 0
+        for spec in needs.custom:
+            # A custom gate's passing recipe, planned first as in exact mode.
+            timing = self.beh.guards.get(spec.name)
+            offset = length if timing is None else timing.after_days
+            self.at(offset, u, Event.RECIPE, self.t.custom.index(spec), sub=sub)
         if needs.study:
             # The week's study counts once brought to retired and frail members' homes.
             first = 7 + self.home_delay[u] if self.any_home_delay else 7

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import numpy as np
 
+from campaignflow._words.records import Unit
 from campaignflow.simulation._fast.bulk import IntArray
-from campaignflow.simulation.scenario import Scenario
+from campaignflow.simulation._streams import unit_stream
+from campaignflow.simulation.scenario import KIND_TITLES, Scenario
 
 __all__ = ["BLOCK"]
 
@@ -81,3 +84,64 @@ def _draw_members(scenario: Scenario, seed: int, kind: str, count: int, position
         else:
             out[start : start + n] = rng.integers(model.min, model.max + 1, size=n)
     return out
+
+
+class _Units:
+    """The roster's unit records by position, built on demand, as exact mode names them.
+
+    Only a guard without a bulk form looks at the unit record (``ctx.unit``), and only for
+    the units it judges: ids, names, kinds and parents are those of
+    :func:`~campaignflow.simulation.scenario.generate_roster` (or the CSV's); members and batch
+    are fast mode's own (its roster draws, its deferrals).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.seed = seed
+        self.csv = scenario.units() if scenario.roster.csv is not None else None
+        roster = scenario.roster
+        batch_of = scenario.batch_of_kind()
+        reattach = scenario.behaviour.closed_enterprise == "reattach"
+        order = sorted((k for k in roster.counts if k in batch_of), key=lambda k: batch_of[k])
+        self.spans: list[tuple[str, int, int]] = []  # (kind, first position, count)
+        start = 0
+        for kind in order:
+            if kind == "closed_enterprise" and reattach:
+                continue
+            self.spans.append((kind, start, roster.counts[kind]))
+            start += roster.counts[kind]
+        self.counts = dict(roster.counts)
+        self.own_unit = not reattach and bool(roster.counts.get("community"))
+        # The records built so far, by position: kept as long as this shard's run.
+        self.made: dict[int, Unit] = {}
+
+    def _id(self, kind: str, n: int) -> str:
+        width = max(3, len(str(self.counts[kind])))
+        return f"{kind}-{n:0{width}d}"
+
+    def unit(self, position: int, members: int, batch: int) -> Unit:
+        """The unit at roster ``position``, with fast mode's ``members`` and ``batch``."""
+        known = self.made.get(position)
+        if known is None or known.members != members or known.batch != batch:
+            known = self.made[position] = self._build(position, members, batch)
+        return known
+
+    def _build(self, position: int, members: int, batch: int) -> Unit:
+        if self.csv is not None:
+            return attrs.evolve(self.csv[position], members=members, batch=batch)
+        # A position past the roster is fast mode's own bug (StopIteration), not a user error.
+        kind, first = next((k, f) for k, f, count in self.spans if f <= position < f + count)
+        n = position - first + 1
+        uid = self._id(kind, n)
+        parent = None
+        if kind == "closed_enterprise" and self.own_unit:
+            pick = unit_stream(self.seed, "reattach", uid).randrange(self.counts["community"])
+            parent = self._id("community", pick + 1)
+        title = KIND_TITLES.get(kind, kind)
+        return Unit(
+            id=uid,
+            name=f"{title}第{n}党支部",
+            kind=kind,
+            batch=batch,
+            members=members,
+            parent=parent,
+        )

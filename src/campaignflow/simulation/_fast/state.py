@@ -7,22 +7,35 @@ numpy arrays; events are planned per day as chunks of unit indices, in plan orde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime, time
 from typing import Any
 
 import attrs
 import numpy as np
 
 import campaignflow.simulation._fast.roster as roster_module
-from campaignflow.simulation._fast.bulk import BoolArray, BulkFacts, FloatArray, IntArray
-from campaignflow.simulation._fast.roster import _PURPOSE_UNIT, _stream
-from campaignflow.simulation._fast.tables import _ALL_READS, _Tables
+from campaignflow._words.facts import Approval, Milestone, StudySession
+from campaignflow._words.records import BatchWindow, FactRecord, UnitState
+from campaignflow.guards import GuardContext
+from campaignflow.guards._recipe import merge_host
+from campaignflow.simulation._fast.bulk import (
+    APPROVAL_APPROVED,
+    APPROVAL_NONE,
+    BoolArray,
+    BulkFacts,
+    FloatArray,
+    IntArray,
+)
+from campaignflow.simulation._fast.roster import _PURPOSE_UNIT, _stream, _Units
+from campaignflow.simulation._fast.tables import _ALL_READS, _REMEDIAL_KIND, _Tables
 from campaignflow.simulation.scenario import Scenario
 
 
 class Event:
     """Event types (a unit's events run in the order they were planned, whatever their type)."""
 
-    STUDY, MILESTONE, COVERAGE, SURVEY, APPROVE, REMEDIAL, APPLY = range(7)
+    STUDY, MILESTONE, COVERAGE, SURVEY, APPROVE, REMEDIAL, APPLY, RECIPE = range(8)
 
 
 Failure = tuple[str, BoolArray, IntArray | None]
@@ -72,8 +85,17 @@ class _ShardState:
         lo: int,
         members: IntArray,
         batch: IntArray,
+        host: Any = None,
     ) -> None:
         self.sc = scenario
+        # Host data: the run's, merged per unit with that of the recipes played for it.
+        self.host = host
+        self.unit_host: dict[int, Any] = {}
+        # The facts custom gates' recipes recorded in the current stage (and the stash of
+        # the stage being made up), per unit: what a guard without a bulk form sees.
+        self.records: dict[int, list[FactRecord]] = {}
+        self.s_records: dict[int, list[FactRecord]] = {}
+        self.book = _Units(scenario, seed)
         self.beh = scenario.behaviour
         self.t = tables
         self.seed = seed
@@ -257,4 +279,99 @@ class _ShardState:
             approvals={r: self.approvals[r][u] for r in self.t.roles}
             if "approvals" in reads
             else {},
+            contexts=self._contexts(u) if "context" in reads else None,
+        )
+
+    # --- one unit's context, for guards without a bulk form ------------------------------
+
+    def host_of(self, i: int) -> Any:
+        """The host data unit ``i``'s gates are judged with (exact mode's ``host_of``)."""
+        return merge_host(self.host, self.unit_host.get(i))
+
+    def _contexts(self, u: IntArray) -> Any:
+        made: list[Sequence[GuardContext]] = []
+
+        def contexts() -> Sequence[GuardContext]:
+            # Built once per judgement, for however many guards of it need them.
+            if not made:
+                made.append([self.context(int(i)) for i in u.tolist()])
+            return made[0]
+
+        return contexts
+
+    def context(self, i: int) -> GuardContext:
+        """Unit ``i``'s GuardContext today: its state, the stage's facts, its host data.
+
+        The facts are those its custom gates' recipes recorded, and the behaviour model's
+        built-in facts as fast mode keeps them: the stage's study hours as one guided and
+        one unguided session, each milestone and the latest coverage report of each, and
+        the approvals since the last transition. Surveys are not rebuilt.
+        """
+        t = self.t
+        today = date.fromordinal(self.today)
+        batch = int(self.batch[i])
+        unit = self.book.unit(self.lo + i, int(self.members[i]), batch)
+        stage = t.stages[int(self.stage[i])]
+        version = int(self.token[i])
+
+        def day(value: Any) -> date | None:
+            return date.fromordinal(int(value)) if value >= 0 else None
+
+        state = UnitState(
+            unit_id=unit.id,
+            stage=stage,
+            batch=batch,
+            version=version,
+            entered_on=day(self.entered[i]),
+            stage_since=day(self.since[i]),
+            started_on=day(self.started[i]),
+            remedial=bool(t.kind_code[int(self.stage[i])] == _REMEDIAL_KIND),
+            workflow=t.workflow,
+        )
+        facts: list[object] = []
+        guided, rest = float(self.guided[i]), float(self.hours[i] - self.guided[i])
+        if guided > 0:
+            facts.append(StudySession(hours=guided, guided=True))
+        if rest > 0:
+            facts.append(StudySession(hours=rest, guided=False))
+        bits = int(self.bits[i])
+        for name, bit in t.bits.items():
+            if name in self.cov_total and self.cov_total[name][i] >= 0:
+                done, total = int(self.cov_done[name][i]), int(self.cov_total[name][i])
+                facts.append(Milestone(name=name, done=done, total=total))
+            elif bits >> bit & 1:
+                facts.append(Milestone(name=name))
+        for role in t.roles:
+            decision = int(self.approvals[role][i])
+            if decision != APPROVAL_NONE:
+                approved = decision == APPROVAL_APPROVED
+                facts.append(Approval(role=role, decision="approved" if approved else "rejected"))
+        at = datetime.combine(today, time())
+        records = [
+            FactRecord(
+                unit_id=unit.id,
+                stage=stage,
+                version=version,
+                fact=fact,
+                on=today,
+                at=at,
+                actor_id="simulator",
+                seq=0,
+            )
+            for fact in facts
+        ]
+        records.extend(self.records.get(i, ()))
+        window = self.windows.get(batch)
+        return GuardContext(
+            unit=unit,
+            state=state,
+            today=today,
+            records=tuple(records),
+            batch_window=None
+            if window is None
+            else BatchWindow(
+                number=batch, opens=date.fromordinal(window[0]), closes=date.fromordinal(window[1])
+            ),
+            workflow=t.workflow,
+            host=self.host_of(i),
         )

@@ -2,9 +2,10 @@
 
 Stage kinds and ``remedial_of`` as index arrays, the candidate transitions of every
 (stage, trigger, actor roles) in order with each guard compiled to its bulk form
-(:mod:`.bulk`), which fact columns those guards read, and the bit of every milestone name.
-:func:`fast_blockers` says why a workflow cannot be compiled (fast mode then falls back to
-exact mode).
+(:mod:`.bulk`; a guard without one judged by its own function, unit by unit), which fact
+columns those guards read, the custom gates whose recipes the units play, and the bit of
+every milestone name. :func:`fast_blockers` says why a workflow cannot be compiled (fast mode
+then falls back to exact mode).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Any
 import attrs
 import numpy as np
 
+from campaignflow.guards import GuardRegistry, GuardSpec, Recipe
+from campaignflow.guards import registry as default_registry
 from campaignflow.simulation._fast.bulk import (
     BoolArray,
     BulkRegistry,
     IntArray,
     Judge,
+    bulk_registry,
     compile_bulk,
-    guards_without_bulk,
 )
 from campaignflow.simulation.behaviour import StageNeeds, stage_needs
 from campaignflow.workflow import Workflow
@@ -40,6 +43,10 @@ _LEADING = frozenset({"leading_group"})
 class _Candidate:
     dest: int
     judges: tuple[Judge, ...]
+    #: The host-reading guards of this candidate (``guard.host_missing`` without host data).
+    host_guards: tuple[str, ...] = ()
+    source: str = ""
+    dest_id: str = ""
 
 
 # Which columns each built-in guard reads; a guard not listed (a custom one) gets them all.
@@ -57,6 +64,8 @@ _READS: dict[str, frozenset[str]] = {
     "within_batch_window": frozenset({"batch"}),
 }
 _ALL_READS = frozenset({"hours", "bits", "coverage", "approvals", "survey", "started", "batch"})
+#: What a guard without a bulk form reads: each unit's GuardContext.
+_CONTEXT = frozenset({"context"})
 
 
 @attrs.frozen(eq=False)
@@ -78,17 +87,23 @@ class _Tables:
     kind_code: IntArray
     rem_of: IntArray
     asks_approval: BoolArray
+    #: The custom gates whose passing recipes units play (``StageNeeds.custom``), each once,
+    #: and their passing recipes (None: no recipe, named by a NoRecipeWarning).
+    custom: tuple[GuardSpec, ...] = ()
+    recipes: tuple[Recipe | None, ...] = ()
+    #: Per stage: whether a way forward (``advance``) reads host data.
+    reads_host: tuple[bool, ...] = ()
+    workflow: str = ""
 
 
 def fast_blockers(workflow: Workflow, registry: BulkRegistry | None = None) -> tuple[str, ...]:
     """Why fast mode cannot run ``workflow`` (empty when it can), one reason per problem.
 
-    Reasons name the guards without a bulk form, and workflow shapes fast mode does not model.
+    Reasons name the workflow shapes fast mode does not model. A guard without a bulk form
+    is no reason: it is judged by its own function, unit by unit (``registry`` is kept for
+    callers that pass one).
     """
     reasons: list[str] = []
-    specs = [spec for t in workflow.transitions for spec in (*t.guards, *t.unless)]
-    missing = guards_without_bulk(specs, registry)
-    reasons.extend(f"guard {name!r} has no bulk form" for name in missing)
     kinds = {s.id: s.kind for s in workflow.stages}
     rem_of = {s.id: s.remedial_of for s in workflow.stages}
     # Facts of a stage count over every visit; fast mode keeps one stage's facts plus the
@@ -126,7 +141,15 @@ def fast_blockers(workflow: Workflow, registry: BulkRegistry | None = None) -> t
     return tuple(reasons)
 
 
+def guard_registry(workflow: Workflow) -> GuardRegistry:
+    """The guard registry ``workflow`` was loaded with (the default one, else)."""
+    found = getattr(workflow, "_registry", None)
+    return found if isinstance(found, GuardRegistry) else default_registry
+
+
 def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
+    guards = guard_registry(workflow)
+    bulk = registry or bulk_registry
     stages = tuple(s.id for s in workflow.stages)
     index = {s: i for i, s in enumerate(stages)}
     needs_by = stage_needs(workflow)
@@ -151,6 +174,10 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
                     for name in leaf.params.get("names", ()):
                         if name not in names:
                             names.append(name)
+    custom_specs: list[GuardSpec] = []
+    for sid in stages:
+        custom_specs.extend(s for s in needs_by[sid].custom if s not in custom_specs)
+    custom = tuple(custom_specs)
     # Exact mode defers with an actor holding the initial stage's defer roles (leading group).
     deferrer = frozenset(r for c in workflow.candidates(workflow.initial, "defer") for r in c.by)
     deferrer = deferrer or _LEADING
@@ -163,13 +190,17 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
                 kept = [c for c in compiled if not c.by or c.by & roles_of]
                 candidates[(index[sid], trigger, roles_of)] = tuple(
                     _Candidate(
-                        index[c.dest], tuple(compile_bulk(g.spec, registry) for g in c.guards)
+                        index[c.dest],
+                        tuple(compile_bulk(g.spec, bulk, scalar=guards.bind) for g in c.guards),
+                        c.host_guards,
+                        sid,
+                        c.dest,
                     )
                     for c in kept
                 )
                 reads[(index[sid], trigger, roles_of)] = frozenset().union(
                     *(
-                        _READS.get(leaf.name, _ALL_READS)
+                        _READS.get(leaf.name, _ALL_READS if leaf.name in bulk else _CONTEXT)
                         for c in kept
                         for g in c.guards
                         for leaf in _leaves(g.spec)
@@ -194,6 +225,12 @@ def _compile(workflow: Workflow, registry: BulkRegistry | None) -> _Tables:
             dtype=np.int64,
         ),
         asks_approval=np.array([bool(needs_by[sid].approvals) for sid in stages], dtype=np.bool_),
+        custom=custom,
+        recipes=tuple(guards.recipe_for(spec, True) for spec in custom),
+        reads_host=tuple(
+            any(c.host_guards for c in workflow.candidates(sid, "advance")) for sid in stages
+        ),
+        workflow=workflow.name,
     )
 
 
