@@ -471,3 +471,44 @@ def test_a_failed_start_gate_is_retried_daily_in_both_modes(
     for b in exact.batches:
         if b.units:
             assert (b.completed_on is None) == (last.get(b.batch, 0) > 0)
+
+
+RECIPE_READY = "test_sim_ready_by_recipe"
+
+
+def test_a_custom_start_gate_whose_recipe_would_be_needed_is_named_in_both_modes(
+    tmp_path: Path,
+) -> None:
+    """The simulator plays no recipe on a start way: a custom gate there that has one is
+    named before the run (``recipes.not_played``), in both modes, not left to hold units
+    silently; a start gate without a recipe (one on the date, say) is not named."""
+    if RECIPE_READY not in cf.guards.registry:
+
+        def _recipe(params: Any, passing: bool) -> cf.Recipe:
+            return cf.Recipe(facts=[cf.Milestone("roster_ready")] if passing else [])
+
+        @cf.guard(
+            RECIPE_READY,
+            messages={"ready.roster": {"zh_CN": "名册已就绪", "en": "roster ready"}},
+            recipe=_recipe,
+        )
+        def ready_by_recipe(ctx: cf.GuardContext) -> cf.Verdict:
+            return cf.Verdict(RECIPE_READY, True, "ready.roster", {})
+
+    data = cf.presets.district_2005().to_dict()
+    for t in data["transitions"]:
+        if t.get("trigger") == "start":
+            t["guards"].append({"guard": RECIPE_READY})
+    path = tmp_path / "recipe_gated.json"
+    import json
+
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    sc = scenario(counts={"organ": 2, "community": 1, "village": 1}, workflow=str(path))
+    for run in (lambda: simulate_exact(sc)[1].close(), lambda: fast.simulate_fast(sc)):
+        with pytest.warns(cf.NoRecipeWarning) as caught:
+            run()
+        named = [w.message for w in caught if isinstance(w.message, cf.NoRecipeWarning)]
+        assert [(w.code, w.params["guard"], w.params["dest"]) for w in named] == [
+            ("recipes.not_played", RECIPE_READY, "preparation")
+        ]
+        assert "启动或推迟转换" in named[0].message("zh_CN")

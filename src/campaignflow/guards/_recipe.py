@@ -116,20 +116,27 @@ class NoRecipeWarning(UserWarning):
     Raised as a warning (an error under ``-W error``) by the path finder, the stateful
     machine and the simulator, naming the gate and the transition it guards. ``code`` and
     ``params`` give the catalogue entry (``recipes.no_recipe``; ``recipes.no_host`` for a
-    host-reading gate whose recipe gives no ``host``); ``message(locale)`` the text in
+    host-reading gate whose recipe gives no ``host``; ``recipes.not_played`` for a custom gate
+    on a ``start`` or ``defer`` way, where the simulator plays no recipe); ``message(locale)`` the text in
     ``zh_CN`` or ``en`` (``str()`` is the English text).
     """
 
     code = "recipes.no_recipe"
 
-    def __init__(self, guard: str, source: str, dest: str, *, host: bool = False) -> None:
+    def __init__(
+        self, guard: str, source: str, dest: str, *, host: bool = False, unplayed: bool = False
+    ) -> None:
         self.params = {"guard": guard, "source": source, "dest": dest}
         if host:
             self.code = "recipes.no_host"
+        elif unplayed:
+            self.code = "recipes.not_played"
         super().__init__(self.message("en"))
 
     def message(self, locale: str = "zh_CN") -> str:
         """The warning as text in ``locale``."""
         if self.code == "recipes.no_host":
             return messages.render("recipes.no_host", self.params, locale)
+        if self.code == "recipes.not_played":
+            return messages.render("recipes.not_played", self.params, locale)
         return messages.render("recipes.no_recipe", self.params, locale)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 import sqlite3
-import warnings
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,9 +24,10 @@ from campaignflow._words.records import SYSTEM, Actor, Unit
 from campaignflow.campaign import Campaign
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
-from campaignflow.guards import GuardRegistry, GuardSpec, NoRecipeWarning
+from campaignflow.guards import GuardRegistry, GuardSpec
 from campaignflow.guards import registry as default_registry
-from campaignflow.guards._recipe import merge_host, without_host
+from campaignflow.guards._recipe import merge_host
+from campaignflow.simulation._gate_warnings import warn_without_recipe
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
     StageNeeds,
@@ -47,7 +47,7 @@ from campaignflow.store._protocol import Store
 from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
-__all__ = ["ProgressCallback", "simulate_exact", "warn_without_recipe"]
+__all__ = ["ProgressCallback", "simulate_exact"]
 
 #: ``progress(day, done_units, total_units)``, called once per simulated day.
 ProgressCallback = Callable[[date, int, int], None]
@@ -99,29 +99,6 @@ class _Unit:
         self.waiting = False  # a refused application waits for the next fact
         self.fallback = -1  # the day of the pending fallback application
         self.recorded: dict[tuple[str, str], int] = {}
-
-
-def warn_without_recipe(
-    workflow: Workflow, registry: GuardRegistry, *, host: Any, stacklevel: int
-) -> None:
-    """Name every gate on a way forward that no simulated unit can pass (``NoRecipeWarning``).
-
-    A gate with no passing recipe, or (when the run has no ``host`` data) a host-reading
-    one whose recipe brings none: units reaching it stay there, so the run says which gate
-    holds them, before it starts.
-    """
-    for t in workflow.transitions:
-        if t.trigger != "advance":
-            continue
-        for spec in t.guards:
-            for name in registry.without_recipe(spec):
-                for source in t.source:
-                    warnings.warn(NoRecipeWarning(name, source, t.dest), stacklevel=stacklevel)
-            for name in () if host is not None else without_host(registry, spec):
-                for source in t.source:
-                    warnings.warn(
-                        NoRecipeWarning(name, source, t.dest, host=True), stacklevel=stacklevel
-                    )
 
 
 class _Simulator:

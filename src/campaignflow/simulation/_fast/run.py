@@ -26,11 +26,11 @@ from campaignflow.simulation._fast.merge import _merge
 from campaignflow.simulation._fast.roster import _roster
 from campaignflow.simulation._fast.state import _ShardOut
 from campaignflow.simulation._fast.tables import _compile, fast_blockers, guard_registry
+from campaignflow.simulation._gate_warnings import warn_without_recipe
 from campaignflow.simulation.exact import (
     ProgressCallback,
     _check_fits,
     simulate_exact,
-    warn_without_recipe,
 )
 from campaignflow.simulation.results import SimulationFallback, SimulationResult
 from campaignflow.simulation.scenario import Scenario
