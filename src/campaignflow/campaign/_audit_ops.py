@@ -15,7 +15,7 @@ from campaignflow.audit import (
     canonical_json,
     verify_chain,
 )
-from campaignflow.campaign._checks import check_stream, checkpoint_list
+from campaignflow.campaign._checks import check_stream, check_unit_id, checkpoint_list
 from campaignflow.campaign._core import Core
 from campaignflow.errors import ValidationError
 
@@ -37,6 +37,12 @@ RETENTION_DAYS = 180
 
 def audit_trail(core: Core, unit_id: str | None) -> Iterator[AuditRecord]:
     """``Campaign.audit_trail``: the records in seq order, a page per read transaction."""
+    if unit_id is not None:
+        check_unit_id(unit_id)  # at the call, not at the first record read
+    return _pages(core, unit_id)
+
+
+def _pages(core: Core, unit_id: str | None) -> Iterator[AuditRecord]:
     after = 0
     while True:
         with core.store.transaction(write=False) as tx:

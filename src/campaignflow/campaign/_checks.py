@@ -145,9 +145,16 @@ def check_campaign_id(campaign_id: object) -> None:
 
 
 def check_stream(stream: object) -> None:
-    """Where ``export_audit`` writes: an object with a ``write`` method."""
-    if not callable(getattr(stream, "write", None)):
-        raise ValidationError(code="audit.bad_stream", params={"value": repr(stream)[:80]})
+    """Where ``export_audit`` writes: an open text stream (writing "" to it must work)."""
+    write = getattr(stream, "write", None)
+    try:
+        if not callable(write):
+            raise TypeError("no write()")
+        write("")  # a binary or closed stream refuses even this, before anything is read
+    except (TypeError, ValueError, OSError):
+        raise ValidationError(
+            code="audit.bad_stream", params={"value": repr(stream)[:80]}
+        ) from None
 
 
 def check_stage_name(stage: object) -> None:
