@@ -9,6 +9,9 @@ bad unit ids, actors, request ids, batches and triggers. Each must raise ``Valid
 fails. After every command the database checksum (every row of the campaign's tables) is
 unchanged, on memory, SQLite and PostgreSQL.
 
+``test_fuzz_calls.py`` goes further: anything at all in every argument of every public
+``Campaign`` call, on the same seeded campaign and the same checksums.
+
 The explicit cases at the end pin the bugs these properties found, one regression case each:
 wrong types the converter used to coerce instead of refusing (``"false"`` → True, 2.9 → 2),
 non-text unit ids and integers beyond 64 bits that reached the database driver, text a
@@ -21,8 +24,11 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -1118,3 +1124,24 @@ def test_absurd_study_hours_are_refused_or_judged_without_crashing(tmp_path: Pat
     decision = camp.check("u2")
     assert not decision.allowed
     camp.progress()
+
+
+def test_validate_on_a_deeply_nested_file_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    """`campaignflow validate` on a TOML nested beyond the recursion limit: one line, exit 2, no traceback."""
+    pytest.importorskip("click")
+    deep = tmp_path / "deep.toml"
+    deep.write_text('name = "x"\nstages = ' + "[" * 200_000 + "]" * 200_000 + "\n")
+    before = deep.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "campaignflow", "validate", str(deep)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(cf.__file__).parents[1])},
+    )
+    assert done.returncode == 2
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "nested too deeply" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert deep.read_bytes() == before
