@@ -210,6 +210,9 @@ def test_every_start_path_needs_the_leading_group(factory: StoreFactory) -> None
     with pytest.raises(cf.NotAuthorized):
         camp.advance_due(sweep="s", trigger="start")
     assert camp.state("fin-01").stage == "pending"
+    # check, the dry run, says the same to each of them.
+    assert not camp.check("fin-01", "start", actor=clerk_of("fin-01")).allowed
+    assert camp.check("fin-01", "start", actor=LEADER).allowed
     assert camp.advance("fin-01", actor=LEADER, trigger="start").dest == "preparation"
 
 

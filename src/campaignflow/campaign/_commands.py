@@ -22,6 +22,7 @@ from campaignflow._words.verdicts import Decision, Refusal
 from campaignflow.audit import decision_to_data
 from campaignflow.campaign._checks import (
     DEFER,
+    START,
     authorize,
     check_actor,
     check_request_id,
@@ -412,7 +413,14 @@ def check(
     with core.store.transaction(write=False) as tx:
         unit, state = core.load(tx, unit_id)
         roles = None if actor is None else actor.roles
-        return core.decide(tx, unit, state, today, trigger, roles, host=core.host_for(host))
+        decision = core.decide(tx, unit, state, today, trigger, roles, host=core.host_for(host))
+    if roles is not None and trigger == START:
+        # As advance judges it: a start naming nobody is the leading group's (movers), so
+        # for anyone else it is no candidate, as a transition reserved by ``by`` is not.
+        compiled = core.wf(None, state).candidates(state.stage, START)
+        if compiled and not any(c.by for c in compiled) and not movers(frozenset(), START) & roles:
+            return attrs.evolve(decision, candidates=(), allowed=False, target=None)
+    return decision
 
 
 def advance(
