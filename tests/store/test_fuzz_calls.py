@@ -206,7 +206,13 @@ CALLS: dict[str, tuple[int, dict[str, st.SearchStrategy[Any]]]] = {
     "advance_all": (0, {"batch": batches, "actor": actors, "trigger": triggers, "host": hosts}),
     "progress": (
         0,
-        {"batch": batches, "top": V([1, 10]), "host": hosts},
+        {
+            "batch": batches,
+            "top": V([1, 10]),
+            "under": V([None, "district"]),
+            "depth": V([None, 1]),
+            "host": hosts,
+        },
     ),
     "add_organisations": (
         0,
@@ -316,11 +322,13 @@ class Tally:
     refused: dict[str, int] = attrs.field(factory=dict)
     outside_tree: int = 0
     changed_after_refusal: int = 0
+    fuzzed: set[tuple[str, str]] = attrs.field(factory=set)
 
     def line(self, kind: str) -> str:
         refusals = sum(self.refused.values())
         return (
-            f"fuzz[{kind}]: {self.calls} calls ({self.ok} succeeded, {refusals} refused: "
+            f"fuzz[{kind}]: {self.calls} calls over {len(self.fuzzed)} (call, argument) pairs "
+            f"({self.ok} succeeded, {refusals} refused: "
             f"{dict(sorted(self.refused.items()))}); exceptions outside the tree: "
             f"{self.outside_tree}; store changes after a refusal: {self.changed_after_refusal}"
         )
@@ -371,6 +379,7 @@ def fuzz(factory: StoreFactory, examples: int) -> Tally:
     @given(call=fuzz_call())
     def one(call: FuzzCall) -> None:
         tally.calls += 1
+        tally.fuzzed.update((call.method, name) for name in call.junk)
         try:
             call.run(camp, store)
         except cf.ValidationError as exc:
@@ -416,3 +425,7 @@ def test_every_argument_of_every_public_call_raises_only_the_error_tree(
         print("\n" + tally.line(kind))
     assert (tally.outside_tree, tally.changed_after_refusal) == (0, 0)
     assert tally.calls >= (size or FUZZ_CALLS)
+    if size is None and FUZZ_CALLS >= 1000:  # every argument of every call had its junk
+        every = {(m, a) for m, (_, params) in CALLS.items() for a in params}
+        every |= {("__init__", a) for a in CONSTRUCTOR}
+        assert every - tally.fuzzed == set()
