@@ -103,12 +103,14 @@ BACKDATE_ROLE = "records_office"
 
 
 def movers(by: frozenset[str], trigger: str) -> frozenset[str]:
-    """The roles that may fire a transition reserved (``by``) for these, on ``trigger``.
+    """Who may fire a transition of ``trigger`` whose ``by`` names these roles (empty: anyone).
 
     A ``start`` transition naming nobody belongs to the leading group, on every path that
     fires it (``start_batch``, ``advance(trigger="start")``, a sweep of ``start``).
     """
-    return by or (START_ROLES if trigger == START else by)
+    if by:
+        return by
+    return START_ROLES if trigger == START else frozenset()
 
 
 def starter_roles(workflow: Workflow) -> frozenset[str]:

@@ -141,9 +141,16 @@ def _authorize_sweep(
             now = core.now()
             with core.store.transaction() as tx:
                 append(
-                    core, tx, now, now.date(), command, actor, "denied",
-                    payload=payload, reason=reason,
-                )  # fmt: skip
+                    core,
+                    tx,
+                    now,
+                    now.date(),
+                    command,
+                    actor,
+                    "denied",
+                    payload=payload,
+                    reason=reason,
+                )
             raise not_authorized(reason, actor, None)
 
 
