@@ -273,3 +273,60 @@ def test_start_batch_without_an_actor_is_a_type_error() -> None:
     camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(JAN))
     with pytest.raises(TypeError):
         camp.start_batch(1)  # type: ignore[call-arg]
+
+
+# --- a host's own gate on start, and its own fact type on a deferral ----------------------
+
+MINE = cf.guards.GuardRegistry()
+
+
+@cf.guard(
+    "plan_filed_by_today",
+    registry=MINE,
+    messages={
+        "plan_filed_by_today.yes": {"zh_CN": "{today} 已备案", "en": "plan filed as of {today}"},
+        "plan_filed_by_today.no": {"zh_CN": "{today} 未备案", "en": "no plan as of {today}"},
+    },
+)
+def plan_filed_by_today(ctx: cf.GuardContext, *, after: str) -> cf.Verdict:
+    """A host's start gate: the district's plan is filed once ``after`` has passed."""
+    passed = ctx.today > date.fromisoformat(after)
+    code = "plan_filed_by_today.yes" if passed else "plan_filed_by_today.no"
+    return cf.Verdict(
+        guard="plan_filed_by_today", passed=passed, code=code, params={"today": str(ctx.today)}
+    )
+
+
+def test_a_custom_start_gate_judges_the_clocks_date_even_when_the_start_is_back_dated(
+    factory: StoreFactory,
+) -> None:
+    """A host's own gate on start sees the clock's date, not the back-dated ``on``; the move still dates from ``on``."""
+    workflow = cf.Workflow(
+        name="own_gate",
+        stages=[
+            cf.Stage("pending", kind="waiting"),
+            cf.Stage("work"),
+            cf.Stage("done", kind="final"),
+        ],
+        transitions=[
+            cf.Transition(
+                source=("pending",),
+                dest="work",
+                trigger="start",
+                guards=(cf.use("plan_filed_by_today", after="2005-02-01"),),
+            ),
+            cf.Transition(source=("work",), dest="done"),
+        ],
+        registry=MINE,
+    )
+    camp = cf.Campaign(
+        workflow,
+        store=factory.open(),
+        clock=cf.FixedClock(date(2005, 2, 14)),
+        campaign_id=factory.campaign_id,
+    )
+    camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1)])
+    [outcome] = camp.start_batch(1, on=JAN, actor=OFFICE)  # on=JAN would fail the gate
+    assert outcome.advanced
+    assert outcome.decision.verdicts[0].params == {"today": "2005-02-14"}
+    assert camp.state("u1").started_on == JAN
