@@ -61,7 +61,7 @@ def main() -> None:
             for b in (1, 2)
             for i in range(3)
         )
-        camp.start_batch(1, on=START)
+        camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
         for unit_id in ("b1-0", "b1-1", "b1-2"):
             for name in ("implementation_plan", "leading_group_established"):
                 camp.record(unit_id, cf.Milestone(name), actor=CLERK)

@@ -133,7 +133,10 @@ def main() -> None:
     camp.add_units(
         [cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=20)]
     )
-    assert [o.advanced for o in camp.start_batch(1)] == [True]
+    assert [
+        o.advanced
+        for o in camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
+    ] == [True]
 
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit="fin-01")
     clock.set(date(2005, 1, 20))

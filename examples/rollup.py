@@ -51,7 +51,7 @@ def build(path: Path) -> cf.Campaign:
         )
         for i in range(24)
     )
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     for i, (unit, _) in enumerate(camp.units()):
         for name in ("implementation_plan", "leading_group_established"):
             camp.record(unit.id, cf.Milestone(name), actor=CLERK)

@@ -59,7 +59,7 @@ def main() -> None:
                 cf.Unit(id=f"v{i:05d}", name=f"第{i}村党支部", kind="village", batch=1)
                 for i in range(args.units)
             )
-            camp.start_batch(1, on=date(2005, 1, 10))
+            camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))  # 领导小组
             clerk = cf.Actor(id="office", roles={"branch_committee"})
             # Two units in three have filed both documents 准备 asks for; the rest only one.
             for i in range(args.units):

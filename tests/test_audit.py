@@ -94,7 +94,7 @@ def campaign_log() -> tuple[AuditRecord, ...]:
             cf.Unit(id="edu-02", name="教育局支部", kind="organ", batch=1, members=20),
         ]
     )
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit="fin-01")
     camp.record("fin-01", cf.Milestone("implementation_plan"), actor=clerk, request_id="m-1")
     with contextlib.suppress(cf.TransitionRejected):

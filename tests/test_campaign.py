@@ -32,7 +32,7 @@ def started_campaign() -> cf.Campaign:
             cf.Unit(id="edu-02", name="区教育局机关党支部", kind="organ", batch=1, members=20),
         ]
     )
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     return camp
 
 
@@ -134,8 +134,14 @@ def test_unknown_unit_is_a_typed_error_on_every_entry_point(command: object) -> 
         (lambda c: c.defer("fin-01", actor=CLERK, to_batch=1), "later than its batch"),
         (lambda c: c.approve("fin-01", actor=INSPECTOR), "stage 'preparation' asks no approval"),
         (lambda c: c.facts("fin-01", stage="nowhere"), "stage: must be one of"),
-        (lambda c: c.start_batch(0), "batch: must be a whole number from 1"),
-        (lambda c: c.start_batch(7), "no batch 7"),
+        (
+            lambda c: c.start_batch(0, actor=cf.Actor(id="leader", roles={"leading_group"})),
+            "batch: must be a whole number from 1",
+        ),
+        (
+            lambda c: c.start_batch(7, actor=cf.Actor(id="leader", roles={"leading_group"})),
+            "no batch 7",
+        ),
     ],
 )
 def test_malformed_commands_raise_validation_error_and_write_nothing(
@@ -462,7 +468,7 @@ def test_refusal_survives_pickling_with_its_decision_and_text() -> None:
 
     camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
     camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1, members=3)])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     with pytest.raises(cf.TransitionRejected) as refused:
         camp.advance("u1", actor=cf.Actor(id="clerk", roles={"branch_committee"}))
     copy = pickle.loads(pickle.dumps(refused.value))

@@ -51,7 +51,9 @@ class CampaignCommands(CampaignMachine):
             if kind == "final":
                 return
             if kind == "waiting":
-                self.campaign.start_batch(state.batch)
+                self.campaign.start_batch(
+                    state.batch, actor=cf.Actor(id="leader", roles={"leading_group"})
+                )
                 continue
             self._satisfy(unit_id)
             self.clock.advance(days=31)

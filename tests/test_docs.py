@@ -312,7 +312,7 @@ def _oa_database(folder: Path) -> None:
         for i in range(8)
     )
     clerk = cf.Actor(id="clerk", roles={"branch_committee"})
-    camp.start_batch(1, on=clock.today())
+    camp.start_batch(1, on=clock.today(), actor=cf.Actor(id="leader", roles={"leading_group"}))
     for unit, _ in camp.units():
         for name in ("implementation_plan", "leading_group_established"):
             camp.record(unit.id, cf.Milestone(name), actor=clerk)

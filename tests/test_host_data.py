@@ -131,7 +131,9 @@ def started(store: Store, host: Any = None, attended: int = 9) -> cf.Campaign:
     """A campaign on ``store`` with b1 and b2 started; b1 has ``attended`` employees attending."""
     camp = cf.Campaign(workflow(), store=store, clock=cf.FixedClock(DAY), host=host)
     camp.add_units(UNITS)
-    camp.start_batch(1)  # the start gate reads no host data: no host needed
+    camp.start_batch(
+        1, actor=cf.Actor(id="leader", roles={"leading_group"})
+    )  # the start gate reads no host data: no host needed
     for i in range(attended):
         camp.record("b1", Attendance(f"e{i}"), actor=CLERK)
     return camp
@@ -379,7 +381,7 @@ def test_a_sweep_without_host_data_is_refused_before_its_first_page(
     )
     camp = cf.Campaign(wf, clock=cf.FixedClock(DAY))
     camp.add_units(UNITS)
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     camp.advance("b2", actor=CLERK)  # b2 waits at the host gate; b1 could still move a → b
     with pytest.raises(cf.ValidationError, match="host"):
         camp.advance_all()

@@ -60,7 +60,7 @@ def test_a_guard_reads_the_host_table_through_the_joined_session(tmp_path: Path)
                 sa.insert(EMPLOYEES), [{"id": f"e{i}", "branch": "b1"} for i in range(10)]
             )
             camp.add_units(UNITS[:1])
-            camp.start_batch(1)
+            camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
             for i in range(9):
                 camp.record("b1", Attendance(f"e{i}"), actor=CLERK)
             assert camp.check("b1").allowed  # the uncommitted roster, read in this transaction
@@ -97,7 +97,7 @@ def test_no_host_data_is_refused_inside_the_hosts_transaction(tmp_path: Path) ->
                 campaign_id="oa",
             )
             camp.add_units(UNITS[:1])
-            camp.start_batch(1)
+            camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
             with pytest.raises(cf.ValidationError, match="host"):
                 camp.advance("b1", actor=CLERK)
         assert camp.state("b1").stage == "study_mobilization"

@@ -144,7 +144,7 @@ def campaign_samples() -> Iterator[tuple[str, dict[str, Any]]]:
     clock = cf.FixedClock(date(2005, 1, 10))
     camp = cf.Campaign(cf.presets.district_2005(), clock=clock)
     camp.add_units([UNIT])
-    camp.start_batch(1, on=date(2005, 1, 10))
+    camp.start_batch(1, on=date(2005, 1, 10), actor=cf.Actor(id="leader", roles={"leading_group"}))
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit=UNIT.id)
     insider = cf.Actor(id="self", roles={"superior_org", "supervision_group"}, unit=UNIT.id)
     refusals = (cf.NotAuthorized, cf.TransitionRejected)
@@ -181,7 +181,7 @@ def error_samples() -> Iterator[cf.CampaignflowError]:
     """One real error of every kind, raised by the library where it can be provoked."""
     camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
     camp.add_units([UNIT])
-    camp.start_batch(1, on=date(2005, 1, 10))
+    camp.start_batch(1, on=date(2005, 1, 10), actor=cf.Actor(id="leader", roles={"leading_group"}))
     clerk = cf.Actor(id="li", roles={"branch_committee"}, unit=UNIT.id)
     yield _caught(lambda: camp.state("nobody"))
     yield _caught(lambda: cf.StudySession(hours=-3))
@@ -191,8 +191,10 @@ def error_samples() -> Iterator[cf.CampaignflowError]:
     yield _caught(lambda: camp.defer(UNIT.id, actor=clerk))
     for name in ("implementation_plan", "leading_group_established"):
         camp.record(UNIT.id, cf.Milestone(name), actor=clerk)
-    camp.advance(UNIT.id, actor=clerk)
+    camp.advance(UNIT.id, actor=clerk, request_id="moved")
     insider = cf.Actor(id="self", roles={"supervision_group"}, unit=UNIT.id)
+    # Another actor repeating the clerk's request id (authority and replay, issue 17).
+    yield _caught(lambda: camp.advance(UNIT.id, actor=insider, request_id="moved"))
     yield _caught(lambda: camp.approve(UNIT.id, actor=insider))
     yield _caught(
         lambda: cf.Workflow.from_dict(
@@ -848,7 +850,7 @@ def _representative_errors() -> Iterator[cf.CampaignflowError]:
         lambda: cf.Campaign(cf.presets.district_2005(), store="sqlite:///no/such/dir/x.db"),
         lambda: camp.add_units([UNIT]),
         lambda: camp.add_units([UNIT, UNIT]),
-        lambda: camp.start_batch(9),
+        lambda: camp.start_batch(9, actor=cf.Actor(id="leader", roles={"leading_group"})),
         lambda: camp.advance(UNIT.id, actor=clerk, trigger="fly"),
         lambda: camp.advance(UNIT.id, actor="li"),
         lambda: camp.record(UNIT.id, cf.Milestone("x"), actor=clerk, request_id="a b"),
@@ -1023,7 +1025,7 @@ def test_every_error_survives_pickling_with_its_code_params_and_text() -> None:
 
     camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
     camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1, members=3)])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     clerk = cf.Actor(id="clerk", roles={"branch_committee"})
     raised: list[errors.CampaignflowError] = []
     attempts = [

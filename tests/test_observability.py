@@ -31,7 +31,7 @@ def _started(store: Any = None) -> cf.Campaign:
         cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)), store=store
     )
     camp.add_units([UNIT])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     return camp
 
 
@@ -64,7 +64,7 @@ def test_the_library_prints_nothing_until_the_host_configures_logging() -> None:
         logging.getLogger("campaignflow").setLevel(logging.DEBUG)
         camp = cf.Campaign(cf.presets.district_2005(), clock=cf.FixedClock(date(2005, 1, 10)))
         camp.add_units([cf.Unit(id="u", name="u", kind="organ", batch=1)])
-        camp.start_batch(1)
+        camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
         try:
             camp.advance("u", actor=cf.Actor(id="li"))
         except cf.TransitionRejected:
@@ -176,7 +176,7 @@ def test_a_sweep_logs_each_judged_candidate_at_debug(
     """advance_all asks once per page whether to log, and then logs every unit it judges."""
     camp = _started(SQLiteStore(tmp_path / "sweep.db"))
     camp.add_units([cf.Unit(id="fin-02", name="区税务局机关党支部", kind="organ", batch=1)])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     camp.advance_all(actor=CLERK)
     assert not _events(caplog, "campaignflow.engine")
     caplog.set_level(logging.DEBUG, logger="campaignflow")
@@ -325,7 +325,7 @@ def test_without_opentelemetry_nothing_is_imported_and_instrument_says_what_to_i
         from campaignflow import observability
         camp = cf.Campaign(cf.presets.no_stages_2019(), clock=cf.FixedClock(date(2019, 6, 1)))
         camp.add_units([cf.Unit(id="u", name="u", kind="village", batch=1)])
-        print([o.advanced for o in camp.start_batch(1)], observability.telemetry())
+        print([o.advanced for o in camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))], observability.telemetry())
         try:
             observability.instrument()
         except ImportError as missing:

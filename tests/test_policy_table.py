@@ -190,7 +190,7 @@ def new_run(
 def at_stage(stage: str, preset: str = "district_2005") -> Run:
     """A unit of batch 1 started on START and moved, every gate satisfied, into ``stage``."""
     run = new_run(preset)
-    [outcome] = run.camp.start_batch(1, on=START)
+    [outcome] = run.camp.start_batch(1, on=START, actor=LEADER)
     assert outcome.advanced
     return run.go_to(stage)
 
@@ -226,7 +226,7 @@ def test_concentrated_period_at_least_90_days_at_closing(preset: str) -> None:
 def test_batch_window_start_inside_batch_1_passes(day: date) -> None:
     """A batch-1 unit starts on any day of its window, both ends included."""
     run = new_run(on=day)
-    [outcome] = run.camp.start_batch(1, on=day)
+    [outcome] = run.camp.start_batch(1, on=day, actor=LEADER)
     assert outcome.advanced
     verdict = outcome.decision.verdicts[0]
     assert (verdict.passed, verdict.code) == (True, "batch_window.open")
@@ -244,7 +244,7 @@ def test_batch_window_start_inside_batch_1_passes(day: date) -> None:
 def test_batch_window_start_outside_batch_1_fails(day: date) -> None:
     """A batch-1 unit does not start the day before or after its window: batch_window.closed."""
     run = new_run(on=day)
-    [outcome] = run.camp.start_batch(1, on=day)
+    [outcome] = run.camp.start_batch(1, on=day, actor=LEADER)
     assert not outcome.advanced
     [failure] = outcome.decision.failures()
     assert failure.code == "batch_window.closed"
@@ -275,7 +275,7 @@ def test_batch_window_batch_3_district_opens_in_january_national_in_november(
 ) -> None:
     """Batch 3 opens 2006-01-01 in the district preset and 2005-11-25 in the national one."""
     run = new_run(preset, batch=3, on=day)
-    [outcome] = run.camp.start_batch(3, on=day)
+    [outcome] = run.camp.start_batch(3, on=day, actor=LEADER)
     assert outcome.advanced is starts
     verdict = outcome.decision.candidates[0].verdicts[0]
     assert verdict.code == ("batch_window.open" if starts else "batch_window.closed")
@@ -646,7 +646,7 @@ def test_district_preset_threshold_is_switchable() -> None:
         clock = cf.FixedClock(START)
         camp = cf.Campaign(cf.presets.district_2005(satisfaction_rate=rate), clock=clock)
         camp.add_units([cf.Unit(id=UNIT, name="区财政局机关党支部", kind="organ", batch=1)])
-        camp.start_batch(1, on=START)
+        camp.start_batch(1, on=START, actor=LEADER)
         run = Run(camp, clock).go_to("study_mobilization")
         run.satisfy(skip={"survey"})
         run.survey(satisfied=55, dissatisfied=45)
@@ -716,7 +716,7 @@ def test_late_unit_deferred_from_batch_2_to_batch_3(started: bool) -> None:
     """The leading group moves a batch-2 unit (waiting or preparing) to batch 3, back to pending."""
     run = new_run(batch=2, on=date(2005, 7, 1))
     if started:
-        [outcome] = run.camp.start_batch(2, on=date(2005, 7, 1))
+        [outcome] = run.camp.start_batch(2, on=date(2005, 7, 1), actor=LEADER)
         assert outcome.advanced
         assert run.stage == "preparation"
     moved = run.camp.defer(UNIT, actor=LEADER)
@@ -731,10 +731,12 @@ def test_deferred_unit_starts_with_district_batch_3_window() -> None:
     """A unit deferred to batch 3 in the district preset starts on 2006-01-01, not before."""
     run = new_run(batch=2, on=date(2005, 7, 1))
     run.camp.defer(UNIT, actor=LEADER, to_batch=3)
-    [early] = run.camp.start_batch(3, on=date(2005, 12, 31))
+    run.clock.set(date(2005, 12, 31))  # gates judge the clock's date, and starts are dated today
+    [early] = run.camp.start_batch(3, actor=LEADER)
     assert not early.advanced
     assert [f.code for f in early.decision.failures()] == ["batch_window.closed"]
-    [on_time] = run.camp.start_batch(3, on=date(2006, 1, 1))
+    run.clock.set(date(2006, 1, 1))
+    [on_time] = run.camp.start_batch(3, actor=LEADER)
     assert on_time.advanced
     assert (run.stage, run.state.started_on) == ("preparation", date(2006, 1, 1))
 

@@ -42,7 +42,8 @@ def build(path: Path) -> str:
                 for uid, (parent, _) in UNITS.items()
             ]
         )
-        camp.start_batch(1, on=date(2005, 1, 10))
+        office = cf.Actor(id="leader", roles={"leading_group", "records_office"})
+        camp.start_batch(1, on=date(2005, 1, 10), actor=office)  # back-dated: the records office
         for uid, (_, hours) in UNITS.items():
             for name in ("implementation_plan", "leading_group_established"):
                 camp.record(uid, cf.Milestone(name), actor=CLERK)

@@ -62,7 +62,7 @@ class OASite:
         """Register fin-01, start it and take it through preparation into study."""
         camp = self.campaign()
         camp.add_units([cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1)])
-        camp.start_batch(1)
+        camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
         satisfy(camp, camp.clock, "fin-01")  # type: ignore[arg-type]
         camp.advance("fin-01", actor=clerk_of("fin-01"))
         assert camp.state("fin-01").stage == "study_mobilization"

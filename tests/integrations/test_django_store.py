@@ -58,7 +58,7 @@ class DjangoCase:
         """A campaign with fin-01 started, committed."""
         camp = self.campaign()
         camp.add_units([cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1)])
-        camp.start_batch(1)
+        camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
         return camp
 
     def host_write(self, sheet: str) -> None:

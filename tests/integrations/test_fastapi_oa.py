@@ -65,7 +65,7 @@ class OAApi:
         with Session(self.engine) as session, session.begin():
             camp = self.campaign(session)
             camp.add_units([cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1)])
-            camp.start_batch(1)
+            camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
             satisfy(camp, self.clock, "fin-01")
             camp.advance("fin-01", actor=clerk_of("fin-01"))
 

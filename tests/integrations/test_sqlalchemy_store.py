@@ -56,7 +56,7 @@ class Host:
         with Session(self.engine) as session, session.begin():
             camp = self.campaign(session)
             camp.add_units([cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1)])
-            camp.start_batch(1)
+            camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
 
     def values(self, sheet: str) -> dict[str, Any]:
         """The host's row for ``sheet``."""

@@ -119,7 +119,7 @@ def test_a_district_a_city_and_a_province_each_get_their_roll_up(
         for i in range(n)
     ]
     camp.add_units(units)
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     camp.record("dist-a1-0", cf.StudySession(hours=12), actor=CLERK)
     camp.record("dist-a1-0", GOOD, actor=SUPERIOR)
     camp.advance("dist-a1-0", actor=CLERK)
@@ -151,7 +151,7 @@ def test_finished_on_time_and_share() -> None:
     camp = cf.Campaign(flow(), clock=clock)
     camp.add_organisations([Organisation("d", "区", "district")])
     camp.add_units([cf.Unit(id=u, name=u, kind="organ", batch=1, parent="d") for u in "ab"])
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     for unit, finish in (("a", date(2005, 3, 31)), ("b", date(2005, 4, 1))):
         camp.record(unit, cf.StudySession(hours=12), actor=CLERK)
         camp.record(unit, GOOD, actor=SUPERIOR)

@@ -119,7 +119,7 @@ def test_a_stuck_entry_names_the_gates_and_numbers(store_factory: StoreFactory) 
     camp = cf.Campaign(flow(), store=store, clock=clock, campaign_id=cid)
     camp.add_organisations([Organisation("d", "区", "district")])
     camp.add_units([cf.Unit(id="u", name="支部", kind="organ", batch=1, parent="d")])
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     camp.record("u", cf.StudySession(hours=4), actor=CLERK)
     clock.set(START + timedelta(days=20))
     with pytest.raises(cf.TransitionRejected):

@@ -117,7 +117,7 @@ def build(plan: Plan, store: Store, campaign_id: str) -> tuple[cf.Campaign, cf.F
     camp.add_units(units)
     for batch, day in BATCH_START.items():
         clock.set(day)
-        camp.start_batch(batch, on=day)
+        camp.start_batch(batch, on=day, actor=cf.Actor(id="leader", roles={"leading_group"}))
     for unit, (_, batch, script, offset) in zip(units, plan.units, strict=True):
         if batch in BATCH_START:
             _play(camp, clock, unit.id, script, BATCH_START[batch] + timedelta(days=offset))

@@ -225,7 +225,13 @@ class Child:
             # Mostly the open batch; another one is refused by its window (no audit record).
             batch = self.open_batch() if rng.random() < 0.8 else rng.randint(1, 3)
             day = self.clock.now().date()
-            return "start_batch", None, lambda: camp.start_batch(batch, on=day)
+            return (
+                "start_batch",
+                None,
+                lambda: camp.start_batch(
+                    batch, on=day, actor=cf.Actor(id="leader", roles={"leading_group"})
+                ),
+            )
         return "advance_all", None, camp.advance_all
 
 

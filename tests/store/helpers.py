@@ -68,7 +68,7 @@ def run_district(camp: cf.Campaign, clock: cf.FixedClock) -> None:
     """
     camp.add_units(UNITS, request_id="add-all")
     camp.add_units(UNITS, request_id="add-all")  # replayed: writes nothing
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     camp.defer("vil-03", actor=LEADER, to_batch=3, request_id="defer-vil")
 
     # A refused advance is an audited denial.

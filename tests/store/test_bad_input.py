@@ -9,6 +9,9 @@ bad unit ids, actors, request ids, batches and triggers. Each must raise ``Valid
 fails. After every command the database checksum (every row of the campaign's tables) is
 unchanged, on memory, SQLite and PostgreSQL.
 
+``test_fuzz_calls.py`` goes further: anything at all in every argument of every public
+``Campaign`` call, on the same seeded campaign and the same checksums.
+
 The explicit cases at the end pin the bugs these properties found, one regression case each:
 wrong types the converter used to coerce instead of refusing (``"false"`` → True, 2.9 → 2),
 non-text unit ids and integers beyond 64 bits that reached the database driver, text a
@@ -21,8 +24,11 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -461,7 +467,7 @@ def seeded_campaign(factory: StoreFactory) -> cf.Campaign:
         ],
         request_id="seed-add",
     )
-    camp.start_batch(1)
+    camp.start_batch(1, actor=LEADER)
     for name in ("implementation_plan", "leading_group_established"):
         camp.record("u2", cf.Milestone(name), actor=clerk_of("u2"), request_id=f"seed-{name}")
     camp.advance("u2", actor=clerk_of("u2"), request_id="seed-move")
@@ -702,13 +708,13 @@ def bad_calls() -> st.SearchStrategy[Call]:
             {
                 "batch": (some(2), int_not(1, 2, 3)),
                 "on": (
-                    st.sampled_from([None, date(2005, 7, 1)]),
+                    st.sampled_from([None, START]),
                     st.one_of(
                         st.sampled_from([datetime(2005, 7, 1), "2005-07-01", 20050701]),
                         st.integers(),
                     ),
                 ),
-                "actor": (some(cf.SYSTEM), not_actor()),
+                "actor": (some(LEADER), not_actor()),
             },
             positional=1,
         ),
@@ -868,6 +874,7 @@ _SURROGATE_NAME = (
     "and so Campaign(workflow), then raise UnicodeEncodeError"
 )
 _ARGS = "fixed: an argument check lets a builtin exception escape (or accepts the value)"
+_RAW = "fixed (issue 17): a builtin exception escaped"
 ALL = BACKENDS
 
 COMMAND_BUGS = (
@@ -943,6 +950,66 @@ COMMAND_BUGS = (
         _ARGS,
     ),
     Case("verify_audit(checkpoints=[5])", lambda c: c.verify_audit(checkpoints=[5]), ALL, _ARGS),
+    # The five raw exceptions of issue 17, and the arguments advance_due did not check.
+    Case(
+        "purge_audit(retention_days=2**62)",
+        lambda c: c.purge_audit(older_than=date(2000, 1, 1), retention_days=2**62),
+        ALL,
+        _RAW + " (OverflowError)",
+    ),
+    Case(
+        "purge_audit(retention_days=days since date.min + 1)",
+        lambda c: c.purge_audit(older_than=date.min, retention_days=START.toordinal()),
+        ALL,
+        _RAW + " (OverflowError)",
+    ),
+    Case("facts(stage=[])", lambda c: c.facts("u1", stage=[]), ALL, _RAW + " (TypeError)"),
+    Case(
+        "advance_due(trigger=[])",
+        lambda c: c.advance_due(sweep="s", trigger=[]),
+        ALL,
+        _RAW + " (TypeError)",
+    ),
+    Case(
+        "advance_due(sweep='\\ud800')",
+        lambda c: c.advance_due(sweep="\ud800"),
+        ALL,
+        _RAW + " (UnicodeEncodeError)",
+    ),
+    Case(
+        "export_audit(stream=None)",
+        lambda c: c.export_audit(None),
+        ALL,
+        _RAW + " (AttributeError)",
+    ),
+    Case(
+        "export_audit(BytesIO)",
+        lambda c: c.export_audit(io.BytesIO()),
+        ALL,
+        _RAW + " (TypeError on the first line written)",
+    ),
+    Case(
+        "advance_due(sweep='s\\x00')", lambda c: c.advance_due(sweep="s\x00"), ("postgres",), _NUL
+    ),
+    Case(
+        "advance_due(sweep=1 MB)",
+        lambda c: c.advance_due(sweep="s" * 1_000_000),
+        ("postgres",),
+        "fixed: a 1 MB sweep name reached PostgreSQL's index (a bare CampaignflowError)",
+    ),
+    Case(
+        "advance_due(trigger='defer')",
+        lambda c: c.advance_due(sweep="s", trigger="defer"),
+        ALL,
+        "fixed: a sweep of defer moved units back to waiting in their own batch",
+    ),
+    Case("audit_trail([])", lambda c: list(c.audit_trail([])), ("sqlite", "postgres"), _NON_TEXT),
+    Case(
+        "Campaign(campaign_id='c\\x00')",
+        lambda c: cf.Campaign(c.workflow, store=c.store, campaign_id="c\x00"),
+        ("postgres",),
+        _NUL,
+    ),
 )
 
 
@@ -1057,3 +1124,24 @@ def test_absurd_study_hours_are_refused_or_judged_without_crashing(tmp_path: Pat
     decision = camp.check("u2")
     assert not decision.allowed
     camp.progress()
+
+
+def test_validate_on_a_deeply_nested_file_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    """`campaignflow validate` on a TOML nested beyond the recursion limit: one line, exit 2, no traceback."""
+    pytest.importorskip("click")
+    deep = tmp_path / "deep.toml"
+    deep.write_text('name = "x"\nstages = ' + "[" * 200_000 + "]" * 200_000 + "\n")
+    before = deep.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "campaignflow", "validate", str(deep)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(cf.__file__).parents[1])},
+    )
+    assert done.returncode == 2
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "nested too deeply" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert deep.read_bytes() == before

@@ -64,7 +64,8 @@ def test_a_reopened_database_sees_identical_states_facts_and_audit(
         "vil-03", actor=cf.Actor(id="wang", roles={"leading_group"}), request_id="defer-vil"
     )
     assert snapshot(again) == before  # a replayed request writes nothing, after reopening too
-    again.start_batch(3, on=clock.now().date().replace(year=2006, month=1, day=2))
+    clock.set(clock.now().date().replace(year=2006, month=1, day=2))
+    again.start_batch(3, actor=cf.Actor(id="leader", roles={"leading_group"}))
     assert again.state("vil-03").stage == "preparation"
     assert again.verify_audit(checkpoints=[checkpoint]).ok
 
@@ -116,7 +117,7 @@ def test_a_command_failing_midway_changes_nothing(
     clock = cf.FixedClock(START)
     camp = store_factory.campaign(clock)
     camp.add_units(UNITS)
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     satisfy(camp, clock, "fin-01")
     camp.advance("fin-01", actor=clerk_of("fin-01"))
     satisfy(camp, clock, "fin-01")  # fin-01 may now leave study_mobilization
@@ -141,7 +142,7 @@ def test_a_repeated_request_returns_the_first_result(store_factory: StoreFactory
     clock = cf.FixedClock(START)
     camp = store_factory.campaign(clock)
     camp.add_units(UNITS)
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     first = camp.record(
         "fin-01", cf.Milestone("implementation_plan"), actor=clerk_of("fin-01"), request_id="m-1"
     )

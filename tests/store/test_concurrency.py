@@ -110,7 +110,7 @@ def test_racing_advances_of_one_unit_move_it_once(store_factory: StoreFactory) -
     clock = cf.FixedClock(START)
     camp = store_factory.campaign(clock)
     camp.add_units(UNITS[:1])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     satisfy(camp, clock, "fin-01")
     barrier = threading.Barrier(2, timeout=TIMEOUT)
 
@@ -139,7 +139,7 @@ def test_concurrent_commands_keep_one_unbroken_chain(
     camp = store_factory.campaign(clock)
     units = [cf.Unit(id=f"u{i}", name=f"支部{i}", kind="organ", batch=1) for i in range(threads)]
     camp.add_units(units)
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     head = camp.audit_checkpoint().seq
 
     def worker(unit_id: str) -> int:
@@ -167,7 +167,7 @@ def test_a_writer_kept_waiting_too_long_gets_a_conflict(sql_factory: StoreFactor
     clock = cf.FixedClock(START)
     camp = sql_factory.campaign(clock)
     camp.add_units(UNITS[:1])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     conn = sql_factory.connect()
     host = sql_factory.campaign(clock, store=sql_factory.join(conn))
     host.record(

@@ -53,7 +53,7 @@ def test_a_hand_made_dialect_runs_a_campaign(tmp_path: Path) -> None:
             campaign_id="m",
         )
         camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1)], request_id="add")
-        [outcome] = camp.start_batch(1)
+        [outcome] = camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
         assert outcome.advanced
         with pytest.raises(cf.ConcurrencyConflict), store.transaction() as tx:
             tx.update_state(camp.state("u1"), expected_version=0)

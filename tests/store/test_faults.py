@@ -69,7 +69,7 @@ def build(camp: cf.Campaign, clock: cf.FixedClock) -> None:
     study_mobilization (asks approval, gates shut), vil-03 and vil-04 waiting for batch 2.
     """
     camp.add_units((*UNITS, *MORE_UNITS), request_id="base-add")
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     for unit_id in ("fin-01", "edu-02", "p1", "p2", "p3"):
         satisfy(camp, clock, unit_id)
     camp.advance("edu-02", actor=clerk_of("edu-02"), request_id="base-edu")
@@ -103,8 +103,19 @@ COMMANDS: dict[str, Callable[[cf.Campaign], Any]] = {
     "defer": lambda camp: camp.defer("vil-03", actor=LEADER, to_batch=3, request_id="f-defer"),
     "add_units": lambda camp: camp.add_units(NEW_UNITS, request_id="f-add"),
     "advance_all": lambda camp: camp.advance_all(),
-    "start_batch": lambda camp: camp.start_batch(2, on=date(2005, 7, 4)),
+    "start_batch": lambda camp: _start_batch_2(camp),
 }
+
+
+def _start_batch_2(camp: cf.Campaign) -> list[Any]:
+    """The leading group opens batch 2 on 4 July: the commands' clock moves there (a start
+    is dated today, and its window gate judges the clock's date)."""
+    clock = camp.clock
+    assert isinstance(clock, cf.FixedClock)
+    clock.set(date(2005, 7, 4))
+    return camp.start_batch(2, actor=LEADER)
+
+
 #: Each sweep's chunks: pages of CHUNK units in the order they were added (of the batch, for
 #: start_batch), less the units it does not try (finished, no way out for its trigger, or
 #: for start_batch not waiting). vil-03 and vil-04 wait for batch 2, so advance_all's pages

@@ -77,7 +77,7 @@ def new_campaign(store: Store, clock: cf.FixedClock) -> cf.Campaign:
         for i in range(UNITS)
     ]
     camp.add_units(units, request_id="add-all")
-    camp.start_batch(1, on=START.date())
+    camp.start_batch(1, on=START.date(), actor=cf.Actor(id="leader", roles={"leading_group"}))
     return camp
 
 

@@ -18,7 +18,7 @@ def host_setup(factory: StoreFactory) -> tuple[cf.Campaign, Any, cf.Campaign]:
     clock = cf.FixedClock(START)
     camp = factory.campaign(clock)
     camp.add_units(UNITS[:1])
-    camp.start_batch(1)
+    camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     conn = factory.connect()
     cur = conn.cursor()
     cur.execute(f"CREATE TABLE IF NOT EXISTS {HOST_TABLE} (campaign_id TEXT, note TEXT)")

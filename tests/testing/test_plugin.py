@@ -22,7 +22,7 @@ def test_campaign_is_fresh_district_in_memory_on_the_clock(campaign, clock):
     assert campaign.workflow.name == "district_2005"
     assert campaign.units() == []
     campaign.add_units([cf.Unit(id="fin-01", name="财政局支部", kind="organ", batch=1)])
-    campaign.start_batch(1)
+    campaign.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     assert campaign.state("fin-01").stage == "preparation"
     assert campaign.state("fin-01").started_on == clock.today()
 
@@ -32,7 +32,7 @@ def test_marker_chooses_preset_and_start(sqlite_campaign, clock, tmp_path):
     assert sqlite_campaign.workflow.name == "no_stages_2019"
     assert (tmp_path / "campaign.db").exists()
     sqlite_campaign.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1)])
-    sqlite_campaign.start_batch(1)
+    sqlite_campaign.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
     assert sqlite_campaign.state("u1").stage == "in_progress"
     assert clock.today() == date(2019, 6, 1)
 

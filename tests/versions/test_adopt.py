@@ -57,7 +57,7 @@ def district(factory: StoreFactory) -> tuple[cf.Campaign, cf.FixedClock]:
             for i in range(2)
         ]
     )
-    camp.start_batch(1, on=START)
+    camp.start_batch(1, on=START, actor=cf.Actor(id="leader", roles={"leading_group"}))
     camp.record("b1-0", cf.StudySession(hours=12), actor=CLERK)
     camp.record("b1-0", GOOD, actor=SUPERIOR)
     camp.record("b1-0", cf.Milestone("summing_up"), actor=CLERK)

@@ -23,7 +23,7 @@ class StudyHoursTests(TestCase):
     def setUp(self) -> None:
         camp = campaign("test")
         camp.add_units([cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1)])
-        camp.start_batch(1)
+        camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
         clerk = cf.Actor(id="li", roles={"branch_committee"}, unit="fin-01")
         for name in ("implementation_plan", "leading_group_established"):
             camp.record("fin-01", cf.Milestone(name), actor=clerk)

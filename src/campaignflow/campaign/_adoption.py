@@ -15,7 +15,7 @@ from campaignflow._words.checks import one_of, refuse, whole_number
 from campaignflow._words.records import Actor, WorkflowVersion
 from campaignflow.campaign._checks import check_actor, check_request_id, stage_map_of
 from campaignflow.campaign._core import Core
-from campaignflow.campaign._records import append
+from campaignflow.campaign._records import append, same_requester
 from campaignflow.errors import ValidationError
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import workflow_ref
@@ -89,11 +89,16 @@ def adopt(
         if request_id is not None:
             first = tx.find_request(request_id)
             if first is not None:
-                if first.command != "adopt" or first.payload.get("workflow") != ref:
+                asked = {"workflow": ref, "policy": policy, "from_batch": from_batch or 1}
+                asked["stage_map"] = dict(sorted(mapping.items()))
+                if first.command != "adopt" or any(
+                    first.payload.get(k) != v for k, v in asked.items()
+                ):
                     raise ValidationError(
                         code="campaign.request_id_reused",
                         params={"request_id": repr(request_id), "command": first.command},
                     )
+                same_requester(first, actor)
                 return adoption_of(first.payload, seq=first.seq)
         core.sync_versions(tx)
         if ref == core.workflow_ref:

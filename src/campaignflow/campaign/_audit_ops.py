@@ -15,7 +15,7 @@ from campaignflow.audit import (
     canonical_json,
     verify_chain,
 )
-from campaignflow.campaign._checks import checkpoint_list
+from campaignflow.campaign._checks import check_stream, check_unit_id, checkpoint_list
 from campaignflow.campaign._core import Core
 from campaignflow.errors import ValidationError
 
@@ -37,6 +37,12 @@ RETENTION_DAYS = 180
 
 def audit_trail(core: Core, unit_id: str | None) -> Iterator[AuditRecord]:
     """``Campaign.audit_trail``: the records in seq order, a page per read transaction."""
+    if unit_id is not None:
+        check_unit_id(unit_id)  # at the call, not at the first record read
+    return _pages(core, unit_id)
+
+
+def _pages(core: Core, unit_id: str | None) -> Iterator[AuditRecord]:
     after = 0
     while True:
         with core.store.transaction(write=False) as tx:
@@ -63,8 +69,9 @@ def verify_audit(core: Core, checkpoints: Sequence[Checkpoint]) -> AuditVerifica
 
 def export_audit(core: Core, stream: IO[str], after_seq: int | None) -> Checkpoint:
     """``Campaign.export_audit``: write records as JSON Lines and mark them exported."""
-    if after_seq is not None and (not isinstance(after_seq, int) or after_seq < 0):
-        refuse("after_seq", after_seq, "must be a whole number >= 0")
+    check_stream(stream)
+    if after_seq is not None:
+        whole_number("after_seq", after_seq, minimum=0)
     with core.store.transaction(write=False) as tx:
         start = tx.exported_through() if after_seq is None else after_seq
         seq, hash_ = tx.audit_head()
@@ -90,8 +97,10 @@ def purge_audit(core: Core, older_than: date, retention_days: int) -> int:
             code="audit.retention_too_short",
             params={"minimum": RETENTION_DAYS, "retention_days": retention_days},
         )
-    limit = core.now().date() - timedelta(days=retention_days)
-    if older_than > limit:
+    today = core.now().date()
+    # A retention reaching back past the calendar's first day keeps every record.
+    limit = today - timedelta(days=min(retention_days, (today - date.min).days))
+    if older_than > limit or retention_days > (today - date.min).days:
         raise ValidationError(
             code="audit.purge_too_recent",
             params={

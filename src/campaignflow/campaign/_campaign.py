@@ -16,6 +16,7 @@ from typing import IO, Any, Literal, overload
 
 import campaignflow.campaign._adoption as _adoption
 import campaignflow.campaign._audit_ops as _audit_ops
+import campaignflow.campaign._checks as _checks
 import campaignflow.campaign._commands as _commands
 import campaignflow.campaign._overview as _overview
 import campaignflow.campaign._sweeps as _sweeps
@@ -37,7 +38,6 @@ from campaignflow._words.records import (
 from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
-from campaignflow.campaign._checks import check_batch, check_unit_id
 from campaignflow.campaign._core import Core, resolve_store
 from campaignflow.campaign._overview import Progress
 from campaignflow.campaign._sweeps import CLAIM_LIMIT, AdvanceOutcome
@@ -78,8 +78,7 @@ class Campaign:
     ) -> None:
         if not isinstance(workflow, Workflow):
             refuse("workflow", workflow, "must be a Workflow")
-        if not isinstance(campaign_id, str) or not campaign_id:
-            refuse("campaign_id", campaign_id, "must be non-empty text")
+        _checks.check_campaign_id(campaign_id)
         if clock is not None and not callable(getattr(clock, "now", None)):
             refuse("clock", clock, "must have a now() method")
         types = fact_types or default_fact_types
@@ -159,7 +158,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
-        check_unit_id(unit_id)
+        _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             unit = tx.get_unit(unit_id)
         if unit is None:
@@ -172,7 +171,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
-        check_unit_id(unit_id)
+        _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             state = tx.get_state(unit_id)
         if state is None:
@@ -181,7 +180,7 @@ class Campaign:
 
     def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
         """Every unit with its state (those in ``batch`` now, when given)."""
-        check_batch(batch)
+        _checks.check_batch(batch)
         with self._core.store.transaction(write=False) as tx:
             return list(tx.iter_units(batch))
 
@@ -191,7 +190,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
-        check_unit_id(unit_id)
+        _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             if tx.get_unit(unit_id) is None:
                 raise UnknownUnit(unit_id)
@@ -200,7 +199,8 @@ class Campaign:
     def facts(self, unit_id: str, stage: str | None = None) -> tuple[FactRecord, ...]:
         """The unit's fact records in ``stage`` (its current stage by default)."""
         core = self._core
-        check_unit_id(unit_id)
+        _checks.check_unit_id(unit_id)
+        _checks.check_stage_name(stage)
         with core.store.transaction(write=False) as tx:
             state = tx.get_state(unit_id)
             if state is None:
@@ -323,13 +323,13 @@ class Campaign:
         )
 
     def start_batch(
-        self, batch: int, on: date | None = None, *, actor: Actor = SYSTEM, host: Any = None
+        self, batch: int, on: date | None = None, *, actor: Actor, host: Any = None
     ) -> list[AdvanceOutcome]:
-        """Start every waiting unit of ``batch``: fire ``start`` for each, on ``on`` (today).
+        """Start every waiting unit of ``batch`` as ``actor`` (audited, paged as :meth:`advance_all`).
 
-        Each unit moved gets its own audit record (units are taken a page per transaction,
-        as in :meth:`advance_all`); units whose ``start`` gates hold move, the others stay
-        with their decision in the outcome.
+        ``actor`` needs the roles of the ``start`` transition's ``by`` (``leading_group`` if
+        none). Gates judge the clock's date; ``on`` (today) dates the starts: never after
+        today, before it only by an actor also holding ``records_office`` (NotAuthorized).
         """
         return _sweeps.start_batch(self._core, batch, on, actor=actor, host=host)
 

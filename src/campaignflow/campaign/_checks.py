@@ -17,22 +17,34 @@ from campaignflow._words.records import Actor, Organisation, Unit
 from campaignflow.audit import Checkpoint
 from campaignflow.errors import NotAuthorized, Problem, UnknownUnit, ValidationError
 from campaignflow.i18n import messages
+from campaignflow.workflow import Workflow
 
 __all__ = [
+    "BACKDATE_ROLE",
+    "DEFER",
+    "START",
+    "START_ROLES",
     "UNRECORDABLE",
     "authorize",
     "check_actor",
     "check_batch",
+    "check_campaign_id",
     "check_limit",
     "check_org_id",
     "check_request_id",
+    "check_stage_name",
+    "check_stream",
+    "check_sweep_name",
+    "check_sweep_trigger",
     "check_trigger",
     "check_unit_id",
     "checkpoint_list",
     "item_list",
+    "movers",
     "not_authorized",
     "parents_first",
     "stage_map_of",
+    "starter_roles",
     "unit_list",
     "unrecordable",
 ]
@@ -77,6 +89,80 @@ def checkpoint_list(checkpoints: object) -> tuple[Checkpoint, ...]:
 def check_trigger(trigger: object) -> None:
     if not isinstance(trigger, str):
         refuse("trigger", trigger, "must be the name of a transition")
+
+
+#: The trigger ``defer`` fires: a deferral, whatever the call (defer's batch rules apply).
+DEFER = "defer"
+#: The trigger ``start_batch`` fires.
+START = "start"
+#: Who starts units when the workflow's start transition names no roles (领导小组).
+START_ROLES = frozenset({"leading_group"})
+#: The one role trusted to date a start before today (``start_batch(on=...)``): a records
+#: office entering a start held on paper. Nobody may date one after today.
+BACKDATE_ROLE = "records_office"
+
+
+def movers(by: frozenset[str], trigger: str) -> frozenset[str]:
+    """Who may fire a transition of ``trigger`` whose ``by`` names these roles (empty: anyone).
+
+    A ``start`` transition naming nobody belongs to the leading group, on every path that
+    fires it (``start_batch``, ``advance(trigger="start")``, a sweep of ``start``).
+    """
+    if by:
+        return by
+    return START_ROLES if trigger == START else frozenset()
+
+
+def starter_roles(workflow: Workflow) -> frozenset[str]:
+    """The roles that may start the workflow's units (any one of them will do)."""
+    named = [t.by for t in workflow.transitions if t.trigger == START]
+    return frozenset().union(*named) if named and all(named) else START_ROLES
+
+
+def check_sweep_trigger(trigger: object) -> None:
+    """A sweep's trigger: a transition name other than ``defer`` (a deferral is one unit's)."""
+    check_trigger(trigger)
+    if trigger == DEFER:
+        raise ValidationError(code="campaign.sweep_cannot_defer", params={"trigger": DEFER})
+
+
+def check_sweep_name(sweep: object) -> None:
+    """A sweep's name: 1-200 characters of storable text."""
+    if not isinstance(sweep, str) or not sweep or len(sweep) > 200:
+        raise ValidationError(code="campaign.bad_sweep_name", params={"value": repr(sweep)[:80]})
+    if not is_valid_unicode(sweep):
+        raise ValidationError(code="campaign.bad_sweep_name", params={"value": repr(sweep)})
+
+
+def check_campaign_id(campaign_id: object) -> None:
+    """A campaign id: 1-200 characters every store can keep (it keys every row)."""
+    if (
+        not isinstance(campaign_id, str)
+        or not 0 < len(campaign_id) <= 200
+        or not is_valid_unicode(campaign_id)
+    ):
+        raise ValidationError(
+            code="campaign.bad_campaign_id", params={"value": repr(campaign_id)[:80]}
+        )
+
+
+def check_stream(stream: object) -> None:
+    """Where ``export_audit`` writes: an open text stream (writing "" to it must work)."""
+    write = getattr(stream, "write", None)
+    try:
+        if not callable(write):
+            raise TypeError("no write()")
+        write("")  # a binary or closed stream refuses even this, before anything is read
+    except (TypeError, ValueError, OSError):
+        raise ValidationError(
+            code="audit.bad_stream", params={"value": repr(stream)[:80]}
+        ) from None
+
+
+def check_stage_name(stage: object) -> None:
+    """A stage asked for by name (``facts(stage=...)``): None or text."""
+    if stage is not None and (not isinstance(stage, str) or not is_valid_unicode(stage)):
+        refuse("stage", stage, "must be text in valid Unicode, without NUL")
 
 
 def check_batch(batch: object) -> None:
@@ -124,7 +210,7 @@ def authorize(
     return None
 
 
-def not_authorized(reason: Mapping[str, Any], actor: Actor, unit_id: str) -> NotAuthorized:
+def not_authorized(reason: Mapping[str, Any], actor: Actor, unit_id: str | None) -> NotAuthorized:
     return NotAuthorized(
         messages.render(reason["code"], reason["params"], "en"),
         actor_id=actor.id,

@@ -21,10 +21,13 @@ from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Uni
 from campaignflow._words.verdicts import Decision, Refusal
 from campaignflow.audit import decision_to_data
 from campaignflow.campaign._checks import (
+    DEFER,
+    START,
     authorize,
     check_actor,
     check_request_id,
     check_trigger,
+    movers,
     not_authorized,
     unit_list,
 )
@@ -43,7 +46,16 @@ from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import initial_state
 
-__all__ = ["add_units", "advance", "approve", "check", "defer", "fire", "record"]
+__all__ = [
+    "add_units",
+    "advance",
+    "approve",
+    "check",
+    "defer",
+    "deferral_batch",
+    "fire",
+    "record",
+]
 
 
 @attrs.frozen
@@ -81,12 +93,8 @@ def add_units(core: Core, units: Iterable[Unit], *, actor: Actor, request_id: st
         raise ValidationError(code="validation.problems", problems=problems)
     now = core.now()
     with core.store.transaction() as tx:
-        if request_id is not None and batch:
-            first = replayed(
-                tx, f"{request_id}#0", "add_unit", batch[0].id, {"unit": attrs.asdict(batch[0])}
-            )
-            if first is not None:
-                return len(batch)
+        if request_id is not None and batch and _redelivered(tx, request_id, batch, actor):
+            return len(batch)
         for i, unit in enumerate(batch):
             if tx.get_unit(unit.id) is not None:
                 problems.append(
@@ -112,10 +120,44 @@ def add_units(core: Core, units: Iterable[Unit], *, actor: Actor, request_id: st
                 dest=state.stage,
                 version=0,
                 request_id=rid,
-                payload={"unit": attrs.asdict(unit)},
+                payload=_unit_payload(unit),
                 workflow=ref,
             )
     return len(batch)
+
+
+def _redelivered(tx: StoreSession, request_id: str, batch: list[Unit], actor: Actor) -> bool:
+    """Whether ``add_units`` with ``request_id`` ran before, with exactly these units.
+
+    Each unit of the first delivery was sealed under ``request_id#i``: a redelivery must
+    list the same units in the same order, no more and no fewer.
+
+    Raises:
+        ValidationError: the id was used for another list (or another command).
+        NotAuthorized: the first delivery was another actor's.
+    """
+    if (
+        replayed(tx, f"{request_id}#0", "add_unit", batch[0].id, _unit_payload(batch[0]), actor)
+        is None
+    ):
+        return False
+    for i, unit in enumerate(batch[1:], start=1):
+        found = tx.find_request(f"{request_id}#{i}")
+        if found is None or (found.unit_id, found.payload) != (unit.id, _unit_payload(unit)):
+            raise _list_changed(request_id)
+    if tx.find_request(f"{request_id}#{len(batch)}") is not None:
+        raise _list_changed(request_id)
+    return True
+
+
+def _unit_payload(unit: Unit) -> dict[str, Any]:
+    return {"unit": attrs.asdict(unit)}
+
+
+def _list_changed(request_id: str) -> ValidationError:
+    return ValidationError(
+        code="campaign.request_id_other_units", params={"request_id": repr(request_id)}
+    )
 
 
 def record(
@@ -138,7 +180,7 @@ def record(
     payload = {"fact": core.fact_types.dump(fact)}
     now = core.now()
     with core.store.transaction() as tx:
-        replay = replayed(tx, request_id, "record", unit_id, payload)
+        replay = replayed(tx, request_id, "record", unit_id, payload, actor)
         if replay is not None:
             return fact_record_of(core, replay)
         unit, state = core.load(tx, unit_id)
@@ -177,7 +219,7 @@ def approve(
     now = core.now()
     with core.store.transaction() as tx:
         base_payload = {"role": role, "decision": decision, "comment": comment}
-        replay = replayed(tx, request_id, "approve", unit_id, base_payload)
+        replay = replayed(tx, request_id, "approve", unit_id, base_payload, actor)
         if replay is not None:
             return fact_record_of(core, replay)
         unit, state = core.load(tx, unit_id)
@@ -371,7 +413,14 @@ def check(
     with core.store.transaction(write=False) as tx:
         unit, state = core.load(tx, unit_id)
         roles = None if actor is None else actor.roles
-        return core.decide(tx, unit, state, today, trigger, roles, host=core.host_for(host))
+        decision = core.decide(tx, unit, state, today, trigger, roles, host=core.host_for(host))
+    if roles is not None and trigger == START:
+        # As advance judges it: a start naming nobody is the leading group's (movers), so
+        # for anyone else it is no candidate, as a transition reserved by ``by`` is not.
+        compiled = core.wf(None, state).candidates(state.stage, START)
+        if compiled and not any(c.by for c in compiled) and not movers(frozenset(), START) & roles:
+            return attrs.evolve(decision, candidates=(), allowed=False, target=None)
+    return decision
 
 
 def advance(
@@ -426,6 +475,8 @@ def fire(
     check_request_id(request_id)
     if not isinstance(trigger, str) or not trigger:
         refuse("trigger", trigger, "must be a trigger name")
+    if trigger == DEFER and batch is None:
+        batch = 0  # advance(trigger="defer") is a deferral, with defer()'s batch rules
     command = "defer" if batch is not None else "advance"
     payload: dict[str, Any] = {"trigger": trigger}
     if batch:
@@ -433,7 +484,7 @@ def fire(
     now = core.now()
     today = now.date()
     with core.store.transaction() as tx:
-        replay = replayed(tx, request_id, command, unit_id, payload)
+        replay = replayed(tx, request_id, command, unit_id, payload, actor)
         if replay is not None:
             return transition_record_of(core, replay)
         unit, state = core.load(tx, unit_id)
@@ -450,12 +501,12 @@ def fire(
                 },
             )
         if batch is not None:
-            batch = _check_defer_batch(unit_id, state, batch, workflow)
+            batch = deferral_batch(unit_id, state, batch, workflow)
             payload["to_batch"] = batch
         denial = None
-        if not any(not c.by or c.by & actor.roles for c in candidates):
-            roles = frozenset().union(*(c.by for c in candidates))
-            denial = authorize(actor, unit, roles, action="move")
+        needed = [movers(c.by, trigger) for c in candidates]
+        if not any(not roles or roles & actor.roles for roles in needed):
+            denial = authorize(actor, unit, frozenset().union(*needed), action="move")
         if denial is not None:
             result: TransitionRecord | _Denied = _deny(
                 core, tx, now, command, actor, unit_id, state, request_id, payload, denial
@@ -499,7 +550,13 @@ def fire(
     return result
 
 
-def _check_defer_batch(unit_id: str, state: UnitState, batch: int, workflow: Workflow) -> int:
+def deferral_batch(unit_id: str, state: UnitState, batch: int, workflow: Workflow) -> int:
+    """The batch a deferral moves the unit to (``batch``; 0 for the next), checked.
+
+    The one place defer()'s batch rules live: every path firing ``defer`` comes here, so a
+    deferred unit always lands in a later batch the workflow has (never back to waiting in
+    its own batch, and never out of the last one).
+    """
     target = batch or state.batch + 1
     if target <= state.batch:
         raise ValidationError(

@@ -39,7 +39,7 @@ from campaignflow.campaign._checks import (
     parents_first,
 )
 from campaignflow.campaign._core import Core
-from campaignflow.campaign._records import append
+from campaignflow.campaign._records import append, same_requester
 from campaignflow.errors import Problem, ValidationError
 from campaignflow.observability import candidate_judge
 from campaignflow.workflow._engine import decide
@@ -169,6 +169,7 @@ def add_organisations(
                         code="campaign.request_id_reused",
                         params={"request_id": repr(request_id), "command": first.command},
                     )
+                same_requester(first, actor)
                 return len(listed)
         for i, org in enumerate(listed):
             if tx.get_organisation(org.id) is not None:

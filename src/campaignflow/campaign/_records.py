@@ -19,7 +19,7 @@ from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Uni
 from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRecord, AuditRow, canonical_json, decision_from_data, seal_row
 from campaignflow.audit._encode import iso_date, iso_instant
-from campaignflow.campaign._checks import UNRECORDABLE, unrecordable
+from campaignflow.campaign._checks import UNRECORDABLE, not_authorized, unrecordable
 from campaignflow.campaign._core import Core
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.i18n import messages
@@ -34,6 +34,7 @@ __all__ = [
     "moved",
     "refusal_of",
     "replayed",
+    "same_requester",
     "stamp",
     "transition_record_of",
 ]
@@ -225,10 +226,12 @@ def replayed(
     command: str,
     unit_id: str,
     payload: Mapping[str, Any],
+    actor: Actor,
 ) -> AuditRecord | None:
     """The first record of a command repeated with ``request_id``, or None for a new one.
 
     Raises:
+        NotAuthorized: the first command was another actor's (its result is theirs).
         ValidationError: the request id was used for another command, unit or payload.
     """
     if request_id is None:
@@ -246,7 +249,25 @@ def replayed(
                 "unit": repr(first.unit_id),
             },
         )
+    same_requester(first, actor)
     return first
+
+
+def same_requester(first: AuditRecord, actor: Actor) -> None:
+    """Refuse a replay of ``first``'s request id by another actor.
+
+    A redelivery returns the first result to whoever sent the first command; anyone else
+    would receive another person's success (or refusal) as their own.
+
+    Raises:
+        NotAuthorized: ``actor`` is not the one ``first`` records (``not_authorized.request_of_other``).
+    """
+    if first.actor_id != actor.id:
+        reason = {
+            "code": "not_authorized.request_of_other",
+            "params": {"actor": actor.id, "request_id": first.request_id or ""},
+        }
+        raise not_authorized(reason, actor, first.unit_id)
 
 
 def fact_record_of(core: Core, audit: AuditRecord) -> FactRecord:

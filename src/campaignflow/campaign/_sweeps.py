@@ -23,10 +23,20 @@ from campaignflow._words.checks import refuse, whole_number
 from campaignflow._words.records import Actor, TransitionRecord, Unit, UnitState
 from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRow
-from campaignflow.campaign._checks import check_actor, check_batch, check_limit, check_trigger
+from campaignflow.campaign._checks import (
+    BACKDATE_ROLE,
+    START,
+    check_actor,
+    check_batch,
+    check_limit,
+    check_sweep_name,
+    check_sweep_trigger,
+    not_authorized,
+    starter_roles,
+)
 from campaignflow.campaign._commands import check
 from campaignflow.campaign._core import Core
-from campaignflow.campaign._records import moved, stamp
+from campaignflow.campaign._records import append, moved, stamp
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.observability import candidate_judge, observing
 from campaignflow.store._protocol import StoreSession
@@ -64,13 +74,28 @@ class AdvanceOutcome:
 def start_batch(
     core: Core, batch: int, on: date | None, *, actor: Actor, host: Any = None
 ) -> list[AdvanceOutcome]:
-    """``Campaign.start_batch``: fire ``start`` for every waiting unit of ``batch``."""
+    """``Campaign.start_batch``: fire ``start`` for every waiting unit of ``batch``.
+
+    ``on`` dates the starts (today by default); the gates are judged on the clock's date.
+    Nobody dates a start after today, and only :data:`~._checks.BACKDATE_ROLE` before it.
+    """
     whole_number("start_batch: batch", batch, minimum=1)
     if on is not None and (not isinstance(on, date) or isinstance(on, datetime)):
         refuse("start_batch", on, "on must be a date")
+    check_actor(actor)
     if core.workflow.batches and core.workflow.batch(batch) is None:
         raise ValidationError(code="campaign.no_such_batch", params={"batch": batch})
-    return _Sweep(core, "start", actor, on, waiting_only=True, host=host).run(batch)
+    today = core.now().date()
+    day = on or today
+    if day > today:
+        raise ValidationError(
+            code="campaign.start_in_future",
+            params={"batch": batch, "on": day.isoformat(), "today": today.isoformat()},
+        )
+    payload = {"batch": batch, "on": day.isoformat()}
+    extra = frozenset({BACKDATE_ROLE}) if day < today else frozenset()
+    _authorize_sweep(core, "start_batch", START, actor, payload, extra)
+    return _Sweep(core, START, actor, day, waiting_only=True, host=host).run(batch)
 
 
 def advance_all(
@@ -79,8 +104,54 @@ def advance_all(
     """``Campaign.advance_all``: try ``trigger`` on every unfinished unit (of ``batch``)."""
     if batch is not None:
         whole_number("advance_all: batch", batch, minimum=1)
-    check_trigger(trigger)
+    check_sweep_trigger(trigger)
+    check_actor(actor)
+    _authorize_sweep(core, "advance_all", trigger, actor, {"trigger": trigger, "batch": batch})
     return _Sweep(core, trigger, actor, None, waiting_only=False, host=host).run(batch)
+
+
+def _authorize_sweep(
+    core: Core,
+    command: str,
+    trigger: str,
+    actor: Actor,
+    payload: dict[str, Any],
+    extra: frozenset[str] = frozenset(),
+) -> None:
+    """Refuse, with an audited denial, a sweep ``actor`` may not run.
+
+    A sweep of ``start`` needs the roles that may start units (:func:`~._checks.movers`)
+    in every workflow version; ``extra``: further roles it needs (to back-date a start).
+    Other triggers' reserved transitions are left out unit by unit, as ``check`` does.
+
+    Raises:
+        NotAuthorized: a role is missing (``not_authorized.missing_role``).
+    """
+    needed: list[frozenset[str]] = []
+    if trigger == START:
+        needed.extend(starter_roles(w) for w in core.versions.values())
+    if extra:
+        needed.append(extra)
+    for roles in needed:
+        if not roles & actor.roles:
+            reason: dict[str, Any] = {
+                "code": "not_authorized.missing_role",
+                "params": {"actor": actor.id, "roles": sorted(roles), "action": command},
+            }
+            now = core.now()
+            with core.store.transaction() as tx:
+                append(
+                    core,
+                    tx,
+                    now,
+                    now.date(),
+                    command,
+                    actor,
+                    "denied",
+                    payload=payload,
+                    reason=reason,
+                )
+            raise not_authorized(reason, actor, None)
 
 
 def due_units(core: Core, *, batch: int | None, limit: int, host: Any = None) -> list[str]:
@@ -116,11 +187,12 @@ def advance_due(
     host: Any = None,
 ) -> list[AdvanceOutcome]:
     """``Campaign.advance_due``: claim up to ``limit`` units of ``sweep`` and advance them."""
-    if not isinstance(sweep, str) or not sweep:
-        refuse("sweep", sweep, "must be non-empty text")
+    check_sweep_name(sweep)
     check_limit(limit)
     check_batch(batch)
     check_actor(actor)
+    check_sweep_trigger(trigger)
+    _authorize_sweep(core, "advance_due", trigger, actor, {"trigger": trigger, "sweep": sweep})
     host = core.host_for(host)
     core.require_host(trigger, host)
     # Units of every version in use: a stage counts if some version can move units on.
@@ -255,13 +327,14 @@ def _sweep_units(
     """
     seq, prev = tx.audit_head()
     page_stamp = stamp(core, now, day, actor)
+    today = now.date()  # gates judge the clock's date; ``day`` only dates the moves
     observed = observing()  # asked once per page, not once per unit judged
     moves: list[tuple[UnitState, int, AuditRow]] = []
     outcomes: list[AdvanceOutcome] = []
     for (unit, state), workflow in zip(units, workflows, strict=True):
         unit_id = unit.id
         decision = core.decide(
-            tx, unit, state, day, trigger, actor.roles, workflow, observed, host=host
+            tx, unit, state, today, trigger, actor.roles, workflow, observed, host=host
         )
         if not decision.allowed:
             outcomes.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=decision))

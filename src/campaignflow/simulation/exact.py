@@ -20,8 +20,9 @@ import attrs
 
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import Approval, Milestone, StudySession
-from campaignflow._words.records import SYSTEM, Actor, Unit
+from campaignflow._words.records import Actor, Unit
 from campaignflow.campaign import Campaign
+from campaignflow.campaign._checks import START, starter_roles
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import TransitionRejected, ValidationError
 from campaignflow.guards import GuardRegistry, GuardSpec
@@ -137,6 +138,8 @@ class _Simulator:
         self.deferrer = (
             Actor(id="leading_group", roles=frozenset(roles)) if roles else LEADING_GROUP
         )
+        # The leading group starts the batches (or whom the start transition names).
+        self.starter = Actor(id="leading_group", roles=starter_roles(workflow))
         late = scenario.behaviour.late_start.batches
         self.late_batches = set(late) if late else set(numbers[:-1])
         # Units of opened batches whose start gate has not held yet, retried daily.
@@ -214,7 +217,7 @@ class _Simulator:
                 u.deferred = True
             self.arrived(later, late)
         unstarted: list[_Unit] = []
-        for outcome in self.campaign.start_batch(number, on=self.today):
+        for outcome in self.campaign.start_batch(number, on=self.today, actor=self.starter):
             u = self.by_id[outcome.unit_id]
             if outcome.advanced and outcome.record is not None:
                 self.moved(u, outcome.record.dest)
@@ -254,9 +257,10 @@ class _Simulator:
 
     def try_start(self, u: _Unit) -> bool:
         host = self.host_of(u)
-        if not self.campaign.check(u.unit.id, "start", actor=SYSTEM, host=host).allowed:
+        starter = self.starter
+        if not self.campaign.check(u.unit.id, START, actor=starter, host=host).allowed:
             return False  # a dry run: a gate that has not held yet is not a refusal to audit
-        record = self.campaign.advance(u.unit.id, actor=SYSTEM, trigger="start", host=host)
+        record = self.campaign.advance(u.unit.id, actor=starter, trigger=START, host=host)
         self.moved(u, record.dest)
         return True
 

@@ -50,6 +50,7 @@ from campaignflow._words.facts import Approval
 from campaignflow._words.records import Actor, FactRecord, Unit, UnitState
 from campaignflow.audit import AuditRecord, replay
 from campaignflow.campaign import Campaign
+from campaignflow.campaign._checks import starter_roles
 from campaignflow.clock import SimulatedClock
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.guards._recipe import merge_host
@@ -337,7 +338,8 @@ class CampaignMachine(RuleBasedStateMachine):
         batch = data.draw(st.sampled_from(self._batches()), label="batch")
         before = {u.id: s for u, s in self.campaign.units()}
         try:
-            outcomes = self.campaign.start_batch(batch)
+            leader = Actor(id="leading_group", roles=starter_roles(self.wf))
+            outcomes = self.campaign.start_batch(batch, actor=leader)
         except ValidationError:
             assert {u.id: s for u, s in self.campaign.units()} == before
             return

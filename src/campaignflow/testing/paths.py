@@ -31,6 +31,7 @@ from campaignflow._words.facts import Approval
 from campaignflow._words.records import Actor, TransitionRecord, Unit
 from campaignflow._words.verdicts import Decision
 from campaignflow.campaign import Campaign
+from campaignflow.campaign._checks import movers
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.guards._recipe import NoRecipeWarning, without_host
 from campaignflow.guards._spec import GuardSpec
@@ -329,9 +330,8 @@ def prepare(campaign: Campaign, unit_id: str, step: Step, *, clock: Any) -> Acto
             campaign.approve(unit_id, actor=actor, role=fact.role, decision=fact.decision)
         else:
             campaign.record(unit_id, fact, actor=actor)
-    return Actor(
-        id="mover", roles=frozenset(step.by) if step.by else frozenset({"branch_committee"})
-    )
+    roles = movers(frozenset(step.by), step.trigger)  # a start naming nobody: the leading group
+    return Actor(id="mover", roles=roles or frozenset({"branch_committee"}))
 
 
 def _host_of(step: Step) -> Any:

@@ -30,7 +30,11 @@ class Command(BaseCommand):
         camp = campaign(campaign_id)
         with transaction.atomic(using=database()):
             added = camp.add_units(u for u in UNITS if not _known(camp, u.id))
-            started = [o.unit_id for o in camp.start_batch(1) if o.advanced]
+            started = [
+                o.unit_id
+                for o in camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
+                if o.advanced
+            ]
         self.stdout.write(f"{campaign_id}: {added} units added, started: {', '.join(started)}")
 
 
