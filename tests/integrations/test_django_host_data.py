@@ -18,6 +18,8 @@ import campaignflow as cf
 from tests.integrations.test_django_store import DjangoCase, dj  # noqa: F401  (fixture)
 from tests.test_host_data import CLERK, Attendance, workflow
 
+LEADER = cf.Actor(id="wang", roles={"leading_group"})
+
 DAY = date(2005, 3, 1)
 
 
@@ -88,7 +90,7 @@ def test_a_guard_reads_the_host_model_in_the_same_transaction(
     with dj.atomic():
         _hire(employee_model, dj, branch, [str(i) for i in range(10)])
         camp.add_units([unit])
-        camp.start_batch(1)
+        camp.start_batch(1, actor=LEADER)
         for i in range(9):
             camp.record(branch, Attendance(f"{dj.campaign_id}-{i}"), actor=CLERK)
         # 9 of the 10 uncommitted employees: read inside the host's own transaction.
@@ -125,7 +127,7 @@ def test_without_host_data_the_call_is_refused_and_the_host_commits(
     camp = _campaign(dj)
     with dj.atomic():
         camp.add_units([cf.Unit(id=branch, name="一支部", kind="enterprise", batch=1)])
-        camp.start_batch(1)
+        camp.start_batch(1, actor=LEADER)
         _hire(employee_model, dj, branch, ["0"])
         with pytest.raises(cf.ValidationError, match="host") as refused:
             camp.advance(branch, actor=CLERK)

@@ -87,7 +87,7 @@ def build(store: Store | None, campaign_id: str = "county") -> cf.Campaign:
         for i, p in enumerate(PARENTS)
     )
     camp.defer("u5", actor=GROUP, to_batch=2)  # could not start with its batch
-    camp.start_batch(1, on=date(2005, 1, 10))
+    camp.start_batch(1, on=date(2005, 1, 10), actor=GROUP)
     for uid, hours, visits, survey in [
         ("u0", 12, 3, GOOD),
         ("u1", 12, 2, GOOD),
