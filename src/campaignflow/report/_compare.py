@@ -12,6 +12,8 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING
 
+import attrs
+
 from campaignflow.report._charts import ChartStyle, chart_lang, gantt_chart, stages_chart
 from campaignflow.report._html import _CSP, _STYLE, _img, _table
 from campaignflow.report._text import check_lang, gate_label, stage_label, text
@@ -37,9 +39,12 @@ def compare_charts(
         ImportError: matplotlib is missing (``pip install 'campaignflow[plot]'``).
     """
     lang = chart_lang(lang)
+    # Both stage charts span the same days, so the eye compares like with like.
+    end = max(comparison.a.end, comparison.b.end)
+    a, b = attrs.evolve(comparison.a, end=end), attrs.evolve(comparison.b, end=end)
     return {
-        "stages_a": stages_chart(comparison.a, lang=lang, style=style),
-        "stages_b": stages_chart(comparison.b, lang=lang, style=style),
+        "stages_a": stages_chart(a, lang=lang, style=style),
+        "stages_b": stages_chart(b, lang=lang, style=style),
         "gantt_a": gantt_chart(comparison.a, lang=lang, style=style),
         "gantt_b": gantt_chart(comparison.b, lang=lang, style=style),
     }
