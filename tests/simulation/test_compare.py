@@ -150,6 +150,15 @@ def test_compare_of_a_file_with_itself_shows_no_difference() -> None:
     assert result.to_dict()["seed"] == 9
 
 
+def test_b_runs_with_a_seed_unless_the_setting_is_the_seed() -> None:
+    """A second file keeps A's seed; a ``seed`` setting is the one way to give B another."""
+    a, b = small_scenario(seed=3), small_scenario(seed=4)
+    assert compare(a, b, mode="fast").b == simulate(b, seed=3, mode="fast")
+    reseeded = compare(a, settings={"seed": 4}, mode="fast")
+    assert (reseeded.a.seed, reseeded.b.seed) == (3, 4)
+    assert reseeded.b == simulate(b, mode="fast")
+
+
 def test_compare_needs_something_to_compare() -> None:
     """No B and no settings is refused with its own code."""
     with pytest.raises(cf.ValidationError) as caught:

@@ -129,7 +129,8 @@ def compare(
         b: the what-if scenario; by default ``a`` itself, changed by ``settings``.
         settings: key paths and values changed in B (see :func:`with_settings`), e.g.
             ``{"workflow_overrides.satisfaction_rate_at_least.rate": 0.7}``.
-        seed: the seed of both runs (A's own seed by default).
+        seed: the seed of both runs (A's own seed by default); a ``seed`` setting gives B
+            its own (to see how much of a difference is chance).
         mode: as :func:`simulate`'s; both runs use it.
 
     Raises:
@@ -144,8 +145,9 @@ def compare(
     if changed:
         other = with_settings(other, changed)
     first = base.seed if seed is None else seed
+    # B runs with A's seed, so only what B changed differs; unless the change *is* the seed.
     result_a = simulate(base, seed=first, mode=mode)
-    result_b = simulate(other, seed=first, mode=mode)
+    result_b = simulate(other, seed=other.seed if "seed" in changed else first, mode=mode)
     label_b = _label(b, other) if b is not None else _label(a, base)
     if changed:
         label_b += " + " + ", ".join(f"{k}={_plain(v)}" for k, v in changed.items())
