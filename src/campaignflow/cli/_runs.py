@@ -36,15 +36,15 @@ def show_runs(console: Console, summary: RunsSummary, *, lang: str) -> None:
         return text(key, lang, **values)
 
     table = Table(title=t("runs_title", runs=summary.runs, scenario=summary.scenario))
-    for key in ("batch", "window", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
-        left = key in ("batch", "window")
+    for key in ("batch", "runs_window_end", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
+        left = key in ("batch", "runs_window_end")
         table.add_column(t(key), justify="left" if left else "right", no_wrap=left)
     table.add_column(t("runs_unfinished"), justify="right")
     table.add_column(t("runs_on_time_share"), justify="right")
     for b in summary.batches:
         table.add_row(
             t("batch_n", n=b.batch),
-            f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
+            b.window_end.isoformat(),
             _day(b.completed_p10, lang),
             _day(b.completed_p50, lang),
             _day(b.completed_p90, lang),
