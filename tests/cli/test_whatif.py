@@ -177,3 +177,18 @@ def test_compare_as_a_process_in_chinese(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "对比分析：scenario.toml 与 scenario.toml + " in done.stdout
     assert "B 比 A 推迟（天）" in done.stdout
+
+
+def test_runs_of_a_custom_gate_fall_back_to_exact_with_one_note(
+    runner: CliRunner, cli: Any
+) -> None:
+    """The OA example's gate has no bulk form: --mode fast says so once, then runs exact."""
+    scenario = EXAMPLES / "oa_custom_gate" / "scenario.toml"
+    done = runner.invoke(
+        cli,
+        ["simulate", str(scenario), "--runs", "2", "--mode", "fast", "--no-report", "--lang", "en"],
+    )
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr.count("note: simulating 'oa_custom_gate' in exact mode") == 1
+    assert "oa_branch_attendance" in done.stderr
+    assert "Mode: exact; Seeds: 2005 – 2006" in done.stdout

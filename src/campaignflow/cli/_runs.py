@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -63,6 +65,27 @@ def show_runs(console: Console, summary: RunsSummary, *, lang: str) -> None:
 
 
 def _play(
+    scenario: Path, runs: int, seed: int | None, mode: str, shards: int, *, quiet: bool
+) -> RunsSummary:
+    """The runs, with a fallback to exact mode said as one note before they start."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _note
+        return _play_runs(scenario, runs, seed, mode, shards, quiet=quiet)
+
+
+def _note(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    err_console().print(f"note: {message}")
+
+
+def _play_runs(
     scenario: Path, runs: int, seed: int | None, mode: str, shards: int, *, quiet: bool
 ) -> RunsSummary:
     plan = load_scenario_file(scenario)
