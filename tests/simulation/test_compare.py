@@ -60,7 +60,7 @@ def test_plain_settings_change_values_by_path() -> None:
         (
             "workflow_overrides.satisfaction_rate_at_least.rat",
             0.7,
-            "scenario.set_unknown_key_close",
+            "scenario.set_unknown_param_close",
             "'rate'",
         ),
         ("workflow_overrides.satisfaction_rate_at_least", 0.7, "scenario.set_override_shape", None),
@@ -86,6 +86,16 @@ def test_a_setting_the_scenario_rejects_is_reported_with_its_path() -> None:
     """A value of the right kind but out of range fails the scenario's own check."""
     with pytest.raises(cf.ValidationError, match="failure_rate"):
         with_settings(small_scenario(), {"behaviour.survey.failure_rate": 3.0})
+
+
+def test_a_guard_parameter_the_guard_refuses_fails_at_once() -> None:
+    """A parameter the guard does not take is one error naming the ones it takes."""
+    with pytest.raises(cf.ValidationError) as caught:
+        with_settings(small_scenario(), {"workflow_overrides.satisfaction_rate_at_least.zzz": 1})
+    assert caught.value.code == "scenario.set_unknown_param"
+    assert caught.value.params["known"] == "rate"
+    with pytest.raises(cf.ValidationError, match="rate"):  # the guard's own check of the value
+        with_settings(small_scenario(), {"workflow_overrides.satisfaction_rate_at_least.rate": 7})
 
 
 def test_a_custom_guard_param_can_be_set() -> None:

@@ -11,6 +11,7 @@ refused with the keys that exist there and, when one is close, a "did you mean".
 from __future__ import annotations
 
 import difflib
+import inspect
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from campaignflow._words.checks import refuse
-from campaignflow.errors import ValidationError
+from campaignflow.errors import CampaignflowError, ValidationError
+from campaignflow.guards import registry
 from campaignflow.simulation.scenario import Scenario, load_scenario
 
 __all__ = ["parse_setting", "with_settings"]
@@ -110,6 +112,18 @@ def _without_overrides(scenario: Scenario) -> Scenario:
     return Scenario.from_dict(data, source=scenario.source, base_dir=scenario.base_dir)
 
 
+def _params_of(guard: str, written: set[str]) -> set[str] | None:
+    """The params ``guard`` takes (None: any, it takes ``**params``), from its signature."""
+    try:
+        func = registry.get(guard)
+        parameters = list(inspect.signature(func).parameters.values())[1:]
+    except (CampaignflowError, TypeError, ValueError):
+        return written or None  # not introspectable: the workflow's check decides
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
 def _set_override(
     data: dict[str, Any], path: str, parts: list[str], value: Any, guards: Any
 ) -> None:
@@ -121,9 +135,20 @@ def _set_override(
     used: dict[str, set[str]] = guards()
     if guard not in used:
         raise _unknown(path, guard, sorted(used), what="guard")
-    known = sorted(used[guard])
-    if param not in known and _close(param, known) is not None:
-        raise _unknown(path, param, known)
+    known = _params_of(guard, used[guard])
+    if known is not None and param not in known:
+        close = _close(param, sorted(known))
+        params = {
+            "path": path,
+            "guard": repr(guard),
+            "key": repr(param),
+            "known": ", ".join(sorted(known)) or "none",
+        }
+        if close is not None:
+            raise ValidationError(
+                code="scenario.set_unknown_param_close", params={**params, "close": repr(close)}
+            )
+        raise ValidationError(code="scenario.set_unknown_param", params=params)
     data.setdefault(_OVERRIDES, {}).setdefault(guard, {})[param] = value
 
 
@@ -211,4 +236,7 @@ def with_settings(scenario: Scenario | str | Path, settings: Mapping[str, Any]) 
             _set_override(data, path, parts, value, guards)
         else:
             _set_value(data, path, parts, value)
-    return Scenario.from_dict(data, source=scenario.source, base_dir=scenario.base_dir)
+    changed = Scenario.from_dict(data, source=scenario.source, base_dir=scenario.base_dir)
+    if used is not None:
+        changed.load_workflow()  # a guard parameter the guard refuses fails here, not mid-run
+    return changed
