@@ -21,6 +21,7 @@ from campaignflow.cli._common import (
     BadInput,
     error_lang,
 )
+from campaignflow.cli._compare import compare
 from campaignflow.cli._preset import preset
 from campaignflow.cli._report import report
 from campaignflow.cli._simulate import simulate
@@ -56,5 +57,5 @@ def cli() -> None:
     """Run, check and show staged campaigns (campaignflow)."""
 
 
-for _command in (adopt, audit, diagram, preset, report, simulate, validate):
+for _command in (adopt, audit, compare, diagram, preset, report, simulate, validate):
     cli.add_command(_command)

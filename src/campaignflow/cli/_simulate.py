@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from campaignflow.cli._common import (
     err_console,
+    error_lang,
     existing_file,
     lang_option,
     load_scenario_file,
@@ -29,6 +30,8 @@ from campaignflow.cli._outputs import (
     create_database,
     write_outputs,
 )
+from campaignflow.cli._runs import run_many
+from campaignflow.i18n import messages
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
 from campaignflow.simulation import simulate as run
@@ -102,6 +105,13 @@ class _PlainProgress:
     "CALLABLE from MODULE (importable, or beside the scenario file); "
     'overrides the scenario\'s host = "module:callable".',
 )
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 10_000),
+    help="Play N seeds (the seed and the next N - 1; fast mode where it applies, --shards "
+    "in parallel) and show completion-date percentiles and on-time chances; writes "
+    "runs.html and bands.png.",
+)
 @plugin_option
 @lang_option
 def simulate(
@@ -116,9 +126,27 @@ def simulate(
     overwrite: bool,
     shards: int,
     host_target: str | None,
+    runs: int | None,
     lang: str,
 ) -> None:
     """Play the SCENARIO file forward and show how the campaign goes."""
+    if runs is not None:
+        if db is not None:
+            raise click.UsageError(messages.render("cli.runs_no_db", {}, error_lang()))
+        run_many(
+            scenario,
+            runs=runs,
+            seed=seed,
+            mode=mode,
+            out=out,
+            no_report=no_report,
+            as_json=as_json,
+            quiet=quiet,
+            overwrite=overwrite,
+            shards=shards,
+            lang=lang,
+        )
+        return
     if out is not None and no_report:
         raise click.UsageError("--out and --no-report contradict each other")
     if mode == "exact" and shards > 1:

@@ -1,0 +1,186 @@
+"""``compare A [B] [--set KEY=VALUE …]``: two runs of the same seed, side by side."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from campaignflow.cli._common import (
+    err_console,
+    error_lang,
+    existing_file,
+    lang_option,
+    load_scenario_file,
+    out_console,
+    plugin_option,
+)
+from campaignflow.cli._outputs import check_name, check_outputs
+from campaignflow.cli._pages import write_pages
+from campaignflow.i18n import messages
+from campaignflow.report import chart_style, compare_charts, render_compare_html
+from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
+from campaignflow.report._text import gate_label, stage_label, text
+from campaignflow.simulation import Comparison, parse_setting
+from campaignflow.simulation import compare as play
+
+__all__ = ["compare", "show_comparison"]
+
+COMPARE_FILES = ("compare.html",)
+
+
+def _day(value: date | None, lang: str) -> str:
+    return value.isoformat() if value is not None else text("not_finished", lang)
+
+
+def show_comparison(
+    console: Console, comparison: Comparison, *, lang: str, style: ChartStyle
+) -> None:
+    """Print the two runs side by side: summary, batches, and the gates that held units."""
+
+    def t(key: str, **values: object) -> str:
+        return text(key, lang, **values)
+
+    a, b = comparison.a, comparison.b
+    console.print(t("compare_title", a=comparison.label_a, b=comparison.label_b), style="bold")
+    head = Table()
+    head.add_column(t("compare_item"))
+    head.add_column(t("compare_base"), justify="right")
+    head.add_column(t("compare_whatif"), justify="right")
+    for key, x, y in (
+        ("seed", a.seed, b.seed),
+        ("mode", a.mode, b.mode),
+        ("units", f"{a.units:,}", f"{b.units:,}"),
+        ("remedial_units", f"{a.remedial.units:,}", f"{b.remedial.units:,}"),
+        ("remedial_rounds", f"{a.remedial.rounds:,}", f"{b.remedial.rounds:,}"),
+    ):
+        head.add_row(t(key), str(x), str(y))
+    console.print(head)
+
+    batches = Table(title=t("batches"))
+    for key in (
+        "batch",
+        "window",
+        "compare_completed_a",
+        "compare_completed_b",
+        "compare_days_later",
+        "compare_on_time_a",
+        "compare_on_time_b",
+    ):
+        batches.add_column(t(key), justify="left" if key in ("batch", "window") else "right")
+    for d in comparison.batches():
+        batches.add_row(
+            t("batch_n", n=d.batch),
+            d.window_end.isoformat(),
+            _day(d.completed_a, lang),
+            _day(d.completed_b, lang),
+            "–" if d.days_later is None else f"{d.days_later:+d}",
+            f"{d.on_time_a:.1%}",
+            f"{d.on_time_b:.1%}",
+        )
+    console.print(batches)
+
+    gates = Table(title=t("blocking"))
+    for key in ("gate", "stage", "compare_times_a", "compare_times_b"):
+        gates.add_column(t(key), justify="right" if key.startswith("compare") else "left")
+    for code, stage, x, y in comparison.blocking():
+        gates.add_row(
+            gate_label(code, lang), stage_label(stage, lang, style.labels), f"{x:,}", f"{y:,}"
+        )
+    console.print(gates)
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, object]:
+    return dict(parse_setting(p) for p in pairs)
+
+
+@click.command()
+@click.argument("a", type=existing_file())
+@click.argument("b", type=existing_file(), required=False)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change B (A itself when B is not given): a key path of the scenario file, e.g. "
+    "workflow_overrides.satisfaction_rate_at_least.rate=0.7; repeatable.",
+)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of both runs [default: A's].")
+@click.option(
+    "--mode", type=click.Choice(["exact", "fast", "auto"]), default="auto", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write compare.html here [default: ./<A's name>-compare].",
+)
+@click.option("--no-report", is_flag=True, help="Write no compare.html.")
+@click.option("--json", "as_json", is_flag=True, help="Print both results as JSON on stdout.")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace a compare.html this command wrote earlier."
+)
+@plugin_option
+@lang_option
+def compare(
+    a: Path,
+    b: Path | None,
+    settings: tuple[str, ...],
+    seed: int | None,
+    mode: str,
+    out: Path | None,
+    no_report: bool,
+    as_json: bool,
+    overwrite: bool,
+    lang: str,
+) -> None:
+    """Play scenario A and B (or A changed by --set) with the same seed, side by side."""
+    if out is not None and no_report:
+        raise click.UsageError("--out and --no-report contradict each other")
+    changed = _settings(settings)
+    base = load_scenario_file(a)
+    other = load_scenario_file(b) if b is not None else None
+    name = check_name(base.name)
+    err = err_console()
+    if out is not None:
+        require_matplotlib()
+    elif not no_report:
+        try:
+            require_matplotlib()
+            out = Path(f"{name}-compare")
+        except ImportError as exc:
+            err.print(f"note: {exc}")
+    replace = (
+        check_outputs(out, COMPARE_FILES, overwrite=overwrite, campaign_id=name)
+        if out is not None
+        else []
+    )
+    result = play(base, other, settings=changed, seed=seed, mode=mode)  # type: ignore[arg-type]
+    # Labels name the files the user gave, not the scenarios' inner names.
+    result = Comparison(
+        label_a=a.name,
+        label_b=(b.name if b is not None else a.name)
+        + ("" if not changed else " + " + " ".join(settings)),
+        seed=result.seed,
+        settings=result.settings,
+        a=result.a,
+        b=result.b,
+    )
+    style = chart_style(base.load_workflow(), lang)
+    written: list[Path] = []
+    if out is not None:
+        drawn = chart_lang(lang)  # English charts when no CJK font is installed
+        charts = compare_charts(result, lang=drawn, style=chart_style(base.load_workflow(), drawn))
+        page = render_compare_html(result, charts=charts, lang=lang, style=style)
+        written = write_pages(out, {"compare.html": page.encode()}, replace)
+    if as_json:
+        click.echo(
+            json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        )
+        return
+    show_comparison(out_console(), result, lang=lang, style=style)
+    for path in written:
+        err.print(messages.render("cli.compare_wrote", {"path": str(path)}, error_lang()))

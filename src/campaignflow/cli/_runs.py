@@ -1,0 +1,165 @@
+"""``simulate --runs N``: many seeds, a table of completion percentiles, the outlook page."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from campaignflow.cli._common import err_console, error_lang, load_scenario_file, out_console
+from campaignflow.cli._outputs import check_name, check_outputs
+from campaignflow.cli._pages import write_pages
+from campaignflow.i18n import messages
+from campaignflow.report import bands_chart, render_runs_html
+from campaignflow.report._charts import require_matplotlib
+from campaignflow.report._text import text
+from campaignflow.simulation import RunsSummary, simulate_runs
+
+__all__ = ["RUNS_FILES", "run_many", "show_runs"]
+
+#: What ``simulate --runs`` writes into its output folder.
+RUNS_FILES = ("runs.html", "bands.png")
+
+
+def _day(value: date | None, lang: str) -> str:
+    return value.isoformat() if value is not None else text("not_finished", lang)
+
+
+def show_runs(console: Console, summary: RunsSummary, *, lang: str) -> None:
+    """Print the per-batch percentiles and on-time chances, and the make-up spread."""
+
+    def t(key: str, **values: object) -> str:
+        return text(key, lang, **values)
+
+    table = Table(title=t("runs_title", runs=summary.runs, scenario=summary.scenario))
+    for key in ("batch", "runs_window_end", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
+        left = key in ("batch", "runs_window_end")
+        table.add_column(t(key), justify="left" if left else "right", no_wrap=left)
+    table.add_column(t("runs_unfinished"), justify="right")
+    table.add_column(t("runs_on_time_share"), justify="right")
+    for b in summary.batches:
+        table.add_row(
+            t("batch_n", n=b.batch),
+            b.window_end.isoformat(),
+            _day(b.completed_p10, lang),
+            _day(b.completed_p50, lang),
+            _day(b.completed_p90, lang),
+            f"{b.on_time_probability:.0%}",
+            str(b.unfinished_runs),
+            f"{b.on_time_share_p50:.1%}",
+        )
+    console.print(table)
+    seeds = summary.seeds
+    console.print(
+        f"{t('mode')}: {summary.mode}; {t('runs_seeds')}: {seeds[0]} – {seeds[-1]}; "
+        f"{t('runs_remedial')}: {summary.remedial_units_p10} / {summary.remedial_units_p50} / "
+        f"{summary.remedial_units_p90}"
+    )
+    console.print(t("runs_explained"))
+
+
+def _play(
+    scenario: Path, runs: int, seed: int | None, mode: str, shards: int, *, quiet: bool
+) -> RunsSummary:
+    """The runs, with a fallback to exact mode said as one note before they start."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _note
+        return _play_runs(scenario, runs, seed, mode, shards, quiet=quiet)
+
+
+def _note(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    err_console().print(f"note: {message}")
+
+
+def _play_runs(
+    scenario: Path, runs: int, seed: int | None, mode: str, shards: int, *, quiet: bool
+) -> RunsSummary:
+    plan = load_scenario_file(scenario)
+    err = err_console()
+    if quiet:
+        return simulate_runs(plan, runs=runs, seed=seed, mode=mode, shards=shards)  # type: ignore[arg-type]
+    if err.is_terminal:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(plan.name, total=runs)
+            return simulate_runs(
+                plan,
+                runs=runs,
+                seed=seed,
+                mode=mode,  # type: ignore[arg-type]
+                shards=shards,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+    step = max(1, runs // 10)
+
+    def tick(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            click.echo(
+                messages.render("cli.runs_progress", {"done": done, "total": total}, error_lang()),
+                err=True,
+            )
+
+    return simulate_runs(plan, runs=runs, seed=seed, mode=mode, shards=shards, progress=tick)  # type: ignore[arg-type]
+
+
+def run_many(
+    scenario: Path,
+    *,
+    runs: int,
+    seed: int | None,
+    mode: str,
+    out: Path | None,
+    no_report: bool,
+    as_json: bool,
+    quiet: bool,
+    overwrite: bool,
+    shards: int,
+    lang: str,
+) -> None:
+    """Play ``runs`` seeds of the scenario; print the table (or JSON); write the outlook page."""
+    name = check_name(load_scenario_file(scenario).name)
+    err = err_console()
+    if out is not None:
+        require_matplotlib()
+    elif not no_report:
+        try:
+            require_matplotlib()
+            out = Path(f"{name}-runs")
+        except ImportError as exc:
+            err.print(f"note: {exc}")
+    replace = (
+        check_outputs(out, RUNS_FILES, overwrite=overwrite, campaign_id=name)
+        if out is not None
+        else []
+    )
+    summary = _play(scenario, runs, seed, mode, shards, quiet=quiet or as_json)
+    written: list[Path] = []
+    if out is not None:
+        chart = bands_chart(summary, lang=lang)
+        page = render_runs_html(summary, charts={"bands": chart}, lang=lang)
+        written = write_pages(out, {"runs.html": page.encode(), "bands.png": chart}, replace)
+    if as_json:
+        click.echo(summary.to_json())
+        return
+    show_runs(out_console(), summary, lang=lang)
+    for path in written:
+        err.print(messages.render("cli.compare_wrote", {"path": str(path)}, error_lang()))
