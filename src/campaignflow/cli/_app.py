@@ -7,6 +7,7 @@ given to ``validate``, a tampered audit trail); 2 bad usage or a file that canno
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -21,6 +22,7 @@ from campaignflow.cli._common import (
     BadInput,
     error_lang,
 )
+from campaignflow.cli._local import LocalGroup, lang_of, run_localised, say
 from campaignflow.cli._preset import preset
 from campaignflow.cli._report import report
 from campaignflow.cli._simulate import simulate
@@ -30,8 +32,23 @@ from campaignflow.i18n import messages
 __all__ = ["EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_OK", "cli"]
 
 
-class _Group(click.Group):
-    """A group that turns library errors into one message instead of a traceback."""
+class _Group(LocalGroup):
+    """A group that turns library errors into one message instead of a traceback, and shows
+    every error (click's own included) in the command's language."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        extra = {"prog_name": prog_name, "complete_var": complete_var, **extra}
+        run_localised(super().main, args, extra)  # exits
+        return None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,8 +67,21 @@ class _Group(click.Group):
             raise BadInput(messages.render("cli.too_deep", {}, error_lang())) from None
 
 
+def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(say("cli.word.version", lang_of(ctx), version=__version__))
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="campaignflow")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Run, check and show staged campaigns (campaignflow)."""
 

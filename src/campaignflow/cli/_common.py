@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 import tomllib
 from collections.abc import Callable
@@ -20,6 +19,16 @@ import click
 from rich.console import Console
 
 from campaignflow.cli._db import find_workflow, workflow_refs
+from campaignflow.cli._local import (
+    LANG_ENV,
+    choice,
+    default_lang,
+    lang_of,
+    path,
+    remember_lang,
+    say,
+    usage_error,
+)
 from campaignflow.cli._show import show_result
 from campaignflow.errors import ValidationError
 from campaignflow.i18n import messages
@@ -42,6 +51,7 @@ __all__ = [
     "file_kind",
     "lang_option",
     "load_scenario_file",
+    "note",
     "out_console",
     "plugin_option",
     "present",
@@ -54,9 +64,6 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-#: Environment variable choosing the default language of tables and reports.
-LANG_ENV = "CAMPAIGNFLOW_LANG"
-
 
 class BadInput(click.ClickException):
     """A file or database that cannot be used: one clear message, exit code 2."""
@@ -64,40 +71,26 @@ class BadInput(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
 
-def default_lang() -> str:
-    """``CAMPAIGNFLOW_LANG`` if set to a language, else zh_CN under a Chinese locale, else en."""
-    chosen = os.environ.get(LANG_ENV, "")
-    if chosen in LANGS:
-        return chosen
-    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
-    return "zh_CN" if locale.startswith("zh") else "en"
-
-
-_LANG_KEY = "campaignflow.lang"
-
-
 def error_lang() -> str:
     """The language errors are shown in: the running command's --lang, else the default."""
-    ctx = click.get_current_context(silent=True)
-    chosen = ctx.find_root().meta.get(_LANG_KEY) if ctx is not None else None
-    return chosen if chosen in LANGS else default_lang()
+    return lang_of(None)
 
 
 def _remember_lang(ctx: click.Context, _: click.Parameter, value: str) -> str:
-    ctx.find_root().meta[_LANG_KEY] = value
+    remember_lang(ctx, value)
     return value
 
 
 def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--lang",
-        type=click.Choice(LANGS),
+        type=choice(LANGS),
         default=default_lang,
         callback=_remember_lang,
         # Parsed first, so an error in a later option is already shown in this language.
         is_eager=True,
         show_default="zh_CN under a Chinese locale, else en; or $CAMPAIGNFLOW_LANG",
-        help="Language of tables, charts, the report and error messages.",
+        help="Language of help, tables, charts, the report and error messages.",
     )(func)
 
 
@@ -198,14 +191,21 @@ def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
 
 
 def existing_file() -> click.Path:
-    return click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+    return path(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+
+def note(console: Console, code: str, **params: Any) -> None:
+    """A ``note:`` line on ``console``: the catalogue's ``code`` in the command's language."""
+    lang = lang_of(None)
+    console.print(say("cli.note", lang, text=say(code, lang, **params)), markup=False)
 
 
 def print_files(console: Console, files: Any) -> None:
-    for note in files.notes:
-        console.print(f"note: {note}")
-    for path in (files.stages, files.gantt, files.html, files.summary):
-        console.print(f"wrote {path}")
+    lang = lang_of(None)
+    for text in files.notes:
+        console.print(say("cli.note", lang, text=text), markup=False)
+    for written in (files.stages, files.gantt, files.html, files.summary):
+        console.print(say("cli.wrote", lang, path=str(written)), markup=False)
 
 
 def workflow_for(
@@ -214,7 +214,7 @@ def workflow_for(
 
     given = [x for x in (workflow, preset, scenario) if x is not None]
     if len(given) > 1:
-        raise click.UsageError("give at most one of --workflow, --preset, --scenario")
+        raise usage_error("cli.usage.one_workflow_source")
     if workflow is not None:
         return Workflow.from_file(workflow)
     if preset is not None:
@@ -226,10 +226,7 @@ def workflow_for(
     found = find_workflow(refs)
     ref = f"{found.name}@{found.version}#{found.content_hash[:12]}"
     if ref not in refs:
-        err_console().print(
-            f"note: the campaign ran {', '.join(refs)}; reporting with the shipped preset "
-            f"{ref} (pass --workflow or --scenario for its exact batch windows)"
-        )
+        note(err_console(), "cli.note.preset_stands_in", refs=", ".join(refs), ref=ref)
     return found
 
 

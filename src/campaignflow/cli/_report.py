@@ -21,6 +21,7 @@ from campaignflow.cli._common import (
     workflow_for,
 )
 from campaignflow.cli._db import choose_campaign, db_url
+from campaignflow.cli._local import LocalCommand, choice, int_range, path, usage_error
 from campaignflow.cli._outputs import REPORT_FILES, check_outputs, write_outputs
 from campaignflow.cli._show import show_rollup
 from campaignflow.presets import PRESETS
@@ -31,18 +32,18 @@ from campaignflow.simulation import summarise
 __all__ = ["report"]
 
 
-@click.command()
+@click.command(cls=LocalCommand)
 @click.option(
     "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
 )
 @click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=path(file_okay=False, path_type=Path),
     help="Write stages.png, gantt.png, report.html and summary.json here.",
 )
 @click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs.")
-@click.option("--preset", type=click.Choice(PRESETS), help="The shipped preset the campaign runs.")
+@click.option("--preset", type=choice(PRESETS), help="The shipped preset the campaign runs.")
 @click.option("--scenario", type=existing_file(), help="The scenario that simulated the campaign.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option(
@@ -50,15 +51,15 @@ __all__ = ["report"]
     help="An organisation id: show its roll-up (its units and the organisations below) "
     "and its stuck units instead of the whole campaign's tables.",
 )
-@click.option("--depth", type=click.IntRange(0), help="With --under: levels of the tree to list.")
+@click.option("--depth", type=int_range(0), help="With --under: levels of the tree to list.")
 @click.option(
     "--longer-than",
-    type=click.IntRange(0, 36_500),
+    type=int_range(0, 36_500),
     help="With --under: only units stuck more than this many days in their stage.",
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1),
+    type=int_range(1),
     default=50,
     show_default=True,
     help="With --under: stuck units to list (longest in their stage first).",
@@ -94,7 +95,7 @@ def report(
     cid = choose_campaign(url, campaign_id)
     wf = workflow_for(url, cid, workflow, preset, scenario)
     if under is None and (depth is not None or longer_than is not None):
-        raise click.UsageError("--depth and --longer-than go with --under")
+        raise usage_error("cli.usage.depth_needs_under")
     replace: list[Path] = []
     if out is not None:
         require_matplotlib()
