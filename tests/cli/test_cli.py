@@ -80,10 +80,22 @@ def test_simulate_out_writes_report_and_database(simulated: Path) -> None:
                 "Campaign report: small_district",
                 "Batch 1",
                 "Study and mobilisation",
-                "Top blocking reasons",
+                "Attempts held back (gates not yet met)",
+                "Median (days)",
+                "exact (every unit through the real workflow)",
             ],
         ),
-        ("zh_CN", ["活动推进报告：small_district", "第1批", "学习动员", "主要阻滞原因"]),
+        (
+            "zh_CN",
+            [
+                "活动推进报告：small_district",
+                "第一批",
+                "学习动员",
+                "暂缓转段的申请（关卡尚未满足）",
+                "中位数（天）",
+                "精确模式",
+            ],
+        ),
     ],
 )
 def test_simulate_prints_summary_tables(
@@ -506,10 +518,10 @@ def test_no_report_writes_only_the_database(runner: CliRunner, cli: Any) -> None
 @pytest.mark.parametrize(
     ("env", "word"),
     [
-        ({"CAMPAIGNFLOW_LANG": "zh_CN", "LANG": "C.UTF-8"}, "第1批"),
+        ({"CAMPAIGNFLOW_LANG": "zh_CN", "LANG": "C.UTF-8"}, "第一批"),
         (
             {"CAMPAIGNFLOW_LANG": "", "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""},
-            "第1批",
+            "第一批",
         ),
         ({"CAMPAIGNFLOW_LANG": "", "LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}, "Batch 1"),
     ],
@@ -645,17 +657,17 @@ def test_audit_verify_reason_follows_lang(
     chinese = run(runner, cli, "audit", "verify", "--db", str(db), "--lang", "zh_CN")
     assert english.exit_code == chinese.exit_code == 1
     first = chinese.stdout.splitlines()[0]
-    # The status word stays for scripts; the rest is Chinese.
-    assert first.startswith("TAMPERED: 活动 small_district：第 40 条记录：")
+    # The status word is Chinese too: scripts read the exit code.
+    assert first.startswith("已被篡改：活动 small_district：第 40 条记录：")
     assert _CJK.search(first.split("：")[-1])
     assert "content does not match" in english.stdout.splitlines()[0]
 
 
 def test_status_lines_follow_lang(runner: CliRunner, cli: Any, simulated: Path) -> None:
-    """validate and audit verify say "ok:" in every language, and the rest in --lang."""
+    """validate and audit verify say their status word ("ok:", "通过：") in --lang too."""
     chinese = run(runner, cli, "validate", str(SMALL), "--lang", "zh_CN")
     assert chinese.exit_code == 0
-    assert chinese.stdout.startswith("ok: ")
+    assert chinese.stdout.startswith("通过：")
     assert "情景 small_district" in chinese.stdout
     english = run(runner, cli, "validate", str(SMALL), "--lang", "en")
     assert english.stdout.startswith("ok: scenario small_district")
@@ -663,5 +675,5 @@ def test_status_lines_follow_lang(runner: CliRunner, cli: Any, simulated: Path) 
         runner, cli, "audit", "verify", "--db", str(simulated / "campaign.db"), "--lang", "zh_CN"
     )
     assert verified.exit_code == 0
-    assert verified.stdout.startswith("ok: 活动 small_district：已核验 ")
+    assert verified.stdout.startswith("通过：活动 small_district：已核验 ")
     assert "链头序号" in verified.stdout

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from campaignflow.report._charts import ChartStyle
-from campaignflow.report._text import gate_label, stage_label, text
+from campaignflow.report._text import batch_label, gate_label, mode_label, stage_label, text
 
 if TYPE_CHECKING:
     from campaignflow._words.overview import OrgProgress, StuckPage
@@ -33,7 +33,7 @@ def show_result(
     summary.add_column(overflow="fold")
     for key, value in (
         ("workflow", result.workflow),
-        ("mode", result.mode),
+        ("mode", mode_label(result.mode, lang)),
         ("seed", str(result.seed)),
         ("units", f"{result.units:,}"),
         ("period", f"{result.start.isoformat()} – {result.end.isoformat()}"),
@@ -49,12 +49,14 @@ def show_result(
         batches.add_column(
             t(key),
             justify="left" if key in ("batch", "window") else "right",
-            no_wrap=key != "window",
+            no_wrap=key not in ("batch", "window"),
+            max_width=30 if key == "batch" else None,
+            overflow="fold",
         )
     batches.add_column(t("deferred_out"), justify="right")
     for b in result.batches:
         batches.add_row(
-            t("batch_n", n=b.batch),
+            batch_label(b.batch, lang, style.batches),
             f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
             f"{b.units:,}",
             b.completed_on.isoformat() if b.completed_on else t("not_finished"),

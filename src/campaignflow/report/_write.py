@@ -42,13 +42,15 @@ class ReportFiles:
 
 
 def chart_style(workflow: Workflow | None, lang: str) -> ChartStyle:
-    """Stage names in ``lang`` and stage kinds from ``workflow`` (glossary terms when None)."""
+    """Stage names in ``lang``, stage kinds and batch titles from ``workflow`` (glossary terms
+    when None)."""
     lang = check_lang(lang)
     if workflow is None:
         return ChartStyle()
     return ChartStyle(
         labels={s.id: s.label(lang) for s in workflow.stages},
         kinds={s.id: s.kind for s in workflow.stages},
+        batches={b.number: b.title for b in workflow.batches if b.title},
     )
 
 
