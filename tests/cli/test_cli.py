@@ -394,7 +394,7 @@ def test_report_from_database_matches_the_simulation(
     assert result.exit_code == 0, result.stderr
     recorded = json.loads(result.stdout)
     simulated_result = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))
-    assert recorded["mode"] == "recorded"
+    assert recorded["mode"] == "exact"
     for key in (
         "timeline",
         "batches",
@@ -407,10 +407,37 @@ def test_report_from_database_matches_the_simulation(
         assert recorded[key] == simulated_result[key], key
 
 
+def test_report_on_a_simulation_database_is_the_simulations_own_summary(
+    runner: CliRunner, cli: Any, simulated: Path
+) -> None:
+    """Without --scenario, report reads the run simulate kept: same seed, mode, workflow, no note."""
+    result = run(runner, cli, "report", "--db", str(simulated / "campaign.db"), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    summary = (simulated / "summary.json").read_text(encoding="utf-8")
+    assert json.loads(result.stdout) == json.loads(summary)
+    tables = run(runner, cli, "report", "--db", str(simulated / "campaign.db"), "--lang", "zh_CN")
+    assert tables.stderr == ""
+    assert "精确模式" in tables.stdout
+    assert str(json.loads(summary)["seed"]) in tables.stdout
+
+
+def test_report_on_an_older_database_names_the_preset_it_assumes(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """A database without the kept run (written before it existed) reports with a note."""
+    db = _copy_db(simulated, tmp_path)
+    _sql(db, "DROP TABLE cf_cli_runs")
+    result = run(runner, cli, "report", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["mode"] == "recorded"
+    assert "note: the campaign ran" in result.stderr
+
+
 def test_report_writes_files_and_names_the_preset(
     runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
 ) -> None:
-    """Without --workflow the preset is found by name (with a note); --out writes the files."""
+    """Without --workflow the kept run gives the workflow (no note); --out writes the files."""
     out = tmp_path / "rep"
     result = run(
         runner,
@@ -425,7 +452,8 @@ def test_report_writes_files_and_names_the_preset(
     )
     assert result.exit_code == 0, result.stderr
     assert "活动推进报告：small_district" in result.stdout
-    assert "district_2005" in result.stderr
+    assert "注：" not in result.stderr
+    assert "已写出" in result.stderr
     for name in ("stages.png", "gantt.png", "report.html", "summary.json"):
         assert (out / name).stat().st_size > 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +15,23 @@ from campaignflow.cli._common import (
     err_console,
     existing_file,
     lang_option,
+    load_scenario_file,
     out_console,
     plugin_option,
     present,
     print_files,
     workflow_for,
 )
-from campaignflow.cli._db import choose_campaign, db_url
+from campaignflow.cli._db import choose_campaign, db_url, load_run
 from campaignflow.cli._local import LocalCommand, choice, int_range, path, usage_error
 from campaignflow.cli._outputs import REPORT_FILES, check_outputs, write_outputs
 from campaignflow.cli._show import show_rollup
+from campaignflow.errors import CampaignflowError
 from campaignflow.presets import PRESETS
 from campaignflow.report import chart_style
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import summarise
+from campaignflow.workflow import Workflow
 
 __all__ = ["report"]
 
@@ -93,7 +97,11 @@ def report(
     """
     url = db_url(db)
     cid = choose_campaign(url, campaign_id)
-    wf = workflow_for(url, cid, workflow, preset, scenario)
+    run = load_run(url, cid)
+    if run is not None and workflow is None and preset is None and scenario is None:
+        wf = _simulated_workflow(run)
+    else:
+        wf = workflow_for(url, cid, workflow, preset, scenario)
     if under is None and (depth is not None or longer_than is not None):
         raise usage_error("cli.usage.depth_needs_under")
     replace: list[Path] = []
@@ -106,7 +114,7 @@ def report(
             _rollup(campaign, under, depth, longer_than, limit, as_json=as_json, lang=lang)
             if out is None:
                 return
-        result = summarise(campaign)
+        result = summarise(campaign, **_as_simulated(run))
     finally:
         campaign.close()
     files = write_outputs(result, out, replace, lang=lang, workflow=wf) if out is not None else None
@@ -119,6 +127,35 @@ def report(
         return
     if files is not None:
         print_files(err_console(), files)
+
+
+def _simulated_workflow(run: dict[str, Any]) -> Workflow:
+    """The workflow a simulation ran, as ``simulate`` kept it in its database."""
+    try:
+        return Workflow.from_dict(run["workflow"])
+    except (CampaignflowError, KeyError, TypeError):
+        # A custom guard the scenario's plugins register: load the scenario itself.
+        source = Path(str(run.get("scenario_file", "")))
+        if not source.is_file():
+            raise
+        loaded: Workflow = load_scenario_file(source).load_workflow()
+        return loaded
+
+
+def _as_simulated(run: dict[str, Any] | None) -> dict[str, Any]:
+    """``summarise``'s arguments that make a simulation's report its own summary again."""
+    if run is None:
+        return {}
+    try:
+        return {
+            "scenario_name": str(run["scenario"]),
+            "seed": int(run["seed"]),
+            "mode": str(run["mode"]),
+            "start": date.fromisoformat(run["start"]),
+            "end": date.fromisoformat(run["end"]),
+        }
+    except (KeyError, TypeError, ValueError):
+        return {}
 
 
 def _rollup(

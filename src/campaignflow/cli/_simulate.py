@@ -20,7 +20,7 @@ from campaignflow.cli._common import (
     present,
     print_files,
 )
-from campaignflow.cli._db import db_url
+from campaignflow.cli._db import db_url, save_run
 from campaignflow.cli._local import (
     LocalCommand,
     choice,
@@ -41,6 +41,7 @@ from campaignflow.cli._outputs import (
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
 from campaignflow.simulation import simulate as run
+from campaignflow.workflow import Workflow
 
 __all__ = ["simulate"]
 
@@ -160,6 +161,8 @@ def simulate(
         note(err, "cli.note.fast_no_db")
     if shards > 1 and result.mode != "fast":
         note(err, "cli.note.exact_no_shards", shards=shards)
+    if result.mode == "exact" and store is not None:
+        save_run(store, plan.name, _run_record(result, workflow, scenario))
     files = (
         write_outputs(result, out, replace, lang=lang, workflow=workflow)
         if out is not None
@@ -172,6 +175,20 @@ def simulate(
         err.print(say("cli.campaign_database", lang, store=store), markup=False)
     if files is not None:
         print_files(err, files)
+
+
+def _run_record(result: SimulationResult, workflow: Workflow, scenario: Path) -> dict[str, Any]:
+    """What ``report`` needs to rebuild this run's summary from its database alone."""
+    return {
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "mode": result.mode,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "workflow": workflow.to_dict(),
+        "scenario_file": str(scenario.absolute()),
+        "scenario_text": scenario.read_text(encoding="utf-8"),
+    }
 
 
 def _run(
