@@ -14,18 +14,20 @@ import click
 
 from campaignflow import __version__
 from campaignflow.cli._adopt import adopt
-from campaignflow.cli._check import audit, diagram, validate
+from campaignflow.cli._check import audit, diagram
 from campaignflow.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     EXIT_OK,
     BadInput,
     error_lang,
+    explain,
 )
 from campaignflow.cli._local import LocalGroup, lang_of, run_localised, say
 from campaignflow.cli._preset import preset
 from campaignflow.cli._report import report
 from campaignflow.cli._simulate import simulate
+from campaignflow.cli._validate import validate
 from campaignflow.errors import CampaignflowError
 from campaignflow.i18n import messages
 
@@ -55,7 +57,7 @@ class _Group(LocalGroup):
             return super().invoke(ctx)
         except CampaignflowError as exc:
             # In the command's --lang (or the default language): the catalog has both.
-            raise BadInput(exc.message(error_lang())) from None
+            raise BadInput(explain(exc, error_lang())) from None
         except OSError as exc:
             raise BadInput(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
         except ImportError as exc:

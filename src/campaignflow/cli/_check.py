@@ -1,5 +1,6 @@
-"""``validate``, ``diagram`` and ``audit verify``: check a workflow or scenario file, draw a
-workflow, verify a campaign database's audit chain."""
+"""``diagram`` and ``audit verify``: draw a workflow, verify a campaign database's audit chain.
+
+(``validate`` lives in ``_validate.py``.)"""
 
 from __future__ import annotations
 
@@ -38,56 +39,7 @@ from campaignflow.presets import PRESETS, load
 from campaignflow.store import open_store
 from campaignflow.workflow import Workflow
 
-__all__ = ["audit", "diagram", "validate"]
-
-
-@click.command(cls=LocalCommand)
-@click.argument("file", type=existing_file())
-@plugin_option
-@lang_option
-def validate(file: Path, lang: str) -> None:
-    """Check a workflow or scenario FILE (TOML or JSON); every problem is listed.
-
-    Exit 0 when it is valid, 1 when it is not.
-    """
-    try:
-        data = read_data(file)
-        kind = file_kind(data)
-        if kind == "workflow":
-            wf = Workflow.from_file(file)
-            click.echo(
-                messages.render(
-                    "cli.valid_workflow",
-                    {
-                        "name": wf.name,
-                        "version": wf.version,
-                        "file": str(file),
-                        "stages": len(wf.stages),
-                        "transitions": len(wf.transitions),
-                        "batches": len(wf.batches),
-                    },
-                    lang,
-                )
-            )
-            return
-        scenario = load_scenario_file(file, data)
-        wf = scenario.load_workflow()
-        click.echo(
-            messages.render(
-                "cli.valid_scenario",
-                {
-                    "name": scenario.name,
-                    "file": str(file),
-                    "units": f"{scenario.unit_count():,}",
-                    "batches": len(scenario.batches),
-                    "workflow": f"{wf.name}@{wf.version}",
-                },
-                lang,
-            )
-        )
-    except CampaignflowError as exc:
-        click.echo(messages.render("cli.invalid", {"message": exc.message(lang)}, lang), err=True)
-        sys.exit(EXIT_CHECK_FAILED)
+__all__ = ["audit", "diagram"]
 
 
 @click.command(cls=LocalCommand)
@@ -107,7 +59,7 @@ def diagram(file: Path | None, preset: str | None, fmt: str, lang: str) -> None:
     else:
         assert file is not None
         data = read_data(file)
-        if file_kind(data) == "workflow":
+        if file_kind(data, file) == "workflow":
             wf = Workflow.from_file(file)
         else:
             wf = load_scenario_file(file, data).load_workflow()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from campaignflow.cli._local import (
     usage_error,
 )
 from campaignflow.cli._show import show_result
-from campaignflow.errors import ValidationError
+from campaignflow.errors import CampaignflowError, Problem, ValidationError
 from campaignflow.i18n import messages
 from campaignflow.presets import load
 from campaignflow.report import chart_style
@@ -48,6 +49,7 @@ __all__ = [
     "err_console",
     "error_lang",
     "existing_file",
+    "explain",
     "file_kind",
     "lang_option",
     "load_scenario_file",
@@ -57,6 +59,7 @@ __all__ = [
     "present",
     "print_files",
     "read_data",
+    "syntax_error",
     "workflow_for",
 ]
 
@@ -174,13 +177,90 @@ def read_data(path: Path) -> dict[str, Any]:
     return data
 
 
-def file_kind(data: dict[str, Any]) -> str:
+def file_kind(data: dict[str, Any], path: Path) -> str:
     """``workflow`` when the data defines stages, ``scenario`` when it plays one forward."""
     if "stages" in data:
         return "workflow"
     if isinstance(data.get("workflow"), str) or {"roster", "behaviour"} & set(data):
         return "scenario"
-    raise ValidationError(code="cli.neither_workflow_nor_scenario")
+    if not data:
+        raise ValidationError(code="cli.empty_file", params={"path": str(path)})
+    raise ValidationError(code="cli.neither_workflow_nor_scenario", params={"path": str(path)})
+
+
+#: The TOML and JSON parsers' messages (English, from the standard library), by the
+#: catalogue code (``cli.syntax.<key>``) that says the same in --lang.
+_SYNTAX: tuple[tuple[str, str], ...] = (
+    ("Cannot overwrite a value", "overwrite"),
+    ("Escaped character is not a Unicode scalar value", "escape"),
+    ("Expected '=' after a key in a key/value pair", "expected_equals"),
+    ("Expected '\\]' at the end of a table declaration", "expected_bracket"),
+    ("Expected '\\]\\]' at the end of an array declaration", "expected_brackets"),
+    ("Expected newline or end of document after a statement", "expected_newline"),
+    ("Invalid date or datetime", "bad_date"),
+    ("Invalid hex value", "bad_hex"),
+    ("Invalid initial character for a key part", "bad_key"),
+    ("Invalid statement", "bad_statement"),
+    ("Invalid value", "bad_value"),
+    ("Unclosed array", "unclosed_array"),
+    ("Unclosed inline table", "unclosed_table"),
+    ("Unescaped '\\\\\\\\' in a string", "unescaped"),
+    ("Unterminated string.*", "unterminated"),
+    ("Cannot declare (?P<detail>.+) twice", "declared_twice"),
+    ("Cannot mutate immutable namespace (?P<detail>.+)", "immutable"),
+    ("Cannot redefine namespace (?P<detail>.+)", "redefine"),
+    ("Duplicate inline table key (?P<detail>.+)", "duplicate_key"),
+    ("Found invalid character (?P<detail>.+)", "invalid_char"),
+    ("Illegal character (?P<detail>.+)", "illegal_char"),
+    ("Expected (?P<detail>.+)", "expected"),
+    ("Expecting value", "json_value"),
+    ("Expecting property name enclosed in double quotes", "json_name"),
+    ("Expecting (?P<detail>'.') delimiter", "json_delimiter"),
+    ("Extra data", "json_extra"),
+    ("Invalid control character at", "json_control"),
+)
+_TOML_AT = re.compile(r"^(?P<why>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$", re.S)
+_JSON_AT = re.compile(r"^(?P<why>.*): line (?P<line>\d+) column (?P<column>\d+) \(char \d+\)$")
+
+
+def syntax_error(exc: CampaignflowError, lang: str) -> tuple[str, int | None, int | None] | None:
+    """A file the TOML or JSON parser refused: one line in ``lang``, its line and column.
+
+    None when ``exc`` is not a parse error. The parser's own English words become the
+    catalogue's (``cli.syntax.*``); one the catalogue does not know reads as a syntax error.
+    """
+    params: dict[str, Any] = dict(exc.params)
+    if exc.code != "file.not_valid":
+        # The same refusal as one problem of a scenario or workflow file's error.
+        found_in = [
+            p
+            for p in getattr(exc, "problems", ())
+            if isinstance(p, Problem) and p.code == "file.invalid_syntax"
+        ]
+        if not found_in:
+            return None
+        params = {"path": exc.params.get("source", ""), **found_in[0].params}
+    detail = str(params.get("exc", ""))
+    found = _TOML_AT.match(detail) or _JSON_AT.match(detail)
+    if found is None:
+        return None
+    why = found["why"]
+    reason = why if lang == "en" else say("cli.syntax.other", lang)
+    for pattern, key in _SYNTAX:
+        matched = re.fullmatch(pattern, why)
+        if matched:
+            reason = say(f"cli.syntax.{key}", lang, **matched.groupdict())
+            break
+    line, column = int(found["line"]), int(found["column"])
+    where = {"path": str(params.get("path", "")), "format": params.get("format", "")}
+    text = say("cli.file_syntax", lang, line=line, column=column, reason=reason, **where)
+    return text, line, column
+
+
+def explain(exc: CampaignflowError, lang: str) -> str:
+    """The one-line message of a library error in ``lang`` (a parse error without English)."""
+    syntax = syntax_error(exc, lang)
+    return syntax[0] if syntax is not None else exc.message(lang)
 
 
 def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
