@@ -373,6 +373,7 @@ def run_localised(
         show_error(exc, lang_of(ctx) if ctx is not None else lang)
         sys.exit(exc.exit_code)
     except click.Abort:
+        # 1 means "a check failed" (docs/cli.md, exit codes); an interruption is not one.
         click.echo(say("cli.word.aborted", lang), err=True)
-        sys.exit(1)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
