@@ -8,6 +8,8 @@ few technical words; any other English word is reported, with the line it is on.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,3 +180,26 @@ def test_diagram_labels_are_chinese(cli: Any) -> None:
         cli, ["diagram", "--preset", "district_2005", "--format", "dot", "--lang", "zh_CN"]
     )
     assert 'study_mobilization [label="学习动员\\l"' in dot.stdout
+
+
+def test_chinese_help_lines_up_and_fits_the_width(cli: Any) -> None:
+    """Chinese characters take two columns: descriptions start in one column, no line overflows."""
+    result = CliRunner().invoke(cli, ["simulate", "--help"], env=ZH_ENVS[0], terminal_width=80)
+    starts = set()
+    for line in result.stdout.splitlines():
+        assert _columns(line) <= 80, line
+        if line.startswith("  --") and "  " in line.strip():
+            head, _, _ = _split_row(line)
+            starts.add(_columns(head))
+    assert len(starts) == 1, starts
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _split_row(line: str) -> tuple[str, str, str]:
+    """An option row's option part (with its padding) and its description."""
+    found = re.match(r"(\s+\S.*?\s{2,})(\S.*)", line)
+    assert found, line
+    return found.group(1), "", found.group(2)

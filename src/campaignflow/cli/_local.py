@@ -20,6 +20,7 @@ import difflib
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -161,8 +162,76 @@ def _extras(ctx: click.Context, param: click.Option, lang: str) -> str:
     return f"  [{sep.join(shown)}]" if shown else ""
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_WIDE = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+#: A wrap unit: one wide (Chinese) character with any opening bracket before it and closing
+#: punctuation after it (a line never starts with "，" or ends with "["), a word with the
+#: spaces after it, or spaces.
+_PIECE = re.compile(rf"[\[(<]*[{_WIDE}][，。；：、）》」”\])>]*|[^\s{_WIDE}]+\s*|\s+")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, Chinese or not (click counts characters)."""
+    lines: list[str] = []
+    line = ""
+    for piece in _PIECE.findall(" ".join(text.split())):
+        if line.strip() and _width(line + piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+    lines.append(line.rstrip())
+    return lines
+
+
+class LocalFormatter(click.HelpFormatter):
+    """click's help formatter, measuring by terminal columns so Chinese help lines up."""
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        width = max((self.width or 80) - self.current_indent, 20)
+        for k, paragraph in enumerate(text.split("\n\n")):
+            if k:
+                self.write("\n")
+            for line in _wrap(paragraph, width):
+                self.write(f"{indent}{line}\n")
+
+    def write_dl(
+        self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        first_col = min(max((_width(first) for first, _ in rows), default=0), col_max)
+        first_col += col_spacing
+        hang = " " * (self.current_indent + first_col)
+        text_width = max((self.width or 80) - first_col - self.current_indent, 10)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _width(first)))
+            else:
+                self.write("\n" + hang)
+            lines = _wrap(second, text_width)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{hang}{line}\n")
+
+
+class LocalContext(click.Context):
+    """A click context whose help formatter measures Chinese text right."""
+
+    formatter_class = LocalFormatter
+
+
 class _Local:
     """What :class:`LocalCommand` and :class:`LocalGroup` share (click.Command's hooks)."""
+
+    context_class: type[click.Context] = LocalContext
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Before click parses anything: an eager --help, or an error in an earlier option,
