@@ -1,7 +1,8 @@
 """The command line in the user's language: help, usage, click's own errors, from the catalogue.
 
 click writes its own words ("Usage:", "Options:", "Error: Missing argument ...") through
-the process-wide ``gettext`` domain; installing a translation there would be global state.
+the process-wide ``gettext`` domain; installing a translation there would change every
+program in the process.
 So the words come from the catalogue instead, through click's documented extension points:
 
 * :class:`LocalCommand` / :class:`LocalGroup` (``cls=``) render usage, help text, option
