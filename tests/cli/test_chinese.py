@@ -203,3 +203,62 @@ def _split_row(line: str) -> tuple[str, str, str]:
     found = re.match(r"(\s+\S.*?\s{2,})(\S.*)", line)
     assert found, line
     return found.group(1), "", found.group(2)
+
+
+PLUGIN = """
+import attrs
+import campaignflow as cf
+
+
+@cf.fact_type("face_attendance")
+@attrs.frozen
+class Attendance:
+    present: int
+    members: int
+
+
+@cf.guard(
+    "face_attendance_at_least",
+    messages={
+        "face_attendance.ok": {"zh_CN": "出勤 {present}/{members}", "en": "{present}/{members} present"},
+        "face_attendance.none": {"zh_CN": "没有出勤记录", "en": "no attendance recorded"},
+    },
+)
+def face_attendance_at_least(ctx: cf.GuardContext, *, rate: float = 0.9) -> cf.Verdict:
+    seen = ctx.latest(Attendance)
+    if seen is None:
+        return cf.Verdict("face_attendance_at_least", False, "face_attendance.none", {})
+    params = {"present": seen.present, "members": seen.members}
+    return cf.Verdict("face_attendance_at_least", True, "face_attendance.ok", params)
+"""
+
+
+def test_a_custom_guard_run_reads_chinese(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A custom guard without a bulk form or recipe: both notes in Chinese, no English word."""
+    import json
+
+    import campaignflow as cf
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "face_guards.py").write_text(PLUGIN, encoding="utf-8")
+    data = cf.presets.district_2005().to_dict()
+    data["name"] = "custom_2005"
+    gate = next(t for t in data["transitions"] if t["source"] == "study_mobilization")
+    gate["guards"].append({"guard": "face_attendance_at_least", "rate": 0.8})
+    (tmp_path / "custom.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    text = SMALL.read_text(encoding="utf-8").replace(
+        'workflow = "district_2005"', 'workflow = "custom.json"\nplugins = ["face_guards"]'
+    )
+    (tmp_path / "custom.toml").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["simulate", "custom.toml", "--mode", "fast", "--no-report", "-q", "--lang", "zh_CN"],
+        env={**ZH_ENVS[0], "COLUMNS": "400"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "快速模式无法运行这个流程，改用精确模式：守卫 face_attendance_at_least" in result.stderr
+    assert "没有配方" in result.stderr
+    assert untranslated(result.stderr) == []

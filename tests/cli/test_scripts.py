@@ -111,3 +111,21 @@ def test_exit_codes_are_the_documented_ones(cli: Any, tmp_path: Path) -> None:
     assert runner.invoke(cli, ["validate", str(tmp_path / "missing.toml")]).exit_code == 2
     assert runner.invoke(cli, ["nonsense"]).exit_code == 2
     assert runner.invoke(cli, ["simulate", str(empty), "-q", "--no-report"]).exit_code == 2
+
+
+def test_system_errors_and_missing_extras_read_in_lang() -> None:
+    """An OSError by its errno, a missing extra by its pip command: in --lang's words."""
+    import errno
+
+    from campaignflow.cli._common import missing_extra, os_error
+
+    denied = PermissionError(errno.EACCES, "Permission denied", "/srv/x.db")
+    assert os_error(denied, "zh_CN") == "/srv/x.db：没有权限"
+    assert os_error(denied, "en") == "/srv/x.db: Permission denied"
+    odd = OSError(errno.EXDEV, "Invalid cross-device link", "a")
+    assert os_error(odd, "zh_CN") == "a：系统错误（EXDEV）"
+    missing = ImportError("charts need matplotlib: pip install 'campaignflow[plot]'")
+    assert missing_extra(missing, "zh_CN") == (
+        "需要 matplotlib，但没有安装：pip install 'campaignflow[plot]'"
+    )
+    assert missing_extra(missing, "en") == str(missing)

@@ -22,6 +22,8 @@ from campaignflow.cli._common import (
     BadInput,
     error_lang,
     explain,
+    missing_extra,
+    os_error,
 )
 from campaignflow.cli._local import LocalGroup, lang_of, run_localised, say
 from campaignflow.cli._preset import preset
@@ -59,10 +61,10 @@ class _Group(LocalGroup):
             # In the command's --lang (or the default language): the catalog has both.
             raise BadInput(explain(exc, error_lang())) from None
         except OSError as exc:
-            raise BadInput(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+            raise BadInput(os_error(exc, error_lang())) from None
         except ImportError as exc:
             # A missing extra: the library's message names the pip command.
-            raise BadInput(str(exc)) from None
+            raise BadInput(missing_extra(exc, error_lang())) from None
         except MemoryError:
             raise BadInput(messages.render("cli.out_of_memory", {}, error_lang())) from None
         except RecursionError:

@@ -7,6 +7,7 @@ given to ``validate``, a tampered audit trail); 2 bad usage or a file that canno
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import re
@@ -53,7 +54,9 @@ __all__ = [
     "file_kind",
     "lang_option",
     "load_scenario_file",
+    "missing_extra",
     "note",
+    "os_error",
     "out_console",
     "plugin_option",
     "present",
@@ -255,6 +258,43 @@ def syntax_error(exc: CampaignflowError, lang: str) -> tuple[str, int | None, in
     where = {"path": str(params.get("path", "")), "format": params.get("format", "")}
     text = say("cli.file_syntax", lang, line=line, column=column, reason=reason, **where)
     return text, line, column
+
+
+#: The module each extra brings, for a missing extra named by its pip command.
+_EXTRA_MODULES = {
+    "plot": "matplotlib",
+    "sim": "numpy",
+    "diagram": "graphviz",
+    "pg": "psycopg",
+    "xlsx": "openpyxl",
+    "cli": "click",
+}
+
+
+def missing_extra(exc: ImportError, lang: str) -> str:
+    """A missing extra in ``lang``: the module and the ``pip install`` that brings it.
+
+    The library's ImportError names the extra (``pip install 'campaignflow[plot]'``) in
+    English; under another language the catalogue says the same.
+    """
+    found = re.search(r"campaignflow\[(\w+)\]", str(exc))
+    if lang == "en" or found is None:
+        return str(exc)
+    extra = found.group(1)
+    module = _EXTRA_MODULES.get(extra, exc.name or extra)
+    return say("cli.needs_extra", lang, module=module, extra=extra)
+
+
+def os_error(exc: OSError, lang: str) -> str:
+    """What the system refused, in ``lang``: the path and the reason (by its errno name)."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if f"cli.os.{name}" in messages:
+        reason = say(f"cli.os.{name}", lang)
+    elif lang == "en":
+        reason = exc.strerror or str(exc)
+    else:
+        reason = say("cli.os.other", lang, name=name or exc.errno)
+    return say("cli.os_error", lang, path=str(exc.filename or ""), reason=reason)
 
 
 def explain(exc: CampaignflowError, lang: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
+    missing_extra,
     note,
     plugin_option,
     present,
@@ -39,7 +41,7 @@ from campaignflow.cli._outputs import (
     write_outputs,
 )
 from campaignflow.report._charts import require_matplotlib
-from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
+from campaignflow.simulation import FAST_THRESHOLD, SimulationFallback, SimulationResult
 from campaignflow.simulation import simulate as run
 from campaignflow.workflow import Workflow
 
@@ -55,7 +57,24 @@ def _note(
     line: str | None = None,
 ) -> None:
     """Show a warning as a note on stderr at once: before a long run, not after it."""
-    err_console().print(say("cli.note", lang_of(None), text=str(message)), markup=False)
+    lang = lang_of(None)
+    err_console().print(say("cli.note", lang, text=_warning_text(message, lang)), markup=False)
+
+
+def _warning_text(message: Warning | str, lang: str) -> str:
+    """A simulation's warning in ``lang``: its own catalogue text, else the CLI's words."""
+    render = getattr(message, "message", None)
+    if callable(render):  # NoRecipeWarning and the like carry their code
+        return str(render(lang))
+    text = str(message)
+    if lang == "en" or not isinstance(message, SimulationFallback):
+        return text
+    names = re.findall(r"guard '([^']+)' has no bulk form", text)
+    if names:
+        reason = say("cli.note.fallback_guards", lang, names=names)
+    else:
+        reason = say("cli.note.fallback_shape", lang)
+    return say("cli.note.fast_fallback", lang, reason=reason)
 
 
 class _PlainProgress:
@@ -136,7 +155,7 @@ def simulate(
             require_matplotlib()
             out = Path(f"{name}-report")
         except ImportError as exc:
-            note(err, "cli.note.no_charts", reason=str(exc))
+            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
     likely_fast = mode == "fast" or (mode == "auto" and plan.unit_count() >= FAST_THRESHOLD)
     own_db = db is None and not likely_fast
     folder = out if out is not None else Path.cwd()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from campaignflow.errors import ValidationError
+from campaignflow.i18n import messages
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
 from campaignflow.report._text import check_lang
 
@@ -88,11 +89,7 @@ def write_report(
     notes: list[str] = []
     drawn = chart_lang(lang)
     if drawn != lang:
-        notes.append(
-            "no font with Chinese glyphs found, so the charts are labelled in English; "
-            "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei) or set "
-            "CAMPAIGNFLOW_CJK_FONT to a font file"
-        )
+        notes.append(messages.render("report.note.no_cjk_font", {}, lang))
     charts = {
         "stages": stages_chart(result, lang=drawn, style=chart_style(workflow, drawn)),
         "gantt": gantt_chart(result, lang=drawn, style=chart_style(workflow, drawn)),
