@@ -184,7 +184,10 @@ def load_run(url: str, campaign_id: str) -> dict[str, Any] | None:
     if _sqlite_path(url) is not None:
         exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     else:
-        exists = "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
+        exists = (
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?"
+        )
     if not _query(url, exists, (RUNS_TABLE,)):
         return None
     rows = _query(url, f"SELECT run FROM {RUNS_TABLE} WHERE campaign_id = ?", (campaign_id,))
