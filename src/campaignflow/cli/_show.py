@@ -118,7 +118,9 @@ def show_rollup(
             "" if share is None else f"{share:.1%}",
             f"{item.remedial:,}",
             f"{item.stuck:,}",
-            ", ".join(f"{gate_label(code, lang)} {n}" for code, n in item.blocking[:3]),
+            ("、" if lang == "zh_CN" else ", ").join(
+                f"{gate_label(code, lang)} {n}" for code, n in item.blocking[:3]
+            ),
         )
     console.print(table)
 
