@@ -102,7 +102,8 @@ def show_rollup(
     def t(key: str, **values: object) -> str:
         return text(key, lang, **values)
 
-    table = Table(title=t("rollup", org=f"{node.name} ({node.id})"))
+    named = f"{node.name}（{node.id}）" if lang == "zh_CN" else f"{node.name} ({node.id})"
+    table = Table(title=t("rollup", org=named))
     table.add_column(t("org"))
     table.add_column(t("level"))
     for key in ("units", "finished", "on_time", "remedial_units", "stuck"):
