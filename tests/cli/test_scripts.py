@@ -129,3 +129,15 @@ def test_system_errors_and_missing_extras_read_in_lang() -> None:
         "需要 matplotlib，但没有安装：pip install 'campaignflow[plot]'"
     )
     assert missing_extra(missing, "en") == str(missing)
+
+
+def test_a_misspelt_scenario_key_gets_did_you_mean(cli: Any, tmp_path: Path) -> None:
+    """A scenario's key too: its line and the closest field name."""
+    path = tmp_path / "scenario.toml"
+    text = SMALL.read_text(encoding="utf-8").replace("hours_per_week =", "hours_per_wek =")
+    path.write_text(text, encoding="utf-8")
+    code, data = _validate(cli, path)
+    assert code == 1
+    (problem,) = data["problems"]
+    assert problem["did_you_mean"] == ["hours_per_week"]
+    assert "hours_per_wek" in text.splitlines()[problem["line"] - 1]

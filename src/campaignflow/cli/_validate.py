@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from campaignflow.cli._common import (
@@ -34,6 +35,7 @@ from campaignflow.cli._local import LocalCommand, say
 from campaignflow.errors import CampaignflowError, DefinitionError, Problem
 from campaignflow.i18n import messages
 from campaignflow.presets import PRESETS, load
+from campaignflow.simulation import Scenario, _scenario_models
 from campaignflow.simulation._scenario_checks import key_lines, strip_path, with_line
 from campaignflow.workflow import Workflow
 
@@ -62,6 +64,13 @@ def _known_keys() -> dict[str, set[str]]:
     return known
 
 
+def _scenario_keys() -> set[str]:
+    """Every key a scenario file's tables may hold (the fields of its models)."""
+    models: list[type] = [Scenario]
+    models += [v for v in vars(_scenario_models).values() if isinstance(v, type)]
+    return {f.name for model in models if attrs.has(model) for f in attrs.fields(model)}
+
+
 def _close(word: str, choices: Iterable[str]) -> list[str]:
     return difflib.get_close_matches(word, sorted(set(choices)), n=3, cutoff=0.6)
 
@@ -73,7 +82,7 @@ def _did_you_mean(problem: Problem, data: Mapping[str, Any]) -> list[str]:
         shape = "$" + _INDEX.sub("[]", problem.path.removeprefix("$"))
         if not shape.startswith("$.") and shape != "$":
             shape = "$." + shape.removeprefix("$")
-        allowed = _known_keys().get(shape, set())
+        allowed = _known_keys().get(shape) or _scenario_keys()
         return [c for key in params.get("keys", ()) for c in _close(str(key), allowed)]
     if problem.code == "definition.unknown_stage":
         stages = data.get("stages")
