@@ -58,7 +58,9 @@ def test_unknown_stage_and_guard_carry_line_and_did_you_mean(cli: Any, tmp_path:
     assert stage["did_you_mean"] == ["study_research"]
     lines = text.splitlines()
     assert 'source = "study_reserch"' in lines[stage["line"] - 1]
-    assert by_code["guards.unknown_guard"]["did_you_mean"][0] == "min_study_hours"
+    guard = by_code["guards.unknown_guard"]
+    assert guard["did_you_mean"][0] == "min_study_hours"
+    assert 'guard = "min_study_hour"' in lines[guard["line"] - 1]  # its own entry's line
 
 
 def test_unknown_key_gets_did_you_mean_in_both_languages(cli: Any, tmp_path: Path) -> None:

@@ -104,8 +104,45 @@ def _problems(exc: CampaignflowError, text: str | None) -> list[Problem | str]:
         return []  # an error without problems of its own: its message says it all
     if isinstance(exc, DefinitionError) and text is not None:
         lines = key_lines(text)
-        return [with_line(strip_path(p), lines) if isinstance(p, Problem) else p for p in listed]
+        return [
+            _inline_entry(with_line(strip_path(p), lines), text) if isinstance(p, Problem) else p
+            for p in listed
+        ]
     return listed
+
+
+_ENTRY = re.compile(r"\.(?P<key>guards|unless)\[(?P<index>\d+)\]")
+
+
+def _inline_entry(problem: str, text: str) -> str:
+    """A problem inside an inline table of a multi-line array (``guards = [ {...}, ...]``)
+    named by the line of its own entry, not the line the array starts on."""
+    found = _ENTRY.search(problem.path) if isinstance(problem, Problem) else None
+    if found is None or not isinstance(problem, Problem) or problem.line is None:
+        return problem
+    lines = text.splitlines()
+    start = problem.line - 1
+    if start < len(lines) and lines[start].lstrip().startswith("["):
+        # The line of the table: its ``guards = [`` comes before the next table.
+        array = re.compile(rf"\s*{found['key']}\s*=\s*\[\s*$")
+        for number in range(start + 1, len(lines)):
+            if lines[number].lstrip().startswith("["):
+                break
+            if array.match(lines[number]):
+                start = number
+                break
+    if start >= len(lines) or not lines[start].rstrip().endswith("["):
+        return problem
+    wanted = int(found["index"])
+    for number in range(start + 1, len(lines)):
+        stripped = lines[number].strip()
+        if stripped.startswith("]"):
+            break
+        if stripped.startswith("{"):
+            if wanted == 0:
+                return problem.with_line(number + 1)
+            wanted -= 1
+    return problem
 
 
 def _entry(problem: Problem | str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
