@@ -28,7 +28,16 @@ def show_result(
     def stage(s: str) -> str:
         return stage_label(s, lang, style.labels)
 
-    summary = Table(title=t("title", scenario=result.scenario), show_header=False)
+    def gloss(term: str, why: str) -> str:
+        return t(term) + ("：" if lang == "zh_CN" else ": ") + t("explain." + why)
+
+    # Each table explains its own terms once, as the report's glossary box does.
+    summary = Table(
+        title=t("title", scenario=result.scenario),
+        show_header=False,
+        caption=gloss("remedial", "remedial"),
+        caption_justify="left",
+    )
     summary.add_column(no_wrap=True)
     summary.add_column(overflow="fold")
     for key, value in (
@@ -44,7 +53,7 @@ def show_result(
         summary.add_row(t(key), value)
     console.print(summary)
 
-    batches = Table(title=t("batches"))
+    batches = Table(title=t("batches"), caption=gloss("on_time", "on_time"), caption_justify="left")
     for key in ("batch", "window", "units", "completed_on", "on_time", "deferred_in"):
         batches.add_column(
             t(key),
@@ -67,7 +76,9 @@ def show_result(
     console.print(batches)
 
     final = result.final_counts()
-    stages = Table(title=t("final_counts"))
+    stages = Table(
+        title=t("final_counts"), caption=gloss("time_in_stage", "days"), caption_justify="left"
+    )
     stages.add_column(t("stage"))
     stages.add_column(t("units"), justify="right")
     stages.add_column(t("median"), justify="right")
@@ -83,7 +94,9 @@ def show_result(
     console.print(stages)
 
     if result.blocking:
-        blocking = Table(title=t("blocking"))
+        blocking = Table(
+            title=t("blocking"), caption=gloss("count", "blocking"), caption_justify="left"
+        )
         blocking.add_column(t("gate"))
         blocking.add_column(t("stage"))
         blocking.add_column(t("count"), justify="right")
