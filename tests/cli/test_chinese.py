@@ -262,3 +262,14 @@ def test_a_custom_guard_run_reads_chinese(
     assert "快速模式无法运行这个流程，改用精确模式：守卫 face_attendance_at_least" in result.stderr
     assert "没有配方" in result.stderr
     assert untranslated(result.stderr) == []
+
+
+@pytest.mark.parametrize("args", [[], ["audit"], ["preset"]], ids=["root", "audit", "preset"])
+def test_a_group_without_its_command_shows_its_help(cli: Any, args: list[str]) -> None:
+    """A group given no command prints its help (in Chinese), once, and exits 2."""
+    result = CliRunner().invoke(cli, args, env=ZH_ENVS[0])
+    assert result.exit_code == 2
+    assert result.stderr.count("用法：") == 1
+    assert "错误：" not in result.stderr
+    assert "命令" in result.stderr
+    assert untranslated(result.stderr) == []

@@ -420,9 +420,19 @@ def error_text(exc: click.ClickException, lang: str) -> str:
     return exc.message
 
 
+#: click's "a group given no command shows its help" error (click >= 8.2).
+_NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
+    t for t in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if isinstance(t, type)
+)
+
+
 def show_error(exc: click.ClickException, lang: str) -> None:
     """Show ``exc`` as click would (usage, a hint, the error), in ``lang``'s words."""
     ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, _NO_ARGS_IS_HELP):
+        # A group given no command: its help (already in the language), as click shows it.
+        click.echo(exc.format_message(), err=True)
+        return
     if isinstance(exc, click.UsageError) and ctx is not None:
         click.echo(ctx.get_usage(), err=True)
         hint = say("cli.word.try_help", lang, command=ctx.command_path, option="--help")
