@@ -80,10 +80,22 @@ def test_simulate_out_writes_report_and_database(simulated: Path) -> None:
                 "Campaign report: small_district",
                 "Batch 1",
                 "Study and mobilisation",
-                "Top blocking reasons",
+                "Attempts held back (gates not yet met)",
+                "Median (days)",
+                "exact (every unit through the real workflow)",
             ],
         ),
-        ("zh_CN", ["活动推进报告：small_district", "第1批", "学习动员", "主要阻滞原因"]),
+        (
+            "zh_CN",
+            [
+                "活动推进报告：small_district",
+                "第一批",
+                "学习动员",
+                "暂缓转段的申请（关卡尚未满足）",
+                "中位数（天）",
+                "精确模式",
+            ],
+        ),
     ],
 )
 def test_simulate_prints_summary_tables(
@@ -382,7 +394,7 @@ def test_report_from_database_matches_the_simulation(
     assert result.exit_code == 0, result.stderr
     recorded = json.loads(result.stdout)
     simulated_result = json.loads((simulated / "summary.json").read_text(encoding="utf-8"))
-    assert recorded["mode"] == "recorded"
+    assert recorded["mode"] == "exact"
     for key in (
         "timeline",
         "batches",
@@ -395,10 +407,37 @@ def test_report_from_database_matches_the_simulation(
         assert recorded[key] == simulated_result[key], key
 
 
+def test_report_on_a_simulation_database_is_the_simulations_own_summary(
+    runner: CliRunner, cli: Any, simulated: Path
+) -> None:
+    """Without --scenario, report reads the run simulate kept: same seed, mode, workflow, no note."""
+    result = run(runner, cli, "report", "--db", str(simulated / "campaign.db"), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    summary = (simulated / "summary.json").read_text(encoding="utf-8")
+    assert json.loads(result.stdout) == json.loads(summary)
+    tables = run(runner, cli, "report", "--db", str(simulated / "campaign.db"), "--lang", "zh_CN")
+    assert tables.stderr == ""
+    assert "精确模式" in tables.stdout
+    assert str(json.loads(summary)["seed"]) in tables.stdout
+
+
+def test_report_on_an_older_database_names_the_preset_it_assumes(
+    runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
+) -> None:
+    """A database without the kept run (written before it existed) reports with a note."""
+    db = _copy_db(simulated, tmp_path)
+    _sql(db, "DROP TABLE cf_cli_runs")
+    result = run(runner, cli, "report", "--db", str(db), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["mode"] == "recorded"
+    assert "note: the campaign ran" in result.stderr
+
+
 def test_report_writes_files_and_names_the_preset(
     runner: CliRunner, cli: Any, simulated: Path, tmp_path: Path
 ) -> None:
-    """Without --workflow the preset is found by name (with a note); --out writes the files."""
+    """Without --workflow the kept run gives the workflow (no note); --out writes the files."""
     out = tmp_path / "rep"
     result = run(
         runner,
@@ -413,7 +452,8 @@ def test_report_writes_files_and_names_the_preset(
     )
     assert result.exit_code == 0, result.stderr
     assert "活动推进报告：small_district" in result.stdout
-    assert "district_2005" in result.stderr
+    assert "注：" not in result.stderr
+    assert "已写出" in result.stderr
     for name in ("stages.png", "gantt.png", "report.html", "summary.json"):
         assert (out / name).stat().st_size > 0
 
@@ -506,10 +546,10 @@ def test_no_report_writes_only_the_database(runner: CliRunner, cli: Any) -> None
 @pytest.mark.parametrize(
     ("env", "word"),
     [
-        ({"CAMPAIGNFLOW_LANG": "zh_CN", "LANG": "C.UTF-8"}, "第1批"),
+        ({"CAMPAIGNFLOW_LANG": "zh_CN", "LANG": "C.UTF-8"}, "第一批"),
         (
             {"CAMPAIGNFLOW_LANG": "", "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""},
-            "第1批",
+            "第一批",
         ),
         ({"CAMPAIGNFLOW_LANG": "", "LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}, "Batch 1"),
     ],
@@ -645,17 +685,17 @@ def test_audit_verify_reason_follows_lang(
     chinese = run(runner, cli, "audit", "verify", "--db", str(db), "--lang", "zh_CN")
     assert english.exit_code == chinese.exit_code == 1
     first = chinese.stdout.splitlines()[0]
-    # The status word stays for scripts; the rest is Chinese.
-    assert first.startswith("TAMPERED: 活动 small_district：第 40 条记录：")
+    # The status word is Chinese too: scripts read the exit code.
+    assert first.startswith("已被篡改：活动 small_district：第 40 条记录：")
     assert _CJK.search(first.split("：")[-1])
     assert "content does not match" in english.stdout.splitlines()[0]
 
 
 def test_status_lines_follow_lang(runner: CliRunner, cli: Any, simulated: Path) -> None:
-    """validate and audit verify say "ok:" in every language, and the rest in --lang."""
+    """validate and audit verify say their status word ("ok:", "通过：") in --lang too."""
     chinese = run(runner, cli, "validate", str(SMALL), "--lang", "zh_CN")
     assert chinese.exit_code == 0
-    assert chinese.stdout.startswith("ok: ")
+    assert chinese.stdout.startswith("通过：")
     assert "情景 small_district" in chinese.stdout
     english = run(runner, cli, "validate", str(SMALL), "--lang", "en")
     assert english.stdout.startswith("ok: scenario small_district")
@@ -663,5 +703,5 @@ def test_status_lines_follow_lang(runner: CliRunner, cli: Any, simulated: Path) 
         runner, cli, "audit", "verify", "--db", str(simulated / "campaign.db"), "--lang", "zh_CN"
     )
     assert verified.exit_code == 0
-    assert verified.stdout.startswith("ok: 活动 small_district：已核验 ")
+    assert verified.stdout.startswith("通过：活动 small_district：已核验 ")
     assert "链头序号" in verified.stdout

@@ -224,3 +224,24 @@ def test_report_on_a_real_campaign(
     blocked = {(b["code"], b["stage"]): b["count"] for b in data["blocking"]}
     assert blocked[("study_hours.insufficient", "study_mobilization")] == 2  # edu-02, tax-03
     assert (tmp_path / "r" / "report.html").stat().st_size > 0
+
+
+def test_rollup_reads_chinese(runner: CliRunner, cli: Any, city_db: Path) -> None:
+    """--under under zh_CN: the roll-up, the tree and the stuck list hold no English word."""
+    from tests.cli.test_chinese import untranslated
+
+    result = run(
+        runner, cli, "report", "--db", str(city_db), "--under", "city-1", "--lang", "zh_CN"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "督导组尚未批准 3、" in result.stdout
+    # The organisations' ids and levels are the host's own identifiers.
+    host_ids = {"city", "district", "dist"}
+    assert [line for line in untranslated(result.stdout) if not _only(line, host_ids)] == []
+    assert untranslated(result.stderr) == []
+
+
+def _only(line: str, allowed: set[str]) -> bool:
+    """Whether the words ``untranslated`` found on ``line`` are all in ``allowed``."""
+    words = line.rsplit(": ", 1)[1].strip("[]").replace("'", "").split(", ")
+    return set(words) <= allowed

@@ -53,6 +53,10 @@ def test_simulate_verify_report_and_tamper_on_postgres(
     recorded = json.loads(report.stdout)
     for key in ("timeline", "batches", "remedial", "blocking", "audit_head"):
         assert recorded[key] == result[key], key
+    # The run simulate kept in PostgreSQL: report alone is the simulation's own summary.
+    alone = runner.invoke(cli, ["report", "--db", dsn, "--campaign", cid, "--json"])
+    assert alone.exit_code == 0, alone.stderr
+    assert json.loads(alone.stdout) == result
 
     import psycopg
 

@@ -16,13 +16,14 @@ from campaignflow.cli._common import (
     workflow_for,
 )
 from campaignflow.cli._db import choose_campaign, db_url
+from campaignflow.cli._local import LocalCommand, choice, int_range, say
 from campaignflow.presets import PRESETS
 from campaignflow.workflow import Workflow
 
 __all__ = ["adopt"]
 
 
-@click.command()
+@click.command(cls=LocalCommand)
 @click.argument("new_workflow", metavar="NEW", type=existing_file())
 @click.option(
     "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
@@ -30,13 +31,13 @@ __all__ = ["adopt"]
 @click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
 @click.option(
     "--policy",
-    type=click.Choice(["pin", "migrate", "from_batch"]),
+    type=choice(["pin", "migrate", "from_batch"]),
     default="pin",
     show_default=True,
     help="pin: units in flight finish on their version; migrate: every unit moves to NEW; "
     "from_batch: as pin, from batch --from-batch on.",
 )
-@click.option("--from-batch", type=click.IntRange(1), help="With --policy from_batch.")
+@click.option("--from-batch", type=int_range(1), help="With --policy from_batch.")
 @click.option(
     "--map",
     "stage_map",
@@ -48,7 +49,7 @@ __all__ = ["adopt"]
     "--dry-run", is_flag=True, help="List every unit that would change, and why; change nothing."
 )
 @click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs now.")
-@click.option("--preset", type=click.Choice(PRESETS), help="The shipped preset it runs now.")
+@click.option("--preset", type=choice(PRESETS), help="The shipped preset it runs now.")
 @click.option("--scenario", type=existing_file(), help="The scenario that simulated it.")
 @click.option(
     "--request-id", help="Makes the command idempotent: a repeat returns the first result."
@@ -80,7 +81,8 @@ def adopt(
     for item in stage_map:
         old, sep, target = item.partition("=")
         if not sep or not old or not target:
-            raise click.BadParameter(f"must be OLD=NEW, got {item!r}", param_hint="--map")
+            message = say("cli.usage.map_entry", lang, value=repr(item))
+            raise click.BadParameter(message, param_hint="--map")
         mapping[old] = target
     new = Workflow.from_file(new_workflow)
     url = db_url(db)

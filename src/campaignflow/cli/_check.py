@@ -1,9 +1,11 @@
-"""``validate``, ``diagram`` and ``audit verify``: check a workflow or scenario file, draw a
-workflow, verify a campaign database's audit chain."""
+"""``diagram`` and ``audit verify``: draw a workflow, verify a campaign database's audit chain.
+
+(``validate`` lives in ``_validate.py``.)"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,92 +25,66 @@ from campaignflow.cli._common import (
     read_data,
 )
 from campaignflow.cli._db import campaign_ids, choose_campaign, db_url
+from campaignflow.cli._local import (
+    LocalCommand,
+    LocalGroup,
+    choice,
+    lang_of,
+    say,
+    usage_error,
+)
 from campaignflow.errors import CampaignflowError
 from campaignflow.i18n import messages
 from campaignflow.presets import PRESETS, load
 from campaignflow.store import open_store
 from campaignflow.workflow import Workflow
 
-__all__ = ["audit", "diagram", "validate"]
+__all__ = ["audit", "diagram"]
 
 
-@click.command()
-@click.argument("file", type=existing_file())
-@plugin_option
-@lang_option
-def validate(file: Path, lang: str) -> None:
-    """Check a workflow or scenario FILE (TOML or JSON); every problem is listed.
-
-    Exit 0 when it is valid, 1 when it is not.
-    """
-    try:
-        data = read_data(file)
-        kind = file_kind(data)
-        if kind == "workflow":
-            wf = Workflow.from_file(file)
-            click.echo(
-                messages.render(
-                    "cli.valid_workflow",
-                    {
-                        "name": wf.name,
-                        "version": wf.version,
-                        "file": str(file),
-                        "stages": len(wf.stages),
-                        "transitions": len(wf.transitions),
-                        "batches": len(wf.batches),
-                    },
-                    lang,
-                )
-            )
-            return
-        scenario = load_scenario_file(file, data)
-        wf = scenario.load_workflow()
-        click.echo(
-            messages.render(
-                "cli.valid_scenario",
-                {
-                    "name": scenario.name,
-                    "file": str(file),
-                    "units": f"{scenario.unit_count():,}",
-                    "batches": len(scenario.batches),
-                    "workflow": f"{wf.name}@{wf.version}",
-                },
-                lang,
-            )
-        )
-    except CampaignflowError as exc:
-        click.echo(messages.render("cli.invalid", {"message": exc.message(lang)}, lang), err=True)
-        sys.exit(EXIT_CHECK_FAILED)
-
-
-@click.command()
+@click.command(cls=LocalCommand)
 @click.argument("file", type=existing_file(), required=False)
-@click.option("--preset", type=click.Choice(PRESETS), help="A shipped workflow instead of FILE.")
+@click.option("--preset", type=choice(PRESETS), help="A shipped workflow instead of FILE.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
+    "--format", "fmt", type=choice(["mermaid", "dot"]), default="mermaid", show_default=True
 )
 @plugin_option
 @lang_option
 def diagram(file: Path | None, preset: str | None, fmt: str, lang: str) -> None:
     """Print the diagram of a workflow FILE (or a scenario's workflow, or --preset NAME)."""
     if (file is None) == (preset is None):
-        raise click.UsageError("give either a workflow FILE or --preset NAME")
+        raise usage_error("cli.usage.file_or_preset")
     if preset is not None:
         wf = load(preset)
     else:
         assert file is not None
         data = read_data(file)
-        if file_kind(data) == "workflow":
+        if file_kind(data, file) == "workflow":
             wf = Workflow.from_file(file)
         else:
             wf = load_scenario_file(file, data).load_workflow()
-    click.echo(wf.diagram(fmt, locale=lang))  # type: ignore[arg-type]
+    click.echo(_label_stages(wf.diagram(fmt, locale=lang), wf, lang))  # type: ignore[arg-type]
+
+
+def _label_stages(text: str, wf: Workflow, lang: str) -> str:
+    """The diagram with each stage shown by its title in ``lang`` (transitions draws ids)."""
+    labels = {s.id: s.label(lang) for s in wf.stages}
+
+    def mermaid(found: re.Match[str]) -> str:
+        return f'state "{labels.get(found[1], found[1])}" as {found[1]}'
+
+    def dot(found: re.Match[str]) -> str:
+        shown = labels.get(found[1], found[1]).replace('"', '\\"')
+        return f'{found[1]} [label="{shown}\\l"'
+
+    text = re.sub(r'state "([^"]+)" as \1\b', mermaid, text)
+    return re.sub(r'^\t(\w+) \[label="\1\\l"', lambda m: "\t" + dot(m), text, flags=re.M)
 
 
 # --- audit ---------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=LocalGroup)
 def audit() -> None:
     """Check a campaign database's tamper-evident audit trail."""
 
@@ -116,7 +92,7 @@ def audit() -> None:
 def _checkpoint(value: str) -> Checkpoint:
     seq, sep, digest = value.partition(":")
     if not sep or not seq.isdigit() or not digest:
-        raise click.BadParameter(f"must be SEQ:HASH, got {value!r}")
+        raise click.BadParameter(say("cli.usage.checkpoint", lang_of(None), value=repr(value)))
     return Checkpoint(seq=int(seq), hash=digest)
 
 
@@ -184,7 +160,7 @@ def audit_verify(db: str, campaign_id: str | None, checkpoints: tuple[str, ...],
     points = [_checkpoint(c) for c in checkpoints]
     ids = [choose_campaign(url, campaign_id)] if campaign_id else campaign_ids(url)
     if not ids:
-        raise BadInput(f"db: {db!r} holds no campaign")
+        raise BadInput(say("cli.db_no_campaign", lang, db=repr(db)))
     failed = False
     for cid in ids:
         result, broken = _verify(url, cid, points)

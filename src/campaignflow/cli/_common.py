@@ -7,9 +7,10 @@ given to ``validate``, a tampered audit trail); 2 bad usage or a file that canno
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
-import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -20,8 +21,18 @@ import click
 from rich.console import Console
 
 from campaignflow.cli._db import find_workflow, workflow_refs
+from campaignflow.cli._local import (
+    LANG_ENV,
+    choice,
+    default_lang,
+    lang_of,
+    path,
+    remember_lang,
+    say,
+    usage_error,
+)
 from campaignflow.cli._show import show_result
-from campaignflow.errors import ValidationError
+from campaignflow.errors import CampaignflowError, Problem, ValidationError
 from campaignflow.i18n import messages
 from campaignflow.presets import load
 from campaignflow.report import chart_style
@@ -39,23 +50,25 @@ __all__ = [
     "err_console",
     "error_lang",
     "existing_file",
+    "explain",
     "file_kind",
     "lang_option",
     "load_scenario_file",
+    "missing_extra",
+    "note",
+    "os_error",
     "out_console",
     "plugin_option",
     "present",
     "print_files",
     "read_data",
+    "syntax_error",
     "workflow_for",
 ]
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
-
-#: Environment variable choosing the default language of tables and reports.
-LANG_ENV = "CAMPAIGNFLOW_LANG"
 
 
 class BadInput(click.ClickException):
@@ -64,40 +77,26 @@ class BadInput(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
 
-def default_lang() -> str:
-    """``CAMPAIGNFLOW_LANG`` if set to a language, else zh_CN under a Chinese locale, else en."""
-    chosen = os.environ.get(LANG_ENV, "")
-    if chosen in LANGS:
-        return chosen
-    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
-    return "zh_CN" if locale.startswith("zh") else "en"
-
-
-_LANG_KEY = "campaignflow.lang"
-
-
 def error_lang() -> str:
     """The language errors are shown in: the running command's --lang, else the default."""
-    ctx = click.get_current_context(silent=True)
-    chosen = ctx.find_root().meta.get(_LANG_KEY) if ctx is not None else None
-    return chosen if chosen in LANGS else default_lang()
+    return lang_of(None)
 
 
 def _remember_lang(ctx: click.Context, _: click.Parameter, value: str) -> str:
-    ctx.find_root().meta[_LANG_KEY] = value
+    remember_lang(ctx, value)
     return value
 
 
 def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--lang",
-        type=click.Choice(LANGS),
+        type=choice(LANGS),
         default=default_lang,
         callback=_remember_lang,
         # Parsed first, so an error in a later option is already shown in this language.
         is_eager=True,
         show_default="zh_CN under a Chinese locale, else en; or $CAMPAIGNFLOW_LANG",
-        help="Language of tables, charts, the report and error messages.",
+        help="Language of help, tables, charts, the report and error messages.",
     )(func)
 
 
@@ -181,13 +180,127 @@ def read_data(path: Path) -> dict[str, Any]:
     return data
 
 
-def file_kind(data: dict[str, Any]) -> str:
+def file_kind(data: dict[str, Any], path: Path) -> str:
     """``workflow`` when the data defines stages, ``scenario`` when it plays one forward."""
     if "stages" in data:
         return "workflow"
     if isinstance(data.get("workflow"), str) or {"roster", "behaviour"} & set(data):
         return "scenario"
-    raise ValidationError(code="cli.neither_workflow_nor_scenario")
+    if not data:
+        raise ValidationError(code="cli.empty_file", params={"path": str(path)})
+    raise ValidationError(code="cli.neither_workflow_nor_scenario", params={"path": str(path)})
+
+
+#: The TOML and JSON parsers' messages (English, from the standard library), by the
+#: catalogue code (``cli.syntax.<key>``) that says the same in --lang.
+_SYNTAX: tuple[tuple[str, str], ...] = (
+    ("Cannot overwrite a value", "overwrite"),
+    ("Escaped character is not a Unicode scalar value", "escape"),
+    ("Expected '=' after a key in a key/value pair", "expected_equals"),
+    ("Expected '\\]' at the end of a table declaration", "expected_bracket"),
+    ("Expected '\\]\\]' at the end of an array declaration", "expected_brackets"),
+    ("Expected newline or end of document after a statement", "expected_newline"),
+    ("Invalid date or datetime", "bad_date"),
+    ("Invalid hex value", "bad_hex"),
+    ("Invalid initial character for a key part", "bad_key"),
+    ("Invalid statement", "bad_statement"),
+    ("Invalid value", "bad_value"),
+    ("Unclosed array", "unclosed_array"),
+    ("Unclosed inline table", "unclosed_table"),
+    ("Unescaped '\\\\\\\\' in a string", "unescaped"),
+    ("Unterminated string.*", "unterminated"),
+    ("Cannot declare (?P<detail>.+) twice", "declared_twice"),
+    ("Cannot mutate immutable namespace (?P<detail>.+)", "immutable"),
+    ("Cannot redefine namespace (?P<detail>.+)", "redefine"),
+    ("Duplicate inline table key (?P<detail>.+)", "duplicate_key"),
+    ("Found invalid character (?P<detail>.+)", "invalid_char"),
+    ("Illegal character (?P<detail>.+)", "illegal_char"),
+    ("Expected (?P<detail>.+)", "expected"),
+    ("Expecting value", "json_value"),
+    ("Expecting property name enclosed in double quotes", "json_name"),
+    ("Expecting (?P<detail>'.') delimiter", "json_delimiter"),
+    ("Extra data", "json_extra"),
+    ("Invalid control character at", "json_control"),
+)
+_TOML_AT = re.compile(r"^(?P<why>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$", re.S)
+_JSON_AT = re.compile(r"^(?P<why>.*): line (?P<line>\d+) column (?P<column>\d+) \(char \d+\)$")
+
+
+def syntax_error(exc: CampaignflowError, lang: str) -> tuple[str, int | None, int | None] | None:
+    """A file the TOML or JSON parser refused: one line in ``lang``, its line and column.
+
+    None when ``exc`` is not a parse error. The parser's own English words become the
+    catalogue's (``cli.syntax.*``); one the catalogue does not know reads as a syntax error.
+    """
+    params: dict[str, Any] = dict(exc.params)
+    if exc.code != "file.not_valid":
+        # The same refusal as one problem of a scenario or workflow file's error.
+        found_in = [
+            p
+            for p in getattr(exc, "problems", ())
+            if isinstance(p, Problem) and p.code == "file.invalid_syntax"
+        ]
+        if not found_in:
+            return None
+        params = {"path": exc.params.get("source", ""), **found_in[0].params}
+    detail = str(params.get("exc", ""))
+    found = _TOML_AT.match(detail) or _JSON_AT.match(detail)
+    if found is None:
+        return None
+    why = found["why"]
+    reason = why if lang == "en" else say("cli.syntax.other", lang)
+    for pattern, key in _SYNTAX:
+        matched = re.fullmatch(pattern, why)
+        if matched:
+            reason = say(f"cli.syntax.{key}", lang, **matched.groupdict())
+            break
+    line, column = int(found["line"]), int(found["column"])
+    where = {"path": str(params.get("path", "")), "format": params.get("format", "")}
+    text = say("cli.file_syntax", lang, line=line, column=column, reason=reason, **where)
+    return text, line, column
+
+
+#: The module each extra brings, for a missing extra named by its pip command.
+_EXTRA_MODULES = {
+    "plot": "matplotlib",
+    "sim": "numpy",
+    "diagram": "graphviz",
+    "pg": "psycopg",
+    "xlsx": "openpyxl",
+    "cli": "click",
+}
+
+
+def missing_extra(exc: ImportError, lang: str) -> str:
+    """A missing extra in ``lang``: the module and the ``pip install`` that brings it.
+
+    The library's ImportError names the extra (``pip install 'campaignflow[plot]'``) in
+    English; under another language the catalogue says the same.
+    """
+    found = re.search(r"campaignflow\[(\w+)\]", str(exc))
+    if lang == "en" or found is None:
+        return str(exc)
+    extra = found.group(1)
+    module = _EXTRA_MODULES.get(extra, exc.name or extra)
+    return say("cli.needs_extra", lang, module=module, extra=extra)
+
+
+def os_error(exc: OSError, lang: str) -> str:
+    """What the system refused, in ``lang``: the path and the reason (by its errno name)."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if f"cli.os.{name}" in messages:
+        reason = say(f"cli.os.{name}", lang)
+    elif lang == "en":
+        reason = exc.strerror or str(exc)
+    else:
+        reason = say("cli.os.other", lang, name=name or exc.errno)
+    return say("cli.os_error", lang, path=str(exc.filename or ""), reason=reason)
+
+
+def explain(exc: CampaignflowError, lang: str) -> str:
+    """The one-line message of a library error in ``lang`` (a parse error without English)."""
+    syntax = syntax_error(exc, lang)
+    return syntax[0] if syntax is not None else exc.message(lang)
 
 
 def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
@@ -198,14 +311,21 @@ def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
 
 
 def existing_file() -> click.Path:
-    return click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+    return path(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+
+def note(console: Console, code: str, **params: Any) -> None:
+    """A ``note:`` line on ``console``: the catalogue's ``code`` in the command's language."""
+    lang = lang_of(None)
+    console.print(say("cli.note", lang, text=say(code, lang, **params)), markup=False)
 
 
 def print_files(console: Console, files: Any) -> None:
-    for note in files.notes:
-        console.print(f"note: {note}")
-    for path in (files.stages, files.gantt, files.html, files.summary):
-        console.print(f"wrote {path}")
+    lang = lang_of(None)
+    for text in files.notes:
+        console.print(say("cli.note", lang, text=text), markup=False)
+    for written in (files.stages, files.gantt, files.html, files.summary):
+        console.print(say("cli.wrote", lang, path=str(written)), markup=False)
 
 
 def workflow_for(
@@ -214,7 +334,7 @@ def workflow_for(
 
     given = [x for x in (workflow, preset, scenario) if x is not None]
     if len(given) > 1:
-        raise click.UsageError("give at most one of --workflow, --preset, --scenario")
+        raise usage_error("cli.usage.one_workflow_source")
     if workflow is not None:
         return Workflow.from_file(workflow)
     if preset is not None:
@@ -226,10 +346,7 @@ def workflow_for(
     found = find_workflow(refs)
     ref = f"{found.name}@{found.version}#{found.content_hash[:12]}"
     if ref not in refs:
-        err_console().print(
-            f"note: the campaign ran {', '.join(refs)}; reporting with the shipped preset "
-            f"{ref} (pass --workflow or --scenario for its exact batch windows)"
-        )
+        note(err_console(), "cli.note.preset_stands_in", refs=", ".join(refs), ref=ref)
     return found
 
 

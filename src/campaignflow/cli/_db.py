@@ -8,6 +8,7 @@ presets by name, unless the user passes the workflow (or the scenario) that ran 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,16 @@ from campaignflow.errors import ValidationError
 from campaignflow.presets import PRESETS, load
 from campaignflow.workflow import Workflow
 
-__all__ = ["campaign_ids", "choose_campaign", "db_url", "find_workflow", "workflow_refs"]
+__all__ = [
+    "RUNS_TABLE",
+    "campaign_ids",
+    "choose_campaign",
+    "db_url",
+    "find_workflow",
+    "load_run",
+    "save_run",
+    "workflow_refs",
+]
 
 
 def db_url(db: str) -> str:
@@ -126,3 +136,65 @@ def find_workflow(refs: Sequence[str]) -> Workflow:
             if preset.name == name:
                 return preset
     raise ValidationError(code="cli.workflow_not_preset", params={"refs": list(refs)})
+
+
+# --- the simulation's own record of how it ran ----------------------------------------------
+
+#: A table ``simulate`` adds to its database: the scenario a campaign was simulated from
+#: (name, seed, mode, dates, the workflow's definition), so ``report`` can rebuild the
+#: simulation's own summary from the database alone. Private to the command line; the store
+#: and the audit chain never read it, and a database without it reads as before.
+RUNS_TABLE = "cf_cli_runs"
+_CREATE_RUNS = (
+    f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} "
+    "(campaign_id VARCHAR(200) PRIMARY KEY, run TEXT NOT NULL)"
+)
+
+
+def save_run(url: str, campaign_id: str, run: dict[str, Any]) -> None:
+    """Keep ``run`` (JSON data) for ``campaign_id`` in the database ``url`` names."""
+    text = json.dumps(run, ensure_ascii=False, sort_keys=True)
+    path = _sqlite_path(url)
+    if path is not None:
+        conn = sqlite3.connect(path)
+        try:
+            with conn:
+                conn.execute(_CREATE_RUNS)
+                conn.execute(f"DELETE FROM {RUNS_TABLE} WHERE campaign_id = ?", (campaign_id,))
+                conn.execute(
+                    f"INSERT INTO {RUNS_TABLE} (campaign_id, run) VALUES (?, ?)",
+                    (campaign_id, text),
+                )
+        finally:
+            conn.close()
+        return
+    if url.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(url) as pg:
+            pg.execute(_CREATE_RUNS)
+            pg.execute(f"DELETE FROM {RUNS_TABLE} WHERE campaign_id = %s", (campaign_id,))
+            pg.execute(
+                f"INSERT INTO {RUNS_TABLE} (campaign_id, run) VALUES (%s, %s)", (campaign_id, text)
+            )
+
+
+def load_run(url: str, campaign_id: str) -> dict[str, Any] | None:
+    """What :func:`save_run` kept for ``campaign_id``; None for a database without it."""
+    if _sqlite_path(url) is not None:
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        exists = (
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?"
+        )
+    if not _query(url, exists, (RUNS_TABLE,)):
+        return None
+    rows = _query(url, f"SELECT run FROM {RUNS_TABLE} WHERE campaign_id = ?", (campaign_id,))
+    if not rows:
+        return None
+    try:
+        data = json.loads(str(rows[0][0]))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from campaignflow.cli._common import BadInput, lang_option
+from campaignflow.cli._local import LocalGroup
 from campaignflow.errors import ValidationError
 from campaignflow.presets import source
 
 __all__ = ["preset"]
 
 
-@click.group()
+@click.group(cls=LocalGroup)
 def preset() -> None:
     """The shipped workflow presets."""
 

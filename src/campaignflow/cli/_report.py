@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,37 +15,41 @@ from campaignflow.cli._common import (
     err_console,
     existing_file,
     lang_option,
+    load_scenario_file,
     out_console,
     plugin_option,
     present,
     print_files,
     workflow_for,
 )
-from campaignflow.cli._db import choose_campaign, db_url
+from campaignflow.cli._db import choose_campaign, db_url, load_run
+from campaignflow.cli._local import LocalCommand, choice, int_range, path, usage_error
 from campaignflow.cli._outputs import REPORT_FILES, check_outputs, write_outputs
 from campaignflow.cli._show import show_rollup
 from campaignflow.cli._xlsx import check_xlsx, write_xlsx
+from campaignflow.errors import CampaignflowError
 from campaignflow.i18n import messages
 from campaignflow.presets import PRESETS
 from campaignflow.report import chart_style
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import summarise
+from campaignflow.workflow import Workflow
 
 __all__ = ["report"]
 
 
-@click.command()
+@click.command(cls=LocalCommand)
 @click.option(
     "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
 )
 @click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=path(file_okay=False, path_type=Path),
     help="Write stages.png, gantt.png, report.html and summary.json here.",
 )
 @click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs.")
-@click.option("--preset", type=click.Choice(PRESETS), help="The shipped preset the campaign runs.")
+@click.option("--preset", type=choice(PRESETS), help="The shipped preset the campaign runs.")
 @click.option("--scenario", type=existing_file(), help="The scenario that simulated the campaign.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option(
@@ -52,15 +57,15 @@ __all__ = ["report"]
     help="An organisation id: show its roll-up (its units and the organisations below) "
     "and its stuck units instead of the whole campaign's tables.",
 )
-@click.option("--depth", type=click.IntRange(0), help="With --under: levels of the tree to list.")
+@click.option("--depth", type=int_range(0), help="With --under: levels of the tree to list.")
 @click.option(
     "--longer-than",
-    type=click.IntRange(0, 36_500),
+    type=int_range(0, 36_500),
     help="With --under: only units stuck more than this many days in their stage.",
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1),
+    type=int_range(1),
     default=50,
     show_default=True,
     help="With --under: stuck units to list (longest in their stage first).",
@@ -102,9 +107,13 @@ def report(
     """
     url = db_url(db)
     cid = choose_campaign(url, campaign_id)
-    wf = workflow_for(url, cid, workflow, preset, scenario)
+    run = load_run(url, cid)
+    if run is not None and workflow is None and preset is None and scenario is None:
+        wf = _simulated_workflow(run)
+    else:
+        wf = workflow_for(url, cid, workflow, preset, scenario)
     if under is None and (depth is not None or longer_than is not None):
-        raise click.UsageError("--depth and --longer-than go with --under")
+        raise usage_error("cli.usage.depth_needs_under")
     replace: list[Path] = []
     if out is not None:
         require_matplotlib()
@@ -119,7 +128,7 @@ def report(
             _rollup(campaign, under, depth, longer_than, limit, as_json=as_json, lang=lang)
             if out is None:
                 return
-        result = summarise(campaign)
+        result = summarise(campaign, **_as_simulated(run))
     finally:
         campaign.close()
     files = write_outputs(result, out, replace, lang=lang, workflow=wf) if out is not None else None
@@ -132,6 +141,35 @@ def report(
         return
     if files is not None:
         print_files(err_console(), files)
+
+
+def _simulated_workflow(run: dict[str, Any]) -> Workflow:
+    """The workflow a simulation ran, as ``simulate`` kept it in its database."""
+    try:
+        return Workflow.from_dict(run["workflow"])
+    except (CampaignflowError, KeyError, TypeError):
+        # A custom guard the scenario's plugins register: load the scenario itself.
+        source = Path(str(run.get("scenario_file", "")))
+        if not source.is_file():
+            raise
+        loaded: Workflow = load_scenario_file(source).load_workflow()
+        return loaded
+
+
+def _as_simulated(run: dict[str, Any] | None) -> dict[str, Any]:
+    """``summarise``'s arguments that make a simulation's report its own summary again."""
+    if run is None:
+        return {}
+    try:
+        return {
+            "scenario_name": str(run["scenario"]),
+            "seed": int(run["seed"]),
+            "mode": str(run["mode"]),
+            "start": date.fromisoformat(run["start"]),
+            "end": date.fromisoformat(run["end"]),
+        }
+    except (KeyError, TypeError, ValueError):
+        return {}
 
 
 def _rollup(

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from campaignflow.report._charts import ChartStyle
-from campaignflow.report._text import gate_label, stage_label, text
+from campaignflow.report._text import batch_label, gate_label, mode_label, stage_label, text
 
 if TYPE_CHECKING:
     from campaignflow._words.overview import OrgProgress, StuckPage
@@ -28,12 +28,21 @@ def show_result(
     def stage(s: str) -> str:
         return stage_label(s, lang, style.labels)
 
-    summary = Table(title=t("title", scenario=result.scenario), show_header=False)
+    def gloss(term: str, why: str) -> str:
+        return t(term) + ("：" if lang == "zh_CN" else ": ") + t("explain." + why)
+
+    # Each table explains its own terms once, as the report's glossary box does.
+    summary = Table(
+        title=t("title", scenario=result.scenario),
+        show_header=False,
+        caption=gloss("remedial", "remedial"),
+        caption_justify="left",
+    )
     summary.add_column(no_wrap=True)
     summary.add_column(overflow="fold")
     for key, value in (
         ("workflow", result.workflow),
-        ("mode", result.mode),
+        ("mode", mode_label(result.mode, lang)),
         ("seed", str(result.seed)),
         ("units", f"{result.units:,}"),
         ("period", f"{result.start.isoformat()} – {result.end.isoformat()}"),
@@ -44,17 +53,19 @@ def show_result(
         summary.add_row(t(key), value)
     console.print(summary)
 
-    batches = Table(title=t("batches"))
+    batches = Table(title=t("batches"), caption=gloss("on_time", "on_time"), caption_justify="left")
     for key in ("batch", "window", "units", "completed_on", "on_time", "deferred_in"):
         batches.add_column(
             t(key),
             justify="left" if key in ("batch", "window") else "right",
-            no_wrap=key != "window",
+            no_wrap=key not in ("batch", "window"),
+            max_width=30 if key == "batch" else None,
+            overflow="fold",
         )
     batches.add_column(t("deferred_out"), justify="right")
     for b in result.batches:
         batches.add_row(
-            t("batch_n", n=b.batch),
+            batch_label(b.batch, lang, style.batches),
             f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
             f"{b.units:,}",
             b.completed_on.isoformat() if b.completed_on else t("not_finished"),
@@ -65,7 +76,9 @@ def show_result(
     console.print(batches)
 
     final = result.final_counts()
-    stages = Table(title=t("final_counts"))
+    stages = Table(
+        title=t("final_counts"), caption=gloss("time_in_stage", "days"), caption_justify="left"
+    )
     stages.add_column(t("stage"))
     stages.add_column(t("units"), justify="right")
     stages.add_column(t("median"), justify="right")
@@ -81,7 +94,9 @@ def show_result(
     console.print(stages)
 
     if result.blocking:
-        blocking = Table(title=t("blocking"))
+        blocking = Table(
+            title=t("blocking"), caption=gloss("count", "blocking"), caption_justify="left"
+        )
         blocking.add_column(t("gate"))
         blocking.add_column(t("stage"))
         blocking.add_column(t("count"), justify="right")
@@ -100,7 +115,8 @@ def show_rollup(
     def t(key: str, **values: object) -> str:
         return text(key, lang, **values)
 
-    table = Table(title=t("rollup", org=f"{node.name} ({node.id})"))
+    named = f"{node.name}（{node.id}）" if lang == "zh_CN" else f"{node.name} ({node.id})"
+    table = Table(title=t("rollup", org=named))
     table.add_column(t("org"))
     table.add_column(t("level"))
     for key in ("units", "finished", "on_time", "remedial_units", "stuck"):
@@ -116,7 +132,9 @@ def show_rollup(
             "" if share is None else f"{share:.1%}",
             f"{item.remedial:,}",
             f"{item.stuck:,}",
-            ", ".join(f"{gate_label(code, lang)} {n}" for code, n in item.blocking[:3]),
+            ("、" if lang == "zh_CN" else ", ").join(
+                f"{gate_label(code, lang)} {n}" for code, n in item.blocking[:3]
+            ),
         )
     console.print(table)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import date
 from pathlib import Path
@@ -17,11 +18,22 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
+    missing_extra,
+    note,
     plugin_option,
     present,
     print_files,
 )
-from campaignflow.cli._db import db_url
+from campaignflow.cli._db import db_url, save_run
+from campaignflow.cli._local import (
+    LocalCommand,
+    choice,
+    int_range,
+    lang_of,
+    path,
+    say,
+    usage_error,
+)
 from campaignflow.cli._outputs import (
     DB_FILES,
     REPORT_FILES,
@@ -33,8 +45,9 @@ from campaignflow.cli._outputs import (
 from campaignflow.cli._runs import run_many
 from campaignflow.i18n import messages
 from campaignflow.report._charts import require_matplotlib
-from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
+from campaignflow.simulation import FAST_THRESHOLD, SimulationFallback, SimulationResult
 from campaignflow.simulation import simulate as run
+from campaignflow.workflow import Workflow
 
 __all__ = ["simulate"]
 
@@ -48,35 +61,52 @@ def _note(
     line: str | None = None,
 ) -> None:
     """Show a warning as a note on stderr at once: before a long run, not after it."""
-    err_console().print(f"note: {message}")
+    lang = lang_of(None)
+    err_console().print(say("cli.note", lang, text=_warning_text(message, lang)), markup=False)
+
+
+def _warning_text(message: Warning | str, lang: str) -> str:
+    """A simulation's warning in ``lang``: its own catalogue text, else the CLI's words."""
+    render = getattr(message, "message", None)
+    if callable(render):  # NoRecipeWarning and the like carry their code
+        return str(render(lang))
+    text = str(message)
+    if lang == "en" or not isinstance(message, SimulationFallback):
+        return text
+    names = re.findall(r"guard '([^']+)' has no bulk form", text)
+    if names:
+        reason = say("cli.note.fallback_guards", lang, names=names)
+    else:
+        reason = say("cli.note.fallback_shape", lang)
+    return say("cli.note.fast_fallback", lang, reason=reason)
 
 
 class _PlainProgress:
     """One line per simulated month on stderr: for logs and pipes, where a bar would garble."""
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str) -> None:
         self.month: tuple[int, int] | None = None
+        self.lang = lang
 
     def __call__(self, day: date, done: int, total: int) -> None:
         if (day.year, day.month) != self.month:
             self.month = (day.year, day.month)
-            click.echo(f"{day.isoformat()}  {done:,}/{total:,} units finished", err=True)
+            line = say("cli.progress", self.lang, day=day.isoformat(), done=done, total=total)
+            click.echo(line, err=True)
 
 
-@click.command()
+@click.command(cls=LocalCommand)
 @click.argument("scenario", type=existing_file())
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Overrides the scenario's seed.")
+@click.option("--seed", type=int_range(0, 2**63 - 1), help="Overrides the scenario's seed.")
 @click.option(
     "--db",
     help="Where exact mode keeps the campaign (SQLite path or URL); default "
     "<out or current folder>/campaign.db.",
 )
-@click.option(
-    "--mode", type=click.Choice(["exact", "fast", "auto"]), default="auto", show_default=True
-)
+@click.option("--mode", type=choice(["exact", "fast", "auto"]), default="auto", show_default=True)
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=path(file_okay=False, path_type=Path),
     help="Write stages.png, gantt.png, report.html and summary.json here "
     "[default: ./<scenario name>-report].",
 )
@@ -91,7 +121,7 @@ class _PlainProgress:
 )
 @click.option(
     "--shards",
-    type=click.IntRange(1, 1024),
+    type=int_range(1, 1024),
     default=1,
     show_default=True,
     help="Fast mode: split the units into N shards of whole 65,536-unit blocks, run in "
@@ -148,12 +178,10 @@ def simulate(
         )
         return
     if out is not None and no_report:
-        raise click.UsageError("--out and --no-report contradict each other")
+        raise usage_error("cli.usage.out_and_no_report")
     if mode == "exact" and shards > 1:
         # Exact mode drives one campaign through one store: there is nothing to shard.
-        raise click.UsageError(
-            f"--shards applies to fast mode; --mode exact runs in one process, got --shards {shards}"
-        )
+        raise usage_error("cli.usage.shards_exact", shards=shards)
     plan = load_scenario_file(scenario)
     name = check_name(plan.name)
     workflow = plan.load_workflow()
@@ -172,7 +200,7 @@ def simulate(
             require_matplotlib()
             out = Path(f"{name}-report")
         except ImportError as exc:
-            err.print(f"note: no charts or report.html: {exc}")
+            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
     likely_fast = mode == "fast" or (mode == "auto" and plan.unit_count() >= FAST_THRESHOLD)
     own_db = db is None and not likely_fast
     folder = out if out is not None else Path.cwd()
@@ -187,18 +215,18 @@ def simulate(
         created = create_database(folder, replace)
         store = db_url(str(created))
     try:
-        result = _run(plan, seed, mode, store, shards, host, quiet=quiet or as_json)
+        result = _run(plan, seed, mode, store, shards, host, quiet=quiet or as_json, lang=lang)
     except BaseException:
         if created is not None:  # this run's own, unfinished database
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{created}{suffix}").unlink(missing_ok=True)
         raise
     if db is not None and result.mode == "fast":
-        err.print("note: fast mode keeps no campaign database; --db was not used")
+        note(err, "cli.note.fast_no_db")
     if shards > 1 and result.mode != "fast":
-        err.print(
-            f"note: the run was in exact mode, which runs in one process; --shards {shards} was not used"
-        )
+        note(err, "cli.note.exact_no_shards", shards=shards)
+    if result.mode == "exact" and store is not None:
+        save_run(store, plan.name, _run_record(result, workflow, scenario))
     files = (
         write_outputs(result, out, replace, lang=lang, workflow=workflow)
         if out is not None
@@ -208,9 +236,23 @@ def simulate(
     if as_json:
         return
     if result.mode == "exact" and store is not None:
-        err.print(f"campaign database: {store}")
+        err.print(say("cli.campaign_database", lang, store=store), markup=False)
     if files is not None:
         print_files(err, files)
+
+
+def _run_record(result: SimulationResult, workflow: Workflow, scenario: Path) -> dict[str, Any]:
+    """What ``report`` needs to rebuild this run's summary from its database alone."""
+    return {
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "mode": result.mode,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "workflow": workflow.to_dict(),
+        "scenario_file": str(scenario.absolute()),
+        "scenario_text": scenario.read_text(encoding="utf-8"),
+    }
 
 
 def _run(
@@ -222,6 +264,7 @@ def _run(
     host: Any,
     *,
     quiet: bool,
+    lang: str,
 ) -> SimulationResult:
     """The simulation, with its progress on stderr and its notes shown as they come."""
     err = err_console()
@@ -257,7 +300,7 @@ def _run(
             seed=seed,
             mode=mode,  # type: ignore[arg-type]
             store=store,
-            progress=_PlainProgress(),
+            progress=_PlainProgress(lang),
             shards=shards,
             host=host,
         )

@@ -45,7 +45,7 @@ def _dates() -> Any:
 
 @attrs.frozen
 class ChartStyle:
-    """What the charts need to know about the workflow: stage names and kinds.
+    """What the charts need to know about the workflow: stage names and kinds, batch titles.
 
     ``labels`` maps stage id to its name in the chart's language; ``kinds`` maps stage id to
     ``waiting`` / ``stage`` / ``remedial`` / ``final``. Without kinds, the first stage is
@@ -54,6 +54,8 @@ class ChartStyle:
 
     labels: Mapping[str, str] = attrs.field(factory=dict)
     kinds: Mapping[str, str] = attrs.field(factory=dict)
+    #: Batch number to its title from the workflow or scenario (``第一批：党政机关…``).
+    batches: Mapping[int, str] = attrs.field(factory=dict)
 
     def kind(self, stages: Sequence[str], stage: str) -> str:
         """The kind of ``stage`` among ``stages``."""

@@ -14,7 +14,15 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from campaignflow.report._charts import ChartStyle
-from campaignflow.report._text import check_lang, gate_label, stage_label, text
+from campaignflow.report._text import (
+    GLOSSARY_BOX,
+    batch_label,
+    check_lang,
+    gate_label,
+    mode_label,
+    stage_label,
+    text,
+)
 
 if TYPE_CHECKING:
     from campaignflow.simulation.results import SimulationResult
@@ -34,6 +42,9 @@ th { background: #f3f3f3; }
 img { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
 code { font-size: 0.9em; }
 footer { margin-top: 3rem; color: #777; font-size: 0.85rem; }
+aside.glossary { background: #f7f7f2; border: 1px solid #ddd; padding: 0.5rem 1rem; }
+aside.glossary dt { font-weight: bold; margin-top: 0.4rem; }
+aside.glossary dd { margin-left: 1rem; }
 """
 
 
@@ -76,6 +87,18 @@ def _img(name: str, data: bytes, alt: str) -> str:
     )
 
 
+def _glossary(lang: str) -> str:
+    """The glossary box: the summary's terms (补课 / make-up, on time, held back) explained once."""
+    rows = "".join(
+        f"<dt>{escape(text(term, lang))}</dt><dd>{escape(text('explain.' + why, lang))}</dd>"
+        for term, why in GLOSSARY_BOX
+    )
+    return (
+        f'<aside class="glossary" id="glossary"><h2>{escape(text("glossary", lang))}</h2>'
+        f"<dl>{rows}</dl></aside>"
+    )
+
+
 def render_html(
     result: SimulationResult,
     *,
@@ -112,7 +135,7 @@ def render_html(
             [
                 (t("scenario"), result.scenario),
                 (t("workflow"), result.workflow),
-                (t("mode"), result.mode),
+                (t("mode"), mode_label(result.mode, lang)),
                 (t("seed"), result.seed),
                 (t("units"), f"{result.units:,}"),
                 (t("period"), f"{result.start.isoformat()} – {result.end.isoformat()}"),
@@ -123,6 +146,7 @@ def render_html(
             numeric=2,
         ),
     ]
+    parts.append(_glossary(lang))
     if charts:
         parts.append(f"<h2>{escape(t('charts'))}</h2>")
         alts = {"stages": t("stages_chart"), "gantt": t("gantt_chart")}
@@ -148,7 +172,7 @@ def render_html(
             ],
             [
                 (
-                    t("batch_n", n=b.batch),
+                    batch_label(b.batch, lang, style.batches),
                     f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
                     f"{b.units:,}",
                     b.completed_on.isoformat() if b.completed_on else t("not_finished"),

@@ -7,7 +7,29 @@ from collections.abc import Mapping
 from campaignflow.errors import ValidationError
 from campaignflow.i18n import LOCALES, messages
 
-__all__ = ["LANGS", "check_lang", "gate_label", "stage_label", "text"]
+__all__ = [
+    "GLOSSARY_BOX",
+    "LANGS",
+    "batch_label",
+    "check_lang",
+    "gate_label",
+    "mode_label",
+    "stage_label",
+    "text",
+]
+
+#: The report's glossary box: each term (a ``report.*`` heading) and its explanation
+#: (``report.explain.*``), explained once, in the order the summary shows them.
+GLOSSARY_BOX: tuple[tuple[str, str], ...] = (
+    ("remedial", "remedial"),
+    ("remedial_units", "remedial_units"),
+    ("remedial_rounds", "remedial_rounds"),
+    ("on_time", "on_time"),
+    ("deferred_in", "deferred"),
+    ("time_in_stage", "days"),
+    ("count", "blocking"),
+    ("audit_head", "audit_head"),
+)
 
 #: Languages a report can be written in.
 LANGS: tuple[str, ...] = LOCALES
@@ -45,3 +67,21 @@ def gate_label(code: str, lang: str) -> str:
     """A failure code's short name (the code itself when the report does not know it)."""
     label = f"report.gate.{code}"
     return messages.render(label, {}, lang) if label in messages else code
+
+
+def mode_label(mode: str, lang: str) -> str:
+    """A simulation mode's name in ``lang`` (``exact``, ``fast``, ``recorded``)."""
+    key = f"report.mode_{mode}"
+    return messages.render(key, {}, lang) if key in messages else mode
+
+
+def batch_label(batch: int, lang: str, titles: Mapping[int, str] | None = None) -> str:
+    """``第1批`` / ``Batch 1``, with the batch's title from the scenario when it has one."""
+    name = text("batch_n", lang, n=batch)
+    title = (titles or {}).get(batch)
+    if not title:
+        return name
+    if lang == "zh_CN":
+        # A scenario's title usually names the batch itself ("第一批：党政机关…").
+        return title if title.startswith("第") else f"{name}：{title}"
+    return f"{name}: {title}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from campaignflow.errors import ValidationError
+from campaignflow.i18n import messages
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
 from campaignflow.report._text import check_lang
 
@@ -42,13 +43,15 @@ class ReportFiles:
 
 
 def chart_style(workflow: Workflow | None, lang: str) -> ChartStyle:
-    """Stage names in ``lang`` and stage kinds from ``workflow`` (glossary terms when None)."""
+    """Stage names in ``lang``, stage kinds and batch titles from ``workflow`` (glossary terms
+    when None)."""
     lang = check_lang(lang)
     if workflow is None:
         return ChartStyle()
     return ChartStyle(
         labels={s.id: s.label(lang) for s in workflow.stages},
         kinds={s.id: s.kind for s in workflow.stages},
+        batches={b.number: b.title for b in workflow.batches if b.title},
     )
 
 
@@ -86,11 +89,7 @@ def write_report(
     notes: list[str] = []
     drawn = chart_lang(lang)
     if drawn != lang:
-        notes.append(
-            "no font with Chinese glyphs found, so the charts are labelled in English; "
-            "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei) or set "
-            "CAMPAIGNFLOW_CJK_FONT to a font file"
-        )
+        notes.append(messages.render("report.note.no_cjk_font", {}, lang))
     charts = {
         "stages": stages_chart(result, lang=drawn, style=chart_style(workflow, drawn)),
         "gantt": gantt_chart(result, lang=drawn, style=chart_style(workflow, drawn)),
