@@ -73,6 +73,18 @@ def test_a_last_batch_unit_cannot_be_deferred_by_any_command(factory: StoreFacto
     assert camp.state("sch-03") == before
 
 
+def test_check_on_defer_judges_the_batch_rules_as_defer_does(factory: StoreFactory) -> None:
+    """check(unit, "defer") says no for a last-batch unit, naming the rule, and yes before it."""
+    camp, _ = _campaign(factory)
+    assert camp.check("vil-02", "defer", actor=LEADER).allowed
+    decision = camp.check("sch-03", "defer", actor=LEADER)
+    assert not decision.allowed
+    assert decision.target is None
+    assert [v.code for v in decision.failures()] == ["defer.no_later_batch"]
+    assert "最后一批" in decision.explain("zh_CN")
+    assert "no later batch" in decision.explain("en")
+
+
 def test_sweeps_cannot_defer(factory: StoreFactory) -> None:
     """advance_all and advance_due refuse the defer trigger (deferral is one unit's), writing nothing."""
     camp, _ = _campaign(factory)

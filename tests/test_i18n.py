@@ -164,6 +164,11 @@ def campaign_samples() -> Iterator[tuple[str, dict[str, Any]]]:
     ):
         with contextlib.suppress(refusals):
             attempt()
+    last = cf.Unit(id="last-01", name="末批支部", kind="organ", batch=3, members=9)
+    camp.add_units([last])
+    leader = cf.Actor(id="leader", roles={"leading_group"})
+    for verdict in camp.check(last.id, "defer", actor=leader).failures():
+        yield verdict.code, dict(verdict.params)
     for audit in camp.history(UNIT.id):
         if audit.reason is not None:
             yield str(audit.reason["code"]), dict(audit.reason.get("params", {}))

@@ -18,7 +18,7 @@ import attrs
 from campaignflow._words.checks import one_of, optional_text, refuse, rule_problem, whole_number
 from campaignflow._words.facts import Approval, Survey
 from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Unit, UnitState
-from campaignflow._words.verdicts import Decision, Refusal
+from campaignflow._words.verdicts import Decision, Refusal, Verdict
 from campaignflow.audit import decision_to_data
 from campaignflow.campaign._checks import (
     DEFER,
@@ -414,6 +414,8 @@ def check(
         unit, state = core.load(tx, unit_id)
         roles = None if actor is None else actor.roles
         decision = core.decide(tx, unit, state, today, trigger, roles, host=core.host_for(host))
+        if trigger == DEFER and decision.allowed:
+            decision = _with_batch_rules(decision, unit_id, state, core.wf(tx, state))
     if roles is not None and trigger == START:
         # As advance judges it: a start naming nobody is the leading group's (movers), so
         # for anyone else it is no candidate, as a transition reserved by ``by`` is not.
@@ -548,6 +550,26 @@ def fire(
     if isinstance(result, _Denied):
         raise result.error
     return result
+
+
+def _with_batch_rules(
+    decision: Decision, unit_id: str, state: UnitState, workflow: Workflow
+) -> Decision:
+    """``decision`` on ``defer``, refused as defer() would refuse it: no later batch to go to.
+
+    The gates held, so the batch rules are the last word; they join the chosen way's
+    verdicts as one more failing verdict, so ``explain()`` and ``failures()`` name them.
+    """
+    try:
+        deferral_batch(unit_id, state, 0, workflow)
+    except ValidationError:
+        rule = Verdict("defer_batch_rules", False, "defer.no_later_batch", {"batch": state.batch})
+        candidates = tuple(
+            attrs.evolve(c, passed=False, verdicts=(*c.verdicts, rule)) if c.passed else c
+            for c in decision.candidates
+        )
+        return attrs.evolve(decision, candidates=candidates, allowed=False, target=None)
+    return decision
 
 
 def deferral_batch(unit_id: str, state: UnitState, batch: int, workflow: Workflow) -> int:
