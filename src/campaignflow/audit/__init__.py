@@ -9,6 +9,7 @@ truncating the tail is caught against an exported checkpoint ``(seq, hash)``.
 
 from campaignflow._public import publish
 from campaignflow.audit._chain import (
+    PURGE_COMMAND,
     AuditVerification,
     Checkpoint,
     record_hash,
@@ -26,14 +27,18 @@ from campaignflow.audit._encode import (
 from campaignflow.audit._record import AuditRecord
 from campaignflow.audit._replay import replay, replay_versions
 from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
+from campaignflow.audit._store_check import RowDifference, StoreVerification
 
 __all__ = [
     "AUDIT_ROW_FIELDS",
     "GENESIS_HASH",
+    "PURGE_COMMAND",
     "AuditRecord",
     "AuditRow",
     "AuditVerification",
     "Checkpoint",
+    "RowDifference",
+    "StoreVerification",
     "canonical_json",
     "decision_from_data",
     "decision_to_data",
