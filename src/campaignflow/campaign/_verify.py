@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from campaignflow._words.checks import refuse
 from campaignflow._words.records import FactRecord
 from campaignflow.audit import PURGE_COMMAND, AuditRecord, Checkpoint, canonical_json, verify_chain
 from campaignflow.audit._store_check import (
@@ -24,7 +23,7 @@ from campaignflow.audit._store_check import (
 )
 from campaignflow.campaign._checks import checkpoint_list
 from campaignflow.campaign._core import Core
-from campaignflow.errors import CampaignflowError
+from campaignflow.errors import CampaignflowError, ValidationError
 from campaignflow.store._verify_reads import VerifyPage, VerifyReader
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import workflow_ref
@@ -147,7 +146,7 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
                 ok=False, chain=chain, code=chain.reason_code, params=chain.reason_params
             )
         if not isinstance(tx, VerifyReader):
-            refuse("store", core.store, "must offer verify_page to verify its rows")
+            raise ValidationError(code="store_check.unsupported")
         core.sync_versions(tx)
         registry = getattr(core.workflow, "_registry", None)
         anchor_seq = anchor.seq if anchor else 0
