@@ -126,36 +126,27 @@ def verify_chain(
     """Check that ``records`` (in seq order) form an unbroken chain matching ``checkpoints``.
 
     ``anchor``: the last record purged before ``records`` start; the chain must continue
-    from it, and the anchor must be confirmed: by the newest purge record of the chain
-    (which names the seq and hash of the last row it deleted) or by a checkpoint at its
-    seq. Checkpoints before the anchor are not checked (those records are gone by design,
-    into an export), but when checkpoints are given one must reach the anchor: an anchor
-    newer than every checkpoint could be a forgery that hides a deleted trail.
+    from it, and the newest purge record of the chain must name it (the seq and hash of
+    the last row it deleted). When checkpoints are given, that purge record must lie at or
+    before the newest of them: a purge is followed by a new checkpoint, so a purge record
+    after every checkpoint could be a forgery that hides deleted records. Checkpoints at or
+    before the anchor are not checked (those records are gone by design, into an export),
+    except that one at the anchor's seq must carry its hash.
     ``head``: the head pointer the store keeps; it must be the chain's last record.
 
     Streams the records, keeping only the last one: memory does not grow with the trail.
     """
     points = sorted(checkpoints, key=lambda c: c.seq)
-    confirmed = anchor is None
-    if anchor is not None and points:
-        if points[-1].seq < anchor.seq:
-            return _broken(
-                0,
-                anchor.seq,
-                "audit.anchor_after_checkpoints",
-                seq=anchor.seq,
-                newest=points[-1].seq,
-            )
+    newest = points[-1].seq if points else None
+    if anchor is not None:
         for point in points:
-            if point.seq == anchor.seq:
-                if point.hash != anchor.hash:
-                    return _broken(0, point.seq, "audit.anchor_mismatch", seq=point.seq)
-                confirmed = True
+            if point.seq == anchor.seq and point.hash != anchor.hash:
+                return _broken(0, point.seq, "audit.anchor_mismatch", seq=point.seq)
         points = [point for point in points if point.seq > anchor.seq]
     expected_seq = anchor.seq + 1 if anchor else 1
     prev = anchor.hash if anchor else GENESIS_HASH
     last: AuditRecord | None = None
-    purge: tuple[object, object] | None = None
+    purge: tuple[object, object, int] | None = None  # through, hash, the record's seq
     count = 0
     at = 0  # the next checkpoint to meet
     encoder = Encoder()  # one for the whole chain: the texts records repeat are encoded once
@@ -174,14 +165,19 @@ def verify_chain(
                 return _broken(count, record.seq, "audit.checkpoint_mismatch", seq=record.seq)
             at += 1
         if record.command == PURGE_COMMAND and record.outcome == "ok":
-            purge = (record.payload.get("through"), record.payload.get("hash"))
+            purge = (record.payload.get("through"), record.payload.get("hash"), record.seq)
         prev = record.hash
         expected_seq += 1
         last = record
     if at < len(points):
         return _broken(count, None, "audit.truncated", seq=points[at].seq, last=expected_seq - 1)
-    if anchor is not None and not confirmed and purge != (anchor.seq, anchor.hash):
-        return _broken(count, anchor.seq, "audit.anchor_unconfirmed", seq=anchor.seq)
+    if anchor is not None:
+        if purge is None or purge[:2] != (anchor.seq, anchor.hash):
+            return _broken(count, anchor.seq, "audit.anchor_unconfirmed", seq=anchor.seq)
+        if newest is not None and purge[2] > newest:
+            return _broken(
+                count, purge[2], "audit.anchor_after_checkpoints", seq=purge[2], newest=newest
+            )
     tip = Checkpoint(seq=last.seq, hash=last.hash) if last else anchor
     if head is not None and head != (tip or Checkpoint(seq=0, hash=GENESIS_HASH)):
         found = tip.seq if tip else 0

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from campaignflow._words.records import FactRecord
-from campaignflow.audit import PURGE_COMMAND, AuditRecord, Checkpoint, canonical_json, verify_chain
+from campaignflow.audit import (
+    PURGE_COMMAND,
+    AuditRecord,
+    AuditVerification,
+    Checkpoint,
+    canonical_json,
+    verify_chain,
+)
 from campaignflow.audit._store_check import (
     AdoptionMove,
     FactView,
@@ -24,6 +31,7 @@ from campaignflow.audit._store_check import (
 from campaignflow.campaign._checks import checkpoint_list
 from campaignflow.campaign._core import Core
 from campaignflow.errors import CampaignflowError, ValidationError
+from campaignflow.i18n import messages
 from campaignflow.store._verify_reads import VerifyPage, VerifyReader
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import workflow_ref
@@ -41,9 +49,11 @@ class _Watch:
         self.moves: dict[str, list[AdoptionMove]] = defaultdict(list)
         self.adoptions: dict[int, Mapping[str, Any]] = {}
         self.purged_units: int | None = None
+        self.last = 0  # the seq of the last record read
 
     def records(self, source: Iterable[AuditRecord]) -> Iterator[AuditRecord]:
         for record in source:
+            self.last = record.seq
             yield record
             # Resumed only once verify_chain has checked this record's hash.
             if record.outcome != "ok":
@@ -128,6 +138,31 @@ def _versions_differ(
     return workflows, None
 
 
+#: What a stored row that no longer reads raises: as much a tampering as a wrong value.
+_UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, CampaignflowError)
+
+
+def _unreadable(
+    where: str,
+    exc: BaseException,
+    seq: int | None,
+    checked: int,
+    chain: AuditVerification | None = None,
+) -> StoreVerification:
+    params = {"where": where, "exc": f"{type(exc).__name__}: {exc}"}
+    if chain is None:
+        text = messages.render("store_check.unreadable", params, "en")
+        chain = AuditVerification(
+            ok=False,
+            checked=checked,
+            broken_at=seq,
+            reason=text,
+            reason_code="store_check.unreadable",
+            reason_params=params,
+        )
+    return StoreVerification(ok=False, chain=chain, code="store_check.unreadable", params=params)
+
+
 def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerification:
     """``Campaign.verify``: the chain, its head and anchor, then every unit's rows."""
     points = checkpoint_list(checkpoints)
@@ -135,12 +170,16 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
     with core.store.transaction(write=False) as tx:
         seq, hash_ = tx.audit_head()
         anchor = tx.audit_anchor()
-        chain = verify_chain(
-            watch.records(tx.iter_audit()),
-            checkpoints=points,
-            anchor=anchor,
-            head=Checkpoint(seq=seq, hash=hash_),
-        )
+        try:
+            chain = verify_chain(
+                watch.records(tx.iter_audit()),
+                checkpoints=points,
+                anchor=anchor,
+                head=Checkpoint(seq=seq, hash=hash_),
+            )
+        except _UNREADABLE as exc:
+            at = watch.last + 1
+            return _unreadable(f"cf_audit seq {at}", exc, at, watch.last)
         if not chain.ok:
             return StoreVerification(
                 ok=False, chain=chain, code=chain.reason_code, params=chain.reason_params
@@ -154,8 +193,12 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
         totals = [0, 0, 0, 0]  # units, states, facts, unchecked
         after: str | None = None
         while difference is None:
-            page = tx.verify_page(after, PAGE_UNITS)
-            difference = _check_page(core, page, watch, workflows, anchor is not None, totals)
+            try:
+                page = tx.verify_page(after, PAGE_UNITS)
+                difference = _check_page(core, page, watch, workflows, anchor is not None, totals)
+            except _UNREADABLE as exc:
+                where = "the first units" if after is None else f"the units after {after!r}"
+                return _unreadable(where, exc, None, chain.checked, chain)
             if page.high is None:
                 break
             after = page.high
