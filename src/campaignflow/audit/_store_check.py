@@ -49,6 +49,7 @@ class FactView(NamedTuple):
     stage: str
     version: int
     seq: int
+    kind: str
     data: str
     on: str
     at: str
@@ -72,6 +73,7 @@ def fact_view(record: AuditRecord, stage: str | None = None) -> FactView:
         stage=stage or str(record.source),
         version=int(record.version or 0),
         seq=record.seq,
+        kind=str(record.payload["fact"].get("kind")),
         data=canonical_json(record.payload["fact"]),
         on=record.on.isoformat(),
         at=record.at.isoformat(),

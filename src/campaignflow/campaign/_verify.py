@@ -75,12 +75,14 @@ class _Watch:
 def _fact(fact: FactView | FactRecord, core: Core) -> FactView:
     if isinstance(fact, FactView):
         return fact
+    data = core.fact_types.dump(fact.fact)
     return FactView(
         unit_id=fact.unit_id,
         stage=fact.stage,
         version=fact.version,
         seq=fact.seq,
-        data=canonical_json(core.fact_types.dump(fact.fact)),
+        kind=str(data["kind"]),
+        data=canonical_json(data),
         on=fact.on.isoformat(),
         at=fact.at.isoformat(),
         actor_id=fact.actor_id,

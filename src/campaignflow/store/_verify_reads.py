@@ -46,7 +46,7 @@ class VerifyReader(Protocol):
         ...
 
 
-_FACT_COLUMNS = "unit_id, stage, version, seq, data, on_date, at_time, actor_id, request_id"
+_FACT_COLUMNS = "unit_id, stage, version, seq, kind, data, on_date, at_time, actor_id, request_id"
 
 
 class VerifyQueries(SessionStatements):
@@ -85,11 +85,12 @@ class VerifyQueries(SessionStatements):
                 stage=r[1],
                 version=int(r[2]),
                 seq=int(r[3]),
-                data=r[4],
-                on=r[5],
-                at=r[6],
-                actor_id=r[7],
-                request_id=r[8],
+                kind=r[4],
+                data=r[5],
+                on=r[6],
+                at=r[7],
+                actor_id=r[8],
+                request_id=r[9],
             )
             for r in self._rows(f"SELECT {_FACT_COLUMNS} FROM cf_facts WHERE {where}", params)
         ]
