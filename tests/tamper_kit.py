@@ -68,7 +68,8 @@ def registries() -> tuple[GuardRegistry, cf.FactTypes]:
 
 
 def workflow(guards: GuardRegistry) -> cf.Workflow:
-    """work -> review (an inspection scored >= 60, the custom guard) -> done (a milestone)."""
+    """work -> review (an inspection scored >= 60, the custom guard) -> done (a milestone
+    filed and the supervision group's approval)."""
     return cf.Workflow.from_dict(
         {
             "name": "inspected",
@@ -83,7 +84,10 @@ def workflow(guards: GuardRegistry) -> cf.Workflow:
                 {
                     "source": "review",
                     "dest": "done",
-                    "guards": [{"guard": "milestones_done", "names": ["filed"]}],
+                    "guards": [
+                        {"guard": "milestones_done", "names": ["filed"]},
+                        {"guard": "approved_by", "role": "supervision_group"},
+                    ],
                 },
             ],
         },
@@ -118,6 +122,7 @@ def fill(camp: cf.Campaign, clock: cf.FixedClock, units: int) -> None:
             camp.record(uid, Inspection(score=80), actor=INSPECTOR)
             camp.advance(uid, actor=CLERK)
             camp.record(uid, cf.Milestone("filed"), actor=CLERK)
+            camp.approve(uid, actor=INSPECTOR)
             camp.advance(uid, actor=CLERK)
         elif i % 3 == 1:
             camp.record(uid, Inspection(score=40), actor=INSPECTOR)
@@ -270,9 +275,13 @@ def audit_truncation(raw: Raw, seq: int) -> None:
 
 
 def recomputed_suffix(raw: Raw, seq: int) -> None:
-    """Change who acted in a record, then re-seal the chain from it to the head."""
-    audit_edit(raw, seq)
-    rehash_from(raw, seq)
+    """Change who acted in a refusal (a record no row copies), then re-seal the chain from it
+    to the head: the trail now blames someone else, and still verifies on its own."""
+    refusal = next(
+        r["seq"] for r in raw.audit_rows() if r["seq"] >= seq and r["outcome"] == "denied"
+    )
+    audit_edit(raw, refusal)
+    rehash_from(raw, refusal)
 
 
 def forged_anchor(raw: Raw, seq: int) -> None:

@@ -188,7 +188,23 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
             )
         if not isinstance(tx, VerifyReader):
             raise ValidationError(code="store_check.unsupported")
-        core.sync_versions(tx)
+        try:
+            core.sync_versions(tx)
+        except CampaignflowError as exc:  # a stored definition that no longer loads
+            difference = RowDifference(
+                table="cf_workflows",
+                key="stored versions",
+                field="definition",
+                expected="a workflow that loads",
+                found=f"{type(exc).__name__}: {exc}",
+            )
+            return StoreVerification(
+                ok=False,
+                chain=chain,
+                difference=difference,
+                code=difference.code,
+                params=difference.params,
+            )
         registry = getattr(core.workflow, "_registry", None)
         anchor_seq = anchor.seq if anchor else 0
         workflows, difference = _versions_differ(core, watch, anchor_seq, registry)
