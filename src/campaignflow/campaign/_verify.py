@@ -191,7 +191,7 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
         try:
             core.sync_versions(tx)
         except CampaignflowError as exc:  # a stored definition that no longer loads
-            difference = RowDifference(
+            unloadable = RowDifference(
                 table="cf_workflows",
                 key="stored versions",
                 field="definition",
@@ -201,9 +201,9 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
             return StoreVerification(
                 ok=False,
                 chain=chain,
-                difference=difference,
-                code=difference.code,
-                params=difference.params,
+                difference=unloadable,
+                code=unloadable.code,
+                params=unloadable.params,
             )
         registry = getattr(core.workflow, "_registry", None)
         anchor_seq = anchor.seq if anchor else 0
