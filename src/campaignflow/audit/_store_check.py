@@ -98,17 +98,24 @@ class RowDifference:
     expected: str
     found: str
 
+    def described(self) -> tuple[str, dict[str, Any]]:
+        """The catalog code saying what kind of difference this is, and its params."""
+        params = attrs.asdict(self)
+        if self.field != "row":
+            return "store_check.row_differs", params
+        if self.found == "-":
+            return "store_check.row_missing", params
+        return "store_check.row_extra", params
+
     @property
     def code(self) -> str:
-        """The catalog code saying what kind of difference this is."""
-        if self.field != "row":
-            return "store_check.row_differs"
-        return "store_check.row_missing" if self.found == "-" else "store_check.row_extra"
+        """The catalog code of :meth:`described`."""
+        return self.described()[0]
 
     @property
     def params(self) -> dict[str, Any]:
         """The code's params."""
-        return attrs.asdict(self)
+        return self.described()[1]
 
 
 @attrs.frozen
