@@ -84,7 +84,7 @@ def built(sql_factory: StoreFactory, tmp_path: Path) -> tuple[cf.Campaign, Raw, 
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_each_kind_is_detected_with_a_signed_checkpoint(
-    kind: str, built: tuple[cf.Campaign, Raw, Checkpoint]
+    kind: str, built: tuple[cf.Campaign, Raw, Checkpoint], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Every named kind fails verification against a signed checkpoint; without one, exactly
     the kinds KINDS names as detectable fail."""
@@ -98,7 +98,11 @@ def test_each_kind_is_detected_with_a_signed_checkpoint(
     assert with_checkpoint.text("zh_CN")
     assert with_checkpoint.text("en")
     assert alone.ok is (not detectable_alone), (kind, alone.code, alone.params)
-    print(f"{kind}: with checkpoint {with_checkpoint.code}; alone {alone.code or 'undetected'}")
+    with capsys.disabled():
+        print(
+            f"\ntamper kind {kind!r}: with a signed checkpoint {with_checkpoint.code}; "
+            f"without one {alone.code or 'UNDETECTED'}"
+        )
 
 
 # --- random single-cell edits ---------------------------------------------------------------
@@ -209,8 +213,14 @@ def run_random_edits(
     return seen
 
 
-def _report(store: str, seen: Counter[str]) -> None:
+def _report(store: str, seen: Counter[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Print the figures past pytest's capture, so CI's log shows them."""
     edits = seen["edits"]
+    with capsys.disabled():
+        _print(store, seen, edits)
+
+
+def _print(store: str, seen: Counter[str], edits: int) -> None:
     print(
         f"\ntamper ({store}): {edits:,} random edits of "
         f"{', '.join(VERIFIED)}: detected with a signed checkpoint "
@@ -223,7 +233,7 @@ def _report(store: str, seen: Counter[str]) -> None:
 
 @pytest.mark.sized(default=40)
 def test_random_edits_of_every_table_are_detected_on_sqlite(
-    tmp_path: Path, size: int | None
+    tmp_path: Path, size: int | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Random single-cell edits of every table's verified columns are all detected on SQLite."""
     clock = cf.FixedClock(date(2005, 1, 10))
@@ -239,7 +249,7 @@ def test_random_edits_of_every_table_are_detected_on_sqlite(
     finally:
         raw.close()
         factory.close()
-    _report("SQLite", seen)
+    _report("SQLite", seen, capsys)
     assert [k for k in seen if k.startswith("MISSED")] == []
     assert seen["detected with checkpoint"] == seen["edits"]
     # A single changed cell breaks the chain, the head, the anchor or a row's equality.
@@ -248,7 +258,7 @@ def test_random_edits_of_every_table_are_detected_on_sqlite(
 
 @pytest.mark.sized(default=15)
 def test_random_edits_of_every_table_are_detected_on_postgres(
-    tmp_path: Path, size: int | None
+    tmp_path: Path, size: int | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The same random edits, fewer of them, on PostgreSQL."""
     clock = cf.FixedClock(date(2005, 1, 10))
@@ -264,6 +274,6 @@ def test_random_edits_of_every_table_are_detected_on_postgres(
     finally:
         raw.close()
         factory.close()
-    _report("PostgreSQL", seen)
+    _report("PostgreSQL", seen, capsys)
     assert seen["detected with checkpoint"] == seen["edits"]
     assert seen["detected without checkpoint"] == seen["edits"]
