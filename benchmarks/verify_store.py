@@ -1,8 +1,8 @@
 """Whole-store verification (``Campaign.verify``) at scale: time and peak memory, on SQLite.
 
 Builds a campaign of ``--units`` units (10,000 by default) through the real commands: the
-units added, half of them given a milestone (a fact) and moved on by one sweep, so the trail
-holds about 2.5 records per unit. Then a fresh process opens the database and runs
+units added, every ``--facts-every``-th (2nd by default) given a milestone (a fact) and
+moved on by one sweep, so the trail holds about two records per unit. Then a fresh process opens the database and runs
 ``Campaign.verify(checkpoints=[head])``; it reports the wall time and its own peak resident
 memory (``ru_maxrss``), so building the campaign does not count.
 
@@ -41,7 +41,7 @@ def workflow() -> cf.Workflow:
     )
 
 
-def build(path: Path, units: int) -> float:
+def build(path: Path, units: int, every: int = 2) -> float:
     """The campaign written to ``path`` through the commands; returns the seconds it took."""
     start = time.perf_counter()
     clock = cf.FixedClock(date(2005, 1, 10))
@@ -55,9 +55,9 @@ def build(path: Path, units: int) -> float:
         )
         print(f"added {min(first + CHUNK, units):,} units", file=sys.stderr)
     clock.set(date(2005, 2, 1))
-    for i in range(0, units, 2):
+    for i in range(0, units, every):
         camp.record(f"u{i:07d}", cf.Milestone("ready"), actor=CLERK)
-        if i % 50_000 == 0:
+        if i % (25_000 * every) == 0:
             print(f"recorded {i:,}", file=sys.stderr)
     for _ in camp.advance_all(actor=CLERK):
         pass
@@ -89,6 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=10_000)
     parser.add_argument("--db", type=Path, help="keep (or reuse) the database here")
+    parser.add_argument(
+        "--facts-every", type=int, default=2, help="a milestone for every Nth unit (default 2)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's job
     args = parser.parse_args()
@@ -99,7 +102,7 @@ def main() -> None:
     path = args.db or folder / "verify.db"
     built = None
     if not path.exists():
-        built = round(build(path, args.units), 1)
+        built = round(build(path, args.units, args.facts_every), 1)
     child = subprocess.run(
         [sys.executable, __file__, "--measure", str(path)],
         check=True,
