@@ -9,6 +9,7 @@ truncating the tail is caught against an exported checkpoint ``(seq, hash)``.
 
 from campaignflow._public import publish
 from campaignflow.audit._chain import (
+    PURGE_COMMAND,
     AuditVerification,
     Checkpoint,
     record_hash,
@@ -26,25 +27,39 @@ from campaignflow.audit._encode import (
 from campaignflow.audit._record import AuditRecord
 from campaignflow.audit._replay import replay, replay_versions
 from campaignflow.audit._row import AUDIT_ROW_FIELDS, GENESIS_HASH, AuditRow
+from campaignflow.audit._signing import (
+    SignedCheckpoint,
+    read_signed_checkpoint,
+    sign_checkpoint,
+    verify_signed_checkpoint,
+)
+from campaignflow.audit._store_check import RowDifference, StoreVerification
 
 __all__ = [
     "AUDIT_ROW_FIELDS",
     "GENESIS_HASH",
+    "PURGE_COMMAND",
     "AuditRecord",
     "AuditRow",
     "AuditVerification",
     "Checkpoint",
+    "RowDifference",
+    "SignedCheckpoint",
+    "StoreVerification",
     "canonical_json",
     "decision_from_data",
     "decision_to_data",
+    "read_signed_checkpoint",
     "record_hash",
     "replay",
     "replay_versions",
     "seal",
     "seal_row",
+    "sign_checkpoint",
     "verdict_from_data",
     "verdict_to_data",
     "verify_chain",
+    "verify_signed_checkpoint",
 ]
 
 publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -19,6 +19,7 @@ from campaignflow.errors import AuditTampered
 from campaignflow.i18n import messages
 
 __all__ = [
+    "PURGE_COMMAND",
     "AuditVerification",
     "Checkpoint",
     "record_hash",
@@ -111,23 +112,43 @@ def _broken(checked: int, at: int | None, code: str, **params: Any) -> AuditVeri
     )
 
 
+#: The command of the record a purge appends before it deletes: it names what went.
+PURGE_COMMAND = "purge"
+
+
 def verify_chain(
     records: Iterable[AuditRecord],
     *,
     checkpoints: Sequence[Checkpoint] = (),
     anchor: Checkpoint | None = None,
+    head: Checkpoint | None = None,
 ) -> AuditVerification:
     """Check that ``records`` (in seq order) form an unbroken chain matching ``checkpoints``.
 
     ``anchor``: the last record purged before ``records`` start; the chain must continue
-    from it. Checkpoints at or before the anchor are not checked (those records are gone
-    by design, into an export).
+    from it, and the newest purge record of the chain must name it (the seq and hash of
+    the last row it deleted). When checkpoints are given, that purge record must lie at or
+    before the newest of them: a purge is followed by a new checkpoint, so a purge record
+    after every checkpoint could be a forgery that hides deleted records. Checkpoints at or
+    before the anchor are not checked (those records are gone by design, into an export),
+    except that one at the anchor's seq must carry its hash.
+    ``head``: the head pointer the store keeps; it must be the chain's last record.
+
+    Streams the records, keeping only the last one: memory does not grow with the trail.
     """
+    points = sorted(checkpoints, key=lambda c: c.seq)
+    newest = points[-1].seq if points else None
+    if anchor is not None:
+        for point in points:
+            if point.seq == anchor.seq and point.hash != anchor.hash:
+                return _broken(0, point.seq, "audit.anchor_mismatch", seq=point.seq)
+        points = [point for point in points if point.seq > anchor.seq]
     expected_seq = anchor.seq + 1 if anchor else 1
     prev = anchor.hash if anchor else GENESIS_HASH
-    seen: dict[int, str] = {}
     last: AuditRecord | None = None
+    purge: tuple[object, object, int] | None = None  # through, hash, the record's seq
     count = 0
+    at = 0  # the next checkpoint to meet
     encoder = Encoder()  # one for the whole chain: the texts records repeat are encoded once
     for record in records:
         count += 1
@@ -139,19 +160,28 @@ def verify_chain(
             return _broken(count, record.seq, "audit.prev_hash_mismatch")
         if encoder.row_hash(record.row()) != record.hash:  # record_hash, as it computes it
             return _broken(count, record.seq, "audit.hash_mismatch")
-        seen[record.seq] = record.hash
+        while at < len(points) and points[at].seq == record.seq:
+            if points[at].hash != record.hash:
+                return _broken(count, record.seq, "audit.checkpoint_mismatch", seq=record.seq)
+            at += 1
+        if record.command == PURGE_COMMAND and record.outcome == "ok":
+            purge = (record.payload.get("through"), record.payload.get("hash"), record.seq)
         prev = record.hash
         expected_seq += 1
         last = record
-    for point in sorted(checkpoints, key=lambda c: c.seq):
-        if anchor is not None and point.seq <= anchor.seq:
-            if point.seq == anchor.seq and point.hash != anchor.hash:
-                return _broken(count, point.seq, "audit.anchor_mismatch", seq=point.seq)
-            continue
-        found = seen.get(point.seq)
-        if found is None:
-            return _broken(count, None, "audit.truncated", seq=point.seq, last=expected_seq - 1)
-        if found != point.hash:
-            return _broken(count, point.seq, "audit.checkpoint_mismatch", seq=point.seq)
-    head = Checkpoint(seq=last.seq, hash=last.hash) if last else None
-    return AuditVerification(ok=True, checked=count, head=head)
+    if at < len(points):
+        return _broken(count, None, "audit.truncated", seq=points[at].seq, last=expected_seq - 1)
+    if anchor is not None:
+        if purge is None or purge[:2] != (anchor.seq, anchor.hash):
+            return _broken(count, anchor.seq, "audit.anchor_unconfirmed", seq=anchor.seq)
+        if newest is not None and purge[2] > newest:
+            return _broken(
+                count, purge[2], "audit.anchor_after_checkpoints", seq=purge[2], newest=newest
+            )
+    tip = Checkpoint(seq=last.seq, hash=last.hash) if last else anchor
+    if head is not None and head != (tip or Checkpoint(seq=0, hash=GENESIS_HASH)):
+        found = tip.seq if tip else 0
+        return _broken(count, None, "audit.head_mismatch", stored=head.seq, found=found)
+    return AuditVerification(
+        ok=True, checked=count, head=Checkpoint(seq=last.seq, hash=last.hash) if last else None
+    )

@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import IO
 
 from campaignflow._words.checks import refuse, whole_number
+from campaignflow._words.records import SYSTEM, Actor
 from campaignflow.audit import (
+    PURGE_COMMAND,
     AuditRecord,
     AuditVerification,
     Checkpoint,
@@ -17,6 +19,7 @@ from campaignflow.audit import (
 )
 from campaignflow.campaign._checks import check_stream, check_unit_id, checkpoint_list
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._records import append
 from campaignflow.errors import ValidationError
 
 __all__ = [
@@ -64,7 +67,13 @@ def verify_audit(core: Core, checkpoints: Sequence[Checkpoint]) -> AuditVerifica
     """``Campaign.verify_audit``: recompute the hash chain (from the purge's anchor)."""
     checkpoints = checkpoint_list(checkpoints)
     with core.store.transaction(write=False) as tx:
-        return verify_chain(tx.iter_audit(), checkpoints=checkpoints, anchor=tx.audit_anchor())
+        seq, hash_ = tx.audit_head()
+        return verify_chain(
+            tx.iter_audit(),
+            checkpoints=checkpoints,
+            anchor=tx.audit_anchor(),
+            head=Checkpoint(seq=seq, hash=hash_),
+        )
 
 
 def export_audit(core: Core, stream: IO[str], after_seq: int | None) -> Checkpoint:
@@ -87,7 +96,7 @@ def export_audit(core: Core, stream: IO[str], after_seq: int | None) -> Checkpoi
     return head
 
 
-def purge_audit(core: Core, older_than: date, retention_days: int) -> int:
+def purge_audit(core: Core, older_than: date, retention_days: int, actor: Actor = SYSTEM) -> int:
     """``Campaign.purge_audit``: delete exported records older than the retention period."""
     if not isinstance(older_than, date) or isinstance(older_than, datetime):
         refuse("older_than", older_than, "must be a date")
@@ -111,7 +120,8 @@ def purge_audit(core: Core, older_than: date, retention_days: int) -> int:
         )
     with core.store.transaction() as tx:
         exported = tx.exported_through()
-        through = 0
+        anchor = tx.audit_anchor()
+        through, last_hash, units = 0, "", _purged_units(tx.iter_audit(), anchor)
         for record in tx.iter_audit():
             if record.on >= older_than:
                 break
@@ -124,5 +134,41 @@ def purge_audit(core: Core, older_than: date, retention_days: int) -> int:
                         "exported": exported,
                     },
                 )
-            through = record.seq
-        return tx.purge_audit(through) if through else 0
+            through, last_hash = record.seq, record.hash
+            if units is not None and record.command == "add_unit" and record.outcome == "ok":
+                units += 1
+        if not through:
+            return 0
+        # The purge is itself a record, appended before the rows go: it names the range
+        # and the hash of the last row deleted, which the anchor must match.
+        append(
+            core,
+            tx,
+            core.now(),
+            core.now().date(),
+            PURGE_COMMAND,
+            actor,
+            "ok",
+            payload={
+                "from": (anchor.seq if anchor else 0) + 1,
+                "through": through,
+                "hash": last_hash,
+                "units": units,
+            },
+        )
+        return tx.purge_audit(through)
+
+
+def _purged_units(records: Iterator[AuditRecord], anchor: Checkpoint | None) -> int | None:
+    """How many units were added by records purged before: the last purge record says.
+
+    None when the trail was purged by a release that wrote no purge records.
+    """
+    if anchor is None:
+        return 0
+    found: int | None = None
+    for record in records:
+        if record.command == PURGE_COMMAND and record.outcome == "ok":
+            units = record.payload.get("units")
+            found = units if isinstance(units, int) else None
+    return found

@@ -20,6 +20,7 @@ import campaignflow.campaign._checks as _checks
 import campaignflow.campaign._commands as _commands
 import campaignflow.campaign._overview as _overview
 import campaignflow.campaign._sweeps as _sweeps
+import campaignflow.campaign._verify as _verify
 import campaignflow.campaign._xlsx as _xlsx
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
@@ -36,7 +37,7 @@ from campaignflow._words.records import (
     WorkflowVersion,
 )
 from campaignflow._words.verdicts import Decision
-from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
+from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint, StoreVerification
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._core import Core, resolve_store
 from campaignflow.campaign._overview import Progress
@@ -520,11 +521,9 @@ class Campaign:
     # --- audit --------------------------------------------------------------------------
 
     def audit_trail(self, unit_id: str | None = None) -> Iterator[AuditRecord]:
-        """The audit records in seq order (only the unit's, when given).
+        """The audit records in seq order (only the unit's, when given), read in pages.
 
-        Read in pages, each in its own short read transaction: a consumer that iterates
-        slowly (or stops half-way) holds no transaction, snapshot or lock in between.
-        Records never change once written, so the pages join into one consistent trail.
+        Each page is its own short read transaction: a slow consumer holds no lock.
         """
         return _audit_ops.audit_trail(self._core, unit_id)
 
@@ -533,19 +532,19 @@ class Campaign:
         return _audit_ops.audit_checkpoint(self._core)
 
     def verify_audit(self, *, checkpoints: Sequence[Checkpoint] = ()) -> AuditVerification:
-        """Recompute the hash chain; the result says whether it holds and where it breaks.
-
-        Pass checkpoints exported earlier (:meth:`audit_checkpoint`, :meth:`export_audit`) to
-        catch a truncated or rewritten tail; after a purge, the chain is checked from its anchor.
-        """
+        """Recompute the hash chain; check the head pointer, the purge anchor and the
+        ``checkpoints`` exported earlier (:meth:`audit_checkpoint`): a truncated tail."""
         return _audit_ops.verify_audit(self._core, checkpoints)
+
+    def verify(self, *, checkpoints: Sequence[Checkpoint] = ()) -> StoreVerification:
+        """:meth:`verify_audit`, then every unit, state and fact row against the trail."""
+        return _verify.verify_store(self._core, checkpoints)
 
     def export_audit(self, stream: IO[str], *, after_seq: int | None = None) -> Checkpoint:
         """Write audit records as JSON Lines (one ``AuditRecord.to_data()`` per line).
 
-        Writes the records after ``after_seq`` (by default, after the last export) and marks
-        them exported, which allows :meth:`purge_audit` to remove them later. Keep the
-        returned checkpoint elsewhere: it detects later truncation or rewriting.
+        Writes the records after ``after_seq`` (default: the last export's) and marks them
+        exported, so :meth:`purge_audit` may remove them later. Keep the returned checkpoint.
         """
         return _audit_ops.export_audit(self._core, stream, after_seq)
 
@@ -553,8 +552,7 @@ class Campaign:
         """Delete exported audit records dated before ``older_than``; returns how many.
 
         Records younger than ``retention_days`` (180 by default: 等保 2.0 asks for at least
-        six months) and records not yet exported are never purged: the call is refused.
-        The chain stays verifiable from the last purged record (its anchor).
+        six months) or not yet exported are never purged. A purge record names what went.
 
         Raises:
             ValidationError: ``older_than`` is inside the retention period, or records

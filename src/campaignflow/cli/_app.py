@@ -14,7 +14,8 @@ import click
 
 from campaignflow import __version__
 from campaignflow.cli._adopt import adopt
-from campaignflow.cli._check import audit, diagram
+from campaignflow.cli._audit import audit
+from campaignflow.cli._check import diagram
 from campaignflow.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,

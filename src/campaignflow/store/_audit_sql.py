@@ -58,7 +58,10 @@ class AuditQueries(SessionStatements):
             "SELECT anchor_seq, anchor_hash FROM cf_campaigns WHERE campaign_id = ?", (self._cid,)
         )
         for seq, hash_ in rows:
-            return Checkpoint(seq=int(seq), hash=str(hash_)) if seq else None
+            # No purge leaves (0, NULL); anything else is an anchor, to be confirmed.
+            if not seq and hash_ is None:
+                return None
+            return Checkpoint(seq=int(seq), hash="" if hash_ is None else str(hash_))
         return None
 
     def exported_through(self) -> int:

@@ -15,6 +15,7 @@ from campaignflow._words.records import FactRecord, Organisation, Unit, UnitStat
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
+from campaignflow.store._verify_reads import VerifyPage, memory_page
 
 #: A unit's latest assessment: seq and counts (satisfied, fairly, basically, dissatisfied).
 Assessment = tuple[int, int, int | None, int, int]
@@ -72,6 +73,11 @@ class _Session:
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
+
+    def verify_page(self, after: str | None, limit: int) -> VerifyPage:
+        store = self._store
+        records = [store._audit_record(i) for i in range(len(store._audit))]
+        return memory_page(store._units, store._states, store._facts, records)
 
     def _record(self, seq: int) -> AuditRecord | None:
         store = self._store
