@@ -122,14 +122,13 @@ class Decision:
         return messages.term(stage, locale)
 
     def _outlook(self, locale: str) -> list[str]:
-        """When a held unit may move: from a date, or once facts of some kinds arrive."""
-        if self.earliest is not None:
-            return [
-                messages.render("decision.may_move_from", {"on": self.earliest.isoformat()}, locale)
-            ]
-        if self.needs and not self.rejudge:
-            return [messages.render("decision.needs_facts", {"kinds": list(self.needs)}, locale)]
-        return []
+        """When a held unit may move if only the date changes (nothing when no date will do:
+        the failing gates already say which facts are missing)."""
+        if self.earliest is None:
+            return []
+        return [
+            messages.render("decision.may_move_from", {"on": self.earliest.isoformat()}, locale)
+        ]
 
     def explain(self, locale: str = "zh_CN") -> str:
         """A short text saying whether the unit may move, and which gates hold it, with numbers."""
