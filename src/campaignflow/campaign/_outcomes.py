@@ -2,9 +2,10 @@
 
 A sweep (``start_batch``, ``advance_all``, ``advance_due``) returns :class:`Outcomes`: a
 read-only sequence of :class:`AdvanceOutcome` with a :class:`SweepSummary` (counts per
-outcome and stage). It keeps per unit only the unit id, whether it moved and its audit
-record's seq (under 100 bytes a unit, where a decision with its verdicts takes about a
-kilobyte), so a million-unit sweep does not hold a million decisions. An item is rebuilt
+outcome and stage). It keeps per unit only the unit id (as UTF-8 bytes in one buffer),
+whether it moved and its audit record's seq: about 20 bytes a unit, where an outcome with
+its decision and verdicts takes about a kilobyte, so a million-unit sweep does not hold a
+million decisions. An item is rebuilt
 when it is read, a page of them per read transaction: a move from its sealed audit record
 (the transition record and the decision as sealed), a refusal by judging the unit again
 on the sweep's day (the same decision, unless the unit changed since: read the outcomes
@@ -72,11 +73,13 @@ class Outcomes(Sequence[AdvanceOutcome]):
     since). Built by the sweep, never by hand.
     """
 
-    __slots__ = ("_advanced", "_context", "_held", "_ids", "_moved", "_seqs")
+    __slots__ = ("_advanced", "_context", "_ends", "_held", "_ids", "_moved", "_seqs")
 
     def __init__(self, core: Core, *, trigger: str, on: date, actor: Actor, host: Any) -> None:
         self._context = (core, trigger, on, actor, host)
-        self._ids: list[str] = []
+        # The unit ids, UTF-8 encoded end to end; ``_ends[i]`` is where the i-th one ends.
+        self._ids = bytearray()
+        self._ends = array("Q")
         self._advanced = bytearray()
         self._seqs = array("q")
         self._moved: Counter[tuple[str, str]] = Counter()
@@ -97,12 +100,17 @@ class Outcomes(Sequence[AdvanceOutcome]):
                 self._moved[(decision.source, decision.target or "")] += 1
             else:
                 held[decision.source] += 1
-            self._ids.append(outcome.unit_id)
+            self._ids += outcome.unit_id.encode("utf-8")
+            self._ends.append(len(self._ids))
             self._advanced.append(outcome.advanced)
             self._seqs.append(outcome.record.seq if outcome.record is not None else 0)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._ends)
+
+    def _unit_id(self, i: int) -> str:
+        start = self._ends[i - 1] if i else 0
+        return self._ids[start : self._ends[i]].decode("utf-8")
 
     @overload
     def __getitem__(self, index: int) -> AdvanceOutcome: ...
@@ -112,14 +120,14 @@ class Outcomes(Sequence[AdvanceOutcome]):
 
     def __getitem__(self, index: int | slice) -> AdvanceOutcome | list[AdvanceOutcome]:
         if isinstance(index, slice):
-            return self._rebuilt(range(len(self._ids))[index])
+            return self._rebuilt(range(len(self))[index])
         if not isinstance(index, int) or isinstance(index, bool):
             refuse("index", index, "must be a whole number")
-        return self._rebuilt([range(len(self._ids))[index]])[0]
+        return self._rebuilt([range(len(self))[index]])[0]
 
     def __iter__(self) -> Iterator[AdvanceOutcome]:
-        for start in range(0, len(self._ids), _READ_PAGE):
-            yield from self._rebuilt(range(start, min(start + _READ_PAGE, len(self._ids))))
+        for start in range(0, len(self), _READ_PAGE):
+            yield from self._rebuilt(range(start, min(start + _READ_PAGE, len(self))))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Outcomes | list | tuple):
@@ -138,7 +146,7 @@ class Outcomes(Sequence[AdvanceOutcome]):
         out: list[AdvanceOutcome] = []
         with core.store.transaction(write=False) as tx:
             for i in indexes:
-                unit_id = self._ids[i]
+                unit_id = self._unit_id(i)
                 if self._advanced[i]:
                     out.append(_moved(core, tx.iter_audit(unit_id, after_seq=self._seqs[i] - 1)))
                     continue
