@@ -14,7 +14,6 @@ import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -346,6 +345,10 @@ class GuardRegistry:
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
+        # Loaded here, not with the module: reading installed distributions' metadata costs
+        # a tenth of campaignflow's import, and a registry asks only for a name it lacks.
+        from importlib.metadata import entry_points
+
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in self._entries:
                 continue
