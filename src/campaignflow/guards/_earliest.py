@@ -31,6 +31,7 @@ __all__ = [
     "EarliestFn",
     "Outlook",
     "Span",
+    "View",
     "combined_outlook",
     "declared_outlook",
     "earliest_of",
@@ -52,6 +53,7 @@ _DAY = timedelta(days=1)
 
 _PAIRS = "must be a list of (first, last) date pairs, first <= last"
 _KINDS = "must name fact classes or kind names, at least one"
+_EARLIEST = "a guard's earliest(ctx, params, passed) must return an Earliest"
 
 
 def _spans(value: Any) -> tuple[Span, ...]:
@@ -142,12 +144,24 @@ def waits_for(*kinds: type | str) -> EarliestFn:
     """
     if not kinds:
         refuse("waits_for", kinds, _KINDS)
-    names = frozenset(_kind_name(k) for k in kinds)
+    return _WaitsFor(frozenset(_kind_name(k) for k in kinds))
 
-    def declared(ctx: GuardContext, params: Mapping[str, Any], passed: bool) -> Earliest:
-        return Earliest(passes=FOREVER if passed else (), facts=names)
 
-    return declared
+class _WaitsFor:
+    """A :func:`waits_for` declaration: the same two answers whatever the context."""
+
+    __slots__ = ("failing", "kinds", "passing")
+
+    def __init__(self, kinds: frozenset[str]) -> None:
+        self.kinds = kinds
+        self.passing = Earliest.always(facts=kinds)
+        self.failing = Earliest.never(facts=kinds)
+
+    def __repr__(self) -> str:
+        return f"waits_for({', '.join(sorted(self.kinds))})"
+
+    def __call__(self, ctx: GuardContext, params: Mapping[str, Any], passed: bool) -> Earliest:
+        return self.passing if passed else self.failing
 
 
 def _kind_name(kind: type | str) -> str:
@@ -178,13 +192,25 @@ def _normal(spans: Iterable[Span]) -> tuple[Span, ...]:
 
 def unite(parts: Iterable[Sequence[Span]]) -> tuple[Span, ...]:
     """The dates in any of ``parts``."""
-    return _normal(span for part in parts for span in part)
+    kept = [p for p in parts if p]
+    if not kept:
+        return ()
+    if len(kept) == 1 or any(p == FOREVER for p in kept):
+        return FOREVER if any(p == FOREVER for p in kept) else tuple(kept[0])
+    return _normal(span for part in kept for span in part)
 
 
 def intersect(parts: Iterable[Sequence[Span]]) -> tuple[Span, ...]:
     """The dates in every one of ``parts`` (every date when there is none)."""
     result: tuple[Span, ...] = FOREVER
     for part in parts:
+        if not part:
+            return ()
+        if part == FOREVER:
+            continue
+        if result == FOREVER:
+            result = tuple(part)
+            continue
         result = _normal(
             (max(a, c), min(b, d)) for a, b in result for c, d in part if max(a, c) <= min(b, d)
         )
@@ -215,50 +241,67 @@ def first_on_or_after(spans: Sequence[Span], day: date) -> date | None:
     return None
 
 
-# --- combining -----------------------------------------------------------------------------
+# --- combining ---------------------------------------------------------------------------
+#
+# Judging a refusal combines every leaf's dates, on every refused unit of a sweep: the
+# combinators work on plain ``(passes, facts, rejudge)`` views of already checked parts, not
+# on new validated records.
+
+#: An :class:`Earliest` as the combinators read it: ``(passes, facts, rejudge)``.
+View = tuple[tuple[Span, ...], frozenset[str], bool]
+
+_NO_KINDS: frozenset[str] = frozenset()
+_RE_JUDGE_PASSING: View = (FOREVER, _NO_KINDS, True)
+_RE_JUDGE_FAILING: View = ((), _NO_KINDS, True)
 
 
-def combine_all(children: Sequence[Earliest], verdicts: Sequence[Verdict]) -> Earliest:
+def combine_all(children: Sequence[View], verdicts: Sequence[Verdict]) -> View:
     """``all_of``: the dates every child passes; the facts that could lift a failing child."""
     failing = [e for e, v in zip(children, verdicts, strict=True) if not v.passed]
-    return Earliest(
-        passes=intersect(e.passes for e in children),
-        facts=frozenset().union(*(e.facts for e in (failing or children))),
-        rejudge=any(e.rejudge for e in children),
+    return (
+        intersect(e[0] for e in children),
+        _NO_KINDS.union(*(e[1] for e in (failing or children))),
+        any(e[2] for e in children),
     )
 
 
-def combine_any(children: Sequence[Earliest]) -> Earliest:
+def combine_any(children: Sequence[View]) -> View:
     """``any_of``: the dates some child passes; any child's facts."""
-    return Earliest(
-        passes=unite(e.passes for e in children),
-        facts=frozenset().union(*(e.facts for e in children)),
-        rejudge=any(e.rejudge for e in children),
+    return (
+        unite(e[0] for e in children),
+        _NO_KINDS.union(*(e[1] for e in children)),
+        any(e[2] for e in children),
     )
 
 
-def negate(child: Earliest) -> Earliest:
+def negate(child: View) -> View:
     """``not_``: the dates the child fails."""
-    return Earliest(passes=complement(child.passes), facts=child.facts, rejudge=child.rejudge)
+    return (complement(child[0]), child[1], child[2])
 
 
-#: How a bound guard tells its :class:`Earliest` from the context and the verdict it gave.
-Outlook = Callable[[GuardContext, Verdict], Earliest]
+#: How a bound guard tells its dates (a :data:`View`) from the context and its verdict.
+Outlook = Callable[[GuardContext, Verdict], View]
 
 
-def undeclared(ctx: GuardContext, verdict: Verdict) -> Earliest:
+def undeclared(ctx: GuardContext, verdict: Verdict) -> View:
     """The outlook of a gate that declares nothing (or reads host data): re-judge."""
-    return Earliest.unknown(verdict.passed)
+    return _RE_JUDGE_PASSING if verdict.passed else _RE_JUDGE_FAILING
 
 
 def declared_outlook(declared: EarliestFn | None, params: Mapping[str, Any]) -> Outlook:
     """A leaf's outlook: its declaration with ``params`` applied (re-judge when None)."""
     if declared is None:
         return undeclared
+    if isinstance(declared, _WaitsFor):  # its two answers, read once: asked on every refusal
+        fixed = ((), declared.kinds, False), (FOREVER, declared.kinds, False)
+        return lambda ctx, verdict: fixed[bool(verdict.passed)]
     frozen = dict(params)
 
-    def outlook(ctx: GuardContext, verdict: Verdict) -> Earliest:
-        return declared(ctx, frozen, verdict.passed)
+    def outlook(ctx: GuardContext, verdict: Verdict) -> View:
+        said = declared(ctx, frozen, verdict.passed)
+        if not isinstance(said, Earliest):
+            refuse("earliest", said, _EARLIEST)
+        return (said.passes, said.facts, said.rejudge)
 
     return outlook
 
@@ -266,7 +309,7 @@ def declared_outlook(declared: EarliestFn | None, params: Mapping[str, Any]) -> 
 def combined_outlook(name: str, parts: Sequence[Outlook]) -> Outlook:
     """The outlook of ``all_of`` / ``any_of`` over ``parts``, read from the verdict's children."""
 
-    def outlook(ctx: GuardContext, verdict: Verdict) -> Earliest:
+    def outlook(ctx: GuardContext, verdict: Verdict) -> View:
         children = [p(ctx, v) for p, v in zip(parts, verdict.children, strict=True)]
         if name == "all_of":
             return combine_all(children, verdict.children)
@@ -278,7 +321,7 @@ def combined_outlook(name: str, parts: Sequence[Outlook]) -> Outlook:
 def negated_outlook(inner: Outlook) -> Outlook:
     """The outlook of ``not_`` over ``inner``."""
 
-    def outlook(ctx: GuardContext, verdict: Verdict) -> Earliest:
+    def outlook(ctx: GuardContext, verdict: Verdict) -> View:
         return negate(inner(ctx, verdict.children[0]))
 
     return outlook
@@ -286,8 +329,16 @@ def negated_outlook(inner: Outlook) -> Outlook:
 
 def earliest_of(
     outlooks: Sequence[Outlook], ctx: GuardContext, verdicts: Sequence[Verdict]
-) -> Earliest:
-    """A candidate's :class:`Earliest`: its guards' (given their verdicts) taken together."""
+) -> View:
+    """A candidate's dates: its guards' (given their verdicts) taken together.
+
+    The failing guards are asked first: when one of them passes on no date and knows it
+    (a gate of facts with none yet), no date will do for the candidate, whatever the
+    others say, and only the failing guards' fact kinds can change that.
+    """
     if len(outlooks) == 1:
         return outlooks[0](ctx, verdicts[0])
+    failing = [o(ctx, v) for o, v in zip(outlooks, verdicts, strict=True) if not v.passed]
+    if any(not passes and not rejudge for passes, _, rejudge in failing):
+        return ((), _NO_KINDS.union(*(view[1] for view in failing)), False)
     return combine_all([o(ctx, v) for o, v in zip(outlooks, verdicts, strict=True)], verdicts)

@@ -200,14 +200,14 @@ def outlook(
         earliest_of([g.outlook for g in c.guards], ctx, j.verdicts)
         for c, j in zip(compiled, judged, strict=True)
     ]
-    if any(p.rejudge for p in parts):
+    if any(p[2] for p in parts):
         return None, (), True
     first = None
-    for first_day, last_day in unite(p.passes for p in parts):
+    for first_day, last_day in unite(p[0] for p in parts):
         if last_day >= ctx.today:
             first = max(first_day, ctx.today)
             break
-    needs = () if first is not None else tuple(sorted({k for p in parts for k in p.facts}))
+    needs = () if first is not None else tuple(sorted({k for p in parts for k in p[1]}))
     return first, needs, False
 
 
