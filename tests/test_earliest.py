@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -231,3 +232,33 @@ def test_a_campaign_refusal_says_the_date_in_both_languages() -> None:
     assert not camp.check("u1").allowed
     clock.set(date(2019, 8, 30))
     assert camp.check("u1").allowed
+
+
+def test_declarations_are_checked_with_the_field_and_the_rule() -> None:
+    """Bad dates, no kinds, or a declaration returning something else raise ValidationError."""
+    with pytest.raises(cf.ValidationError, match=r"Earliest\.passes"):
+        Earliest(passes=((START + timedelta(days=2), START),))
+    with pytest.raises(cf.ValidationError, match=r"Earliest\.facts"):
+        Earliest(facts="survey")
+    with pytest.raises(cf.ValidationError, match="waits_for"):
+        waits_for()
+    assert Earliest(passes=[(START, START), (START + timedelta(days=1), date.max)]).passes == (
+        (START, date.max),
+    )
+    reg = registry.copy()
+    reg.register("earliest_sloppy", _moody, earliest=lambda ctx, params, passed: None)  # type: ignore[arg-type,return-value]
+    sloppy = cf.Workflow.from_dict(
+        {
+            "name": "sloppy",
+            "version": "1",
+            "initial": "study",
+            "stages": [{"id": "study"}, {"id": "done", "kind": "final"}],
+            "transitions": [
+                {"source": "study", "dest": "done", "guards": [{"guard": "earliest_sloppy"}]}
+            ],
+        },
+        registry=reg,
+    )
+    state = cf.UnitState(unit_id="u", stage="study", batch=1, version=0)
+    with pytest.raises(cf.ValidationError, match="must return an Earliest"):
+        decide(sloppy, UNIT, state, [], START)  # an odd day: the gate fails
