@@ -90,6 +90,9 @@ def test_outcomes_read_back_as_the_sweep_made_them(store: object) -> None:
         else:
             assert outcome.record is None
             assert outcome.decision.needs == ("outcomes_roll_call",)
+    assert list(swept.unit_ids(advanced=True)) == ["u0000", "u0002", "u0004"]
+    assert list(swept.unit_ids(advanced=False)) == ["u0001", "u0003", "u0005"]
+    assert list(swept.unit_ids()) == [o.unit_id for o in swept]
     assert swept[1] == list(swept)[1]
     assert swept[-1].unit_id == "u0005"
     assert [o.unit_id for o in swept[1:4]] == ["u0001", "u0002", "u0003"]
