@@ -82,6 +82,11 @@ def _kinds(value: Any) -> frozenset[str]:
     return kinds
 
 
+def _flag(value: Any) -> None:
+    if not isinstance(value, bool):
+        refuse("Earliest.rejudge", value, "must be True or False")
+
+
 @attrs.frozen
 class Earliest:
     """What a gate would say on later dates if nothing but the date changed.
@@ -97,27 +102,27 @@ class Earliest:
 
     passes: tuple[Span, ...] = attrs.field(default=(), converter=_spans)
     facts: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
-    rejudge: bool = False
+    rejudge: bool = attrs.field(default=False, validator=lambda _, __, v: _flag(v))
 
     @classmethod
     def on_and_after(cls, first: date, *, facts: Iterable[str] = ()) -> Earliest:
         """Passes from ``first`` on (a minimum wait)."""
-        return cls(passes=((first, date.max),), facts=frozenset(facts))
+        return cls(passes=((first, date.max),), facts=facts)
 
     @classmethod
     def between(cls, first: date, last: date, *, facts: Iterable[str] = ()) -> Earliest:
         """Passes from ``first`` to ``last``, both included (a window), and on no other date."""
-        return cls(passes=((first, last),) if first <= last else (), facts=frozenset(facts))
+        return cls(passes=((first, last),) if first <= last else (), facts=facts)
 
     @classmethod
     def always(cls, *, facts: Iterable[str] = ()) -> Earliest:
         """Passes on every date (until a fact of ``facts`` arrives)."""
-        return cls(passes=FOREVER, facts=frozenset(facts))
+        return cls(passes=FOREVER, facts=facts)
 
     @classmethod
     def never(cls, *, facts: Iterable[str] = ()) -> Earliest:
         """Passes on no date (until a fact of ``facts`` arrives)."""
-        return cls(passes=(), facts=frozenset(facts))
+        return cls(passes=(), facts=facts)
 
     @classmethod
     def unknown(cls, passed: bool) -> Earliest:
