@@ -14,6 +14,16 @@ Rows:
                                 models via ``add_model``, ``model.advance()``
 * ``python-statemachine``       one ``StateMachine`` instance per unit, ``cond=``, ``sm.advance()``
 * ``hand-written table``        ``{(state, trigger): [(dest, (guard, ...))]}`` and a loop
+* ``transitions + audit``       the shared ``Machine`` row, and after each move the same audit
+                                record campaignflow seals: the same body (decision with both
+                                verdicts and their numbers) encoded by campaignflow's
+                                ``Encoder`` and chained with SHA-256 (``Encoder.row_hash``)
+* ``table + audit``             the hand-written table, and the same sealed record: the
+                                audited floor
+
+The closing line gives ``campaignflow advance ÷ transitions + audit`` as the median of
+per-pair ratios, the two rows timed alternately (``--pairs``, default 7; issue 18's target is
+≤ 1.5x).
 
 Not like for like: a campaignflow advance also re-reads the unit in a store transaction,
 checks the request id (idempotency), judges every guard into a full ``Decision`` with
@@ -47,6 +57,9 @@ from itertools import pairwise
 from typing import Any
 
 import campaignflow as cf
+from campaignflow.audit import AuditRow
+from campaignflow.audit._encode import Encoder, canonical_json
+from campaignflow.audit._row import GENESIS_HASH
 
 PATH: tuple[str, ...] = ("a", "b", "c", "d", "e")
 STEPS = len(PATH) - 1
@@ -197,7 +210,8 @@ def build_cf_advance_all(units: int) -> Run:
 
     def step(_: int) -> None:
         outcomes = camp.advance_all(actor=CLERK)
-        if not all(o.advanced for o in outcomes):
+        # The summary, not the outcomes: each outcome is rebuilt from the store when read.
+        if outcomes.summary.refused:
             raise RuntimeError("campaignflow advance_all: a unit did not advance")
 
     return Run(
@@ -230,7 +244,8 @@ class TransitionsModel:
         return MILESTONE in self.milestones
 
 
-def build_transitions(units: int) -> Run:
+def _transitions_models(units: int) -> tuple[list[TransitionsModel], float]:
+    """``units`` models on one shared ``Machine``; and the seconds ``add_model`` took."""
     from transitions import Machine
 
     machine = Machine(
@@ -252,17 +267,22 @@ def build_transitions(units: int) -> Run:
     models = [TransitionsModel() for _ in range(units)]
     start = time.perf_counter()
     machine.add_model(models)
-    add_s = time.perf_counter() - start
+    return models, time.perf_counter() - start
+
+
+def _check_transitions(models: list[TransitionsModel]) -> None:
+    if any(m.state != PATH[-1] for m in models):
+        raise RuntimeError("transitions: a unit did not finish")
+
+
+def build_transitions(units: int) -> Run:
+    models, add_s = _transitions_models(units)
 
     def step(_: int) -> None:
         for model in models:
             model.advance()
 
-    def check() -> None:
-        if any(m.state != PATH[-1] for m in models):
-            raise RuntimeError("transitions: a unit did not finish")
-
-    return Run(_noop, step, check, {"add_model": add_s})
+    return Run(_noop, step, lambda: _check_transitions(models), {"add_model": add_s})
 
 
 # --------------------------------------------------------------------------------------
@@ -377,6 +397,151 @@ def build_floor(units: int) -> Run:
 
 
 # --------------------------------------------------------------------------------------
+# the audited peers: the same sealed audit record after each move
+# --------------------------------------------------------------------------------------
+
+
+class Chain:
+    """The audit record campaignflow seals for a move, built and chained by hand.
+
+    Per move: the decision (both verdicts with their numbers) as data, a row of the same
+    columns, its body encoded by campaignflow's :class:`Encoder` and hashed with SHA-256
+    onto the previous record's hash. The constant columns are taken from a real record.
+    """
+
+    def __init__(self) -> None:
+        self.encoder = Encoder()
+        self.seq = 0
+        self.prev = GENESIS_HASH
+        self.workflow = _workflow_ref()
+        self.roles = self.encoder.roles_text(tuple(sorted(CLERK.roles)))
+        self.payload = canonical_json({"batch": 1, "trigger": TRIGGER})
+        self.at = f"{DAY.isoformat()}T00:00:00+00:00"
+
+    def seal(self, unit_id: str, source: str, dest: str, version: int, hours: float) -> str:
+        """Seal the move's record onto the chain; its hash."""
+        decision = {
+            "allowed": True,
+            "candidates": [
+                {
+                    "dest": dest,
+                    "passed": True,
+                    "verdicts": [
+                        {
+                            "code": "study_hours.sufficient",
+                            "guard": "min_study_hours",
+                            "params": {"actual": hours, "required": MIN_HOURS},
+                            "passed": True,
+                        },
+                        {
+                            "code": "milestones.done",
+                            "guard": "milestones_done",
+                            "params": {"missing": [], "required": [MILESTONE]},
+                            "passed": True,
+                        },
+                    ],
+                }
+            ],
+            "judged_on": DAY.isoformat(),
+            "source": source,
+            "target": dest,
+            "trigger": TRIGGER,
+        }
+        self.seq += 1
+        row = AuditRow(
+            seq=self.seq,
+            at=self.at,
+            on=DAY.isoformat(),
+            campaign="default",
+            command="advance",
+            actor_id=CLERK.id,
+            actor_roles=self.roles,
+            outcome="ok",
+            unit_id=unit_id,
+            source=source,
+            dest=dest,
+            version=version,
+            request_id=f"{unit_id}-s{version - 1}",
+            workflow=self.workflow,
+            payload=self.payload,
+            decision=self.encoder.text(decision),
+            reason=None,
+            prev_hash=self.prev,
+        )
+        self.prev = self.encoder.row_hash(row)
+        return self.prev
+
+
+def _workflow_ref() -> str:
+    workflow = build_workflow()
+    return f"{workflow.name}@{workflow.version}#{workflow.content_hash[:12]}"
+
+
+def same_body_as_campaignflow() -> None:
+    """Check once that :class:`Chain` writes the body campaignflow seals for the same move."""
+    camp, ids, _ = _campaign(1)
+    _record_stage_facts(camp, ids)
+    camp.advance(ids[0], actor=CLERK, request_id=f"{ids[0]}-s0")
+    [ours] = [r for r in camp.history(ids[0]) if r.command == "advance"]
+    chain = Chain()
+    chain.seq, chain.prev = ours.seq - 1, ours.prev_hash
+    if chain.seal(ids[0], PATH[0], PATH[1], 1, MIN_HOURS) != ours.hash:
+        raise RuntimeError("the audited peers' record differs from campaignflow's")
+
+
+def build_transitions_audit(units: int) -> Run:
+    """The shared ``transitions`` machine, and the same sealed record after each move."""
+    models, add_s = _transitions_models(units)
+    chain = Chain()
+    ids = [f"u{i:06d}" for i in range(units)]
+
+    def step(n: int) -> None:
+        source, dest, seal = PATH[n], PATH[n + 1], chain.seal
+        for unit_id, model in zip(ids, models, strict=True):
+            if not model.advance():
+                raise RuntimeError("transitions + audit: a unit did not advance")
+            seal(unit_id, source, dest, n + 1, model.hours)
+
+    return Run(_noop, step, lambda: _check_transitions(models), {"add_model": add_s})
+
+
+def build_floor_audit(units: int) -> Run:
+    """The hand-written table, and the same sealed record after each move."""
+    chain = Chain()
+    rows = [FloorUnit() for _ in range(units)]
+    ids = [f"u{i:06d}" for i in range(units)]
+
+    def step(n: int) -> None:
+        seal = chain.seal
+        for unit_id, unit in zip(ids, rows, strict=True):
+            source = unit.state
+            if not floor_fire(unit, TRIGGER):
+                raise RuntimeError("table + audit: a unit did not advance")
+            seal(unit_id, source, unit.state, n + 1, unit.hours)
+
+    def check() -> None:
+        if any(u.state != PATH[-1] for u in rows):
+            raise RuntimeError("table + audit: a unit did not finish")
+
+    return Run(_noop, step, check, {})
+
+
+def paired_ratio(units: int, pairs: int) -> tuple[float, list[float]]:
+    """``campaignflow advance`` ÷ ``transitions + audit``: the median of per-pair ratios.
+
+    Each pair times one run of each, alternating which goes first.
+    """
+    ratios = []
+    for i in range(pairs):
+        builds = [build_cf_advance, build_transitions_audit]
+        if i % 2:
+            builds.reverse()
+        times = {b: _time_run(b(units)) for b in builds}
+        ratios.append(times[build_cf_advance] / times[build_transitions_audit])
+    return statistics.median(ratios), ratios
+
+
+# --------------------------------------------------------------------------------------
 # Suite, report, profile
 # --------------------------------------------------------------------------------------
 
@@ -394,6 +559,12 @@ SUITE: tuple[tuple[str, Callable[[int], Run], str], ...] = (
     ("transitions (shared)", build_transitions, "one Machine, add_model, state flip only"),
     ("python-statemachine", build_psm, "one instance per unit, state flip only"),
     ("hand-written table", build_floor, "dict table + loop, state flip only"),
+    (
+        "transitions + audit",
+        build_transitions_audit,
+        "shared Machine + the same record: Encoder body + SHA-256 chain",
+    ),
+    ("table + audit", build_floor_audit, "dict table + the same sealed record: audited floor"),
 )
 
 
@@ -534,6 +705,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also profile one campaignflow advance run (top 15 by cumulative time)",
     )
     parser.add_argument(
+        "--pairs",
+        type=int,
+        default=7,
+        help="alternated pairs for the advance / transitions + audit ratio (default 7; 0: skip)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         metavar="TEXT",
@@ -547,11 +724,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    same_body_as_campaignflow()
     rows = run_suite(args.units, args.repeats, set(args.only) if args.only else None)
+    ratio, ratios = paired_ratio(args.units, args.pairs) if args.pairs else (None, [])
     if args.json:
-        print(json.dumps(to_json(rows, args.units, args.repeats), indent=2))
+        data = to_json(rows, args.units, args.repeats)
+        data["advance_over_transitions_audit"] = {"median": ratio, "pairs": ratios}
+        print(json.dumps(data, indent=2))
     else:
         print_table(rows, args.units, args.repeats)
+        if ratio is not None:
+            print(
+                f"in-memory advance / (transitions + the same audit record): {ratio:.2f}x, "
+                f"median of {len(ratios)} alternated pairs (target <= 1.5x)"
+            )
     if args.profile:
         report = profile_advance(args.units)
         print(report, file=sys.stderr if args.json else sys.stdout)

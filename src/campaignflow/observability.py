@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from campaignflow.errors import ConcurrencyConflict, NotAuthorized, TransitionRejected
@@ -62,6 +61,9 @@ _RECHECK = 256
 def _version() -> str:
     # The instrumentation scope's version: the installed distribution's, read from its
     # metadata (not from the package face, which imports the runtime that imports this).
+    # Read only when OpenTelemetry asks: the metadata machinery costs a tenth of an import.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("campaignflow")
     except PackageNotFoundError:

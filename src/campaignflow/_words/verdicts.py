@@ -89,6 +89,15 @@ class Decision:
     judged_by: str = attrs.field(default="", eq=False)
     #: Whether the campaign has adopted more than one version: ``explain`` then names it.
     versioned: bool = attrs.field(default=False, eq=False, repr=False)
+    #: The earliest date the unit may move if nothing but the date changes: ``judged_on``
+    #: when allowed; None when no date will do as things stand (see ``needs``) or when a
+    #: gate's dates are unknown (``rejudge``).
+    earliest: date | None = attrs.field(default=None, eq=False, repr=False)
+    #: The fact kinds whose arrival could let the unit move, when no date will do alone.
+    needs: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
+    #: A gate holding the unit declares no dates or reads the host's data: it is judged
+    #: afresh on any change, every day.
+    rejudge: bool = attrs.field(default=False, eq=False, repr=False)
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -111,6 +120,15 @@ class Decision:
         if titles:
             return titles[0 if locale == "zh_CN" else 1]
         return messages.term(stage, locale)
+
+    def _outlook(self, locale: str) -> list[str]:
+        """When a held unit may move if only the date changes (nothing when no date will do:
+        the failing gates already say which facts are missing)."""
+        if self.earliest is None:
+            return []
+        return [
+            messages.render("decision.may_move_from", {"on": self.earliest.isoformat()}, locale)
+        ]
 
     def explain(self, locale: str = "zh_CN") -> str:
         """A short text saying whether the unit may move, and which gates hold it, with numbers."""
@@ -138,6 +156,8 @@ class Decision:
                 else f"unit {self.unit_id}: may not move from {source!r} to {target!r}"
             )
             lines = [v.message(locale) for v in self.failures()]
+        if not self.allowed:
+            lines.extend(self._outlook(locale))
         text = "\n".join([head, *(f"  - {line}" for line in lines)])
         if self.versioned and self.judged_by:
             text += (

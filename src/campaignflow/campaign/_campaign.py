@@ -41,7 +41,7 @@ from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint, Store
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._core import Core, resolve_store
 from campaignflow.campaign._overview import Progress
-from campaignflow.campaign._sweeps import CLAIM_LIMIT, AdvanceOutcome
+from campaignflow.campaign._sweeps import CLAIM_LIMIT, Outcomes
 from campaignflow.clock import Clock, SystemClock
 from campaignflow.errors import UnknownUnit, ValidationError
 from campaignflow.store._protocol import Store
@@ -325,7 +325,7 @@ class Campaign:
 
     def start_batch(
         self, batch: int, on: date | None = None, *, actor: Actor, host: Any = None
-    ) -> list[AdvanceOutcome]:
+    ) -> Outcomes:
         """Start every waiting unit of ``batch`` as ``actor`` (audited, paged as :meth:`advance_all`).
 
         ``actor`` needs the roles of the ``start`` transition's ``by`` (``leading_group`` if
@@ -341,12 +341,13 @@ class Campaign:
         actor: Actor = SYSTEM,
         trigger: str = "advance",
         host: Any = None,
-    ) -> list[AdvanceOutcome]:
+    ) -> Outcomes:
         """Try ``trigger`` on every unfinished unit (of ``batch``); move those whose gates hold.
 
         A sweep: units that cannot move are reported with their decision, and only applied
         transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
-        Units are taken in the order they were added, a page of them per transaction.
+        Units are taken in the order they were added, a page of them per transaction; the
+        :class:`Outcomes` keep a few bytes per unit and rebuild each outcome when it is read.
 
         Raises:
             ConcurrencyConflict: another writer held the store past its timeout before a page
@@ -578,11 +579,11 @@ class Campaign:
         actor: Actor = SYSTEM,
         trigger: str = "advance",
         host: Any = None,
-    ) -> list[AdvanceOutcome]:
+    ) -> Outcomes:
         """Claim up to ``limit`` units not yet claimed in ``sweep``; advance those whose gates hold.
 
         The worker's primitive for sharing a batch between processes and machines: call it
-        in a loop until it returns an empty list. Within one ``sweep`` (any text: a date, a
+        in a loop until it returns no outcome. Within one ``sweep`` (any text: a date, a
         job id) every started, unfinished unit is claimed by exactly one call, on every
         store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``). Claim and advance commit
         together, so a crashed worker's claims vanish with its transaction.

@@ -17,11 +17,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-import attrs
-
 from campaignflow._words.checks import refuse, whole_number
-from campaignflow._words.records import Actor, TransitionRecord, Unit, UnitState
-from campaignflow._words.verdicts import Decision
+from campaignflow._words.records import Actor, Unit, UnitState
 from campaignflow.audit import AuditRow
 from campaignflow.campaign._checks import (
     BACKDATE_ROLE,
@@ -36,6 +33,7 @@ from campaignflow.campaign._checks import (
 )
 from campaignflow.campaign._commands import check
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._outcomes import AdvanceOutcome, Outcomes
 from campaignflow.campaign._records import append, moved, stamp
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.observability import candidate_judge, observing
@@ -46,6 +44,7 @@ from campaignflow.workflow._engine import decide
 __all__ = [
     "CLAIM_LIMIT",
     "AdvanceOutcome",
+    "Outcomes",
     "advance_all",
     "advance_due",
     "due_units",
@@ -61,19 +60,9 @@ _SWEEP_CHUNK = 1024
 CLAIM_LIMIT = 256
 
 
-@attrs.frozen
-class AdvanceOutcome:
-    """What ``advance_all`` did with one unit: the transition applied, or the decision that held it."""
-
-    unit_id: str
-    advanced: bool
-    decision: Decision
-    record: TransitionRecord | None = None
-
-
 def start_batch(
     core: Core, batch: int, on: date | None, *, actor: Actor, host: Any = None
-) -> list[AdvanceOutcome]:
+) -> Outcomes:
     """``Campaign.start_batch``: fire ``start`` for every waiting unit of ``batch``.
 
     ``on`` dates the starts (today by default); the gates are judged on the clock's date.
@@ -100,7 +89,7 @@ def start_batch(
 
 def advance_all(
     core: Core, *, batch: int | None, actor: Actor, trigger: str, host: Any = None
-) -> list[AdvanceOutcome]:
+) -> Outcomes:
     """``Campaign.advance_all``: try ``trigger`` on every unfinished unit (of ``batch``)."""
     if batch is not None:
         whole_number("advance_all: batch", batch, minimum=1)
@@ -185,7 +174,7 @@ def advance_due(
     actor: Actor,
     trigger: str,
     host: Any = None,
-) -> list[AdvanceOutcome]:
+) -> Outcomes:
     """``Campaign.advance_due``: claim up to ``limit`` units of ``sweep`` and advance them."""
     check_sweep_name(sweep)
     check_limit(limit)
@@ -209,7 +198,10 @@ def advance_due(
         claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
         tx.prefetch([unit.id for unit, _ in claimed])
         judges = [core.wf(tx, state) for _, state in claimed]
-        return _sweep_units(core, tx, now, now.date(), claimed, judges, trigger, actor, host)
+        done = _sweep_units(core, tx, now, now.date(), claimed, judges, trigger, actor, host)
+    outcomes = Outcomes(core, trigger=trigger, on=now.date(), actor=actor, host=host)
+    outcomes.add(done)
+    return outcomes
 
 
 class _Sweep:
@@ -241,12 +233,14 @@ class _Sweep:
         self.waiting_only = waiting_only
         self.tries: dict[tuple[str, str], Workflow | None] = {}
 
-    def run(self, batch: int | None) -> list[AdvanceOutcome]:
+    def run(self, batch: int | None) -> Outcomes:
         # A conflict inside a page rolls it back; it is then redone unit by unit so one
-        # contended unit cannot hold up the rest.
+        # contended unit cannot hold up the rest. Each page's outcomes go to the Outcomes
+        # as the page commits, which keeps a few bytes of each.
         core, now, day, trigger, actor = self.core, self.now, self.day, self.trigger, self.actor
         host = self.host
-        outcomes: list[AdvanceOutcome] = []
+        # Held units' decisions are judged again on read, on the clock's date as here.
+        outcomes = Outcomes(core, trigger=trigger, on=now.date(), actor=actor, host=host)
         after, more = 0, True
         while more:
             part: list[str] | None = None
@@ -273,7 +267,7 @@ class _Sweep:
                     except ConcurrencyConflict:
                         held = check(core, unit_id, trigger, actor=actor, host=host)
                         done.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=held))
-            outcomes.extend(done)
+            outcomes.add(done)
         return outcomes
 
     def _tried(

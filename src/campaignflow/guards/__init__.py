@@ -15,12 +15,15 @@ from campaignflow.guards._builtin import (
     within_batch_window,
 )
 from campaignflow.guards._context import GuardContext
+from campaignflow.guards._earliest import Earliest, EarliestFn, waits_for
 from campaignflow.guards._recipe import NoRecipeWarning, Recipe, RecipeFn
 from campaignflow.guards._registry import BoundGuard, Guard, GuardRegistry, guard, registry
 from campaignflow.guards._spec import GuardSpec, all_of, any_of, not_, use
 
 __all__ = [
     "BoundGuard",
+    "Earliest",
+    "EarliestFn",
     "Guard",
     "GuardContext",
     "GuardRegistry",
@@ -44,6 +47,7 @@ __all__ = [
     "satisfaction_rate_at_least",
     "survey_recorded",
     "use",
+    "waits_for",
     "within_batch_window",
 ]
 

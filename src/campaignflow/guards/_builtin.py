@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, Concatenate, ParamSpec
 
@@ -19,6 +20,7 @@ from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
 from campaignflow._words.verdicts import Verdict
 from campaignflow.guards._builtin_recipes import recipe_of
 from campaignflow.guards._context import GuardContext
+from campaignflow.guards._earliest import Earliest, EarliestFn, waits_for
 from campaignflow.guards._registry import ParamCheck, guard
 
 __all__ = [
@@ -97,6 +99,7 @@ def _threshold(
     codes: tuple[str, str],
     missing: str = "",
     check: ParamCheck | None = None,
+    earliest: EarliestFn,
 ) -> Callable[
     [Callable[Concatenate[GuardContext, P], _Reading]],
     Callable[Concatenate[GuardContext, P], Verdict],
@@ -106,7 +109,8 @@ def _threshold(
     The measure, written with the guard's own params and docstring, reads the facts and
     compares them with its threshold (a ``_Reading``); the guard built from it gives the
     verdict: code ``codes[0]`` when it holds, ``codes[1]`` when not, ``missing`` when there
-    was nothing to measure. The guard keeps the measure's name, docstring and params, so the
+    was nothing to measure; ``earliest`` declares its dates (see :class:`Earliest`). The
+    guard keeps the measure's name, docstring and params, so the
     registry checks them as for any guard.
     """
     holds, short = codes
@@ -125,9 +129,38 @@ def _threshold(
         signature = inspect.signature(measure).replace(return_annotation="Verdict")
         judge.__signature__ = signature  # type: ignore[attr-defined]
         judge.__annotations__ = {**measure.__annotations__, "return": "Verdict"}
-        return guard(name, check=check, recipe=recipe_of(name))(judge)
+        return guard(name, check=check, recipe=recipe_of(name), earliest=earliest)(judge)
 
     return build
+
+
+def _from(start: date | None, days: Any, passed: bool) -> Earliest:
+    """Passing from ``start + days`` on; with no start, the count stays what it is today."""
+    if start is None:
+        return Earliest.always() if passed else Earliest.never()
+    try:
+        return Earliest.on_and_after(start + timedelta(days=days))
+    except OverflowError:  # past the calendar's end: no date reaches it
+        return Earliest.never()
+
+
+def _stage_days_from(ctx: GuardContext, params: Mapping[str, Any], passed: bool) -> Earliest:
+    # Without a stage start, days_in_stage reads 0 whatever the date.
+    return _from(ctx.state.stage_since, params.get("days", 30), passed)
+
+
+def _concentrated_from(ctx: GuardContext, params: Mapping[str, Any], passed: bool) -> Earliest:
+    # Not started: days_since_start reads 0 and the gate fails until a transition starts it.
+    if ctx.state.started_on is None:
+        return Earliest.never()
+    return _from(ctx.state.started_on, params.get("days", 90), passed)
+
+
+def _window_dates(ctx: GuardContext, params: Mapping[str, Any], passed: bool) -> Earliest:
+    window = ctx.batch_window
+    if window is None:
+        return Earliest.never()
+    return Earliest.between(window.opens, window.closes)
 
 
 def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
@@ -138,6 +171,7 @@ def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
     "min_study_hours",
     codes=("study_hours.sufficient", "study_hours.insufficient"),
     check=_non_negative("hours"),
+    earliest=waits_for(StudySession),
 )
 def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
@@ -149,6 +183,7 @@ def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     "min_guided_hours",
     codes=("guided_hours.sufficient", "guided_hours.insufficient"),
     check=_non_negative("hours"),
+    earliest=waits_for(StudySession),
 )
 def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
@@ -160,6 +195,7 @@ def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     "min_days_in_stage",
     codes=("days_in_stage.enough", "days_in_stage.too_few"),
     check=_non_negative("days"),
+    earliest=_stage_days_from,
 )
 def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     """At least ``days`` since the unit first entered its stage (remedial time included)."""
@@ -171,6 +207,7 @@ def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     "min_concentrated_days",
     codes=("concentrated_days.enough", "concentrated_days.too_few"),
     check=_non_negative("days"),
+    earliest=_concentrated_from,
 )
 def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
     """At least ``days`` since the unit's concentrated activity began (90 by default)."""
@@ -179,7 +216,7 @@ def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
     return (started and actual >= days, {"actual": actual, "required": days})
 
 
-@guard("within_batch_window", recipe=recipe_of("within_batch_window"))
+@guard("within_batch_window", recipe=recipe_of("within_batch_window"), earliest=_window_dates)
 def within_batch_window(ctx: GuardContext) -> Verdict:
     """Today falls inside the dates of the unit's batch (批次)."""
     window = ctx.batch_window
@@ -205,7 +242,12 @@ def _names_given(params: Mapping[str, Any]) -> Iterable[str]:
         yield "names: must list at least one milestone"
 
 
-@guard("milestones_done", check=_names_given, recipe=recipe_of("milestones_done"))
+@guard(
+    "milestones_done",
+    check=_names_given,
+    recipe=recipe_of("milestones_done"),
+    earliest=waits_for(Milestone),
+)
 def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     """Every named milestone (a document filed or published, a meeting held) is recorded."""
     done = {m.name for m in ctx.facts(Milestone)}
@@ -223,6 +265,7 @@ def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     codes=("coverage.enough", "coverage.insufficient"),
     missing="coverage.missing",
     check=_share("rate"),
+    earliest=waits_for(Milestone),
 )
 def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Reading:
     """The latest report of ``milestone`` covers at least ``rate`` of members.
@@ -246,7 +289,7 @@ def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Rea
     )
 
 
-@guard("approved_by", recipe=recipe_of("approved_by"))
+@guard("approved_by", recipe=recipe_of("approved_by"), earliest=waits_for(Approval))
 def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdict:
     """The latest decision by ``role`` since the unit's last transition is an approval.
 
@@ -274,6 +317,7 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
     codes=("satisfaction.enough", "satisfaction.too_low"),
     missing="survey.missing",
     check=_share("rate"),
+    earliest=waits_for(Survey),
 )
 def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Reading:
     """The latest assessment's satisfied rate is at least ``rate`` (0.60 in the district preset).
@@ -300,6 +344,7 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Read
     codes=("dissatisfied.within_limit", "dissatisfied.too_many"),
     missing="survey.missing",
     check=_share("rate"),
+    earliest=waits_for(Survey),
 )
 def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Reading:
     """The latest assessment's dissatisfied rate is at most ``rate``.
@@ -320,7 +365,7 @@ def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Readi
     )
 
 
-@guard("survey_recorded", recipe=recipe_of("survey_recorded"))
+@guard("survey_recorded", recipe=recipe_of("survey_recorded"), earliest=waits_for(Survey))
 def survey_recorded(ctx: GuardContext) -> Verdict:
     """An assessment was recorded since the unit's last transition.
 

@@ -14,7 +14,6 @@ import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -23,6 +22,14 @@ from campaignflow._words.checks import refuse
 from campaignflow._words.verdicts import Verdict
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards._context import GuardContext
+from campaignflow.guards._earliest import (
+    EarliestFn,
+    Outlook,
+    combined_outlook,
+    declared_outlook,
+    negated_outlook,
+    undeclared,
+)
 from campaignflow.guards._recipe import Recipe, RecipeFn, combined
 from campaignflow.guards._spec import COMBINATORS, GuardSpec
 from campaignflow.i18n import MessageCatalog, messages
@@ -67,6 +74,7 @@ class _Entry:
     hints: Mapping[str, Any]
     reads_host: bool = False
     recipe: RecipeFn | None = None
+    earliest: EarliestFn | None = None
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -83,6 +91,9 @@ class BoundGuard:
     judge: Callable[[GuardContext], Verdict]
     #: The names of the guards under this one registered with ``reads_host=True``.
     host_guards: tuple[str, ...] = ()
+    #: ``outlook(ctx, verdict)``: the dates on which it would pass if only the date changed
+    #: (:class:`Earliest`), from the guards' declarations; "re-judge" when undeclared.
+    outlook: Outlook = undeclared
 
     @property
     def reads_host(self) -> bool:
@@ -201,6 +212,7 @@ class GuardRegistry:
         replace: bool = False,
         reads_host: bool = False,
         recipe: RecipeFn | None = None,
+        earliest: EarliestFn | None = None,
     ) -> None:
         """Register ``func`` as guard ``name``.
 
@@ -213,6 +225,10 @@ class GuardRegistry:
             recipe: ``recipe(params, passing)`` gives the :class:`Recipe` that makes the
                 gate pass at its boundary (``passing=True``) or fail just below it, or None;
                 the testing kit and the simulator use it (see :meth:`recipe_for`).
+            earliest: ``earliest(ctx, params, passed)`` gives the :class:`Earliest` dates
+                on which the gate would pass if only the date changed (``waits_for(Kind)``
+                for a gate of facts); without it, or for a host reader, the gate is
+                judged afresh on any change.
 
         Raises:
             ValidationError: a reserved or taken name, or a function that cannot take a
@@ -249,6 +265,8 @@ class GuardRegistry:
             refuse("reads_host", reads_host, "must be True or False")
         if recipe is not None and not callable(recipe):
             refuse("recipe", recipe, "must be callable")
+        if earliest is not None and not callable(earliest):
+            refuse("earliest", earliest, "must be callable")
         if messages:
             self._catalog.register_many(messages)
         self._entries[name] = _Entry(
@@ -259,6 +277,7 @@ class GuardRegistry:
             hints=hints,
             reads_host=reads_host,
             recipe=recipe,
+            earliest=earliest,
         )
 
     def reads_host(self, name: str) -> bool:
@@ -326,6 +345,10 @@ class GuardRegistry:
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
+        # Loaded here, not with the module: reading installed distributions' metadata costs
+        # a tenth of campaignflow's import, and a registry asks only for a name it lacks.
+        from importlib.metadata import entry_points
+
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in self._entries:
                 continue
@@ -363,7 +386,12 @@ class GuardRegistry:
                 return None
             bound = tuple(p for p in parts if p is not None)
             make = _combine_all if spec.name == "all_of" else _combine_any
-            return BoundGuard(spec, make(spec.name, bound), _host_guards(bound))
+            return BoundGuard(
+                spec,
+                make(spec.name, bound),
+                _host_guards(bound),
+                combined_outlook(spec.name, [p.outlook for p in bound]),
+            )
         if spec.name == "not":
             if len(spec.children) != 1:
                 problems.append(Problem(f"{path}.not", "guards.not_one_child"))
@@ -371,7 +399,9 @@ class GuardRegistry:
             inner = self._bind(spec.children[0], f"{path}.not", problems)
             if inner is None:
                 return None
-            return BoundGuard(spec, _negate(inner), inner.host_guards)
+            return BoundGuard(
+                spec, _negate(inner), inner.host_guards, negated_outlook(inner.outlook)
+            )
         entry = self._lookup(spec.name)
         if entry is None:
             known = ", ".join(sorted(self._entries))
@@ -388,7 +418,10 @@ class GuardRegistry:
         if len(problems) > before:
             return None
         return BoundGuard(
-            spec, _with_params(entry.func, spec.params), (spec.name,) if entry.reads_host else ()
+            spec,
+            _with_params(entry.func, spec.params),
+            (spec.name,) if entry.reads_host else (),
+            undeclared if entry.reads_host else declared_outlook(entry.earliest, spec.params),
         )
 
 
@@ -511,6 +544,7 @@ def guard(
     registry: GuardRegistry | None = None,
     reads_host: bool = False,
     recipe: RecipeFn | None = None,
+    earliest: EarliestFn | None = None,
 ) -> Callable[[G], G]:
     """Decorator registering a guard function under ``name``; the function is returned as is.
 
@@ -519,13 +553,22 @@ def guard(
     params when a workflow naming the guard loads; ``reads_host`` declares that the guard
     reads the host's data (``ctx.host``), which every campaign judging it must then give;
     ``recipe(params, passing)`` gives the :class:`Recipe` that makes the gate pass at its
-    boundary or fail just below it, for the testing kit and the simulator.
+    boundary or fail just below it, for the testing kit and the simulator;
+    ``earliest(ctx, params, passed)`` declares the dates on which the gate would pass if
+    only the date changed (:class:`Earliest`; ``waits_for(Kind)`` for a gate of facts), so
+    a refusal can say when the unit may move (undeclared: judged afresh on any change).
     """
     target = registry
 
     def register(func: G) -> G:
         (target or _default()).register(
-            name, func, messages=messages, check=check, reads_host=reads_host, recipe=recipe
+            name,
+            func,
+            messages=messages,
+            check=check,
+            reads_host=reads_host,
+            recipe=recipe,
+            earliest=earliest,
         )
         func.__campaignflow_guard__ = name  # type: ignore[attr-defined]
         func.__campaignflow_guard_meta__ = {  # type: ignore[attr-defined]
@@ -533,6 +576,7 @@ def guard(
             "check": check,
             "reads_host": reads_host,
             "recipe": recipe,
+            "earliest": earliest,
         }
         return func
 

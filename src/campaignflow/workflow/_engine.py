@@ -16,6 +16,7 @@ from campaignflow._words.records import FactRecord, Unit, UnitState
 from campaignflow._words.verdicts import Candidate, Decision
 from campaignflow.errors import ValidationError
 from campaignflow.guards import GuardContext
+from campaignflow.guards._earliest import earliest_of, unite
 from campaignflow.workflow._compile import CompiledTransition
 from campaignflow.workflow._definition import Workflow
 
@@ -25,6 +26,7 @@ __all__ = [
     "decide",
     "initial_state",
     "next_state",
+    "outlook",
     "require_host",
     "stage_titles",
     "workflow_ref",
@@ -160,6 +162,11 @@ def decide(
         if candidate.passed:
             allowed, target = True, candidate.dest
             break
+    earliest: date | None = today
+    needs: tuple[str, ...] = ()
+    rejudge = False
+    if not allowed:
+        earliest, needs, rejudge = outlook(compiled, candidates, ctx)
     return Decision(
         unit_id=unit.id,
         trigger=trigger,
@@ -172,7 +179,36 @@ def decide(
         titles=stage_titles(workflow, state.stage, target),
         judged_by=judged_by,
         versioned=versioned,
+        earliest=earliest,
+        needs=needs,
+        rejudge=rejudge,
     )
+
+
+def outlook(
+    compiled: Sequence[CompiledTransition], judged: Sequence[Candidate], ctx: GuardContext
+) -> tuple[date | None, tuple[str, ...], bool]:
+    """When a held unit may move if nothing but the date changes: ``(earliest, needs, rejudge)``.
+
+    A unit moves on a date some candidate passes on: the union of each candidate's dates
+    (every guard's, intersected), from the guards' declarations. ``earliest`` is the first
+    such date from ``ctx.today`` on (None when there is none, or when ``rejudge``); ``needs``
+    the fact kinds whose arrival could lift a gate; ``rejudge``: some gate's dates are
+    unknown (undeclared, or it reads the host's data).
+    """
+    parts = [
+        earliest_of([g.outlook for g in c.guards], ctx, j.verdicts)
+        for c, j in zip(compiled, judged, strict=True)
+    ]
+    if any(p[2] for p in parts):
+        return None, (), True
+    first = None
+    for first_day, last_day in unite(p[0] for p in parts):
+        if last_day >= ctx.today:
+            first = max(first_day, ctx.today)
+            break
+    needs = () if first is not None else tuple(sorted({k for p in parts for k in p[1]}))
+    return first, needs, False
 
 
 def stage_titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
