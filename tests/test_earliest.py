@@ -215,7 +215,7 @@ def test_a_custom_fact_gate_needs_its_kind() -> None:
 def test_a_campaign_refusal_says_the_date_in_both_languages() -> None:
     """2019 preset: 90 concentrated days from 2019-06-01, so a refusal names 2019-08-30."""
     clerk = cf.Actor(id="clerk", roles={"branch_committee"})
-    leader = cf.Actor(id="leader", roles={"leading_group"})
+    leader = cf.Actor(id="leader", roles={"leading_group", "records_office"})  # back-dates
     clock = cf.SimulatedClock(date(2019, 6, 10))
     camp = cf.Campaign(cf.presets.no_stages_2019(), clock=clock)
     camp.add_units([cf.Unit(id="u1", name="一支部", kind="organ", batch=1, members=12)])

@@ -15,6 +15,7 @@ from campaignflow.store import MemoryStore, SQLiteStore
 
 DAY = date(2005, 3, 1)
 CLERK = cf.Actor(id="clerk", roles={"branch_committee"})
+LEADER = cf.Actor(id="leader", roles={"leading_group"})
 
 
 @cf.fact_type("outcomes_roll_call")
@@ -69,7 +70,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> object:
 def test_outcomes_read_back_as_the_sweep_made_them(store: object) -> None:
     """Moves read back with their sealed decision and record; refusals with the same decision."""
     camp = _campaign(store, 6)
-    started = camp.start_batch(1)
+    started = camp.start_batch(1, actor=LEADER)
     assert isinstance(started, Outcomes)
     assert [o.advanced for o in started] == [True] * 6
     for i in range(0, 6, 2):
@@ -110,7 +111,7 @@ def test_a_sweep_holds_no_decision_per_unit(store: object) -> None:
     """After a 300-unit sweep, no Decision is alive: the outcomes keep ids and seqs only."""
     camp = _campaign(store, 300)
     gc.collect()
-    outcomes = camp.start_batch(1)
+    outcomes = camp.start_batch(1, actor=LEADER)
     gc.collect()
     alive = sum(isinstance(o, cf.Decision) for o in gc.get_objects())
     assert len(outcomes) == 300
@@ -122,7 +123,7 @@ def test_a_sweep_holds_no_decision_per_unit(store: object) -> None:
 def test_a_worker_loop_stops_on_empty_outcomes(store: object) -> None:
     """advance_due's outcomes are falsy when nothing was claimed, as the empty list was."""
     camp = _campaign(store, 3)
-    camp.start_batch(1)
+    camp.start_batch(1, actor=LEADER)
     for unit_id in ("u0000", "u0001", "u0002"):
         camp.record(unit_id, RollCall(present=9), actor=CLERK)
     moved = []
