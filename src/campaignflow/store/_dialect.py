@@ -16,7 +16,7 @@ import attrs
 
 from campaignflow.errors import CampaignflowError
 
-__all__ = ["ANY_FAILURE", "Connection", "Dialect", "ErrorKind", "Failure"]
+__all__ = ["ANY_FAILURE", "Connection", "Dialect", "ErrorKind", "Failure", "rowcount", "rows_of"]
 
 #: A DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, …); typed loosely because drivers'
 #: signatures differ in detail.
@@ -125,3 +125,13 @@ class Failure:
 
 #: The failure of a statement that maps no error of its own.
 ANY_FAILURE = Failure()
+
+
+def rows_of(cur: Any) -> list[Any]:
+    """The rows a cursor's statement returned (none for a statement that returns none)."""
+    return list(cur.fetchall()) if cur.description is not None else []
+
+
+def rowcount(cur: Any) -> int:
+    """How many rows a cursor's statement changed."""
+    return int(cur.rowcount)

@@ -12,8 +12,8 @@ which batch what they can and send the rest at once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.records import FactRecord, Unit, UnitState
@@ -25,7 +25,7 @@ from campaignflow.audit import (
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
-from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
+from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, rowcount
 from campaignflow.store._overview_sql import OverviewQueries
 from campaignflow.store._queries import (
     FACT_COLUMNS,
@@ -49,6 +49,8 @@ from campaignflow.store._rows import (
 
 __all__ = ["HeadCache", "Session", "StatementRunner"]
 
+_T = TypeVar("_T")
+
 
 class StatementRunner(Protocol):
     """What a session needs of its store (:class:`~campaignflow.store.SQLStore` is one)."""
@@ -62,9 +64,14 @@ class StatementRunner(Protocol):
         self, conn: Connection, sql: str, params: Sequence[Any] | None = ..., failure: Failure = ...
     ) -> list[Any]: ...
 
-    def _execute(
-        self, conn: Connection, sql: str, params: Sequence[Any] | None = ..., failure: Failure = ...
-    ) -> int: ...
+    def _statement(
+        self,
+        conn: Connection,
+        sql: str,
+        params: Sequence[Any] | None,
+        failure: Failure,
+        read: Callable[[Any], _T],
+    ) -> _T: ...
 
     def _execute_many(
         self, conn: Connection, sql: str, rows: Sequence[Sequence[Any]], failure: Failure = ...
@@ -199,7 +206,7 @@ class Session(AuditQueries, OverviewQueries):
         if not self._open:
             raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
-        return self._store._execute(self._conn, sql, params, failure)
+        return self._store._statement(self._conn, sql, params, failure, rowcount)
 
     def _next_ordinal(self, table: str) -> int:
         """One more than the largest ordinal of the campaign's rows in ``table``."""
