@@ -145,7 +145,9 @@ class AuditRecord:
         seq, version, decision, reason = stored.seq, stored.version, stored.decision, stored.reason
         if seq.__class__ is not int or not (version is None or version.__class__ is int):
             # A driver that returns its own numbers (a Decimal): the record holds ints.
-            stored = stored._replace(seq=int(seq), version=None if version is None else int(version))
+            stored = stored._replace(
+                seq=int(seq), version=None if version is None else int(version)
+            )
         return cls.of_row(
             stored,
             at=datetime.fromisoformat(stored.at),
