@@ -12,7 +12,7 @@ which batch what they can and send the rest at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from campaignflow._words.facts import FactTypes
@@ -25,8 +25,9 @@ from campaignflow.audit import (
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
-from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, rowcount
+from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
 from campaignflow.store._overview_sql import OverviewQueries
+from campaignflow.store._protocol import apply_one_by_one
 from campaignflow.store._queries import (
     FACT_COLUMNS,
     INSERT_AUDIT,
@@ -47,7 +48,7 @@ from campaignflow.store._rows import (
     unit_and_state,
 )
 
-__all__ = ["HeadCache", "Session", "StatementRunner"]
+__all__ = ["HeadCache", "Session", "StatementRunner", "rowcount", "rows_of"]
 
 _T = TypeVar("_T")
 
@@ -65,12 +66,7 @@ class StatementRunner(Protocol):
     ) -> list[Any]: ...
 
     def _statement(
-        self,
-        conn: Connection,
-        sql: str,
-        params: Sequence[Any] | None,
-        failure: Failure,
-        read: Callable[[Any], _T],
+        self, conn: Connection, sql: str, params: Params, failure: Failure, read: Reader[_T]
     ) -> _T: ...
 
     def _execute_many(
@@ -471,9 +467,7 @@ class Session(AuditQueries, OverviewQueries):
         self._append_row(record.row() if row is None else row)
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
-        for state, expected_version, row in moves:
-            self.update_state(state, expected_version=expected_version)
-            self._append_row(row)
+        apply_one_by_one(self, moves)
 
     def _append_row(self, row: AuditRow) -> None:
         """Append a record's row onto the chain head: the one way an audit row is written."""
@@ -522,3 +516,13 @@ def _taken_batch(exc: BaseException) -> CampaignflowError:
     return ConcurrencyConflict(
         None, expected_version=0, detail=f"a batched audit record was taken concurrently ({exc})"
     )
+
+
+def rows_of(cur: Any) -> list[Any]:
+    """The rows a cursor's statement returned (none for a statement that returns none)."""
+    return list(cur.fetchall()) if cur.description is not None else []
+
+
+def rowcount(cur: Any) -> int:
+    """How many rows a cursor's statement changed."""
+    return int(cur.rowcount)

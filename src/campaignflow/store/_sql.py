@@ -43,14 +43,14 @@ from campaignflow.store._dialect import (
     Connection,
     Dialect,
     Failure,
-    rowcount,
-    rows_of,
+    Params,
+    Reader,
 )
 from campaignflow.store._dialects import resolve_dialect
 from campaignflow.store._rows import DayMemo
 from campaignflow.store._schema import COMPONENT, latest_version, too_new
 from campaignflow.store._schema import migrate as migrate_schema
-from campaignflow.store._session import HeadCache, Session
+from campaignflow.store._session import HeadCache, Session, rowcount, rows_of
 
 __all__ = ["SQLStore", "closed_on_failure"]
 
@@ -481,12 +481,7 @@ class SQLStore:
         self._statement(conn, sql, params, ANY_FAILURE, rowcount)
 
     def _statement(
-        self,
-        conn: Connection,
-        sql: str,
-        params: Sequence[Any] | None,
-        failure: Failure,
-        read: Callable[[Any], _T],
+        self, conn: Connection, sql: str, params: Params, failure: Failure, read: Reader[_T]
     ) -> _T:
         """Run ``sql`` on a fresh cursor: what ``read`` makes of the cursor after it."""
 
