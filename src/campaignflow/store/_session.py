@@ -165,7 +165,7 @@ class Session(AuditQueries, OverviewQueries):
 
     def _flush_writes(self) -> None:
         """Send the batched writes (states first: the audit rows refer to their versions)."""
-        store, cid = self._store, self._cid
+        store, cid, days = self._store, self._cid, self._store._days
         if self._pending_states:
             writes, self._pending_states = self._pending_states, []
             first = writes[0]
@@ -173,7 +173,7 @@ class Session(AuditQueries, OverviewQueries):
                 self._conn,
                 UPDATE_STATE,
                 [
-                    (*state_values(w.state), cid, w.state.unit_id, w.expected_version)
+                    (*state_values(w.state, days), cid, w.state.unit_id, w.expected_version)
                     for w in writes
                 ],
                 Failure(first.state.unit_id, first.expected_version),
@@ -419,7 +419,7 @@ class Session(AuditQueries, OverviewQueries):
         )
         self._run(
             INSERT_STATE,
-            (self._cid, unit.id, *state_values(state), unit.parent, ordinal),
+            (self._cid, unit.id, *state_values(state, self._store._days), unit.parent, ordinal),
             failure,
         )
 
@@ -433,7 +433,12 @@ class Session(AuditQueries, OverviewQueries):
             self._pending_states.append(_PendingState(state, expected_version))
             self._states[state.unit_id] = UnitAndState(unit=cached.unit, state=state)
             return
-        params = (*state_values(state), self._cid, state.unit_id, expected_version)
+        params = (
+            *state_values(state, self._store._days),
+            self._cid,
+            state.unit_id,
+            expected_version,
+        )
         changed = self._run(UPDATE_STATE, params, Failure(state.unit_id, expected_version))
         if changed != 1:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
