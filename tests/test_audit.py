@@ -449,3 +449,29 @@ def test_a_row_sealed_by_a_long_lived_encoder_is_sealed_as_its_record(record: Au
             seal_row(record.row(), encoder=_SHARED)
         return
     assert seal_row(record.row(), encoder=_SHARED) == expected
+
+
+def test_a_remembered_day_never_stands_in_for_a_datetime_of_that_day() -> None:
+    """The Encoder's day texts are kept for plain dates; a datetime is written as it is."""
+    encoder = Encoder()
+    day = date(2005, 3, 1)
+    assert encoder.day_text(day) == "2005-03-01"
+    assert encoder.day_text(datetime(2005, 3, 1, tzinfo=UTC)) == "2005-03-01T00:00:00+00:00"
+    assert encoder.day_text(date(2005, 3, 1)) == "2005-03-01"
+
+
+def test_a_record_of_a_sealed_row_with_its_typed_values_is_the_row_read_back() -> None:
+    """of_row takes the row's plain columns as they are and the typed values as given."""
+    sealed = GOLDEN.sealed()
+    row = sealed.row()
+    built = AuditRecord.of_row(
+        row,
+        at=sealed.at,
+        on=sealed.on,
+        actor_roles=sealed.actor_roles,
+        payload=sealed.payload,
+        decision=sealed.decision,
+        reason=sealed.reason,
+    )
+    assert built == sealed == AuditRecord.from_row(row)
+    assert record_hash(built) == sealed.hash

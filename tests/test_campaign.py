@@ -478,3 +478,15 @@ def test_refusal_survives_pickling_with_its_decision_and_text() -> None:
     assert copy.message("zh_CN") == refused.value.message("zh_CN")
     assert copy.decision.explain("zh_CN") == refused.value.decision.explain("zh_CN")
     assert copy.code == "transition.rejected"
+
+
+@pytest.mark.parametrize("name", ["workflow", "store", "clock", "campaign_id", "fact_types"])
+def test_the_campaigns_core_attributes_are_read_only_and_documented(name: str) -> None:
+    """Each shows the campaign's own value, refuses assignment and keeps its docstring."""
+    camp = started_campaign()
+    before = getattr(camp, name)
+    assert before is getattr(camp._core, name)
+    with pytest.raises(AttributeError, match=f"Campaign.{name} is read-only"):
+        setattr(camp, name, None)
+    assert getattr(camp, name) is before
+    assert getattr(cf.Campaign, name).__doc__

@@ -837,3 +837,41 @@ def test_use_rejects_an_unregistered_function() -> None:
     with pytest.raises(cf.ValidationError, match="not a registered guard"):
         cf.use(plain)
     assert cf.use(g.min_study_hours, hours=32) == cf.use("min_study_hours", hours=32)
+
+
+# --- threshold guards bound by the registry ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "facts", "passed", "required"),
+    [
+        ("min_study_hours", {"hours": 40}, (cf.StudySession(hours=30),), False, 40),
+        ("min_study_hours", {"hours": 20}, (cf.StudySession(hours=30),), True, 20),
+        ("min_study_hours", {}, (cf.StudySession(hours=45),), True, 40),
+        ("min_guided_hours", {"hours": 10}, (cf.StudySession(hours=12, guided=True),), True, 10),
+        ("min_days_in_stage", {"days": 28}, (), True, 28),
+        ("min_days_in_stage", {"days": 29}, (), False, 29),
+    ],
+)
+def test_a_bound_threshold_guard_applies_its_own_params(
+    name: str, params: dict[str, Any], facts: tuple[object, ...], passed: bool, required: int
+) -> None:
+    """Params applied once at binding: the given threshold (or the default) is the one judged,
+    and the verdict is the guard's own when called with them."""
+    context = ctx(*facts)
+    verdict = bind(cf.use(name, **params))(context)
+    assert (verdict.passed, verdict.params["required"]) == (passed, required)
+    assert verdict == getattr(g, name)(context, **params)
+
+
+def test_a_threshold_guard_takes_its_params_by_keyword_only() -> None:
+    """Its face keeps the keyword-only params; a positional or unknown one is a TypeError."""
+    import inspect
+
+    shown = inspect.signature(g.min_study_hours).parameters["hours"]
+    assert shown.kind is inspect.Parameter.KEYWORD_ONLY
+    assert shown.default == 40
+    with pytest.raises(TypeError, match="min_study_hours"):
+        g.min_study_hours(ctx(), 40)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"min_study_hours.*hourz"):
+        g.min_study_hours(ctx(), hourz=40)  # type: ignore[call-arg]

@@ -93,12 +93,18 @@ class Encoder:
     starts over when full. The module's functions use a fresh Encoder per call.
     """
 
-    __slots__ = ("_texts", "_verdicts")
+    __slots__ = ("_days", "_last_hash", "_texts", "_verdicts")
 
     def __init__(self) -> None:
         # Only str keys are stored, so looking up any other value (None, 1, True) misses.
         self._texts: dict[object, str] = {}
         self._verdicts: dict[tuple[Any, ...], str] = {}
+        # Days as ISO text (``date.isoformat`` costs more than the rest of a decision's
+        # text): plain dates only, so a datetime never stands in for its day.
+        self._days: dict[date, str] = {}
+        # The last hash this encoder computed: the next record's prev_hash, in a chain
+        # sealed in order. Hex digits, so its JSON is the text in quotes.
+        self._last_hash = ""
 
     def text(self, value: object) -> str:
         """``canonical_json(value)`` of a value a row or decision holds."""
@@ -144,7 +150,7 @@ class Encoder:
         its set-up), so they do not crowd the memo.
         """
         known, text, encode = self._texts.get, self.text, _ENCODER.encode
-        seq, version, request_id = row.seq, row.version, row.request_id
+        seq, version, request_id, prev = row.seq, row.version, row.request_id, row.prev_hash
         return _BODY % (
             known(row.actor_id) or text(row.actor_id),
             row.actor_roles,  # encoded
@@ -156,7 +162,7 @@ class Encoder:
             row.on,  # ISO text
             known(row.outcome) or text(row.outcome),
             row.payload,  # encoded
-            encode(row.prev_hash),
+            f'"{prev}"' if prev is self._last_hash else encode(prev),
             "null" if row.reason is None else row.reason,  # encoded
             "null" if request_id is None else encode(request_id),
             int.__repr__(seq) if seq.__class__ is int else encode(seq),
@@ -169,7 +175,15 @@ class Encoder:
     def row_hash(self, row: AuditRow) -> str:
         """``SHA-256(prev_hash ‖ body)`` as hex, of the record stored as ``row``."""
         body = self.row_body(row)
-        return hashlib.sha256((row.prev_hash + body).encode("utf-8")).hexdigest()
+        digest = self._last_hash = hashlib.sha256((row.prev_hash + body).encode()).hexdigest()
+        return digest
+
+    def day_text(self, day: date) -> str:
+        """``day.isoformat()``, remembered for plain dates."""
+        if day.__class__ is not date:
+            return day.isoformat()
+        text = self._days.get(day)
+        return _keep(self._days, day, day.isoformat()) if text is None else text
 
     def decision_text(self, decision: Decision) -> str:
         """``canonical_json(decision_to_data(decision))``: the decision column of a row."""
@@ -182,7 +196,7 @@ class Encoder:
         return _DECISION % (
             "true" if decision.allowed is True else text(decision.allowed),
             candidates_text,
-            decision.judged_on.isoformat(),
+            self.day_text(decision.judged_on),
             known(decision.source) or text(decision.source),
             known(decision.target) or text(decision.target),
             known(decision.trigger) or text(decision.trigger),

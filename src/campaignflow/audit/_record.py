@@ -142,28 +142,48 @@ class AuditRecord:
     def from_row(cls, row: Sequence[Any]) -> AuditRecord:
         """The record a :meth:`row` (or a stored row in that order) holds; not re-hashed."""
         stored = row if isinstance(row, AuditRow) else AuditRow._make(row)
-        decision, reason, version = stored.decision, stored.reason, stored.version
-        return cls(
-            seq=int(stored.seq),
+        seq, version, decision, reason = stored.seq, stored.version, stored.decision, stored.reason
+        if seq.__class__ is not int or not (version is None or version.__class__ is int):
+            # A driver that returns its own numbers (a Decimal): the record holds ints.
+            stored = stored._replace(
+                seq=int(seq), version=None if version is None else int(version)
+            )
+        return cls.of_row(
+            stored,
             at=datetime.fromisoformat(stored.at),
             on=date.fromisoformat(stored.on),
-            campaign=stored.campaign,
-            command=stored.command,
-            actor_id=stored.actor_id,
             actor_roles=tuple(json.loads(stored.actor_roles)),
-            outcome=stored.outcome,  # type: ignore[arg-type]  # stored as written
-            unit_id=stored.unit_id,
-            source=stored.source,
-            dest=stored.dest,
-            version=None if version is None else int(version),
-            request_id=stored.request_id,
-            workflow=stored.workflow,
             payload=json.loads(stored.payload) or {},
             decision=None if decision is None else json.loads(decision),
             reason=None if reason is None else json.loads(reason),
-            prev_hash=stored.prev_hash,
-            hash=stored.hash,
         )
+
+    @classmethod
+    def of_row(
+        cls,
+        row: AuditRow,
+        *,
+        at: datetime,
+        on: date,
+        actor_roles: tuple[str, ...],
+        payload: Mapping[str, Any],
+        decision: Mapping[str, Any] | None,
+        reason: Mapping[str, Any] | None,
+    ) -> AuditRecord:
+        """The record of ``row``, given the values its text columns hold; nothing is decoded.
+
+        The row's other columns are taken as they are. :meth:`from_row` decodes the six; a
+        command that has just sealed a row passes the values it encoded.
+        """
+        typed = {
+            "at": at,
+            "on": on,
+            "actor_roles": actor_roles,
+            "payload": payload,
+            "decision": decision,
+            "reason": reason,
+        }
+        return cls(**{**row._asdict(), **typed})
 
     def sealed(self) -> AuditRecord:
         """A new record: this one with its ``hash`` computed from its body and ``prev_hash``."""

@@ -39,7 +39,7 @@ from campaignflow._words.records import (
 from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint, StoreVerification
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
-from campaignflow.campaign._core import Core, resolve_store
+from campaignflow.campaign._core import Core, FromCore, resolve_store
 from campaignflow.campaign._overview import Progress
 from campaignflow.campaign._sweeps import CLAIM_LIMIT, Outcomes
 from campaignflow.clock import Clock, SystemClock
@@ -102,30 +102,13 @@ class Campaign:
                 code="campaign.workflow_not_adopted", params={"given": given, "known": known}
             )
 
-    @property
-    def workflow(self) -> Workflow:
-        """The campaign's current workflow version (the one units added now take)."""
-        return self._core.workflow
-
-    @property
-    def store(self) -> Store:
-        """Where the campaign keeps its units, facts and audit trail."""
-        return self._core.store
-
-    @property
-    def clock(self) -> Clock:
-        """Where "now" comes from."""
-        return self._core.clock
-
-    @property
-    def campaign_id(self) -> str:
-        """The name of the campaign in its audit records."""
-        return self._core.campaign_id
-
-    @property
-    def fact_types(self) -> FactTypes:
-        """The registry of fact types the campaign records."""
-        return self._core.fact_types
+    workflow = FromCore[Workflow](
+        "The campaign's current workflow version (the one units added now take)."
+    )
+    store = FromCore[Store]("Where the campaign keeps its units, facts and audit trail.")
+    clock = FromCore[Clock]('Where "now" comes from.')
+    campaign_id = FromCore[str]("The name of the campaign in its audit records.")
+    fact_types = FromCore[FactTypes]("The registry of fact types the campaign records.")
 
     def __repr__(self) -> str:
         return f"<Campaign {self.campaign_id!r} on {self.workflow.name!r} in {self.store!r}>"
@@ -161,10 +144,7 @@ class Campaign:
         """
         _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
-            unit = tx.get_unit(unit_id)
-        if unit is None:
-            raise UnknownUnit(unit_id)
-        return unit
+            return self._core.load(tx, unit_id)[0]
 
     def state(self, unit_id: str) -> UnitState:
         """Where the unit stands now.
@@ -174,10 +154,7 @@ class Campaign:
         """
         _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
-            state = tx.get_state(unit_id)
-        if state is None:
-            raise UnknownUnit(unit_id)
-        return state
+            return self._core.load(tx, unit_id)[1]
 
     def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
         """Every unit with its state (those in ``batch`` now, when given)."""

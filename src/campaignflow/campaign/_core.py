@@ -8,7 +8,7 @@ overview, adoption, audit operations). The caches here live as long as the campa
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
@@ -25,7 +25,7 @@ from campaignflow.store.memory import MemoryStore
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import decide, require_host, workflow_ref
 
-__all__ = ["Core", "resolve_store"]
+__all__ = ["Core", "FromCore", "resolve_store"]
 
 
 def resolve_store(store: Store | str | None, campaign_id: str, fact_types: FactTypes) -> Store:
@@ -245,3 +245,35 @@ class Core:
         if roles is None:
             roles = self.sorted_roles[actor.roles] = tuple(sorted(actor.roles))
         return roles
+
+
+class _HasCore(Protocol):
+    @property
+    def _core(self) -> Core: ...
+
+
+_T = TypeVar("_T")
+
+
+class FromCore(Generic[_T]):
+    """A read-only attribute of a campaign: its core's attribute of the same name."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, campaign: None, owner: type) -> FromCore[_T]: ...
+    @overload
+    def __get__(self, campaign: _HasCore, owner: type) -> _T: ...
+    def __get__(self, campaign: _HasCore | None, owner: type) -> _T | FromCore[_T]:
+        if campaign is None:
+            return self
+        value: _T = getattr(campaign._core, self.name)
+        return value
+
+    def __set__(self, campaign: _HasCore, value: object) -> None:
+        raise AttributeError(f"{type(campaign).__name__}.{self.name} is read-only")

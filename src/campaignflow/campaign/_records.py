@@ -124,26 +124,14 @@ def append(
         )
     except UNRECORDABLE as exc:
         raise unrecordable(command, exc) from None
-    record = AuditRecord(
-        seq=row.seq,
+    record = AuditRecord.of_row(
+        row,
         at=now,
         on=on,
-        campaign=core.campaign_id,
-        command=command,
-        actor_id=actor.id,
         actor_roles=roles,
-        outcome=outcome,
-        unit_id=unit_id,
-        source=source,
-        dest=dest,
-        version=version,
-        request_id=request_id,
-        workflow=workflow,
         payload=payload,
         decision=decision,
         reason=reason,
-        prev_hash=prev,
-        hash=row.hash,
     )
     tx.append_audit(record, row)
     return row.seq

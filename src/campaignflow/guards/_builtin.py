@@ -110,7 +110,8 @@ def _threshold(
     compares them with its threshold (a ``_Reading``); the guard built from it gives the
     verdict: code ``codes[0]`` when it holds, ``codes[1]`` when not, ``missing`` when there
     was nothing to measure; ``earliest`` declares its dates (see :class:`Earliest`). The
-    guard keeps the measure's name, docstring and params, so the
+    guard keeps the measure's name, docstring and params (which it takes by keyword only;
+    the measure takes them by position, the cheaper call), so the
     registry checks them as for any guard.
     """
     holds, short = codes
@@ -118,16 +119,42 @@ def _threshold(
     def build(
         measure: Callable[Concatenate[GuardContext, P], _Reading],
     ) -> Callable[Concatenate[GuardContext, P], Verdict]:
+        measured = inspect.signature(measure)
+
+        def bind(params: Mapping[str, Any]) -> Callable[[GuardContext], Verdict]:
+            # Judging is on every advance's path: the params are matched to the measure's
+            # once, here (a TypeError for a wrong one, as calling it would raise), and each
+            # judgement passes them by position, in the one call it costs.
+            try:
+                arguments = measured.bind(None, **params)
+            except TypeError as exc:
+                raise TypeError(f"{name}() {exc}") from None
+            arguments.apply_defaults()
+            values = arguments.args[1:]
+            measure_by_position: Callable[..., _Reading] = measure
+
+            def bound(ctx: GuardContext) -> Verdict:
+                passed, shown = measure_by_position(ctx, *values)
+                if passed is None:
+                    return Verdict(guard=name, passed=False, code=missing, params=shown)
+                code = holds if passed else short
+                return Verdict(guard=name, passed=passed, code=code, params=shown)
+
+            return bound
+
         @functools.wraps(measure)
         def judge(ctx: GuardContext, /, *args: P.args, **params: P.kwargs) -> Verdict:
-            passed, shown = measure(ctx, *args, **params)
-            if passed is None:
-                return Verdict(guard=name, passed=False, code=missing, params=shown)
-            return Verdict(guard=name, passed=passed, code=holds if passed else short, params=shown)
+            if args:
+                raise TypeError(f"{name}() takes its params by keyword, got {args!r}")
+            return bind(params)(ctx)
 
-        # The guard's own face: the measure's params, a Verdict returned.
-        signature = inspect.signature(measure).replace(return_annotation="Verdict")
-        judge.__signature__ = signature  # type: ignore[attr-defined]
+        judge.__campaignflow_bind__ = bind  # type: ignore[attr-defined]
+        # The guard's own face: the measure's params, keyword-only, and a Verdict returned.
+        ctx_param, *rest = measured.parameters.values()
+        judge.__signature__ = measured.replace(  # type: ignore[attr-defined]
+            parameters=[ctx_param, *(p.replace(kind=p.KEYWORD_ONLY) for p in rest)],
+            return_annotation="Verdict",
+        )
         judge.__annotations__ = {**measure.__annotations__, "return": "Verdict"}
         return guard(name, check=check, recipe=recipe_of(name), earliest=earliest)(judge)
 
@@ -173,7 +200,7 @@ def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
     check=_non_negative("hours"),
     earliest=waits_for(StudySession),
 )
-def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
+def min_study_hours(ctx: GuardContext, hours: float = 40) -> _Reading:
     """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
     actual = _hours(ctx, guided_only=False)
     return (actual >= hours, {"actual": actual, "required": hours})
@@ -185,7 +212,7 @@ def min_study_hours(ctx: GuardContext, *, hours: float = 40) -> _Reading:
     check=_non_negative("hours"),
     earliest=waits_for(StudySession),
 )
-def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
+def min_guided_hours(ctx: GuardContext, hours: float = 24) -> _Reading:
     """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
     actual = _hours(ctx, guided_only=True)
     return (actual >= hours, {"actual": actual, "required": hours})
@@ -197,7 +224,7 @@ def min_guided_hours(ctx: GuardContext, *, hours: float = 24) -> _Reading:
     check=_non_negative("days"),
     earliest=_stage_days_from,
 )
-def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
+def min_days_in_stage(ctx: GuardContext, days: int = 30) -> _Reading:
     """At least ``days`` since the unit first entered its stage (remedial time included)."""
     actual = ctx.days_in_stage
     return (actual >= days, {"actual": actual, "required": days, "stage": ctx.stage})
@@ -209,7 +236,7 @@ def min_days_in_stage(ctx: GuardContext, *, days: int = 30) -> _Reading:
     check=_non_negative("days"),
     earliest=_concentrated_from,
 )
-def min_concentrated_days(ctx: GuardContext, *, days: int = 90) -> _Reading:
+def min_concentrated_days(ctx: GuardContext, days: int = 90) -> _Reading:
     """At least ``days`` since the unit's concentrated activity began (90 by default)."""
     actual = ctx.days_since_start
     started = ctx.state.started_on is not None
@@ -267,7 +294,7 @@ def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
     check=_share("rate"),
     earliest=waits_for(Milestone),
 )
-def coverage_at_least(ctx: GuardContext, *, milestone: str, rate: float) -> _Reading:
+def coverage_at_least(ctx: GuardContext, milestone: str, rate: float) -> _Reading:
     """The latest report of ``milestone`` covers at least ``rate`` of members.
 
     Talks (谈心活动) need 0.95 by default policy; party-spirit reports need 1.0.
@@ -319,7 +346,7 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
     check=_share("rate"),
     earliest=waits_for(Survey),
 )
-def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Reading:
+def satisfaction_rate_at_least(ctx: GuardContext, rate: float = 0.6) -> _Reading:
     """The latest assessment's satisfied rate is at least ``rate`` (0.60 in the district preset).
 
     Satisfied rate = (满意 + 比较满意 + 基本满意) / valid ballots.
@@ -346,7 +373,7 @@ def satisfaction_rate_at_least(ctx: GuardContext, *, rate: float = 0.6) -> _Read
     check=_share("rate"),
     earliest=waits_for(Survey),
 )
-def dissatisfied_rate_at_most(ctx: GuardContext, *, rate: float = 0.5) -> _Reading:
+def dissatisfied_rate_at_most(ctx: GuardContext, rate: float = 0.5) -> _Reading:
     """The latest assessment's dissatisfied rate is at most ``rate``.
 
     Central rule: if the majority are dissatisfied (> 50 %), the unit must make up (补课).

@@ -9,14 +9,22 @@ PostgreSQL ship; a MySQL-family or domestic database is one more ``Dialect`` val
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import attrs
 
 from campaignflow.errors import CampaignflowError
 
-__all__ = ["ANY_FAILURE", "Connection", "Dialect", "ErrorKind", "Failure"]
+__all__ = [
+    "ANY_FAILURE",
+    "Connection",
+    "Dialect",
+    "ErrorKind",
+    "Failure",
+    "Params",
+    "Reader",
+]
 
 #: A DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, …); typed loosely because drivers'
 #: signatures differ in detail.
@@ -25,6 +33,14 @@ Connection = Any
 #: What a driver error means to the store: a unique key taken, a missing parent row, or a
 #: lock or serialisation conflict (busy, deadlock, lock timeout). None: anything else.
 ErrorKind = Literal["unique", "foreign_key", "conflict"]
+
+#: A statement's params (None or empty: a statement without placeholders).
+Params = Sequence[Any] | None
+
+_T = TypeVar("_T")
+
+#: What to make of a cursor once its statement ran (its rows, its row count).
+Reader = Callable[[Any], _T]
 
 
 def _plain_cursor(conn: Any) -> Any:

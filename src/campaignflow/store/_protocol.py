@@ -17,7 +17,7 @@ from campaignflow._words.records import FactRecord, Organisation, Unit, UnitStat
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 
-__all__ = ["Store", "StoreSession"]
+__all__ = ["Store", "StoreSession", "apply_one_by_one"]
 
 
 class StoreSession(Protocol):
@@ -217,3 +217,22 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections and files; the store is unusable afterwards."""
         ...
+
+
+class _AppendsRows(Protocol):
+    def update_state(self, state: UnitState, *, expected_version: int) -> None: ...
+    def _append_row(self, row: AuditRow) -> None: ...
+
+
+def apply_one_by_one(
+    session: _AppendsRows, moves: Sequence[tuple[UnitState, int, AuditRow]]
+) -> None:
+    """:meth:`StoreSession.apply_transitions` as the protocol defines it, for a session.
+
+    Each move in order, its state first, then its row: through the session's own
+    ``update_state`` and its one way of appending an audit row, so a sweep's moves are
+    written as single commands write them.
+    """
+    for state, expected_version, row in moves:
+        session.update_state(state, expected_version=expected_version)
+        session._append_row(row)

@@ -54,10 +54,11 @@ class DayMemo:
     starts over, so the hit path stays one lookup.
     """
 
-    __slots__ = ("_of",)
+    __slots__ = ("_of", "_texts")
 
     def __init__(self) -> None:
         self._of: dict[str, date] = {}
+        self._texts: dict[date, str] = {}
 
     def __call__(self, text: str | None) -> date | None:
         """The date stored as ``text`` (None for None)."""
@@ -69,6 +70,20 @@ class DayMemo:
                 self._of.clear()
             day = self._of[text] = date.fromisoformat(text)
         return day
+
+    def iso(self, day: date | None) -> str | None:
+        """The text ``day`` is stored as (None for None): ``date.isoformat`` costs as much as
+        writing the rest of a state row, and a sweep writes one day for every unit."""
+        if day is None:
+            return None
+        if day.__class__ is not date:  # a datetime (or subclass) is written as it is
+            return day.isoformat()
+        text = self._texts.get(day)
+        if text is None:
+            if len(self._texts) >= _DAYS_KEPT:
+                self._texts.clear()
+            text = self._texts[day] = day.isoformat()
+        return text
 
 
 class UnitRow(NamedTuple):
@@ -201,22 +216,19 @@ def unit_state_refusal(columns: Sequence[Any], day: DayMemo) -> tuple[Unit, Unit
     return unit, state, refusal_of(RefusalRow._make(columns[_STATE_END:]))
 
 
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def state_values(state: UnitState) -> tuple[Any, ...]:
+def state_values(state: UnitState, days: DayMemo) -> tuple[Any, ...]:
     """The values ``UPDATE_STATE`` sets, in its order (StateRow's, without the unit id)."""
+    iso = days.iso
     return (
         state.stage,
         state.batch,
         state.version,
-        _iso(state.entered_on),
-        _iso(state.stage_since),
-        _iso(state.started_on),
+        iso(state.entered_on),
+        iso(state.stage_since),
+        iso(state.started_on),
         int(state.remedial),
         state.remedial_round,
-        _iso(state.resume_since),
+        iso(state.resume_since),
         state.workflow or None,
     )
 

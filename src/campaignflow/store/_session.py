@@ -13,7 +13,7 @@ which batch what they can and send the rest at once.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.records import FactRecord, Unit, UnitState
@@ -25,8 +25,9 @@ from campaignflow.audit import (
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
-from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
+from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
 from campaignflow.store._overview_sql import OverviewQueries
+from campaignflow.store._protocol import apply_one_by_one
 from campaignflow.store._queries import (
     FACT_COLUMNS,
     INSERT_AUDIT,
@@ -48,7 +49,9 @@ from campaignflow.store._rows import (
 )
 from campaignflow.store._verify_reads import VerifyQueries
 
-__all__ = ["HeadCache", "Session", "StatementRunner"]
+__all__ = ["HeadCache", "Session", "StatementRunner", "rowcount", "rows_of"]
+
+_T = TypeVar("_T")
 
 
 class StatementRunner(Protocol):
@@ -63,9 +66,9 @@ class StatementRunner(Protocol):
         self, conn: Connection, sql: str, params: Sequence[Any] | None = ..., failure: Failure = ...
     ) -> list[Any]: ...
 
-    def _execute(
-        self, conn: Connection, sql: str, params: Sequence[Any] | None = ..., failure: Failure = ...
-    ) -> int: ...
+    def _statement(
+        self, conn: Connection, sql: str, params: Params, failure: Failure, read: Reader[_T]
+    ) -> _T: ...
 
     def _execute_many(
         self, conn: Connection, sql: str, rows: Sequence[Sequence[Any]], failure: Failure = ...
@@ -163,7 +166,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries):
 
     def _flush_writes(self) -> None:
         """Send the batched writes (states first: the audit rows refer to their versions)."""
-        store, cid = self._store, self._cid
+        store, cid, days = self._store, self._cid, self._store._days
         if self._pending_states:
             writes, self._pending_states = self._pending_states, []
             first = writes[0]
@@ -171,7 +174,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries):
                 self._conn,
                 UPDATE_STATE,
                 [
-                    (*state_values(w.state), cid, w.state.unit_id, w.expected_version)
+                    (*state_values(w.state, days), cid, w.state.unit_id, w.expected_version)
                     for w in writes
                 ],
                 Failure(first.state.unit_id, first.expected_version),
@@ -200,7 +203,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries):
         if not self._open:
             raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
-        return self._store._execute(self._conn, sql, params, failure)
+        return self._store._statement(self._conn, sql, params, failure, rowcount)
 
     def _next_ordinal(self, table: str) -> int:
         """One more than the largest ordinal of the campaign's rows in ``table``."""
@@ -417,7 +420,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries):
         )
         self._run(
             INSERT_STATE,
-            (self._cid, unit.id, *state_values(state), unit.parent, ordinal),
+            (self._cid, unit.id, *state_values(state, self._store._days), unit.parent, ordinal),
             failure,
         )
 
@@ -431,7 +434,12 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries):
             self._pending_states.append(_PendingState(state, expected_version))
             self._states[state.unit_id] = UnitAndState(unit=cached.unit, state=state)
             return
-        params = (*state_values(state), self._cid, state.unit_id, expected_version)
+        params = (
+            *state_values(state, self._store._days),
+            self._cid,
+            state.unit_id,
+            expected_version,
+        )
         changed = self._run(UPDATE_STATE, params, Failure(state.unit_id, expected_version))
         if changed != 1:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
@@ -465,9 +473,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries):
         self._append_row(record.row() if row is None else row)
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
-        for state, expected_version, row in moves:
-            self.update_state(state, expected_version=expected_version)
-            self._append_row(row)
+        apply_one_by_one(self, moves)
 
     def _append_row(self, row: AuditRow) -> None:
         """Append a record's row onto the chain head: the one way an audit row is written."""
@@ -516,3 +522,13 @@ def _taken_batch(exc: BaseException) -> CampaignflowError:
     return ConcurrencyConflict(
         None, expected_version=0, detail=f"a batched audit record was taken concurrently ({exc})"
     )
+
+
+def rows_of(cur: Any) -> list[Any]:
+    """The rows a cursor's statement returned (none for a statement that returns none)."""
+    return list(cur.fetchall()) if cur.description is not None else []
+
+
+def rowcount(cur: Any) -> int:
+    """How many rows a cursor's statement changed."""
+    return int(cur.rowcount)

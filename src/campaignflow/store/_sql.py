@@ -38,12 +38,19 @@ from campaignflow.errors import (
     UnknownUnit,
     ValidationError,
 )
-from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure
+from campaignflow.store._dialect import (
+    ANY_FAILURE,
+    Connection,
+    Dialect,
+    Failure,
+    Params,
+    Reader,
+)
 from campaignflow.store._dialects import resolve_dialect
 from campaignflow.store._rows import DayMemo
 from campaignflow.store._schema import COMPONENT, latest_version, too_new
 from campaignflow.store._schema import migrate as migrate_schema
-from campaignflow.store._session import HeadCache, Session
+from campaignflow.store._session import HeadCache, Session, rowcount, rows_of
 
 __all__ = ["SQLStore", "closed_on_failure"]
 
@@ -466,24 +473,23 @@ class SQLStore:
         params: Sequence[Any] | None = None,
         failure: Failure = ANY_FAILURE,
     ) -> list[Any]:
-        def rows(cur: Any) -> list[Any]:
+        """Run ``sql``: the rows it returns (none for a statement that returns none)."""
+        return self._statement(conn, sql, params, failure, rows_of)
+
+    def _execute(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one of the store's own statements (transaction control, the campaign row)."""
+        self._statement(conn, sql, params, ANY_FAILURE, rowcount)
+
+    def _statement(
+        self, conn: Connection, sql: str, params: Params, failure: Failure, read: Reader[_T]
+    ) -> _T:
+        """Run ``sql`` on a fresh cursor: what ``read`` makes of the cursor after it."""
+
+        def run(cur: Any) -> _T:
             self._run_on(cur, sql, params)
-            return list(cur.fetchall()) if cur.description is not None else []
+            return read(cur)
 
-        return self._with_cursor(conn, failure, rows)
-
-    def _execute(
-        self,
-        conn: Connection,
-        sql: str,
-        params: Sequence[Any] | None = None,
-        failure: Failure = ANY_FAILURE,
-    ) -> int:
-        def rowcount(cur: Any) -> int:
-            self._run_on(cur, sql, params)
-            return int(cur.rowcount)
-
-        return self._with_cursor(conn, failure, rowcount)
+        return self._with_cursor(conn, failure, run)
 
     def _execute_many(
         self,
@@ -494,11 +500,11 @@ class SQLStore:
     ) -> int:
         """Run ``sql`` once per row of params in one call (batched by the driver)."""
 
-        def rowcount(cur: Any) -> int:
+        def run(cur: Any) -> int:
             cur.executemany(self._sql(sql), rows)
-            return int(cur.rowcount)
+            return rowcount(cur)
 
-        return self._with_cursor(conn, failure, rowcount)
+        return self._with_cursor(conn, failure, run)
 
     def _run_on(self, cur: Any, sql: str, params: Sequence[Any] | None) -> None:
         # A statement without params goes untranslated: it has no placeholders to rewrite.

@@ -15,6 +15,7 @@ from campaignflow._words.records import FactRecord, Organisation, Unit, UnitStat
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
+from campaignflow.store._protocol import apply_one_by_one
 from campaignflow.store._verify_reads import VerifyPage, memory_page
 
 #: A unit's latest assessment: seq and counts (satisfied, fairly, basically, dissatisfied).
@@ -204,9 +205,9 @@ class _Session:
         self._undo.append(lambda: _drop_last(bucket))
 
     def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
-        self._append(record)  # kept as it is: the row is for stores that write rows
+        self._append_row(record)  # kept as it is: the row is for stores that write rows
 
-    def _append(self, row: AuditRecord | AuditRow) -> None:
+    def _append_row(self, row: AuditRecord | AuditRow) -> None:
         """Append a record, or a transition's row (read back as a record when first read)."""
         self._writable()
         store = self._store
@@ -241,9 +242,7 @@ class _Session:
         self._undo.append(undo)
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
-        for state, expected_version, row in moves:
-            self.update_state(state, expected_version=expected_version)
-            self._append(row)
+        apply_one_by_one(self, moves)
 
     # --- organisation tree, refusals, assessments, workflow versions -----------------------
 
