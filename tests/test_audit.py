@@ -438,6 +438,7 @@ def test_decision_text_is_the_canonical_json_of_its_data(decision: cf.Decision) 
     assert _SHARED.decision_text(decision) == expected
 
 
+@pytest.mark.sized(default=50)
 @settings(max_examples=500)
 @given(_records())
 def test_a_row_sealed_by_a_long_lived_encoder_is_sealed_as_its_record(record: AuditRecord) -> None:

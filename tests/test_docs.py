@@ -69,7 +69,19 @@ BLOCKS = [
 ]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+#: Pages whose examples play whole simulations (seconds of CPU each): the slow run checks them.
+SIMULATING_PAGES = {"docs/simulation.md", "docs/zh_CN/what-if.md"}
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(page, marks=pytest.mark.slow, id=_page_id(page))
+        if _page_id(page) in SIMULATING_PAGES
+        else pytest.param(page, id=_page_id(page))
+        for page in PAGES
+    ],
+)
 def test_markdown_page_examples_hold(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each page's ``>>>`` examples produce exactly the output the page shows."""
     # Pages name files relative to the repository root (examples/flow.toml).

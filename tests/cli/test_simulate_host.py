@@ -120,6 +120,7 @@ def test_the_scenarios_host_reaches_the_gate(cli: Any, runner: CliRunner, tmp_pa
         assert "recipe gives none" not in done.stderr
 
 
+@pytest.mark.slow
 def test_host_option_overrides_the_scenarios(cli: Any, runner: CliRunner, tmp_path: Path) -> None:
     """--host builds another staff list (two employees): no unit gets 5 attendees past it."""
     scenario = _scenario(tmp_path, f"{PLUGIN}:staff")

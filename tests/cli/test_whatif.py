@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from campaignflow.cli._outputs import HTML_MARK, PNG_MARK
@@ -38,6 +39,7 @@ def test_compare_with_a_setting_prints_both_and_writes_one_page(
     assert "wrote" in done.stderr
 
 
+@pytest.mark.slow
 def test_compare_refuses_to_replace_unless_overwrite(
     runner: CliRunner, cli: Any, tmp_path: Path
 ) -> None:
@@ -111,6 +113,7 @@ def test_compare_needs_b_or_a_setting(runner: CliRunner, cli: Any) -> None:
     assert "expected KEY=VALUE" in syntax.stderr
 
 
+@pytest.mark.slow
 def test_runs_json_is_identical_for_the_same_seeds(runner: CliRunner, cli: Any) -> None:
     """Two --runs invocations (one in two workers) print byte-identical summaries."""
     args = ["simulate", str(SMALL), "--runs", "4", "--seed", "5", "--json", "--no-report"]

@@ -54,6 +54,7 @@ def _glyph_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in caught if "missing from font" in str(w.message)]
 
 
+@pytest.mark.slow
 def test_chinese_what_if_charts_have_every_glyph(
     comparison: Comparison, outlook: RunsSummary
 ) -> None:

@@ -142,6 +142,7 @@ def test_fast_mode_shards_a_custom_gate_as_it_runs_it_whole(
     assert fast.simulate_fast(sc, shards=3).to_json() == whole.to_json()
 
 
+@pytest.mark.slow
 def test_a_gate_without_a_recipe_is_named_and_holds_its_units_in_both_modes(
     tmp_path: Path,
 ) -> None:
@@ -169,6 +170,7 @@ def test_a_gate_without_a_recipe_is_named_and_holds_its_units_in_both_modes(
             simulate(sc, mode="fast")
 
 
+@pytest.mark.slow
 def test_the_runs_host_data_reaches_a_gate_judged_one_unit_at_a_time(tmp_path: Path) -> None:
     """simulate(host=...) in fast mode: the gate reads the run's roster (here a smaller one)."""
     sc = _timed(scenario(workflow=_workflow(tmp_path, GATE, percent=90)), 14)
@@ -240,6 +242,7 @@ def test_a_make_up_visit_plays_the_custom_gate_of_its_way_out(tmp_path: Path) ->
     assert result.final_counts()["accepted"] == result.units
 
 
+@pytest.mark.slow
 def test_each_worker_builds_the_scenarios_host_and_a_given_host_must_pickle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
