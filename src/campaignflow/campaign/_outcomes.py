@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, overload
 
@@ -30,7 +30,7 @@ from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import transition_record_of
 from campaignflow.workflow._engine import stage_titles
 
-__all__ = ["AdvanceOutcome", "Outcomes", "SweepSummary"]
+__all__ = ["AdvanceOutcome", "Outcomes", "PageOutcomes", "SweepSummary"]
 
 
 @attrs.frozen
@@ -63,6 +63,43 @@ class SweepSummary:
         return sum(self.held.values())
 
 
+class PageOutcomes:
+    """What one page of a sweep did, unit by unit, as plain columns until the page commits.
+
+    A page rolled back is dropped whole; :meth:`Outcomes.add` takes in a committed one. No
+    outcome record is built per unit: the columns are all :class:`Outcomes` keeps.
+    """
+
+    __slots__ = ("dests", "seqs", "sources", "unit_ids")
+
+    def __init__(self) -> None:
+        self.unit_ids: list[str] = []
+        self.sources: list[str] = []
+        self.dests: list[str | None] = []  # None: held where it was
+        self.seqs: list[int] = []  # the move's audit seq; 0 when held
+
+    def moved(self, unit_id: str, source: str, dest: str, seq: int) -> None:
+        """``unit_id`` moved from ``source`` to ``dest``, sealed as audit record ``seq``."""
+        self.unit_ids.append(unit_id)
+        self.sources.append(source)
+        self.dests.append(dest)
+        self.seqs.append(seq)
+
+    def held(self, unit_id: str, source: str) -> None:
+        """``unit_id`` stayed in ``source``: its gates did not hold."""
+        self.unit_ids.append(unit_id)
+        self.sources.append(source)
+        self.dests.append(None)
+        self.seqs.append(0)
+
+    def extend(self, other: PageOutcomes) -> None:
+        """Append ``other``'s units after this page's."""
+        self.unit_ids += other.unit_ids
+        self.sources += other.sources
+        self.dests += other.dests
+        self.seqs += other.seqs
+
+
 class Outcomes(Sequence[AdvanceOutcome]):
     """A sweep's outcomes, in the order units were tried, and its :attr:`summary`.
 
@@ -91,19 +128,18 @@ class Outcomes(Sequence[AdvanceOutcome]):
         _, trigger, on, _, _ = self._context
         return SweepSummary(trigger=trigger, on=on, moved=dict(self._moved), held=dict(self._held))
 
-    def add(self, page: Iterable[AdvanceOutcome]) -> None:
-        """Take in a page of the sweep's outcomes (the sweep calls this)."""
-        held = self._held
-        for outcome in page:
-            decision = outcome.decision
-            if outcome.advanced:
-                self._moved[(decision.source, decision.target or "")] += 1
+    def add(self, page: PageOutcomes) -> None:
+        """Take in a committed page of the sweep's outcomes (the sweep calls this)."""
+        moved, held, ids, ends = self._moved, self._held, self._ids, self._ends
+        for unit_id, source, dest in zip(page.unit_ids, page.sources, page.dests, strict=True):
+            if dest is None:
+                held[source] += 1
             else:
-                held[decision.source] += 1
-            self._ids += outcome.unit_id.encode("utf-8")
-            self._ends.append(len(self._ids))
-            self._advanced.append(outcome.advanced)
-            self._seqs.append(outcome.record.seq if outcome.record is not None else 0)
+                moved[(source, dest)] += 1
+            ids += unit_id.encode("utf-8")
+            ends.append(len(ids))
+        self._advanced.extend(dest is not None for dest in page.dests)
+        self._seqs.extend(page.seqs)
 
     def __len__(self) -> int:
         return len(self._ends)

@@ -32,6 +32,7 @@ __all__ = [
     "append",
     "fact_record_of",
     "moved",
+    "moved_row",
     "refusal_of",
     "replayed",
     "same_requester",
@@ -152,12 +153,48 @@ def moved(
 ) -> tuple[UnitState, AuditRow, TransitionRecord]:
     """The unit's new state, its transition's sealed audit row, and the transition record.
 
+    What one command returns; a sweep, which keeps no record per unit, calls
+    :func:`moved_row`.
+    """
+    new, row = moved_row(
+        core, workflow, stamp, unit, state, decision, request_id, batch, seq, prev, command
+    )
+    record = TransitionRecord(
+        unit_id=unit.id,
+        trigger=decision.trigger,
+        source=state.stage,
+        dest=new.stage,
+        version=new.version,
+        on=stamp.day,
+        at=stamp.now,
+        actor_id=stamp.actor.id,
+        seq=seq,
+        request_id=request_id,
+        batch=new.batch,
+    )
+    return new, row, record
+
+
+def moved_row(
+    core: Core,
+    workflow: Workflow,
+    stamp: Stamp,
+    unit: Unit,
+    state: UnitState,
+    decision: Decision,
+    request_id: str | None,
+    batch: int | None,
+    seq: int,
+    prev: str,
+    command: str = "advance",
+) -> tuple[UnitState, AuditRow]:
+    """The unit's new state and its transition's sealed audit row.
+
     The row is the record as the store writes it, sealed without building an
     AuditRecord: a transition is the one record a sweep writes for each unit it moves.
     """
     assert decision.target is not None
-    day = stamp.day
-    new = next_state(workflow, state, decision.target, day, batch=batch)
+    new = next_state(workflow, state, decision.target, stamp.day, batch=batch)
     key = (decision.trigger, new.batch, batch or None)
     payload_text = core.payload_texts.get(key)
     if payload_text is None:
@@ -192,20 +229,7 @@ def moved(
         )
     except UNRECORDABLE as exc:
         raise unrecordable(command, exc) from None
-    record = TransitionRecord(
-        unit_id=unit.id,
-        trigger=decision.trigger,
-        source=state.stage,
-        dest=new.stage,
-        version=new.version,
-        on=day,
-        at=stamp.now,
-        actor_id=stamp.actor.id,
-        seq=seq,
-        request_id=request_id,
-        batch=new.batch,
-    )
-    return new, row, record
+    return new, row
 
 
 def replayed(

@@ -33,8 +33,8 @@ from campaignflow.campaign._checks import (
 )
 from campaignflow.campaign._commands import check
 from campaignflow.campaign._core import Core
-from campaignflow.campaign._outcomes import AdvanceOutcome, Outcomes
-from campaignflow.campaign._records import append, moved, stamp
+from campaignflow.campaign._outcomes import AdvanceOutcome, Outcomes, PageOutcomes
+from campaignflow.campaign._records import append, moved_row, stamp
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.observability import candidate_judge, observing
 from campaignflow.store._protocol import StoreSession
@@ -255,18 +255,20 @@ class _Sweep:
             except ConcurrencyConflict:
                 if part is None:  # the page itself could not be read: nothing was judged
                     raise
-                done = []
+                done = PageOutcomes()
                 for unit_id in part:
                     try:
                         with core.store.transaction() as tx:
                             found = core.load(tx, unit_id)
                             judge = (core.wf(tx, found[1]),)
-                            done += _sweep_units(
-                                core, tx, now, day, (found,), judge, trigger, actor, host
+                            done.extend(
+                                _sweep_units(
+                                    core, tx, now, day, (found,), judge, trigger, actor, host
+                                )
                             )
                     except ConcurrencyConflict:
                         held = check(core, unit_id, trigger, actor=actor, host=host)
-                        done.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=held))
+                        done.held(unit_id, held.source)
             outcomes.add(done)
         return outcomes
 
@@ -312,7 +314,7 @@ def _sweep_units(
     trigger: str,
     actor: Actor,
     host: Any,
-) -> list[AdvanceOutcome]:
+) -> PageOutcomes:
     """Judge each unit and move those whose gates hold, in one write of the session.
 
     ``units``: each unit with its state as read in this session; ``workflows``: the
@@ -324,24 +326,21 @@ def _sweep_units(
     today = now.date()  # gates judge the clock's date; ``day`` only dates the moves
     observed = observing()  # asked once per page, not once per unit judged
     moves: list[tuple[UnitState, int, AuditRow]] = []
-    outcomes: list[AdvanceOutcome] = []
+    outcomes = PageOutcomes()
     for (unit, state), workflow in zip(units, workflows, strict=True):
-        unit_id = unit.id
         decision = core.decide(
             tx, unit, state, today, trigger, actor.roles, workflow, observed, host=host
         )
         if not decision.allowed:
-            outcomes.append(AdvanceOutcome(unit_id=unit_id, advanced=False, decision=decision))
+            outcomes.held(unit.id, state.stage)
             continue
         seq += 1
-        new, row, record = moved(
+        new, row = moved_row(
             core, workflow, page_stamp, unit, state, decision, None, None, seq, prev
         )
-        prev = row[-1]  # the sealed row's hash: the next move's link
+        prev = row.hash  # the sealed row's hash: the next move's link
         moves.append((new, state.version, row))
-        outcomes.append(
-            AdvanceOutcome(unit_id=unit_id, advanced=True, decision=decision, record=record)
-        )
+        outcomes.moved(unit.id, state.stage, new.stage, seq)
     if moves:
         tx.apply_transitions(moves)
     return outcomes
