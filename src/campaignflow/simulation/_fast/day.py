@@ -17,7 +17,7 @@ from campaignflow.guards._recipe import merge_host
 from campaignflow.simulation._fast.bulk import APPROVAL_APPROVED, APPROVAL_REJECTED, IntArray
 from campaignflow.simulation._fast.moves import _ShardMoves
 from campaignflow.simulation._fast.state import Event, _ShardOut, simulated_records
-from campaignflow.simulation._fast.tables import _CLERK, _SYSTEM, _WAITING, _present
+from campaignflow.simulation._fast.tables import _SYSTEM, _WAITING, _present
 from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4
 
 ProgressCallback = Callable[[date, int, int], None]
@@ -196,11 +196,7 @@ class _Shard(_ShardMoves):
             u = u[ready]
             if u.shape[0] == 0:
                 return
-        j = self.judge(u, "advance", _CLERK)
-        allowed = j.dest >= 0
-        if allowed.any():
-            self.move_judged(j, allowed)
-        rest = ~allowed
+        j, rest = self.advance(u)
         if rest.any():
             with_roles = self.t.asks_approval[j.stages]
             to_approve = rest & with_roles

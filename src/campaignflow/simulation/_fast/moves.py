@@ -136,12 +136,18 @@ class _ShardMoves(_ShardState):
             u = u[ready]
             if u.shape[0] == 0:
                 return
+        j, refused = self.advance(u)
+        if refused.any():
+            self.refused(j, refused)
+
+    def advance(self, u: IntArray) -> tuple[_Judgement, BoolArray]:
+        """Judge the applications ``u`` file to move on and move those allowed; returns the
+        judgement and which of ``u`` it refused (for the caller to count or send on)."""
         j = self.judge(u, "advance", _CLERK)
-        ok = j.dest >= 0
-        if ok.any():
-            self.move_judged(j, ok)
-        if not ok.all():
-            self.refused(j, ~ok)
+        allowed = j.dest >= 0
+        if allowed.any():
+            self.move_judged(j, allowed)
+        return j, ~allowed
 
     def move_judged(self, j: _Judgement, sel: BoolArray) -> None:
         # A detour (a later candidate, e.g. make-up) counts the gates that sent the unit
