@@ -145,7 +145,6 @@ def purge_audit(core: Core, older_than: date, retention_days: int, actor: Actor 
             core,
             tx,
             core.now(),
-            core.now().date(),
             PURGE_COMMAND,
             actor,
             "ok",
