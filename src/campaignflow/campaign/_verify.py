@@ -198,13 +198,7 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
                 expected="a workflow that loads",
                 found=f"{type(exc).__name__}: {exc}",
             )
-            return StoreVerification(
-                ok=False,
-                chain=chain,
-                difference=unloadable,
-                code=unloadable.code,
-                params=unloadable.params,
-            )
+            return _verdict(chain, unloadable, (0, 0, 0, 0))
         registry = getattr(core.workflow, "_registry", None)
         anchor_seq = anchor.seq if anchor else 0
         workflows, difference = _versions_differ(core, watch, anchor_seq, registry)
@@ -220,8 +214,7 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
             if page.high is None:
                 break
             after = page.high
-    units, states, facts, unchecked = totals
-    purged = watch.purged_units
+    purged, unchecked = watch.purged_units, totals[3]
     if difference is None and anchor is not None and purged not in (None, unchecked):
         difference = RowDifference(
             table="cf_units",
@@ -230,20 +223,25 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
             expected=repr(purged),
             found=repr(unchecked),
         )
-    if difference is not None:
-        return StoreVerification(
-            ok=False,
-            chain=chain,
-            units=units,
-            states=states,
-            facts=facts,
-            unchecked=unchecked,
-            difference=difference,
-            code=difference.code,
-            params=difference.params,
-        )
+    return _verdict(chain, difference, totals)
+
+
+def _verdict(
+    chain: AuditVerification, difference: RowDifference | None, totals: Sequence[int]
+) -> StoreVerification:
+    """The verification of rows counted in ``totals`` (units, states, facts, unchecked) with
+    a sound ``chain``: ok without a ``difference``, else failing with its code."""
+    units, states, facts, unchecked = totals
     return StoreVerification(
-        ok=True, chain=chain, units=units, states=states, facts=facts, unchecked=unchecked
+        ok=difference is None,
+        chain=chain,
+        units=units,
+        states=states,
+        facts=facts,
+        unchecked=unchecked,
+        difference=difference,
+        code="" if difference is None else difference.code,
+        params={} if difference is None else difference.params,
     )
 
 
