@@ -19,7 +19,6 @@ from campaignflow.audit import (
     AuditVerification,
     Checkpoint,
     canonical_json,
-    verify_chain,
 )
 from campaignflow.audit._store_check import (
     AdoptionMove,
@@ -28,6 +27,7 @@ from campaignflow.audit._store_check import (
     StoreVerification,
     check_unit,
 )
+from campaignflow.campaign._audit_ops import chain_in
 from campaignflow.campaign._checks import checkpoint_list
 from campaignflow.campaign._core import Core
 from campaignflow.errors import CampaignflowError, ValidationError
@@ -170,15 +170,9 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
     points = checkpoint_list(checkpoints)
     watch = _Watch()
     with core.store.transaction(write=False) as tx:
-        seq, hash_ = tx.audit_head()
         anchor = tx.audit_anchor()
         try:
-            chain = verify_chain(
-                watch.records(tx.iter_audit()),
-                checkpoints=points,
-                anchor=anchor,
-                head=Checkpoint(seq=seq, hash=hash_),
-            )
+            chain = chain_in(tx, points, anchor, watch.records)
         except _UNREADABLE as exc:
             at = watch.last + 1
             return _unreadable(f"cf_audit seq {at}", exc, at, watch.last)
