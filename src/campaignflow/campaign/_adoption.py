@@ -144,7 +144,6 @@ def adopt(
             core,
             tx,
             now,
-            now.date(),
             "adopt",
             actor,
             "ok",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import IO
 
@@ -21,11 +21,13 @@ from campaignflow.campaign._checks import check_stream, check_unit_id, checkpoin
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import append
 from campaignflow.errors import ValidationError
+from campaignflow.store._protocol import StoreSession
 
 __all__ = [
     "RETENTION_DAYS",
     "audit_checkpoint",
     "audit_trail",
+    "chain_in",
     "export_audit",
     "purge_audit",
     "verify_audit",
@@ -67,13 +69,24 @@ def verify_audit(core: Core, checkpoints: Sequence[Checkpoint]) -> AuditVerifica
     """``Campaign.verify_audit``: recompute the hash chain (from the purge's anchor)."""
     checkpoints = checkpoint_list(checkpoints)
     with core.store.transaction(write=False) as tx:
-        seq, hash_ = tx.audit_head()
-        return verify_chain(
-            tx.iter_audit(),
-            checkpoints=checkpoints,
-            anchor=tx.audit_anchor(),
-            head=Checkpoint(seq=seq, hash=hash_),
-        )
+        return chain_in(tx, checkpoints, tx.audit_anchor())
+
+
+def chain_in(
+    tx: StoreSession,
+    checkpoints: Sequence[Checkpoint],
+    anchor: Checkpoint | None,
+    seen: Callable[[Iterator[AuditRecord]], Iterator[AuditRecord]] = iter,
+) -> AuditVerification:
+    """The hash chain of ``tx``'s trail, from ``anchor`` (the purge's) to the stored head,
+    against ``checkpoints``; each record passes through ``seen`` on its way (as read)."""
+    seq, hash_ = tx.audit_head()
+    return verify_chain(
+        seen(tx.iter_audit()),
+        checkpoints=checkpoints,
+        anchor=anchor,
+        head=Checkpoint(seq=seq, hash=hash_),
+    )
 
 
 def export_audit(core: Core, stream: IO[str], after_seq: int | None) -> Checkpoint:
@@ -145,7 +158,6 @@ def purge_audit(core: Core, older_than: date, retention_days: int, actor: Actor 
             core,
             tx,
             core.now(),
-            core.now().date(),
             PURGE_COMMAND,
             actor,
             "ok",

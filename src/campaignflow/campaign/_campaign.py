@@ -142,9 +142,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
-        _checks.check_unit_id(unit_id)
-        with self._core.store.transaction(write=False) as tx:
-            return self._core.load(tx, unit_id)[0]
+        return self._core.read(unit_id)[0]
 
     def state(self, unit_id: str) -> UnitState:
         """Where the unit stands now.
@@ -152,9 +150,7 @@ class Campaign:
         Raises:
             UnknownUnit: no such unit.
         """
-        _checks.check_unit_id(unit_id)
-        with self._core.store.transaction(write=False) as tx:
-            return self._core.load(tx, unit_id)[1]
+        return self._core.read(unit_id)[1]
 
     def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
         """Every unit with its state (those in ``batch`` now, when given)."""

@@ -193,6 +193,16 @@ class Core:
             raise UnknownUnit(unit_id)
         return found
 
+    def read(self, unit_id: str) -> tuple[Unit, UnitState]:
+        """The unit and its state, read in a read transaction of their own.
+
+        Raises:
+            UnknownUnit: no such unit.
+        """
+        check_unit_id(unit_id)
+        with self.store.transaction(write=False) as tx:
+            return self.load(tx, unit_id)
+
     def check_open(self, state: UnitState, doing: str) -> None:
         """Refuse ``doing`` on a unit not started or already finished."""
         stage = self.wf(None, state).stage(state.stage)

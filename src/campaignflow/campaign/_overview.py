@@ -194,15 +194,7 @@ def add_organisations(
         for org in ordered:
             tx.insert_organisation(org)
         append(
-            core,
-            tx,
-            now,
-            now.date(),
-            "add_organisations",
-            actor,
-            "ok",
-            request_id=request_id,
-            payload=payload,
+            core, tx, now, "add_organisations", actor, "ok", request_id=request_id, payload=payload
         )
     return len(listed)
 

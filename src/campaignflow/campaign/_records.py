@@ -73,7 +73,6 @@ def append(
     core: Core,
     tx: StoreSession,
     now: datetime,
-    on: date,
     command: str,
     actor: Actor,
     outcome: Literal["ok", "denied", "error"],
@@ -88,7 +87,8 @@ def append(
     reason: Mapping[str, Any] | None = None,
     workflow: str | None = None,
 ) -> int:
-    """Seal one record of ``command`` onto the chain's head in ``tx``; returns its seq.
+    """Seal one record of ``command``, dated ``now``, onto the chain's head in ``tx``; returns
+    its seq.
 
     The record's row is built and sealed once, its JSON columns encoded by the campaign's
     :class:`~campaignflow.audit.Encoder`, and handed to the store with the record, so no
@@ -99,6 +99,7 @@ def append(
     roles = core.roles_of(actor)
     workflow = workflow or core.workflow_ref
     payload = dict(payload or {})
+    on = now.date()
     try:
         row = seal_row(
             AuditRow(

@@ -129,17 +129,7 @@ def _authorize_sweep(
             }
             now = core.now()
             with core.store.transaction() as tx:
-                append(
-                    core,
-                    tx,
-                    now,
-                    now.date(),
-                    command,
-                    actor,
-                    "denied",
-                    payload=payload,
-                    reason=reason,
-                )
+                append(core, tx, now, command, actor, "denied", payload=payload, reason=reason)
             raise not_authorized(reason, actor, None)
 
 

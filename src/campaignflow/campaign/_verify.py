@@ -19,7 +19,6 @@ from campaignflow.audit import (
     AuditVerification,
     Checkpoint,
     canonical_json,
-    verify_chain,
 )
 from campaignflow.audit._store_check import (
     AdoptionMove,
@@ -28,6 +27,7 @@ from campaignflow.audit._store_check import (
     StoreVerification,
     check_unit,
 )
+from campaignflow.campaign._audit_ops import chain_in
 from campaignflow.campaign._checks import checkpoint_list
 from campaignflow.campaign._core import Core
 from campaignflow.errors import CampaignflowError, ValidationError
@@ -170,15 +170,9 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
     points = checkpoint_list(checkpoints)
     watch = _Watch()
     with core.store.transaction(write=False) as tx:
-        seq, hash_ = tx.audit_head()
         anchor = tx.audit_anchor()
         try:
-            chain = verify_chain(
-                watch.records(tx.iter_audit()),
-                checkpoints=points,
-                anchor=anchor,
-                head=Checkpoint(seq=seq, hash=hash_),
-            )
+            chain = chain_in(tx, points, anchor, watch.records)
         except _UNREADABLE as exc:
             at = watch.last + 1
             return _unreadable(f"cf_audit seq {at}", exc, at, watch.last)
@@ -198,13 +192,7 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
                 expected="a workflow that loads",
                 found=f"{type(exc).__name__}: {exc}",
             )
-            return StoreVerification(
-                ok=False,
-                chain=chain,
-                difference=unloadable,
-                code=unloadable.code,
-                params=unloadable.params,
-            )
+            return _verdict(chain, unloadable, (0, 0, 0, 0))
         registry = getattr(core.workflow, "_registry", None)
         anchor_seq = anchor.seq if anchor else 0
         workflows, difference = _versions_differ(core, watch, anchor_seq, registry)
@@ -220,8 +208,7 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
             if page.high is None:
                 break
             after = page.high
-    units, states, facts, unchecked = totals
-    purged = watch.purged_units
+    purged, unchecked = watch.purged_units, totals[3]
     if difference is None and anchor is not None and purged not in (None, unchecked):
         difference = RowDifference(
             table="cf_units",
@@ -230,20 +217,25 @@ def verify_store(core: Core, checkpoints: Sequence[Checkpoint]) -> StoreVerifica
             expected=repr(purged),
             found=repr(unchecked),
         )
-    if difference is not None:
-        return StoreVerification(
-            ok=False,
-            chain=chain,
-            units=units,
-            states=states,
-            facts=facts,
-            unchecked=unchecked,
-            difference=difference,
-            code=difference.code,
-            params=difference.params,
-        )
+    return _verdict(chain, difference, totals)
+
+
+def _verdict(
+    chain: AuditVerification, difference: RowDifference | None, totals: Sequence[int]
+) -> StoreVerification:
+    """The verification of rows counted in ``totals`` (units, states, facts, unchecked) with
+    a sound ``chain``: ok without a ``difference``, else failing with its code."""
+    units, states, facts, unchecked = totals
     return StoreVerification(
-        ok=True, chain=chain, units=units, states=states, facts=facts, unchecked=unchecked
+        ok=difference is None,
+        chain=chain,
+        units=units,
+        states=states,
+        facts=facts,
+        unchecked=unchecked,
+        difference=difference,
+        code="" if difference is None else difference.code,
+        params={} if difference is None else difference.params,
     )
 
 

@@ -60,6 +60,14 @@ _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _UNREADABLE = (ValueError, KeyError, TypeError, CampaignflowError)
 
 
+#: The store both commands read (as the other commands take it).
+_db_option = click.option(
+    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
+)
+#: An existing file given as a path: a key, a checkpoint, a workflow, a scenario.
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 @click.group()
 def audit() -> None:
     """Check a campaign database's tamper-evident audit trail, and sign its head."""
@@ -211,9 +219,7 @@ def _as_data(
 
 
 @audit.command("verify")
-@click.option(
-    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
-)
+@_db_option
 @click.option("--campaign", "campaign_id", help="The campaign to check (default: every one).")
 @click.option(
     "--checkpoint",
@@ -223,18 +229,18 @@ def _as_data(
 )
 @click.option(
     "--public-key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_FILE,
     help="The Ed25519 public key (PEM) that checks signed checkpoint files.",
 )
 @click.option(
     "--workflow",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_FILE,
     help="The workflow the campaign ran (default: the shipped preset its records name).",
 )
 @click.option("--preset", help="The shipped preset the campaign ran.")
 @click.option(
     "--scenario",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_FILE,
     help="The scenario whose workflow the campaign ran.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -335,15 +341,13 @@ def _say(
 
 
 @audit.command("checkpoint")
-@click.option(
-    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
-)
+@_db_option
 @click.option("--campaign", "campaign_id", help="The campaign (default: the only one).")
 @click.option(
     "--sign",
     "key",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_FILE,
     help="The Ed25519 private key (PEM, unencrypted) that signs the checkpoint.",
 )
 @click.option(

@@ -94,7 +94,6 @@ _Reading = tuple[bool | None, dict[str, Any]]
 
 
 def _threshold(
-    name: str,
     *,
     codes: tuple[str, str],
     missing: str = "",
@@ -104,7 +103,8 @@ def _threshold(
     [Callable[Concatenate[GuardContext, P], _Reading]],
     Callable[Concatenate[GuardContext, P], Verdict],
 ]:
-    """The one factory of threshold guards: register ``name`` judged by the decorated measure.
+    """The one factory of threshold guards: register the decorated measure's name as a guard
+    judged by it.
 
     The measure, written with the guard's own params and docstring, reads the facts and
     compares them with its threshold (a ``_Reading``); the guard built from it gives the
@@ -119,6 +119,7 @@ def _threshold(
     def build(
         measure: Callable[Concatenate[GuardContext, P], _Reading],
     ) -> Callable[Concatenate[GuardContext, P], Verdict]:
+        name = measure.__name__
         measured = inspect.signature(measure)
 
         def bind(params: Mapping[str, Any]) -> Callable[[GuardContext], Verdict]:
@@ -190,36 +191,33 @@ def _window_dates(ctx: GuardContext, params: Mapping[str, Any], passed: bool) ->
     return Earliest.between(window.opens, window.closes)
 
 
-def _hours(ctx: GuardContext, *, guided_only: bool) -> float:
-    return math.fsum(s.hours for s in ctx.facts(StudySession) if s.guided or not guided_only)
+def _hours(ctx: GuardContext, required: float, *, guided_only: bool) -> _Reading:
+    """Whether the stage's study sessions (the guided ones only, or all) add up to ``required``."""
+    actual = math.fsum(s.hours for s in ctx.facts(StudySession) if s.guided or not guided_only)
+    return (actual >= required, {"actual": actual, "required": required})
 
 
 @_threshold(
-    "min_study_hours",
     codes=("study_hours.sufficient", "study_hours.insufficient"),
     check=_non_negative("hours"),
     earliest=waits_for(StudySession),
 )
 def min_study_hours(ctx: GuardContext, hours: float = 40) -> _Reading:
     """At least ``hours`` of study logged in the stage (学时; 40 per branch by default)."""
-    actual = _hours(ctx, guided_only=False)
-    return (actual >= hours, {"actual": actual, "required": hours})
+    return _hours(ctx, hours, guided_only=False)
 
 
 @_threshold(
-    "min_guided_hours",
     codes=("guided_hours.sufficient", "guided_hours.insufficient"),
     check=_non_negative("hours"),
     earliest=waits_for(StudySession),
 )
 def min_guided_hours(ctx: GuardContext, hours: float = 24) -> _Reading:
     """At least ``hours`` of guided study (lectures, videos, discussion); 24 by default."""
-    actual = _hours(ctx, guided_only=True)
-    return (actual >= hours, {"actual": actual, "required": hours})
+    return _hours(ctx, hours, guided_only=True)
 
 
 @_threshold(
-    "min_days_in_stage",
     codes=("days_in_stage.enough", "days_in_stage.too_few"),
     check=_non_negative("days"),
     earliest=_stage_days_from,
@@ -231,7 +229,6 @@ def min_days_in_stage(ctx: GuardContext, days: int = 30) -> _Reading:
 
 
 @_threshold(
-    "min_concentrated_days",
     codes=("concentrated_days.enough", "concentrated_days.too_few"),
     check=_non_negative("days"),
     earliest=_concentrated_from,
@@ -288,7 +285,6 @@ def milestones_done(ctx: GuardContext, *, names: tuple[str, ...]) -> Verdict:
 
 
 @_threshold(
-    "coverage_at_least",
     codes=("coverage.enough", "coverage.insufficient"),
     missing="coverage.missing",
     check=_share("rate"),
@@ -340,7 +336,6 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
 
 
 @_threshold(
-    "satisfaction_rate_at_least",
     codes=("satisfaction.enough", "satisfaction.too_low"),
     missing="survey.missing",
     check=_share("rate"),
@@ -367,7 +362,6 @@ def satisfaction_rate_at_least(ctx: GuardContext, rate: float = 0.6) -> _Reading
 
 
 @_threshold(
-    "dissatisfied_rate_at_most",
     codes=("dissatisfied.within_limit", "dissatisfied.too_many"),
     missing="survey.missing",
     check=_share("rate"),

@@ -24,6 +24,7 @@ __all__ = [
     "CandidateJudge",
     "context_for",
     "decide",
+    "host_missing",
     "initial_state",
     "next_state",
     "outlook",
@@ -99,17 +100,18 @@ def require_host(candidates: Sequence[CompiledTransition], host: Any) -> None:
     """
     if host is not None:
         return
-    for candidate in candidates:
-        if candidate.host_guards:
-            raise ValidationError(
-                code="guard.host_missing",
-                params={
-                    "guard": repr(candidate.host_guards[0]),
-                    "source": candidate.source,
-                    "dest": candidate.dest,
-                    "trigger": candidate.trigger,
-                },
-            )
+    for c in candidates:
+        if c.host_guards:
+            raise host_missing(c.host_guards[0], c.source, c.dest, c.trigger)
+
+
+def host_missing(guard: object, source: str, dest: str, trigger: str) -> ValidationError:
+    """The error for host-reading ``guard`` on ``source`` -> ``dest`` judged without host data
+    (raised by :func:`require_host` and by fast mode, which keeps its candidates its own way)."""
+    return ValidationError(
+        code="guard.host_missing",
+        params={"guard": repr(guard), "source": source, "dest": dest, "trigger": trigger},
+    )
 
 
 def decide(

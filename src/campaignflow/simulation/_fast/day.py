@@ -8,20 +8,16 @@ units at once, a unit's events in the order they were planned, and emits the tim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date
 
 import numpy as np
 
 from campaignflow._words.facts import Approval, Milestone, StudySession, Survey
-from campaignflow._words.records import FactRecord
 from campaignflow.guards._recipe import merge_host
 from campaignflow.simulation._fast.bulk import APPROVAL_APPROVED, APPROVAL_REJECTED, IntArray
 from campaignflow.simulation._fast.moves import _ShardMoves
-from campaignflow.simulation._fast.state import (
-    Event,
-    _ShardOut,
-)
-from campaignflow.simulation._fast.tables import _CLERK, _SYSTEM, _WAITING, _present
+from campaignflow.simulation._fast.state import Event, _ShardOut, simulated_records
+from campaignflow.simulation._fast.tables import _SYSTEM, _WAITING, _present
 from campaignflow.simulation._scenario_models import LEVELS_3, LEVELS_4
 
 ProgressCallback = Callable[[date, int, int], None]
@@ -139,25 +135,13 @@ class _Shard(_ShardMoves):
             return False  # named by a NoRecipeWarning when the run started
         if recipe.host is not None:
             self.unit_host[i] = merge_host(self.unit_host.get(i), recipe.host)
-        today = date.fromordinal(self.today)
-        at = datetime.combine(today, time())
         unit_id = self.book.unit(self.lo + i, int(self.members[i]), int(self.batch[i])).id
         stage, version = self.t.stages[int(self.stage[i])], int(self.token[i])
-        kept = self.records.setdefault(i, [])
-        for fact in recipe.facts:
-            if not self._to_columns(i, fact):
-                kept.append(
-                    FactRecord(
-                        unit_id=unit_id,
-                        stage=stage,
-                        version=version,
-                        fact=fact,
-                        on=today,
-                        at=at,
-                        actor_id="simulator",
-                        seq=0,
-                    )
-                )
+        # Each fact goes to the columns if one holds it (in the recipe's order); the rest kept.
+        rest = [fact for fact in recipe.facts if not self._to_columns(i, fact)]
+        self.records.setdefault(i, []).extend(
+            simulated_records(unit_id, stage, version, date.fromordinal(self.today), rest)
+        )
         return True
 
     def _to_columns(self, i: int, fact: object) -> bool:
@@ -212,11 +196,7 @@ class _Shard(_ShardMoves):
             u = u[ready]
             if u.shape[0] == 0:
                 return
-        j = self.judge(u, "advance", _CLERK)
-        allowed = j.dest >= 0
-        if allowed.any():
-            self.move_judged(j, allowed)
-        rest = ~allowed
+        j, rest = self.advance(u)
         if rest.any():
             with_roles = self.t.asks_approval[j.stages]
             to_approve = rest & with_roles

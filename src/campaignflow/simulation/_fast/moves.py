@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from campaignflow.errors import ValidationError
 from campaignflow.simulation._fast.bulk import BoolArray, IntArray
 from campaignflow.simulation._fast.roster import _PURPOSE_VISIT, _stream
 from campaignflow.simulation._fast.state import (
@@ -31,6 +30,7 @@ from campaignflow.simulation._fast.tables import (
     _present,
 )
 from campaignflow.simulation.behaviour import TIME_CODES
+from campaignflow.workflow._engine import host_missing
 
 #: A refused application waiting on facts is filed again at the latest this many days later
 #: (as in exact mode).
@@ -97,15 +97,7 @@ class _ShardMoves(_ShardState):
         """As the engine's ``require_host``: no host-reading gate is judged without host data."""
         for cand in cands:
             if cand.host_guards and any(i not in self.unit_host for i in u.tolist()):
-                raise ValidationError(
-                    code="guard.host_missing",
-                    params={
-                        "guard": repr(cand.host_guards[0]),
-                        "source": cand.source,
-                        "dest": cand.dest_id,
-                        "trigger": trigger,
-                    },
-                )
+                raise host_missing(cand.host_guards[0], cand.source, cand.dest_id, trigger)
 
     def ready(self, u: IntArray) -> BoolArray:
         """Which units have the host data their stage's ways forward read (exact's rule)."""
@@ -144,12 +136,18 @@ class _ShardMoves(_ShardState):
             u = u[ready]
             if u.shape[0] == 0:
                 return
+        j, refused = self.advance(u)
+        if refused.any():
+            self.refused(j, refused)
+
+    def advance(self, u: IntArray) -> tuple[_Judgement, BoolArray]:
+        """Judge the applications ``u`` file to move on and move those allowed; returns the
+        judgement and which of ``u`` it refused (for the caller to count or send on)."""
         j = self.judge(u, "advance", _CLERK)
-        ok = j.dest >= 0
-        if ok.any():
-            self.move_judged(j, ok)
-        if not ok.all():
-            self.refused(j, ~ok)
+        allowed = j.dest >= 0
+        if allowed.any():
+            self.move_judged(j, allowed)
+        return j, ~allowed
 
     def move_judged(self, j: _Judgement, sel: BoolArray) -> None:
         # A detour (a later candidate, e.g. make-up) counts the gates that sent the unit

@@ -32,6 +32,27 @@ from campaignflow.simulation._fast.tables import _ALL_READS, _REMEDIAL_KIND, _Ta
 from campaignflow.simulation.scenario import Scenario
 
 
+def simulated_records(
+    unit_id: str, stage: str, version: int, today: date, facts: Sequence[object]
+) -> list[FactRecord]:
+    """``facts`` as the simulator records them for a unit in ``stage`` at ``version``: dated
+    ``today`` at midnight, by ``"simulator"``, unsealed (seq 0)."""
+    at = datetime.combine(today, time())
+    return [
+        FactRecord(
+            unit_id=unit_id,
+            stage=stage,
+            version=version,
+            fact=fact,
+            on=today,
+            at=at,
+            actor_id="simulator",
+            seq=0,
+        )
+        for fact in facts
+    ]
+
+
 class Event:
     """Event types (a unit's events run in the order they were planned, whatever their type)."""
 
@@ -346,20 +367,7 @@ class _ShardState:
             if decision != APPROVAL_NONE:
                 approved = decision == APPROVAL_APPROVED
                 facts.append(Approval(role=role, decision="approved" if approved else "rejected"))
-        at = datetime.combine(today, time())
-        records = [
-            FactRecord(
-                unit_id=unit.id,
-                stage=stage,
-                version=version,
-                fact=fact,
-                on=today,
-                at=at,
-                actor_id="simulator",
-                seq=0,
-            )
-            for fact in facts
-        ]
+        records = simulated_records(unit.id, stage, version, today, facts)
         records.extend(self.records.get(i, ()))
         window = self.windows.get(batch)
         return GuardContext(
