@@ -163,11 +163,16 @@ def _png(figure: Any) -> bytes:
 
 
 def stages_chart(
-    result: SimulationResult, *, lang: str = "en", style: ChartStyle | None = None
+    result: SimulationResult,
+    *,
+    lang: str = "en",
+    style: ChartStyle | None = None,
+    span: tuple[date, date] | None = None,
 ) -> bytes:
     """A PNG: stacked areas of units per stage (all batches together), one band per stage.
 
-    Stages no unit ever reached are left out of the legend.
+    Stages no unit ever reached are left out of the legend. ``span`` fixes the date axis
+    (first day, day after the last), so two charts side by side share one scale.
     """
     from matplotlib import rc_context
     from matplotlib.figure import Figure
@@ -199,7 +204,8 @@ def stages_chart(
         ax.set_title(f"{text('stages_chart', lang)} — {result.scenario}")
         ax.set_xlabel(text("date", lang))
         ax.set_ylabel(text("units", lang))
-        ax.set_xlim(_num(days[0]), _num(days[-1]) + 1)
+        lo, hi = span if span is not None else (days[0], days[-1] + timedelta(days=1))
+        ax.set_xlim(_num(lo), _num(hi))
         date_axis(ax, lang)
         ax.set_ylim(0, max(1, result.units, *(sum(c) for c in zip(*totals.values(), strict=True))))
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
@@ -242,9 +248,9 @@ def gantt_chart(
     for batch in sorted(set(per_batch) | set(outcomes)):
         series = per_batch.get(batch, {})
         for stage in working:
-            span = _spans(series.get(stage, ()), days)
-            if span is not None:
-                rows.append((batch, stage, span))
+            occupied = _spans(series.get(stage, ()), days)
+            if occupied is not None:
+                rows.append((batch, stage, occupied))
     height = min(40.0, 1.8 + 0.3 * max(len(rows), 3))
     with rc_context(rc_params()):
         figure = Figure(figsize=(11, height), layout="constrained")

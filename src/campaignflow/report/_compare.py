@@ -12,8 +12,6 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING
 
-import attrs
-
 from campaignflow.report._charts import (
     ChartStyle,
     chart_lang,
@@ -52,14 +50,12 @@ def compare_charts(
         ImportError: matplotlib is missing (``pip install 'campaignflow[plot]'``).
     """
     lang = chart_lang(lang)
-    # Both stage charts span the same days, so the eye compares like with like.
-    end = max(comparison.a.end, comparison.b.end)
-    a, b = attrs.evolve(comparison.a, end=end), attrs.evolve(comparison.b, end=end)
-    span = chart_span(comparison.a, comparison.b)
+    # Each pair spans the same days, so the eye compares like with like.
+    a, b = comparison.a, comparison.b
+    span = chart_span(a, b)
     return {
-        "stages_a": stages_chart(a, lang=lang, style=style),
-        "stages_b": stages_chart(b, lang=lang, style=style),
-        # ... and both Gantt charts one date scale.
+        "stages_a": stages_chart(a, lang=lang, style=style, span=span),
+        "stages_b": stages_chart(b, lang=lang, style=style, span=span),
         "gantt_a": gantt_chart(comparison.a, lang=lang, style=style, span=span),
         "gantt_b": gantt_chart(comparison.b, lang=lang, style=style, span=span),
     }
