@@ -21,6 +21,7 @@ from campaignflow.report import (
     gantt_chart,
     stages_chart,
 )
+from campaignflow.report._text import batch_short
 from campaignflow.simulation import SimulationResult, compare, load_scenario, simulate_runs
 from tests.report.conftest import SMALL, need
 
@@ -138,3 +139,18 @@ def test_compare_gantt_pair_shares_one_date_scale(caught: Caught) -> None:
     assert limits[0] == limits[1]
     assert limits[2] == limits[3]
     assert [x for x in caught.x_labels() if MONTHS.search(x)] == []
+
+
+def test_a_short_batch_name_is_the_titles_first_clause() -> None:
+    """Where room is short: 第一批 of a long title, Batch 1 under en, at most 16 characters."""
+    titles = {
+        1: "第一批：党政机关、人大政协机关",
+        2: "Party organs and the courts of the city",
+        3: "",
+    }
+    assert batch_short(1, "zh_CN", titles) == "第一批"
+    assert batch_short(1, "en", titles) == "Batch 1"
+    assert batch_short(2, "en", titles) == "Batch 2: Party…"
+    assert len(batch_short(2, "zh_CN", titles)) == 16
+    assert batch_short(3, "zh_CN", titles) == "第3批"
+    assert batch_short(4, "zh_CN") == "第4批"

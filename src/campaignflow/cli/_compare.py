@@ -27,7 +27,7 @@ from campaignflow.cli._outputs import check_name, check_outputs
 from campaignflow.cli._pages import write_pages
 from campaignflow.report import chart_style, compare_charts, render_compare_html
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import batch_label, gate_label, mode_label, stage_label, text
+from campaignflow.report._text import batch_short, gate_label, mode_label, stage_label, text
 from campaignflow.simulation import Comparison, parse_setting
 from campaignflow.simulation import compare as play
 
@@ -81,7 +81,7 @@ def show_comparison(
         )
     for d in comparison.batches():
         batches.add_row(
-            batch_label(d.batch, lang, style.batches),
+            batch_short(d.batch, lang, style.batches),
             d.window_end.isoformat(),
             _day(d.completed_a, lang),
             _day(d.completed_b, lang),

@@ -26,7 +26,7 @@ from campaignflow.cli._pages import write_pages
 from campaignflow.i18n import messages
 from campaignflow.report import bands_chart, chart_style, render_runs_html
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import batch_label, mode_label, text
+from campaignflow.report._text import batch_short, mode_label, text
 from campaignflow.simulation import RunsSummary, simulate_runs
 
 __all__ = ["RUNS_FILES", "run_many", "show_runs"]
@@ -58,7 +58,7 @@ def show_runs(
     table.add_column(t("runs_on_time_share"), justify="right")
     for b in summary.batches:
         table.add_row(
-            batch_label(b.batch, lang, style.batches),
+            batch_short(b.batch, lang, style.batches),
             b.window_end.isoformat(),
             _day(b.completed_p10, lang),
             _day(b.completed_p50, lang),

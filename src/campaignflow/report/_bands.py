@@ -22,7 +22,7 @@ from campaignflow.report._charts import (
 )
 from campaignflow.report._fonts import rc_params
 from campaignflow.report._html import _CSP, _STYLE, _img, _table
-from campaignflow.report._text import batch_label, check_lang, mode_label, text
+from campaignflow.report._text import batch_label, batch_short, check_lang, mode_label, text
 
 if TYPE_CHECKING:
     from campaignflow.simulation._runs import RunsSummary
@@ -72,7 +72,7 @@ def bands_chart(
                 [p.p50 for p in points],
                 color=colour,
                 linewidth=2,
-                label=batch_label(spread.batch, lang, titles),
+                label=batch_short(spread.batch, lang, titles),
             )
             ax.axvline(_num(spread.window_end), color=colour, linestyle="--", linewidth=1)
             ax.annotate(

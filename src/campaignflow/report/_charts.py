@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from campaignflow.report._fonts import cjk_family, rc_params
-from campaignflow.report._text import batch_label, check_lang, stage_label, text
+from campaignflow.report._text import batch_short, check_lang, stage_label, text
 
 if TYPE_CHECKING:
     from campaignflow.simulation.results import SimulationResult
@@ -268,10 +268,10 @@ def gantt_chart(
                     height=0.7,
                     color=colours[stage],
                 )
-                name = batch_label(batch, lang, titles)
+                name = batch_short(batch, lang, titles)
                 labels.append(f"{name} · {stage_label(stage, lang, style.labels)}")
             if not mine:
-                labels.append(batch_label(batch, lang, titles))
+                labels.append(batch_short(batch, lang, titles))
             outcome = outcomes.get(batch)
             if outcome is None:
                 continue
