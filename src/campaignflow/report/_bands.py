@@ -86,8 +86,9 @@ def bands_chart(
                 fontsize=8,
                 color=colour,
             )
+        comma = "，" if lang == "zh_CN" else ", "
         ax.set_title(
-            f"{text('bands_chart', lang)} — {summary.scenario}, "
+            f"{text('bands_chart', lang)} — {summary.scenario}{comma}"
             f"{text('runs_count', lang)} {summary.runs}"
         )
         ax.set_xlabel(text("date", lang))

@@ -302,7 +302,7 @@ def gantt_chart(
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         # Room on the right for the last batch's on-time note.
         lo, hi = (_num(span[0]), _num(span[1])) if span is not None else ax.get_xlim()
-        ax.set_xlim(lo, hi + 0.08 * (hi - lo))
+        ax.set_xlim(lo, hi + 0.1 * (hi - lo))
         ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
         ax.set_title(f"{text('gantt_chart', lang)} — {result.scenario}")
         ax.set_xlabel(text("date", lang))
