@@ -39,7 +39,7 @@ def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[
 
 #: Command names are identifiers; "cli" is the program's name under click's test runner.
 COMMANDS = frozenset(
-    "cli adopt audit verify diagram preset show report simulate validate".split()  # noqa: SIM905
+    "cli adopt audit compare verify diagram preset show report simulate validate".split()  # noqa: SIM905
 )
 
 
@@ -141,6 +141,11 @@ def test_every_catalogue_message_is_chinese() -> None:
         ["audit", "verify"],
         ["preset", "show", "district2005"],
         ["adopt", str(SMALL), "--db", "x.db", "--map", "oops"],
+        ["compare", str(SMALL), "--out", "x", "--no-report"],
+        ["compare", str(SMALL), "--mode", "slow"],
+        ["compare", str(SMALL), "--seed", "-1"],
+        ["simulate", str(SMALL), "--runs", "0"],
+        ["simulate", str(SMALL), "--runs", "2", "--db", "x.db"],
     ],
     ids=lambda a: " ".join(a)[:40],
 )
@@ -236,7 +241,8 @@ def face_attendance_at_least(ctx: cf.GuardContext, *, rate: float = 0.9) -> cf.V
 def test_a_custom_guard_run_reads_chinese(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A custom guard without a bulk form or recipe: both notes in Chinese, no English word."""
+    """A custom guard without a bulk form or recipe runs fast (judged unit by unit, no
+    fallback); the missing recipe is one Chinese note, with no English word."""
     import json
 
     import campaignflow as cf
@@ -259,8 +265,9 @@ def test_a_custom_guard_run_reads_chinese(
         env={**ZH_ENVS[0], "COLUMNS": "400"},
     )
     assert result.exit_code == 0, result.output
-    assert "快速模式无法运行这个流程，改用精确模式：守卫 face_attendance_at_least" in result.stderr
-    assert "没有配方" in result.stderr
+    assert "快速模式无法运行" not in result.stderr
+    assert "注：" in result.stderr
+    assert "`face_attendance_at_least` 没有配方" in result.stderr
     assert untranslated(result.stderr) == []
 
 
@@ -273,3 +280,37 @@ def test_a_group_without_its_command_shows_its_help(cli: Any, args: list[str]) -
     assert "错误：" not in result.stderr
     assert "命令" in result.stderr
     assert untranslated(result.stderr) == []
+
+
+def test_what_if_runs_read_chinese(cli: Any, tmp_path: Path) -> None:
+    """compare and simulate --runs under zh_CN: tables, notes and the files written, no English."""
+    runner = CliRunner()
+    compared = runner.invoke(
+        cli,
+        [
+            "compare",
+            str(SMALL),
+            "--set",
+            "workflow_overrides.satisfaction_rate_at_least.rate=0.9",
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+        env={**ZH_ENVS[1], "COLUMNS": "200"},
+    )
+    assert compared.exit_code == 0, compared.output
+    assert "对比分析" in compared.stdout
+    assert "精确模式" in compared.stdout  # the mode by its name, not "exact"
+    assert "已写入" in compared.stderr
+    assert untranslated(compared.stdout) == []
+    assert untranslated(compared.stderr) == []
+    runs = runner.invoke(
+        cli,
+        ["simulate", str(SMALL), "--runs", "3", "--no-report"],
+        env={**ZH_ENVS[1], "COLUMNS": "200"},
+    )
+    assert runs.exit_code == 0, runs.output
+    assert "完成日期 p50" in runs.stdout
+    assert "模拟方式：" in runs.stdout
+    assert "次运行已完成" in runs.stderr
+    assert untranslated(runs.stdout) == []
+    assert untranslated(runs.stderr) == []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import campaignflow as cf
 from campaignflow.cli._outputs import HTML_MARK, PNG_MARK
 from tests.cli.conftest import EXAMPLES, SMALL
 
@@ -182,13 +183,43 @@ def test_compare_as_a_process_in_chinese(tmp_path: Path) -> None:
     assert "B 比 A 推迟（天）" in done.stdout
 
 
-def test_runs_of_a_custom_gate_stay_in_fast_mode(runner: CliRunner, cli: Any) -> None:
-    """The OA example's gate has no bulk form: --mode fast judges it unit by unit, no fallback."""
+def test_runs_of_a_custom_gate_run_fast_without_a_note(runner: CliRunner, cli: Any) -> None:
+    """The OA example's gate has no bulk form: fast mode judges it unit by unit, no note."""
     scenario = EXAMPLES / "oa_custom_gate" / "scenario.toml"
     done = runner.invoke(
         cli,
         ["simulate", str(scenario), "--runs", "2", "--mode", "fast", "--no-report", "--lang", "en"],
     )
     assert done.exit_code == 0, done.stderr
-    assert "exact mode" not in done.stderr
-    assert "Mode: fast; Seeds: 2005 – 2006" in done.stdout
+    assert "note:" not in done.stderr
+    assert "mode: fast (units moved in bulk); seeds: 2005 – 2006" in done.stdout
+
+
+def test_runs_of_a_shape_fast_mode_does_not_model_fall_back_with_one_note(
+    runner: CliRunner, cli: Any, tmp_path: Path
+) -> None:
+    """A stage re-entered through another: --mode fast says so once, then runs exact."""
+    data = cf.presets.district_2005().to_dict()
+    data["transitions"].append(
+        {
+            "source": "analysis_review",
+            "dest": "study_mobilization",
+            "guards": [{"guard": "min_days_in_stage", "days": 3650}],
+        }
+    )
+    (tmp_path / "custom.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    scenario = tmp_path / "custom.toml"
+    scenario.write_text(
+        SMALL.read_text(encoding="utf-8").replace(
+            'workflow = "district_2005"', 'workflow = "custom.json"'
+        ),
+        encoding="utf-8",
+    )
+    args = ["simulate", str(scenario), "--runs", "2", "--mode", "fast", "--no-report"]
+    done = runner.invoke(cli, [*args, "--lang", "en"])
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr.count("note: ") == 1
+    assert "'study_mobilization' can be re-entered" in done.stderr
+    assert "mode: exact (every unit through the real workflow); seeds: 7 – 8" in done.stdout
+    zh = runner.invoke(cli, [*args, "--lang", "zh_CN"])
+    assert zh.stderr.count("注：快速模式无法运行这个流程，改用精确模式：流程的结构") == 1

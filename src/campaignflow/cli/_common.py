@@ -15,7 +15,7 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -37,7 +37,12 @@ from campaignflow.i18n import messages
 from campaignflow.presets import load
 from campaignflow.report import chart_style
 from campaignflow.report._text import LANGS
-from campaignflow.simulation import Scenario, SimulationResult, load_scenario
+from campaignflow.simulation import (
+    Scenario,
+    SimulationFallback,
+    SimulationResult,
+    load_scenario,
+)
 from campaignflow.workflow import Workflow
 
 __all__ = [
@@ -62,6 +67,7 @@ __all__ = [
     "present",
     "print_files",
     "read_data",
+    "show_warning",
     "syntax_error",
     "workflow_for",
 ]
@@ -318,6 +324,36 @@ def note(console: Console, code: str, **params: Any) -> None:
     """A ``note:`` line on ``console``: the catalogue's ``code`` in the command's language."""
     lang = lang_of(None)
     console.print(say("cli.note", lang, text=say(code, lang, **params)), markup=False)
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` for a run: a note on stderr at once (before a long run, not
+    after it), in the command's language."""
+    lang = lang_of(None)
+    err_console().print(say("cli.note", lang, text=_warning_text(message, lang)), markup=False)
+
+
+def _warning_text(message: Warning | str, lang: str) -> str:
+    """A simulation's warning in ``lang``: its own catalogue text, else the CLI's words."""
+    render = getattr(message, "message", None)
+    if callable(render):  # NoRecipeWarning and the like carry their code
+        return str(render(lang))
+    text = str(message)
+    if lang == "en" or not isinstance(message, SimulationFallback):
+        return text
+    names = re.findall(r"guard '([^']+)' has no bulk form", text)
+    if names:
+        reason = say("cli.note.fallback_guards", lang, names=names)
+    else:
+        reason = say("cli.note.fallback_shape", lang)
+    return say("cli.note.fast_fallback", lang, reason=reason)
 
 
 def print_files(console: Console, files: Any) -> None:

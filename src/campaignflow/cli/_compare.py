@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -12,19 +13,21 @@ from rich.table import Table
 
 from campaignflow.cli._common import (
     err_console,
-    error_lang,
     existing_file,
     lang_option,
     load_scenario_file,
+    missing_extra,
+    note,
     out_console,
     plugin_option,
+    show_warning,
 )
+from campaignflow.cli._local import LocalCommand, choice, int_range, path, say, usage_error
 from campaignflow.cli._outputs import check_name, check_outputs
 from campaignflow.cli._pages import write_pages
-from campaignflow.i18n import messages
 from campaignflow.report import chart_style, compare_charts, render_compare_html
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import gate_label, stage_label, text
+from campaignflow.report._text import batch_short, gate_label, mode_label, stage_label, text
 from campaignflow.simulation import Comparison, parse_setting
 from campaignflow.simulation import compare as play
 
@@ -53,7 +56,7 @@ def show_comparison(
     head.add_column(t("compare_whatif"), justify="right")
     for key, x, y in (
         ("seed", a.seed, b.seed),
-        ("mode", a.mode, b.mode),
+        ("mode", mode_label(a.mode, lang), mode_label(b.mode, lang)),
         ("units", f"{a.units:,}", f"{b.units:,}"),
         ("remedial_units", f"{a.remedial.units:,}", f"{b.remedial.units:,}"),
         ("remedial_rounds", f"{a.remedial.rounds:,}", f"{b.remedial.rounds:,}"),
@@ -71,10 +74,14 @@ def show_comparison(
         "compare_on_time_a",
         "compare_on_time_b",
     ):
-        batches.add_column(t(key), justify="left" if key in ("batch", "window") else "right")
+        # The batch column (a scenario's title can be long) folds first; headers stay whole.
+        left = key in ("batch", "window")
+        batches.add_column(
+            t(key), justify="left" if left else "right", no_wrap=key != "batch", min_width=4
+        )
     for d in comparison.batches():
         batches.add_row(
-            t("batch_n", n=d.batch),
+            batch_short(d.batch, lang, style.batches),
             d.window_end.isoformat(),
             _day(d.completed_a, lang),
             _day(d.completed_b, lang),
@@ -98,7 +105,7 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, object]:
     return dict(parse_setting(p) for p in pairs)
 
 
-@click.command()
+@click.command(cls=LocalCommand)
 @click.argument("a", type=existing_file())
 @click.argument("b", type=existing_file(), required=False)
 @click.option(
@@ -109,14 +116,19 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, object]:
     help="Change B (A itself when B is not given): a key path of the scenario file, e.g. "
     "workflow_overrides.satisfaction_rate_at_least.rate=0.7; repeatable.",
 )
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of both runs [default: A's].")
+@click.option("--seed", type=int_range(0, 2**63 - 1), help="Seed of both runs (default: A's).")
 @click.option(
-    "--mode", type=click.Choice(["exact", "fast", "auto"]), default="auto", show_default=True
+    "--mode",
+    type=choice(["exact", "fast", "auto"]),
+    default="auto",
+    show_default=True,
+    help="How to simulate: exact (every unit through the real workflow), fast (in bulk), "
+    "auto (chosen by size).",
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write compare.html here [default: ./<A's name>-compare].",
+    type=path(file_okay=False, path_type=Path),
+    help="Write compare.html here (default: ./<A's name>-compare).",
 )
 @click.option("--no-report", is_flag=True, help="Write no compare.html.")
 @click.option("--json", "as_json", is_flag=True, help="Print both results as JSON on stdout.")
@@ -137,9 +149,13 @@ def compare(
     overwrite: bool,
     lang: str,
 ) -> None:
-    """Play scenario A and B (or A changed by --set) with the same seed, side by side."""
+    """Play scenario A and B (or A changed by --set) with the same seed, side by side.
+
+    Per batch: both completion dates, on-time shares, units that went to make-up and the
+    gates that held units; writes one compare.html with the charts in pairs.
+    """
     if out is not None and no_report:
-        raise click.UsageError("--out and --no-report contradict each other")
+        raise usage_error("cli.usage.out_and_no_report")
     changed = _settings(settings)
     base = load_scenario_file(a)
     other = load_scenario_file(b) if b is not None else None
@@ -152,13 +168,16 @@ def compare(
             require_matplotlib()
             out = Path(f"{name}-compare")
         except ImportError as exc:
-            err.print(f"note: {exc}")
+            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
     replace = (
         check_outputs(out, COMPARE_FILES, overwrite=overwrite, campaign_id=name)
         if out is not None
         else []
     )
-    result = play(base, other, settings=changed, seed=seed, mode=mode)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show_warning  # a fallback note in --lang, before the runs
+        result = play(base, other, settings=changed, seed=seed, mode=mode)  # type: ignore[arg-type]
     # Labels name the files the user gave, not the scenarios' inner names.
     result = Comparison(
         label_a=a.name,
@@ -182,5 +201,5 @@ def compare(
         )
         return
     show_comparison(out_console(), result, lang=lang, style=style)
-    for path in written:
-        err.print(messages.render("cli.compare_wrote", {"path": str(path)}, error_lang()))
+    for file in written:
+        err.print(say("cli.compare_wrote", lang, path=str(file)), markup=False)

@@ -73,7 +73,7 @@ __all__ = ["report"]
 @click.option(
     "--xlsx",
     "xlsx",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=path(dir_okay=False, path_type=Path),
     help="Also write the spreadsheet (extra xlsx): batches, organisation roll-ups, stuck "
     "units and the timeline (of the units under --under, when given).",
 )
@@ -123,7 +123,9 @@ def report(
     try:
         if xlsx is not None:
             write_xlsx(campaign, xlsx, replace=replace_xlsx, lang=lang, under=under)
-            err_console().print(messages.render("cli.wrote_xlsx", {"path": str(xlsx)}, lang))
+            err_console().print(
+                messages.render("cli.wrote_xlsx", {"path": str(xlsx)}, lang), markup=False
+            )
         if under is not None:
             _rollup(campaign, under, depth, longer_than, limit, as_json=as_json, lang=lang)
             if out is None:

@@ -5,20 +5,28 @@ from __future__ import annotations
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import TextIO
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from campaignflow.cli._common import err_console, error_lang, load_scenario_file, out_console
+from campaignflow.cli._common import (
+    err_console,
+    error_lang,
+    load_scenario_file,
+    missing_extra,
+    note,
+    out_console,
+    show_warning,
+)
+from campaignflow.cli._local import say
 from campaignflow.cli._outputs import check_name, check_outputs
 from campaignflow.cli._pages import write_pages
 from campaignflow.i18n import messages
-from campaignflow.report import bands_chart, render_runs_html
-from campaignflow.report._charts import require_matplotlib
-from campaignflow.report._text import text
+from campaignflow.report import bands_chart, chart_style, render_runs_html
+from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
+from campaignflow.report._text import batch_short, mode_label, text
 from campaignflow.simulation import RunsSummary, simulate_runs
 
 __all__ = ["RUNS_FILES", "run_many", "show_runs"]
@@ -31,8 +39,12 @@ def _day(value: date | None, lang: str) -> str:
     return value.isoformat() if value is not None else text("not_finished", lang)
 
 
-def show_runs(console: Console, summary: RunsSummary, *, lang: str) -> None:
-    """Print the per-batch percentiles and on-time chances, and the make-up spread."""
+def show_runs(
+    console: Console, summary: RunsSummary, *, lang: str, style: ChartStyle | None = None
+) -> None:
+    """Print the per-batch percentiles and on-time chances, and the make-up spread (batches
+    named by their titles when ``style`` has them)."""
+    style = style or ChartStyle()
 
     def t(key: str, **values: object) -> str:
         return text(key, lang, **values)
@@ -40,12 +52,13 @@ def show_runs(console: Console, summary: RunsSummary, *, lang: str) -> None:
     table = Table(title=t("runs_title", runs=summary.runs, scenario=summary.scenario))
     for key in ("batch", "runs_window_end", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
         left = key in ("batch", "runs_window_end")
-        table.add_column(t(key), justify="left" if left else "right", no_wrap=left)
+        # The batch column (a scenario's title can be long) folds first.
+        table.add_column(t(key), justify="left" if left else "right", no_wrap=key != "batch")
     table.add_column(t("runs_unfinished"), justify="right")
     table.add_column(t("runs_on_time_share"), justify="right")
     for b in summary.batches:
         table.add_row(
-            t("batch_n", n=b.batch),
+            batch_short(b.batch, lang, style.batches),
             b.window_end.isoformat(),
             _day(b.completed_p10, lang),
             _day(b.completed_p50, lang),
@@ -56,12 +69,17 @@ def show_runs(console: Console, summary: RunsSummary, *, lang: str) -> None:
         )
     console.print(table)
     seeds = summary.seeds
-    console.print(
-        f"{t('mode')}: {summary.mode}; {t('runs_seeds')}: {seeds[0]} – {seeds[-1]}; "
-        f"{t('runs_remedial')}: {summary.remedial_units_p10} / {summary.remedial_units_p50} / "
-        f"{summary.remedial_units_p90}"
+    facts = t(
+        "runs_facts",
+        mode=mode_label(summary.mode, lang),
+        first=seeds[0],
+        last=seeds[-1],
+        p10=summary.remedial_units_p10,
+        p50=summary.remedial_units_p50,
+        p90=summary.remedial_units_p90,
     )
-    console.print(t("runs_explained"))
+    console.print(facts, markup=False)
+    console.print(t("runs_explained"), markup=False)
 
 
 def _play(
@@ -70,19 +88,8 @@ def _play(
     """The runs, with a fallback to exact mode said as one note before they start."""
     with warnings.catch_warnings():
         warnings.simplefilter("always")
-        warnings.showwarning = _note
+        warnings.showwarning = show_warning
         return _play_runs(scenario, runs, seed, mode, shards, quiet=quiet)
-
-
-def _note(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: TextIO | None = None,
-    line: str | None = None,
-) -> None:
-    err_console().print(f"note: {message}")
 
 
 def _play_runs(
@@ -136,7 +143,9 @@ def run_many(
     lang: str,
 ) -> None:
     """Play ``runs`` seeds of the scenario; print the table (or JSON); write the outlook page."""
-    name = check_name(load_scenario_file(scenario).name)
+    plan = load_scenario_file(scenario)
+    name = check_name(plan.name)
+    style = chart_style(plan.load_workflow(), lang)
     err = err_console()
     if out is not None:
         require_matplotlib()
@@ -145,7 +154,7 @@ def run_many(
             require_matplotlib()
             out = Path(f"{name}-runs")
         except ImportError as exc:
-            err.print(f"note: {exc}")
+            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
     replace = (
         check_outputs(out, RUNS_FILES, overwrite=overwrite, campaign_id=name)
         if out is not None
@@ -154,12 +163,13 @@ def run_many(
     summary = _play(scenario, runs, seed, mode, shards, quiet=quiet or as_json)
     written: list[Path] = []
     if out is not None:
-        chart = bands_chart(summary, lang=lang)
-        page = render_runs_html(summary, charts={"bands": chart}, lang=lang)
+        drawn = chart_lang(lang)  # English charts when no CJK font is installed
+        chart = bands_chart(summary, lang=drawn, style=chart_style(plan.load_workflow(), drawn))
+        page = render_runs_html(summary, charts={"bands": chart}, lang=lang, style=style)
         written = write_pages(out, {"runs.html": page.encode(), "bands.png": chart}, replace)
     if as_json:
         click.echo(summary.to_json())
         return
-    show_runs(out_console(), summary, lang=lang)
+    show_runs(out_console(), summary, lang=lang, style=style)
     for path in written:
-        err.print(messages.render("cli.compare_wrote", {"path": str(path)}, error_lang()))
+        err.print(say("cli.compare_wrote", lang, path=str(path)), markup=False)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import attrs
 import click
@@ -14,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from campaignflow.cli._common import (
     err_console,
-    error_lang,
     existing_file,
     lang_option,
     load_scenario_file,
@@ -23,13 +21,13 @@ from campaignflow.cli._common import (
     plugin_option,
     present,
     print_files,
+    show_warning,
 )
 from campaignflow.cli._db import db_url, save_run
 from campaignflow.cli._local import (
     LocalCommand,
     choice,
     int_range,
-    lang_of,
     path,
     say,
     usage_error,
@@ -43,42 +41,12 @@ from campaignflow.cli._outputs import (
     write_outputs,
 )
 from campaignflow.cli._runs import run_many
-from campaignflow.i18n import messages
 from campaignflow.report._charts import require_matplotlib
-from campaignflow.simulation import FAST_THRESHOLD, SimulationFallback, SimulationResult
+from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
 from campaignflow.simulation import simulate as run
 from campaignflow.workflow import Workflow
 
 __all__ = ["simulate"]
-
-
-def _note(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: TextIO | None = None,
-    line: str | None = None,
-) -> None:
-    """Show a warning as a note on stderr at once: before a long run, not after it."""
-    lang = lang_of(None)
-    err_console().print(say("cli.note", lang, text=_warning_text(message, lang)), markup=False)
-
-
-def _warning_text(message: Warning | str, lang: str) -> str:
-    """A simulation's warning in ``lang``: its own catalogue text, else the CLI's words."""
-    render = getattr(message, "message", None)
-    if callable(render):  # NoRecipeWarning and the like carry their code
-        return str(render(lang))
-    text = str(message)
-    if lang == "en" or not isinstance(message, SimulationFallback):
-        return text
-    names = re.findall(r"guard '([^']+)' has no bulk form", text)
-    if names:
-        reason = say("cli.note.fallback_guards", lang, names=names)
-    else:
-        reason = say("cli.note.fallback_shape", lang)
-    return say("cli.note.fast_fallback", lang, reason=reason)
 
 
 class _PlainProgress:
@@ -137,7 +105,7 @@ class _PlainProgress:
 )
 @click.option(
     "--runs",
-    type=click.IntRange(1, 10_000),
+    type=int_range(1, 10_000),
     help="Play N seeds (the seed and the next N - 1; fast mode where it applies, --shards "
     "in parallel) and show completion-date percentiles and on-time chances; writes "
     "runs.html and bands.png.",
@@ -162,7 +130,7 @@ def simulate(
     """Play the SCENARIO file forward and show how the campaign goes."""
     if runs is not None:
         if db is not None:
-            raise click.UsageError(messages.render("cli.runs_no_db", {}, error_lang()))
+            raise usage_error("cli.runs_no_db")
         run_many(
             scenario,
             runs=runs,
@@ -270,7 +238,7 @@ def _run(
     err = err_console()
     with warnings.catch_warnings():
         warnings.simplefilter("always")
-        warnings.showwarning = _note
+        warnings.showwarning = show_warning
         if quiet:
             return run(plan, seed=seed, mode=mode, store=store, shards=shards, host=host)  # type: ignore[arg-type]
         if err.is_terminal:

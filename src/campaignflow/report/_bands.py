@@ -12,10 +12,17 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING
 
-from campaignflow.report._charts import _dates, _num, _png, chart_lang
+from campaignflow.report._charts import (
+    ChartStyle,
+    _num,
+    _png,
+    chart_lang,
+    date_axis,
+    drawable_titles,
+)
 from campaignflow.report._fonts import rc_params
 from campaignflow.report._html import _CSP, _STYLE, _img, _table
-from campaignflow.report._text import check_lang, text
+from campaignflow.report._text import batch_label, batch_short, check_lang, mode_label, text
 
 if TYPE_CHECKING:
     from campaignflow.simulation._runs import RunsSummary
@@ -27,17 +34,20 @@ def _day(value: date | None, lang: str) -> str:
     return value.isoformat() if value is not None else text("not_finished", lang)
 
 
-def bands_chart(summary: RunsSummary, *, lang: str = "en") -> bytes:
+def bands_chart(
+    summary: RunsSummary, *, lang: str = "en", style: ChartStyle | None = None
+) -> bytes:
     """A PNG: per batch, the median share of units finished (line) in its p10–p90 band.
 
-    Each batch's window end is a dashed line of the batch's colour.
+    Each batch's window end is a dashed line of the batch's colour; a batch is named by its
+    title when ``style`` (:func:`~campaignflow.report.chart_style`) has one.
     """
     from matplotlib import colormaps, rc_context
     from matplotlib.figure import Figure
     from matplotlib.ticker import PercentFormatter
 
     lang = chart_lang(lang)
-    mdates = _dates()
+    titles = drawable_titles(style or ChartStyle())
     cmap = colormaps["tab10"]
     colours = {str(b.batch): cmap(i % 10) for i, b in enumerate(summary.batches)}
     with rc_context(rc_params()):
@@ -62,7 +72,7 @@ def bands_chart(summary: RunsSummary, *, lang: str = "en") -> bytes:
                 [p.p50 for p in points],
                 color=colour,
                 linewidth=2,
-                label=text("batch_n", lang, n=spread.batch),
+                label=batch_short(spread.batch, lang, titles),
             )
             ax.axvline(_num(spread.window_end), color=colour, linestyle="--", linewidth=1)
             ax.annotate(
@@ -76,16 +86,16 @@ def bands_chart(summary: RunsSummary, *, lang: str = "en") -> bytes:
                 fontsize=8,
                 color=colour,
             )
+        comma = "，" if lang == "zh_CN" else ", "
         ax.set_title(
-            f"{text('bands_chart', lang)} — {summary.scenario}, "
+            f"{text('bands_chart', lang)} — {summary.scenario}{comma}"
             f"{text('runs_count', lang)} {summary.runs}"
         )
         ax.set_xlabel(text("date", lang))
         ax.set_ylabel(text("share_finished", lang))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.xaxis_date()
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        date_axis(ax, lang)
         ax.grid(alpha=0.3)
         if summary.batches:
             ax.legend(loc="upper left", fontsize=9, frameon=False)
@@ -99,9 +109,17 @@ def _seeds(summary: RunsSummary) -> str:
     return ", ".join(str(s) for s in seeds)
 
 
-def render_runs_html(summary: RunsSummary, *, charts: Mapping[str, bytes], lang: str = "en") -> str:
-    """The completion-outlook page of ``summary`` in ``lang``, ``charts`` (name → PNG) inline."""
+def render_runs_html(
+    summary: RunsSummary,
+    *,
+    charts: Mapping[str, bytes],
+    lang: str = "en",
+    style: ChartStyle | None = None,
+) -> str:
+    """The completion-outlook page of ``summary`` in ``lang``, ``charts`` (name → PNG) inline;
+    batches named by their titles when ``style`` has them."""
     lang = check_lang(lang)
+    style = style or ChartStyle()
 
     def t(key: str, **values: object) -> str:
         return text(key, lang, **values)
@@ -125,7 +143,7 @@ def render_runs_html(summary: RunsSummary, *, charts: Mapping[str, bytes], lang:
             [
                 (t("scenario"), summary.scenario),
                 (t("workflow"), summary.workflow),
-                (t("mode"), summary.mode),
+                (t("mode"), mode_label(summary.mode, lang)),
                 (t("runs_count"), summary.runs),
                 (t("runs_seeds"), _seeds(summary)),
                 (
@@ -151,7 +169,7 @@ def render_runs_html(summary: RunsSummary, *, charts: Mapping[str, bytes], lang:
             ],
             [
                 (
-                    t("batch_n", n=b.batch),
+                    batch_label(b.batch, lang, style.batches),
                     f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
                     _day(b.completed_p10, lang),
                     _day(b.completed_p50, lang),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from campaignflow.report._fonts import cjk_family, rc_params
-from campaignflow.report._text import check_lang, stage_label, text
+from campaignflow.report._text import batch_short, check_lang, stage_label, text
 
 if TYPE_CHECKING:
     from campaignflow.simulation.results import SimulationResult
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ChartStyle",
     "chart_lang",
+    "chart_span",
     "daily_counts",
+    "date_axis",
+    "drawable_titles",
     "gantt_chart",
     "require_matplotlib",
     "stages_chart",
@@ -41,6 +44,34 @@ def _num(day: date) -> float:
 def _dates() -> Any:
     # matplotlib.dates is untyped in places; keep its dynamism behind one Any.
     return importlib.import_module("matplotlib.dates")
+
+
+def _zh_date(value: float, pos: int | None = None) -> str:
+    """A date tick in Chinese: ``2005年3月`` on the first tick, then ``4月``, ``2006年`` on a
+    new year, ``3月15日`` between months (no English month names, no padding zeros)."""
+    day = _EPOCH + timedelta(days=round(value))
+    if pos == 0:
+        head = f"{day.year}年{day.month}月"
+    elif day.month == 1 and day.day == 1:
+        return f"{day.year}年"
+    else:
+        head = f"{day.month}月"
+    return head if day.day == 1 else f"{head}{day.day}日"
+
+
+def date_axis(ax: Any, lang: str) -> None:
+    """Label ``ax``'s x axis as dates in ``lang``: matplotlib's concise labels in English, the
+    Chinese ``年``/``月``/``日`` under zh_CN (its own labels would read ``Mar``, ``May``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    mdates = _dates()
+    ax.xaxis_date()
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    if lang == "zh_CN":
+        ax.xaxis.set_major_formatter(FuncFormatter(_zh_date))
+    else:
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 @attrs.frozen
@@ -66,6 +97,14 @@ class ChartStyle:
         if stages and stage == stages[-1]:
             return "final"
         return "stage"
+
+
+def drawable_titles(style: ChartStyle) -> Mapping[int, str]:
+    """The batch titles a chart can draw: all of them with a CJK font installed, else only
+    those in plain ASCII (a Chinese title would be drawn as empty boxes)."""
+    if cjk_family() is not None:
+        return style.batches
+    return {n: title for n, title in style.batches.items() if title.isascii()}
 
 
 def require_matplotlib() -> None:
@@ -124,18 +163,22 @@ def _png(figure: Any) -> bytes:
 
 
 def stages_chart(
-    result: SimulationResult, *, lang: str = "en", style: ChartStyle | None = None
+    result: SimulationResult,
+    *,
+    lang: str = "en",
+    style: ChartStyle | None = None,
+    span: tuple[date, date] | None = None,
 ) -> bytes:
     """A PNG: stacked areas of units per stage (all batches together), one band per stage.
 
-    Stages no unit ever reached are left out of the legend.
+    Stages no unit ever reached are left out of the legend. ``span`` fixes the date axis
+    (first day, day after the last), so two charts side by side share one scale.
     """
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     from matplotlib.ticker import StrMethodFormatter
 
     lang = chart_lang(lang)
-    mdates = _dates()
     style = style or ChartStyle()
     days, per_batch = daily_counts(result)
     totals = {
@@ -161,10 +204,10 @@ def stages_chart(
         ax.set_title(f"{text('stages_chart', lang)} — {result.scenario}")
         ax.set_xlabel(text("date", lang))
         ax.set_ylabel(text("units", lang))
-        ax.set_xlim(_num(days[0]), _num(days[-1]) + 1)
-        ax.xaxis_date()
+        lo, hi = span if span is not None else (days[0], days[-1] + timedelta(days=1))
+        ax.set_xlim(_num(lo), _num(hi))
+        date_axis(ax, lang)
         ax.set_ylim(0, max(1, result.units, *(sum(c) for c in zip(*totals.values(), strict=True))))
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(axis="y", alpha=0.3)
         return _png(figure)
@@ -178,19 +221,25 @@ def _spans(series: Sequence[int], days: Sequence[date]) -> tuple[date, date] | N
 
 
 def gantt_chart(
-    result: SimulationResult, *, lang: str = "en", style: ChartStyle | None = None
+    result: SimulationResult,
+    *,
+    lang: str = "en",
+    style: ChartStyle | None = None,
+    span: tuple[date, date] | None = None,
 ) -> bytes:
-    """A PNG: for each batch, its window shaded and a bar per working stage.
+    """A PNG: for each batch (named by its title, when ``style`` has one), its window shaded
+    and a bar per working stage.
 
     A stage's bar runs from the first to the last day any unit of the batch was in it; a
-    diamond marks the day the batch completed, with its on-time share.
+    diamond marks the day the batch completed, with its on-time share. ``span`` fixes the
+    date axis (first day, day after the last), so two charts side by side share one scale.
     """
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
     lang = chart_lang(lang)
-    mdates = _dates()
     style = style or ChartStyle()
+    titles = drawable_titles(style)
     days, per_batch = daily_counts(result)
     colours = _colours(result.stages)
     working = [s for s in result.stages if style.kind(result.stages, s) not in ("waiting", "final")]
@@ -199,9 +248,9 @@ def gantt_chart(
     for batch in sorted(set(per_batch) | set(outcomes)):
         series = per_batch.get(batch, {})
         for stage in working:
-            span = _spans(series.get(stage, ()), days)
-            if span is not None:
-                rows.append((batch, stage, span))
+            occupied = _spans(series.get(stage, ()), days)
+            if occupied is not None:
+                rows.append((batch, stage, occupied))
     height = min(40.0, 1.8 + 0.3 * max(len(rows), 3))
     with rc_context(rc_params()):
         figure = Figure(figsize=(11, height), layout="constrained")
@@ -219,11 +268,10 @@ def gantt_chart(
                     height=0.7,
                     color=colours[stage],
                 )
-                labels.append(
-                    f"{text('batch_n', lang, n=batch)} · {stage_label(stage, lang, style.labels)}"
-                )
+                name = batch_short(batch, lang, titles)
+                labels.append(f"{name} · {stage_label(stage, lang, style.labels)}")
             if not mine:
-                labels.append(text("batch_n", lang, n=batch))
+                labels.append(batch_short(batch, lang, titles))
             outcome = outcomes.get(batch)
             if outcome is None:
                 continue
@@ -253,12 +301,21 @@ def gantt_chart(
                 )
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         # Room on the right for the last batch's on-time note.
-        lo, hi = ax.get_xlim()
-        ax.set_xlim(lo, hi + 0.08 * (hi - lo))
+        lo, hi = (_num(span[0]), _num(span[1])) if span is not None else ax.get_xlim()
+        ax.set_xlim(lo, hi + 0.1 * (hi - lo))
         ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
         ax.set_title(f"{text('gantt_chart', lang)} — {result.scenario}")
         ax.set_xlabel(text("date", lang))
-        ax.xaxis_date()
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        date_axis(ax, lang)
         ax.grid(axis="x", alpha=0.3)
         return _png(figure)
+
+
+def chart_span(*results: SimulationResult) -> tuple[date, date]:
+    """The days every one of ``results``' charts covers: the first day of any run or batch
+    window, and the day after the last (for :func:`gantt_chart`'s ``span``)."""
+    starts = [r.start for r in results] + [b.window_start for r in results for b in r.batches]
+    ends = [r.end for r in results] + [b.window_end for r in results for b in r.batches]
+    ends += [p.day for r in results for p in r.timeline]
+    starts += [p.day for r in results for p in r.timeline]
+    return min(starts), max(ends) + timedelta(days=1)

@@ -12,11 +12,22 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING
 
-import attrs
-
-from campaignflow.report._charts import ChartStyle, chart_lang, gantt_chart, stages_chart
+from campaignflow.report._charts import (
+    ChartStyle,
+    chart_lang,
+    chart_span,
+    gantt_chart,
+    stages_chart,
+)
 from campaignflow.report._html import _CSP, _STYLE, _img, _table
-from campaignflow.report._text import check_lang, gate_label, stage_label, text
+from campaignflow.report._text import (
+    batch_label,
+    check_lang,
+    gate_label,
+    mode_label,
+    stage_label,
+    text,
+)
 
 if TYPE_CHECKING:
     from campaignflow.simulation._compare import Comparison
@@ -39,14 +50,14 @@ def compare_charts(
         ImportError: matplotlib is missing (``pip install 'campaignflow[plot]'``).
     """
     lang = chart_lang(lang)
-    # Both stage charts span the same days, so the eye compares like with like.
-    end = max(comparison.a.end, comparison.b.end)
-    a, b = attrs.evolve(comparison.a, end=end), attrs.evolve(comparison.b, end=end)
+    # Each pair spans the same days, so the eye compares like with like.
+    a, b = comparison.a, comparison.b
+    span = chart_span(a, b)
     return {
-        "stages_a": stages_chart(a, lang=lang, style=style),
-        "stages_b": stages_chart(b, lang=lang, style=style),
-        "gantt_a": gantt_chart(comparison.a, lang=lang, style=style),
-        "gantt_b": gantt_chart(comparison.b, lang=lang, style=style),
+        "stages_a": stages_chart(a, lang=lang, style=style, span=span),
+        "stages_b": stages_chart(b, lang=lang, style=style, span=span),
+        "gantt_a": gantt_chart(comparison.a, lang=lang, style=style, span=span),
+        "gantt_b": gantt_chart(comparison.b, lang=lang, style=style, span=span),
     }
 
 
@@ -95,7 +106,7 @@ def render_compare_html(
             [
                 (t("scenario"), comparison.label_a, comparison.label_b),
                 (t("workflow"), a.workflow, b.workflow),
-                (t("mode"), a.mode, b.mode),
+                (t("mode"), mode_label(a.mode, lang), mode_label(b.mode, lang)),
                 (t("seed"), a.seed, b.seed),
                 (t("units"), f"{a.units:,}", f"{b.units:,}"),
                 (t("remedial_units"), f"{a.remedial.units:,}", f"{b.remedial.units:,}"),
@@ -122,7 +133,7 @@ def render_compare_html(
             ],
             [
                 (
-                    t("batch_n", n=d.batch),
+                    batch_label(d.batch, lang, style.batches),
                     d.window_end.isoformat(),
                     _day(d.completed_a, lang),
                     _day(d.completed_b, lang),

@@ -11,6 +11,7 @@ __all__ = [
     "GLOSSARY_BOX",
     "LANGS",
     "batch_label",
+    "batch_short",
     "check_lang",
     "gate_label",
     "mode_label",
@@ -85,3 +86,21 @@ def batch_label(batch: int, lang: str, titles: Mapping[int, str] | None = None) 
         # A scenario's title usually names the batch itself ("第一批：党政机关…").
         return title if title.startswith("第") else f"{name}：{title}"
     return f"{name}: {title}"
+
+
+def batch_short(batch: int, lang: str, titles: Mapping[int, str] | None = None) -> str:
+    """A batch's name where room is short (a chart's row, a side-by-side table): the first
+    clause of its title (``第一批`` of ``第一批：党政机关…``), at most 16 characters.
+
+    Under en a title that is only a Chinese ordinal (``第一批``) adds nothing to ``Batch 1``.
+    """
+    name = text("batch_n", lang, n=batch)
+    title = (titles or {}).get(batch, "")
+    head = title.split("：")[0].split(": ")[0].strip()
+    if not head or (lang != "zh_CN" and head.startswith("第")):
+        return name
+    if lang == "zh_CN" and head.startswith("第"):
+        short = head
+    else:
+        short = f"{name}：{head}" if lang == "zh_CN" else f"{name}: {head}"
+    return short if len(short) <= 16 else short[:15].rstrip() + "…"
