@@ -18,6 +18,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from campaignflow.cli import main
 from campaignflow.i18n import messages
 from tests.cli.conftest import SMALL
 from tests.cli.wordcheck import english_words
@@ -37,10 +38,13 @@ def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[
             yield (*path, name)
 
 
-#: Command names are identifiers; "cli" is the program's name under click's test runner.
-COMMANDS = frozenset(
-    "cli adopt audit compare verify diagram preset show report simulate validate".split()  # noqa: SIM905
-)
+def _command_names() -> frozenset[str]:
+    return frozenset(name for path in _commands(main) for name in path)
+
+
+#: Command names are identifiers (every command the program has, read from it); "cli" is
+#: the program's name under click's test runner.
+COMMANDS = frozenset({"cli"}) | _command_names()
 
 
 def untranslated(text: str) -> list[str]:

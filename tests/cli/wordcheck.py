@@ -34,6 +34,8 @@ ALLOWED = frozenset(
         "numpy",
         "matplotlib",
         "graphviz",
+        "cryptography",
+        "openpyxl",
         "mermaid",
         "dot",
         "Unicode",

@@ -48,6 +48,8 @@ from campaignflow.cli._db import (
     find_workflow,
     workflow_refs,
 )
+from campaignflow.cli._local import LocalGroup, lang_of, say, usage_error
+from campaignflow.cli._local import path as checked_path
 from campaignflow.errors import AuditTampered, CampaignflowError
 from campaignflow.i18n import messages
 from campaignflow.store import open_store
@@ -65,10 +67,10 @@ _db_option = click.option(
     "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
 )
 #: An existing file given as a path: a key, a checkpoint, a workflow, a scenario.
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = checked_path(exists=True, dir_okay=False, path_type=Path)
 
 
-@click.group()
+@click.group(cls=LocalGroup)
 def audit() -> None:
     """Check a campaign database's tamper-evident audit trail, and sign its head."""
 
@@ -80,7 +82,7 @@ def _checkpoint_arg(value: str) -> Checkpoint | Path:
     path = Path(value)
     if not path.is_file():
         raise click.BadParameter(
-            f"must be SEQ:HASH or a signed checkpoint file, got {value!r}",
+            say("cli.usage.checkpoint_or_file", lang_of(None), value=repr(value)),
             param_hint="--checkpoint",
         )
     return path
@@ -135,15 +137,17 @@ def _signed_points(
 ) -> tuple[dict[str, list[Checkpoint]], list[tuple[str, str]]]:
     """Each campaign's checkpoints from signed files, and the (campaign, why) that failed."""
     if paths and public_key is None:
-        raise click.UsageError("a signed checkpoint file needs --public-key to check it")
+        raise usage_error("cli.usage.checkpoint_needs_key")
     points: dict[str, list[Checkpoint]] = {}
     failed: list[tuple[str, str]] = []
     for path in paths:
         signed: SignedCheckpoint = read_signed_checkpoint(path)
         if signed.campaign not in ids:
-            raise click.UsageError(
-                f"{str(path)!r} is a checkpoint of campaign {signed.campaign!r}, "
-                f"which is not verified here ({', '.join(ids)})"
+            raise usage_error(
+                "cli.usage.checkpoint_other_campaign",
+                path=repr(str(path)),
+                campaign=repr(signed.campaign),
+                ids=", ".join(ids),
             )
         assert public_key is not None
         try:
@@ -268,7 +272,7 @@ def audit_verify(
     plain = [a for a in args if isinstance(a, Checkpoint)]
     ids = [choose_campaign(url, campaign_id)] if campaign_id else campaign_ids(url)
     if not ids:
-        raise BadInput(f"db: {db!r} holds no campaign")
+        raise BadInput(say("cli.db_no_campaign", lang, db=repr(db)))
     signed, bad_signatures = _signed_points(
         [a for a in args if isinstance(a, Path)], public_key, ids
     )
