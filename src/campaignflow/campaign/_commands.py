@@ -35,7 +35,8 @@ from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import (
     append,
     fact_record_of,
-    moved,
+    moved_record,
+    moved_row,
     replayed,
     stamp,
     transition_record_of,
@@ -517,10 +518,12 @@ def fire(
             )
             if decision.allowed:
                 seq, prev = tx.audit_head()
-                new, row, result = moved(
+                made = stamp(core, now, today, actor)
+                workflow = core.wf(tx, state)
+                new, row = moved_row(
                     core,
-                    core.wf(tx, state),
-                    stamp(core, now, today, actor),
+                    workflow,
+                    made,
                     unit,
                     state,
                     decision,
@@ -530,6 +533,7 @@ def fire(
                     prev,
                     command,
                 )
+                result = moved_record(made, unit, state, new, decision, request_id, seq + 1)
                 tx.apply_transitions(((new, state.version, row),))
             else:
                 result = _deny(

@@ -31,7 +31,7 @@ __all__ = [
     "Stamp",
     "append",
     "fact_record_of",
-    "moved",
+    "moved_record",
     "moved_row",
     "refusal_of",
     "replayed",
@@ -139,28 +139,17 @@ def append(
     return row.seq
 
 
-def moved(
-    core: Core,
-    workflow: Workflow,
+def moved_record(
     stamp: Stamp,
     unit: Unit,
     state: UnitState,
+    new: UnitState,
     decision: Decision,
     request_id: str | None,
-    batch: int | None,
     seq: int,
-    prev: str,
-    command: str = "advance",
-) -> tuple[UnitState, AuditRow, TransitionRecord]:
-    """The unit's new state, its transition's sealed audit row, and the transition record.
-
-    What one command returns; a sweep, which keeps no record per unit, calls
-    :func:`moved_row`.
-    """
-    new, row = moved_row(
-        core, workflow, stamp, unit, state, decision, request_id, batch, seq, prev, command
-    )
-    record = TransitionRecord(
+) -> TransitionRecord:
+    """The transition record one command returns for a move :func:`moved_row` sealed."""
+    return TransitionRecord(
         unit_id=unit.id,
         trigger=decision.trigger,
         source=state.stage,
@@ -173,7 +162,6 @@ def moved(
         request_id=request_id,
         batch=new.batch,
     )
-    return new, row, record
 
 
 def moved_row(
@@ -192,7 +180,8 @@ def moved_row(
     """The unit's new state and its transition's sealed audit row.
 
     The row is the record as the store writes it, sealed without building an
-    AuditRecord: a transition is the one record a sweep writes for each unit it moves.
+    AuditRecord: a transition is the one record a sweep writes for each unit it moves
+    (one command adds its :func:`moved_record`).
     """
     assert decision.target is not None
     new = next_state(workflow, state, decision.target, stamp.day, batch=batch)

@@ -483,13 +483,20 @@ class SQLStore:
     def _statement(
         self, conn: Connection, sql: str, params: Params, failure: Failure, read: Reader[_T]
     ) -> _T:
-        """Run ``sql`` on a fresh cursor: what ``read`` makes of the cursor after it."""
+        """Run ``sql`` on a fresh cursor: what ``read`` makes of the cursor after it.
 
-        def run(cur: Any) -> _T:
-            self._run_on(cur, sql, params)
-            return read(cur)
-
-        return self._with_cursor(conn, failure, run)
+        Every statement a command sends comes through here, so it is written out flat
+        (no closure per statement); a driver error becomes ours (see _fail).
+        """
+        try:
+            cur = self.dialect.cursor(conn)
+            try:
+                self._run_on(cur, sql, params)
+                return read(cur)
+            finally:
+                cur.close()
+        except self.dialect.errors as exc:
+            self._fail(exc, failure)
 
     def _execute_many(
         self,
