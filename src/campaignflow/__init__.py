@@ -7,6 +7,7 @@ import logging
 
 from campaignflow import guards, presets
 from campaignflow._public import publish
+from campaignflow._words.events import Event, EventPage
 from campaignflow._words.facts import (
     Approval,
     FactTypes,
@@ -80,6 +81,8 @@ __all__ = [
     "ConcurrencyConflict",
     "Decision",
     "DefinitionError",
+    "Event",
+    "EventPage",
     "FactRecord",
     "FactTypes",
     "FixedClock",

@@ -1,15 +1,12 @@
 """``Campaign``: the runtime API an OA back end calls — record facts, check, advance, defer.
 
-Each command is one store transaction, judged against the data that commits; a refusal
-writes only its audit record; a repeated ``request_id`` returns the first result (see
-``_commands``). Malformed input raises :class:`ValidationError` before anything is written.
-``Campaign`` is the face: it answers the simple reads itself and hands every other call to
-the room that does the work, with the campaign's :class:`~._core.Core`.
+A thin face: each command is one store transaction (see ``_commands``); every other call is
+handed, with the campaign's :class:`~._core.Core`, to the room that does the work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from os import PathLike
 from typing import IO, Any, Literal, overload
@@ -18,10 +15,12 @@ import campaignflow.campaign._adoption as _adoption
 import campaignflow.campaign._audit_ops as _audit_ops
 import campaignflow.campaign._checks as _checks
 import campaignflow.campaign._commands as _commands
+import campaignflow.campaign._events as _events
 import campaignflow.campaign._overview as _overview
 import campaignflow.campaign._sweeps as _sweeps
 import campaignflow.campaign._xlsx as _xlsx
 from campaignflow._words.checks import refuse
+from campaignflow._words.events import EventPage
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.facts import fact_types as default_fact_types
 from campaignflow._words.overview import OrgProgress, StuckOrder, StuckPage
@@ -451,20 +450,13 @@ class Campaign:
         locale: str = "zh_CN",
         under: str | None = None,
     ) -> None:
-        """Write the spreadsheet an office sends upward (extra ``xlsx``; see docs/report.md).
-
-        Batches, roll-ups per organisation (and batch), stuck units with reasons, timeline —
-        of the units ``under`` an organisation (all when None), headers in ``locale``, to a
-        file path or binary stream. Raises MissingExtra without openpyxl.
-        """
+        """Write the spreadsheet an office sends upward of the units ``under`` an organisation
+        (all when None) to a path or binary stream (extra ``xlsx``; see docs/report.md)."""
         _xlsx.export_xlsx(self._core, target, locale=locale, under=under)
 
     def backfill_overview(self) -> tuple[int, int]:
-        """Fill the latest refusals and assessments from the audit trail; returns their counts.
-
-        Roll-ups and stuck lists read what commands keep as they run (schema version 3 on);
-        call this once on a database an earlier release wrote. Safe to repeat.
-        """
+        """Fill the latest refusals and assessments (kept since schema 3) from the audit trail,
+        once on a database an earlier release wrote; safe to repeat. Returns their counts."""
         return _overview.backfill_overview(self._core)
 
     # --- workflow versions ----------------------------------------------------------------
@@ -516,6 +508,12 @@ class Campaign:
             actor=actor,
             request_id=request_id,
         )
+
+    def events(
+        self, after: int = 0, limit: int = 100, *, kinds: Collection[str] | None = None
+    ) -> EventPage:
+        """The exactly-once event feed after cursor ``after`` (see docs/events.md)."""
+        return _events.events(self._core, after, limit, kinds)
 
     # --- audit --------------------------------------------------------------------------
 
