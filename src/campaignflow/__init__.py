@@ -55,7 +55,7 @@ from campaignflow.guards import (
     not_,
     use,
 )
-from campaignflow.workflow import Stage, Transition, Workflow
+from campaignflow.workflow import Reminder, Stage, Transition, Workflow
 from campaignflow.workflow._versions import Adoption, UnitChange
 
 __version__ = "0.1.0"
@@ -97,6 +97,7 @@ __all__ = [
     "Progress",
     "Recipe",
     "Refusal",
+    "Reminder",
     "Satisfaction",
     "SimulatedClock",
     "Stage",

@@ -20,8 +20,11 @@ __all__ = ["EVENT_KINDS", "Event", "EventKind", "EventPage"]
 #: What an event says happened. ``unit_added``: a unit joined the campaign;
 #: ``unit_advanced``: a unit moved (started, advanced, deferred); ``refused``: a command was
 #: denied and only its audit record was written; ``fact_recorded``: a fact (an approval too)
-#: was recorded for a unit.
-EventKind = Literal["unit_added", "unit_advanced", "refused", "fact_recorded"]
+#: was recorded for a unit; ``reminder_due`` and ``escalated``: a reminder rule of the
+#: workflow fell due (``Campaign.send_reminders``) at its first or its escalation level.
+EventKind = Literal[
+    "unit_added", "unit_advanced", "refused", "fact_recorded", "reminder_due", "escalated"
+]
 
 #: Every event kind, in the order the documentation lists them.
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)

@@ -17,10 +17,11 @@ import campaignflow.campaign._checks as _checks
 import campaignflow.campaign._commands as _commands
 import campaignflow.campaign._events as _events
 import campaignflow.campaign._overview as _overview
+import campaignflow.campaign._reminders as _reminders
 import campaignflow.campaign._sweeps as _sweeps
 import campaignflow.campaign._xlsx as _xlsx
 from campaignflow._words.checks import refuse
-from campaignflow._words.events import EventPage
+from campaignflow._words.events import Event, EventPage
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.facts import fact_types as default_fact_types
 from campaignflow._words.overview import OrgProgress, StuckOrder, StuckPage
@@ -152,11 +153,7 @@ class Campaign:
         return _commands.add_units(self._core, units, actor=actor, request_id=request_id)
 
     def unit(self, unit_id: str) -> Unit:
-        """The unit with ``unit_id``.
-
-        Raises:
-            UnknownUnit: no such unit.
-        """
+        """The unit with ``unit_id``; UnknownUnit if there is none."""
         _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             unit = tx.get_unit(unit_id)
@@ -184,11 +181,7 @@ class Campaign:
             return list(tx.iter_units(batch))
 
     def history(self, unit_id: str) -> tuple[AuditRecord, ...]:
-        """Every audit record of the unit, oldest first (denials included).
-
-        Raises:
-            UnknownUnit: no such unit.
-        """
+        """Every audit record of the unit, oldest first (denials included); UnknownUnit if none."""
         _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             if tx.get_unit(unit_id) is None:
@@ -514,6 +507,10 @@ class Campaign:
     ) -> EventPage:
         """The exactly-once event feed after cursor ``after`` (see docs/events.md)."""
         return _events.events(self._core, after, limit, kinds)
+
+    def send_reminders(self, *, actor: Actor = SYSTEM, host: Any = None) -> list[Event]:
+        """Write each reminder/escalation of the workflow's rules due now, once (worklists.md)."""
+        return _reminders.send_reminders(self._core, actor=actor, host=host)
 
     # --- audit --------------------------------------------------------------------------
 

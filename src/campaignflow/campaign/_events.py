@@ -106,6 +106,18 @@ def _projection(record: AuditRecord) -> tuple[str, dict[str, Any]] | None:
     if record.command == "add_unit":
         added = payload.get("unit") or {}
         return "event.unit_added", {"unit": unit, "batch": added.get("batch")}
+    if record.command == "remind":
+        params = {
+            "unit": unit,
+            "rule": str(payload.get("rule", "")),
+            "stage": record.source or "",
+            "days": payload.get("days"),
+            "notify": list(payload.get("notify") or ()),
+            "gates": list(payload.get("gates") or ()),
+        }
+        if payload.get("level") == "escalation":
+            return "event.escalated", params
+        return "event.reminder_due", params
     fact = payload.get("fact")
     if isinstance(fact, Mapping):
         return "event.fact_recorded", {
