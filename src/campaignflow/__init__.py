@@ -30,6 +30,7 @@ from campaignflow._words.records import (
     WorkflowVersion,
 )
 from campaignflow._words.verdicts import Candidate, Decision, Refusal, Verdict
+from campaignflow._words.work import InboxPage, WorkItem
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
 from campaignflow.campaign import AdvanceOutcome, Campaign, Progress
 from campaignflow.clock import Clock, FixedClock, SimulatedClock, SystemClock
@@ -88,6 +89,7 @@ __all__ = [
     "FixedClock",
     "GuardContext",
     "GuardSpec",
+    "InboxPage",
     "Milestone",
     "MissingExtra",
     "NoRecipeWarning",
@@ -115,6 +117,7 @@ __all__ = [
     "UnknownUnit",
     "ValidationError",
     "Verdict",
+    "WorkItem",
     "Workflow",
     "WorkflowVersion",
     "__version__",

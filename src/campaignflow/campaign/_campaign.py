@@ -16,6 +16,7 @@ import campaignflow.campaign._audit_ops as _audit_ops
 import campaignflow.campaign._checks as _checks
 import campaignflow.campaign._commands as _commands
 import campaignflow.campaign._events as _events
+import campaignflow.campaign._inbox as _inbox
 import campaignflow.campaign._overview as _overview
 import campaignflow.campaign._reminders as _reminders
 import campaignflow.campaign._sweeps as _sweeps
@@ -36,6 +37,7 @@ from campaignflow._words.records import (
     WorkflowVersion,
 )
 from campaignflow._words.verdicts import Decision
+from campaignflow._words.work import InboxPage
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._core import Core, resolve_store
@@ -57,8 +59,7 @@ class Campaign:
         workflow: the rules (a preset, a file, or your own).
         store: a :class:`~campaignflow.store.Store`, a URL (``"sqlite:///campaign.db"``,
             ``"postgresql://..."``), or None for in memory.
-        clock: where "now" comes from; the wall clock when None. Inject a
-            :class:`~campaignflow.clock.FixedClock` or ``SimulatedClock`` in tests.
+        clock: where "now" comes from (the wall clock when None; a FixedClock in tests).
         campaign_id: names the campaign in audit records (and separates request ids).
         fact_types: the registry of fact types (the default one unless given).
         host: data for guards declared ``reads_host`` (``ctx.host``), e.g. a roster provider.
@@ -162,11 +163,7 @@ class Campaign:
         return unit
 
     def state(self, unit_id: str) -> UnitState:
-        """Where the unit stands now.
-
-        Raises:
-            UnknownUnit: no such unit.
-        """
+        """Where the unit stands now; UnknownUnit if there is no such unit."""
         _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             state = tx.get_state(unit_id)
@@ -417,14 +414,9 @@ class Campaign:
     ) -> StuckPage:
         """Units held in their stage: their latest refused move, the gates and days in stage.
 
-        A unit is stuck when its latest refused ``advance`` (or other trigger) happened in
-        the stage it is still in. One indexed query on every store; nothing is replayed.
-
-        Args:
-            under, batch: only units under this organisation id, now in this batch.
-            longer_than: only units more than this many days in their stage.
-            order_by: ``days_in_stage`` (longest first), ``refused`` (newest refusal
-                first) or ``added``; ``offset``, ``limit``: the page (None: to the end).
+        One indexed query on every store. ``under``, ``batch``, ``longer_than`` (days in
+        stage) filter; ``order_by`` is ``days_in_stage``, ``refused`` or ``added``;
+        ``offset``, ``limit`` (None: to the end) page. See docs/org-tree.md.
         """
         return _overview.stuck(
             self._core,
@@ -479,17 +471,13 @@ class Campaign:
     ) -> Adoption:
         """Adopt a new version of the campaign's workflow, in one audited command.
 
-        Policies: ``pin`` — units in flight finish on their version; units not yet started
-        and units added later take the new one. ``migrate`` — every unit moves to the new
-        version; ``stage_map`` maps stages the new version renamed or removed (old id → new
-        id). ``from_batch`` — as ``pin``, but only for batches ``from_batch`` and later
-        (earlier batches keep their version, also for units added later). A unit moved to
-        another stage id takes the facts of its stage along; its version counter and dates
-        stay. ``dry_run``: plan only (the result lists every unit that would move and why).
+        ``pin``: units in flight finish on their version, units not started (and added
+        later) take the new one; ``migrate``: every unit moves, ``stage_map`` mapping stages
+        renamed or removed (old id -> new id); ``from_batch``: as ``pin``, for batches from
+        it on. ``dry_run``: plan only. See docs/workflow-versions.md.
 
         Raises:
-            ValidationError: bad arguments, or a plan with problems (a stage the new version
-                lacks, a unit left without a stage, ...), all listed; nothing changes.
+            ValidationError: bad arguments, or a plan with problems, all listed; nothing changes.
         """
         return _adoption.adopt(
             self._core,
@@ -507,6 +495,19 @@ class Campaign:
     ) -> EventPage:
         """The exactly-once event feed after cursor ``after`` (see docs/events.md)."""
         return _events.events(self._core, after, limit, kinds)
+
+    def inbox(
+        self,
+        actor: Actor,
+        *,
+        under: str | None = None,
+        kind: str | None = None,
+        due_before: date | None = None,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> InboxPage:
+        """The work items (待办) awaiting ``actor``, a page at a time (docs/worklists.md)."""
+        return _inbox.inbox(self._core, actor, under, kind, due_before, limit, after)
 
     def send_reminders(self, *, actor: Actor = SYSTEM, host: Any = None) -> list[Event]:
         """Write each reminder/escalation of the workflow's rules due now, once (worklists.md)."""

@@ -46,6 +46,7 @@ from campaignflow.store._rows import (
     state_values,
     unit_and_state,
 )
+from campaignflow.store._work_sql import WorkQueries
 
 __all__ = ["HeadCache", "Session", "StatementRunner"]
 
@@ -101,7 +102,7 @@ class _PendingState(NamedTuple):
     expected_version: int
 
 
-class Session(AuditQueries, OverviewQueries):
+class Session(AuditQueries, OverviewQueries, WorkQueries):
     """One transaction's view of a SQL store (the StoreSession protocol)."""
 
     #: Rows per query when iterating units or audit records.
