@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tomllib
 import uuid
@@ -11,9 +12,11 @@ from datetime import date
 from typing import Any, ClassVar
 
 import pytest
+from click.testing import CliRunner
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 import campaignflow as cf
+from campaignflow.cli import get_command
 from campaignflow.store import PostgresStore, Store
 from campaignflow.testing import CampaignMachine, machine_settings
 from tests.store.conftest import PG_DSN_ENV, StoreFactory, pg_dsn
@@ -247,3 +250,35 @@ def test_inbox_and_feed_hold_over_random_command_sequences(backend: str, size: i
         store = _pg_store if backend == "postgres" else backend  # type: ignore[assignment]
 
     run_state_machine_as_test(Machine, settings=machine_settings(max_examples=size or 25, steps=25))
+
+
+def test_the_inbox_command_shows_the_same_items(tmp_path: Any) -> None:
+    """``campaignflow inbox --db ... --as ROLE@ORG`` lists what Campaign.inbox pages."""
+    cli = get_command()
+    factory = StoreFactory("sqlite", tmp_path)
+    camp = _district(factory, cf.FixedClock(date(2005, 1, 10)))
+    expected = all_items(camp, cf.Actor(id="z", roles=SUPERVISION), under="east")
+    factory.close()
+    runner = CliRunner()
+    args = [
+        "inbox",
+        "--db",
+        str(factory.path),
+        "--campaign",
+        factory.campaign_id,
+        "--preset",
+        "district_2005",
+    ]
+    shown = runner.invoke(cli, [*args, "--as", "supervision_group@east", "--limit", "1", "--json"])
+    assert shown.exit_code == 0, shown.output
+    page = json.loads(shown.output)
+    assert [(i["unit_id"], i["kind"]) for i in page["items"]] == [expected[0][:2]]
+    assert page["more"] is True
+    rest = runner.invoke(
+        cli, [*args, "--as", "supervision_group@east", "--after", page["cursor"], "--lang", "zh_CN"]
+    )
+    assert rest.exit_code == 0, rest.output
+    assert rest.output.splitlines()[0].startswith("east-1  approval  学习动员")
+    assert "尚未经督导组批准转段" in rest.output
+    empty = runner.invoke(cli, [*args, "--as", "supervision_group@nowhere", "--lang", "en"])
+    assert empty.output.strip() == "No work items."
