@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -282,3 +283,26 @@ def test_the_inbox_command_shows_the_same_items(tmp_path: Any) -> None:
     assert "尚未经督导组批准转段" in rest.output
     empty = runner.invoke(cli, [*args, "--as", "supervision_group@nowhere", "--lang", "en"])
     assert empty.output.strip() == "No work items."
+
+
+def test_two_processes_catching_up_at_once_agree(sql_factory: StoreFactory) -> None:
+    """Two campaigns on one database bring the items up to date at the same moment, safely."""
+    clock = cf.FixedClock(date(2005, 1, 10))
+    camp = _district(sql_factory, clock)
+    other = sql_factory.campaign(clock)
+    inspector = cf.Actor(id="zhang", roles=SUPERVISION)
+    barrier = threading.Barrier(2)
+    pages: list[Any] = []
+
+    def read(campaign: cf.Campaign) -> None:
+        barrier.wait()
+        pages.append(campaign.inbox(inspector, under="city"))
+
+    threads = [threading.Thread(target=read, args=(c,)) for c in (camp, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(pages) == 2
+    assert pages[0] == pages[1]
+    assert [i.unit_id for i in pages[0].items] == ["east-0", "east-1", "west-0"]

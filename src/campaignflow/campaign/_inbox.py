@@ -91,11 +91,14 @@ def catch_up(core: Core, tx: StoreSession) -> None:
     today = core.now().date()
     if head <= through and on == today:
         return
+    # Marked first: on PostgreSQL the update locks the campaign's row, so two callers
+    # catching up at once queue here instead of writing the same items side by side.
+    tx.mark_work_items(head, today)
     anchor = tx.audit_anchor()
     if on != today or (anchor is not None and through < anchor.seq):
         touched: Iterable[str] = [unit.id for unit, _ in tx.iter_units(None)]
     else:
-        touched = dict.fromkeys(_touched(tx, through))
+        touched = dict.fromkeys(_touched(tx, through, head))
     host = core.host_for(None)
     for unit_id in list(touched):
         found = tx.get_unit_state(unit_id)
@@ -107,12 +110,14 @@ def catch_up(core: Core, tx: StoreSession) -> None:
         if workflow.stage(state.stage).kind not in ("waiting", "final"):
             decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
         tx.set_work_items(unit_id, work_items(workflow, unit, state, decision))
-    tx.mark_work_items(head, today)
 
 
-def _touched(tx: StoreSession, through: int) -> Iterable[str]:
-    """The units the audit records after ``through`` name (an adoption names those it moved)."""
+def _touched(tx: StoreSession, through: int, head: int) -> Iterable[str]:
+    """The units the audit records after ``through`` (to ``head``) name (an adoption names
+    those it moved)."""
     for record in tx.iter_audit(after_seq=through):
+        if record.seq > head:
+            return
         if record.unit_id is not None:
             yield record.unit_id
         elif record.command == "adopt" and record.outcome == "ok":
