@@ -230,3 +230,29 @@ def test_a_repeated_rule_id_is_a_problem_and_rules_round_trip() -> None:
     )
     assert cf.Workflow.from_dict(workflow.to_dict()) == workflow
     assert "reminders" not in cf.presets.district_2005().to_dict()
+
+
+def test_work_items_past_the_closed_window_are_overdue_once(store_factory: StoreFactory) -> None:
+    """The day after the batch window closes, each open work item is reported overdue, once."""
+    clock = cf.FixedClock(START)
+    camp = cf.Campaign(
+        _district(rules=""),
+        store=store_factory.open(),
+        clock=clock,
+        campaign_id=store_factory.campaign_id,
+    )
+    _in_study(camp, clock)
+    sent = {}
+    for day in (date(2005, 6, 30), date(2005, 7, 1), date(2005, 7, 2)):
+        clock.set(day)
+        sent[day] = [(e.kind, e.params["kind"], e.params["notify"]) for e in camp.send_reminders()]
+    assert sent[date(2005, 6, 30)] == []
+    assert sent[date(2005, 7, 1)] == [
+        ("work_item_overdue", "approval", ["supervision_group"]),
+        ("work_item_overdue", "assessment", ["superior_org"]),
+        ("work_item_overdue", "facts", ["fin-01"]),
+    ]
+    assert sent[date(2005, 7, 2)] == []
+    (event,) = camp.events(kinds=["work_item_overdue"], limit=1).events
+    assert event.params["deadline"] == "2005-06-30"
+    assert event.explain("zh_CN").startswith("逾期：单位 fin-01 在“学习动员”环节的待办（approval）")

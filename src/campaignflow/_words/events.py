@@ -21,9 +21,17 @@ __all__ = ["EVENT_KINDS", "Event", "EventKind", "EventPage"]
 #: ``unit_advanced``: a unit moved (started, advanced, deferred); ``refused``: a command was
 #: denied and only its audit record was written; ``fact_recorded``: a fact (an approval too)
 #: was recorded for a unit; ``reminder_due`` and ``escalated``: a reminder rule of the
-#: workflow fell due (``Campaign.send_reminders``) at its first or its escalation level.
+#: workflow fell due (``Campaign.send_reminders``) at its first or its escalation level;
+#: ``work_item_overdue``: after the batch window closed, a work item of the unit is past its
+#: deadline (also written by ``send_reminders``).
 EventKind = Literal[
-    "unit_added", "unit_advanced", "refused", "fact_recorded", "reminder_due", "escalated"
+    "unit_added",
+    "unit_advanced",
+    "refused",
+    "fact_recorded",
+    "reminder_due",
+    "escalated",
+    "work_item_overdue",
 ]
 
 #: Every event kind, in the order the documentation lists them.

@@ -115,6 +115,16 @@ def _projection(record: AuditRecord) -> tuple[str, dict[str, Any]] | None:
             "notify": list(payload.get("notify") or ()),
             "gates": list(payload.get("gates") or ()),
         }
+        if payload.get("level") == "overdue":
+            return "event.work_item_overdue", {
+                "unit": unit,
+                "kind": str(payload.get("kind", "")),
+                "stage": record.source or "",
+                "days": payload.get("days"),
+                "deadline": str(payload.get("deadline", "")),
+                "notify": list(payload.get("notify") or ()),
+                "gates": list(payload.get("gates") or ()),
+            }
         if payload.get("level") == "escalation":
             return "event.escalated", params
         return "event.reminder_due", params

@@ -3,7 +3,8 @@
 The rules are data (a workflow's ``[[reminders]]``, :class:`~campaignflow.Reminder`); this
 command judges them for every started, unfinished unit by the unit's own workflow version and
 writes one audit record (command ``remind``) per reminder or escalation that falls due, in
-one transaction. Nothing runs a thread: the host calls it from its scheduler, as often as it
+one transaction; once a unit's batch window has closed, also one per work item of the unit
+past its deadline (level ``overdue``, whatever the rules). Nothing runs a thread: the host calls it from its scheduler, as often as it
 likes. Each (unit, rule, level) is sent once: the record's ``request_id`` is a key of the
 three (and of the unit's stay in its stage, or its batch for a window rule), and the audit
 table's ``UNIQUE (campaign_id, request_id)`` keeps it once whatever the callers. The records
@@ -24,6 +25,7 @@ from campaignflow.audit import AuditRecord
 from campaignflow.campaign._checks import check_actor
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._events import events_of
+from campaignflow.campaign._inbox import work_items
 from campaignflow.campaign._records import append
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Reminder, Workflow
@@ -45,10 +47,9 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
         units = list(tx.iter_units(None))
         for unit, state in units:
             workflow = core.wf(tx, state)
-            if not workflow.reminders or workflow.stage(state.stage).kind in ("waiting", "final"):
+            if workflow.stage(state.stage).kind in ("waiting", "final"):
                 continue
-            for rule, level, payload in _due(core, tx, workflow, unit, state, today, host):
-                key = _key(rule, level, unit, state)
+            for key, payload in _all_due(core, tx, workflow, unit, state, today, host):
                 if tx.find_request(key) is not None:
                     continue
                 seq = append(
@@ -82,6 +83,38 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
                 )
                 sent.extend(events_of(record))
     return sent
+
+
+def _all_due(
+    core: Core,
+    tx: StoreSession,
+    workflow: Workflow,
+    unit: Unit,
+    state: UnitState,
+    today: date,
+    host: Any,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each (request id, payload) due for the unit today: its rules', then overdue items."""
+    for rule, level, payload in _due(core, tx, workflow, unit, state, today, host):
+        yield _key(rule, level, unit, state), payload
+    window = workflow.batch(state.batch)
+    if window is None or window.closes >= today:
+        return
+    decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
+    for item in work_items(workflow, unit, state, decision):
+        if item.deadline is None or item.deadline >= today or item.kind == "advance":
+            continue
+        payload = {
+            "rule": "",
+            "level": "overdue",
+            "kind": item.kind,
+            "notify": [item.role] if item.role else [unit.id],  # own items: the unit itself
+            "days": (today - item.deadline).days,
+            "deadline": item.deadline.isoformat(),
+            "gates": list(dict.fromkeys(item.codes)),
+            "since": None if item.since is None else item.since.isoformat(),
+        }
+        yield _hashed(f"overdue:{item.kind}:{item.role or ''}:v{state.version}:{unit.id}"), payload
 
 
 def _due(
@@ -163,7 +196,11 @@ def _payload(
 def _key(rule: Reminder, level: str, unit: Unit, state: UnitState) -> str:
     """The request id that makes (unit, rule, level) once: per stay, or per batch (window)."""
     stay = f"b{state.batch}" if rule.when == "window closing" else f"v{state.version}"
-    key = f"remind:{rule.id}:{level}:{stay}:{unit.id}"
+    return _hashed(f"remind:{rule.id}:{level}:{stay}:{unit.id}")
+
+
+def _hashed(key: str) -> str:
+    """``key``, or its digest when it is longer than a request id may be."""
     if len(key) > _KEY_MOST:
-        key = f"remind:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+        return f"remind:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
     return key
