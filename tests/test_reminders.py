@@ -256,3 +256,18 @@ def test_work_items_past_the_closed_window_are_overdue_once(store_factory: Store
     (event,) = camp.events(kinds=["work_item_overdue"], limit=1).events
     assert event.params["deadline"] == "2005-06-30"
     assert event.explain("zh_CN").startswith("逾期：单位 fin-01 在“学习动员”环节的待办（approval）")
+
+
+def test_rules_are_kept_with_the_adopted_versions_a_database_stores(tmp_path: Any) -> None:
+    """A campaign reopened from SQLite judges each unit by its version's stored rules."""
+    path = tmp_path / "c.db"
+    clock = cf.FixedClock(START)
+    camp = cf.Campaign(_district(rules=""), store=f"sqlite:///{path}", clock=clock)
+    _in_study(camp, clock)
+    camp.adopt(_district(version="2"), policy="migrate")
+    camp.close()
+    again = cf.Campaign(_district(version="2"), store=f"sqlite:///{path}", clock=clock)
+    assert [r.id for r in again.workflow_of("fin-01").reminders] == ["approval_overdue"]
+    clock.set(START + timedelta(days=5))
+    assert [e.kind for e in again.send_reminders()] == ["reminder_due"]
+    again.close()

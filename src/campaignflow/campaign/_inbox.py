@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from campaignflow._words.checks import one_of, whole_number
@@ -56,7 +56,9 @@ def inbox(
         check_org_id("under", under)
     if kind is not None:
         one_of("kind", kind, WORK_KINDS)
-    if due_before is not None and (not isinstance(due_before, date) or hasattr(due_before, "hour")):
+    if due_before is not None and (
+        not isinstance(due_before, date) or isinstance(due_before, datetime)
+    ):
         raise ValidationError(code="inbox.bad_due_before", params={"value": repr(due_before)})
     whole_number("limit", limit, minimum=1)
     if limit > MAX_LIMIT:
@@ -193,7 +195,8 @@ def _rule_deadline(workflow: Workflow, role: str, since: date | None) -> date | 
 
 
 def _sooner(a: date | None, b: date | None) -> date | None:
-    return min(d for d in (a, b) if d is not None) if (a or b) else None
+    given = [d for d in (a, b) if d is not None]
+    return min(given) if given else None
 
 
 def _cursor_text(key: tuple[str, str, str]) -> str:
