@@ -191,6 +191,15 @@ def _days(
             "$.reminders[0].not_past: unknown stage 'nowhere'",
         ),
         (
+            'id = "a"\nwhen = "window closing"\nwithin_days = 5\nnot_past = "rectificaton"\n'
+            'notify = ["x"]',
+            "$.reminders[0].not_past: unknown stage 'rectificaton'; did you mean 'rectification'?",
+        ),
+        (
+            'id = "a"\nwhen = "stuk"\nafter_days = -1\nnotify = ["x"]',
+            "$.reminders[0].after_days: must be a whole number from 0 to 36500, got -1",
+        ),
+        (
             'id = "a"\nwhen = "stuck"\nafter_days = -1\nnotify = []',
             "$.reminders[0].after_days: must be a whole number from 0 to 36500, got -1",
         ),

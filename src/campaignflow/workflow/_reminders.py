@@ -125,15 +125,13 @@ def _read(
     rule_id, when = data.get("id"), data.get("when")
     if "id" in data and (not isinstance(rule_id, str) or not rule_id.isidentifier()):
         problems.append(rule_problem(f"{path}.id", rule_id, "must be a Python-style name"))
-    if "when" in data and when not in REMINDER_WHEN:
+    known = when in REMINDER_WHEN
+    if "when" in data and not known:
         _unknown_when(when, f"{path}.when", problems)
-        return None
-    if not isinstance(when, str):
-        return None
-    for key in _NEEDS[when]:
+    for key in _NEEDS.get(str(when), ()):
         if key not in data:
             problems.append(Problem(f"{path}.{key}", "problem.required"))
-    for key in _FORBIDS[when]:
+    for key in _FORBIDS.get(str(when), ()):
         if key in data:
             problems.append(
                 Problem(f"{path}.{key}", "definition.reminder_key", {"key": key, "when": when})
@@ -160,10 +158,8 @@ def _read(
     if role is not None and (not isinstance(role, str) or not role):
         problems.append(rule_problem(f"{path}.role", role, "must name a role"))
     if not_past is not None and not_past not in stage_ids:
-        problems.append(
-            Problem(f"{path}.not_past", "definition.unknown_stage", {"stage": repr(not_past)})
-        )
-    if not isinstance(rule_id, str):
+        _unknown_stage(not_past, f"{path}.not_past", stage_ids, problems)
+    if not isinstance(rule_id, str) or not known:
         return None
     return Reminder(
         id=rule_id,
@@ -192,6 +188,20 @@ def _unknown_when(value: Any, path: str, problems: list[str]) -> None:
         problems.append(
             Problem(path, "problem.one_of", {"choices": list(REMINDER_WHEN), "value": repr(value)})
         )
+
+
+def _unknown_stage(value: Any, path: str, stage_ids: list[str], problems: list[str]) -> None:
+    close = difflib.get_close_matches(str(value), stage_ids, n=1, cutoff=0.6)
+    if close:
+        problems.append(
+            Problem(
+                path,
+                "definition.reminder_stage_close",
+                {"stage": repr(value), "close": repr(close[0])},
+            )
+        )
+    else:
+        problems.append(Problem(path, "definition.unknown_stage", {"stage": repr(value)}))
 
 
 def _days(value: Any, path: str, problems: list[str]) -> int | None:
