@@ -23,7 +23,8 @@ __all__ = ["EVENT_KINDS", "Event", "EventKind", "EventPage"]
 #: was recorded for a unit; ``reminder_due`` and ``escalated``: a reminder rule of the
 #: workflow fell due (``Campaign.send_reminders``) at its first or its escalation level;
 #: ``work_item_overdue``: after the batch window closed, a work item of the unit is past its
-#: deadline (also written by ``send_reminders``).
+#: deadline (also written by ``send_reminders``); ``work_item_created`` / ``work_item_done``:
+#: a work item appeared or went when the work items were brought up to date.
 EventKind = Literal[
     "unit_added",
     "unit_advanced",
@@ -31,6 +32,8 @@ EventKind = Literal[
     "fact_recorded",
     "reminder_due",
     "escalated",
+    "work_item_created",
+    "work_item_done",
     "work_item_overdue",
 ]
 

@@ -106,6 +106,19 @@ def _projection(record: AuditRecord) -> tuple[str, dict[str, Any]] | None:
     if record.command == "add_unit":
         added = payload.get("unit") or {}
         return "event.unit_added", {"unit": unit, "batch": added.get("batch")}
+    if record.command == "work_item":
+        role = payload.get("role")
+        item = {
+            "unit": unit,
+            "kind": str(payload.get("kind", "")),
+            "stage": record.source or "",
+            "deadline": str(payload.get("deadline") or "-"),
+            "notify": [role] if isinstance(role, str) else [unit],
+            "gates": list(payload.get("gates") or ()),
+        }
+        if payload.get("change") == "done":
+            return "event.work_item_done", item
+        return "event.work_item_created", item
     if record.command == "remind":
         params = {
             "unit": unit,

@@ -22,11 +22,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from campaignflow._words.checks import one_of, whole_number
-from campaignflow._words.records import Actor, Unit, UnitState
+from campaignflow._words.records import SYSTEM, Actor, Unit, UnitState
 from campaignflow._words.verdicts import Decision, Verdict
 from campaignflow._words.work import WORK_KINDS, InboxPage, InboxQuery, WorkItem
 from campaignflow.campaign._checks import check_actor, check_org_id
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._records import append
 from campaignflow.errors import ValidationError
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Workflow
@@ -35,6 +36,9 @@ __all__ = ["MAX_LIMIT", "inbox", "work_items"]
 
 #: The most items one page may hold.
 MAX_LIMIT = 1_000
+
+#: Audit records that change no unit's gates (reminders, and the items' own records).
+_NOT_CHANGING = frozenset({"remind", "work_item"})
 
 #: Verdict codes awaiting an approval or an assessment, by the work kind they make.
 _APPROVAL = "approval.missing"
@@ -86,11 +90,14 @@ def catch_up(core: Core, tx: StoreSession) -> None:
     """Re-judge the units named by audit records after the items' seq; mark the head.
 
     On a new day every unit is re-judged once (gates that wait on time change without a
-    command), and after a purge that removed records not yet reflected, too.
+    command), and after a purge that removed records not yet reflected, too. Each item that
+    appears or goes is audited (command ``work_item``): the feed's ``work_item_created`` and
+    ``work_item_done`` events.
     """
     through, on = tx.work_items_through()
     head, _ = tx.audit_head()
-    today = core.now().date()
+    now = core.now()
+    today = now.date()
     if head <= through and on == today:
         return
     # Marked first: on PostgreSQL the update locks the campaign's row, so two callers
@@ -111,7 +118,44 @@ def catch_up(core: Core, tx: StoreSession) -> None:
         decision = None
         if workflow.stage(state.stage).kind not in ("waiting", "final"):
             decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
-        tx.set_work_items(unit_id, work_items(workflow, unit, state, decision))
+        items = work_items(workflow, unit, state, decision)
+        kept = tx.get_work_items(unit_id)
+        if sorted(kept, key=_key) == sorted(items, key=_key):
+            continue
+        tx.set_work_items(unit_id, items)
+        before = {(i.kind, i.role): i for i in kept}
+        after = {(i.kind, i.role): i for i in items}
+        changes = [("done", i) for k, i in before.items() if k not in after]
+        changes += [("created", i) for k, i in after.items() if k not in before]
+        for change, item in changes:
+            payload = {
+                "change": change,
+                "kind": item.kind,
+                "role": item.role,
+                "deadline": None if item.deadline is None else item.deadline.isoformat(),
+                "gates": list(dict.fromkeys(item.codes)),
+            }
+            append(
+                core,
+                tx,
+                now,
+                today,
+                "work_item",
+                SYSTEM,
+                "ok",
+                unit_id=unit_id,
+                source=state.stage,
+                version=state.version,
+                payload=payload,
+                workflow=core.ref_of(state),
+            )
+    written, _ = tx.audit_head()
+    if written != head:
+        tx.mark_work_items(written, today)
+
+
+def _key(item: WorkItem) -> tuple[str, str]:
+    return item.kind, item.role or ""
 
 
 def _touched(tx: StoreSession, through: int, head: int) -> Iterable[str]:
@@ -120,6 +164,8 @@ def _touched(tx: StoreSession, through: int, head: int) -> Iterable[str]:
     for record in tx.iter_audit(after_seq=through):
         if record.seq > head:
             return
+        if record.command in _NOT_CHANGING:
+            continue
         if record.unit_id is not None:
             yield record.unit_id
         elif record.command == "adopt" and record.outcome == "ok":

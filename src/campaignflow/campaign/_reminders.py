@@ -25,7 +25,7 @@ from campaignflow.audit import AuditRecord
 from campaignflow.campaign._checks import check_actor
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._events import events_of
-from campaignflow.campaign._inbox import work_items
+from campaignflow.campaign._inbox import catch_up, work_items
 from campaignflow.campaign._records import append
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Reminder, Workflow
@@ -44,6 +44,7 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
     host = core.host_for(host)
     sent: list[Event] = []
     with core.store.transaction() as tx:
+        catch_up(core, tx)  # the scheduler's call also brings the work items up to date
         units = list(tx.iter_units(None))
         for unit, state in units:
             workflow = core.wf(tx, state)

@@ -218,6 +218,10 @@ class StoreSession(Protocol):
         """Record that the work items reflect every audit record up to ``seq``, judged ``on``."""
         ...
 
+    def get_work_items(self, unit_id: str) -> list[WorkItem]:
+        """The unit's work items as kept (none: it awaits nothing, or was not judged yet)."""
+        ...
+
     def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
         """Replace the unit's work items with ``items`` (none: the unit awaits nothing)."""
         ...

@@ -45,6 +45,13 @@ class WorkQueries(SessionStatements):
             (seq, on.isoformat(), self._cid),
         )
 
+    def get_work_items(self, unit_id: str) -> list[WorkItem]:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM cf_work_items w WHERE w.campaign_id = ? AND w.unit_id = ?",
+            (self._cid, unit_id),
+        )
+        return [_item(row) for row in rows]
+
     def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
         self._writable()
         self._run(

@@ -296,6 +296,9 @@ class _Session:
         store._items_seq = (seq, on)
         self._undo.append(lambda: setattr(store, "_items_seq", old))
 
+    def get_work_items(self, unit_id: str) -> list[WorkItem]:
+        return list(self._store._items.get(unit_id, ()))
+
     def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
         self._writable()
         _remember(self._undo, self._store._items, unit_id, tuple(items))

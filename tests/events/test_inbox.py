@@ -20,10 +20,8 @@ import campaignflow as cf
 from campaignflow.cli import get_command
 from campaignflow.store import PostgresStore, Store
 from campaignflow.testing import CampaignMachine, machine_settings
+from tests.events.test_events import FLOW, INSPECTOR, LEADER, Visit, _FailAfterAudit
 from tests.store.conftest import PG_DSN_ENV, StoreFactory, pg_dsn
-from tests.test_events import FLOW, INSPECTOR, LEADER, Visit, _FailAfterAudit
-
-pytest_plugins = ["tests.store.conftest"]
 
 SUPERVISION = frozenset({"supervision_group"})
 ASSESSOR = "superior_org"
@@ -306,3 +304,26 @@ def test_two_processes_catching_up_at_once_agree(sql_factory: StoreFactory) -> N
     assert len(pages) == 2
     assert pages[0] == pages[1]
     assert [i.unit_id for i in pages[0].items] == ["east-0", "east-1", "west-0"]
+
+
+def test_items_that_appear_or_go_are_events_once(store_factory: StoreFactory) -> None:
+    """Bringing the items up to date audits each item created or done; reading again adds none."""
+    camp = _district(store_factory, cf.FixedClock(date(2005, 1, 10)))
+    inspector = cf.Actor(id="zhang", roles=SUPERVISION)
+    camp.inbox(inspector)
+    created = camp.events(kinds=["work_item_created"], limit=100).events
+    assert ("east-0", "approval", ["supervision_group"]) in [
+        (e.unit_id, e.params["kind"], e.params["notify"]) for e in created
+    ]
+    cursor = camp.events(limit=10_000).cursor
+    camp.inbox(inspector)
+    assert camp.events(after=cursor).events == ()
+    camp.approve("east-0", actor=inspector)
+    camp.send_reminders()  # the scheduler's call brings the items up to date as well
+    done = camp.events(after=cursor, kinds=["work_item_done"]).events
+    assert [(e.unit_id, e.params["kind"]) for e in done] == [("east-0", "approval")]
+    assert done[0].explain("en") == (
+        "work item done: unit east-0 in study and mobilisation no longer awaits "
+        "supervision group (approval)"
+    )
+    assert camp.verify_audit().ok

@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
+from tests.events.test_events import FLOW, INSPECTOR, LEADER, Visit
 from tests.store.conftest import StoreFactory
-from tests.test_events import FLOW, INSPECTOR, LEADER, Visit
-
-pytest_plugins = ["tests.store.conftest"]
 
 START = date(2005, 1, 10)
 

@@ -15,8 +15,6 @@ import pytest
 import campaignflow as cf
 from tests.store.conftest import StoreFactory
 
-pytest_plugins = ["tests.store.conftest"]
-
 LEADER = cf.Actor(id="leader", roles={"leading_group"})
 INSPECTOR = cf.Actor(id="zhang", roles={"supervision_group"})
 
