@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from campaignflow._public import publish
+from campaignflow._words.events import Event, EventPage
 from campaignflow._words.facts import (
     Approval,
     FactTypes,
@@ -37,6 +38,7 @@ from campaignflow._words.records import (
     WorkflowVersion,
 )
 from campaignflow._words.verdicts import Candidate, Decision, Refusal, Verdict
+from campaignflow._words.work import InboxPage, WorkItem
 from campaignflow.errors import (
     AuditTampered,
     CampaignflowError,
@@ -65,7 +67,7 @@ if TYPE_CHECKING:  # loaded on first use (see __getattr__); named here for type 
         not_,
         use,
     )
-    from campaignflow.workflow import Stage, Transition, Workflow
+    from campaignflow.workflow import Reminder, Stage, Transition, Workflow
     from campaignflow.workflow._versions import Adoption, UnitChange
 
 #: The public names that load on first use, by the module that defines or exports them.
@@ -90,7 +92,7 @@ _ON_FIRST_USE: Mapping[str, str] = MappingProxyType(
             ),
             "campaignflow.guards",
         ),
-        **dict.fromkeys(("Stage", "Transition", "Workflow"), "campaignflow.workflow"),
+        **dict.fromkeys(("Reminder", "Stage", "Transition", "Workflow"), "campaignflow.workflow"),
         **dict.fromkeys(("Adoption", "UnitChange"), "campaignflow.workflow._versions"),
     }
 )
@@ -160,11 +162,14 @@ __all__ = [
     "ConcurrencyConflict",
     "Decision",
     "DefinitionError",
+    "Event",
+    "EventPage",
     "FactRecord",
     "FactTypes",
     "FixedClock",
     "GuardContext",
     "GuardSpec",
+    "InboxPage",
     "Milestone",
     "MissingExtra",
     "NoRecipeWarning",
@@ -174,6 +179,7 @@ __all__ = [
     "Progress",
     "Recipe",
     "Refusal",
+    "Reminder",
     "Satisfaction",
     "SimulatedClock",
     "Stage",
@@ -191,6 +197,7 @@ __all__ = [
     "UnknownUnit",
     "ValidationError",
     "Verdict",
+    "WorkItem",
     "Workflow",
     "WorkflowVersion",
     "__version__",

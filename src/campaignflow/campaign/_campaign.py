@@ -1,15 +1,12 @@
 """``Campaign``: the runtime API an OA back end calls — record facts, check, advance, defer.
 
-Each command is one store transaction, judged against the data that commits; a refusal
-writes only its audit record; a repeated ``request_id`` returns the first result (see
-``_commands``). Malformed input raises :class:`ValidationError` before anything is written.
-``Campaign`` is the face: it answers the simple reads itself and hands every other call to
-the room that does the work, with the campaign's :class:`~._core.Core`.
+A thin face: each command is one store transaction (see ``_commands``); every other call is
+handed, with the campaign's :class:`~._core.Core`, to the room that does the work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from os import PathLike
 from typing import IO, Any, Literal, overload
@@ -18,11 +15,15 @@ import campaignflow.campaign._adoption as _adoption
 import campaignflow.campaign._audit_ops as _audit_ops
 import campaignflow.campaign._checks as _checks
 import campaignflow.campaign._commands as _commands
+import campaignflow.campaign._events as _events
+import campaignflow.campaign._inbox as _inbox
 import campaignflow.campaign._overview as _overview
+import campaignflow.campaign._reminders as _reminders
 import campaignflow.campaign._sweeps as _sweeps
 import campaignflow.campaign._verify as _verify
 import campaignflow.campaign._xlsx as _xlsx
 from campaignflow._words.checks import refuse
+from campaignflow._words.events import Event, EventPage
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.facts import fact_types as default_fact_types
 from campaignflow._words.overview import OrgProgress, StuckOrder, StuckPage
@@ -37,6 +38,7 @@ from campaignflow._words.records import (
     WorkflowVersion,
 )
 from campaignflow._words.verdicts import Decision
+from campaignflow._words.work import InboxPage
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint, StoreVerification
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._core import Core, FromCore, resolve_store
@@ -58,8 +60,7 @@ class Campaign:
         workflow: the rules (a preset, a file, or your own).
         store: a :class:`~campaignflow.store.Store`, a URL (``"sqlite:///campaign.db"``,
             ``"postgresql://..."``), or None for in memory.
-        clock: where "now" comes from; the wall clock when None. Inject a
-            :class:`~campaignflow.clock.FixedClock` or ``SimulatedClock`` in tests.
+        clock: where "now" comes from (the wall clock when None; a FixedClock in tests).
         campaign_id: names the campaign in audit records (and separates request ids).
         fact_types: the registry of fact types (the default one unless given).
         host: data for guards declared ``reads_host`` (``ctx.host``), e.g. a roster provider.
@@ -137,19 +138,11 @@ class Campaign:
         return _commands.add_units(self._core, units, actor=actor, request_id=request_id)
 
     def unit(self, unit_id: str) -> Unit:
-        """The unit with ``unit_id``.
-
-        Raises:
-            UnknownUnit: no such unit.
-        """
+        """The unit with ``unit_id``; UnknownUnit if there is none."""
         return self._core.read(unit_id)[0]
 
     def state(self, unit_id: str) -> UnitState:
-        """Where the unit stands now.
-
-        Raises:
-            UnknownUnit: no such unit.
-        """
+        """Where the unit stands now; UnknownUnit if there is no such unit."""
         return self._core.read(unit_id)[1]
 
     def units(self, *, batch: int | None = None) -> list[tuple[Unit, UnitState]]:
@@ -159,11 +152,7 @@ class Campaign:
             return list(tx.iter_units(batch))
 
     def history(self, unit_id: str) -> tuple[AuditRecord, ...]:
-        """Every audit record of the unit, oldest first (denials included).
-
-        Raises:
-            UnknownUnit: no such unit.
-        """
+        """Every audit record of the unit, oldest first (denials included); UnknownUnit if none."""
         _checks.check_unit_id(unit_id)
         with self._core.store.transaction(write=False) as tx:
             if tx.get_unit(unit_id) is None:
@@ -400,14 +389,9 @@ class Campaign:
     ) -> StuckPage:
         """Units held in their stage: their latest refused move, the gates and days in stage.
 
-        A unit is stuck when its latest refused ``advance`` (or other trigger) happened in
-        the stage it is still in. One indexed query on every store; nothing is replayed.
-
-        Args:
-            under, batch: only units under this organisation id, now in this batch.
-            longer_than: only units more than this many days in their stage.
-            order_by: ``days_in_stage`` (longest first), ``refused`` (newest refusal
-                first) or ``added``; ``offset``, ``limit``: the page (None: to the end).
+        One indexed query on every store. ``under``, ``batch``, ``longer_than`` (days in
+        stage) filter; ``order_by`` is ``days_in_stage``, ``refused`` or ``added``;
+        ``offset``, ``limit`` (None: to the end) page. See docs/org-tree.md.
         """
         return _overview.stuck(
             self._core,
@@ -426,20 +410,13 @@ class Campaign:
         locale: str = "zh_CN",
         under: str | None = None,
     ) -> None:
-        """Write the spreadsheet an office sends upward (extra ``xlsx``; see docs/report.md).
-
-        Batches, roll-ups per organisation (and batch), stuck units with reasons, timeline —
-        of the units ``under`` an organisation (all when None), headers in ``locale``, to a
-        file path or binary stream. Raises MissingExtra without openpyxl.
-        """
+        """Write the spreadsheet an office sends upward of the units ``under`` an organisation
+        (all when None) to a path or binary stream (extra ``xlsx``; see docs/report.md)."""
         _xlsx.export_xlsx(self._core, target, locale=locale, under=under)
 
     def backfill_overview(self) -> tuple[int, int]:
-        """Fill the latest refusals and assessments from the audit trail; returns their counts.
-
-        Roll-ups and stuck lists read what commands keep as they run (schema version 3 on);
-        call this once on a database an earlier release wrote. Safe to repeat.
-        """
+        """Fill the latest refusals and assessments (kept since schema 3) from the audit trail,
+        once on a database an earlier release wrote; safe to repeat. Returns their counts."""
         return _overview.backfill_overview(self._core)
 
     # --- workflow versions ----------------------------------------------------------------
@@ -469,17 +446,13 @@ class Campaign:
     ) -> Adoption:
         """Adopt a new version of the campaign's workflow, in one audited command.
 
-        Policies: ``pin`` — units in flight finish on their version; units not yet started
-        and units added later take the new one. ``migrate`` — every unit moves to the new
-        version; ``stage_map`` maps stages the new version renamed or removed (old id → new
-        id). ``from_batch`` — as ``pin``, but only for batches ``from_batch`` and later
-        (earlier batches keep their version, also for units added later). A unit moved to
-        another stage id takes the facts of its stage along; its version counter and dates
-        stay. ``dry_run``: plan only (the result lists every unit that would move and why).
+        ``pin``: units in flight finish on their version, units not started (and added
+        later) take the new one; ``migrate``: every unit moves, ``stage_map`` mapping stages
+        renamed or removed (old id -> new id); ``from_batch``: as ``pin``, for batches from
+        it on. ``dry_run``: plan only. See docs/workflow-versions.md.
 
         Raises:
-            ValidationError: bad arguments, or a plan with problems (a stage the new version
-                lacks, a unit left without a stage, ...), all listed; nothing changes.
+            ValidationError: bad arguments, or a plan with problems, all listed; nothing changes.
         """
         return _adoption.adopt(
             self._core,
@@ -491,6 +464,29 @@ class Campaign:
             actor=actor,
             request_id=request_id,
         )
+
+    def events(
+        self, after: int = 0, limit: int = 100, *, kinds: Collection[str] | None = None
+    ) -> EventPage:
+        """The exactly-once event feed after cursor ``after`` (see docs/events.md)."""
+        return _events.events(self._core, after, limit, kinds)
+
+    def inbox(
+        self,
+        actor: Actor,
+        *,
+        under: str | None = None,
+        kind: str | None = None,
+        due_before: date | None = None,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> InboxPage:
+        """The work items (待办) awaiting ``actor``, a page at a time (docs/worklists.md)."""
+        return _inbox.inbox(self._core, actor, under, kind, due_before, limit, after)
+
+    def send_reminders(self, *, actor: Actor = SYSTEM, host: Any = None) -> list[Event]:
+        """Write each reminder/escalation of the workflow's rules due now, once (worklists.md)."""
+        return _reminders.send_reminders(self._core, actor=actor, host=host)
 
     # --- audit --------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from campaignflow.cli._common import (
     os_error,
 )
 from campaignflow.cli._compare import compare
+from campaignflow.cli._inbox import inbox
 from campaignflow.cli._local import LocalGroup, lang_of, run_localised, say
 from campaignflow.cli._preset import preset
 from campaignflow.cli._report import report
@@ -92,5 +93,5 @@ def cli() -> None:
     """Run, check and show staged campaigns (campaignflow)."""
 
 
-for _command in (adopt, audit, compare, diagram, preset, report, simulate, validate):
+for _command in (adopt, audit, compare, diagram, inbox, preset, report, simulate, validate):
     cli.add_command(_command)

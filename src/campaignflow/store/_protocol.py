@@ -15,6 +15,7 @@ from typing import Protocol
 from campaignflow._words.overview import GroupCounts, StuckQuery
 from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
 from campaignflow._words.verdicts import Refusal
+from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 
 __all__ = ["Store", "StoreSession", "apply_one_by_one"]
@@ -204,6 +205,29 @@ class StoreSession(Protocol):
         Raises:
             ConcurrencyConflict: another adoption took that number first.
         """
+        ...
+
+    # --- work items (schema version 6) --------------------------------------------------
+    # Campaign.inbox brings them up to the audit head in a write transaction, then pages.
+
+    def work_items_through(self) -> tuple[int, date | None]:
+        """The seq of the audit record the work items reflect (0: none yet), and their day."""
+        ...
+
+    def mark_work_items(self, seq: int, on: date) -> None:
+        """Record that the work items reflect every audit record up to ``seq``, judged ``on``."""
+        ...
+
+    def get_work_items(self, unit_id: str) -> list[WorkItem]:
+        """The unit's work items as kept (none: it awaits nothing, or was not judged yet)."""
+        ...
+
+    def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
+        """Replace the unit's work items with ``items`` (none: the unit awaits nothing)."""
+        ...
+
+    def page_work_items(self, query: InboxQuery) -> list[WorkItem]:
+        """The items ``query`` selects, in key order (unit id, kind, role), at most its limit."""
         ...
 
 

@@ -294,8 +294,34 @@ _V5 = Migration(
     ),
 )
 
+_V6 = Migration(
+    6,
+    "work items (待办) and the audit seq they reflect",
+    (
+        # One row per unit and wait (kind, role; '' for the unit's own): what Campaign.inbox
+        # pages through in key order. verdicts is canonical JSON of the failing verdicts.
+        """CREATE TABLE cf_work_items (
+            campaign_id {key} NOT NULL,
+            unit_id {key} NOT NULL,
+            kind {key} NOT NULL,
+            role {key} NOT NULL,
+            parent {key},
+            stage {key} NOT NULL,
+            since {key},
+            deadline {key},
+            verdicts {text} NOT NULL,
+            CONSTRAINT cf_work_items_pk PRIMARY KEY (campaign_id, unit_id, kind, role)
+        )""",
+        "CREATE INDEX cf_work_items_role ON cf_work_items (campaign_id, role, unit_id, kind)",
+        # The audit record the work items were brought up to, and the day they were judged
+        # on (Campaign.inbox catches up; a new day re-judges, for gates that wait on time).
+        "ALTER TABLE cf_campaigns ADD COLUMN items_seq {int} NOT NULL DEFAULT 0",
+        "ALTER TABLE cf_campaigns ADD COLUMN items_on {key}",
+    ),
+)
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 
 
 def latest_version() -> int:

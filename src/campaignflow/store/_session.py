@@ -48,6 +48,7 @@ from campaignflow.store._rows import (
     unit_and_state,
 )
 from campaignflow.store._verify_reads import VerifyQueries
+from campaignflow.store._work_sql import WorkQueries
 
 __all__ = ["HeadCache", "Session", "StatementRunner", "rowcount", "rows_of"]
 
@@ -105,7 +106,7 @@ class _PendingState(NamedTuple):
     expected_version: int
 
 
-class Session(AuditQueries, OverviewQueries, VerifyQueries):
+class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
     """One transaction's view of a SQL store (the StoreSession protocol)."""
 
     #: Rows per query when iterating units or audit records.

@@ -13,6 +13,7 @@ from typing import Any
 from campaignflow._words.overview import GroupCounts, StuckQuery, order_key
 from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
 from campaignflow._words.verdicts import Refusal
+from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.store._protocol import apply_one_by_one
@@ -291,6 +292,33 @@ class _Session:
         self._writable()
         _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
 
+    def work_items_through(self) -> tuple[int, date | None]:
+        return self._store._items_seq
+
+    def mark_work_items(self, seq: int, on: date) -> None:
+        self._writable()
+        store, old = self._store, self._store._items_seq
+        store._items_seq = (seq, on)
+        self._undo.append(lambda: setattr(store, "_items_seq", old))
+
+    def get_work_items(self, unit_id: str) -> list[WorkItem]:
+        return list(self._store._items.get(unit_id, ()))
+
+    def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
+        self._writable()
+        _remember(self._undo, self._store._items, unit_id, tuple(items))
+
+    def page_work_items(self, query: InboxQuery) -> list[WorkItem]:
+        # Memory keeps no index: a page sorts the selected items (a test store's trade-off).
+        under = None if query.under is None else frozenset(self._unit_ids_under(query.under))
+        found = [
+            item
+            for items in self._store._items.values()
+            for item in items
+            if query.selects(item, under)
+        ]
+        return sorted(found, key=query.key)[: query.limit]
+
     def _unit_ids_under(self, under: str | None) -> Iterator[str]:
         store = self._store
         if under is None:
@@ -453,6 +481,8 @@ class MemoryStore:
         self._refusals: dict[str, Refusal] = {}
         self._assessments: dict[str, Assessment] = {}
         self._workflows: list[WorkflowVersion] = []
+        self._items: dict[str, tuple[WorkItem, ...]] = {}
+        self._items_seq: tuple[int, date | None] = (0, None)
 
     def _audit_record(self, index: int) -> AuditRecord:
         """The record at ``index`` of the kept log, made from its row on the first read."""

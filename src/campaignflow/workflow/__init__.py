@@ -10,7 +10,15 @@ from campaignflow._public import publish
 from campaignflow.workflow._compile import CompiledTransition
 from campaignflow.workflow._definition import SCHEMA_VERSION, Workflow
 from campaignflow.workflow._parts import Stage, Transition
+from campaignflow.workflow._reminders import Reminder
 
-__all__ = ["SCHEMA_VERSION", "CompiledTransition", "Stage", "Transition", "Workflow"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "CompiledTransition",
+    "Reminder",
+    "Stage",
+    "Transition",
+    "Workflow",
+]
 
 publish(__name__, globals(), [n for n in __all__ if n in globals()])

@@ -34,6 +34,7 @@ from campaignflow.workflow._compile import (
     render,
 )
 from campaignflow.workflow._parts import Stage, Transition
+from campaignflow.workflow._reminders import Reminder, read_reminders
 from campaignflow.workflow._validate import validate
 
 __all__ = ["SCHEMA_VERSION", "Workflow"]
@@ -56,10 +57,21 @@ class _Definition:
     title_en: str = ""
     batches: list[BatchWindow] = attrs.field(factory=list)
     fact_roles: dict[str, str] = attrs.field(factory=dict)
+    reminders: list[Any] = attrs.field(factory=list)
 
 
 #: What a definition file and a :class:`Workflow` both hold, by the Workflow's argument names.
-_SHARED = ("name", "version", "title", "title_en", "initial", "stages", "transitions", "batches")
+_SHARED = (
+    "name",
+    "version",
+    "title",
+    "title_en",
+    "initial",
+    "stages",
+    "transitions",
+    "batches",
+    "reminders",
+)
 
 
 def _shared_fields(source: _Definition | Workflow) -> dict[str, Any]:
@@ -122,6 +134,7 @@ class Workflow:
         "fact_roles",
         "initial",
         "name",
+        "reminders",
         "stages",
         "title",
         "title_en",
@@ -143,6 +156,7 @@ class Workflow:
         fact_roles: Mapping[str, str] | None = None,
         registry: GuardRegistry | None = None,
         source: str | None = None,
+        reminders: Sequence[Reminder | Mapping[str, Any]] = (),
     ) -> None:
         self.name = name
         self.version = version
@@ -158,6 +172,8 @@ class Workflow:
         reg = registry or default_registry
         self._registry = reg
         problems, bound = validate(self, reg)
+        self.reminders, reminder_problems = read_reminders(reminders, self.stages)
+        problems += reminder_problems
         if problems:
             named = f"workflow {name!r}" if isinstance(name, str) and name.strip() else None
             raise DefinitionError(problems, source=source or named)
@@ -290,6 +306,8 @@ class Workflow:
             ],
             "transitions": [_transition_data(t) for t in self.transitions],
         }
+        if self.reminders:  # left out when none, so older workflows keep their content hash
+            data["reminders"] = [r.to_data() for r in self.reminders]
         return data
 
     def with_params(self, guard: str, /, **params: Any) -> Workflow:

@@ -1,0 +1,206 @@
+"""``Campaign.send_reminders``: the reminders and escalations due at the campaign's clock.
+
+The rules are data (a workflow's ``[[reminders]]``, :class:`~campaignflow.Reminder`); this
+command judges them for every started, unfinished unit by the unit's own workflow version and
+writes one audit record (command ``remind``) per reminder or escalation that falls due, in
+one transaction; once a unit's batch window has closed, also one per work item of the unit
+past its deadline (level ``overdue``, whatever the rules). Nothing runs a thread: the host calls it from its scheduler, as often as it
+likes. Each (unit, rule, level) is sent once: the record's ``request_id`` is a key of the
+three (and of the unit's stay in its stage, or its batch for a window rule), and the audit
+table's ``UNIQUE (campaign_id, request_id)`` keeps it once whatever the callers. The records
+are the event feed's ``reminder_due`` and ``escalated`` events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from campaignflow._words.events import Event
+from campaignflow._words.records import Actor, Unit, UnitState
+from campaignflow._words.verdicts import Decision
+from campaignflow.audit import AuditRecord
+from campaignflow.campaign._checks import check_actor
+from campaignflow.campaign._core import Core
+from campaignflow.campaign._events import events_of
+from campaignflow.campaign._inbox import catch_up, work_items
+from campaignflow.campaign._records import append
+from campaignflow.store._protocol import StoreSession
+from campaignflow.workflow import Reminder, Workflow
+
+__all__ = ["send_reminders"]
+
+# Longer keys are hashed: a request id is at most 200 characters.
+_KEY_MOST = 200
+
+
+def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]:
+    """``Campaign.send_reminders``: write every reminder now due; returns their events."""
+    check_actor(actor)
+    now = core.now()
+    today = now.date()
+    host = core.host_for(host)
+    sent: list[Event] = []
+    with core.store.transaction() as tx:
+        catch_up(core, tx)  # the scheduler's call also brings the work items up to date
+        units = list(tx.iter_units(None))
+        for unit, state in units:
+            workflow = core.wf(tx, state)
+            if workflow.stage(state.stage).kind in ("waiting", "final"):
+                continue
+            for key, payload in _all_due(core, tx, workflow, unit, state, today, host):
+                if tx.find_request(key) is not None:
+                    continue
+                seq = append(
+                    core,
+                    tx,
+                    now,
+                    "remind",
+                    actor,
+                    "ok",
+                    unit_id=unit.id,
+                    source=state.stage,
+                    version=state.version,
+                    request_id=key,
+                    payload=payload,
+                    workflow=core.ref_of(state),
+                )
+                record = AuditRecord(
+                    seq=seq,
+                    at=now,
+                    on=today,
+                    campaign=core.campaign_id,
+                    command="remind",
+                    actor_id=actor.id,
+                    actor_roles=core.roles_of(actor),
+                    outcome="ok",
+                    unit_id=unit.id,
+                    source=state.stage,
+                    request_id=key,
+                    payload=payload,
+                )
+                sent.extend(events_of(record))
+    return sent
+
+
+def _all_due(
+    core: Core,
+    tx: StoreSession,
+    workflow: Workflow,
+    unit: Unit,
+    state: UnitState,
+    today: date,
+    host: Any,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each (request id, payload) due for the unit today: its rules', then overdue items."""
+    for rule, level, payload in _due(core, tx, workflow, unit, state, today, host):
+        yield _key(rule, level, unit, state), payload
+    window = workflow.batch(state.batch)
+    if window is None or window.closes >= today:
+        return
+    decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
+    for item in work_items(workflow, unit, state, decision):
+        if item.deadline is None or item.deadline >= today or item.kind == "advance":
+            continue
+        payload = {
+            "rule": "",
+            "level": "overdue",
+            "kind": item.kind,
+            "notify": [item.role] if item.role else [unit.id],  # own items: the unit itself
+            "days": (today - item.deadline).days,
+            "deadline": item.deadline.isoformat(),
+            "gates": list(dict.fromkeys(item.codes)),
+            "since": None if item.since is None else item.since.isoformat(),
+        }
+        yield _hashed(f"overdue:{item.kind}:{item.role or ''}:v{state.version}:{unit.id}"), payload
+
+
+def _due(
+    core: Core,
+    tx: StoreSession,
+    workflow: Workflow,
+    unit: Unit,
+    state: UnitState,
+    today: date,
+    host: Any,
+) -> Iterator[tuple[Reminder, str, dict[str, Any]]]:
+    """Each (rule, level, payload) due for the unit today, reminder before escalation."""
+    decision: Decision | None = None
+    since = state.entered_on or state.stage_since
+    for rule in workflow.reminders:
+        if rule.when == "window closing":
+            days = _days_left(workflow, state, rule, today)
+            if days is not None:
+                yield rule, "reminder", _payload(rule, "reminder", days, [], since)
+            continue
+        if since is None or rule.after_days is None:
+            continue
+        waited = (today - since).days
+        if waited < rule.after_days:
+            continue
+        if decision is None:
+            decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
+        gates = _holding(rule, workflow, state, decision)
+        if not gates:
+            continue
+        yield rule, "reminder", _payload(rule, "reminder", waited, gates, since)
+        if rule.escalate_after_days is not None and waited >= rule.escalate_after_days:
+            yield rule, "escalation", _payload(rule, "escalation", waited, gates, since)
+
+
+def _holding(rule: Reminder, workflow: Workflow, state: UnitState, decision: Decision) -> list[str]:
+    """The codes of the gates the rule waits on that still hold the unit (none: not due)."""
+    if decision.allowed:
+        return []
+    failures = decision.failures()
+    if rule.when == "stuck":
+        return list(dict.fromkeys(v.code for v in failures))
+    roles = {rule.role} if rule.role else set(workflow.approver_roles(state.stage))
+    waiting = [
+        v for v in failures if v.code == "approval.missing" and v.params.get("role") in roles
+    ]
+    return ["approval.missing"] if waiting else []
+
+
+def _days_left(workflow: Workflow, state: UnitState, rule: Reminder, today: date) -> int | None:
+    """Days until the unit's batch window closes, when the rule is due; None when not."""
+    window = workflow.batch(state.batch)
+    if window is None or rule.within_days is None or rule.not_past is None:
+        return None
+    order = [s.id for s in workflow.stages]
+    if rule.not_past not in order or state.stage not in order:
+        return None
+    if order.index(state.stage) > order.index(rule.not_past):
+        return None
+    left = (window.closes - today).days
+    return left if left <= rule.within_days else None
+
+
+def _payload(
+    rule: Reminder, level: str, days: int, gates: list[str], since: date | None
+) -> dict[str, Any]:
+    notify = rule.escalate_to if level == "escalation" else rule.notify
+    return {
+        "rule": rule.id,
+        "when": rule.when,
+        "level": level,
+        "notify": list(notify),
+        "days": days,
+        "gates": gates,
+        "since": None if since is None else since.isoformat(),
+    }
+
+
+def _key(rule: Reminder, level: str, unit: Unit, state: UnitState) -> str:
+    """The request id that makes (unit, rule, level) once: per stay, or per batch (window)."""
+    stay = f"b{state.batch}" if rule.when == "window closing" else f"v{state.version}"
+    return _hashed(f"remind:{rule.id}:{level}:{stay}:{unit.id}")
+
+
+def _hashed(key: str) -> str:
+    """``key``, or its digest when it is longer than a request id may be."""
+    if len(key) > _KEY_MOST:
+        return f"remind:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+    return key
