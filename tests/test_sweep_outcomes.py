@@ -112,10 +112,11 @@ def test_a_sweep_holds_no_decision_per_unit(store: object) -> None:
     camp = _campaign(store, 300)
     gc.collect()
     # Decisions other tests of the session left alive are not this sweep's: count the new.
-    before = sum(isinstance(o, cf.Decision) for o in gc.get_objects())
+    # type(), not isinstance(): the latter asks a lazy object (Django's) for __class__.
+    before = sum(type(o) is cf.Decision for o in gc.get_objects())
     outcomes = camp.start_batch(1, actor=LEADER)
     gc.collect()
-    alive = sum(isinstance(o, cf.Decision) for o in gc.get_objects()) - before
+    alive = sum(type(o) is cf.Decision for o in gc.get_objects()) - before
     assert len(outcomes) == 300
     assert alive < 10
     assert outcomes.summary.advanced == 300
