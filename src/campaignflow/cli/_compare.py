@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from datetime import date
 from pathlib import Path
 
 import click
@@ -27,7 +26,14 @@ from campaignflow.cli._outputs import check_name, check_outputs
 from campaignflow.cli._pages import write_pages
 from campaignflow.report import chart_style, compare_charts, render_compare_html
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import batch_short, gate_label, mode_label, stage_label, text
+from campaignflow.report._text import (
+    batch_short,
+    finished_on,
+    gate_label,
+    mode_label,
+    stage_label,
+    words,
+)
 from campaignflow.simulation import Comparison, parse_setting
 from campaignflow.simulation import compare as play
 
@@ -36,17 +42,12 @@ __all__ = ["compare", "show_comparison"]
 COMPARE_FILES = ("compare.html",)
 
 
-def _day(value: date | None, lang: str) -> str:
-    return value.isoformat() if value is not None else text("not_finished", lang)
-
-
 def show_comparison(
     console: Console, comparison: Comparison, *, lang: str, style: ChartStyle
 ) -> None:
     """Print the two runs side by side: summary, batches, and the gates that held units."""
 
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
+    t = words(lang)
 
     a, b = comparison.a, comparison.b
     console.print(t("compare_title", a=comparison.label_a, b=comparison.label_b), style="bold")
@@ -83,8 +84,8 @@ def show_comparison(
         batches.add_row(
             batch_short(d.batch, lang, style.batches),
             d.window_end.isoformat(),
-            _day(d.completed_a, lang),
-            _day(d.completed_b, lang),
+            finished_on(d.completed_a, lang),
+            finished_on(d.completed_b, lang),
             "–" if d.days_later is None else f"{d.days_later:+d}",
             f"{d.on_time_a:.1%}",
             f"{d.on_time_b:.1%}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from datetime import date
 from pathlib import Path
 
 import click
@@ -26,17 +25,13 @@ from campaignflow.cli._pages import write_pages
 from campaignflow.i18n import messages
 from campaignflow.report import bands_chart, chart_style, render_runs_html
 from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import batch_short, mode_label, text
+from campaignflow.report._text import batch_short, finished_on, mode_label, words
 from campaignflow.simulation import RunsSummary, simulate_runs
 
 __all__ = ["RUNS_FILES", "run_many", "show_runs"]
 
 #: What ``simulate --runs`` writes into its output folder.
 RUNS_FILES = ("runs.html", "bands.png")
-
-
-def _day(value: date | None, lang: str) -> str:
-    return value.isoformat() if value is not None else text("not_finished", lang)
 
 
 def show_runs(
@@ -46,8 +41,7 @@ def show_runs(
     named by their titles when ``style`` has them)."""
     style = style or ChartStyle()
 
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
+    t = words(lang)
 
     table = Table(title=t("runs_title", runs=summary.runs, scenario=summary.scenario))
     for key in ("batch", "runs_window_end", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
@@ -60,9 +54,9 @@ def show_runs(
         table.add_row(
             batch_short(b.batch, lang, style.batches),
             b.window_end.isoformat(),
-            _day(b.completed_p10, lang),
-            _day(b.completed_p50, lang),
-            _day(b.completed_p90, lang),
+            finished_on(b.completed_p10, lang),
+            finished_on(b.completed_p50, lang),
+            finished_on(b.completed_p90, lang),
             f"{b.on_time_probability:.0%}",
             str(b.unfinished_runs),
             f"{b.on_time_share_p50:.1%}",
