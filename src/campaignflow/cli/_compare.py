@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import click
@@ -15,17 +14,15 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
-    missing_extra,
-    note,
+    notes_at_once,
     out_console,
     plugin_option,
-    show_warning,
 )
 from campaignflow.cli._local import LocalCommand, choice, int_range, path, say, usage_error
-from campaignflow.cli._outputs import check_name, check_outputs
-from campaignflow.cli._pages import write_pages
+from campaignflow.cli._outputs import check_name
+from campaignflow.cli._pages import page_folder, write_pages
 from campaignflow.report import chart_style, compare_charts, render_compare_html
-from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
+from campaignflow.report._charts import ChartStyle, chart_lang
 from campaignflow.report._text import (
     batch_short,
     finished_on,
@@ -162,22 +159,10 @@ def compare(
     other = load_scenario_file(b) if b is not None else None
     name = check_name(base.name)
     err = err_console()
-    if out is not None:
-        require_matplotlib()
-    elif not no_report:
-        try:
-            require_matplotlib()
-            out = Path(f"{name}-compare")
-        except ImportError as exc:
-            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
-    replace = (
-        check_outputs(out, COMPARE_FILES, overwrite=overwrite, campaign_id=name)
-        if out is not None
-        else []
+    out, replace = page_folder(
+        out, COMPARE_FILES, name, lang, no_report=no_report, overwrite=overwrite
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = show_warning  # a fallback note in --lang, before the runs
+    with notes_at_once():  # a fallback note in --lang, before the runs
         result = play(base, other, settings=changed, seed=seed, mode=mode)  # type: ignore[arg-type]
     # Labels name the files the user gave, not the scenarios' inner names.
     result = Comparison(
