@@ -43,9 +43,7 @@ def show_comparison(
     console: Console, comparison: Comparison, *, lang: str, style: ChartStyle
 ) -> None:
     """Print the two runs side by side: summary, batches, and the gates that held units."""
-
     t = words(lang)
-
     a, b = comparison.a, comparison.b
     console.print(t("compare_title", a=comparison.label_a, b=comparison.label_b), style="bold")
     head = Table()

@@ -37,9 +37,7 @@ def show_runs(
     """Print the per-batch percentiles and on-time chances, and the make-up spread (batches
     named by their titles when ``style`` has them)."""
     style = style or ChartStyle()
-
     t = words(lang)
-
     table = Table(title=t("runs_title", runs=summary.runs, scenario=summary.scenario))
     for key in ("batch", "runs_window_end", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
         left = key in ("batch", "runs_window_end")

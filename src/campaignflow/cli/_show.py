@@ -21,7 +21,6 @@ def show_result(
     console: Console, result: SimulationResult, *, lang: str, style: ChartStyle
 ) -> None:
     """Print the summary, the batches, units per stage, time in stage and the blockers."""
-
     t = words(lang)
 
     def stage(s: str) -> str:
@@ -110,9 +109,7 @@ def show_rollup(
     console: Console, node: OrgProgress, stuck: StuckPage, *, lang: str, style: ChartStyle
 ) -> None:
     """Print a roll-up: a table of the organisation and its children, the tree, the stuck list."""
-
     t = words(lang)
-
     named = f"{node.name}（{node.id}）" if lang == "zh_CN" else f"{node.name} ({node.id})"
     table = Table(title=t("rollup", org=named))
     table.add_column(t("org"))

@@ -122,9 +122,7 @@ def render_runs_html(
     batches named by their titles when ``style`` has them."""
     lang = check_lang(lang)
     style = style or ChartStyle()
-
     t = words(lang)
-
     title = t("runs_title", runs=summary.runs, scenario=summary.scenario)
     parts = [
         *_page_top(title, lang),

@@ -77,9 +77,7 @@ def render_compare_html(
     lang = check_lang(lang)
     style = style or ChartStyle()
     a, b = comparison.a, comparison.b
-
     t = words(lang)
-
     title = t("compare_title", a=comparison.label_a, b=comparison.label_b)
     changed = [
         (k, v.isoformat() if isinstance(v, date) else v) for k, v in comparison.settings.items()

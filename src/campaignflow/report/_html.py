@@ -144,7 +144,6 @@ def render_html(
     """The report page for ``result`` in ``lang``, with ``charts`` (name → PNG bytes) inline."""
     lang = check_lang(lang)
     style = style or ChartStyle()
-
     t = words(lang)
 
     def stage(s: str) -> str:
