@@ -1,8 +1,6 @@
 """What every command shares: exit codes, the --lang option, consoles, and reading files.
 
-Exit codes (docs/cli.md): 0 done and every check passed; 1 a check failed (an invalid file
-given to ``validate``, a tampered audit trail); 2 bad usage or a file that cannot be used
-(one line of explanation, never a traceback).
+The exit codes are drawn once, in the program's docstring (:mod:`campaignflow.cli._app`).
 """
 
 from __future__ import annotations
@@ -13,12 +11,15 @@ import json
 import re
 import sys
 import tomllib
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from campaignflow.cli._db import find_workflow, workflow_refs
 from campaignflow.cli._local import (
@@ -61,19 +62,24 @@ __all__ = [
     "load_scenario_file",
     "missing_extra",
     "note",
+    "notes_at_once",
     "os_error",
     "out_console",
     "plugin_option",
     "present",
     "print_files",
+    "progress_bar",
     "read_data",
     "show_warning",
     "syntax_error",
     "workflow_for",
 ]
 
+#: Done, and every check passed.
 EXIT_OK = 0
+#: A check failed: an invalid file given to ``validate``, a tampered audit trail.
 EXIT_CHECK_FAILED = 1
+#: Bad usage or a file that cannot be used: one line of explanation, never a traceback.
 EXIT_BAD_INPUT = 2
 
 
@@ -338,6 +344,27 @@ def show_warning(
     after it), in the command's language."""
     lang = lang_of(None)
     err_console().print(say("cli.note", lang, text=_warning_text(message, lang)), markup=False)
+
+
+@contextmanager
+def notes_at_once() -> Iterator[None]:
+    """Within it, a run's warnings (a fallback to exact mode, a guard without a recipe) are
+    shown by :func:`show_warning` as they come, each time, in the command's language."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show_warning
+        yield
+
+
+def progress_bar(console: Console) -> Progress:
+    """A run's bar on a terminal: what it plays, the bar, done of total; gone when it ends."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _warning_text(message: Warning | str, lang: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
-from datetime import date
 from pathlib import Path
 
 import click
@@ -16,18 +14,23 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
-    missing_extra,
-    note,
+    notes_at_once,
     out_console,
     plugin_option,
-    show_warning,
 )
 from campaignflow.cli._local import LocalCommand, choice, int_range, path, say, usage_error
-from campaignflow.cli._outputs import check_name, check_outputs
-from campaignflow.cli._pages import write_pages
+from campaignflow.cli._outputs import check_name
+from campaignflow.cli._pages import page_folder, write_pages
 from campaignflow.report import chart_style, compare_charts, render_compare_html
-from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import batch_short, gate_label, mode_label, stage_label, text
+from campaignflow.report._charts import ChartStyle, chart_lang
+from campaignflow.report._text import (
+    batch_short,
+    finished_on,
+    gate_label,
+    mode_label,
+    stage_label,
+    words,
+)
 from campaignflow.simulation import Comparison, parse_setting
 from campaignflow.simulation import compare as play
 
@@ -36,18 +39,11 @@ __all__ = ["compare", "show_comparison"]
 COMPARE_FILES = ("compare.html",)
 
 
-def _day(value: date | None, lang: str) -> str:
-    return value.isoformat() if value is not None else text("not_finished", lang)
-
-
 def show_comparison(
     console: Console, comparison: Comparison, *, lang: str, style: ChartStyle
 ) -> None:
     """Print the two runs side by side: summary, batches, and the gates that held units."""
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
-
+    t = words(lang)
     a, b = comparison.a, comparison.b
     console.print(t("compare_title", a=comparison.label_a, b=comparison.label_b), style="bold")
     head = Table()
@@ -83,8 +79,8 @@ def show_comparison(
         batches.add_row(
             batch_short(d.batch, lang, style.batches),
             d.window_end.isoformat(),
-            _day(d.completed_a, lang),
-            _day(d.completed_b, lang),
+            finished_on(d.completed_a, lang),
+            finished_on(d.completed_b, lang),
             "–" if d.days_later is None else f"{d.days_later:+d}",
             f"{d.on_time_a:.1%}",
             f"{d.on_time_b:.1%}",
@@ -161,22 +157,10 @@ def compare(
     other = load_scenario_file(b) if b is not None else None
     name = check_name(base.name)
     err = err_console()
-    if out is not None:
-        require_matplotlib()
-    elif not no_report:
-        try:
-            require_matplotlib()
-            out = Path(f"{name}-compare")
-        except ImportError as exc:
-            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
-    replace = (
-        check_outputs(out, COMPARE_FILES, overwrite=overwrite, campaign_id=name)
-        if out is not None
-        else []
+    out, replace = page_folder(
+        out, COMPARE_FILES, name, lang, no_report=no_report, overwrite=overwrite
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = show_warning  # a fallback note in --lang, before the runs
+    with notes_at_once():  # a fallback note in --lang, before the runs
         result = play(base, other, settings=changed, seed=seed, mode=mode)  # type: ignore[arg-type]
     # Labels name the files the user gave, not the scenarios' inner names.
     result = Comparison(

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import warnings
-from datetime import date
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from campaignflow.cli._common import (
     err_console,
     error_lang,
     load_scenario_file,
-    missing_extra,
-    note,
+    notes_at_once,
     out_console,
-    show_warning,
+    progress_bar,
 )
 from campaignflow.cli._local import say
-from campaignflow.cli._outputs import check_name, check_outputs
-from campaignflow.cli._pages import write_pages
+from campaignflow.cli._outputs import check_name
+from campaignflow.cli._pages import page_folder, write_pages
 from campaignflow.i18n import messages
 from campaignflow.report import bands_chart, chart_style, render_runs_html
-from campaignflow.report._charts import ChartStyle, chart_lang, require_matplotlib
-from campaignflow.report._text import batch_short, mode_label, text
+from campaignflow.report._charts import ChartStyle, chart_lang
+from campaignflow.report._text import batch_short, finished_on, mode_label, words
 from campaignflow.simulation import RunsSummary, simulate_runs
 
 __all__ = ["RUNS_FILES", "run_many", "show_runs"]
@@ -35,20 +31,13 @@ __all__ = ["RUNS_FILES", "run_many", "show_runs"]
 RUNS_FILES = ("runs.html", "bands.png")
 
 
-def _day(value: date | None, lang: str) -> str:
-    return value.isoformat() if value is not None else text("not_finished", lang)
-
-
 def show_runs(
     console: Console, summary: RunsSummary, *, lang: str, style: ChartStyle | None = None
 ) -> None:
     """Print the per-batch percentiles and on-time chances, and the make-up spread (batches
     named by their titles when ``style`` has them)."""
     style = style or ChartStyle()
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
-
+    t = words(lang)
     table = Table(title=t("runs_title", runs=summary.runs, scenario=summary.scenario))
     for key in ("batch", "runs_window_end", "runs_p10", "runs_p50", "runs_p90", "runs_on_time"):
         left = key in ("batch", "runs_window_end")
@@ -60,9 +49,9 @@ def show_runs(
         table.add_row(
             batch_short(b.batch, lang, style.batches),
             b.window_end.isoformat(),
-            _day(b.completed_p10, lang),
-            _day(b.completed_p50, lang),
-            _day(b.completed_p90, lang),
+            finished_on(b.completed_p10, lang),
+            finished_on(b.completed_p50, lang),
+            finished_on(b.completed_p90, lang),
             f"{b.on_time_probability:.0%}",
             str(b.unfinished_runs),
             f"{b.on_time_share_p50:.1%}",
@@ -86,9 +75,7 @@ def _play(
     scenario: Path, runs: int, seed: int | None, mode: str, shards: int, *, quiet: bool
 ) -> RunsSummary:
     """The runs, with a fallback to exact mode said as one note before they start."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = show_warning
+    with notes_at_once():
         return _play_runs(scenario, runs, seed, mode, shards, quiet=quiet)
 
 
@@ -100,13 +87,7 @@ def _play_runs(
     if quiet:
         return simulate_runs(plan, runs=runs, seed=seed, mode=mode, shards=shards)  # type: ignore[arg-type]
     if err.is_terminal:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with progress_bar(err) as bar:
             task = bar.add_task(plan.name, total=runs)
             return simulate_runs(
                 plan,
@@ -147,18 +128,8 @@ def run_many(
     name = check_name(plan.name)
     style = chart_style(plan.load_workflow(), lang)
     err = err_console()
-    if out is not None:
-        require_matplotlib()
-    elif not no_report:
-        try:
-            require_matplotlib()
-            out = Path(f"{name}-runs")
-        except ImportError as exc:
-            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
-    replace = (
-        check_outputs(out, RUNS_FILES, overwrite=overwrite, campaign_id=name)
-        if out is not None
-        else []
+    out, replace = page_folder(
+        out, RUNS_FILES, name, lang, no_report=no_report, overwrite=overwrite
     )
     summary = _play(scenario, runs, seed, mode, shards, quiet=quiet or as_json)
     written: list[Path] = []

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from campaignflow.report._charts import ChartStyle
-from campaignflow.report._text import batch_label, gate_label, mode_label, stage_label, text
+from campaignflow.report._text import batch_label, gate_label, mode_label, stage_label, words
 
 if TYPE_CHECKING:
     from campaignflow._words.overview import OrgProgress, StuckPage
@@ -21,9 +21,7 @@ def show_result(
     console: Console, result: SimulationResult, *, lang: str, style: ChartStyle
 ) -> None:
     """Print the summary, the batches, units per stage, time in stage and the blockers."""
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
+    t = words(lang)
 
     def stage(s: str) -> str:
         return stage_label(s, lang, style.labels)
@@ -111,10 +109,7 @@ def show_rollup(
     console: Console, node: OrgProgress, stuck: StuckPage, *, lang: str, style: ChartStyle
 ) -> None:
     """Print a roll-up: a table of the organisation and its children, the tree, the stuck list."""
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
-
+    t = words(lang)
     named = f"{node.name}（{node.id}）" if lang == "zh_CN" else f"{node.name} ({node.id})"
     table = Table(title=t("rollup", org=named))
     table.add_column(t("org"))

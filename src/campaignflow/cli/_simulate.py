@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import attrs
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from campaignflow.cli._common import (
     err_console,
     existing_file,
     lang_option,
     load_scenario_file,
-    missing_extra,
     note,
+    notes_at_once,
     plugin_option,
     present,
     print_files,
-    show_warning,
+    progress_bar,
 )
 from campaignflow.cli._db import db_url, save_run
 from campaignflow.cli._local import (
@@ -40,8 +38,8 @@ from campaignflow.cli._outputs import (
     create_database,
     write_outputs,
 )
+from campaignflow.cli._pages import report_folder
 from campaignflow.cli._runs import run_many
-from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import FAST_THRESHOLD, SimulationResult
 from campaignflow.simulation import simulate as run
 from campaignflow.workflow import Workflow
@@ -161,14 +159,7 @@ def simulate(
     if shards > 1:
         host = None
     err = err_console()
-    if out is not None:
-        require_matplotlib()  # fail before a long run, not after it
-    elif not no_report:
-        try:
-            require_matplotlib()
-            out = Path(f"{name}-report")
-        except ImportError as exc:
-            note(err, "cli.note.no_charts", reason=missing_extra(exc, lang))
+    out = report_folder(out, no_report=no_report, default=Path(f"{name}-report"), lang=lang)
     likely_fast = mode == "fast" or (mode == "auto" and plan.unit_count() >= FAST_THRESHOLD)
     own_db = db is None and not likely_fast
     folder = out if out is not None else Path.cwd()
@@ -236,19 +227,11 @@ def _run(
 ) -> SimulationResult:
     """The simulation, with its progress on stderr and its notes shown as they come."""
     err = err_console()
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = show_warning
+    with notes_at_once():
         if quiet:
             return run(plan, seed=seed, mode=mode, store=store, shards=shards, host=host)  # type: ignore[arg-type]
         if err.is_terminal:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=err,
-                transient=True,
-            ) as bar:
+            with progress_bar(err) as bar:
                 task = bar.add_task(plan.name, total=plan.unit_count())
 
                 def tick(day: date, done: int, units: int) -> None:

@@ -8,7 +8,6 @@ closes dashed. The page carries the chart inline, as ``report.html`` does, and l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -21,17 +20,20 @@ from campaignflow.report._charts import (
     drawable_titles,
 )
 from campaignflow.report._fonts import rc_params
-from campaignflow.report._html import _CSP, _STYLE, _img, _table
-from campaignflow.report._text import batch_label, batch_short, check_lang, mode_label, text
+from campaignflow.report._html import _img, _page_end, _page_top, _table, _what_ran
+from campaignflow.report._text import (
+    batch_label,
+    batch_short,
+    check_lang,
+    finished_on,
+    text,
+    words,
+)
 
 if TYPE_CHECKING:
     from campaignflow.simulation._runs import RunsSummary
 
 __all__ = ["bands_chart", "render_runs_html"]
-
-
-def _day(value: date | None, lang: str) -> str:
-    return value.isoformat() if value is not None else text("not_finished", lang)
 
 
 def bands_chart(
@@ -120,30 +122,15 @@ def render_runs_html(
     batches named by their titles when ``style`` has them."""
     lang = check_lang(lang)
     style = style or ChartStyle()
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
-
+    t = words(lang)
     title = t("runs_title", runs=summary.runs, scenario=summary.scenario)
     parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if lang == "zh_CN" else "en"}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{escape(title)}</h1>",
+        *_page_top(title, lang),
         f"<h2>{escape(t('summary'))}</h2>",
         _table(
             None,
             [
-                (t("scenario"), summary.scenario),
-                (t("workflow"), summary.workflow),
-                (t("mode"), mode_label(summary.mode, lang)),
+                *_what_ran(summary.scenario, summary.workflow, summary.mode, lang),
                 (t("runs_count"), summary.runs),
                 (t("runs_seeds"), _seeds(summary)),
                 (
@@ -171,9 +158,9 @@ def render_runs_html(
                 (
                     batch_label(b.batch, lang, style.batches),
                     f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
-                    _day(b.completed_p10, lang),
-                    _day(b.completed_p50, lang),
-                    _day(b.completed_p90, lang),
+                    finished_on(b.completed_p10, lang),
+                    finished_on(b.completed_p50, lang),
+                    finished_on(b.completed_p90, lang),
                     f"{b.on_time_probability:.0%}",
                     b.unfinished_runs,
                     f"{b.on_time_share_p50:.1%}",
@@ -186,5 +173,4 @@ def render_runs_html(
     if charts:
         parts.append(f"<h2>{escape(t('charts'))}</h2>")
         parts += [_img(name, data, t("bands_chart")) for name, data in charts.items()]
-    parts += [f"<footer>{escape(t('generated_by'))}</footer>", "</body>", "</html>"]
-    return "\n".join(parts) + "\n"
+    return _page_end(parts, lang)

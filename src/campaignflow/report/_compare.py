@@ -19,14 +19,15 @@ from campaignflow.report._charts import (
     gantt_chart,
     stages_chart,
 )
-from campaignflow.report._html import _CSP, _STYLE, _img, _table
+from campaignflow.report._html import _img, _page_end, _page_top, _table
 from campaignflow.report._text import (
     batch_label,
     check_lang,
+    finished_on,
     gate_label,
     mode_label,
     stage_label,
-    text,
+    words,
 )
 
 if TYPE_CHECKING:
@@ -61,10 +62,6 @@ def compare_charts(
     }
 
 
-def _day(value: date | None, lang: str) -> str:
-    return value.isoformat() if value is not None else text("not_finished", lang)
-
-
 def _signed(days: int | None) -> str:
     return "–" if days is None else f"{days:+d}"
 
@@ -80,26 +77,13 @@ def render_compare_html(
     lang = check_lang(lang)
     style = style or ChartStyle()
     a, b = comparison.a, comparison.b
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
-
+    t = words(lang)
     title = t("compare_title", a=comparison.label_a, b=comparison.label_b)
     changed = [
         (k, v.isoformat() if isinstance(v, date) else v) for k, v in comparison.settings.items()
     ]
     parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if lang == "zh_CN" else "en"}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}{_PAIRS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{escape(title)}</h1>",
+        *_page_top(title, lang, css=_PAIRS),
         f"<h2>{escape(t('summary'))}</h2>",
         _table(
             [t("compare_item"), t("compare_base"), t("compare_whatif")],
@@ -135,8 +119,8 @@ def render_compare_html(
                 (
                     batch_label(d.batch, lang, style.batches),
                     d.window_end.isoformat(),
-                    _day(d.completed_a, lang),
-                    _day(d.completed_b, lang),
+                    finished_on(d.completed_a, lang),
+                    finished_on(d.completed_b, lang),
                     _signed(d.days_later),
                     f"{d.on_time_a:.1%}",
                     f"{d.on_time_b:.1%}",
@@ -176,5 +160,4 @@ def render_compare_html(
                     parts.append(_img(f"{kind}_{side}", data, f"{alts[kind]} — {caption}"))
                 parts.append("</figure>")
             parts.append("</div>")
-    parts += [f"<footer>{escape(t('generated_by'))}</footer>", "</body>", "</html>"]
-    return "\n".join(parts) + "\n"
+    return _page_end(parts, lang)

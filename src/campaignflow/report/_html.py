@@ -18,10 +18,12 @@ from campaignflow.report._text import (
     GLOSSARY_BOX,
     batch_label,
     check_lang,
+    finished_on,
     gate_label,
     mode_label,
     stage_label,
     text,
+    words,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +89,39 @@ def _img(name: str, data: bytes, alt: str) -> str:
     )
 
 
+def _what_ran(scenario: str, workflow: str, mode: str, lang: str) -> list[tuple[str, object]]:
+    """The first rows of a page's summary table: the scenario, its workflow and the mode."""
+    return [
+        (text("scenario", lang), scenario),
+        (text("workflow", lang), workflow),
+        (text("mode", lang), mode_label(mode, lang)),
+    ]
+
+
+def _page_top(title: str, lang: str, *, css: str = "") -> list[str]:
+    """A page's lines up to its ``<h1>``: the charset, the Content-Security-Policy that lets
+    it load nothing, the style (with ``css`` added) and the title."""
+    return [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh_CN" else "en"}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{_STYLE}{css}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(title)}</h1>",
+    ]
+
+
+def _page_end(parts: list[str], lang: str) -> str:
+    """The page of ``parts`` (from :func:`_page_top` on), closed by its footer."""
+    footer = [f"<footer>{escape(text('generated_by', lang))}</footer>", "</body>", "</html>"]
+    return "\n".join([*parts, *footer]) + "\n"
+
+
 def _glossary(lang: str) -> str:
     """The glossary box: the summary's terms (补课 / make-up, on time, held back) explained once."""
     rows = "".join(
@@ -109,33 +144,19 @@ def render_html(
     """The report page for ``result`` in ``lang``, with ``charts`` (name → PNG bytes) inline."""
     lang = check_lang(lang)
     style = style or ChartStyle()
-
-    def t(key: str, **values: object) -> str:
-        return text(key, lang, **values)
+    t = words(lang)
 
     def stage(s: str) -> str:
         return stage_label(s, lang, style.labels)
 
     title = t("title", scenario=result.scenario)
     parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if lang == "zh_CN" else "en"}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{escape(title)}</h1>",
+        *_page_top(title, lang),
         f"<h2>{escape(t('summary'))}</h2>",
         _table(
             None,
             [
-                (t("scenario"), result.scenario),
-                (t("workflow"), result.workflow),
-                (t("mode"), mode_label(result.mode, lang)),
+                *_what_ran(result.scenario, result.workflow, result.mode, lang),
                 (t("seed"), result.seed),
                 (t("units"), f"{result.units:,}"),
                 (t("period"), f"{result.start.isoformat()} – {result.end.isoformat()}"),
@@ -175,7 +196,7 @@ def render_html(
                     batch_label(b.batch, lang, style.batches),
                     f"{b.window_start.isoformat()} – {b.window_end.isoformat()}",
                     f"{b.units:,}",
-                    b.completed_on.isoformat() if b.completed_on else t("not_finished"),
+                    finished_on(b.completed_on, lang),
                     f"{b.on_time_share:.1%}",
                     b.deferred_in,
                     b.deferred_out,
@@ -215,8 +236,5 @@ def render_html(
             or [(t("none"), "", 0)],
             numeric=2,
         ),
-        f"<footer>{escape(t('generated_by'))}</footer>",
-        "</body>",
-        "</html>",
     ]
-    return "\n".join(parts) + "\n"
+    return _page_end(parts, lang)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date
 
 from campaignflow.errors import ValidationError
 from campaignflow.i18n import LOCALES, messages
@@ -13,10 +14,12 @@ __all__ = [
     "batch_label",
     "batch_short",
     "check_lang",
+    "finished_on",
     "gate_label",
     "mode_label",
     "stage_label",
     "text",
+    "words",
 ]
 
 #: The report's glossary box: each term (a ``report.*`` heading) and its explanation
@@ -55,6 +58,20 @@ def text(key: str, lang: str, **values: object) -> str:
     """The report's word for ``key`` in ``lang``, formatted with ``values`` (the catalogue's
     ``report.<key>``)."""
     return messages.render(f"report.{key}", values, lang)
+
+
+def words(lang: str) -> Callable[..., str]:
+    """:func:`text` in one language: ``t = words(lang)``, then ``t("title", scenario=...)``."""
+
+    def t(key: str, /, **values: object) -> str:
+        return text(key, lang, **values)
+
+    return t
+
+
+def finished_on(day: date | None, lang: str) -> str:
+    """The day something finished, or "not finished" in ``lang``."""
+    return day.isoformat() if day is not None else text("not_finished", lang)
 
 
 def stage_label(stage: str, lang: str, labels: Mapping[str, str] | None = None) -> str:
