@@ -107,6 +107,7 @@ def test_outcomes_read_back_as_the_sweep_made_them(store: object) -> None:
     camp.close()
 
 
+@pytest.mark.slow
 def test_a_sweep_holds_no_decision_per_unit(store: object) -> None:
     """After a 300-unit sweep, no Decision is alive: the outcomes keep ids and seqs only."""
     camp = _campaign(store, 300)

@@ -286,6 +286,7 @@ def test_a_group_without_its_command_shows_its_help(cli: Any, args: list[str]) -
     assert untranslated(result.stderr) == []
 
 
+@pytest.mark.slow
 def test_what_if_runs_read_chinese(cli: Any, tmp_path: Path) -> None:
     """compare and simulate --runs under zh_CN: tables, notes and the files written, no English."""
     runner = CliRunner()

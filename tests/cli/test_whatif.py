@@ -70,6 +70,7 @@ def test_compare_refuses_a_symlinked_page(runner: CliRunner, cli: Any, tmp_path:
     assert victim.read_text(encoding="utf-8") == "keep"
 
 
+@pytest.mark.slow
 def test_compare_json_has_both_results_with_one_seed(runner: CliRunner, cli: Any) -> None:
     """--json prints the comparison: the same seed for both, B with the stricter gate."""
     done = runner.invoke(

@@ -124,6 +124,7 @@ def test_bands_chart_reads_chinese(caught: Caught) -> None:
     assert caught.legends() == ["第一批", "第二批", "第三批"]
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("chinese_font")
 def test_compare_gantt_pair_shares_one_date_scale(caught: Caught) -> None:
     """compare.html's two Gantt charts span the same days, though the runs end apart."""

@@ -28,6 +28,7 @@ def test_nearest_rank_percentile_is_an_observed_value() -> None:
     assert percentile([1.0, math.inf], 50) == 1.0
 
 
+@pytest.mark.slow
 def test_same_seeds_give_byte_identical_summaries(summary: RunsSummary) -> None:
     """Two calls with the same seeds, one in two worker processes, give the same JSON bytes."""
     again = simulate_runs(small_scenario(), runs=6, seed=11, mode="fast", shards=2)

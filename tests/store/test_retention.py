@@ -124,6 +124,7 @@ def test_purge_of_nothing_old_enough_removes_nothing(store_factory: StoreFactory
 # --- reading the trail in pages ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_audit_trail_pages_hold_no_transaction_between_records(store_factory: StoreFactory) -> None:
     """A reader paused inside a long trail blocks no writer, and still reads the whole chain.
 

@@ -163,6 +163,7 @@ class HostMachine(CampaignMachine):
         super().teardown()
 
 
+@pytest.mark.slow
 def test_the_machine_passes_the_host_reading_gate() -> None:
     """Runs merge the recipes' host per unit: units pass the gate and reach accepted."""
     HostMachine.reached = HostMachine.runs = 0

@@ -131,6 +131,7 @@ def test_base_machine_keeps_the_invariants_in_memory(preset: str) -> None:
     run_state_machine_as_test(OnPreset, settings=SMALL)
 
 
+@pytest.mark.slow
 def test_base_machine_keeps_the_invariants_on_a_sqlite_file() -> None:
     """The same on SQLite: a temporary file per run, removed at teardown."""
 
@@ -140,6 +141,7 @@ def test_base_machine_keeps_the_invariants_on_a_sqlite_file() -> None:
     run_state_machine_as_test(OnSQLite, settings=SMALL)
 
 
+@pytest.mark.slow
 def test_base_machine_runs_on_the_integrators_own_store(tmp_path: Path) -> None:
     """A callable store: the integrator's own store object, a fresh campaign id per run."""
     path = tmp_path / "host.db"
@@ -153,6 +155,7 @@ def test_base_machine_runs_on_the_integrators_own_store(tmp_path: Path) -> None:
     run_state_machine_as_test(OnHostStore, settings=machine_settings(max_examples=10))
 
 
+@pytest.mark.slow
 def test_base_machine_runs_on_postgresql() -> None:
     """On PostgreSQL (CAMPAIGNFLOW_PG_DSN), with a fresh campaign id per run."""
     dsn = os.environ.get("CAMPAIGNFLOW_PG_DSN", "")
