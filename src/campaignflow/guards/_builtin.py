@@ -157,6 +157,10 @@ def _threshold(
             return_annotation="Verdict",
         )
         judge.__annotations__ = {**measure.__annotations__, "return": "Verdict"}
+        # The measure takes its params by position, the guard by keyword only: a tool that
+        # unwraps to the measure's source (Sphinx's preserved defaults) would pair the two
+        # wrongly, so the guard is not marked as wrapping it.
+        del judge.__wrapped__
         return guard(name, check=check, recipe=recipe_of(name), earliest=earliest)(judge)
 
     return build
