@@ -31,6 +31,7 @@ import pytest
 
 import campaignflow as cf
 from campaignflow.audit import replay
+from campaignflow.campaign import Outcomes
 from campaignflow.campaign import _sweeps as campaign_module
 from campaignflow.store import Store
 from tests.store.conftest import pg_dsn
@@ -143,7 +144,11 @@ class Outcome:
 def attempt(command: Callable[[cf.Campaign], Any], camp: cf.Campaign) -> Outcome:
     """Run the command; its value or whatever it raised."""
     try:
-        return Outcome(value=command(camp))
+        value = command(camp)
+        if isinstance(value, Outcomes):
+            # A sweep's outcomes are read back from the store: read them while it is open.
+            value = list(value)
+        return Outcome(value=value)
     except Exception as exc:  # the test judges every error, raw driver errors included
         return Outcome(error=exc)
 

@@ -107,7 +107,9 @@ class Outcomes(Sequence[AdvanceOutcome]):
     with a list). It keeps per unit the id, whether it moved and its audit seq, and
     rebuilds an outcome when it is read: a move from its sealed audit record, a refusal by
     judging the unit again on the sweep's day (the same decision unless the unit changed
-    since). Built by the sweep, never by hand.
+    since). Built by the sweep, never by hand. Reading one needs its campaign's store
+    open: read them (``list(outcomes)``) before ``close()``; ``len`` and :attr:`summary`
+    need no store.
     """
 
     __slots__ = ("_advanced", "_context", "_ends", "_held", "_ids", "_moved", "_seqs")
