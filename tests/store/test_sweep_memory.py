@@ -48,7 +48,7 @@ def test_a_big_sweep_keeps_its_heap_flat(tmp_path: Path) -> None:
     )
     tracemalloc.start()
     try:
-        started = camp.start_batch(1)
+        started = camp.start_batch(1, actor=cf.Actor(id="leader", roles={"leading_group"}))
         advanced = camp.advance_all()
         _, peak = tracemalloc.get_traced_memory()
     finally:

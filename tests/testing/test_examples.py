@@ -31,7 +31,12 @@ def test_the_oa_custom_gate_example_passes() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "path cover: 16/16 transitions covered" in run.stdout
     assert "machine: 16/16 transitions covered" in run.stdout
-    assert "simulation: 24/24 units finished" in run.stdout
+    assert (
+        "simulation (exact): 24/24 units reached the gate, 24 passed it, 24 finished" in run.stdout
+    )
+    assert (
+        "simulation (fast): 24/24 units reached the gate, 24 passed it, 24 finished" in run.stdout
+    )
 
 
 def _pytest_session(target: str, *, timeout: int) -> subprocess.CompletedProcess[str]:
