@@ -8,9 +8,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from campaignflow.guards import GuardRegistry, GuardSpec, NoRecipeWarning
+from campaignflow.guards import GuardRegistry, NoRecipeWarning
 from campaignflow.guards._recipe import without_host
-from campaignflow.simulation.behaviour import KNOWN_GUARDS
+from campaignflow.simulation.behaviour import KNOWN_GUARDS, satisfiable_leaves
 from campaignflow.workflow import Workflow
 
 __all__ = ["warn_without_recipe"]
@@ -31,12 +31,11 @@ def warn_without_recipe(
             # recipe there: a custom gate that needs its recipe may hold units until the
             # window closes. Say so before the run rather than let them wait silently (a
             # gate without a recipe, e.g. one on the date, is retried daily and may pass).
-            unplayed = [
-                name
-                for spec in t.guards
-                for name in _custom_gates((spec,))
-                if name not in registry.without_recipe(spec)
-            ]
+            unplayed = dict.fromkeys(
+                leaf.name
+                for leaf in satisfiable_leaves(t.guards)
+                if leaf.name not in KNOWN_GUARDS and not registry.without_recipe(leaf)
+            )
             for name in unplayed:
                 for source in t.source:
                     warnings.warn(
@@ -53,16 +52,3 @@ def warn_without_recipe(
                     warnings.warn(
                         NoRecipeWarning(name, source, t.dest, host=True), stacklevel=stacklevel
                     )
-
-
-def _custom_gates(specs: tuple[GuardSpec, ...]) -> list[str]:
-    """The names of the gates under ``specs`` that no behaviour model plays (custom guards)."""
-    names: list[str] = []
-    for spec in specs:
-        if spec.name == "not":
-            continue  # a negated gate is not something to satisfy
-        if spec.children:
-            names.extend(_custom_gates(spec.children))
-        elif spec.name not in KNOWN_GUARDS and spec.name not in names:
-            names.append(spec.name)
-    return names

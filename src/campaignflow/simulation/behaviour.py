@@ -94,6 +94,7 @@ __all__ = [
     "draw_visit",
     "generate_roster",
     "randint",
+    "satisfiable_leaves",
     "stage_needs",
     "stream_seed",
     "survey_for",
@@ -269,12 +270,13 @@ class StageNeeds:
     custom: tuple[GuardSpec, ...] = ()
 
 
-def _leaves(specs: Iterable[GuardSpec]) -> Iterable[GuardSpec]:
+def satisfiable_leaves(specs: Iterable[GuardSpec]) -> Iterable[GuardSpec]:
+    """The single gates under ``specs`` a unit must meet: combinators opened, ``not`` left out."""
     for spec in specs:
         if spec.name == "not":
             continue  # a negated gate is not something to satisfy
         if spec.children:
-            yield from _leaves(spec.children)
+            yield from satisfiable_leaves(spec.children)
         else:
             yield spec
 
@@ -295,7 +297,7 @@ def stage_needs(workflow: Workflow) -> dict[str, StageNeeds]:
         for t in workflow.transitions:
             if t.trigger != "advance" or stage.id not in t.source:
                 continue
-            for spec in _leaves(t.guards):
+            for spec in satisfiable_leaves(t.guards):
                 params = spec.params
                 if spec.name in ("min_study_hours", "min_guided_hours"):
                     study = True
