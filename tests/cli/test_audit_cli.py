@@ -58,6 +58,25 @@ def _signed(runner: CliRunner, cli: Any, db: Path, folder: Path) -> tuple[Path, 
     return out, public
 
 
+def _verify_signed(
+    runner: CliRunner, cli: Any, db: Path, checkpoint: Path, public: Path, *extra: str
+) -> Any:
+    """``audit verify --db DB --checkpoint FILE --public-key PUB [extra...]``."""
+    return run(
+        runner,
+        cli,
+        "audit",
+        "verify",
+        "--db",
+        str(db),
+        "--checkpoint",
+        str(checkpoint),
+        "--public-key",
+        str(public),
+        *extra,
+    )
+
+
 def test_a_signed_checkpoint_verifies_with_the_rows(
     runner: CliRunner, cli: Any, db: Path, tmp_path: Path
 ) -> None:
@@ -65,22 +84,12 @@ def test_a_signed_checkpoint_verifies_with_the_rows(
     out, public = _signed(runner, cli, db, tmp_path)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert sorted(data) == ["campaign", "format", "hash", "key_id", "seq", "signature"]
-    args = [
-        "audit",
-        "verify",
-        "--db",
-        str(db),
-        "--checkpoint",
-        str(out),
-        "--public-key",
-        str(public),
-    ]
-    result = run(runner, cli, *args, "--scenario", str(SMALL))
+    result = _verify_signed(runner, cli, db, out, public, "--scenario", str(SMALL))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "units" in result.stdout
     assert "equal what the audit trail produces" in result.stdout
     assert "verifies" in result.stderr
-    as_json = run(runner, cli, *args, "--scenario", str(SMALL), "--json")
+    as_json = _verify_signed(runner, cli, db, out, public, "--scenario", str(SMALL), "--json")
     (entry,) = json.loads(as_json.stdout)
     assert entry["ok"] is True
     assert entry["rows_checked"] is True
@@ -95,22 +104,14 @@ def test_a_changed_state_row_is_named_and_exits_1(
     out, public = _signed(runner, cli, db, tmp_path)
     (unit,) = sqlite3.connect(db).execute("SELECT unit_id FROM cf_states LIMIT 1").fetchone()
     _sql(db, f"UPDATE cf_states SET stage = stage || '-forged' WHERE unit_id = '{unit}'")
-    args = [
-        "audit",
-        "verify",
-        "--db",
-        str(db),
-        "--checkpoint",
-        str(out),
-        "--public-key",
-        str(public),
-    ]
-    text = run(runner, cli, *args, "--scenario", str(SMALL))
+    text = _verify_signed(runner, cli, db, out, public, "--scenario", str(SMALL))
     assert text.exit_code == 1
     assert (
         f"TAMPERED: campaign small_district: cf_states row {unit}: stage should be" in text.stdout
     )
-    as_json = run(runner, cli, *args, "--scenario", str(SMALL), "--json", "--lang", "zh_CN")
+    as_json = _verify_signed(
+        runner, cli, db, out, public, "--scenario", str(SMALL), "--json", "--lang", "zh_CN"
+    )
     assert as_json.exit_code == 1
     (entry,) = json.loads(as_json.stdout)
     assert entry["ok"] is False
@@ -138,18 +139,7 @@ def test_another_keys_checkpoint_is_tampering(
     out, _ = _signed(runner, cli, db, tmp_path)
     (tmp_path / "other").mkdir()
     _, other = keys(tmp_path / "other")
-    result = run(
-        runner,
-        cli,
-        "audit",
-        "verify",
-        "--db",
-        str(db),
-        "--checkpoint",
-        str(out),
-        "--public-key",
-        str(other),
-    )
+    result = _verify_signed(runner, cli, db, out, other)
     assert result.exit_code == 1
     assert "does not verify with the public key" in result.stdout
 
@@ -162,18 +152,7 @@ def test_a_forged_anchor_fails_against_the_signed_checkpoint(
     data = json.loads(out.read_text(encoding="utf-8"))
     _sql(db, "DELETE FROM cf_audit")
     _sql(db, f"UPDATE cf_campaigns SET anchor_seq = {data['seq']}, anchor_hash = '{data['hash']}'")
-    result = run(
-        runner,
-        cli,
-        "audit",
-        "verify",
-        "--db",
-        str(db),
-        "--checkpoint",
-        str(out),
-        "--public-key",
-        str(public),
-    )
+    result = _verify_signed(runner, cli, db, out, public)
     assert result.exit_code == 1
     assert "matches no purge record" in result.stdout
 
