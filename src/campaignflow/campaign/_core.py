@@ -251,12 +251,14 @@ class Core:
         workflow: Workflow | None = None,
         observed: bool | None = None,
         host: Any = None,
+        foresee: bool = True,
     ) -> Decision:
         """The unit's decision, judged by its own workflow version on its stage's facts.
 
         ``workflow``: that version, when the caller already has it; ``observed``: whether
         guard evaluation is traced and logged (asked of observability when None);
-        ``host``: the host data resolved for the call (:meth:`host_for`).
+        ``host``: the host data resolved for the call (:meth:`host_for`); ``foresee``:
+        whether a held decision says when the unit may move (see the engine's ``decide``).
         """
         return decide(
             workflow or self.wf(tx, state),
@@ -270,6 +272,7 @@ class Core:
             versioned=len(self.versions) > 1,
             judge=candidate_judge(observed),
             host=host,
+            foresee=foresee,
         )
 
     def stamp(self, now: datetime, day: date, actor: Actor) -> Stamp:

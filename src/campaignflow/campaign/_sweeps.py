@@ -147,7 +147,16 @@ def due_units(core: Core, *, batch: int | None, limit: int, host: Any = None) ->
             if workflow.stage(state.stage).kind in ("waiting", "final"):
                 continue
             facts = tx.get_facts(unit.id, state.stage)
-            judged = decide(workflow, unit, state, facts, today, judge=candidate_judge(), host=host)
+            judged = decide(
+                workflow,
+                unit,
+                state,
+                facts,
+                today,
+                judge=candidate_judge(),
+                host=host,
+                foresee=False,
+            )
             if judged.allowed:
                 due.append(unit.id)
                 if len(due) >= limit:
@@ -318,8 +327,18 @@ def _sweep_units(
     moves: list[tuple[UnitState, int, AuditRow]] = []
     outcomes = PageOutcomes()
     for (unit, state), workflow in zip(units, workflows, strict=True):
+        # Only whether it moves now: a held unit's decision is judged again when read.
         decision = core.decide(
-            tx, unit, state, today, trigger, actor.roles, workflow, observed, host=host
+            tx,
+            unit,
+            state,
+            today,
+            trigger,
+            actor.roles,
+            workflow,
+            observed,
+            host=host,
+            foresee=False,
         )
         if not decision.allowed:
             outcomes.held(unit.id, state.stage)

@@ -127,6 +127,7 @@ def decide(
     versioned: bool = False,
     judge: CandidateJudge | None = None,
     host: Any = None,
+    foresee: bool = True,
 ) -> Decision:
     """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
 
@@ -138,6 +139,10 @@ def decide(
     (the runtime passes ``observability.judge_candidates`` when it observes); its results
     must be the candidates' own judgements, in order.
     ``host``: the host's data every guard sees as ``ctx.host``.
+    ``foresee``: whether a held decision says when the unit may move (:func:`outlook`).
+    A caller that only asks whether the unit moves now (a sweep, ``due_units``) passes
+    False and is spared that work; its held decisions then say ``rejudge`` (nothing is
+    known of their dates), never a date that was not computed.
 
     Raises:
         ValidationError: ``guard.host_missing``, a candidate's guard reads host data and
@@ -168,7 +173,10 @@ def decide(
     needs: tuple[str, ...] = ()
     rejudge = False
     if not allowed:
-        earliest, needs, rejudge = outlook(compiled, candidates, ctx)
+        if foresee:
+            earliest, needs, rejudge = outlook(compiled, candidates, ctx)
+        else:
+            earliest, rejudge = None, True
     return Decision(
         unit_id=unit.id,
         trigger=trigger,
