@@ -6,7 +6,6 @@ import functools
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -419,6 +418,35 @@ class _Session:
         self._undo.clear()
 
 
+class _Transaction:
+    """``with store.transaction() as session``: the store's lock held, undone on an error.
+
+    A plain context manager (not a generator's): every command of an in-memory campaign
+    opens one.
+    """
+
+    __slots__ = ("_session", "_store", "_write")
+
+    def __init__(self, store: MemoryStore, write: bool) -> None:
+        self._store = store
+        self._write = write
+
+    def __enter__(self) -> _Session:
+        store = self._store
+        if store._closed:
+            raise ValidationError(code="store.closed")
+        store._lock.acquire()
+        self._session = _Session(store, self._write)
+        return self._session
+
+    def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
+        try:
+            if kind is not None:
+                self._session._rollback()
+        finally:
+            self._store._lock.release()
+
+
 def _restore(mapping: dict[str, str], key: str, value: str | None) -> None:
     if value is None:
         mapping.pop(key, None)
@@ -497,18 +525,9 @@ class MemoryStore:
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._units)} units, {len(self._audit)} audit records>"
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[_Session]:
+    def transaction(self, *, write: bool = True) -> _Transaction:
         """A session holding the store's lock; undone if the block raises."""
-        if self._closed:
-            raise ValidationError(code="store.closed")
-        with self._lock:
-            session = _Session(self, write)
-            try:
-                yield session
-            except BaseException:
-                session._rollback()
-                raise
+        return _Transaction(self, write)
 
     def close(self) -> None:
         """Mark the store closed; its data is dropped with the object."""
