@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from campaignflow._words.records import FactRecord, Unit, UnitState
-from campaignflow._words.verdicts import Candidate, Decision
+from campaignflow._words.verdicts import Candidate, Decision, StageTitles
 from campaignflow.errors import ValidationError
 from campaignflow.guards import GuardContext
 from campaignflow.guards._earliest import earliest_of, unite
@@ -221,13 +221,14 @@ def outlook(
     return first, needs, False
 
 
-def stage_titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
+def stage_titles(workflow: Workflow, *stage_ids: str | None) -> StageTitles:
     """The zh_CN and en titles of ``stage_ids`` (those the workflow has), for explanations.
 
-    A fresh dict each time (from the workflow's memo): decisions carrying it are handed to
-    hosts, pickled and sent between processes.
+    The workflow's own, shared by every decision between these stages: read-only, so no
+    decision copies it, and a dict, so decisions are still pickled and sent between
+    processes.
     """
-    return workflow.titles_of(*stage_ids).copy()
+    return workflow.titles_of(*stage_ids)
 
 
 def next_state(
