@@ -25,12 +25,16 @@ from campaignflow.audit import AuditRecord
 from campaignflow.campaign._checks import check_actor
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._events import events_of
-from campaignflow.campaign._inbox import catch_up, work_items
+from campaignflow.campaign._inbox import catch_up
+from campaignflow.campaign._items import days_left, keep_items, work_items
 from campaignflow.campaign._records import append
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Reminder, Workflow
 
 __all__ = ["send_reminders"]
+
+# Item kinds never overdue: the unit's own move, and a deferral (its window rule reminds).
+_NOT_OVERDUE = frozenset({"advance", "deferral"})
 
 # Longer keys are hashed: a request id is at most 200 characters.
 _KEY_MOST = 200
@@ -45,6 +49,7 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
     sent: list[Event] = []
     with core.store.transaction() as tx:
         catch_up(core, tx)  # the scheduler's call also brings the work items up to date
+        caught_up, _ = tx.audit_head()
         units = list(tx.iter_units(None))
         for unit, state in units:
             workflow = core.wf(tx, state)
@@ -82,6 +87,7 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
                     payload=payload,
                 )
                 sent.extend(events_of(record))
+        keep_items(core, tx, now, caught_up, ())  # reminders change no item: the mark moves on
     return sent
 
 
@@ -101,8 +107,8 @@ def _all_due(
     if window is None or window.closes >= today:
         return
     decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
-    for item in work_items(workflow, unit, state, decision):
-        if item.deadline is None or item.deadline >= today or item.kind == "advance":
+    for item in work_items(workflow, unit, state, decision, today):
+        if item.deadline is None or item.deadline >= today or item.kind in _NOT_OVERDUE:
             continue
         payload = {
             "rule": "",
@@ -131,7 +137,7 @@ def _due(
     since = state.entered_on or state.stage_since
     for rule in workflow.reminders:
         if rule.when == "window closing":
-            days = _days_left(workflow, state, rule, today)
+            days = days_left(workflow, state, rule, today)
             if days is not None:
                 yield rule, "reminder", _payload(rule, "reminder", days, [], since)
             continue
@@ -162,20 +168,6 @@ def _holding(rule: Reminder, workflow: Workflow, state: UnitState, decision: Dec
         v for v in failures if v.code == "approval.missing" and v.params.get("role") in roles
     ]
     return ["approval.missing"] if waiting else []
-
-
-def _days_left(workflow: Workflow, state: UnitState, rule: Reminder, today: date) -> int | None:
-    """Days until the unit's batch window closes, when the rule is due; None when not."""
-    window = workflow.batch(state.batch)
-    if window is None or rule.within_days is None or rule.not_past is None:
-        return None
-    order = [s.id for s in workflow.stages]
-    if rule.not_past not in order or state.stage not in order:
-        return None
-    if order.index(state.stage) > order.index(rule.not_past):
-        return None
-    left = (window.closes - today).days
-    return left if left <= rule.within_days else None
 
 
 def _payload(

@@ -33,6 +33,7 @@ from campaignflow.campaign._checks import (
 )
 from campaignflow.campaign._commands import check
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._items import keep_items, moved_units
 from campaignflow.campaign._outcomes import AdvanceOutcome, Outcomes, PageOutcomes
 from campaignflow.campaign._records import append, moved_row, stamp
 from campaignflow.errors import ConcurrencyConflict, ValidationError
@@ -312,6 +313,7 @@ def _sweep_units(
     order and handed to the store together, so a page of a sweep costs the store one call.
     """
     seq, prev = tx.audit_head()
+    before = seq
     page_stamp = stamp(core, now, day, actor)
     today = now.date()  # gates judge the clock's date; ``day`` only dates the moves
     observed = observing()  # asked once per page, not once per unit judged
@@ -333,4 +335,5 @@ def _sweep_units(
         outcomes.moved(unit.id, state.stage, new.stage, seq)
     if moves:
         tx.apply_transitions(moves)
+        keep_items(core, tx, now, before, moved_units(units, moves))
     return outcomes
