@@ -261,3 +261,27 @@ def test_the_deferral_item_appears_and_goes_at_its_boundaries(store_factory: Sto
     assert deferrals() == ["u2"]
     done = camp.events(kinds=["work_item_done"]).events
     assert sorted(e.unit_id for e in done if e.params["kind"] == "deferral") == ["u0", "u1"]
+
+
+def test_a_campaign_keeping_items_on_read_leaves_them_to_the_inbox(
+    store_factory: StoreFactory,
+) -> None:
+    """work_items="on_read": commands write no items, inbox catches up to the same items."""
+    camp = store_factory.campaign(cf.FixedClock(date(2005, 1, 10)))
+    camp.inbox(INSPECTOR)
+    lazy = cf.Campaign(
+        camp.workflow,
+        store=camp.store,
+        clock=camp.clock,
+        campaign_id=camp.campaign_id,
+        work_items="on_read",
+    )
+    lazy.add_units([cf.Unit(id="u0", name="支部", kind="organ", batch=1, members=10)])
+    lazy.start_batch(1, actor=LEADER)
+    assert kept(camp) == ([], False)
+    assert [i.kind for i in lazy.inbox(_clerk("u0")).items] == ["facts"]
+    assert_kept(camp)
+    camp.record("u0", cf.Milestone("implementation_plan"), actor=_clerk("u0"))
+    assert_kept(camp)
+    with pytest.raises(cf.ValidationError, match="work_items"):
+        cf.Campaign(camp.workflow, work_items="never")  # type: ignore[arg-type]

@@ -12,7 +12,8 @@ roll's: :func:`roll_day`, the one place judging units because the date changed.
 
 Items are kept once a store has them: until the first ``inbox`` (or ``send_reminders``)
 call marks the store, commands skip them and pay one read of the mark per transaction;
-that first call backfills every unit (see ``_inbox.catch_up``).
+that first call backfills every unit (see ``_inbox.catch_up``). A campaign opened with
+``work_items="on_read"`` never keeps them in its commands (the cost moves to ``inbox``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Reminder, Workflow
 
 __all__ = [
+    "WORK_ITEMS_MODES",
     "days_left",
     "keep_items",
     "moved_units",
@@ -39,6 +41,9 @@ __all__ = [
     "roll_day",
     "work_items",
 ]
+
+#: ``Campaign(work_items=...)``: kept by each command in its transaction, or on read only.
+WORK_ITEMS_MODES = ("in_transaction", "on_read")
 
 #: Verdict codes awaiting an approval or an assessment, by the work kind they make.
 _APPROVAL = "approval.missing"
@@ -57,8 +62,11 @@ def keep_items(
     ``before``: the chain head before the command wrote its records. When the items were
     current then, they are current at the new head too, and the mark says so; otherwise
     the records in between are left to ``inbox``'s catch-up. Nothing is done while the
-    store keeps no items (no inbox was ever read).
+    store keeps no items (no inbox was ever read), nor for a campaign opened with
+    ``work_items="on_read"``.
     """
+    if core.items_on_read:
+        return
     through, on = tx.work_items_through()
     if on is None:
         return
