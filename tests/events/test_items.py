@@ -8,6 +8,7 @@ import contextlib
 import tomllib
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 import campaignflow as cf
 from tests.events.test_events import LEADER
 from tests.store.conftest import StoreFactory
+from tests.store.test_schema_fixtures import open_copy
 
 INSPECTOR = cf.Actor(id="zhang", roles={"supervision_group"})
 ASSESSOR = "superior_org"
@@ -279,9 +281,24 @@ def test_a_campaign_keeping_items_on_read_leaves_them_to_the_inbox(
     lazy.add_units([cf.Unit(id="u0", name="支部", kind="organ", batch=1, members=10)])
     lazy.start_batch(1, actor=LEADER)
     assert kept(camp) == ([], False)
+    camp.record("u0", cf.Milestone("plan"), actor=_clerk("u0"))  # kept, but records before not
+    assert kept(camp)[1] is False
     assert [i.kind for i in lazy.inbox(_clerk("u0")).items] == ["facts"]
     assert_kept(camp)
     camp.record("u0", cf.Milestone("implementation_plan"), actor=_clerk("u0"))
     assert_kept(camp)
     with pytest.raises(cf.ValidationError, match="work_items"):
         cf.Campaign(camp.workflow, work_items="never")  # type: ignore[arg-type]
+
+
+def test_a_database_written_before_is_caught_up_once_then_kept(tmp_path: Path) -> None:
+    """A schema-6 database (items kept by inbox reads only): its first inbox of the day rolls
+    every unit, and from then on commands keep the items."""
+    camp, _ = open_copy(6, tmp_path)
+    try:
+        camp.inbox(INSPECTOR)
+        assert_kept(camp)
+        camp.record("edu-02", cf.Milestone("implementation_plan"), actor=_clerk("edu-02"))
+        assert_kept(camp)
+    finally:
+        camp.close()
