@@ -1,16 +1,15 @@
 """``Campaign.inbox``: the work items (待办) awaiting an actor, paged in O(page).
 
-Work items are a projection of the audit chain, as the event feed is: a store keeps them
-with the seq of the audit record they reflect. ``inbox`` first brings them up to the chain's
-head in one write transaction (re-judging only the units that audit records after that seq
-name), then reads the page in the same transaction, by an index, in key order. So a page
-reflects every committed command, and its cost is the page plus what changed since the last
-call, never the whole campaign.
+Work items are kept by the commands that change them, in their own transactions
+(:mod:`._items`), with the seq of the audit record they reflect. ``inbox`` reads the page by
+an index, in key order, in one transaction; before it, :func:`catch_up` does what no command
+does (the day roll, and the backfill of records the items do not reflect yet), which on most
+calls is reading the mark. So a page reflects every committed command and costs O(page).
 
 A unit's items come from its ``check()``: the failing gates of the move it would make, split
 by who must act — the approving role (``approval``), the assessing role (``assessment``),
 the unit itself (``facts``), or nobody but the unit's own people when nothing holds it
-(``advance``). Scope: role items for the actor's roles under ``under`` (every organisation
+(``advance``); and the leading group's ``deferral`` while a window rule is due. Scope: role items for the actor's roles under ``under`` (every organisation
 when None); the unit's own items for an actor belonging to the unit.
 """
 
