@@ -9,8 +9,9 @@ calls is reading the mark. So a page reflects every committed command and costs 
 A unit's items come from its ``check()``: the failing gates of the move it would make, split
 by who must act — the approving role (``approval``), the assessing role (``assessment``),
 the unit itself (``facts``), or nobody but the unit's own people when nothing holds it
-(``advance``); and the leading group's ``deferral`` while a window rule is due. Scope: role items for the actor's roles under ``under`` (every organisation
-when None); the unit's own items for an actor belonging to the unit.
+(``advance``); and the leading group's ``deferral`` while a window rule is due. Scope: role
+items for the actor's roles under ``under`` (every organisation when None); the unit's own
+items for an actor belonging to the unit.
 """
 
 from __future__ import annotations
