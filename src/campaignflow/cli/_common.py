@@ -73,6 +73,7 @@ __all__ = [
     "show_warning",
     "syntax_error",
     "workflow_for",
+    "workflow_of_file",
 ]
 
 #: Done, and every check passed.
@@ -320,6 +321,15 @@ def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
     if path.suffix.lower() == ".toml":
         return load_scenario(path)
     return Scenario.from_dict(data or read_data(path), source=str(path), base_dir=path.parent)
+
+
+def workflow_of_file(path: Path) -> Workflow:
+    """The workflow a workflow FILE defines, or the one a scenario FILE plays."""
+    data = read_data(path)
+    if file_kind(data, path) == "workflow":
+        return Workflow.from_file(path)
+    loaded: Workflow = load_scenario_file(path, data).load_workflow()
+    return loaded
 
 
 def existing_file() -> click.Path:
