@@ -6,10 +6,9 @@ turns payloads into records and reports every problem at once, each with its pat
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -26,7 +25,6 @@ __all__ = [
     "choice",
     "converter",
     "field_error",
-    "first_seen",
     "flag",
     "identifier",
     "is_valid_unicode",
@@ -45,7 +43,6 @@ __all__ = [
     "structure",
     "study_hours",
     "text",
-    "unknown_choice",
     "whole_number",
 ]
 
@@ -78,34 +75,6 @@ def field_error(field: str, value: object, rule: str) -> ValidationError:
 def rule_problem(path: str, value: object, rule: str) -> Problem:
     """The problem line ``path: rule, got value`` (code ``problem.rule``) of a definition."""
     return Problem(path, "problem.rule", {"rule": rule, "value": repr(value)})
-
-
-def first_seen(
-    ids: dict[str, int], value: str, index: int, path: str, code: str, key: str
-) -> Problem | None:
-    """Remember that ``value`` stands at ``index`` unless it stood earlier; then the problem
-    ``code`` at ``path`` naming it (``key``) and where it first stood (``first``)."""
-    first = ids.setdefault(value, index)
-    if first == index:
-        return None
-    return Problem(path, code, {key: repr(value), "first": first})
-
-
-def unknown_choice(
-    path: str,
-    value: object,
-    choices: Sequence[str],
-    *,
-    cutoff: float,
-    codes: tuple[str, str],
-    params: Mapping[str, Any],
-) -> Problem:
-    """The problem of a ``value`` that is none of ``choices``: ``codes[0]`` naming the closest
-    choice (param ``close``), or ``codes[1]`` when none comes within ``cutoff``."""
-    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=cutoff)
-    if close:
-        return Problem(path, codes[0], {**params, "close": repr(close[0])})
-    return Problem(path, codes[1], dict(params))
 
 
 def refuse(field: str, value: object, rule: str) -> NoReturn:

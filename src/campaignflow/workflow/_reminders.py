@@ -16,12 +16,13 @@ unit reminded under one version is not reminded again by the same rule after ado
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
 import attrs
 
-from campaignflow._words.checks import first_seen, rule_problem, unknown_choice
+from campaignflow._words.checks import rule_problem
 from campaignflow.errors import Problem
 from campaignflow.workflow._parts import Stage
 
@@ -98,12 +99,16 @@ def read_reminders(
         reminder = _read(data, path, stage_ids, problems)
         if reminder is None or len(problems) > before:
             continue
-        duplicate = first_seen(
-            ids, reminder.id, i, f"{path}.id", "definition.duplicate_reminder", "id"
-        )
-        if duplicate is not None:
-            problems.append(duplicate)
+        if reminder.id in ids:
+            problems.append(
+                Problem(
+                    f"{path}.id",
+                    "definition.duplicate_reminder",
+                    {"id": repr(reminder.id), "first": ids[reminder.id]},
+                )
+            )
             continue
+        ids[reminder.id] = i
         found.append(reminder)
     return tuple(found), problems
 
@@ -122,16 +127,7 @@ def _read(
         problems.append(rule_problem(f"{path}.id", rule_id, "must be a Python-style name"))
     known = when in REMINDER_WHEN
     if "when" in data and not known:
-        problems.append(
-            unknown_choice(
-                f"{path}.when",
-                when,
-                REMINDER_WHEN,
-                cutoff=0.5,
-                codes=("definition.reminder_when_close", "problem.one_of"),
-                params={"value": repr(when), "choices": list(REMINDER_WHEN)},
-            )
-        )
+        _unknown_when(when, f"{path}.when", problems)
     for key in _NEEDS.get(str(when), ()):
         if key not in data:
             problems.append(Problem(f"{path}.{key}", "problem.required"))
@@ -162,16 +158,7 @@ def _read(
     if role is not None and (not isinstance(role, str) or not role):
         problems.append(rule_problem(f"{path}.role", role, "must name a role"))
     if not_past is not None and not_past not in stage_ids:
-        problems.append(
-            unknown_choice(
-                f"{path}.not_past",
-                not_past,
-                stage_ids,
-                cutoff=0.6,
-                codes=("definition.reminder_stage_close", "definition.unknown_stage"),
-                params={"stage": repr(not_past)},
-            )
-        )
+        _unknown_stage(not_past, f"{path}.not_past", stage_ids, problems)
     if not isinstance(rule_id, str) or not known:
         return None
     return Reminder(
@@ -185,6 +172,36 @@ def _read(
         escalate_after_days=later,
         escalate_to=escalate_to,
     )
+
+
+def _unknown_when(value: Any, path: str, problems: list[str]) -> None:
+    close = difflib.get_close_matches(str(value), REMINDER_WHEN, n=1, cutoff=0.5)
+    if close:
+        problems.append(
+            Problem(
+                path,
+                "definition.reminder_when_close",
+                {"value": repr(value), "close": repr(close[0]), "choices": list(REMINDER_WHEN)},
+            )
+        )
+    else:
+        problems.append(
+            Problem(path, "problem.one_of", {"choices": list(REMINDER_WHEN), "value": repr(value)})
+        )
+
+
+def _unknown_stage(value: Any, path: str, stage_ids: list[str], problems: list[str]) -> None:
+    close = difflib.get_close_matches(str(value), stage_ids, n=1, cutoff=0.6)
+    if close:
+        problems.append(
+            Problem(
+                path,
+                "definition.reminder_stage_close",
+                {"stage": repr(value), "close": repr(close[0])},
+            )
+        )
+    else:
+        problems.append(Problem(path, "definition.unknown_stage", {"stage": repr(value)}))
 
 
 def _days(value: Any, path: str, problems: list[str]) -> int | None:

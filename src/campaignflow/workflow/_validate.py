@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from campaignflow._words.checks import first_seen, identifier, rule_problem
+from campaignflow._words.checks import identifier, rule_problem
 from campaignflow._words.records import BatchWindow
 from campaignflow.errors import Problem, ValidationError
 from campaignflow.guards import BoundGuard, GuardRegistry, GuardSpec, not_
@@ -77,11 +77,16 @@ def validate(
             problems.append(rule_problem(path, stage, "must be a Stage"))
             continue
         if _check_id(stage.id, f"{path}.id", problems):
-            duplicate = first_seen(
-                ids, stage.id, i, f"{path}.id", "definition.duplicate_stage", "stage"
-            )
-            if duplicate is not None:
-                problems.append(duplicate)
+            if stage.id in ids:
+                problems.append(
+                    Problem(
+                        f"{path}.id",
+                        "definition.duplicate_stage",
+                        {"stage": repr(stage.id), "first": ids[stage.id]},
+                    )
+                )
+            else:
+                ids[stage.id] = i
         if stage.kind not in STAGE_KINDS:
             problems.append(
                 Problem(
