@@ -65,6 +65,7 @@ __all__ = [
     "lang_option",
     "load_scenario_file",
     "missing_extra",
+    "mode_option",
     "note",
     "notes_at_once",
     "os_error",
@@ -121,6 +122,17 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
 #: ``--db URL`` (required) of the commands that work on a campaign database.
 db_option = click.option(
     "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
+)
+
+
+#: ``--mode`` of the commands that simulate (``simulate``, ``compare``): how to play.
+mode_option = click.option(
+    "--mode",
+    type=choice(["exact", "fast", "auto"]),
+    default="auto",
+    show_default=True,
+    help="How to simulate: exact (every unit through the real workflow), fast (in bulk), "
+    "auto (chosen by size).",
 )
 
 
