@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -48,33 +49,41 @@ KILLS = {
 }
 
 
-def _start(script: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen(
-        [sys.executable, str(script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline().decode().strip()
-    if first != "ready":
-        proc.kill()
-        raise AssertionError(f"{script.name} did not start: {first}{proc.stdout.read().decode()}")
-    return proc
+class Child:
+    """A child process whose stdout a thread reads as it comes (a full pipe would stall it)."""
 
+    def __init__(self, script: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            cwd=ROOT,
+        )
+        assert self.proc.stdout is not None
+        self.stdout = self.proc.stdout
+        first = self.stdout.readline().decode().strip()
+        if first != "ready":
+            self.proc.kill()
+            rest = self.stdout.read().decode()
+            raise AssertionError(f"{script.name} did not start: {first} {rest}")
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
-def _kill(proc: subprocess.Popen[bytes]) -> list[str]:
-    """SIGKILL the process; its lines (each printed after its step returned)."""
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.stdout is not None
-    lines = proc.stdout.read().decode().splitlines()
-    proc.stdout.close()
-    crashed = [line for line in lines if line.startswith("crash")]
-    assert not crashed, f"a child failed before it was killed: {crashed[0]}"
-    return lines
+    def _read(self) -> None:
+        for line in self.stdout:
+            self.lines.append(line.decode().rstrip("\n"))
+
+    def kill(self) -> list[str]:
+        """SIGKILL the process; its lines (each printed after its step returned)."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.reader.join()
+        self.stdout.close()
+        crashed = [line for line in self.lines if line.startswith("crash")]
+        assert not crashed, f"a child failed before it was killed: {crashed[0]}"
+        return self.lines
 
 
 def _expected_events(rid: str) -> int:
@@ -87,23 +96,23 @@ def _expected_events(rid: str) -> int:
 def run_feed_kills(kind: str, url: str, campaign_id: str, host_db: Path, kills: int) -> str:
     rng = random.Random(SEED)
     day = date(2005, 1, 1)
-    writer: subprocess.Popen[bytes] | None = None
-    consumer: subprocess.Popen[bytes] | None = None
+    writer: Child | None = None
+    consumer: Child | None = None
     reported: dict[str, str] = {}  # request id -> outcome, as the writer reported it
     repeats = pages = 0
     started = time.perf_counter()
     try:
         for i in range(kills):
             if writer is None:
-                writer = _start(WRITER, url, campaign_id, str(SEED + i), day.isoformat())
+                writer = Child(WRITER, url, campaign_id, str(SEED + i), day.isoformat())
             if consumer is None:
-                consumer = _start(
+                consumer = Child(
                     CONSUMER, url, campaign_id, str(host_db), str(SEED + i), day.isoformat()
                 )
             time.sleep(rng.uniform(0, MAX_DELAY[kind]))  # the kill lands mid-command
             victim = rng.choice(("writer", "consumer", "both"))
             if victim in ("writer", "both"):
-                for line in _kill(writer):
+                for line in writer.kill():
                     _step, command, outcome, rid, on = line.split()
                     day = date.fromisoformat(on)
                     if rid != "-" and outcome in ("ok", "denied"):
@@ -111,12 +120,12 @@ def run_feed_kills(kind: str, url: str, campaign_id: str, host_db: Path, kills: 
                         repeats += command.startswith("repeat_")
                 writer = None
             if victim in ("consumer", "both"):
-                pages += sum(" page " in line for line in _kill(consumer))
+                pages += sum(" page " in line for line in consumer.kill())
                 consumer = None
     finally:
-        for proc in (writer, consumer):
-            if proc is not None and proc.poll() is None:
-                _kill(proc)
+        for child in (writer, consumer):
+            if child is not None and child.proc.poll() is None:
+                child.kill()
     drained = subprocess.run(
         [sys.executable, str(CONSUMER), url, campaign_id, str(host_db), "0", str(day), "--drain"],
         capture_output=True,
