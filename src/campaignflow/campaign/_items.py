@@ -258,7 +258,8 @@ def days_left(workflow: Workflow, state: UnitState, rule: Reminder, today: date)
     if order.index(state.stage) > order.index(rule.not_past):
         return None
     left = (window.closes - today).days
-    return left if left <= rule.within_days else None
+    # A closed window no longer "closes within" anything: its open items are overdue instead.
+    return left if 0 <= left <= rule.within_days else None
 
 
 def _rule_deadline(workflow: Workflow, role: str, since: date | None) -> date | None:

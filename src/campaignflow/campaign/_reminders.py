@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import attrs
+
 from campaignflow._words.events import Event
 from campaignflow._words.records import Actor, Unit, UnitState
 from campaignflow._words.verdicts import Decision
@@ -55,7 +57,10 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
             workflow = core.wf(tx, state)
             if workflow.stage(state.stage).kind in ("waiting", "final"):
                 continue
-            for key, payload in _all_due(core, tx, workflow, unit, state, today, host):
+            at = _Today(
+                core=core, tx=tx, workflow=workflow, unit=unit, state=state, today=today, host=host
+            )
+            for key, payload in _all_due(at):
                 if tx.find_request(key) is not None:
                     continue
                 seq = append(
@@ -91,23 +96,41 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
     return sent
 
 
-def _all_due(
-    core: Core,
-    tx: StoreSession,
-    workflow: Workflow,
-    unit: Unit,
-    state: UnitState,
-    today: date,
-    host: Any,
-) -> Iterator[tuple[str, dict[str, Any]]]:
+@attrs.frozen(kw_only=True)
+class _Today:
+    """One unit as its reminders are judged today: in ``tx``, by its ``workflow`` version."""
+
+    core: Core
+    tx: StoreSession
+    workflow: Workflow
+    unit: Unit
+    state: UnitState
+    today: date
+    host: Any
+
+    def decide(self) -> Decision:
+        """The unit's ``advance`` decided today (the gates that still hold it)."""
+        return self.core.decide(
+            self.tx,
+            self.unit,
+            self.state,
+            self.today,
+            "advance",
+            None,
+            self.workflow,
+            host=self.host,
+        )
+
+
+def _all_due(at: _Today) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each (request id, payload) due for the unit today: its rules', then overdue items."""
-    for rule, level, payload in _due(core, tx, workflow, unit, state, today, host):
+    workflow, unit, state, today = at.workflow, at.unit, at.state, at.today
+    for rule, level, payload in _due(at):
         yield _key(rule, level, unit, state), payload
     window = workflow.batch(state.batch)
     if window is None or window.closes >= today:
         return
-    decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
-    for item in work_items(workflow, unit, state, decision, today):
+    for item in work_items(workflow, unit, state, at.decide(), today):
         if item.deadline is None or item.deadline >= today or item.kind in _NOT_OVERDUE:
             continue
         payload = {
@@ -123,16 +146,9 @@ def _all_due(
         yield _hashed(f"overdue:{item.kind}:{item.role or ''}:v{state.version}:{unit.id}"), payload
 
 
-def _due(
-    core: Core,
-    tx: StoreSession,
-    workflow: Workflow,
-    unit: Unit,
-    state: UnitState,
-    today: date,
-    host: Any,
-) -> Iterator[tuple[Reminder, str, dict[str, Any]]]:
+def _due(at: _Today) -> Iterator[tuple[Reminder, str, dict[str, Any]]]:
     """Each (rule, level, payload) due for the unit today, reminder before escalation."""
+    workflow, state, today = at.workflow, at.state, at.today
     decision: Decision | None = None
     since = state.entered_on or state.stage_since
     for rule in workflow.reminders:
@@ -147,7 +163,7 @@ def _due(
         if waited < rule.after_days:
             continue
         if decision is None:
-            decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
+            decision = at.decide()
         gates = _holding(rule, workflow, state, decision)
         if not gates:
             continue
