@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -28,6 +26,7 @@ from campaignflow.errors import TransitionRejected, ValidationError
 from campaignflow.guards import GuardRegistry, GuardSpec
 from campaignflow.guards import registry as default_registry
 from campaignflow.guards._recipe import merge_host
+from campaignflow.simulation._exact_store import check_fits, open_target
 from campaignflow.simulation._gate_warnings import warn_without_recipe
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
@@ -42,10 +41,8 @@ from campaignflow.simulation.behaviour import (
 )
 from campaignflow.simulation.results import SimulationResult
 from campaignflow.simulation.scenario import Scenario
-from campaignflow.simulation.summary import summarise
-from campaignflow.store import open_store
+from campaignflow.simulation.summary import _summarise
 from campaignflow.store._protocol import Store
-from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
 __all__ = ["ProgressCallback", "simulate_exact"]
@@ -472,51 +469,6 @@ def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
-def _open(
-    scenario: Scenario, store: str | Store | None, campaign_id: str
-) -> tuple[Any, Callable[[], None], Callable[[], None]]:
-    """The store to run on, a daily commit and a close: SQLite URLs join one connection."""
-    if isinstance(store, str) and store.startswith("sqlite:///"):
-        # Open (and create) through the URL first, so bad URLs fail as they would anywhere.
-        probe = open_store(store, campaign_id=campaign_id)
-        assert isinstance(probe, SQLiteStore)
-        path = Path(probe.path)
-        probe.close()
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        joined = SQLiteStore.join(conn, campaign_id=campaign_id)
-        if conn.in_transaction:
-            conn.commit()
-
-        def commit() -> None:
-            # One commit per simulated day instead of one per command.
-            if conn.in_transaction:
-                conn.commit()
-
-        def close() -> None:
-            commit()
-            conn.close()
-
-        return joined, commit, close
-    return store, lambda: None, lambda: None
-
-
-def _check_fits(scenario: Scenario, workflow: Workflow) -> None:
-    """Refuse, before anything runs, a scenario the workflow cannot play."""
-    late = scenario.behaviour.late_start.share > 0 and len(scenario.batches) > 1
-    if late and not workflow.candidates(workflow.initial, "defer"):
-        raise ValidationError(
-            code="simulation.no_defer",
-            params={
-                "workflow": repr(workflow.name),
-                "initial": repr(workflow.initial),
-                "share": scenario.behaviour.late_start.share,
-            },
-        )
-
-
 def simulate_exact(
     scenario: Scenario,
     *,
@@ -528,8 +480,10 @@ def simulate_exact(
 ) -> tuple[SimulationResult, Campaign]:
     """Run ``scenario`` through a real campaign; returns the result and the campaign.
 
-    ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL is
-    written through one connection that commits once per simulated day. The campaign id is
+    ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL
+    naming a new (missing or empty) file: the run plays on a memory store and writes the
+    file once, at the end, in one transaction; an existing database is written through one
+    connection that commits once per simulated day. The campaign id is
     the scenario's name unless given; the store must not already hold units of it.
     ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates
     (default: what the scenario's ``host = "module:callable"`` builds, if it names one); the
@@ -546,32 +500,35 @@ def simulate_exact(
         # The roster's member counts are seeded too: the run is the scenario with this seed.
         scenario = attrs.evolve(scenario, seed=seed)
     workflow = scenario.load_workflow()
-    _check_fits(scenario, workflow)
+    check_fits(scenario, workflow)
     if host is None:
         host = scenario.make_host()
     units = scenario.units()
     cid = campaign_id or scenario.name
-    target, commit, close = _open(scenario, store, cid)
+    target = open_target(store, cid)
     clock = SimulatedClock(scenario.start)
-    campaign = Campaign(workflow, target, clock=clock, campaign_id=cid, host=host)
     try:
+        campaign = Campaign(workflow, target.store, clock=clock, campaign_id=cid, host=host)
         if campaign.units():
             raise ValidationError(code="simulation.store_not_empty", params={"campaign": repr(cid)})
         campaign.add_units(units)
-        commit()
+        target.commit()
         sim = _Simulator(scenario, workflow, campaign, clock, units, seed, host)
-        end = sim.run(progress, commit)
-        result = summarise(
-            campaign,
-            scenario_name=scenario.name,
-            seed=seed,
-            mode="exact",
-            start=scenario.start,
-            end=end,
-        )
+        end = sim.run(progress, target.commit)
+        with target.records(campaign.audit_trail()) as records:
+            result = _summarise(
+                campaign,
+                records,
+                scenario_name=scenario.name,
+                seed=seed,
+                mode="exact",
+                start=scenario.start,
+                end=end,
+            )
+        target.finish(tuple(s.id for s in workflow.stages))
     finally:
-        close()
-    if target is not store:
-        # The joined connection is closed: hand back the campaign on the database itself.
+        target.close()
+    if target.store is not store and store is not None:
+        # The run's store is closed: hand back the campaign on the database itself.
         campaign = Campaign(workflow, store, clock=clock, campaign_id=cid, host=host)
     return result, campaign
