@@ -45,9 +45,9 @@ def _copy(read: StoreSession, write: StoreSession, stages: tuple[str, ...]) -> N
     for record in read.iter_audit():
         write.append_audit(record)
         if record.command == "record" and record.outcome == "ok" and record.unit_id:
-            fact = record.payload.get("fact")
-            if isinstance(fact, Mapping) and fact.get("kind") == "survey":
-                assessments[record.unit_id] = (record.seq, _counts(fact))
+            data = record.payload.get("fact")
+            if isinstance(data, Mapping) and data.get("kind") == "survey":
+                assessments[record.unit_id] = (record.seq, _counts(data))
     for unit, _ in units:
         items = read.get_work_items(unit.id)
         if items:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import attrs
@@ -68,6 +68,7 @@ class _Unit:
         "fallback",
         "host",
         "index",
+        "next_try",
         "recorded",
         "rng",
         "stage",
@@ -96,6 +97,7 @@ class _Unit:
         self.deferred = False
         self.waiting = False  # a refused application waits for the next fact
         self.fallback = -1  # the day of the pending fallback application
+        self.next_try = 0  # the day a unit waiting to start tries again (0: the next day)
         self.recorded: dict[tuple[str, str], int] = {}
 
 
@@ -163,19 +165,25 @@ class _Simulator:
     # --- the day loop -------------------------------------------------------------------
 
     def run(self, progress: ProgressCallback | None, commit: Callable[[], None]) -> date:
-        openings: dict[date, list[int]] = {}
+        """Play the days that have something to do, in order; ``progress`` sees every day.
+
+        A day is played when an event is due (:meth:`at`), a batch opens, or a unit waiting
+        to start is due to try again (:meth:`retry_due`). The days between change nothing,
+        so they are only reported.
+        """
+        openings: dict[int, list[int]] = {}
         for b in self.scenario.batches:
-            openings.setdefault(b.opens, []).append(b.number)
-        last = self.scenario.last_day
+            openings.setdefault(b.opens.toordinal(), []).append(b.number)
+        last = self.scenario.last_day.toordinal()
         total = len(self.units)
-        day = self.scenario.start
-        end = day
-        while day <= last:
-            self.today = day
+        ordinal = self.scenario.start.toordinal()
+        end = ordinal
+        while ordinal <= last:
+            day = self.today = date.fromordinal(ordinal)
             self.clock.set(day)
-            for number in sorted(openings.get(day, ())):
+            for number in sorted(openings.get(ordinal, ())):
                 self.open_batch(number)
-            todays = self.events.pop(day.toordinal(), None)
+            todays = self.events.pop(ordinal, None)
             if todays:
                 todays.sort()
                 for index, _, action, token, arg in todays:
@@ -187,15 +195,32 @@ class _Simulator:
             commit()
             if progress is not None:
                 progress(day, self.finished, total)
-            end = day
-            if self.finished == total and not any(o > day for o in openings):
+            end = ordinal
+            later = [o for o in openings if o > ordinal]
+            if self.finished == total and not later:
                 break
-            if not self.events and not self.unstarted and not any(o > day for o in openings):
+            if not self.events and not self.unstarted and not later:
                 break
             if day == date.max:
                 break
-            day += timedelta(days=1)
-        return end
+            # The next day with something to do; the quiet days between are only reported.
+            due = min([*self.events, *later, self.retry_due(), last + 1])
+            upto = min(due, last + 1)
+            if progress is not None:
+                for quiet in range(ordinal + 1, upto):
+                    progress(date.fromordinal(quiet), self.finished, total)
+            if upto > ordinal + 1:
+                end = upto - 1
+            ordinal = upto
+        return date.fromordinal(end)
+
+    def retry_due(self) -> int:
+        """The next day a unit waiting to start tries again, or its window's last day."""
+        due = date.max.toordinal()
+        tomorrow = self.today.toordinal() + 1
+        for number, waiting in self.unstarted.items():
+            due = min(due, self.closes[number].toordinal(), *(u.next_try for u in waiting))
+        return max(tomorrow, due)
 
     def open_batch(self, number: int) -> None:
         self.opened_on[number] = self.today
@@ -225,6 +250,8 @@ class _Simulator:
     def arrived(self, number: int, units: list[_Unit]) -> None:
         """Units waiting in batch ``number`` after it opened: its daily retries take them."""
         if units and number in self.opened_on:
+            for u in units:
+                u.next_try = 0  # a new batch: its gates are judged afresh the next day
             waiting = self.unstarted.setdefault(number, [])
             waiting.extend(units)
             waiting.sort(key=lambda u: u.index)
@@ -240,7 +267,15 @@ class _Simulator:
         for number in sorted(self.unstarted):
             waiting = self.unstarted.pop(number)
             if self.opened_on[number] != self.today:  # the opening itself tried them today
-                waiting = [u for u in waiting if not self.try_start(u)]
+                # A unit whose gate says it cannot start before a later day sleeps till then,
+                # except on the window's last day (the deferral's day): all of them try.
+                day = self.today.toordinal()
+                closing = self.today >= self.closes[number]
+                waiting = [
+                    u
+                    for u in waiting
+                    if (u.next_try > day and not closing) or not self.try_start(u)
+                ]
             if waiting and self.today >= self.closes[number]:
                 later = self.next_batch.get(number)
                 if later is not None and number in self.late_batches:
@@ -255,8 +290,20 @@ class _Simulator:
     def try_start(self, u: _Unit) -> bool:
         host = self.host_of(u)
         starter = self.starter
-        if not self.campaign.check(u.unit.id, START, actor=starter, host=host).allowed:
-            return False  # a dry run: a gate that has not held yet is not a refusal to audit
+        decision = self.campaign.check(u.unit.id, START, actor=starter, host=host)
+        if not decision.allowed:
+            # A dry run: a gate that has not held yet is not a refusal to audit. The next try:
+            # tomorrow when a gate must be judged afresh; else the first day a date alone may
+            # let it start; never (but the window's last day) when only facts would, since
+            # nothing is recorded for a unit that has not started.
+            tomorrow = self.today.toordinal() + 1
+            if decision.rejudge:
+                u.next_try = tomorrow
+            elif decision.earliest is not None:
+                u.next_try = max(tomorrow, decision.earliest.toordinal())
+            else:
+                u.next_try = date.max.toordinal()
+            return False
         record = self.campaign.advance(u.unit.id, actor=starter, trigger=START, host=host)
         self.moved(u, record.dest)
         return True
