@@ -41,6 +41,8 @@ def _copy(read: StoreSession, write: StoreSession, stages: tuple[str, ...]) -> N
         for stage in stages:
             for fact in read.get_facts(unit.id, stage):
                 write.insert_fact(fact)
+    # Units read in the session have their audit rows (without request ids) sent in batches.
+    write.prefetch([unit.id for unit, _ in units])
     assessments: dict[str, tuple[int, tuple[int, int | None, int, int]]] = {}
     for record in read.iter_audit():
         write.append_audit(record)
