@@ -1,8 +1,9 @@
 """Sweeps over due units only (issue 18, point 2) move exactly what judging every unit moves.
 
 Two copies of a random campaign take the same commands: one sweeps ``advance`` over its due
-units (on memory, SQLite and PostgreSQL), the other judges every unit (``judge_all``, on
-memory). After each sweep both moved the same units, and ``due_units`` finds the same ones.
+units (``advance_all``, or ``advance_due`` claiming every due unit; on memory, SQLite and
+PostgreSQL), the other judges every unit (``judge_all``, on memory). After each sweep both
+moved the same units, and ``due_units`` finds the same ones.
 The gates are random trees of time gates (dates), fact gates (needs), an undeclared gate
 (always re-judged) and a candidate reserved for a role only one of the two sweepers has.
 """
@@ -10,6 +11,7 @@ The gates are random trees of time gates (dates), fact gates (needs), an undecla
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import uuid
 from datetime import timedelta
@@ -30,8 +32,8 @@ from tests.test_earliest import START, RollCall, specs
 
 CLERK = cf.Actor(id="clerk", roles={"branch_committee"})
 LEADER = cf.Actor(id="leader", roles={"leading_group", "branch_committee"})
-FULL_SIZE = 60
-PG_FULL_SIZE = 20
+FULL_SIZE = int(os.environ.get("CF_DUE_EXAMPLES", "60"))
+PG_FULL_SIZE = int(os.environ.get("CF_DUE_PG_EXAMPLES", "20"))
 
 #: The earliest tests' gates: time gates with dates, a fact gate, an undeclared one.
 REG = EARLIEST_REG
@@ -75,7 +77,7 @@ commands = st.lists(
         st.tuples(st.just("hours"), st.integers(0, 9), st.sampled_from([2.0, 4.0, 8.0])),
         st.tuples(st.just("roll"), st.integers(0, 9), st.sampled_from([4, 6, 12])),
         st.tuples(st.just("start"), st.integers(1, 2)),
-        st.tuples(st.just("sweep"), st.booleans(), st.sampled_from([None, 1, 2])),
+        st.tuples(st.just("sweep"), st.booleans(), st.sampled_from([None, 1, 2]), st.booleans()),
         st.tuples(st.just("add"), st.integers(1, 2)),
     ),
     max_size=25,
@@ -100,7 +102,7 @@ def _due_property(
     due = cf.Campaign(workflow, store=store, clock=clock)
     every = cf.Campaign(workflow, store=MemoryStore(), clock=clock)
     both = (due, every)
-    count = 0
+    count = sweeps = 0
 
     def add(batch: int, n: int) -> None:
         nonlocal count
@@ -113,7 +115,12 @@ def _due_property(
             camp.add_units(new)
 
     add(1, units)
-    for step in script:
+    for camp in both:
+        camp.start_batch(1, actor=LEADER)
+    # The script, then sweeps 30 days apart, by turns of the two actors, till every date
+    # a gate names has passed.
+    ending = [step for day in range(8) for step in (("days", 30), ("sweep", day % 2, None, False))]
+    for step in (*script, *ending):
         kind = step[0]
         if kind == "days":
             clock.set(clock.now().date() + timedelta(days=step[1]))
@@ -133,7 +140,12 @@ def _due_property(
             assert set(due.due_units(batch=step[2], limit=1000)) == set(
                 every.due_units(batch=step[2], limit=1000)
             )
-            moved = _moved(due.advance_all(actor=actor, batch=step[2]))
+            if step[3]:  # a worker's claim of every due unit, under a new sweep name
+                sweeps += 1
+                swept = due.advance_due(sweep=f"s{sweeps}", batch=step[2], limit=1000, actor=actor)
+            else:
+                swept = due.advance_all(actor=actor, batch=step[2])
+            moved = _moved(swept)
             expected = _moved(
                 _sweeps.advance_all(
                     every._core,
@@ -147,7 +159,7 @@ def _due_property(
     assert {u.id: s.stage for u, s in due.units()} == {u.id: s.stage for u, s in every.units()}
 
 
-@pytest.mark.sized(default=8)
+@pytest.mark.sized(default=5)
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
 def test_a_due_only_sweep_moves_what_judging_every_unit_moves(
     backend: str, tmp_path: Path, size: int | None
