@@ -225,3 +225,57 @@ def test_a_migrated_database_judges_every_unit_once(tmp_path: Path) -> None:
     reopened = cf.Campaign(workflow, store=SQLiteStore(path), clock=cf.FixedClock(START))
     assert len(reopened.advance_all(actor=CLERK)) == 3
     reopened.store.close()
+
+
+def _held_campaign(factory: StoreFactory) -> tuple[cf.Campaign, Any]:
+    """Three started units held till day 30, judged once: none is due now."""
+    store = MemoryStore() if factory.kind == "memory" else factory.open()
+    camp = cf.Campaign(_workflow(DAY_30, (0, 200), False), store=store, clock=cf.FixedClock(START))
+    camp.add_units(cf.Unit(id=f"u{i}", name="u", kind="organ", batch=1) for i in range(3))
+    camp.start_batch(1, actor=LEADER)
+    camp.advance_all(actor=CLERK)
+    with store.transaction(write=False) as tx:
+        assert tx.page_due(None, START, None, 10) == ([], None)
+    return camp, store
+
+
+def test_a_rolled_back_write_leaves_the_due_dates_as_they_were(
+    store_factory: StoreFactory,
+) -> None:
+    """Marks are kept in the write's transaction: a fact that rolls back marks nothing."""
+    camp, store = _held_campaign(store_factory)
+    fact = camp.record("u1", cf.StudySession(hours=1), actor=CLERK)
+    camp.advance_all(actor=CLERK)  # judged again: held till day 30 once more
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.insert_fact(fact)
+        assert [u.id for u, _ in tx.page_due(None, START, None, 10)[0]] == ["u1"]
+        raise RuntimeError("roll back")
+    with store.transaction(write=False) as tx:
+        assert tx.page_due(None, START, None, 10) == ([], None)
+        assert [u.id for u, _ in tx.page_due(None, START + timedelta(30), None, 10)[0]] == [
+            "u0",
+            "u1",
+            "u2",
+        ]
+
+
+def test_an_adoption_makes_every_unit_due(store_factory: StoreFactory) -> None:
+    """Another workflow version may judge any unit: after an adoption every one is dirty."""
+    camp, store = _held_campaign(store_factory)
+    later = (
+        _workflow([{"guard": "earliest_not_before", "day": 0}, DAY_30[1]], (0, 200), False).evolve(
+            version="2"
+        )
+        if hasattr(cf.Workflow, "evolve")
+        else None
+    )
+    if later is None:
+        data = _workflow(DAY_30, (0, 200), False).to_dict()
+        data["version"] = "2"
+        data["transitions"][2]["guards"] = [{"guard": "earliest_not_before", "day": 0}]
+        later = cf.Workflow.from_dict(data, registry=REG)
+    camp.adopt(later, policy="migrate", actor=LEADER)
+    with store.transaction(write=False) as tx:
+        page, _ = tx.page_due(None, START, None, 10)
+    assert sorted(u.id for u, _ in page) == ["u0", "u1", "u2"]
+    assert len(_moved(camp.advance_all(actor=CLERK))) == 3
