@@ -246,10 +246,15 @@ def test_a_rolled_back_write_leaves_the_due_dates_as_they_were(
     camp, store = _held_campaign(store_factory)
     fact = camp.record("u1", cf.StudySession(hours=1), actor=CLERK)
     camp.advance_all(actor=CLERK)  # judged again: held till day 30 once more
-    with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.insert_fact(fact)
-        assert [u.id for u, _ in tx.page_due(None, START, None, 10)[0]] == ["u1"]
-        raise RuntimeError("roll back")
+
+    def record_then_fail() -> None:
+        with store.transaction() as tx:
+            tx.insert_fact(fact)
+            assert [u.id for u, _ in tx.page_due(None, START, None, 10)[0]] == ["u1"]
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        record_then_fail()
     with store.transaction(write=False) as tx:
         assert tx.page_due(None, START, None, 10) == ([], None)
         assert [u.id for u, _ in tx.page_due(None, START + timedelta(30), None, 10)[0]] == [
@@ -262,18 +267,10 @@ def test_a_rolled_back_write_leaves_the_due_dates_as_they_were(
 def test_an_adoption_makes_every_unit_due(store_factory: StoreFactory) -> None:
     """Another workflow version may judge any unit: after an adoption every one is dirty."""
     camp, store = _held_campaign(store_factory)
-    later = (
-        _workflow([{"guard": "earliest_not_before", "day": 0}, DAY_30[1]], (0, 200), False).evolve(
-            version="2"
-        )
-        if hasattr(cf.Workflow, "evolve")
-        else None
-    )
-    if later is None:
-        data = _workflow(DAY_30, (0, 200), False).to_dict()
-        data["version"] = "2"
-        data["transitions"][2]["guards"] = [{"guard": "earliest_not_before", "day": 0}]
-        later = cf.Workflow.from_dict(data, registry=REG)
+    data = _workflow(DAY_30, (0, 200), False).to_dict()
+    data["version"] = "2"
+    data["transitions"][2]["guards"] = [{"guard": "earliest_not_before", "day": 0}]
+    later = cf.Workflow.from_dict(data, registry=REG)
     camp.adopt(later, policy="migrate", actor=LEADER)
     with store.transaction(write=False) as tx:
         page, _ = tx.page_due(None, START, None, 10)
