@@ -41,6 +41,7 @@ from campaignflow.campaign._checks import (
 )
 from campaignflow.campaign._commands import check
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._items import keep_items, moved_units
 from campaignflow.campaign._outcomes import AdvanceOutcome, Outcomes, PageOutcomes
 from campaignflow.campaign._records import append, moved_row, stamp
 from campaignflow.errors import ConcurrencyConflict, ValidationError
@@ -377,6 +378,7 @@ def _sweep_units(
     unit is left dirty by its move).
     """
     seq, prev = tx.audit_head()
+    before = seq
     page_stamp = stamp(core, now, day, actor)
     today = now.date()  # gates judge the clock's date; ``day`` only dates the moves
     observed = observing()  # asked once per page, not once per unit judged
@@ -401,6 +403,7 @@ def _sweep_units(
         outcomes.moved(unit.id, state.stage, new.stage, seq)
     if moves:
         tx.apply_transitions(moves)
+        keep_items(core, tx, now, before, moved_units(units, moves))
     if dues:
         tx.set_due(dues)
     return outcomes
