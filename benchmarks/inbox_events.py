@@ -5,10 +5,14 @@
   of them approvals awaiting the supervision group, half facts they owe), spread over 100
   districts (the odd-numbered ones hold the approvals). The items are written in bulk with the driver (as ``rollup.py`` does), marked
   current (the items' seq is the audit head, their day today), so the timing is the page
-  itself: median ms over ``--repeats`` calls, for a district and for the whole campaign.
+  itself: median ms over ``--repeats`` calls, for a district and for the whole campaign,
+  for the first page, the next one, and one 90 % of the way through the list.
 * ``sweep`` / ``feed``: ``advance_all`` moves ``--sweep-units`` units (20,000 by default)
   on SQLite, units per second; then the event feed is read to its end in pages of 1,000,
-  events per second: the feed keeps up when its rate is above the sweep's.
+  events per second: the feed keeps up when its rate is above the sweep's. Twice: on a
+  store whose inbox was never read (the sweep keeps no work items, one event per unit), and
+  on one whose inbox was read first (``items kept``: the sweep keeps each moved unit's
+  items in its transaction, and the feed carries their ``work_item`` events too).
 
 Run: ``python benchmarks/inbox_events.py [--units N] [--sweep-units M] [--repeats R] [--json]``.
 """
@@ -126,11 +130,17 @@ def inbox_rows(units: int, repeats: int, folder: Path) -> dict[str, float]:
         rows[f"inbox next page ({label})"] = _median_ms(
             lambda u=under, c=first.cursor: camp.inbox(inspector, under=u, after=c), repeats
         )
+        # A page deep in the list: its cursor 90 % of the way through the units.
+        deep = json.dumps([f"u{units * 9 // 10:07}", "approval", "supervision_group"])
+        assert camp.inbox(inspector, under=under, after=deep).items, label
+        rows[f"inbox page at 90 % ({label})"] = _median_ms(
+            lambda u=under, c=deep: camp.inbox(inspector, under=u, after=c), repeats
+        )
     camp.close()
     return rows
 
 
-def feed_rows(units: int, folder: Path) -> dict[str, float]:
+def feed_rows(units: int, folder: Path, *, kept: bool = False) -> dict[str, float]:
     flow = cf.Workflow.from_dict(
         {
             "name": "bench",
@@ -146,7 +156,10 @@ def feed_rows(units: int, folder: Path) -> dict[str, float]:
             ],
         }
     )
-    camp = cf.Campaign(flow, store=SQLiteStore(folder / "feed.db"), clock=cf.FixedClock(TODAY))
+    name = "feed-kept.db" if kept else "feed.db"
+    camp = cf.Campaign(flow, store=SQLiteStore(folder / name), clock=cf.FixedClock(TODAY))
+    if kept:
+        camp.inbox(LEADER)  # from here on, every command keeps the work items it changes
     camp.add_units(
         [cf.Unit(id=f"u{n:06}", name="u", kind="organ", batch=1, members=1) for n in range(units)]
     )
@@ -165,9 +178,14 @@ def feed_rows(units: int, folder: Path) -> dict[str, float]:
         if not page.more:
             break
     feed = time.perf_counter() - start
-    assert events == units
+    assert events == units if not kept else events > units
     camp.close()
-    return {"sweep units/s": units / sweep, "feed events/s": events / feed}
+    label = " (items kept)" if kept else ""
+    return {
+        f"sweep units/s{label}": units / sweep,
+        f"feed events/s{label}": events / feed,
+        f"feed events per unit moved{label}": events / units,
+    }
 
 
 def main() -> None:
@@ -181,11 +199,12 @@ def main() -> None:
         rows = inbox_rows(args.units, args.repeats, Path(tmp))
         _say("sweeping")
         rows.update(feed_rows(args.sweep_units, Path(tmp)))
+        rows.update(feed_rows(args.sweep_units, Path(tmp), kept=True))
     if args.json:
         print(json.dumps(rows, indent=2))
         return
     for name, value in rows.items():
-        unit = "" if "/s" in name else " ms"
+        unit = "" if "/s" in name or "per unit" in name else " ms"
         print(f"{name:40} {value:12,.1f}{unit}")
 
 

@@ -12,6 +12,12 @@ raw ``transitions``. Rows:
 * ``python-statemachine``  one instance per unit of a machine class built from the workflow.
 * ``hand-written table``   ``{(stage, trigger): [(dest, guards)]}`` and a loop: the floor. One
                            guard context per step, guards judged in order until one fails.
+* ``table + audit``        the hand-written table, and after each step the audit record the
+                           exact run sealed for it encoded and hashed again (``record_hash``:
+                           the same body, SHA-256), the run's other records too: the audited
+                           floor. Timed in pairs alternated with exact runs (``--pairs``); the
+                           closing line gives exact ÷ this floor, the median of per-pair
+                           ratios (issue 18's target: ≤ 3x).
 
 "The same steps": the exact run's audit trail, in order — every fact recorded (appended to
 the unit's records), every ``start``/``advance``/``defer`` fired, refused ones included. Every
@@ -97,6 +103,7 @@ class Step:
     trigger: str | None = None
     dest: str | None = None  # None: the exact run refused it
     to_batch: int | None = None
+    record: Any = None  # the audit record the exact run sealed for it
 
 
 def scenario_of(units: int) -> Scenario:
@@ -115,16 +122,22 @@ def run_exact(scenario: Scenario) -> tuple[float, cf.Campaign]:
     return time.perf_counter() - start, campaign
 
 
-def steps_of(campaign: cf.Campaign) -> tuple[list[Step], dict[str, cf.Unit], dict[str, str], int]:
-    """The run's steps in audit order, its units, where each ended, and its advances."""
+def steps_of(
+    campaign: cf.Campaign,
+) -> tuple[list[Step], dict[str, cf.Unit], dict[str, str], int, list[Any]]:
+    """The run's steps in audit order, its units, where each ended, its advances, and its
+    other audit records (units added, refused facts)."""
     steps: list[Step] = []
+    others: list[Any] = []
     advances = 0
     for record in campaign.audit_trail():
         uid = record.unit_id
         if uid is None or record.command == "add_unit":
+            others.append(record)
             continue
         if record.command in ("record", "approve") and record.outcome == "ok":
-            steps.append(Step(uid, record.on, fact=fact_types.load(record.payload["fact"])))
+            fact = fact_types.load(record.payload["fact"])
+            steps.append(Step(uid, record.on, fact=fact, record=record))
         elif record.command in ("advance", "defer"):
             ok = record.outcome == "ok"
             advances += ok
@@ -135,11 +148,14 @@ def steps_of(campaign: cf.Campaign) -> tuple[list[Step], dict[str, cf.Unit], dic
                     trigger=str(record.payload.get("trigger", "advance")),
                     dest=record.dest if ok else None,
                     to_batch=record.payload.get("to_batch"),
+                    record=record,
                 )
             )
+        else:
+            others.append(record)
     units = {u.id: u for u, _ in campaign.units()}
     final = {u.id: s.stage for u, s in campaign.units()}
-    return steps, units, final, advances
+    return steps, units, final, advances, others
 
 
 def time_sealing(campaign: cf.Campaign) -> float:
@@ -345,6 +361,76 @@ def run_floor(
     return elapsed, 0.0
 
 
+def run_floor_audit(
+    workflow: cf.Workflow,
+    steps: list[Step],
+    units: dict[str, cf.Unit],
+    final: dict[str, str],
+    others: list[Any],
+) -> float:
+    """The hand-written table, sealing after each step the record the exact run sealed for it
+    (its body encoded and hashed with SHA-256: ``record_hash``), and the run's other records
+    (units added, refused facts) too: the audited floor."""
+    table = {
+        (s.id, trigger): [(c.dest, c.guards) for c in workflow.candidates(s.id, trigger)]
+        for s in workflow.stages
+        for trigger in workflow.triggers(s.id)
+    }
+    peers = {uid: PeerUnit(workflow, u) for uid, u in units.items()}
+
+    def fire(peer: PeerUnit, step: Step) -> None:
+        candidates = table.get((peer.state.stage, str(step.trigger)))
+        if candidates:
+            s = peer.state
+            ctx = context_for(workflow, peer.unit, s, peer.facts.get(s.stage, ()), peer.today)
+            for dest, guards in candidates:
+                if all(g(ctx).passed for g in guards):
+                    peer.moved(workflow, dest, step.to_batch)
+                    break
+        record_hash(step.record)
+
+    gc.collect()
+    start = time.perf_counter()
+    for record in others:
+        record_hash(record)
+    for step in steps:
+        peer = peers[step.unit]
+        peer.today = step.on
+        if step.trigger is None:
+            peer.record(step.fact, step.on)
+            record_hash(step.record)
+        else:
+            fire(peer, step)
+    elapsed = time.perf_counter() - start
+    _check("table + audit", peers, final)
+    return elapsed
+
+
+def floor_ratio(
+    scenario: Scenario,
+    steps: list[Step],
+    units: dict[str, cf.Unit],
+    final: dict[str, str],
+    others: list[Any],
+    pairs: int,
+) -> tuple[float, list[float], list[float]]:
+    """Exact simulation ÷ the audited floor: the median of per-pair ratios, the two timed
+    alternately (which goes first swaps every pair). Returns it, the ratios and floor times."""
+    workflow = scenario.load_workflow()
+    ratios: list[float] = []
+    floors: list[float] = []
+    for i in range(pairs):
+        if i % 2:
+            floor = run_floor_audit(workflow, steps, units, final, others)
+            exact, _ = run_exact(scenario)
+        else:
+            exact, _ = run_exact(scenario)
+            floor = run_floor_audit(workflow, steps, units, final, others)
+        ratios.append(exact / floor)
+        floors.append(floor)
+    return statistics.median(ratios), ratios, floors
+
+
 PEERS: tuple[tuple[str, Any, str], ...] = (
     ("transitions (shared)", run_transitions, "one Machine, add_model, same guards"),
     ("python-statemachine", run_psm, "one instance per unit, same guards"),
@@ -356,6 +442,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, default=1000, help="units (default 1000)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (default 3)")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=5,
+        help="alternated (exact, audited floor) pairs for the floor ratio (default 5)",
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
     if args.units < 1 or args.repeats < 1:
@@ -371,8 +463,12 @@ def main(argv: list[str] | None = None) -> int:
         if not campaign.verify_audit().ok:
             raise RuntimeError("campaignflow: the audit chain does not verify")
     assert campaign is not None
-    steps, units, final, advances = steps_of(campaign)
+    steps, units, final, advances, others = steps_of(campaign)
     sealing_s = time_sealing(campaign)
+    print("  table + audit (paired with exact runs) ...", file=sys.stderr, flush=True)
+    floor_x, floor_ratios, floor_times = floor_ratio(
+        scenario, steps, units, final, others, args.pairs
+    )
     rows = [Row(REFERENCE, advances, times, [], "Campaign + audit chain, facts, refusals")]
     for name, run, note in PEERS:
         print(f"  {name} ...", file=sys.stderr, flush=True)
@@ -382,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             row.times_s.append(elapsed)
             row.setup_s.append(setup)
         rows.append(row)
+    rows.append(Row("table + audit", advances, floor_times, [], "table + the same records sealed"))
     ref = rows[0]
     by_name = {r.name: r for r in rows}
     # The target's time budget against what judging the same guards costs with no engine at
@@ -397,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
                     "target_budget_s": budget_s,
                     "guard_floor_s": guard_floor_s,
                     "sealing_s": sealing_s,
+                    "exact_over_audited_floor": floor_x,
+                    "exact_over_audited_floor_pairs": floor_ratios,
                     "rows": [
                         {
                             **asdict(r),
@@ -442,6 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({guard_floor_s / budget_s:.1f}x that budget);\n"
         f"hashing the run's audit records again, and nothing else, takes {sealing_s:.3f} s "
         f"({sealing_s / budget_s:.1f}x)."
+    )
+    print(
+        f"\nexact simulation / audited floor (table + the same records sealed): {floor_x:.2f}x "
+        f"(target <= 3x), median of {len(floor_ratios)} alternated pairs "
+        f"[{', '.join(f'{r:.2f}' for r in floor_ratios)}]"
     )
     return 0
 

@@ -1,5 +1,9 @@
 """The OA example on FastAPI and SQLAlchemy 2: record study hours, approve a unit, show why it is blocked.
 
+It also serves each user's work list (待办, ``GET /campaigns/{id}/todo``) and approving or
+advancing from it (``POST /campaigns/{id}/todo/act``); ``oa_notify.py`` turns the
+campaign's events into rows of the ``oa_api_notification`` table, exactly once.
+
 Each request opens one SQLAlchemy ``Session`` transaction; the OA's own rows (attendance
 sheets, notices) and the campaign's state, facts and audit records are written in it, so
 they commit together or not at all. A refused command (a missing role, a unit approving
@@ -33,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 import campaignflow as cf
 from campaignflow.contrib.sqlalchemy import SQLAlchemyStore, upgrade_schema
+from campaignflow.i18n import messages
 
 #: The rules: the 2005 district preset (a real deployment may load its own TOML file).
 WORKFLOW = cf.presets.district_2005()
@@ -68,6 +73,32 @@ class Notice(Base):
     campaign_id: Mapped[str] = mapped_column(sa.String(64))
     unit_id: Mapped[str] = mapped_column(sa.String(64))
     text: Mapped[str] = mapped_column(sa.Text)
+
+
+class Notification(Base):
+    """A message for a role or a unit, made from one event of the campaign's feed (消息)."""
+
+    __tablename__ = "oa_api_notification"
+    # Belt and braces: the cursor already makes delivery exactly once.
+    __table_args__ = (sa.UniqueConstraint("event_id", "recipient", name="oa_api_event_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(sa.String(64))
+    event_id: Mapped[str] = mapped_column(sa.String(96))
+    cursor: Mapped[int] = mapped_column(sa.BigInteger)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    recipient: Mapped[str] = mapped_column(sa.String(64))
+    unit_id: Mapped[str] = mapped_column(sa.String(64), default="")
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
+class FeedCursor(Base):
+    """How far the notification consumer has read a campaign's event feed."""
+
+    __tablename__ = "oa_api_feed_cursor"
+
+    campaign_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class StudyIn(BaseModel):
@@ -108,6 +139,11 @@ def actor_of(
     """Who is asking. The example trusts headers; a deployment takes its authenticated user."""
     roles = {r.strip() for r in x_oa_roles.split(",") if r.strip()}
     return cf.Actor(id=x_oa_user, roles=roles, unit=x_oa_unit or None)
+
+
+def organisation_of(x_oa_organisation: Annotated[str | None, Header()] = None) -> str | None:
+    """The organisation whose sub-tree the asker's role items come from (None: all of them)."""
+    return x_oa_organisation or None
 
 
 def _refused(exc: cf.CampaignflowError) -> JSONResponse:
@@ -229,6 +265,107 @@ def why_blocked(
         ],
         "explain": decision.explain(locale=locale),
     }
+
+
+# --- the work list (待办) ---------------------------------------------------------------
+
+#: What each kind of work item awaits, in Chinese ({role}: the awaited role's term).
+AWAITED = {
+    "approval": "待{role}审批转段",
+    "assessment": "待{role}组织满意度测评",
+    "facts": "本单位尚欠材料或学时",
+    "advance": "关口均已满足，可以转段",
+}
+#: The kinds one may act on from the list, and what acting does.
+ACTIONS = {"approval": "approve", "advance": "advance"}
+
+
+class ActIn(BaseModel):
+    """Act on a work item: approve (``approval``) or advance (``advance``) its unit."""
+
+    unit: str
+    kind: str
+    comment: str = ""
+
+
+Under = Annotated[str | None, Depends(organisation_of)]
+
+
+def todo_item(camp: cf.Campaign, item: cf.WorkItem, locale: str) -> dict[str, Any]:
+    """One work item as JSON: the unit, what is awaited, since, deadline, the gates."""
+    role = messages.term(item.role, locale) if item.role else ""
+    return {
+        "unit": item.unit_id,
+        "unit_name": camp.unit(item.unit_id).name,
+        "kind": item.kind,
+        "role": item.role,
+        "awaited": AWAITED[item.kind].format(role=role) if locale == "zh_CN" else item.kind,
+        "stage": item.stage,
+        "stage_name": messages.term(item.stage, locale),
+        "since": item.since.isoformat() if item.since else None,
+        "deadline": item.deadline.isoformat() if item.deadline else None,
+        "gates": [
+            {"code": v.code, "params": v.params, "message": v.message(locale)}
+            for v in item.verdicts
+        ],
+        "action": ACTIONS.get(item.kind),
+    }
+
+
+@router.get("/campaigns/{campaign_id}/todo")
+def todo(
+    request: Request,
+    campaign_id: str,
+    db: Db,
+    actor: Who,
+    under: Under,
+    after: str | None = None,
+    limit: int = 20,
+    locale: str = "zh_CN",
+) -> Any:
+    """The asker's work items, a page at a time: pass ``cursor`` as ``after`` while ``more``."""
+    with db.begin():  # inbox brings the items up to date in this transaction
+        camp = campaign(request, db, campaign_id)
+        page = camp.inbox(actor, under=under, limit=limit, after=after)
+        items = [todo_item(camp, item, locale) for item in page.items]
+    return {"items": items, "cursor": page.cursor, "more": page.more}
+
+
+def _in_scope(camp: cf.Campaign, actor: cf.Actor, under: str | None, unit_id: str) -> bool:
+    """The unit is the asker's own, or under the asker's organisation."""
+    if actor.unit == unit_id or under is None:
+        return True
+    parent = camp.unit(unit_id).parent
+    return parent is not None and parent in {o.id for o in camp.organisations(under=under)}
+
+
+@router.post("/campaigns/{campaign_id}/todo/act", status_code=201)
+def act(request: Request, campaign_id: str, body: ActIn, db: Db, actor: Who, under: Under) -> Any:
+    """Approve or advance the item's unit as the asker; the library checks the roles."""
+    if body.kind not in ACTIONS:
+        return JSONResponse({"error": "no_action", "kind": body.kind}, status_code=400)
+    with db.begin():
+        camp = campaign(request, db, campaign_id)
+        if (body.kind == "advance" and actor.unit != body.unit) or not _in_scope(
+            camp, actor, under, body.unit
+        ):
+            return JSONResponse({"error": "out_of_scope", "unit": body.unit}, status_code=403)
+        try:
+            if body.kind == "approval":
+                fact = camp.approve(body.unit, actor=actor, comment=body.comment)
+                text = f"{actor.id}: {fact.fact.decision} ({fact.stage})"
+                answer = {"unit": body.unit, "stage": fact.stage, "decision": fact.fact.decision}
+            else:
+                moved = camp.advance(body.unit, actor=actor)
+                text = f"{actor.id}: {moved.source} → {moved.dest}"
+                answer = {"unit": body.unit, "stage": moved.dest, "from": moved.source}
+        except cf.NotAuthorized as exc:
+            return _refused(exc)  # leaving the block commits the denial's record
+        except cf.TransitionRejected as exc:
+            blocking = [v.code for v in exc.decision.failures()]
+            return JSONResponse({"error": "rejected", "blocking": blocking}, status_code=409)
+        db.add(Notice(campaign_id=campaign_id, unit_id=body.unit, text=text))
+    return answer
 
 
 # What escaped a request's transaction (it rolled back), as JSON.

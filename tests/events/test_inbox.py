@@ -21,6 +21,7 @@ from campaignflow.cli import get_command
 from campaignflow.store import PostgresStore, Store
 from campaignflow.testing import CampaignMachine, machine_settings
 from tests.events.test_events import FLOW, INSPECTOR, LEADER, Visit, _FailAfterAudit
+from tests.events.test_items import kept, recomputed
 from tests.store.conftest import PG_DSN_ENV, StoreFactory, pg_dsn
 
 SUPERVISION = frozenset({"supervision_group"})
@@ -218,6 +219,15 @@ class InboxMachine(CampaignMachine):
         super().__init__()
         self.cursor = 0
         self.seen: list[str] = []
+
+    @invariant()
+    def the_commands_kept_the_items_in_their_transactions(self) -> None:
+        """Between inbox reads: when the mark is the head and today, no catch-up is pending,
+        so the stored items alone must equal check() (the commands wrote them)."""
+        with self.campaign.store.transaction(write=False) as tx:
+            (through, on), (head, _) = tx.work_items_through(), tx.audit_head()
+        if on == self.campaign.clock.now().date() and through == head:
+            assert kept(self.campaign)[0] == recomputed(self.campaign)
 
     @invariant()
     def every_inbox_equals_its_recomputation_from_check(self) -> None:

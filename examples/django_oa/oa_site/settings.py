@@ -53,12 +53,27 @@ SECRET_KEY = os.environ.get("OA_SECRET_KEY", "the-oa-example-is-not-a-deployment
 DEBUG = False
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 INSTALLED_APPS = [
+    "django.contrib.auth",  # the 待办 page's logged-in users
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "campaignflow.contrib.django",  # campaignflow's tables, through its migration
     "oa",
 ]
-# An API for the OA's own front end; a deployment adds its authentication middleware and
-# derives the actor from request.user (see oa/views.py).
-MIDDLEWARE: list[str] = []
+# The JSON API (oa/views.py) trusts its headers and is CSRF-exempt; the 待办 page
+# (oa/todo.py) is for logged-in users, with sessions and CSRF protection.
+MIDDLEWARE: list[str] = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.csrf"]},
+    }
+]
+LOGIN_URL = "/login"
 ROOT_URLCONF = "oa_site.urls"
 DATABASES = {"default": database_from_url(os.environ.get("OA_DATABASE_URL", ""))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -69,3 +84,5 @@ TIME_ZONE = "Asia/Shanghai"
 OA_DATABASE = "default"
 #: The day the campaign takes as today (None: the wall clock).
 OA_TODAY = date.fromisoformat(os.environ["OA_TODAY"]) if os.environ.get("OA_TODAY") else None
+#: Work items per page of the 待办 page.
+OA_TODO_PAGE = int(os.environ.get("OA_TODO_PAGE", "20"))

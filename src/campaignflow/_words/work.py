@@ -1,7 +1,8 @@
 """Work items (待办): what a unit is waiting for, and from whom, as ``Campaign.inbox`` lists them.
 
 A work item is kept per unit and per kind of wait: an approval by a role, a mass satisfaction
-assessment, facts the unit itself owes, or the unit's own move once nothing holds it. Each
+assessment, facts the unit itself owes, the unit's own move once nothing holds it, or its
+deferral by the leading group when its batch window is about to close. Each
 carries the failing verdicts (codes and numbers) and explains itself in zh_CN or en.
 """
 
@@ -20,8 +21,10 @@ __all__ = ["WORK_KINDS", "InboxPage", "InboxQuery", "WorkItem", "WorkKind"]
 #: What an item waits for. ``approval``: the role's approval of the stage exit (the
 #: supervision group, 督导组); ``assessment``: the mass satisfaction assessment (the superior
 #: organisation); ``facts``: what the unit itself owes (study hours, reports, plans);
-#: ``advance``: nothing holds the unit, its own people may move it on.
-WorkKind = Literal["approval", "assessment", "facts", "advance"]
+#: ``advance``: nothing holds the unit, its own people may move it on; ``deferral``: the
+#: unit's batch window is about to close (a ``window closing`` reminder rule is due) and the
+#: leading group (领导小组) may defer it to a later batch (``Campaign.defer``).
+WorkKind = Literal["approval", "assessment", "facts", "advance", "deferral"]
 
 #: Every work kind.
 WORK_KINDS: tuple[str, ...] = get_args(WorkKind)

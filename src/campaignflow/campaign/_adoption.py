@@ -15,6 +15,7 @@ from campaignflow._words.checks import one_of, refuse, whole_number
 from campaignflow._words.records import Actor, WorkflowVersion
 from campaignflow.campaign._checks import check_actor, check_request_id, stage_map_of
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._items import keep_items
 from campaignflow.campaign._records import append, same_requester
 from campaignflow.errors import ValidationError
 from campaignflow.workflow import Workflow
@@ -140,6 +141,7 @@ def adopt(
             base = _base_version(core.first_ref, core.versions[core.first_ref])
             tx.add_workflow_version(base)
             stored.append(base)
+        before, _ = tx.audit_head()
         seq = append(
             core,
             tx,
@@ -160,14 +162,18 @@ def adopt(
             seq=seq,
         )
         tx.add_workflow_version(version)
-        states = {state.unit_id: state for _, state in units}
+        read = {state.unit_id: (unit, state) for unit, state in units}
+        changed = []
         for change in changes:
-            state = states[change.unit_id]
+            unit, state = read[change.unit_id]
             moved = migrated_state(workflow, ref, state, change.to_stage)
             tx.update_state(moved, expected_version=state.version)
+            changed.append((unit, moved))
             if change.to_stage != change.from_stage:
                 for fact in tx.get_facts(change.unit_id, change.from_stage):
                     tx.insert_fact(attrs.evolve(fact, stage=change.to_stage))
+        core.versions[ref] = workflow  # the moved units are judged by it from here on
+        keep_items(core, tx, now, before, changed)
     core.versions[ref] = workflow
     core.learn((*stored, version))
     return attrs.evolve(adoption, seq=seq)

@@ -22,7 +22,7 @@ import campaignflow.campaign._reminders as _reminders
 import campaignflow.campaign._sweeps as _sweeps
 import campaignflow.campaign._verify as _verify
 import campaignflow.campaign._xlsx as _xlsx
-from campaignflow._words.checks import refuse
+from campaignflow._words.checks import one_of, refuse
 from campaignflow._words.events import Event, EventPage
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.facts import fact_types as default_fact_types
@@ -42,6 +42,7 @@ from campaignflow._words.work import InboxPage
 from campaignflow.audit import AuditRecord, AuditVerification, Checkpoint, StoreVerification
 from campaignflow.campaign._audit_ops import RETENTION_DAYS
 from campaignflow.campaign._core import Core, FromCore, resolve_store
+from campaignflow.campaign._items import WORK_ITEMS_MODES
 from campaignflow.campaign._overview import Progress
 from campaignflow.campaign._sweeps import CLAIM_LIMIT, Outcomes
 from campaignflow.clock import Clock, SystemClock
@@ -66,6 +67,9 @@ class Campaign:
         host: data for guards declared ``reads_host`` (``ctx.host``), e.g. a roster provider.
             Each call that judges a gate takes its own ``host=``, which wins; a gate judged
             with neither raises ``guard.host_missing`` (not checked here: see custom-guards.md).
+        work_items: ``"in_transaction"``: once an inbox was read, each command keeps the work
+            items (待办) it changes in its own transaction; ``"on_read"``: commands never do,
+            ``inbox`` catches up on the audit records it has not seen (see worklists.md).
     """
 
     def __init__(
@@ -77,12 +81,14 @@ class Campaign:
         campaign_id: str = "default",
         fact_types: FactTypes | None = None,
         host: Any = None,
+        work_items: Literal["in_transaction", "on_read"] = "in_transaction",
     ) -> None:
         if not isinstance(workflow, Workflow):
             refuse("workflow", workflow, "must be a Workflow")
         _checks.check_campaign_id(campaign_id)
         if clock is not None and not callable(getattr(clock, "now", None)):
             refuse("clock", clock, "must have a now() method")
+        one_of("work_items", work_items, WORK_ITEMS_MODES)
         types = fact_types or default_fact_types
         core = self._core = Core(
             workflow,
@@ -92,6 +98,7 @@ class Campaign:
             types,
             host,
         )
+        core.items_on_read = work_items == "on_read"
         given = core.workflow_ref
         with core.store.transaction(write=False) as tx:
             core.sync_versions(tx)
@@ -308,8 +315,11 @@ class Campaign:
 
         A sweep: units that cannot move are reported with their decision, and only applied
         transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
-        Units are taken in the order they were added, a page of them per transaction; the
-        :class:`Outcomes` keep a few bytes per unit and rebuild each outcome when it is read.
+        A sweep of ``advance`` reads only the units that are due (touched since they were
+        last judged, or whose earliest-move date has come), dirty ones first, then by date;
+        the :class:`Outcomes` list the units judged. Other triggers take every unit in the
+        order they were added. A page of units per transaction; the :class:`Outcomes` keep a
+        few bytes per unit and rebuild each outcome when it is read.
 
         Raises:
             ConcurrencyConflict: another writer held the store past its timeout before a page
@@ -553,9 +563,10 @@ class Campaign:
 
         The worker's primitive for sharing a batch between processes and machines: call it
         in a loop until it returns no outcome. Within one ``sweep`` (any text: a date, a
-        job id) every started, unfinished unit is claimed by exactly one call, on every
-        store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``). Claim and advance commit
-        together, so a crashed worker's claims vanish with its transaction.
+        job id) every started, unfinished unit is claimed by at most one call, on every
+        store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``); of ``advance``, only units
+        that are due, when they are. Claim and advance commit together, so a crashed
+        worker's claims vanish with its transaction.
         """
         return _sweeps.advance_due(
             self._core,

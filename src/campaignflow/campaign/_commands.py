@@ -32,13 +32,16 @@ from campaignflow.campaign._checks import (
     unit_list,
 )
 from campaignflow.campaign._core import Core
+from campaignflow.campaign._items import keep_items
 from campaignflow.campaign._records import (
     append,
     fact_record_of,
     moved_record,
     moved_row,
+    redelivered,
     replayed,
     transition_record_of,
+    unit_payload,
 )
 from campaignflow.errors import Problem, TransitionRejected, ValidationError
 from campaignflow.observability import observe_advance
@@ -93,7 +96,7 @@ def add_units(core: Core, units: Iterable[Unit], *, actor: Actor, request_id: st
         raise ValidationError(code="validation.problems", problems=problems)
     now = core.now()
     with core.store.transaction() as tx:
-        if request_id is not None and batch and _redelivered(tx, request_id, batch, actor):
+        if request_id is not None and batch and redelivered(tx, request_id, batch, actor):
             return len(batch)
         for i, unit in enumerate(batch):
             if tx.get_unit(unit.id) is not None:
@@ -103,10 +106,12 @@ def add_units(core: Core, units: Iterable[Unit], *, actor: Actor, request_id: st
         if problems:
             raise ValidationError(code="validation.problems", problems=problems)
         core.sync_versions(tx)
+        before, added = tx.audit_head()[0], []
         for i, unit in enumerate(batch):
             ref = core.ref_for_batch(unit.batch)
             state = initial_state(core.versions[ref], unit, ref=ref)
             tx.insert_unit(unit, state)
+            added.append((unit, state))
             rid = request_id if request_id is None else f"{request_id}#{i}"
             append(
                 core,
@@ -119,44 +124,11 @@ def add_units(core: Core, units: Iterable[Unit], *, actor: Actor, request_id: st
                 dest=state.stage,
                 version=0,
                 request_id=rid,
-                payload=_unit_payload(unit),
+                payload=unit_payload(unit),
                 workflow=ref,
             )
+        keep_items(core, tx, now, before, added)
     return len(batch)
-
-
-def _redelivered(tx: StoreSession, request_id: str, batch: list[Unit], actor: Actor) -> bool:
-    """Whether ``add_units`` with ``request_id`` ran before, with exactly these units.
-
-    Each unit of the first delivery was sealed under ``request_id#i``: a redelivery must
-    list the same units in the same order, no more and no fewer.
-
-    Raises:
-        ValidationError: the id was used for another list (or another command).
-        NotAuthorized: the first delivery was another actor's.
-    """
-    if (
-        replayed(tx, f"{request_id}#0", "add_unit", batch[0].id, _unit_payload(batch[0]), actor)
-        is None
-    ):
-        return False
-    for i, unit in enumerate(batch[1:], start=1):
-        found = tx.find_request(f"{request_id}#{i}")
-        if found is None or (found.unit_id, found.payload) != (unit.id, _unit_payload(unit)):
-            raise _list_changed(request_id)
-    if tx.find_request(f"{request_id}#{len(batch)}") is not None:
-        raise _list_changed(request_id)
-    return True
-
-
-def _unit_payload(unit: Unit) -> dict[str, Any]:
-    return {"unit": attrs.asdict(unit)}
-
-
-def _list_changed(request_id: str) -> ValidationError:
-    return ValidationError(
-        code="campaign.request_id_other_units", params={"request_id": repr(request_id)}
-    )
 
 
 def record(
@@ -305,6 +277,7 @@ def _deny(
         reason=reason,
         workflow=None if decision is None else core.ref_of(state),
     )
+    keep_items(core, tx, now, seq - 1, ())  # a refusal changes no item: the mark moves on
     if decision is None:
         return _Denied(not_authorized(reason, actor, unit_id))
     # The latest refusal, kept for stuck lists and roll-ups in this same transaction: the
@@ -397,6 +370,7 @@ def _add_fact(
         request_id=request_id,
     )
     tx.insert_fact(record)
+    keep_items(core, tx, now, seq - 1, ((unit, state),))
     return record
 
 
@@ -533,6 +507,7 @@ def fire(
                 )
                 result = moved_record(made, unit, state, new, decision, request_id, seq + 1)
                 tx.apply_transitions(((new, state.version, row),))
+                keep_items(core, tx, now, seq, ((unit, new),))
             else:
                 result = _deny(
                     core,
@@ -563,7 +538,12 @@ def _with_batch_rules(
     try:
         deferral_batch(unit_id, state, 0, workflow)
     except ValidationError:
-        rule = Verdict("defer_batch_rules", False, "defer.no_later_batch", {"batch": state.batch})
+        rule = Verdict(
+            guard="defer_batch_rules",
+            passed=False,
+            code="defer.no_later_batch",
+            params={"batch": state.batch},
+        )
         candidates = tuple(
             attrs.evolve(c, passed=False, verdicts=(*c.verdicts, rule)) if c.passed else c
             for c in decision.candidates

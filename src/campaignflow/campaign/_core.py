@@ -80,6 +80,7 @@ class Core:
         "fact_types",
         "first_ref",
         "host",
+        "items_on_read",
         "last_stamp",
         "payload_texts",
         "sorted_roles",
@@ -121,6 +122,8 @@ class Core:
         self.adopted: tuple[WorkflowVersion, ...] = ()
         self.first_ref = self.workflow_ref
         self.unknown_refs: set[str] = set()
+        # Work items caught up by ``inbox`` only, never kept by commands (``work_items=``).
+        self.items_on_read = False
 
     def now(self) -> datetime:
         """The clock's instant, checked: commands stamp their records with it."""

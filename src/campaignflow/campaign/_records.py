@@ -32,11 +32,13 @@ __all__ = [
     "fact_record_of",
     "moved_record",
     "moved_row",
+    "redelivered",
     "refusal_of",
     "replayed",
     "same_requester",
     "stamp",
     "transition_record_of",
+    "unit_payload",
 ]
 
 
@@ -310,4 +312,39 @@ def refusal_of(core: Core, audit: AuditRecord) -> Exception:
         unit_id=audit.unit_id,
         rule=str(reason.get("code", "")),
         params=params,
+    )
+
+
+def redelivered(tx: StoreSession, request_id: str, batch: list[Unit], actor: Actor) -> bool:
+    """Whether ``add_units`` with ``request_id`` ran before, with exactly these units.
+
+    Each unit of the first delivery was sealed under ``request_id#i``: a redelivery must
+    list the same units in the same order, no more and no fewer.
+
+    Raises:
+        ValidationError: the id was used for another list (or another command).
+        NotAuthorized: the first delivery was another actor's.
+    """
+    if (
+        replayed(tx, f"{request_id}#0", "add_unit", batch[0].id, unit_payload(batch[0]), actor)
+        is None
+    ):
+        return False
+    for i, unit in enumerate(batch[1:], start=1):
+        found = tx.find_request(f"{request_id}#{i}")
+        if found is None or (found.unit_id, found.payload) != (unit.id, unit_payload(unit)):
+            raise _list_changed(request_id)
+    if tx.find_request(f"{request_id}#{len(batch)}") is not None:
+        raise _list_changed(request_id)
+    return True
+
+
+def unit_payload(unit: Unit) -> dict[str, Any]:
+    """The payload of a unit's ``add_unit`` record."""
+    return {"unit": attrs.asdict(unit)}
+
+
+def _list_changed(request_id: str) -> ValidationError:
+    return ValidationError(
+        code="campaign.request_id_other_units", params={"request_id": repr(request_id)}
     )

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import attrs
+
 from campaignflow._words.events import Event
 from campaignflow._words.records import Actor, Unit, UnitState
 from campaignflow._words.verdicts import Decision
@@ -25,12 +27,16 @@ from campaignflow.audit import AuditRecord
 from campaignflow.campaign._checks import check_actor
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._events import events_of
-from campaignflow.campaign._inbox import catch_up, work_items
+from campaignflow.campaign._inbox import catch_up
+from campaignflow.campaign._items import days_left, keep_items, work_items
 from campaignflow.campaign._records import append
 from campaignflow.store._protocol import StoreSession
 from campaignflow.workflow import Reminder, Workflow
 
 __all__ = ["send_reminders"]
+
+# Item kinds never overdue: the unit's own move, and a deferral (its window rule reminds).
+_NOT_OVERDUE = frozenset({"advance", "deferral"})
 
 # Longer keys are hashed: a request id is at most 200 characters.
 _KEY_MOST = 200
@@ -45,12 +51,16 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
     sent: list[Event] = []
     with core.store.transaction() as tx:
         catch_up(core, tx)  # the scheduler's call also brings the work items up to date
+        caught_up, _ = tx.audit_head()
         units = list(tx.iter_units(None))
         for unit, state in units:
             workflow = core.wf(tx, state)
             if workflow.stage(state.stage).kind in ("waiting", "final"):
                 continue
-            for key, payload in _all_due(core, tx, workflow, unit, state, today, host):
+            at = _Today(
+                core=core, tx=tx, workflow=workflow, unit=unit, state=state, today=today, host=host
+            )
+            for key, payload in _all_due(at):
                 if tx.find_request(key) is not None:
                     continue
                 seq = append(
@@ -82,27 +92,46 @@ def send_reminders(core: Core, *, actor: Actor, host: Any = None) -> list[Event]
                     payload=payload,
                 )
                 sent.extend(events_of(record))
+        keep_items(core, tx, now, caught_up, ())  # reminders change no item: the mark moves on
     return sent
 
 
-def _all_due(
-    core: Core,
-    tx: StoreSession,
-    workflow: Workflow,
-    unit: Unit,
-    state: UnitState,
-    today: date,
-    host: Any,
-) -> Iterator[tuple[str, dict[str, Any]]]:
+@attrs.frozen(kw_only=True)
+class _Today:
+    """One unit as its reminders are judged today: in ``tx``, by its ``workflow`` version."""
+
+    core: Core
+    tx: StoreSession
+    workflow: Workflow
+    unit: Unit
+    state: UnitState
+    today: date
+    host: Any
+
+    def decide(self) -> Decision:
+        """The unit's ``advance`` decided today (the gates that still hold it)."""
+        return self.core.decide(
+            self.tx,
+            self.unit,
+            self.state,
+            self.today,
+            "advance",
+            None,
+            self.workflow,
+            host=self.host,
+        )
+
+
+def _all_due(at: _Today) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each (request id, payload) due for the unit today: its rules', then overdue items."""
-    for rule, level, payload in _due(core, tx, workflow, unit, state, today, host):
+    workflow, unit, state, today = at.workflow, at.unit, at.state, at.today
+    for rule, level, payload in _due(at):
         yield _key(rule, level, unit, state), payload
     window = workflow.batch(state.batch)
     if window is None or window.closes >= today:
         return
-    decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
-    for item in work_items(workflow, unit, state, decision):
-        if item.deadline is None or item.deadline >= today or item.kind == "advance":
+    for item in work_items(workflow, unit, state, at.decide(), today):
+        if item.deadline is None or item.deadline >= today or item.kind in _NOT_OVERDUE:
             continue
         payload = {
             "rule": "",
@@ -117,21 +146,14 @@ def _all_due(
         yield _hashed(f"overdue:{item.kind}:{item.role or ''}:v{state.version}:{unit.id}"), payload
 
 
-def _due(
-    core: Core,
-    tx: StoreSession,
-    workflow: Workflow,
-    unit: Unit,
-    state: UnitState,
-    today: date,
-    host: Any,
-) -> Iterator[tuple[Reminder, str, dict[str, Any]]]:
+def _due(at: _Today) -> Iterator[tuple[Reminder, str, dict[str, Any]]]:
     """Each (rule, level, payload) due for the unit today, reminder before escalation."""
+    workflow, state, today = at.workflow, at.state, at.today
     decision: Decision | None = None
     since = state.entered_on or state.stage_since
     for rule in workflow.reminders:
         if rule.when == "window closing":
-            days = _days_left(workflow, state, rule, today)
+            days = days_left(workflow, state, rule, today)
             if days is not None:
                 yield rule, "reminder", _payload(rule, "reminder", days, [], since)
             continue
@@ -141,7 +163,7 @@ def _due(
         if waited < rule.after_days:
             continue
         if decision is None:
-            decision = core.decide(tx, unit, state, today, "advance", None, workflow, host=host)
+            decision = at.decide()
         gates = _holding(rule, workflow, state, decision)
         if not gates:
             continue
@@ -162,20 +184,6 @@ def _holding(rule: Reminder, workflow: Workflow, state: UnitState, decision: Dec
         v for v in failures if v.code == "approval.missing" and v.params.get("role") in roles
     ]
     return ["approval.missing"] if waiting else []
-
-
-def _days_left(workflow: Workflow, state: UnitState, rule: Reminder, today: date) -> int | None:
-    """Days until the unit's batch window closes, when the rule is due; None when not."""
-    window = workflow.batch(state.batch)
-    if window is None or rule.within_days is None or rule.not_past is None:
-        return None
-    order = [s.id for s in workflow.stages]
-    if rule.not_past not in order or state.stage not in order:
-        return None
-    if order.index(state.stage) > order.index(rule.not_past):
-        return None
-    left = (window.closes - today).days
-    return left if left <= rule.within_days else None
 
 
 def _payload(

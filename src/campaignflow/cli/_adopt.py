@@ -10,14 +10,16 @@ import click
 
 from campaignflow.campaign import Campaign
 from campaignflow.cli._common import (
+    WorkflowSource,
+    db_option,
     existing_file,
     lang_option,
     plugin_option,
     workflow_for,
+    workflow_source_options,
 )
 from campaignflow.cli._db import choose_campaign, db_url
 from campaignflow.cli._local import LocalCommand, choice, int_range, say
-from campaignflow.presets import PRESETS
 from campaignflow.workflow import Workflow
 
 __all__ = ["adopt"]
@@ -25,9 +27,7 @@ __all__ = ["adopt"]
 
 @click.command(cls=LocalCommand)
 @click.argument("new_workflow", metavar="NEW", type=existing_file())
-@click.option(
-    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
-)
+@db_option
 @click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
 @click.option(
     "--policy",
@@ -48,9 +48,11 @@ __all__ = ["adopt"]
 @click.option(
     "--dry-run", is_flag=True, help="List every unit that would change, and why; change nothing."
 )
-@click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs now.")
-@click.option("--preset", type=choice(PRESETS), help="The shipped preset it runs now.")
-@click.option("--scenario", type=existing_file(), help="The scenario that simulated it.")
+@workflow_source_options(
+    workflow="The workflow file the campaign runs now.",
+    preset="The shipped preset it runs now.",
+    scenario="The scenario that simulated it.",
+)
 @click.option(
     "--request-id", help="Makes the command idempotent: a repeat returns the first result."
 )
@@ -65,9 +67,7 @@ def adopt(
     from_batch: int | None,
     stage_map: tuple[str, ...],
     dry_run: bool,
-    workflow: Path | None,
-    preset: str | None,
-    scenario: Path | None,
+    source: WorkflowSource,
     request_id: str | None,
     as_json: bool,
     lang: str,
@@ -87,7 +87,7 @@ def adopt(
     new = Workflow.from_file(new_workflow)
     url = db_url(db)
     cid = choose_campaign(url, campaign_id)
-    current = workflow_for(url, cid, workflow, preset, scenario)
+    current = workflow_for(url, cid, source)
     campaign = Campaign(current, url, campaign_id=cid)
     try:
         adoption = campaign.adopt(

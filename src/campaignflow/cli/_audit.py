@@ -36,10 +36,13 @@ from campaignflow.campaign import Campaign
 from campaignflow.cli._common import (
     EXIT_CHECK_FAILED,
     BadInput,
+    WorkflowSource,
+    db_option,
     error_lang,
     lang_option,
     plugin_option,
     workflow_for,
+    workflow_source_options,
 )
 from campaignflow.cli._db import (
     campaign_ids,
@@ -63,9 +66,6 @@ _UNREADABLE = (ValueError, KeyError, TypeError, CampaignflowError)
 
 
 #: The store both commands read (as the other commands take it).
-_db_option = click.option(
-    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
-)
 #: An existing file given as a path: a key, a checkpoint, a workflow, a scenario.
 _FILE = checked_path(exists=True, dir_okay=False, path_type=Path)
 
@@ -166,12 +166,12 @@ def _signed_points(
 
 
 def _verify_one(
-    url: str, cid: str, points: list[Checkpoint], workflow_args: tuple[Any, ...]
+    url: str, cid: str, points: list[Checkpoint], source: WorkflowSource
 ) -> tuple[AuditVerification, StoreVerification | None]:
     """The chain's verification, and the whole store's when a workflow is at hand."""
     refs = workflow_refs(url, cid)
-    if any(arg is not None for arg in workflow_args):
-        wf = workflow_for(url, cid, *workflow_args)
+    if source.given:
+        wf = workflow_for(url, cid, source)
         if refs and workflow_ref(wf) not in refs:
             raise BadInput(
                 messages.render(
@@ -223,7 +223,7 @@ def _as_data(
 
 
 @audit.command("verify")
-@_db_option
+@db_option
 @click.option("--campaign", "campaign_id", help="The campaign to check (default: every one).")
 @click.option(
     "--checkpoint",
@@ -236,16 +236,11 @@ def _as_data(
     type=_FILE,
     help="The Ed25519 public key (PEM) that checks signed checkpoint files.",
 )
-@click.option(
-    "--workflow",
-    type=_FILE,
-    help="The workflow the campaign ran (default: the shipped preset its records name).",
-)
-@click.option("--preset", help="The shipped preset the campaign ran.")
-@click.option(
-    "--scenario",
-    type=_FILE,
-    help="The scenario whose workflow the campaign ran.",
+@workflow_source_options(
+    workflow="The workflow the campaign ran (default: the shipped preset its records name).",
+    preset="The shipped preset the campaign ran.",
+    scenario="The scenario whose workflow the campaign ran.",
+    preset_choice=False,
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @plugin_option
@@ -255,9 +250,7 @@ def audit_verify(
     campaign_id: str | None,
     checkpoints: tuple[str, ...],
     public_key: Path | None,
-    workflow: Path | None,
-    preset: str | None,
-    scenario: Path | None,
+    source: WorkflowSource,
     as_json: bool,
     lang: str,
 ) -> None:
@@ -289,7 +282,7 @@ def audit_verify(
                 click.echo(messages.render("cli.store_tampered", params, lang))
             continue
         points = [*plain, *signed.get(cid, [])]
-        chain, store = _verify_one(url, cid, points, (workflow, preset, scenario))
+        chain, store = _verify_one(url, cid, points, source)
         data = _as_data(cid, chain, store, lang)
         results.append(data)
         failed = failed or not data["ok"]
@@ -345,7 +338,7 @@ def _say(
 
 
 @audit.command("checkpoint")
-@_db_option
+@db_option
 @click.option("--campaign", "campaign_id", help="The campaign (default: the only one).")
 @click.option(
     "--sign",

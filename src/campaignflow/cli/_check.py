@@ -9,19 +9,8 @@ from pathlib import Path
 
 import click
 
-from campaignflow.cli._common import (
-    existing_file,
-    file_kind,
-    lang_option,
-    load_scenario_file,
-    plugin_option,
-    read_data,
-)
-from campaignflow.cli._local import (
-    LocalCommand,
-    choice,
-    usage_error,
-)
+from campaignflow.cli._common import existing_file, lang_option, plugin_option, workflow_of_file
+from campaignflow.cli._local import LocalCommand, choice, usage_error
 from campaignflow.presets import PRESETS, load
 from campaignflow.workflow import Workflow
 
@@ -44,11 +33,7 @@ def diagram(file: Path | None, preset: str | None, fmt: str, lang: str) -> None:
         wf = load(preset)
     else:
         assert file is not None
-        data = read_data(file)
-        if file_kind(data, file) == "workflow":
-            wf = Workflow.from_file(file)
-        else:
-            wf = load_scenario_file(file, data).load_workflow()
+        wf = workflow_of_file(file)
     click.echo(_label_stages(wf.diagram(fmt, locale=lang), wf, lang))  # type: ignore[arg-type]
 
 

@@ -6,6 +6,7 @@ The exit codes are drawn once, in the program's docstring (:mod:`campaignflow.cl
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import json
 import re
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -35,7 +37,7 @@ from campaignflow.cli._local import (
 from campaignflow.cli._show import show_result
 from campaignflow.errors import CampaignflowError, Problem, ValidationError
 from campaignflow.i18n import messages
-from campaignflow.presets import load
+from campaignflow.presets import PRESETS, load
 from campaignflow.report import chart_style
 from campaignflow.report._text import LANGS
 from campaignflow.simulation import (
@@ -52,6 +54,8 @@ __all__ = [
     "EXIT_OK",
     "LANG_ENV",
     "BadInput",
+    "WorkflowSource",
+    "db_option",
     "default_lang",
     "err_console",
     "error_lang",
@@ -61,6 +65,7 @@ __all__ = [
     "lang_option",
     "load_scenario_file",
     "missing_extra",
+    "mode_option",
     "note",
     "notes_at_once",
     "os_error",
@@ -73,6 +78,8 @@ __all__ = [
     "show_warning",
     "syntax_error",
     "workflow_for",
+    "workflow_of_file",
+    "workflow_source_options",
 ]
 
 #: Done, and every check passed.
@@ -110,6 +117,23 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
         show_default="zh_CN under a Chinese locale, else en; or $CAMPAIGNFLOW_LANG",
         help="Language of help, tables, charts, the report and error messages.",
     )(func)
+
+
+#: ``--db URL`` (required) of the commands that work on a campaign database.
+db_option = click.option(
+    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
+)
+
+
+#: ``--mode`` of the commands that simulate (``simulate``, ``compare``): how to play.
+mode_option = click.option(
+    "--mode",
+    type=choice(["exact", "fast", "auto"]),
+    default="auto",
+    show_default=True,
+    help="How to simulate: exact (every unit through the real workflow), fast (in bulk), "
+    "auto (chosen by size).",
+)
 
 
 def _import_plugins(ctx: click.Context, _: click.Parameter, modules: tuple[str, ...]) -> None:
@@ -322,6 +346,15 @@ def load_scenario_file(path: Path, data: dict[str, Any] | None = None) -> Any:
     return Scenario.from_dict(data or read_data(path), source=str(path), base_dir=path.parent)
 
 
+def workflow_of_file(path: Path) -> Workflow:
+    """The workflow a workflow FILE defines, or the one a scenario FILE plays."""
+    data = read_data(path)
+    if file_kind(data, path) == "workflow":
+        return Workflow.from_file(path)
+    loaded: Workflow = load_scenario_file(path, data).load_workflow()
+    return loaded
+
+
 def existing_file() -> click.Path:
     return path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -391,19 +424,65 @@ def print_files(console: Console, files: Any) -> None:
         console.print(say("cli.wrote", lang, path=str(written)), markup=False)
 
 
-def workflow_for(
-    url: str, campaign_id: str, workflow: Path | None, preset: str | None, scenario: Path | None
-) -> Workflow:
+@attrs.frozen(kw_only=True)
+class WorkflowSource:
+    """Where a command on a campaign database takes the campaign's workflow from: at most
+    one of a workflow file, a shipped preset or a scenario's; none given, the one its
+    records name (see :func:`workflow_for`)."""
 
-    given = [x for x in (workflow, preset, scenario) if x is not None]
+    workflow: Path | None = None
+    preset: str | None = None
+    scenario: Path | None = None
+
+    @property
+    def given(self) -> bool:
+        """Whether the command line named any source."""
+        return any(x is not None for x in (self.workflow, self.preset, self.scenario))
+
+
+def workflow_source_options(
+    *, workflow: str, preset: str, scenario: str, preset_choice: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--workflow FILE``, ``--preset NAME`` (one of the shipped presets, or any name when
+    not ``preset_choice``) and ``--scenario FILE``, with these help texts; the command
+    receives them as one ``source``, a :class:`WorkflowSource`."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def command(
+            *args: Any,
+            workflow: Path | None,
+            preset: str | None,
+            scenario: Path | None,
+            **kwargs: Any,
+        ) -> Any:
+            source = WorkflowSource(workflow=workflow, preset=preset, scenario=scenario)
+            return func(*args, source=source, **kwargs)
+
+        options = (
+            click.option("--workflow", type=existing_file(), help=workflow),
+            click.option("--preset", type=choice(PRESETS) if preset_choice else None, help=preset),
+            click.option("--scenario", type=existing_file(), help=scenario),
+        )
+        for option in reversed(options):  # as if stacked in this order above the command
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def workflow_for(url: str, campaign_id: str, source: WorkflowSource) -> Workflow:
+    """The workflow ``source`` names, else the one the campaign's records name (a shipped
+    preset standing in, with a note, when none of theirs is at hand)."""
+    given = [x for x in (source.workflow, source.preset, source.scenario) if x is not None]
     if len(given) > 1:
         raise usage_error("cli.usage.one_workflow_source")
-    if workflow is not None:
-        return Workflow.from_file(workflow)
-    if preset is not None:
-        return load(preset)
-    if scenario is not None:
-        loaded: Workflow = load_scenario_file(scenario).load_workflow()
+    if source.workflow is not None:
+        return Workflow.from_file(source.workflow)
+    if source.preset is not None:
+        return load(source.preset)
+    if source.scenario is not None:
+        loaded: Workflow = load_scenario_file(source.scenario).load_workflow()
         return loaded
     refs = workflow_refs(url, campaign_id)
     found = find_workflow(refs)

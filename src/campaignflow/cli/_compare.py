@@ -14,11 +14,12 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
+    mode_option,
     notes_at_once,
     out_console,
     plugin_option,
 )
-from campaignflow.cli._local import LocalCommand, choice, int_range, path, say, usage_error
+from campaignflow.cli._local import LocalCommand, int_range, path, say, usage_error
 from campaignflow.cli._outputs import check_name
 from campaignflow.cli._pages import page_folder, write_pages
 from campaignflow.report import chart_style, compare_charts, render_compare_html
@@ -113,14 +114,7 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, object]:
     "workflow_overrides.satisfaction_rate_at_least.rate=0.7; repeatable.",
 )
 @click.option("--seed", type=int_range(0, 2**63 - 1), help="Seed of both runs (default: A's).")
-@click.option(
-    "--mode",
-    type=choice(["exact", "fast", "auto"]),
-    default="auto",
-    show_default=True,
-    help="How to simulate: exact (every unit through the real workflow), fast (in bulk), "
-    "auto (chosen by size).",
-)
+@mode_option
 @click.option(
     "--out",
     type=path(file_okay=False, path_type=Path),

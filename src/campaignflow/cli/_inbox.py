@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import attrs
 import click
@@ -12,18 +11,22 @@ import click
 from campaignflow._words.records import Actor
 from campaignflow._words.work import WORK_KINDS
 from campaignflow.campaign import Campaign
-from campaignflow.cli._common import existing_file, lang_option, plugin_option, workflow_for
+from campaignflow.cli._common import (
+    WorkflowSource,
+    db_option,
+    lang_option,
+    plugin_option,
+    workflow_for,
+    workflow_source_options,
+)
 from campaignflow.cli._db import choose_campaign, db_url
 from campaignflow.cli._local import LocalCommand, choice, int_range, say
-from campaignflow.presets import PRESETS
 
 __all__ = ["inbox"]
 
 
 @click.command(cls=LocalCommand)
-@click.option(
-    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
-)
+@db_option
 @click.option(
     "--as",
     "who",
@@ -43,9 +46,11 @@ __all__ = ["inbox"]
 )
 @click.option("--after", help="The cursor a previous page printed: show the next page.")
 @click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
-@click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs.")
-@click.option("--preset", type=choice(PRESETS), help="The shipped preset it runs.")
-@click.option("--scenario", type=existing_file(), help="The scenario that simulated it.")
+@workflow_source_options(
+    workflow="The workflow file the campaign runs.",
+    preset="The shipped preset it runs.",
+    scenario="The scenario that simulated it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the page as JSON on stdout.")
 @plugin_option
 @lang_option
@@ -58,9 +63,7 @@ def inbox(
     limit: int,
     after: str | None,
     campaign_id: str | None,
-    workflow: Path | None,
-    preset: str | None,
-    scenario: Path | None,
+    source: WorkflowSource,
     as_json: bool,
     lang: str,
 ) -> None:
@@ -70,7 +73,7 @@ def inbox(
     due = due_before.date() if hasattr(due_before, "date") else None
     url = db_url(db)
     cid = choose_campaign(url, campaign_id)
-    campaign = Campaign(workflow_for(url, cid, workflow, preset, scenario), url, campaign_id=cid)
+    campaign = Campaign(workflow_for(url, cid, source), url, campaign_id=cid)
     try:
         page = campaign.inbox(
             actor, under=org or None, kind=kind, due_before=due, limit=limit, after=after

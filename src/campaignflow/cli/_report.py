@@ -12,8 +12,9 @@ import click
 
 from campaignflow.campaign import Campaign
 from campaignflow.cli._common import (
+    WorkflowSource,
+    db_option,
     err_console,
-    existing_file,
     lang_option,
     load_scenario_file,
     out_console,
@@ -21,15 +22,15 @@ from campaignflow.cli._common import (
     present,
     print_files,
     workflow_for,
+    workflow_source_options,
 )
 from campaignflow.cli._db import choose_campaign, db_url, load_run
-from campaignflow.cli._local import LocalCommand, choice, int_range, path, usage_error
+from campaignflow.cli._local import LocalCommand, int_range, path, usage_error
 from campaignflow.cli._outputs import REPORT_FILES, check_outputs, write_outputs
 from campaignflow.cli._show import show_rollup
 from campaignflow.cli._xlsx import check_xlsx, write_xlsx
 from campaignflow.errors import CampaignflowError
 from campaignflow.i18n import messages
-from campaignflow.presets import PRESETS
 from campaignflow.report import chart_style
 from campaignflow.report._charts import require_matplotlib
 from campaignflow.simulation import summarise
@@ -39,18 +40,18 @@ __all__ = ["report"]
 
 
 @click.command(cls=LocalCommand)
-@click.option(
-    "--db", required=True, help="SQLite file path, sqlite:///... or postgresql://... URL."
-)
+@db_option
 @click.option("--campaign", "campaign_id", help="The campaign (needed when the db holds several).")
 @click.option(
     "--out",
     type=path(file_okay=False, path_type=Path),
     help="Write stages.png, gantt.png, report.html and summary.json here.",
 )
-@click.option("--workflow", type=existing_file(), help="The workflow file the campaign runs.")
-@click.option("--preset", type=choice(PRESETS), help="The shipped preset the campaign runs.")
-@click.option("--scenario", type=existing_file(), help="The scenario that simulated the campaign.")
+@workflow_source_options(
+    workflow="The workflow file the campaign runs.",
+    preset="The shipped preset the campaign runs.",
+    scenario="The scenario that simulated the campaign.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option(
     "--under",
@@ -88,9 +89,7 @@ def report(
     db: str,
     campaign_id: str | None,
     out: Path | None,
-    workflow: Path | None,
-    preset: str | None,
-    scenario: Path | None,
+    source: WorkflowSource,
     as_json: bool,
     under: str | None,
     depth: int | None,
@@ -108,10 +107,10 @@ def report(
     url = db_url(db)
     cid = choose_campaign(url, campaign_id)
     run = load_run(url, cid)
-    if run is not None and workflow is None and preset is None and scenario is None:
+    if run is not None and not source.given:
         wf = _simulated_workflow(run)
     else:
-        wf = workflow_for(url, cid, workflow, preset, scenario)
+        wf = workflow_for(url, cid, source)
     if under is None and (depth is not None or longer_than is not None):
         raise usage_error("cli.usage.depth_needs_under")
     replace: list[Path] = []

@@ -14,6 +14,7 @@ from campaignflow.cli._common import (
     existing_file,
     lang_option,
     load_scenario_file,
+    mode_option,
     note,
     notes_at_once,
     plugin_option,
@@ -24,7 +25,6 @@ from campaignflow.cli._common import (
 from campaignflow.cli._db import db_url, save_run
 from campaignflow.cli._local import (
     LocalCommand,
-    choice,
     int_range,
     path,
     say,
@@ -69,7 +69,7 @@ class _PlainProgress:
     help="Where exact mode keeps the campaign (SQLite path or URL); default "
     "<out or current folder>/campaign.db.",
 )
-@click.option("--mode", type=choice(["exact", "fast", "auto"]), default="auto", show_default=True)
+@mode_option
 @click.option(
     "--out",
     type=path(file_okay=False, path_type=Path),

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import sqlite3
 from collections.abc import Callable
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 import attrs
@@ -28,6 +26,7 @@ from campaignflow.errors import TransitionRejected, ValidationError
 from campaignflow.guards import GuardRegistry, GuardSpec
 from campaignflow.guards import registry as default_registry
 from campaignflow.guards._recipe import merge_host
+from campaignflow.simulation._exact_store import check_fits, open_target
 from campaignflow.simulation._gate_warnings import warn_without_recipe
 from campaignflow.simulation.behaviour import (
     TIME_CODES,
@@ -42,10 +41,8 @@ from campaignflow.simulation.behaviour import (
 )
 from campaignflow.simulation.results import SimulationResult
 from campaignflow.simulation.scenario import Scenario
-from campaignflow.simulation.summary import summarise
-from campaignflow.store import open_store
+from campaignflow.simulation.summary import _summarise
 from campaignflow.store._protocol import Store
-from campaignflow.store.sqlite import SQLiteStore
 from campaignflow.workflow import Workflow
 
 __all__ = ["ProgressCallback", "simulate_exact"]
@@ -71,6 +68,7 @@ class _Unit:
         "fallback",
         "host",
         "index",
+        "next_try",
         "recorded",
         "rng",
         "stage",
@@ -99,6 +97,7 @@ class _Unit:
         self.deferred = False
         self.waiting = False  # a refused application waits for the next fact
         self.fallback = -1  # the day of the pending fallback application
+        self.next_try = 0  # the day a unit waiting to start tries again (0: the next day)
         self.recorded: dict[tuple[str, str], int] = {}
 
 
@@ -166,19 +165,25 @@ class _Simulator:
     # --- the day loop -------------------------------------------------------------------
 
     def run(self, progress: ProgressCallback | None, commit: Callable[[], None]) -> date:
-        openings: dict[date, list[int]] = {}
+        """Play the days that have something to do, in order; ``progress`` sees every day.
+
+        A day is played when an event is due (:meth:`at`), a batch opens, or a unit waiting
+        to start is due to try again (:meth:`retry_due`). The days between change nothing,
+        so they are only reported.
+        """
+        openings: dict[int, list[int]] = {}
         for b in self.scenario.batches:
-            openings.setdefault(b.opens, []).append(b.number)
-        last = self.scenario.last_day
+            openings.setdefault(b.opens.toordinal(), []).append(b.number)
+        last = self.scenario.last_day.toordinal()
         total = len(self.units)
-        day = self.scenario.start
-        end = day
-        while day <= last:
-            self.today = day
+        ordinal = self.scenario.start.toordinal()
+        end = ordinal
+        while ordinal <= last:
+            day = self.today = date.fromordinal(ordinal)
             self.clock.set(day)
-            for number in sorted(openings.get(day, ())):
+            for number in sorted(openings.get(ordinal, ())):
                 self.open_batch(number)
-            todays = self.events.pop(day.toordinal(), None)
+            todays = self.events.pop(ordinal, None)
             if todays:
                 todays.sort()
                 for index, _, action, token, arg in todays:
@@ -190,15 +195,32 @@ class _Simulator:
             commit()
             if progress is not None:
                 progress(day, self.finished, total)
-            end = day
-            if self.finished == total and not any(o > day for o in openings):
+            end = ordinal
+            later = [o for o in openings if o > ordinal]
+            if self.finished == total and not later:
                 break
-            if not self.events and not self.unstarted and not any(o > day for o in openings):
+            if not self.events and not self.unstarted and not later:
                 break
             if day == date.max:
                 break
-            day += timedelta(days=1)
-        return end
+            # The next day with something to do; the quiet days between are only reported.
+            due = min([*self.events, *later, self.retry_due(), last + 1])
+            upto = min(due, last + 1)
+            if progress is not None:
+                for quiet in range(ordinal + 1, upto):
+                    progress(date.fromordinal(quiet), self.finished, total)
+            if upto > ordinal + 1:
+                end = upto - 1
+            ordinal = upto
+        return date.fromordinal(end)
+
+    def retry_due(self) -> int:
+        """The next day a unit waiting to start tries again, or its window's last day."""
+        due = date.max.toordinal()
+        tomorrow = self.today.toordinal() + 1
+        for number, waiting in self.unstarted.items():
+            due = min(due, self.closes[number].toordinal(), *(u.next_try for u in waiting))
+        return max(tomorrow, due)
 
     def open_batch(self, number: int) -> None:
         self.opened_on[number] = self.today
@@ -228,6 +250,8 @@ class _Simulator:
     def arrived(self, number: int, units: list[_Unit]) -> None:
         """Units waiting in batch ``number`` after it opened: its daily retries take them."""
         if units and number in self.opened_on:
+            for u in units:
+                u.next_try = 0  # a new batch: its gates are judged afresh the next day
             waiting = self.unstarted.setdefault(number, [])
             waiting.extend(units)
             waiting.sort(key=lambda u: u.index)
@@ -243,7 +267,15 @@ class _Simulator:
         for number in sorted(self.unstarted):
             waiting = self.unstarted.pop(number)
             if self.opened_on[number] != self.today:  # the opening itself tried them today
-                waiting = [u for u in waiting if not self.try_start(u)]
+                # A unit whose gate says it cannot start before a later day sleeps till then,
+                # except on the window's last day (the deferral's day): all of them try.
+                day = self.today.toordinal()
+                closing = self.today >= self.closes[number]
+                waiting = [
+                    u
+                    for u in waiting
+                    if (u.next_try > day and not closing) or not self.try_start(u)
+                ]
             if waiting and self.today >= self.closes[number]:
                 later = self.next_batch.get(number)
                 if later is not None and number in self.late_batches:
@@ -258,8 +290,20 @@ class _Simulator:
     def try_start(self, u: _Unit) -> bool:
         host = self.host_of(u)
         starter = self.starter
-        if not self.campaign.check(u.unit.id, START, actor=starter, host=host).allowed:
-            return False  # a dry run: a gate that has not held yet is not a refusal to audit
+        decision = self.campaign.check(u.unit.id, START, actor=starter, host=host)
+        if not decision.allowed:
+            # A dry run: a gate that has not held yet is not a refusal to audit. The next try:
+            # tomorrow when a gate must be judged afresh; else the first day a date alone may
+            # let it start; never (but the window's last day) when only facts would, since
+            # nothing is recorded for a unit that has not started.
+            tomorrow = self.today.toordinal() + 1
+            if decision.rejudge:
+                u.next_try = tomorrow
+            elif decision.earliest is not None:
+                u.next_try = max(tomorrow, decision.earliest.toordinal())
+            else:
+                u.next_try = date.max.toordinal()
+            return False
         record = self.campaign.advance(u.unit.id, actor=starter, trigger=START, host=host)
         self.moved(u, record.dest)
         return True
@@ -472,51 +516,6 @@ def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
-def _open(
-    scenario: Scenario, store: str | Store | None, campaign_id: str
-) -> tuple[Any, Callable[[], None], Callable[[], None]]:
-    """The store to run on, a daily commit and a close: SQLite URLs join one connection."""
-    if isinstance(store, str) and store.startswith("sqlite:///"):
-        # Open (and create) through the URL first, so bad URLs fail as they would anywhere.
-        probe = open_store(store, campaign_id=campaign_id)
-        assert isinstance(probe, SQLiteStore)
-        path = Path(probe.path)
-        probe.close()
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        joined = SQLiteStore.join(conn, campaign_id=campaign_id)
-        if conn.in_transaction:
-            conn.commit()
-
-        def commit() -> None:
-            # One commit per simulated day instead of one per command.
-            if conn.in_transaction:
-                conn.commit()
-
-        def close() -> None:
-            commit()
-            conn.close()
-
-        return joined, commit, close
-    return store, lambda: None, lambda: None
-
-
-def _check_fits(scenario: Scenario, workflow: Workflow) -> None:
-    """Refuse, before anything runs, a scenario the workflow cannot play."""
-    late = scenario.behaviour.late_start.share > 0 and len(scenario.batches) > 1
-    if late and not workflow.candidates(workflow.initial, "defer"):
-        raise ValidationError(
-            code="simulation.no_defer",
-            params={
-                "workflow": repr(workflow.name),
-                "initial": repr(workflow.initial),
-                "share": scenario.behaviour.late_start.share,
-            },
-        )
-
-
 def simulate_exact(
     scenario: Scenario,
     *,
@@ -528,8 +527,10 @@ def simulate_exact(
 ) -> tuple[SimulationResult, Campaign]:
     """Run ``scenario`` through a real campaign; returns the result and the campaign.
 
-    ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL is
-    written through one connection that commits once per simulated day. The campaign id is
+    ``store``: None (memory), a URL or a :class:`~campaignflow.store.Store`. A SQLite URL
+    naming a new (missing or empty) file: the run plays on a memory store and writes the
+    file once, at the end, in one transaction; an existing database is written through one
+    connection that commits once per simulated day. The campaign id is
     the scenario's name unless given; the store must not already hold units of it.
     ``host``: the campaign's host data (``Campaign(host=...)``) for host-reading gates
     (default: what the scenario's ``host = "module:callable"`` builds, if it names one); the
@@ -546,32 +547,35 @@ def simulate_exact(
         # The roster's member counts are seeded too: the run is the scenario with this seed.
         scenario = attrs.evolve(scenario, seed=seed)
     workflow = scenario.load_workflow()
-    _check_fits(scenario, workflow)
+    check_fits(scenario, workflow)
     if host is None:
         host = scenario.make_host()
     units = scenario.units()
     cid = campaign_id or scenario.name
-    target, commit, close = _open(scenario, store, cid)
+    target = open_target(store, cid)
     clock = SimulatedClock(scenario.start)
-    campaign = Campaign(workflow, target, clock=clock, campaign_id=cid, host=host)
     try:
+        campaign = Campaign(workflow, target.store, clock=clock, campaign_id=cid, host=host)
         if campaign.units():
             raise ValidationError(code="simulation.store_not_empty", params={"campaign": repr(cid)})
         campaign.add_units(units)
-        commit()
+        target.commit()
         sim = _Simulator(scenario, workflow, campaign, clock, units, seed, host)
-        end = sim.run(progress, commit)
-        result = summarise(
-            campaign,
-            scenario_name=scenario.name,
-            seed=seed,
-            mode="exact",
-            start=scenario.start,
-            end=end,
-        )
+        end = sim.run(progress, target.commit)
+        with target.records(campaign.audit_trail()) as records:
+            result = _summarise(
+                campaign,
+                records,
+                scenario_name=scenario.name,
+                seed=seed,
+                mode="exact",
+                start=scenario.start,
+                end=end,
+            )
+        target.finish(tuple(s.id for s in workflow.stages))
     finally:
-        close()
-    if target is not store:
-        # The joined connection is closed: hand back the campaign on the database itself.
+        target.close()
+    if target.store is not store and store is not None:
+        # The run's store is closed: hand back the campaign on the database itself.
         campaign = Campaign(workflow, store, clock=clock, campaign_id=cid, host=host)
     return result, campaign

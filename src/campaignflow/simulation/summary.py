@@ -8,7 +8,7 @@ and a simulation's report can be rebuilt from its database alone.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -111,6 +111,28 @@ def summarise(
     took a later candidate (make-up) by the gates that sent them there (see
     ``_blocked_codes``).
     """
+    return _summarise(
+        campaign,
+        campaign.audit_trail(),
+        scenario_name=scenario_name,
+        seed=seed,
+        mode=mode,
+        start=start,
+        end=end,
+    )
+
+
+def _summarise(
+    campaign: Campaign,
+    records: Iterable[AuditRecord],
+    *,
+    scenario_name: str | None,
+    seed: int,
+    mode: str,
+    start: date | None,
+    end: date | None,
+) -> SimulationResult:
+    """``summarise`` over ``records``: the campaign's audit trail, in seq order, however read."""
     workflow = campaign.workflow
     stages = tuple(s.id for s in workflow.stages)
     kinds = {s.id: s.kind for s in workflow.stages}
@@ -143,7 +165,7 @@ def summarise(
                 emitted[batch] = now
         dirty.clear()
 
-    for record in campaign.audit_trail():
+    for record in records:
         head = record.hash
         if first_day is None:
             first_day = record.on

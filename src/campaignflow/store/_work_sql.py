@@ -107,11 +107,13 @@ class WorkQueries(SessionStatements):
             params.append(query.due_before.isoformat())
         if query.after is not None:
             unit, kind, role = query.after
+            # ``unit_id >= ?`` first: a range the indexes use, so a page deep in the list
+            # starts at its cursor instead of reading every item before it.
             sql += (
-                " AND (w.unit_id > ? OR (w.unit_id = ? AND (w.kind > ? OR "
+                " AND w.unit_id >= ? AND (w.unit_id > ? OR (w.unit_id = ? AND (w.kind > ? OR "
                 "(w.kind = ? AND w.role > ?))))"
             )
-            params.extend((unit, unit, kind, kind, role))
+            params.extend((unit, unit, unit, kind, kind, role))
         sql += f" ORDER BY w.unit_id, w.kind, w.role LIMIT {int(query.limit)}"
         return [_item(row) for row in self._rows(sql, params)]
 

@@ -15,7 +15,8 @@ from campaignflow._words.verdicts import Refusal
 from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
-from campaignflow.store._protocol import apply_one_by_one
+from campaignflow.store._due_walk import DueIndex
+from campaignflow.store._protocol import DIRTY, DueKey, apply_one_by_one
 from campaignflow.store._verify_reads import VerifyPage, memory_page
 
 #: A unit's latest assessment: seq and counts (satisfied, fairly, basically, dissatisfied).
@@ -72,6 +73,27 @@ class _Session:
                 page.append((units[unit_id], state))
         return page, position
 
+    def page_due(
+        self, batch: int | None, day: date, after: DueKey | None, limit: int
+    ) -> tuple[list[tuple[Unit, UnitState]], DueKey | None]:
+        store = self._store
+        units, states = store._units, store._states
+        ids, key = store._due.page(
+            batch, day, after, limit, store._ordinals, lambda u: states[u].batch == batch
+        )
+        return [(units[unit_id], states[unit_id]) for unit_id in ids], key
+
+    def set_due(self, dues: Sequence[tuple[str, date | None]]) -> None:
+        self._writable()
+        for unit_id, due in dues:
+            self._due(unit_id, due)
+
+    def _due(self, unit_id: str, due: date | None) -> None:
+        """Set the unit's due date in this transaction (undone with it)."""
+        index = self._store._due
+        old = index.set(unit_id, due, self._store._ordinals[unit_id])
+        self._undo.append(functools.partial(index.restore, unit_id, old))
+
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
 
@@ -110,12 +132,23 @@ class _Session:
                 yield record
 
     def claim_units(
-        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+        self,
+        *,
+        sweep: str,
+        stages: Collection[str],
+        limit: int,
+        batch: int | None = None,
+        due_by: date | None = None,
     ) -> list[tuple[Unit, UnitState]]:
         self._writable()
         store = self._store
         claimed: list[tuple[Unit, UnitState]] = []
-        for unit_id, state in list(store._states.items()):
+        if due_by is None:
+            ids: list[str] = list(store._states)
+        else:  # only the due, in the due index's order
+            ids = [u for _, _, u in store._due.due_ids(due_by, None, store._ordinals)]
+        for unit_id in ids:
+            state = store._states[unit_id]
             if len(claimed) >= limit:
                 break
             if state.stage not in stages or (batch is not None and state.batch != batch):
@@ -178,8 +211,10 @@ class _Session:
         store._ordinals[unit.id] = len(store._ordinals) + 1
         store._order.append(unit.id)
         store._by_parent.setdefault(unit.parent, {})[unit.id] = None
+        store._due.set(unit.id, DIRTY, store._ordinals[unit.id])
 
         def undo() -> None:
+            store._due.restore(unit.id, DueIndex.MISSING)
             del store._units[unit.id]
             del store._states[unit.id]
             del store._ordinals[unit.id]
@@ -196,13 +231,20 @@ class _Session:
         if old is None or old.version != expected_version:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
         store._states[state.unit_id] = state
-        self._undo.append(lambda: store._states.__setitem__(state.unit_id, old))
+        due = store._due.set(state.unit_id, DIRTY, store._ordinals[state.unit_id])
+
+        def undo() -> None:
+            store._states[state.unit_id] = old
+            store._due.restore(state.unit_id, due)
+
+        self._undo.append(undo)
 
     def insert_fact(self, record: FactRecord) -> None:
         self._writable()
         bucket = self._store._facts.setdefault((record.unit_id, record.stage), [])
         bucket.append(record)
         self._undo.append(lambda: _drop_last(bucket))
+        self._due(record.unit_id, DIRTY)
 
     def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
         self._append_row(record)  # kept as it is: the row is for stores that write rows
@@ -290,6 +332,7 @@ class _Session:
     ) -> None:
         self._writable()
         _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
+        self._due(unit_id, DIRTY)
 
     def work_items_through(self) -> tuple[int, date | None]:
         return self._store._items_seq
@@ -411,6 +454,9 @@ class _Session:
             )
         workflows.append(version)
         self._undo.append(lambda: _drop_last(workflows))
+        # Another version may judge any unit now: every one is judged again.
+        index = self._store._due
+        self._undo.append(functools.partial(index.restore_all, index.all_dirty()))
 
     def _rollback(self) -> None:
         for step in reversed(self._undo):
@@ -511,6 +557,7 @@ class MemoryStore:
         self._workflows: list[WorkflowVersion] = []
         self._items: dict[str, tuple[WorkItem, ...]] = {}
         self._items_seq: tuple[int, date | None] = (0, None)
+        self._due = DueIndex()  # when each unit next needs judging (see page_due)
 
     def _audit_record(self, index: int) -> AuditRecord:
         """The record at ``index`` of the kept log, made from its row on the first read."""

@@ -185,15 +185,13 @@ class _Shard(_ShardMoves):
         self.ballots[u] = ballots
         self.dissat[u] = np.minimum(ballots, np.rint(d * ballots).astype(np.int64))
         _ = LEVELS_3, LEVELS_4  # the split over content levels does not change any gate
-        ready = self.ready(u)
-        if not ready.all():
+        u, later = self.split_ready(u)
+        if later.shape[0]:
             # No host data yet for a host-reading gate: not judged (exact mode's rule).
-            later = u[~ready]
             self.stamp += 1
             asks = self.t.asks_approval[self.stage[later]]
             self.at(self.v_delay[later[asks]], later[asks], Event.APPROVE)
             self.waiting[later[~asks]] = True
-            u = u[ready]
             if u.shape[0] == 0:
                 return
         j, rest = self.advance(u)

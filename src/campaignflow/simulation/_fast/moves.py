@@ -99,15 +99,16 @@ class _ShardMoves(_ShardState):
             if cand.host_guards and any(i not in self.unit_host for i in u.tolist()):
                 raise host_missing(cand.host_guards[0], cand.source, cand.dest_id, trigger)
 
-    def ready(self, u: IntArray) -> BoolArray:
-        """Which units have the host data their stage's ways forward read (exact's rule)."""
-        ok = np.ones(u.shape[0], dtype=np.bool_)
+    def split_ready(self, u: IntArray) -> tuple[IntArray, IntArray]:
+        """``u`` split in two: the units that may be judged now, and those still without the
+        host data their stage's ways forward read, which are not judged (exact's rule)."""
         if self.host is not None or not any(self.t.reads_host):
-            return ok
+            return u, u[:0]
+        ok = np.ones(u.shape[0], dtype=np.bool_)
         reads = np.array(self.t.reads_host, dtype=np.bool_)[self.stage[u]]
         for k in np.flatnonzero(reads).tolist():
             ok[k] = int(u[k]) in self.unit_host
-        return ok
+        return u[ok], u[~ok]
 
     def count_blocking(
         self, j: _Judgement, mask: BoolArray, fails: list[Failure] | None = None
@@ -130,10 +131,9 @@ class _ShardMoves(_ShardState):
         A unit whose stage has a host-reading gate and which has no host data yet (its
         recipe not played) files nothing: it waits for its next fact, as in exact mode.
         """
-        ready = self.ready(u)
-        if not ready.all():
-            self.waiting[u[~ready]] = True
-            u = u[ready]
+        u, later = self.split_ready(u)
+        if later.shape[0]:
+            self.waiting[later] = True
             if u.shape[0] == 0:
                 return
         j, refused = self.advance(u)

@@ -20,6 +20,7 @@ from typing import Any
 import campaignflow.simulation._fast.roster as roster_module
 from campaignflow._words.checks import refuse
 from campaignflow.errors import ValidationError
+from campaignflow.simulation._exact_store import check_fits
 from campaignflow.simulation._fast.bulk import IntArray
 from campaignflow.simulation._fast.day import _Shard
 from campaignflow.simulation._fast.merge import _merge
@@ -27,11 +28,7 @@ from campaignflow.simulation._fast.roster import _roster
 from campaignflow.simulation._fast.state import _ShardOut
 from campaignflow.simulation._fast.tables import _compile, fast_blockers, guard_registry
 from campaignflow.simulation._gate_warnings import warn_without_recipe
-from campaignflow.simulation.exact import (
-    ProgressCallback,
-    _check_fits,
-    simulate_exact,
-)
+from campaignflow.simulation.exact import ProgressCallback, simulate_exact
 from campaignflow.simulation.results import SimulationFallback, SimulationResult
 from campaignflow.simulation.scenario import Scenario
 
@@ -119,7 +116,7 @@ def simulate_fast(
     if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 1024:
         refuse("shards", shards, "must be a whole number from 1 to 1024")
     workflow = scenario.load_workflow()
-    _check_fits(scenario, workflow)
+    check_fits(scenario, workflow)
     blockers = fast_blockers(workflow)
     if blockers:
         warnings.warn(
