@@ -26,6 +26,7 @@ from campaignflow.audit import (
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
+from campaignflow.store._counts_sql import CountQueries
 from campaignflow.store._overview_sql import OverviewQueries
 from campaignflow.store._protocol import apply_one_by_one
 from campaignflow.store._queries import (
@@ -106,7 +107,7 @@ class _PendingState(NamedTuple):
     expected_version: int
 
 
-class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
+class Session(AuditQueries, CountQueries, OverviewQueries, VerifyQueries, WorkQueries):
     """One transaction's view of a SQL store (the StoreSession protocol)."""
 
     #: Rows per query when iterating units or audit records.
@@ -171,6 +172,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
         if self._pending_states:
             writes, self._pending_states = self._pending_states, []
             first = writes[0]
+            recount = self._counts_before((w.state.unit_id for w in writes), batched=True)
             changed = store._execute_many(
                 self._conn,
                 UPDATE_STATE,
@@ -186,6 +188,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
                     expected_version=first.expected_version,
                     detail=f"{len(writes) - changed} of {len(writes)} batched units changed concurrently",
                 )
+            self._counts_after(recount)
         if self._pending_audit:
             rows, self._pending_audit = self._pending_audit, []
             store._execute_many(
@@ -205,6 +208,9 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
             raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
         return self._store._statement(self._conn, sql, params, failure, rowcount)
+
+    def _count_rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self._store._fetch(self._conn, sql, params, ANY_FAILURE)
 
     def _next_ordinal(self, table: str) -> int:
         """One more than the largest ordinal of the campaign's rows in ``table``."""
@@ -419,11 +425,13 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
             ),
             failure,
         )
+        recount = self._counts_before([unit.id])
         self._run(
             INSERT_STATE,
             (self._cid, unit.id, *state_values(state, self._store._days), unit.parent, ordinal),
             failure,
         )
+        self._counts_after(recount)
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
         cached = self._states.get(state.unit_id)
@@ -441,9 +449,11 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
             state.unit_id,
             expected_version,
         )
+        recount = self._counts_before([state.unit_id])
         changed = self._run(UPDATE_STATE, params, Failure(state.unit_id, expected_version))
         if changed != 1:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
+        self._counts_after(recount)
 
     def insert_fact(self, record: FactRecord) -> None:
         data = self._store.fact_types.dump(record.fact)
