@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import attrs
 
 from campaignflow._words.overview import GroupCounts
-
-if TYPE_CHECKING:
-    from campaignflow.store.memory import MemoryStore
+from campaignflow._words.records import Unit, UnitState
+from campaignflow._words.verdicts import Refusal
 
 __all__ = [
     "Tallies",
@@ -57,6 +56,17 @@ class Tallies:
     counts: dict[str, dict[tuple[int, str], list[int]]] = attrs.field(factory=dict)
     stuck: dict[str, dict[tuple[int, str, str], int]] = attrs.field(factory=dict)
     closes: dict[int, date] = attrs.field(factory=dict)
+
+
+class MemoryStore(Protocol):
+    """What the counters read of the memory store."""
+
+    _units: dict[str, Unit]
+    _states: dict[str, UnitState]
+    _refusals: dict[str, Refusal]
+    _assessments: dict[str, Any]
+    _ancestors: dict[str, dict[str, int]]
+    _tallies: Tallies
 
 
 def _orgs(store: MemoryStore, parent: str | None) -> list[str]:

@@ -158,7 +158,10 @@ class CountQueries:
         return counts, stuck
 
     def _counts_before(
-        self, unit_ids: Iterable[str] | None = None, *, parent: str | None = None,
+        self,
+        unit_ids: Iterable[str] | None = None,
+        *,
+        parent: str | None = None,
         batched: bool = False,
     ) -> Recount:
         """The counter contributions of some units before a write: ``unit_ids``' (any number)
@@ -194,8 +197,9 @@ class CountQueries:
             params = (self._cid, *key)
             if not self._run(f"UPDATE cf_counts SET {sets} WHERE {key_where}", (*delta, *params)):
                 marks = ", ".join("?" for _ in range(4 + len(COUNTED)))
-                self._run(f"INSERT INTO cf_counts ({_COUNT_COLUMNS}) VALUES ({marks})",
-                          (*params, *delta))
+                self._run(
+                    f"INSERT INTO cf_counts ({_COUNT_COLUMNS}) VALUES ({marks})", (*params, *delta)
+                )
             elif delta[0] < 0:
                 self._run(f"DELETE FROM cf_counts WHERE {key_where} AND units = 0", params)
         stuck_where = f"{key_where} AND codes = ?"
@@ -259,8 +263,7 @@ class CountQueries:
         where, params = self._org_filter(orgs, batch)
         totals: dict[tuple[str | None, str], int] = {}
         for org, codes, n in self._rows(
-            f"SELECT org, codes, SUM(units) FROM cf_stuck_counts WHERE {where} "
-            "GROUP BY org, codes",
+            f"SELECT org, codes, SUM(units) FROM cf_stuck_counts WHERE {where} GROUP BY org, codes",
             params,
         ):
             for code in str(codes).split():

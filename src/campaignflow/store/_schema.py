@@ -320,11 +320,14 @@ _V6 = Migration(
     ),
 )
 
+
 def _v7() -> Migration:
     """Roll-up counters, filled from the state rows already there."""
-    from campaignflow.store._counts_sql import fill_statements  # noqa: PLC0415
+    from campaignflow.store._counts_sql import fill_statements
 
-    keyed = "campaign_id {key} NOT NULL, org {key} NOT NULL, batch {int} NOT NULL, stage {key} NOT NULL"
+    keyed = (
+        "campaign_id {key} NOT NULL, org {key} NOT NULL, batch {int} NOT NULL, stage {key} NOT NULL"
+    )
     return Migration(
         7,
         "roll-up counters per (organisation, batch, stage), kept in the write transaction",

@@ -25,8 +25,8 @@ from campaignflow.audit import (
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
-from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
 from campaignflow.store._counts_sql import CountQueries
+from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
 from campaignflow.store._overview_sql import OverviewQueries
 from campaignflow.store._protocol import apply_one_by_one
 from campaignflow.store._queries import (
