@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow._words.records import Organisation
-from campaignflow.store import MemoryStore
+from campaignflow.store import MemoryStore, Store
 from tests.orgtree.counters import assert_counters_match
 from tests.orgtree.flows import BAD, GOOD, SUPERIOR, flow_v2
 from tests.orgtree.world import CLERK, LOOSE, Plan, build, fresh_store, org_id, plans
@@ -110,17 +110,22 @@ def test_changed_batch_windows_recount_on_time() -> None:
     assert camp.progress(under=org_id(0)).on_time == 1
 
 
-def test_a_failed_command_leaves_the_counters_as_they_were(store_factory: StoreFactory) -> None:
-    """A write that fails part-way rolls its counter changes back with everything else."""
-    store, cid = fresh_store(store_factory)
-    camp, _ = build(Plan((-1, 0), ((1, 1, 0, 0), (0, 1, 0, 0))), store, cid)
-    before = camp.progress(under=org_id(0))
-    with pytest.raises(RuntimeError), store.transaction() as tx:
+def _fail_after_a_write(store: Store) -> None:
+    with store.transaction() as tx:
         unit, state = next(iter(tx.iter_units()))
         tx.update_state(
             cf.UnitState(unit_id=unit.id, stage="done", batch=state.batch, version=9),
             expected_version=state.version,
         )
         raise RuntimeError("the command fails after its write")
+
+
+def test_a_failed_command_leaves_the_counters_as_they_were(store_factory: StoreFactory) -> None:
+    """A write that fails part-way rolls its counter changes back with everything else."""
+    store, cid = fresh_store(store_factory)
+    camp, _ = build(Plan((-1, 0), ((1, 1, 0, 0), (0, 1, 0, 0))), store, cid)
+    before = camp.progress(under=org_id(0))
+    with pytest.raises(RuntimeError):
+        _fail_after_a_write(store)
     assert camp.progress(under=org_id(0)) == before
     assert_counters_match(store)
