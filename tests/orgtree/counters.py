@@ -31,12 +31,19 @@ FIGURES = (
 )
 
 
-def _by_stage(groups: Iterable[GroupCounts]) -> dict[tuple[int, str], dict[str, int]]:
+def _by_stage(
+    groups: Iterable[GroupCounts], own_of: str | None = None, *, recount: bool = False
+) -> dict[tuple[int, str], dict[str, int]]:
+    """Counts summed per (batch, stage); a recount's ``own`` are its groups of ``own_of``."""
     summed: dict[tuple[int, str], Counter[str]] = {}
     for group in groups:
         counts = summed.setdefault((group.batch, group.stage), Counter())
         for name in FIGURES:
             counts[name] += getattr(group, name)
+        if recount:
+            counts["own"] += group.units if group.parent == own_of else 0
+        else:
+            counts["own"] += group.own
     return {key: {n: c for n, c in counts.items() if c} for key, counts in summed.items()}
 
 
@@ -61,7 +68,8 @@ def assert_counters_match(store: Store) -> int:
         for key in keys:
             orgs = None if key is None else [key]
             counted = _by_stage(tx.counted_groups(orgs))
-            recount = _by_stage(tx.rollup_counts(key, closes=closes))  # type: ignore[arg-type]
+            every = tx.rollup_counts(key, closes=closes)  # type: ignore[arg-type]
+            recount = _by_stage(every, key, recount=True)
             assert counted == recount, f"counters of {key!r}"
             blocking = _by_code(tx.counted_blocking(orgs))
             assert blocking == _by_code(tx.blocking_counts(key)), f"blocking of {key!r}"

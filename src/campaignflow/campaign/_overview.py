@@ -272,7 +272,7 @@ def rollup(
     with core.store.transaction(write=False) as tx:
         core.sync_versions(tx)
         root = tx.get_organisation(under)
-        orgs = tx.organisations_within(under, None if depth is None else depth + 1)
+        orgs = tx.organisations_within(under, depth)
         keys = [o.id for o in orgs] if root is not None else [under]
         groups = tx.counted_groups(keys, batch=batch)
         blocking = tx.counted_blocking(keys, batch=batch)
@@ -298,8 +298,7 @@ def build_counted(
     """The roll-up under ``root`` from counter rows: ``groups`` and ``blocking`` count, per
     organisation, every unit under it (not only its own), as the stores' counters do.
 
-    ``organisations``: ``root`` and those below it to ``depth`` + 1 levels (the last level
-    only gives its parents' ``own``).
+    ``organisations``: ``root`` and those below it to ``depth`` levels.
     """
     children: dict[str, list[Organisation]] = {}
     known: dict[str, Organisation] = {root.id: root}
@@ -309,23 +308,24 @@ def build_counted(
         if org.id != root.id and org.parent is not None and org.parent in known:
             children.setdefault(org.parent, []).append(org)
     under: dict[str, _Acc] = {}
+    own: Counter[str] = Counter()
     for group in groups:
         under.setdefault(group.parent or "", _Acc()).count(group, is_final)
+        own[group.parent or ""] += group.own
     for org_id, code, count in blocking:
         under.setdefault(org_id or "", _Acc()).blocking[code] += count
+    empty = _Acc()
 
     def node(org: Organisation, level: int) -> OrgProgress:
-        acc = under.get(org.id, _Acc())
-        below = children.get(org.id, ())
-        own = acc.own - sum(under[c.id].own for c in below if c.id in under)
-        listed = () if depth is not None and level >= depth else below
+        acc = under.get(org.id, empty)
+        listed = () if depth is not None and level >= depth else children.get(org.id, ())
         return OrgProgress(
             id=org.id,
             name=org.name,
             level=org.level,
             depth=level,
             by_batch={b: dict(sorted(c.items())) for b, c in sorted(acc.by_batch.items())},
-            own=own,
+            own=own[org.id],
             **{name: acc.counts[name] for name in _SUMMED},
             blocking=_top(acc.blocking, top),
             satisfaction=Satisfaction(**{name: acc.counts[name] for name in _SATISFACTION}),

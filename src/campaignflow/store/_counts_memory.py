@@ -40,6 +40,7 @@ COUNTED = (
     "dissatisfied",
     "majority_dissatisfied",
     "stuck",
+    "own",
 )
 
 Key = tuple[str, int, str]
@@ -94,8 +95,11 @@ def contribution(store: MemoryStore, unit_id: str) -> Contribution:
     refusal = store._refusals.get(unit_id)
     stuck = refusal is not None and refusal.version == state.version
     vector = (1, on_time, state.remedial, state.remedial_round, *ballots, int(stuck))
-    orgs = _orgs(store, store._units[unit_id].parent)
-    counts = [((org, state.batch, state.stage), vector) for org in orgs]
+    parent = store._units[unit_id].parent
+    orgs = _orgs(store, parent)
+    counts = [
+        ((org, state.batch, state.stage), (*vector, int(org == (parent or "")))) for org in orgs
+    ]
     codes = " ".join(sorted(set(refusal.codes))) if stuck and refusal is not None else ""
     stuck_keys = [(org, state.batch, state.stage, codes) for org in orgs] if stuck else []
     return counts, stuck_keys

@@ -44,6 +44,7 @@ COUNTED = (
     "dissatisfied",
     "majority_dissatisfied",
     "stuck",
+    "own",
 )
 
 _BALLOTS = "s.a_satisfied + COALESCE(s.a_fairly, 0) + s.a_basically + s.a_dissatisfied"
@@ -53,7 +54,7 @@ _SUMS = (
     "SUM(COALESCE(s.a_satisfied, 0)), SUM(COALESCE(s.a_fairly, 0)), "
     "SUM(COALESCE(s.a_basically, 0)), SUM(COALESCE(s.a_dissatisfied, 0)), "
     f"SUM(CASE WHEN 2 * s.a_dissatisfied > {_BALLOTS} THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN s.refused_version = s.version THEN 1 ELSE 0 END)"
+    "SUM(CASE WHEN s.refused_version = s.version THEN 1 ELSE 0 END), "
 )
 _CLOSES = "LEFT JOIN cf_batch_closes c ON c.campaign_id = s.campaign_id AND c.batch = s.batch"
 _TREE = "JOIN cf_org_tree t ON t.campaign_id = s.campaign_id AND t.descendant = s.parent"
@@ -63,8 +64,19 @@ _UNREGISTERED = (
 )
 
 
+#: Per part of :func:`_by_org`: whether a unit counted there is the org's own (its parent).
+_OWN = (
+    "SUM(CASE WHEN s.parent IS NULL THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN t.depth = 0 THEN 1 ELSE 0 END)",
+    "COUNT(*)",
+)
+
+
 def _by_org(select: str, extra_from: str, where: str, group: str) -> str:
-    """``select`` grouped per counter org: the campaign row, ancestors, unregistered parents."""
+    """``select`` grouped per counter org: the campaign row, ancestors, unregistered parents.
+
+    ``{own}`` in ``select`` becomes the part's count of the org's own units.
+    """
     parts = (
         ("'' AS org", "", where),
         ("t.ancestor AS org", _TREE, where),
@@ -72,15 +84,15 @@ def _by_org(select: str, extra_from: str, where: str, group: str) -> str:
     )
     org_group = ("", "t.ancestor, ", "s.parent, ")
     return " UNION ALL ".join(
-        f"SELECT s.campaign_id, {org}, {select} FROM cf_states s {tree} {extra_from} "
-        f"WHERE {cond} GROUP BY s.campaign_id, {g}{group}"
-        for (org, tree, cond), g in zip(parts, org_group, strict=True)
+        f"SELECT s.campaign_id, {org}, {select.replace('{own}', own)} FROM cf_states s "
+        f"{tree} {extra_from} WHERE {cond} GROUP BY s.campaign_id, {g}{group}"
+        for (org, tree, cond), g, own in zip(parts, org_group, _OWN, strict=True)
     )
 
 
 def contribution_sql(where: str) -> str:
     """Counter contributions of the state rows ``where`` selects (alias ``s``)."""
-    return _by_org(f"s.batch, s.stage, {_SUMS}", _CLOSES, where, "s.batch, s.stage")
+    return _by_org(f"s.batch, s.stage, {_SUMS}{{own}}", _CLOSES, where, "s.batch, s.stage")
 
 
 def stuck_sql(where: str) -> str:

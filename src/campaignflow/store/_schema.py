@@ -340,7 +340,8 @@ def _v7() -> Migration:
                 CONSTRAINT cf_batch_closes_pk PRIMARY KEY (campaign_id, batch)
             )""",
             # What a roll-up reports of the units under org ('' : the whole campaign), per
-            # batch and stage: each unit counts at every ancestor of its parent.
+            # batch and stage: each unit counts at every ancestor of its parent; own counts
+            # those whose parent is org itself.
             f"""CREATE TABLE cf_counts (
                 {keyed},
                 units {{int}} NOT NULL, on_time {{int}} NOT NULL, remedial {{int}} NOT NULL,
@@ -348,6 +349,7 @@ def _v7() -> Migration:
                 satisfied {{int}} NOT NULL, fairly_satisfied {{int}} NOT NULL,
                 basically_satisfied {{int}} NOT NULL, dissatisfied {{int}} NOT NULL,
                 majority_dissatisfied {{int}} NOT NULL, stuck {{int}} NOT NULL,
+                own {{int}} NOT NULL,
                 CONSTRAINT cf_counts_pk PRIMARY KEY (campaign_id, org, batch, stage)
             )""",
             # Units whose latest refusal is current, per failing codes (space-separated).
@@ -357,6 +359,8 @@ def _v7() -> Migration:
                 units {{int}} NOT NULL,
                 CONSTRAINT cf_stuck_counts_pk PRIMARY KEY (campaign_id, org, batch, stage, codes)
             )""",
+            # Counting a unit at its organisation's ancestors reads the closure by descendant.
+            "CREATE INDEX cf_org_tree_descendant ON cf_org_tree (campaign_id, descendant)",
             # Filled from every state row; on-time counts wait for the batch closes.
             *(statement.replace("{", "{{").replace("}", "}}") for statement in fill_statements()),
         ),
