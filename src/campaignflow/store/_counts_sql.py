@@ -106,6 +106,52 @@ def stuck_sql(where: str) -> str:
     )
 
 
+#: The state columns a unit's contribution is made of (see :func:`_count_row`).
+_STATE_COUNTED = (
+    "s.unit_id, s.parent, s.batch, s.stage, s.entered_on, s.remedial, s.remedial_round, "
+    "s.a_satisfied, s.a_fairly, s.a_basically, s.a_dissatisfied, s.refused_version, "
+    "s.version, s.refused_codes"
+)
+
+
+def _count_row(
+    row: Sequence[Any],
+    closes: Mapping[int, str],
+    ancestors: Mapping[str, list[str]],
+    counts: dict[Key, list[int]],
+    stuck: dict[StuckKey, int],
+) -> None:
+    """Add one state row's contribution (columns :data:`_STATE_COUNTED`)."""
+    (_, parent, batch, stage, entered, remedial, rounds, sat, fair, basic, dis, refused,
+     version, codes) = row  # fmt: skip
+    batch = int(batch)
+    close = closes.get(batch)
+    on_time = int(entered is not None and close is not None and str(entered) <= close)
+    if sat is None:
+        ballots = (0, 0, 0, 0, 0, 0)
+    else:
+        sat, fair, basic, dis = int(sat), int(fair or 0), int(basic or 0), int(dis or 0)
+        ballots = (1, sat, fair, basic, dis, int(2 * dis > sat + fair + basic + dis))
+    is_stuck = refused is not None and int(refused) == int(version)
+    vector = (1, on_time, int(remedial), int(rounds), *ballots, int(is_stuck))
+    if parent is None:
+        orgs = [(CAMPAIGN_ROW, 1)]
+    else:
+        above = ancestors.get(parent) or [parent]
+        orgs = [(CAMPAIGN_ROW, 0), *((org, int(org == parent)) for org in above)]
+    for org, own in orgs:
+        kept = counts.get((org, batch, stage))
+        if kept is None:
+            counts[(org, batch, stage)] = [*vector, own]
+        else:
+            for i, n in enumerate(vector):
+                kept[i] += n
+            kept[-1] += own
+        if is_stuck:
+            skey = (org, batch, stage, str(codes or ""))
+            stuck[skey] = stuck.get(skey, 0) + 1
+
+
 _COUNT_COLUMNS = "campaign_id, org, batch, stage, " + ", ".join(COUNTED)
 _STUCK_COLUMNS = "campaign_id, org, batch, stage, codes, units"
 
@@ -154,19 +200,37 @@ class CountQueries:
     def _contributions(self, where: str, params: Sequence[Any], *, batched: bool) -> Counts:
         """What the state rows ``where`` selects (of this campaign) add to the counters.
 
-        ``batched``: read as the rows stand, without sending the batched writes first (the
-        read of a flush of those writes).
+        Reads the rows' counted columns and their parents' ancestors, and counts in Python
+        as :func:`contribution_sql` does in SQL (that query fills the counters). ``batched``:
+        read as the rows stand, without sending the batched writes first (a flush's reads).
         """
         read = self._count_rows if batched else self._rows
-        scoped = f"s.campaign_id = ? AND ({where})"
+        cid = self._cid
+        rows = read(
+            f"SELECT {_STATE_COUNTED} FROM cf_states s WHERE s.campaign_id = ? AND ({where})",
+            (cid, *params),
+        )
         counts: dict[Key, list[int]] = {}
-        for _, org, batch, stage, *numbers in read(
-            contribution_sql(scoped), _thrice(self._cid, params)
-        ):
-            counts[(org, int(batch), stage)] = [int(n or 0) for n in numbers]
         stuck: dict[StuckKey, int] = {}
-        for _, org, batch, stage, codes, n in read(stuck_sql(scoped), _thrice(self._cid, params)):
-            stuck[(org, int(batch), stage, codes)] = int(n)
+        if not rows:
+            return counts, stuck
+        closes = {
+            int(batch): str(day)
+            for batch, day in read(
+                "SELECT batch, closes FROM cf_batch_closes WHERE campaign_id = ?", (cid,)
+            )
+        }
+        parents = sorted({row[1] for row in rows if row[1] is not None})
+        ancestors: dict[str, list[str]] = {}
+        for chunk in (parents[i : i + 500] for i in range(0, len(parents), 500)):
+            for descendant, ancestor in read(
+                "SELECT t.descendant, t.ancestor FROM cf_org_tree t WHERE t.campaign_id = ? "
+                f"AND t.descendant IN ({', '.join('?' for _ in chunk)})",
+                (cid, *chunk),
+            ):
+                ancestors.setdefault(descendant, []).append(ancestor)
+        for row in rows:
+            _count_row(row, closes, ancestors, counts, stuck)
         return counts, stuck
 
     def _counts_before(
@@ -196,39 +260,66 @@ class CountQueries:
         )
         self._add_counts(recount.before, after)
 
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a write once per row of params, in one driver call (no batched writes sent)."""
+        raise NotImplementedError
+
     def _add_counts(self, before: Counts, after: Counts) -> None:
+        """Add ``after`` - ``before`` to the counter rows (a few batched statements)."""
         old, old_stuck = before
         new, new_stuck = after
         zero = [0] * len(COUNTED)
-        sets = ", ".join(f"{name} = {name} + ?" for name in COUNTED)
-        key_where = "campaign_id = ? AND org = ? AND batch = ? AND stage = ?"
-        for key in sorted(old.keys() | new.keys()):
+        deltas: dict[tuple[Any, ...], list[int]] = {}
+        for key in old.keys() | new.keys():
             delta = [n - o for n, o in zip(new.get(key, zero), old.get(key, zero), strict=True)]
-            if not any(delta):
-                continue
-            params = (self._cid, *key)
-            if not self._run(f"UPDATE cf_counts SET {sets} WHERE {key_where}", (*delta, *params)):
-                marks = ", ".join("?" for _ in range(4 + len(COUNTED)))
-                self._run(
-                    f"INSERT INTO cf_counts ({_COUNT_COLUMNS}) VALUES ({marks})", (*params, *delta)
-                )
-            elif delta[0] < 0:
-                self._run(f"DELETE FROM cf_counts WHERE {key_where} AND units = 0", params)
-        stuck_where = f"{key_where} AND codes = ?"
-        for skey in sorted(old_stuck.keys() | new_stuck.keys()):
+            if any(delta):
+                deltas[key] = delta
+        self._apply_deltas("cf_counts", ("org", "batch", "stage"), COUNTED, deltas)
+        stuck_deltas: dict[tuple[Any, ...], list[int]] = {}
+        for skey in old_stuck.keys() | new_stuck.keys():
             d = new_stuck.get(skey, 0) - old_stuck.get(skey, 0)
-            if not d:
-                continue
-            sparams = (self._cid, *skey)
-            if not self._run(
-                f"UPDATE cf_stuck_counts SET units = units + ? WHERE {stuck_where}", (d, *sparams)
+            if d:
+                stuck_deltas[skey] = [d]
+        self._apply_deltas(
+            "cf_stuck_counts", ("org", "batch", "stage", "codes"), ("units",), stuck_deltas
+        )
+
+    def _apply_deltas(
+        self,
+        table: str,
+        keys: tuple[str, ...],
+        values: tuple[str, ...],
+        deltas: Mapping[tuple[Any, ...], list[int]],
+    ) -> None:
+        if not deltas:
+            return
+        cid = self._cid
+        existing: set[tuple[Any, ...]] = set()
+        orgs = sorted({key[0] for key in deltas})
+        for chunk in (orgs[i : i + 500] for i in range(0, len(orgs), 500)):
+            for org, batch, *rest in self._count_rows(
+                f"SELECT {', '.join(keys)} FROM {table} "
+                f"WHERE campaign_id = ? AND org IN ({', '.join('?' for _ in chunk)})",
+                (cid, *chunk),
             ):
-                self._run(
-                    f"INSERT INTO cf_stuck_counts ({_STUCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (*sparams, d),
-                )
-            elif d < 0:
-                self._run(f"DELETE FROM cf_stuck_counts WHERE {stuck_where} AND units = 0", sparams)
+                existing.add((org, int(batch), *rest))
+        ordered = sorted(deltas.items())
+        key_where = " AND ".join(f"{k} = ?" for k in ("campaign_id", *keys))
+        sets = ", ".join(f"{name} = {name} + ?" for name in values)
+        self._run_many(
+            f"UPDATE {table} SET {sets} WHERE {key_where}",
+            [(*delta, cid, *key) for key, delta in ordered if key in existing],
+        )
+        marks = ", ".join("?" for _ in range(1 + len(keys) + len(values)))
+        self._run_many(
+            f"INSERT INTO {table} (campaign_id, {', '.join(keys)}, {', '.join(values)}) "
+            f"VALUES ({marks})",
+            [(cid, *key, *delta) for key, delta in ordered if key not in existing],
+        )
+        self._run_many(
+            f"DELETE FROM {table} WHERE {key_where} AND units = 0",
+            [(cid, *key) for key, delta in ordered if key in existing and delta[0] < 0],
+        )
 
     def batch_closes(self) -> dict[int, date]:
         rows = self._rows(

@@ -212,6 +212,11 @@ class Session(AuditQueries, CountQueries, OverviewQueries, VerifyQueries, WorkQu
     def _count_rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return self._store._fetch(self._conn, sql, params, ANY_FAILURE)
 
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._writable()
+            self._store._execute_many(self._conn, sql, rows)
+
     def _next_ordinal(self, table: str) -> int:
         """One more than the largest ordinal of the campaign's rows in ``table``."""
         rows = self._rows(f"SELECT MAX(ordinal) FROM {table} WHERE campaign_id = ?", (self._cid,))
