@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 
@@ -45,7 +45,18 @@ COUNTED = (
 
 Key = tuple[str, int, str]
 StuckKey = tuple[str, int, str, str]
-Contribution = tuple[list[tuple[Key, tuple[int, ...]]], list[StuckKey]]
+
+
+class Contribution(NamedTuple):
+    """One unit's part of the counters: the orgs it counts at (its own among them), its
+    batch and stage, the counted figures but ``own``, and its failing codes when stuck."""
+
+    orgs: tuple[str, ...]
+    own: str
+    batch: int
+    stage: str
+    vector: tuple[int, ...]
+    codes: str | None
 
 
 @attrs.define
@@ -70,18 +81,11 @@ class MemoryStore(Protocol):
     _tallies: Tallies
 
 
-def _orgs(store: MemoryStore, parent: str | None) -> list[str]:
-    if parent is None:
-        return [""]
-    ancestors = store._ancestors.get(parent)
-    return ["", *(ancestors if ancestors is not None else (parent,))]
-
-
-def contribution(store: MemoryStore, unit_id: str) -> Contribution:
-    """What one unit adds to the counters, as it stands."""
+def contribution(store: MemoryStore, unit_id: str) -> Contribution | None:
+    """What one unit adds to the counters, as it stands (None: no such unit)."""
     state = store._states.get(unit_id)
     if state is None:
-        return [], []
+        return None
     close = store._tallies.closes.get(state.batch)
     entered = state.entered_on
     on_time = int(close is not None and entered is not None and entered <= close)
@@ -96,22 +100,24 @@ def contribution(store: MemoryStore, unit_id: str) -> Contribution:
     stuck = refusal is not None and refusal.version == state.version
     vector = (1, on_time, state.remedial, state.remedial_round, *ballots, int(stuck))
     parent = store._units[unit_id].parent
-    orgs = _orgs(store, parent)
-    counts = [
-        ((org, state.batch, state.stage), (*vector, int(org == (parent or "")))) for org in orgs
-    ]
-    codes = " ".join(sorted(set(refusal.codes))) if stuck and refusal is not None else ""
-    stuck_keys = [(org, state.batch, state.stage, codes) for org in orgs] if stuck else []
-    return counts, stuck_keys
+    if parent is None:
+        orgs: tuple[str, ...] = ("",)
+    else:
+        ancestors = store._ancestors.get(parent)
+        orgs = ("", *(ancestors if ancestors is not None else (parent,)))
+    codes = " ".join(sorted(set(refusal.codes))) if stuck and refusal is not None else None
+    return Contribution(orgs, parent or "", state.batch, state.stage, vector, codes)
 
 
-def counts_before(store: MemoryStore, unit_ids: Iterable[str]) -> dict[str, Contribution]:
+def counts_before(store: MemoryStore, unit_ids: Iterable[str]) -> dict[str, Contribution | None]:
     """The contributions of ``unit_ids`` before a write (for :func:`counts_after`)."""
     return {unit_id: contribution(store, unit_id) for unit_id in unit_ids}
 
 
 def counts_after(
-    store: MemoryStore, undo: list[Callable[[], None]], before: Mapping[str, Contribution]
+    store: MemoryStore,
+    undo: list[Callable[[], None]],
+    before: Mapping[str, Contribution | None],
 ) -> None:
     """Add what the write since :func:`counts_before` changed; undone with the transaction."""
     tallies = store._tallies
@@ -119,7 +125,10 @@ def counts_after(
     for unit_id, old in before.items():
         new = contribution(store, unit_id)
         if new != old:
-            steps += [(old, -1), (new, 1)]
+            if old is not None:
+                steps.append((old, -1))
+            if new is not None:
+                steps.append((new, 1))
     if not steps:
         return
     for part, sign in steps:
@@ -133,27 +142,39 @@ def counts_after(
 
 
 def _apply(tallies: Tallies, part: Contribution, sign: int) -> None:
-    counts, stuck = part
-    for (org, batch, stage), vector in counts:
-        rows = tallies.counts.setdefault(org, {})
-        kept = rows.setdefault((batch, stage), [0] * len(COUNTED))
-        kept[:] = [a + sign * b for a, b in zip(kept, vector, strict=True)]
+    key = (part.batch, part.stage)
+    vector = part.vector
+    for org in part.orgs:
+        rows = tallies.counts.get(org)
+        if rows is None:
+            rows = tallies.counts[org] = {}
+        kept = rows.get(key)
+        if kept is None:
+            kept = rows[key] = [0] * len(COUNTED)
+        for i, n in enumerate(vector):
+            kept[i] += sign * n
+        if org == part.own:
+            kept[-1] += sign
         if not kept[0]:
-            del rows[(batch, stage)]
-    for org, batch, stage, codes in stuck:
-        stuck_rows = tallies.stuck.setdefault(org, {})
-        n = stuck_rows.get((batch, stage, codes), 0) + sign
-        if n:
-            stuck_rows[(batch, stage, codes)] = n
-        else:
-            stuck_rows.pop((batch, stage, codes), None)
+            del rows[key]
+    if part.codes is not None:
+        skey = (part.batch, part.stage, part.codes)
+        for org in part.orgs:
+            stuck_rows = tallies.stuck.setdefault(org, {})
+            n = stuck_rows.get(skey, 0) + sign
+            if n:
+                stuck_rows[skey] = n
+            else:
+                stuck_rows.pop(skey, None)
 
 
 def refill(store: MemoryStore) -> Tallies:
     """Counters recounted from every unit (kept closes)."""
     fresh = Tallies(closes=dict(store._tallies.closes))
     for unit_id in store._states:
-        _apply(fresh, contribution(store, unit_id), 1)
+        part = contribution(store, unit_id)
+        if part is not None:
+            _apply(fresh, part, 1)
     return fresh
 
 
