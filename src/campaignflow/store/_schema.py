@@ -360,7 +360,7 @@ def _v7() -> Migration:
                 CONSTRAINT cf_stuck_counts_pk PRIMARY KEY (campaign_id, org, batch, stage, codes)
             )""",
             # Counting a unit at its organisation's ancestors reads the closure by descendant.
-            "CREATE INDEX cf_org_tree_descendant ON cf_org_tree (campaign_id, descendant)",
+            "CREATE INDEX cf_org_tree_descendant ON cf_org_tree (campaign_id, descendant, ancestor, depth)",
             # Filled from every state row; on-time counts wait for the batch closes.
             *(statement.replace("{", "{{").replace("}", "}}") for statement in fill_statements()),
         ),
