@@ -26,7 +26,14 @@ from campaignflow._words.records import Organisation
 from campaignflow.store._queries import ORG_COLUMNS
 from campaignflow.store._rows import OrgRow, org_of
 
-__all__ = ["CAMPAIGN_ROW", "COUNTED", "CountQueries", "Recount", "fill_statements"]
+__all__ = [
+    "CAMPAIGN_ROW",
+    "COUNTED",
+    "CountMemo",
+    "CountQueries",
+    "Recount",
+    "fill_statements",
+]
 
 #: The org key of the counter rows that count every unit of the campaign.
 CAMPAIGN_ROW = ""
@@ -178,12 +185,22 @@ class Recount:
     batched: bool
 
 
+@attrs.define
+class CountMemo:
+    """What a session's counter upkeep read, kept for the session: the batch closes, and the
+    ancestors of each parent asked about ([] for an unregistered one)."""
+
+    closes: dict[int, str] | None = None
+    ancestors: dict[str, list[str]] = attrs.field(factory=dict)
+
+
 class CountQueries:
     """Counter upkeep and reads of a session's campaign (the session provides the stubs)."""
 
     __slots__ = ()
 
     _cid: str
+    _count_memo: CountMemo
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         raise NotImplementedError
@@ -214,21 +231,26 @@ class CountQueries:
         stuck: dict[StuckKey, int] = {}
         if not rows:
             return counts, stuck
-        closes = {
-            int(batch): str(day)
-            for batch, day in read(
-                "SELECT batch, closes FROM cf_batch_closes WHERE campaign_id = ?", (cid,)
-            )
-        }
-        parents = sorted({row[1] for row in rows if row[1] is not None})
-        ancestors: dict[str, list[str]] = {}
+        memo = self._count_memo
+        if memo.closes is None:
+            memo.closes = {
+                int(batch): str(day)
+                for batch, day in read(
+                    "SELECT batch, closes FROM cf_batch_closes WHERE campaign_id = ?", (cid,)
+                )
+            }
+        closes = memo.closes
+        ancestors = memo.ancestors
+        parents = sorted({row[1] for row in rows if row[1] is not None} - ancestors.keys())
         for chunk in (parents[i : i + 500] for i in range(0, len(parents), 500)):
+            for parent in chunk:
+                ancestors[parent] = []
             for descendant, ancestor in read(
                 "SELECT t.descendant, t.ancestor FROM cf_org_tree t WHERE t.campaign_id = ? "
                 f"AND t.descendant IN ({', '.join('?' for _ in chunk)})",
                 (cid, *chunk),
             ):
-                ancestors.setdefault(descendant, []).append(ancestor)
+                ancestors[descendant].append(ancestor)
         for row in rows:
             _count_row(row, closes, ancestors, counts, stuck)
         return counts, stuck
@@ -255,6 +277,8 @@ class CountQueries:
 
     def _counts_after(self, recount: Recount) -> None:
         """Add to the counters what the write since :meth:`_counts_before` changed."""
+        if recount.wheres and recount.wheres[0][0] == "s.parent = ?":
+            self._count_memo.ancestors.clear()  # an organisation was registered
         after = _summed(
             self._contributions(w, p, batched=recount.batched) for w, p in recount.wheres
         )
@@ -329,6 +353,7 @@ class CountQueries:
 
     def set_batch_closes(self, closes: Mapping[int, date]) -> None:
         cid = self._cid
+        self._count_memo.closes = None
         self._run("DELETE FROM cf_batch_closes WHERE campaign_id = ?", (cid,))
         for batch, day in sorted(closes.items()):
             self._run(

@@ -25,7 +25,7 @@ from campaignflow.audit import (
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
-from campaignflow.store._counts_sql import CountQueries
+from campaignflow.store._counts_sql import CountMemo, CountQueries
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
 from campaignflow.store._overview_sql import OverviewQueries
 from campaignflow.store._protocol import apply_one_by_one
@@ -116,6 +116,7 @@ class Session(AuditQueries, CountQueries, OverviewQueries, VerifyQueries, WorkQu
     __slots__ = (
         "_cid",
         "_conn",
+        "_count_memo",
         "_fact_stage",
         "_facts",
         "_head",
@@ -152,6 +153,7 @@ class Session(AuditQueries, CountQueries, OverviewQueries, VerifyQueries, WorkQu
         self._pending_audit: list[AuditRow] = []
         self._open = True
         self._registered: dict[str, bool] = {}
+        self._count_memo = CountMemo()  # what counter upkeep read (see CountQueries)
 
     def __repr__(self) -> str:
         mode = "write" if self._write else "read"
