@@ -310,10 +310,17 @@ def build_counted(
     under: dict[str, _Acc] = {}
     own: Counter[str] = Counter()
     for group in groups:
-        under.setdefault(group.parent or "", _Acc()).count(group, is_final)
-        own[group.parent or ""] += group.own
+        key = group.parent or ""
+        acc = under.get(key)
+        if acc is None:
+            acc = under[key] = _Acc()
+        acc.count(group, is_final)
+        own[key] += group.own
     for org_id, code, count in blocking:
-        under.setdefault(org_id or "", _Acc()).blocking[code] += count
+        key = org_id or ""
+        if key not in under:
+            under[key] = _Acc()
+        under[key].blocking[code] += count
     empty = _Acc()
 
     def node(org: Organisation, level: int) -> OrgProgress:
@@ -384,6 +391,10 @@ _SATISFACTION = tuple(f.name for f in attrs.fields(Satisfaction))
 _SUMMED = ("total", "finished", "on_time", "remedial", "remedial_rounds", "stuck")
 
 
+#: The GroupCounts figures an accumulator adds as they are.
+_ADDED = ("remedial", "remedial_rounds", "stuck", *_SATISFACTION)
+
+
 @attrs.define
 class _Acc:
     """A node's running counts: :data:`_SUMMED` and :data:`_SATISFACTION` by name."""
@@ -400,14 +411,17 @@ class _Acc:
         self.blocking.update(other.blocking)
 
     def count(self, group: GroupCounts, is_final: Callable[[str], bool]) -> None:
-        self.by_batch.setdefault(group.batch, Counter())[group.stage] += group.units
+        stages = self.by_batch.get(group.batch)
+        if stages is None:
+            stages = self.by_batch[group.batch] = Counter()
+        stages[group.stage] += group.units
         self.own += group.units
-        final = is_final(group.stage)
         counts = self.counts
         counts["total"] += group.units
-        counts["finished"] += group.units if final else 0
-        counts["on_time"] += group.on_time if final else 0
-        for name in ("remedial", "remedial_rounds", "stuck", *_SATISFACTION):
+        if is_final(group.stage):
+            counts["finished"] += group.units
+            counts["on_time"] += group.on_time
+        for name in _ADDED:
             counts[name] += getattr(group, name)
 
 
