@@ -361,6 +361,8 @@ def _v7() -> Migration:
             )""",
             # Counting a unit at its organisation's ancestors reads the closure by descendant.
             "CREATE INDEX cf_org_tree_descendant ON cf_org_tree (campaign_id, descendant, ancestor, depth)",
+            # A roll-up to a depth lists the organisations that many levels down, no deeper.
+            "CREATE INDEX cf_org_tree_depth ON cf_org_tree (campaign_id, ancestor, depth)",
             # Filled from every state row; on-time counts wait for the batch closes.
             *(statement.replace("{", "{{").replace("}", "}}") for statement in fill_statements()),
         ),
