@@ -89,7 +89,10 @@ def test_counters_equal_a_recount_after_any_commands(
 ) -> None:
     """For generated campaigns and command sequences, every counter equals the recount."""
     factory = StoreFactory(backend, tmp_path)
-    examples = size or (PG_EXAMPLES if backend == "postgres" else EXAMPLES)
+    if size:  # the default run: PostgreSQL's round trips make its examples the dear ones
+        examples = max(1, size // 4) if backend == "postgres" else size
+    else:
+        examples = PG_EXAMPLES if backend == "postgres" else EXAMPLES
     try:
         run = given(plan=plans(), script=steps)(_counters_property)
         settings(PROPERTY, max_examples=examples)(run)(factory)
