@@ -82,7 +82,9 @@ class GroupCounts(Satisfaction):
     was on or before their batch window's close; the :class:`Satisfaction` counts it derives
     from sum the units' latest assessments (``majority_dissatisfied`` counts units whose
     latest assessment had more than half the ballots dissatisfied: the central rule's
-    make-up, 补课); ``stuck`` units whose latest refusal is current. Built by keyword.
+    make-up, 补课); ``stuck`` units whose latest refusal is current; ``own`` (the stores'
+    roll-up counters, which count each unit at every ancestor) the units whose parent is
+    ``parent`` itself. Built by keyword.
     """
 
     parent: str | None
@@ -93,6 +95,7 @@ class GroupCounts(Satisfaction):
     remedial: int = 0
     remedial_rounds: int = 0
     stuck: int = 0
+    own: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -15,6 +15,7 @@ from campaignflow._words.verdicts import Refusal
 from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
+from campaignflow.store import _counts_memory as counters
 from campaignflow.store._due_walk import DueIndex
 from campaignflow.store._protocol import DIRTY, DueKey, apply_one_by_one
 from campaignflow.store._verify_reads import VerifyPage, memory_page
@@ -206,6 +207,7 @@ class _Session:
         store = self._store
         if unit.id in store._units:
             raise ValidationError(code="store.unit_exists", params={"unit": repr(unit.id)})
+        before = counters.counts_before(store, [unit.id])
         store._units[unit.id] = unit
         store._states[unit.id] = state
         store._ordinals[unit.id] = len(store._ordinals) + 1
@@ -223,6 +225,7 @@ class _Session:
             del store._by_parent[unit.parent][unit.id]
 
         self._undo.append(undo)
+        counters.counts_after(store, self._undo, before)
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
         self._writable()
@@ -230,6 +233,7 @@ class _Session:
         old = store._states.get(state.unit_id)
         if old is None or old.version != expected_version:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
+        before = counters.counts_before(store, [state.unit_id])
         store._states[state.unit_id] = state
         due = store._due.set(state.unit_id, DIRTY, store._ordinals[state.unit_id])
 
@@ -238,6 +242,7 @@ class _Session:
             store._due.restore(state.unit_id, due)
 
         self._undo.append(undo)
+        counters.counts_after(store, self._undo, before)
 
     def insert_fact(self, record: FactRecord) -> None:
         self._writable()
@@ -296,6 +301,7 @@ class _Session:
         ancestors = dict(store._ancestors.get(org.parent, {})) if org.parent else {}
         chain = {a: d + 1 for a, d in ancestors.items()}
         chain[org.id] = 0
+        before = counters.counts_before(store, store._by_parent.get(org.id, {}))
         store._orgs[org.id] = org
         store._ancestors[org.id] = chain
         for ancestor in chain:
@@ -308,6 +314,7 @@ class _Session:
                 store._descendants[ancestor].pop(org.id, None)
 
         self._undo.append(undo)
+        counters.counts_after(store, self._undo, before)
 
     def get_organisation(self, org_id: str) -> Organisation | None:
         return self._store._orgs.get(org_id)
@@ -322,7 +329,9 @@ class _Session:
 
     def set_refusal(self, refusal: Refusal) -> None:
         self._writable()
+        before = counters.counts_before(self._store, [refusal.unit_id])
         _remember(self._undo, self._store._refusals, refusal.unit_id, refusal)
+        counters.counts_after(self._store, self._undo, before)
 
     def get_refusal(self, unit_id: str) -> Refusal | None:
         return self._store._refusals.get(unit_id)
@@ -331,8 +340,10 @@ class _Session:
         self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
     ) -> None:
         self._writable()
+        before = counters.counts_before(self._store, [unit_id])
         _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
         self._due(unit_id, DIRTY)
+        counters.counts_after(self._store, self._undo, before)
 
     def work_items_through(self) -> tuple[int, date | None]:
         return self._store._items_seq
@@ -420,6 +431,34 @@ class _Session:
             parent = self._store._units[unit_id].parent
             counts.update({(parent, code) for code in refusal.codes})
         return [(parent, code, n) for (parent, code), n in counts.items()]
+
+    def counted_groups(
+        self, orgs: Sequence[str] | None, *, batch: int | None = None
+    ) -> list[GroupCounts]:
+        return counters.counted_groups(self._store._tallies, orgs, batch)
+
+    def counted_blocking(
+        self, orgs: Sequence[str] | None, *, batch: int | None = None
+    ) -> list[tuple[str | None, str, int]]:
+        return counters.counted_blocking(self._store._tallies, orgs, batch)
+
+    def organisations_within(self, under: str, depth: int | None) -> list[Organisation]:
+        store = self._store
+        return [
+            store._orgs[org_id]
+            for org_id in store._descendants.get(under, {})
+            if depth is None or store._ancestors[org_id][under] <= depth
+        ]
+
+    def batch_closes(self) -> dict[int, date]:
+        return dict(self._store._tallies.closes)
+
+    def set_batch_closes(self, closes: Mapping[int, date]) -> None:
+        self._writable()
+        store, old = self._store, self._store._tallies
+        store._tallies = counters.Tallies(closes=dict(closes))
+        store._tallies = counters.refill(store)
+        self._undo.append(lambda: setattr(store, "_tallies", old))
 
     def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
         under, batch, stage_before = query.under, query.batch, query.stage_before
@@ -558,6 +597,7 @@ class MemoryStore:
         self._items: dict[str, tuple[WorkItem, ...]] = {}
         self._items_seq: tuple[int, date | None] = (0, None)
         self._due = DueIndex()  # when each unit next needs judging (see page_due)
+        self._tallies = counters.Tallies()
 
     def _audit_record(self, index: int) -> AuditRecord:
         """The record at ``index`` of the kept log, made from its row on the first read."""
