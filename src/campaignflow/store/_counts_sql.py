@@ -10,7 +10,7 @@ whatever the number of units under it; a write changes tree depth + 2 rows per s
 Every write that changes a counted column goes between :meth:`CountQueries._counts_before` and ``_counts_after``: the
 changed units' contributions are read before and after the write (one grouped query each) and
 the difference is added to the counter rows. The same query, over all units, fills the
-counters (schema migration 7, and again when the batch windows change).
+counters (schema migration 8, and again when the batch windows change).
 """
 
 from __future__ import annotations
