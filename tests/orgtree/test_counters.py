@@ -135,7 +135,7 @@ def test_a_failed_command_leaves_the_counters_as_they_were(store_factory: StoreF
     assert_counters_match(store)
 
 
-@pytest.mark.parametrize("version", range(1, 7))
+@pytest.mark.parametrize("version", range(1, 8))
 def test_the_migration_fills_the_counters_of_a_released_database(
     version: int, tmp_path: Path
 ) -> None:
