@@ -18,6 +18,7 @@ from campaignflow._words.records import Unit, UnitState
 from campaignflow._words.verdicts import Refusal
 
 __all__ = [
+    "COUNTED",
     "STUCK_ORDERS",
     "GroupCounts",
     "OrgProgress",
@@ -96,6 +97,24 @@ class GroupCounts(Satisfaction):
     remedial_rounds: int = 0
     stuck: int = 0
     own: int = 0
+
+
+#: The figures of :class:`GroupCounts` a store counts per (organisation, batch, stage), in
+#: the column order of its roll-up queries and counter rows (``own``, the counters' own
+#: units, follows them in the counter rows).
+COUNTED = (
+    "units",
+    "on_time",
+    "remedial",
+    "remedial_rounds",
+    "assessed",
+    "satisfied",
+    "fairly_satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "majority_dissatisfied",
+    "stuck",
+)
 
 
 @attrs.frozen(kw_only=True)

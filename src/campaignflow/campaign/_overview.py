@@ -2,8 +2,8 @@
 
 Roll-ups and stuck lists read what commands keep as they run (the latest refusal and
 assessment of each unit, counted by the store in a few indexed queries); nothing is
-replayed. :func:`build_rollup` sums a store's counts up the tree, so every node's figures
-are exactly the sum of its own units' and its children's.
+replayed. :func:`build_counted` builds a node's roll-up from the store's counters, which count every
+unit at each of its ancestors, so every node's figures are exactly those of the units under it.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ __all__ = [
     "add_organisations",
     "backfill_overview",
     "build_counted",
-    "build_rollup",
     "organisations",
     "progress",
     "rollup",
@@ -404,12 +403,6 @@ class _Acc:
     counts: Counter[str] = attrs.field(factory=Counter)
     blocking: Counter[str] = attrs.field(factory=Counter)
 
-    def add(self, other: _Acc) -> None:
-        for batch, stages in other.by_batch.items():
-            self.by_batch.setdefault(batch, Counter()).update(stages)
-        self.counts.update(other.counts)
-        self.blocking.update(other.blocking)
-
     def count(self, group: GroupCounts, is_final: Callable[[str], bool]) -> None:
         stages = self.by_batch.get(group.batch)
         if stages is None:
@@ -423,71 +416,6 @@ class _Acc:
             counts["on_time"] += group.on_time
         for name in _ADDED:
             counts[name] += getattr(group, name)
-
-
-def build_rollup(
-    root: Organisation,
-    organisations: Iterable[Organisation],
-    groups: Iterable[GroupCounts],
-    blocking: Iterable[tuple[str | None, str, int]],
-    *,
-    is_final: Callable[[str], bool],
-    depth: int | None = None,
-    top: int = 10,
-) -> OrgProgress:
-    """Roll the per-organisation counts up the tree under ``root``.
-
-    Args:
-        root: the organisation asked about.
-        organisations: ``root`` and every organisation below it (any order).
-        groups: counts per (organisation, batch, stage) of the units under ``root``.
-        blocking: ``(organisation, code, units)``: stuck units per failing code.
-        is_final: whether a stage id is a final stage (its units are finished).
-        depth: how many levels of children to list (None: all); deeper ones are summed in.
-        top: how many blocking codes each node lists.
-    """
-    children: dict[str, list[Organisation]] = {}
-    known: dict[str, Organisation] = {root.id: root}
-    for org in organisations:
-        known[org.id] = org
-    for org in sorted(known.values(), key=lambda o: o.id):
-        if org.id != root.id and org.parent is not None and org.parent in known:
-            children.setdefault(org.parent, []).append(org)
-    own: dict[str, _Acc] = {}
-    for group in groups:
-        own.setdefault(group.parent or "", _Acc()).count(group, is_final)
-    for parent, code, count in blocking:
-        own.setdefault(parent or "", _Acc()).blocking[code] += count
-
-    def node(org: Organisation, level: int) -> tuple[OrgProgress, _Acc]:
-        acc = _Acc()
-        mine = own.get(org.id)
-        if mine is not None:
-            acc.add(mine)
-            acc.own = mine.own
-        listed: list[OrgProgress] = []
-        for child in children.get(org.id, ()):
-            child_node, child_acc = node(child, level + 1)
-            acc.add(child_acc)
-            if depth is None or level < depth:
-                listed.append(child_node)
-        return (
-            OrgProgress(
-                id=org.id,
-                name=org.name,
-                level=org.level,
-                depth=level,
-                by_batch={b: dict(sorted(c.items())) for b, c in sorted(acc.by_batch.items())},
-                own=acc.own,
-                **{name: acc.counts[name] for name in _SUMMED},
-                blocking=_top(acc.blocking, top),
-                satisfaction=Satisfaction(**{name: acc.counts[name] for name in _SATISFACTION}),
-                children=tuple(listed),
-            ),
-            acc,
-        )
-
-    return node(root, 0)[0]
 
 
 def _top(counts: Counter[str], top: int) -> tuple[tuple[str, int], ...]:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 import attrs
 
+from campaignflow._words.overview import COUNTED as COUNTED_FIGURES
 from campaignflow._words.overview import GroupCounts
 from campaignflow._words.records import Unit, UnitState
 from campaignflow._words.verdicts import Refusal
@@ -28,20 +29,7 @@ __all__ = [
 ]
 
 #: The counter columns, as in the SQL store.
-COUNTED = (
-    "units",
-    "on_time",
-    "remedial",
-    "remedial_rounds",
-    "assessed",
-    "satisfied",
-    "fairly_satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "majority_dissatisfied",
-    "stuck",
-    "own",
-)
+COUNTED = (*COUNTED_FIGURES, "own")
 
 Key = tuple[str, int, str]
 StuckKey = tuple[str, int, str, str]

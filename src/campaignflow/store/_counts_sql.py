@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._words.overview import COUNTED as COUNTED_FIGURES
 from campaignflow._words.overview import GroupCounts
 from campaignflow._words.records import Organisation
 from campaignflow.store._queries import ORG_COLUMNS
@@ -39,20 +40,7 @@ __all__ = [
 CAMPAIGN_ROW = ""
 
 #: The counter columns, in the order the contribution query yields them.
-COUNTED = (
-    "units",
-    "on_time",
-    "remedial",
-    "remedial_rounds",
-    "assessed",
-    "satisfied",
-    "fairly_satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "majority_dissatisfied",
-    "stuck",
-    "own",
-)
+COUNTED = (*COUNTED_FIGURES, "own")
 
 _BALLOTS = "s.a_satisfied + COALESCE(s.a_fairly, 0) + s.a_basically + s.a_dissatisfied"
 _SUMS = (

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from campaignflow._words.overview import GroupCounts, StuckQuery
+from campaignflow._words.overview import COUNTED, GroupCounts, StuckQuery
 from campaignflow._words.records import Organisation, Unit, UnitState
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import canonical_json, verdict_to_data
@@ -38,21 +38,6 @@ from campaignflow.store._rows import (
 )
 
 __all__ = ["OverviewQueries"]
-
-# What the roll-up query counts, in its column order after parent, batch and stage.
-_COUNTED = (
-    "units",
-    "on_time",
-    "remedial",
-    "remedial_rounds",
-    "assessed",
-    "satisfied",
-    "fairly_satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "majority_dissatisfied",
-    "stuck",
-)
 
 
 class OverviewQueries(SessionStatements):
@@ -229,7 +214,7 @@ class OverviewQueries(SessionStatements):
         )
         found = []
         for parent, group_batch, stage, *counts in rows:
-            counted = {name: int(n or 0) for name, n in zip(_COUNTED, counts, strict=True)}
+            counted = {name: int(n or 0) for name, n in zip(COUNTED, counts, strict=True)}
             found.append(GroupCounts(parent=parent, batch=int(group_batch), stage=stage, **counted))
         return found
 
