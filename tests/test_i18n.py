@@ -172,6 +172,62 @@ def campaign_samples() -> Iterator[tuple[str, dict[str, Any]]]:
     for audit in camp.history(UNIT.id):
         if audit.reason is not None:
             yield str(audit.reason["code"]), dict(audit.reason.get("params", {}))
+    yield from deferral_samples()
+
+
+def deferral_samples() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The leading group's deferral item: a unit of batch 1 with its window closing soon."""
+    flow = cf.Workflow.from_dict(tomllib.loads(DEFER_FLOW))
+    clock = cf.FixedClock(date(2005, 3, 25))
+    camp = cf.Campaign(flow, clock=clock)
+    camp.add_units([cf.Unit(id="late-01", name="迟批支部", kind="organ", batch=1, members=9)])
+    leader = cf.Actor(id="leader", roles={"leading_group"})
+    camp.start_batch(1, actor=leader)
+    items = camp.inbox(leader, kind="deferral").items
+    assert items, "a unit six days before its window closes has a deferral item"
+    for verdict in items[0].verdicts:
+        yield verdict.code, dict(verdict.params)
+
+
+DEFER_FLOW = """
+name = "defer_sample"
+initial = "pending"
+[[batches]]
+number = 1
+opens = 2005-01-01
+closes = 2005-03-31
+[[batches]]
+number = 2
+opens = 2005-04-01
+closes = 2005-06-30
+[[stages]]
+id = "pending"
+kind = "waiting"
+[[stages]]
+id = "preparation"
+[[stages]]
+id = "accepted"
+kind = "final"
+[[transitions]]
+trigger = "start"
+source = "pending"
+dest = "preparation"
+[[transitions]]
+trigger = "defer"
+source = ["pending", "preparation"]
+dest = "pending"
+by = ["leading_group"]
+[[transitions]]
+source = "preparation"
+dest = "accepted"
+guards = [{ guard = "milestones_done", names = ["plan"] }]
+[[reminders]]
+id = "late"
+when = "window closing"
+within_days = 10
+not_past = "preparation"
+notify = ["leading_group"]
+"""
 
 
 def _caught(action: Callable[[], object]) -> cf.CampaignflowError:

@@ -327,3 +327,20 @@ def test_a_driver_no_dialect_speaks_is_refused() -> None:
 
     with pytest.raises(cf.ValidationError, match=r"synchronous engine"):
         dialect_of(AsyncConnection(), where="the SQLAlchemy connection")
+
+
+def test_a_database_migrated_by_an_older_release_catches_up(django_site: None) -> None:
+    """The app's newest migration runs the schema steps again, so a database whose tables
+    an older release's ``0001_initial`` made gets the later steps from ``manage.py migrate``."""
+    from django.db import connections
+    from django.db.migrations.loader import MigrationLoader
+
+    from campaignflow.contrib.django._store import run_schema_migrations
+
+    loader = MigrationLoader(connections["default"])
+    leaves = loader.graph.leaf_nodes("campaignflow")
+    assert len(leaves) == 1, leaves
+    assert leaves[0][1] != "0001_initial"
+    last = loader.graph.nodes[leaves[0]]
+    assert [op.code for op in last.operations] == [run_schema_migrations]
+    assert ("campaignflow", "0001_initial") in loader.graph.forwards_plan(leaves[0])

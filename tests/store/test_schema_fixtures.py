@@ -29,6 +29,7 @@ HEADS = {
     4: Checkpoint(13, "7b7f898cc0c4655e037e67c7f4bcc97207b9c60afaf1aba6ffcb537c3d403e2a"),
     5: Checkpoint(13, "9703cfa919e6c806993b229ccfefb3940ca0de33ecd412c0456fa94d9b6b4080"),
     6: Checkpoint(16, "09f129eed52bec3a2179c6a0df4a53e5e786bc32590e84b82250009cdb06517d"),
+    7: Checkpoint(16, "8a0025940e03ce3ac4e14e72f3a5f1c3fe3b89c935f4c1396053200a60704f5e"),
 }
 CLERK = cf.Actor(id="li", roles={"branch_committee"})
 

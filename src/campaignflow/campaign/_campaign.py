@@ -315,8 +315,11 @@ class Campaign:
 
         A sweep: units that cannot move are reported with their decision, and only applied
         transitions are audited (a sweep refusing 10,000 blocked units is not 10,000 denials).
-        Units are taken in the order they were added, a page of them per transaction; the
-        :class:`Outcomes` keep a few bytes per unit and rebuild each outcome when it is read.
+        A sweep of ``advance`` reads only the units that are due (touched since they were
+        last judged, or whose earliest-move date has come), dirty ones first, then by date;
+        the :class:`Outcomes` list the units judged. Other triggers take every unit in the
+        order they were added. A page of units per transaction; the :class:`Outcomes` keep a
+        few bytes per unit and rebuild each outcome when it is read.
 
         Raises:
             ConcurrencyConflict: another writer held the store past its timeout before a page
@@ -560,9 +563,10 @@ class Campaign:
 
         The worker's primitive for sharing a batch between processes and machines: call it
         in a loop until it returns no outcome. Within one ``sweep`` (any text: a date, a
-        job id) every started, unfinished unit is claimed by exactly one call, on every
-        store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``). Claim and advance commit
-        together, so a crashed worker's claims vanish with its transaction.
+        job id) every started, unfinished unit is claimed by at most one call, on every
+        store (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``); of ``advance``, only units
+        that are due, when they are. Claim and advance commit together, so a crashed
+        worker's claims vanish with its transaction.
         """
         return _sweeps.advance_due(
             self._core,

@@ -540,7 +540,12 @@ def _with_batch_rules(
     try:
         deferral_batch(unit_id, state, 0, workflow)
     except ValidationError:
-        rule = Verdict("defer_batch_rules", False, "defer.no_later_batch", {"batch": state.batch})
+        rule = Verdict(
+            guard="defer_batch_rules",
+            passed=False,
+            code="defer.no_later_batch",
+            params={"batch": state.batch},
+        )
         candidates = tuple(
             attrs.evolve(c, passed=False, verdicts=(*c.verdicts, rule)) if c.passed else c
             for c in decision.candidates

@@ -239,7 +239,10 @@ def _deferrals(
         return []
     roles = sorted(frozenset().union(*(movers(c.by, DEFER) for c in candidates)))
     verdict = Verdict(
-        "window_closing", False, "work.window_closing", {"days": min(due), "closes": str(closes)}
+        guard="window_closing",
+        passed=False,
+        code="work.window_closing",
+        params={"days": min(due), "closes": str(closes)},
     )
     return [
         WorkItem(kind="deferral", role=role, deadline=closes, verdicts=(verdict,), **base)

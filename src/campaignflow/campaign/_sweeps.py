@@ -9,6 +9,13 @@ refusing 10,000 blocked units is not 10,000 denials.
 A gate whose guards read the host's data is judged afresh for every unit holding it, in
 every sweep: nothing about it is remembered between sweeps. A sweep that would judge such a
 gate without host data is refused before its first page.
+
+Sweeps of ``advance`` (``advance_all``, ``due_units``, ``advance_due``) read only the units
+that are due (:meth:`~campaignflow.store.StoreSession.page_due`): dirty ones, which something
+touched since they were last judged, and those whose earliest-move date has come. A unit the
+sweep holds keeps the date its decision gives (:attr:`Decision.earliest`; none when it waits
+for facts; dirty again when a gate reads the host's data, or when the actor's roles left a
+candidate out of its judgement). Other triggers' sweeps try every unit.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 
 from campaignflow._words.checks import refuse, whole_number
 from campaignflow._words.records import Actor, Unit, UnitState
+from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRow
 from campaignflow.campaign._checks import (
     BACKDATE_ROLE,
@@ -38,7 +46,7 @@ from campaignflow.campaign._outcomes import AdvanceOutcome, Outcomes, PageOutcom
 from campaignflow.campaign._records import append, moved_row, stamp
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.observability import candidate_judge, observing
-from campaignflow.store._protocol import StoreSession
+from campaignflow.store._protocol import DIRTY, DueKey, StoreSession
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import decide
 
@@ -59,6 +67,9 @@ _SWEEP_CHUNK = 1024
 
 #: Units a worker claims per advance_due call unless told otherwise.
 CLAIM_LIMIT = 256
+
+#: The trigger whose sweeps read due units only: a unit's due date is its ``advance``'s.
+_DUE_TRIGGER = "advance"
 
 
 def start_batch(
@@ -89,15 +100,26 @@ def start_batch(
 
 
 def advance_all(
-    core: Core, *, batch: int | None, actor: Actor, trigger: str, host: Any = None
+    core: Core,
+    *,
+    batch: int | None,
+    actor: Actor,
+    trigger: str,
+    host: Any = None,
+    judge_all: bool = False,
 ) -> Outcomes:
-    """``Campaign.advance_all``: try ``trigger`` on every unfinished unit (of ``batch``)."""
+    """``Campaign.advance_all``: try ``trigger`` on every unfinished unit (of ``batch``).
+
+    A sweep of ``advance`` tries the due units only (see the module's doc); ``judge_all``
+    (for tests that check the two agree) tries every unit, as other triggers' sweeps do.
+    """
     if batch is not None:
         whole_number("advance_all: batch", batch, minimum=1)
     check_sweep_trigger(trigger)
     check_actor(actor)
     _authorize_sweep(core, "advance_all", trigger, actor, {"trigger": trigger, "batch": batch})
-    return _Sweep(core, trigger, actor, None, waiting_only=False, host=host).run(batch)
+    due = trigger == _DUE_TRIGGER and not judge_all
+    return _Sweep(core, trigger, actor, None, waiting_only=False, host=host, due=due).run(batch)
 
 
 def _authorize_sweep(
@@ -142,17 +164,25 @@ def due_units(core: Core, *, batch: int | None, limit: int, host: Any = None) ->
     core.require_host("advance", host)
     today = core.now().date()
     due: list[str] = []
+    key: DueKey | None = None
+    more = True
     with core.store.transaction(write=False) as tx:
-        for unit, state in tx.iter_units(batch):
-            workflow = core.wf(tx, state)
-            if workflow.stage(state.stage).kind in ("waiting", "final"):
-                continue
-            facts = tx.get_facts(unit.id, state.stage)
-            judged = decide(workflow, unit, state, facts, today, judge=candidate_judge(), host=host)
-            if judged.allowed:
-                due.append(unit.id)
-                if len(due) >= limit:
-                    break
+        while more and len(due) < limit:
+            page, key = tx.page_due(batch, today, key, _SWEEP_CHUNK)
+            more = len(page) == _SWEEP_CHUNK
+            tx.prefetch([unit.id for unit, _ in page])
+            for unit, state in page:
+                workflow = core.wf(tx, state)
+                if workflow.stage(state.stage).kind in ("waiting", "final"):
+                    continue
+                facts = tx.get_facts(unit.id, state.stage)
+                judged = decide(
+                    workflow, unit, state, facts, today, judge=candidate_judge(), host=host
+                )
+                if judged.allowed:
+                    due.append(unit.id)
+                    if len(due) >= limit:
+                        break
     return due
 
 
@@ -185,11 +215,20 @@ def advance_due(
         }
     )
     now = core.now()
+    due = trigger == _DUE_TRIGGER
     with core.store.transaction() as tx:
-        claimed = tx.claim_units(sweep=sweep, stages=stages, limit=limit, batch=batch)
+        claimed = tx.claim_units(
+            sweep=sweep,
+            stages=stages,
+            limit=limit,
+            batch=batch,
+            due_by=now.date() if due else None,
+        )
         tx.prefetch([unit.id for unit, _ in claimed])
         judges = [core.wf(tx, state) for _, state in claimed]
-        done = _sweep_units(core, tx, now, now.date(), claimed, judges, trigger, actor, host)
+        done = _sweep_units(
+            core, tx, now, now.date(), claimed, judges, trigger, actor, host, due=due
+        )
     outcomes = Outcomes(core, trigger=trigger, on=now.date(), actor=actor, host=host)
     outcomes.add(done)
     return outcomes
@@ -212,6 +251,7 @@ class _Sweep:
         *,
         waiting_only: bool,
         host: Any = None,
+        due: bool = False,
     ) -> None:
         check_actor(actor)
         self.host = core.host_for(host)
@@ -222,6 +262,7 @@ class _Sweep:
         self.now = core.now()
         self.day = on or self.now.date()
         self.waiting_only = waiting_only
+        self.due = due  # read the due units only, and keep each held one's due date
         self.tries: dict[tuple[str, str], Workflow | None] = {}
 
     def run(self, batch: int | None) -> Outcomes:
@@ -232,17 +273,28 @@ class _Sweep:
         host = self.host
         # Held units' decisions are judged again on read, on the clock's date as here.
         outcomes = Outcomes(core, trigger=trigger, on=now.date(), actor=actor, host=host)
-        after, more = 0, True
+        after, more, due = 0, True, self.due
+        key: DueKey | None = None
         while more:
             part: list[str] | None = None
             try:
                 with core.store.transaction() as tx:
-                    page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
+                    if due:
+                        page, key = tx.page_due(batch, now.date(), key, _SWEEP_CHUNK)
+                    else:
+                        page, after = tx.page_units(batch, after, _SWEEP_CHUNK)
                     more = len(page) == _SWEEP_CHUNK
                     tried, judges = self._tried(tx, page)
                     part = [unit.id for unit, _ in tried]
+                    if due and len(tried) < len(page):
+                        # Due, but nothing to try (final, waiting, no advance from its
+                        # stage): not due again until something changes it.
+                        tried_ids = set(part)
+                        tx.set_due([(u.id, None) for u, _ in page if u.id not in tried_ids])
                     tx.prefetch(part)
-                    done = _sweep_units(core, tx, now, day, tried, judges, trigger, actor, host)
+                    done = _sweep_units(
+                        core, tx, now, day, tried, judges, trigger, actor, host, due=due
+                    )
             except ConcurrencyConflict:
                 if part is None:  # the page itself could not be read: nothing was judged
                     raise
@@ -254,7 +306,16 @@ class _Sweep:
                             judge = (core.wf(tx, found[1]),)
                             done.extend(
                                 _sweep_units(
-                                    core, tx, now, day, (found,), judge, trigger, actor, host
+                                    core,
+                                    tx,
+                                    now,
+                                    day,
+                                    (found,),
+                                    judge,
+                                    trigger,
+                                    actor,
+                                    host,
+                                    due=due,
                                 )
                             )
                     except ConcurrencyConflict:
@@ -305,12 +366,16 @@ def _sweep_units(
     trigger: str,
     actor: Actor,
     host: Any,
+    *,
+    due: bool = False,
 ) -> PageOutcomes:
     """Judge each unit and move those whose gates hold, in one write of the session.
 
     ``units``: each unit with its state as read in this session; ``workflows``: the
     version that judges each, in the same order. The moves are chained onto the head in
     order and handed to the store together, so a page of a sweep costs the store one call.
+    ``due``: keep each held unit's due date (:func:`_due_of`), in one call too (a moved
+    unit is left dirty by its move).
     """
     seq, prev = tx.audit_head()
     before = seq
@@ -318,6 +383,7 @@ def _sweep_units(
     today = now.date()  # gates judge the clock's date; ``day`` only dates the moves
     observed = observing()  # asked once per page, not once per unit judged
     moves: list[tuple[UnitState, int, AuditRow]] = []
+    dues: list[tuple[str, date | None]] = []
     outcomes = PageOutcomes()
     for (unit, state), workflow in zip(units, workflows, strict=True):
         decision = core.decide(
@@ -325,6 +391,8 @@ def _sweep_units(
         )
         if not decision.allowed:
             outcomes.held(unit.id, state.stage)
+            if due:
+                dues.append((unit.id, _due_of(decision, workflow, state, actor, today)))
             continue
         seq += 1
         new, row = moved_row(
@@ -336,4 +404,27 @@ def _sweep_units(
     if moves:
         tx.apply_transitions(moves)
         keep_items(core, tx, now, before, moved_units(units, moves))
+    if dues:
+        tx.set_due(dues)
     return outcomes
+
+
+def _due_of(
+    decision: Decision, workflow: Workflow, state: UnitState, actor: Actor, today: date
+) -> date | None:
+    """When a unit held by ``decision`` next needs judging (see ``StoreSession.set_due``).
+
+    Its earliest-move date; None when it waits for facts (or for nothing a date brings).
+    Dirty, judged in every sweep, when a gate's dates are unknown (it reads the host's
+    data), or when candidates reserved for roles ``actor`` lacks were left out of the
+    judgement: another actor's sweep may move the unit.
+    """
+    if decision.rejudge:
+        return DIRTY
+    for candidate in workflow.candidates(state.stage, decision.trigger):
+        if candidate.by and not candidate.by & actor.roles:
+            return DIRTY
+    earliest = decision.earliest
+    if earliest is None:
+        return None
+    return DIRTY if earliest <= today else earliest

@@ -250,7 +250,12 @@ def within_batch_window(ctx: GuardContext) -> Verdict:
     window = ctx.batch_window
     batch = ctx.state.batch
     if window is None:
-        return Verdict("within_batch_window", False, "batch_window.undefined", {"batch": batch})
+        return Verdict(
+            guard="within_batch_window",
+            passed=False,
+            code="batch_window.undefined",
+            params={"batch": batch},
+        )
     passed = window.contains(ctx.today)
     return Verdict(
         "within_batch_window",
@@ -328,7 +333,9 @@ def approved_by(ctx: GuardContext, *, role: str = "supervision_group") -> Verdic
         if isinstance(r.fact, Approval) and r.fact.role == role and r.version == ctx.state.version
     ]
     if not decisions:
-        return Verdict("approved_by", False, "approval.missing", {"role": role})
+        return Verdict(
+            guard="approved_by", passed=False, code="approval.missing", params={"role": role}
+        )
     latest = decisions[-1]
     fact: Approval = latest.fact
     return Verdict(
@@ -399,5 +406,10 @@ def survey_recorded(ctx: GuardContext) -> Verdict:
     """
     survey = ctx.latest(Survey)
     if survey is None:
-        return Verdict("survey_recorded", False, "survey.missing", {})
-    return Verdict("survey_recorded", True, "survey.recorded", {"ballots": survey.valid_ballots})
+        return Verdict(guard="survey_recorded", passed=False, code="survey.missing", params={})
+    return Verdict(
+        guard="survey_recorded",
+        passed=True,
+        code="survey.recorded",
+        params={"ballots": survey.valid_ballots},
+    )

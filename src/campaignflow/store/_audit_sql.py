@@ -14,7 +14,7 @@ from campaignflow._words.records import WorkflowVersion
 from campaignflow.audit import AuditRecord, Checkpoint, canonical_json
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict
 from campaignflow.store._dialect import Failure
-from campaignflow.store._queries import AUDIT_COLUMNS, SessionStatements
+from campaignflow.store._queries import AUDIT_COLUMNS, DIRTY_ON, SessionStatements
 from campaignflow.store._rows import WorkflowRow, audit_of, workflow_of
 
 __all__ = ["AuditQueries"]
@@ -123,3 +123,5 @@ class AuditQueries(SessionStatements):
             ),
             Failure(None, duplicate=taken),
         )
+        # Another version may judge any unit now: every one is judged again.
+        self._run("UPDATE cf_states SET due_on = ? WHERE campaign_id = ?", (DIRTY_ON, self._cid))

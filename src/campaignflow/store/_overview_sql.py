@@ -19,6 +19,7 @@ from campaignflow.audit import canonical_json, verdict_to_data
 from campaignflow.errors import CampaignflowError, ValidationError
 from campaignflow.store._dialect import Failure
 from campaignflow.store._queries import (
+    DIRTY_ON,
     ORG_COLUMNS,
     REFUSAL_COLUMNS,
     STATE_COLUMNS,
@@ -162,8 +163,8 @@ class OverviewQueries(SessionStatements):
         self._writable()
         self._run(
             "UPDATE cf_states SET a_satisfied = ?, a_fairly = ?, a_basically = ?, "
-            "a_dissatisfied = ? WHERE campaign_id = ? AND unit_id = ?",
-            (*counts, self._cid, unit_id),
+            "a_dissatisfied = ?, due_on = ? WHERE campaign_id = ? AND unit_id = ?",
+            (*counts, DIRTY_ON, self._cid, unit_id),
         )
 
     # --- the overview's counts ------------------------------------------------------------

@@ -18,7 +18,15 @@ from campaignflow._words.verdicts import Refusal
 from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 
-__all__ = ["Store", "StoreSession", "apply_one_by_one"]
+__all__ = ["DIRTY", "DueKey", "Store", "StoreSession", "apply_one_by_one"]
+
+#: A unit's due date when it is dirty: a fact, approval, assessment, move, deferral or
+#: adoption touched it since it was last judged, so the next sweep judges it (before any
+#: unit due by date: it sorts first).
+DIRTY = date.min
+
+#: Where a walk over due units stands: the last unit's ``(due date, ordinal)``.
+DueKey = tuple[date, int]
 
 
 class StoreSession(Protocol):
@@ -58,6 +66,33 @@ class StoreSession(Protocol):
         are read in this session and kept for its later reads, like :meth:`prefetch`
         (without facts). Returns them and the position to go on from; a page shorter than
         ``limit`` is the last. Start at position 0.
+        """
+        ...
+
+    def page_due(
+        self, batch: int | None, day: date, after: DueKey | None, limit: int
+    ) -> tuple[list[tuple[Unit, UnitState]], DueKey | None]:
+        """The next ``limit`` units (of ``batch``) due by ``day``, after ``after``, by an index.
+
+        Due: dirty (:data:`DIRTY`) or with a due date on or before ``day``. In the order of
+        the key ``(due date, ordinal)``; a unit that is not due is never read. Read and kept
+        for this session's later reads like :meth:`page_units`. Returns the page and the key
+        to go on from (None: start there). A page shorter than ``limit`` is the last.
+
+        Every state write (:meth:`insert_unit`, :meth:`update_state`,
+        :meth:`apply_transitions`), :meth:`insert_fact`, :meth:`set_assessment` and
+        :meth:`add_workflow_version` (every unit) leaves the units it touches dirty, in
+        the same transaction; :meth:`set_due` records a judgement.
+        """
+        ...
+
+    def set_due(self, dues: Sequence[tuple[str, date | None]]) -> None:
+        """Record when each judged unit next needs judging: ``(unit id, due date)``.
+
+        The date the unit may move from if nothing changes (:data:`DIRTY`: judge it again
+        in the next sweep), or None: no date will do as things stand, so it is not due
+        until a write makes it dirty. Only for units judged on the state this session
+        holds (a later write of theirs in the session would be forgotten).
         """
         ...
 
@@ -116,9 +151,18 @@ class StoreSession(Protocol):
         ...
 
     def claim_units(
-        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+        self,
+        *,
+        sweep: str,
+        stages: Collection[str],
+        limit: int,
+        batch: int | None = None,
+        due_by: date | None = None,
     ) -> list[tuple[Unit, UnitState]]:
         """Claim up to ``limit`` units in ``stages`` that ``sweep`` has not claimed yet.
+
+        ``due_by``: only units due by that day (see :meth:`page_due`), found by its index
+        in its order; without it, in insertion order.
 
         The claim is marked in the same transaction, so each unit is claimed by exactly one
         caller per sweep, however many workers share the store. PostgreSQL locks the claimed

@@ -16,6 +16,7 @@ from campaignflow.store._rows import FactRow, OrgRow, RefusalRow, StateRow, Unit
 
 __all__ = [
     "AUDIT_COLUMNS",
+    "DIRTY_ON",
     "FACT_COLUMNS",
     "INSERT_AUDIT",
     "INSERT_FACT",
@@ -58,11 +59,16 @@ STUCK_ORDER = {
     "added": "s.ordinal",
 }
 
-#: Params: rows.state_values(state), campaign, unit, expected version.
+#: The ``due_on`` of a dirty unit (``date.min``): judge it in the next sweep. A state write
+#: (UPDATE_STATE, INSERT_STATE) leaves the unit dirty, in the same statement.
+DIRTY_ON = "0001-01-01"
+
+#: Params: rows.state_values(state), campaign, unit, expected version. Leaves the unit dirty.
 UPDATE_STATE = (
     "UPDATE cf_states SET stage = ?, batch = ?, version = ?, entered_on = ?, "
     "stage_since = ?, started_on = ?, remedial = ?, remedial_round = ?, "
-    "resume_since = ?, workflow = ? WHERE campaign_id = ? AND unit_id = ? AND version = ?"
+    "resume_since = ?, workflow = ?, due_on = '0001-01-01' "
+    "WHERE campaign_id = ? AND unit_id = ? AND version = ?"
 )
 
 #: Params: campaign, the AuditRow's columns, transition_version.
@@ -80,7 +86,7 @@ INSERT_UNIT = (
 INSERT_STATE = (
     "INSERT INTO cf_states (campaign_id, unit_id, stage, batch, version, entered_on, "
     "stage_since, started_on, remedial, remedial_round, resume_since, workflow, "
-    "parent, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "parent, ordinal, due_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '0001-01-01')"
 )
 
 # n is the next number in the unit's stage; writers are serial, and a racing writer on a

@@ -320,8 +320,25 @@ _V6 = Migration(
     ),
 )
 
+_V7 = Migration(
+    7,
+    "due units: when each unit next needs judging, and an index of the due",
+    (
+        # The date from which the unit's advance may pass if nothing else changes (ISO
+        # text); '0001-01-01' (date.min): dirty, judge it now (a fact, a move, an adoption
+        # touched it); NULL: no date will do, it waits for a change. Sweeps read only the
+        # units with due_on <= their day, by this index, in (due_on, ordinal) order; batch
+        # is in the index so a batch's sweep filters without reading a unit.
+        "ALTER TABLE cf_states ADD COLUMN due_on {key}",
+        # Existing units were never judged for this: every one is dirty, and the first
+        # sweep judges each once.
+        "UPDATE cf_states SET due_on = '0001-01-01'",
+        "CREATE INDEX cf_states_due ON cf_states (campaign_id, due_on, ordinal, batch)",
+    ),
+)
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 
 
 def latest_version() -> int:

@@ -13,6 +13,7 @@ which batch what they can and send the rest at once.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from datetime import date
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from campaignflow._words.facts import FactTypes
@@ -26,6 +27,7 @@ from campaignflow.audit import (
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
+from campaignflow.store._due_sql import DueQueries
 from campaignflow.store._overview_sql import OverviewQueries
 from campaignflow.store._protocol import apply_one_by_one
 from campaignflow.store._queries import (
@@ -106,7 +108,7 @@ class _PendingState(NamedTuple):
     expected_version: int
 
 
-class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
+class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQueries):
     """One transaction's view of a SQL store (the StoreSession protocol)."""
 
     #: Rows per query when iterating units or audit records.
@@ -205,6 +207,13 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
             raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
         return self._store._statement(self._conn, sql, params, failure, rowcount)
+
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        self._writable()
+        if not self._open:
+            raise ValidationError(code="store.transaction_ended")
+        self._flush_writes()
+        return self._store._execute_many(self._conn, sql, rows)
 
     def _next_ordinal(self, table: str) -> int:
         """One more than the largest ordinal of the campaign's rows in ``table``."""
@@ -367,7 +376,13 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
     # --- writes -----------------------------------------------------------------------------
 
     def claim_units(
-        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+        self,
+        *,
+        sweep: str,
+        stages: Collection[str],
+        limit: int,
+        batch: int | None = None,
+        due_by: date | None = None,
     ) -> list[tuple[Unit, UnitState]]:
         self._writable()
         wanted = sorted(stages)
@@ -376,12 +391,17 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
         marks = ", ".join("?" for _ in wanted)
         where = "" if batch is None else " AND s.batch = ?"
         extra: tuple[Any, ...] = () if batch is None else (batch,)
+        order = "u.ordinal"
+        if due_by is not None:  # by the due index, in its order
+            where += " AND s.due_on <= ?"
+            extra += (self._store._days.iso(due_by),)
+            order = "s.due_on, s.ordinal"
         rows = self._rows(
             f"SELECT {UNIT_COLUMNS}, {STATE_COLUMNS} FROM cf_states s "
             "JOIN cf_units u ON u.campaign_id = s.campaign_id AND u.unit_id = s.unit_id "
             f"WHERE s.campaign_id = ? AND s.stage IN ({marks}) "
             f"AND (s.swept IS NULL OR s.swept <> ?){where} "
-            f"ORDER BY u.ordinal LIMIT {int(limit)}{self._store.dialect.claim_suffix}",
+            f"ORDER BY {order} LIMIT {int(limit)}{self._store.dialect.claim_suffix}",
             (self._cid, *wanted, sweep, *extra),
         )
         day = self._store._days
@@ -467,6 +487,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries):
             ),
             Failure(record.unit_id, record.version),
         )
+        self._dirty(record.unit_id)
         if self._fact_stage.get(record.unit_id) == record.stage:
             self._facts[record.unit_id] = (*self._facts[record.unit_id], record)
 

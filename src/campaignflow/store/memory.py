@@ -15,8 +15,9 @@ from campaignflow._words.verdicts import Refusal
 from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
+from campaignflow.store._due_walk import DueIndex
 from campaignflow.store._memory_audit import AuditLog
-from campaignflow.store._protocol import apply_one_by_one
+from campaignflow.store._protocol import DIRTY, DueKey, apply_one_by_one
 from campaignflow.store._verify_reads import VerifyPage, memory_page
 
 #: A unit's latest assessment: seq and counts (satisfied, fairly, basically, dissatisfied).
@@ -81,6 +82,27 @@ class _Session:
                 page.append((units[unit_id], state))
         return page, position
 
+    def page_due(
+        self, batch: int | None, day: date, after: DueKey | None, limit: int
+    ) -> tuple[list[tuple[Unit, UnitState]], DueKey | None]:
+        store = self._store
+        units, states = store._units, store._states
+        ids, key = store._due.page(
+            batch, day, after, limit, store._ordinals, lambda u: states[u].batch == batch
+        )
+        return [(units[unit_id], states[unit_id]) for unit_id in ids], key
+
+    def set_due(self, dues: Sequence[tuple[str, date | None]]) -> None:
+        self._writable()
+        for unit_id, due in dues:
+            self._due(unit_id, due)
+
+    def _due(self, unit_id: str, due: date | None) -> None:
+        """Set the unit's due date in this transaction (undone with it)."""
+        index = self._store._due
+        old = index.set(unit_id, due, self._store._ordinals[unit_id])
+        self._undo.append(("due", unit_id, old))
+
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
 
@@ -125,12 +147,23 @@ class _Session:
         return log.rows_from(max(0, after_seq - log.anchor_seq()))
 
     def claim_units(
-        self, *, sweep: str, stages: Collection[str], limit: int, batch: int | None = None
+        self,
+        *,
+        sweep: str,
+        stages: Collection[str],
+        limit: int,
+        batch: int | None = None,
+        due_by: date | None = None,
     ) -> list[tuple[Unit, UnitState]]:
         self._writable()
         store = self._store
         claimed: list[tuple[Unit, UnitState]] = []
-        for unit_id, state in list(store._states.items()):
+        if due_by is None:
+            ids: list[str] = list(store._states)
+        else:  # only the due, in the due index's order
+            ids = [u for _, _, u in store._due.due_ids(due_by, None, store._ordinals)]
+        for unit_id in ids:
+            state = store._states[unit_id]
             if len(claimed) >= limit:
                 break
             if state.stage not in stages or (batch is not None and state.batch != batch):
@@ -176,6 +209,7 @@ class _Session:
         store._ordinals[unit.id] = len(store._ordinals) + 1
         store._order.append(unit.id)
         store._by_parent.setdefault(unit.parent, {})[unit.id] = None
+        store._due.set(unit.id, DIRTY, store._ordinals[unit.id])
         self._undo.append(("unit", unit))
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
@@ -185,13 +219,16 @@ class _Session:
         if old is None or old.version != expected_version:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
         store._states[state.unit_id] = state
+        due = store._due.set(state.unit_id, DIRTY, store._ordinals[state.unit_id])
         self._undo.append(("state", state.unit_id, old))
+        self._undo.append(("due", state.unit_id, due))
 
     def insert_fact(self, record: FactRecord) -> None:
         self._writable()
         bucket = self._store._facts.setdefault((record.unit_id, record.stage), [])
         bucket.append(record)
         self._undo.append(("pop", bucket))
+        self._due(record.unit_id, DIRTY)
 
     def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
         self._append_row(record.row() if row is None else row)  # kept as the row, not the record
@@ -268,6 +305,7 @@ class _Session:
     ) -> None:
         self._writable()
         _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
+        self._due(unit_id, DIRTY)
 
     def work_items_through(self) -> tuple[int, date | None]:
         return self._store._items_seq
@@ -389,6 +427,9 @@ class _Session:
             )
         workflows.append(version)
         self._undo.append(("pop", workflows))
+        # Another version may judge any unit now: every one is judged again.
+        index = self._store._due
+        self._undo.append(("due_all", index.all_dirty()))
 
     def _rollback(self) -> None:
         store = self._store
@@ -407,7 +448,12 @@ class _Session:
                     items.pop()
                 case ("attr", name, old):
                     setattr(store, name, old)
+                case ("due", unit_id, old):
+                    store._due.restore(unit_id, old)
+                case ("due_all", old):
+                    store._due.restore_all(old)
                 case ("unit", unit):
+                    store._due.restore(unit.id, DueIndex.MISSING)
                     del store._units[unit.id]
                     del store._states[unit.id]
                     del store._ordinals[unit.id]
@@ -456,6 +502,7 @@ class MemoryStore:
         self._workflows: list[WorkflowVersion] = []
         self._items: dict[str, tuple[WorkItem, ...]] = {}
         self._items_seq: tuple[int, date | None] = (0, None)
+        self._due = DueIndex()  # when each unit next needs judging (see page_due)
 
     def _audit_record(self, index: int) -> AuditRecord:
         """The record at ``index`` of the kept log, built from its row."""
