@@ -1,10 +1,12 @@
 """The memory store's audit log: sealed rows kept compact, records built only when read.
 
-A row is kept as the plain tuple of its columns (:data:`Kept`): its ``hash`` as the 32 bytes
-of the digest, and no ``prev_hash`` (it is the hash of the row before, or the anchor's). A
-tuple of strings, numbers and bytes is not tracked by the cyclic garbage collector, and the
-repeated texts of a campaign's rows (days, instants, roles, payloads, decisions) are shared
-through a bounded memo, so a row costs about 280 bytes instead of a record's graph of objects.
+A row is kept as a plain tuple of its columns (:data:`Kept`): its ``hash`` as the 32 bytes
+of the digest, no ``prev_hash`` (it is the hash of the row before, or the anchor's), and the
+columns that repeat from row to row (day, campaign, command, roles, outcome, workflow, source,
+dest: :data:`Context`) in one tuple that rows share. Tuples of strings, numbers and bytes are
+not tracked by the cyclic garbage collector, and repeated texts (instants, actors, payloads,
+decisions) and contexts are shared through bounded memos, so a sweep's row costs about 230
+bytes instead of a record's graph of objects.
 
 Per-unit trails are a chain of seqs, not a list per unit: ``last[unit]`` is the seq of the
 unit's newest row and ``prev[i]`` the seq of the row before row ``i`` of the same unit (0 for
@@ -24,8 +26,12 @@ from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 
 __all__ = ["AuditLog", "Kept"]
 
-#: A kept row: AuditRow's columns without ``prev_hash``, ``hash`` as bytes.
+#: A kept row: ``(seq, at, actor_id, context, unit_id, version, request_id, payload,
+#: decision, reason, digest)``; AuditRow's columns without ``prev_hash``, ``hash`` as bytes.
 Kept = tuple[Any, ...]
+#: The columns rows share: ``(on, campaign, command, actor_roles, outcome, workflow, source,
+#: dest)``.
+Context = tuple[str | None, ...]
 
 # Distinct texts the memo holds before it starts over: far more than a campaign repeats.
 _TEXTS_KEPT = 8192
@@ -34,7 +40,7 @@ _TEXTS_KEPT = 8192
 class AuditLog:
     """The rows of one memory store's audit trail, their per-unit chains and request ids."""
 
-    __slots__ = ("_texts", "anchor", "last", "prev", "requests", "rows")
+    __slots__ = ("_contexts", "_texts", "anchor", "last", "prev", "requests", "rows")
 
     def __init__(self) -> None:
         self.rows: list[Kept | AuditRecord | AuditRow] = []
@@ -43,6 +49,7 @@ class AuditLog:
         self.requests: dict[str, int] = {}  # request id -> seq
         self.anchor: Checkpoint | None = None
         self._texts: dict[str, str] = {}
+        self._contexts: dict[Context, Context] = {}
 
     # --- reading -----------------------------------------------------------------------
 
@@ -167,21 +174,30 @@ class AuditLog:
             return row
         text = self._text
         decision, reason = row.decision, row.reason
+        context: Context = (
+            row.on,
+            row.campaign,
+            row.command,
+            row.actor_roles,
+            row.outcome,
+            row.workflow,
+            row.source,
+            row.dest,
+        )
+        contexts = self._contexts
+        shared = contexts.get(context)
+        if shared is None:
+            if len(contexts) >= _TEXTS_KEPT:
+                contexts.clear()
+            shared = contexts[context] = context
         return (
             row.seq,
             text(row.at),
-            text(row.on),
-            text(row.campaign),
-            text(row.command),
             text(row.actor_id),
-            text(row.actor_roles),
-            text(row.outcome),
+            shared,
             row.unit_id,
-            row.source if row.source is None else text(row.source),
-            row.dest if row.dest is None else text(row.dest),
             row.version,
             row.request_id,
-            text(row.workflow),
             text(row.payload),
             decision if decision is None else text(decision),
             reason if reason is None else text(reason),
@@ -205,26 +221,10 @@ def _as_row(kept: Kept | AuditRecord | AuditRow, prev_hash: str) -> AuditRow:
         return kept.row()
     if isinstance(kept, AuditRow):
         return kept
-    (
-        seq,
-        at,
-        on,
-        campaign,
-        command,
-        actor_id,
-        actor_roles,
-        outcome,
-        unit_id,
-        source,
-        dest,
-        version,
-        request_id,
-        workflow,
-        payload,
-        decision,
-        reason,
-        digest,
-    ) = kept
+    seq, at, actor_id, context, unit_id, version, request_id, payload, decision, reason, digest = (
+        kept
+    )
+    on, campaign, command, actor_roles, outcome, workflow, source, dest = context
     return AuditRow(
         seq=seq,
         at=at,
@@ -270,7 +270,7 @@ def _keys(kept: Kept | AuditRecord | AuditRow) -> tuple[int, str | None, str | N
     """``(seq, unit_id, request_id)`` of a kept row."""
     if isinstance(kept, (AuditRecord, AuditRow)):
         return kept.seq, kept.unit_id, kept.request_id
-    seq, *_, unit_id, _, _, _, request_id, _, _, _, _, _ = kept
+    seq, _, _, _, unit_id, _, request_id, _, _, _, _ = kept
     return seq, unit_id, request_id
 
 
