@@ -66,7 +66,7 @@ def _rss() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def run(units: int, *, traced: bool = False) -> dict[str, Any]:
+def run(units: int, *, traced: bool = False, verify: bool = False) -> dict[str, Any]:
     """In this process: build ``units`` units, sweep twice; the figures."""
     gc_cpu = [0.0, 0.0]
 
@@ -93,6 +93,8 @@ def run(units: int, *, traced: bool = False) -> dict[str, Any]:
     advanced = camp.advance_all()
     cpu = time.process_time() - start
     gc.callbacks.remove(on_gc)
+    if verify:  # reads every record of the trail (a store that kept what it read grows)
+        assert camp.verify_audit().ok
     after = _rss()
     traced_bytes = tracemalloc.get_traced_memory()[0] if traced else None
     tracemalloc.stop()
@@ -109,22 +111,26 @@ def run(units: int, *, traced: bool = False) -> dict[str, Any]:
     return result
 
 
-def _in_child(units: int, traced: bool) -> dict[str, Any]:
+def _in_child(units: int, traced: bool, verify: bool) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", str(units)]
     if traced:
         command.append("--tracemalloc")
+    if verify:
+        command.append("--verify")
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     figures: dict[str, Any] = json.loads(out.stdout)
     return figures
 
 
-def measure(sizes: list[int], repeats: int, traced: bool = False) -> list[dict[str, Any]]:
+def measure(
+    sizes: list[int], repeats: int, traced: bool = False, verify: bool = False
+) -> list[dict[str, Any]]:
     """Each size in a fresh process, ``repeats`` rounds alternated; medians per size."""
     runs: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
     for round_ in range(repeats):
         for size in sizes:
             print(f"round {round_ + 1}/{repeats}: {size:,} units", file=sys.stderr)
-            runs[size].append(_in_child(size, traced))
+            runs[size].append(_in_child(size, traced, verify))
     rows = []
     for size in sizes:
         kept = runs[size]
@@ -149,20 +155,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also count bytes with tracemalloc (slow)"
     )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="read the whole trail (verify_audit) before measuring the bytes",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run(args.child, traced=args.tracemalloc)))
+        print(json.dumps(run(args.child, traced=args.tracemalloc, verify=args.verify)))
         return 0
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     sizes = [10_000, 100_000] + ([1_000_000] if args.million else [])
-    rows = measure(sizes, args.repeats, args.tracemalloc)
+    rows = measure(sizes, args.repeats, args.tracemalloc, args.verify)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"memory store, 3 audit records per unit, medians of {args.repeats} alternated rounds")
+    read = ", the trail read once (verify_audit)" if args.verify else ""
+    print(
+        f"memory store, 3 audit records per unit{read}, medians of {args.repeats} alternated rounds"
+    )
     print(f"{'units':>10} {'bytes/unit':>11} {'sweep us/unit':>14} {'GC share':>9} {'flat':>6}")
     for row in rows:
         print(
