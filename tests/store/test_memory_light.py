@@ -88,6 +88,14 @@ def _write_everything_then_die(store: MemoryStore) -> None:
             cf.Unit(id="new-09", name="新单位", kind="organ", batch=1),
             cf.UnitState(unit_id="new-09", stage="pending", batch=1),
         )
+        # The new unit moved, and the first one again: each is undone before its unit goes.
+        tx.update_state(
+            cf.UnitState(unit_id="new-09", stage="x", batch=1, version=1), expected_version=0
+        )
+        tx.update_state(
+            cf.UnitState(unit_id="vil-03", stage="y", batch=3, version=10), expected_version=9
+        )
+        tx.set_due([("new-09", None), ("vil-03", None), ("fin-01", None)])
         tx.mark_exported(3)
         tx.append_audit(cf.AuditRecord.from_row(_next_row(tx.audit_head(), "new-09", "n")))
         raise RuntimeError("the command dies")
@@ -190,11 +198,13 @@ def test_transactions_with_appends_and_purges_commit_or_leave_nothing(
 def test_a_failed_sweep_page_leaves_the_campaign_as_it_was() -> None:
     """Units, states, facts and trail are unchanged after a command dies mid-write."""
     camp, store = _district()
-    before = snapshot(camp)
+    before, due_before = snapshot(camp), dict(store._due.due)
     with pytest.raises(RuntimeError):
         _write_everything_then_die(store)
     assert snapshot(camp) == before
+    assert dict(store._due.due) == due_before
     with store.transaction(write=False) as tx:
         assert tx.exported_through() == 0
         assert tx.get_unit("new-09") is None
+        assert tx.get_state("new-09") is None
     assert camp.verify_audit().ok

@@ -32,7 +32,7 @@ _MISSING: Any = object()
 
 
 class _Session:
-    __slots__ = ("_audit_marked", "_store", "_undo", "_write")
+    __slots__ = ("_audit_marked", "_old_dues", "_old_states", "_store", "_undo", "_write")
 
     def __init__(self, store: MemoryStore, write: bool) -> None:
         self._store = store
@@ -41,6 +41,11 @@ class _Session:
         # tuples, not a closure per write (see _rollback).
         self._undo: list[_Undo] = []
         self._audit_marked = False  # whether the journal has the log's length before appends
+        # The states and due dates writes replaced, first of each unit, in one journal entry
+        # each (a segment) until a write that must be undone apart ends it: a sweep's page
+        # adds two journal entries, not two per unit.
+        self._old_states: dict[str, UnitState] | None = None
+        self._old_dues: dict[str, object] | None = None
 
     def _writable(self) -> None:
         if not self._write:
@@ -99,9 +104,12 @@ class _Session:
 
     def _due(self, unit_id: str, due: date | None) -> None:
         """Set the unit's due date in this transaction (undone with it)."""
-        index = self._store._due
-        old = index.set(unit_id, due, self._store._ordinals[unit_id])
-        self._undo.append(("due", unit_id, old))
+        old = self._store._due.set(unit_id, due, self._store._ordinals[unit_id])
+        olds = self._old_dues
+        if olds is None:
+            olds = self._old_dues = {}
+            self._undo.append(("dues", olds))
+        olds.setdefault(unit_id, old)
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
@@ -211,6 +219,8 @@ class _Session:
         store._by_parent.setdefault(unit.parent, {})[unit.id] = None
         store._due.set(unit.id, DIRTY, store._ordinals[unit.id])
         self._undo.append(("unit", unit))
+        # Undone before the unit goes: later writes of states and dates start new segments.
+        self._old_states = self._old_dues = None
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
         self._writable()
@@ -219,9 +229,12 @@ class _Session:
         if old is None or old.version != expected_version:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
         store._states[state.unit_id] = state
-        due = store._due.set(state.unit_id, DIRTY, store._ordinals[state.unit_id])
-        self._undo.append(("state", state.unit_id, old))
-        self._undo.append(("due", state.unit_id, due))
+        olds = self._old_states
+        if olds is None:
+            olds = self._old_states = {}
+            self._undo.append(("states", olds))
+        olds.setdefault(state.unit_id, old)
+        self._due(state.unit_id, DIRTY)
 
     def insert_fact(self, record: FactRecord) -> None:
         self._writable()
@@ -430,13 +443,17 @@ class _Session:
         # Another version may judge any unit now: every one is judged again.
         index = self._store._due
         self._undo.append(("due_all", index.all_dirty()))
+        self._old_dues = None  # undone before the dates it replaced
 
     def _rollback(self) -> None:
         store = self._store
         for step in reversed(self._undo):
             match step:
-                case ("state", unit_id, old):
-                    store._states[unit_id] = old
+                case ("states", olds):
+                    store._states.update(olds)
+                case ("dues", olds):
+                    for unit_id, old in olds.items():
+                        store._due.restore(unit_id, old)
                 case ("audit", length):
                     store._log.truncate(length)
                 case ("key", mapping, key, old):
@@ -448,8 +465,6 @@ class _Session:
                     items.pop()
                 case ("attr", name, old):
                     setattr(store, name, old)
-                case ("due", unit_id, old):
-                    store._due.restore(unit_id, old)
                 case ("due_all", old):
                     store._due.restore_all(old)
                 case ("unit", unit):
@@ -464,6 +479,7 @@ class _Session:
                     step()
         self._undo.clear()
         self._audit_marked = False
+        self._old_states = self._old_dues = None
 
 
 def _remember(undo: list[_Undo], mapping: dict[str, Any], key: str, value: Any) -> None:
