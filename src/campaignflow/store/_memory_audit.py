@@ -40,7 +40,7 @@ _TEXTS_KEPT = 8192
 class AuditLog:
     """The rows of one memory store's audit trail, their per-unit chains and request ids."""
 
-    __slots__ = ("_contexts", "_texts", "anchor", "last", "prev", "requests", "rows")
+    __slots__ = ("_contexts", "_head", "_texts", "anchor", "last", "prev", "requests", "rows")
 
     def __init__(self) -> None:
         self.rows: list[Kept | AuditRecord | AuditRow] = []
@@ -50,6 +50,8 @@ class AuditLog:
         self.anchor: Checkpoint | None = None
         self._texts: dict[str, str] = {}
         self._contexts: dict[Context, Context] = {}
+        # The newest kept row with its (seq, hash): read before every append.
+        self._head: tuple[object, tuple[int, str]] = (None, (0, GENESIS_HASH))
 
     # --- reading -----------------------------------------------------------------------
 
@@ -60,8 +62,13 @@ class AuditLog:
     def head(self) -> tuple[int, str]:
         """``(seq, hash)`` of the newest row, else of the anchor, else of the genesis."""
         if self.rows:
-            seq, _, _ = _keys(self.rows[-1])
-            return seq, _hash_of(self.rows[-1])
+            newest = self.rows[-1]
+            kept, head = self._head
+            if kept is not newest:
+                seq, _, _ = _keys(newest)
+                head = (seq, _hash_of(newest))
+                self._head = (newest, head)
+            return head
         anchor = self.anchor
         return (anchor.seq, anchor.hash) if anchor else (0, GENESIS_HASH)
 
@@ -119,7 +126,9 @@ class AuditLog:
             self.last[unit_id] = seq
         if request_id is not None:
             self.requests[request_id] = seq
-        self.rows.append(self._compact(row))
+        kept = self._compact(row)
+        self.rows.append(kept)
+        self._head = (kept, (seq, row.hash))
 
     def truncate(self, length: int) -> None:
         """Undo the appends after the first ``length`` rows, newest first."""
