@@ -178,7 +178,8 @@ def test_reads_host_must_be_a_bool() -> None:
 
 
 def test_every_judging_path_reads_the_campaigns_host_data(make_store: Callable[[], Store]) -> None:
-    """check, due_units, progress, advance_all, advance_due and advance all judge with ctx.host."""
+    """check, due_units, advance_all, advance_due and advance judge with ctx.host; progress
+    reports the refusal the sweep recorded (it reads counters and judges nothing)."""
     camp = started(make_store(), host=TEN)
     decision = camp.check("b1")
     assert decision.allowed
@@ -190,9 +191,12 @@ def test_every_judging_path_reads_the_campaigns_host_data(make_store: Callable[[
     }
     assert not camp.check("b2").allowed
     assert camp.due_units() == ["b1"]
-    assert camp.progress().blocking == (("branch_coverage.low", 1),)
+    assert camp.progress().blocking == ()  # nothing refused yet
     outcomes = camp.advance_all()
     assert [(o.unit_id, o.advanced) for o in outcomes] == [("b1", True), ("b2", False)]
+    with pytest.raises(cf.TransitionRejected):
+        camp.advance("b2", actor=CLERK)  # the refusal is kept as b2's latest
+    assert camp.progress().blocking == (("branch_coverage.low", 1),)
     for i in range(9):
         camp.record("b2", Attendance(f"e{i}"), actor=CLERK)
     assert [o.unit_id for o in camp.advance_due(sweep="s1") if o.advanced] == ["b2"]
@@ -223,7 +227,6 @@ def test_the_calls_host_data_beats_the_campaigns(make_store: Callable[[], Store]
     }
     assert camp.due_units() == []
     assert camp.due_units(host=small) == ["b1"]
-    assert camp.progress(host=small).blocking == (("branch_coverage.low", 1),)
     assert [o.advanced for o in camp.advance_all()] == [False, False]
     tiny = Roster({"b1": ("e0",), "b2": ("e9",)})
     assert [o.unit_id for o in camp.advance_due(sweep="s", host=tiny) if o.advanced] == ["b1"]
@@ -240,7 +243,6 @@ MISSING: dict[str, Callable[[cf.Campaign], object]] = {
     "advance_all": lambda c: c.advance_all(),
     "advance_due": lambda c: c.advance_due(sweep="s"),
     "due_units": lambda c: c.due_units(),
-    "progress": lambda c: c.progress(),
 }
 
 

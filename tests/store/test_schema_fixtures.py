@@ -30,6 +30,7 @@ HEADS = {
     5: Checkpoint(13, "9703cfa919e6c806993b229ccfefb3940ca0de33ecd412c0456fa94d9b6b4080"),
     6: Checkpoint(16, "09f129eed52bec3a2179c6a0df4a53e5e786bc32590e84b82250009cdb06517d"),
     7: Checkpoint(16, "8a0025940e03ce3ac4e14e72f3a5f1c3fe3b89c935f4c1396053200a60704f5e"),
+    8: Checkpoint(16, "9173841f2ff3d34640d992ddbfceae4627cc2611b8922006c29b3f733dd42648"),
 }
 CLERK = cf.Actor(id="li", roles={"branch_committee"})
 

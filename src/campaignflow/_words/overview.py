@@ -18,6 +18,7 @@ from campaignflow._words.records import Unit, UnitState
 from campaignflow._words.verdicts import Refusal
 
 __all__ = [
+    "COUNTED",
     "STUCK_ORDERS",
     "GroupCounts",
     "OrgProgress",
@@ -82,7 +83,9 @@ class GroupCounts(Satisfaction):
     was on or before their batch window's close; the :class:`Satisfaction` counts it derives
     from sum the units' latest assessments (``majority_dissatisfied`` counts units whose
     latest assessment had more than half the ballots dissatisfied: the central rule's
-    make-up, 补课); ``stuck`` units whose latest refusal is current. Built by keyword.
+    make-up, 补课); ``stuck`` units whose latest refusal is current; ``own`` (the stores'
+    roll-up counters, which count each unit at every ancestor) the units whose parent is
+    ``parent`` itself. Built by keyword.
     """
 
     parent: str | None
@@ -93,6 +96,25 @@ class GroupCounts(Satisfaction):
     remedial: int = 0
     remedial_rounds: int = 0
     stuck: int = 0
+    own: int = 0
+
+
+#: The figures of :class:`GroupCounts` a store counts per (organisation, batch, stage), in
+#: the column order of its roll-up queries and counter rows (``own``, the counters' own
+#: units, follows them in the counter rows).
+COUNTED = (
+    "units",
+    "on_time",
+    "remedial",
+    "remedial_rounds",
+    "assessed",
+    "satisfied",
+    "fairly_satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "majority_dissatisfied",
+    "stuck",
+)
 
 
 @attrs.frozen(kw_only=True)

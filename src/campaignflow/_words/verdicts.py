@@ -6,18 +6,38 @@ only codes and numbers are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any, NoReturn
 
 import attrs
 
 from campaignflow.errors import check_locale
 from campaignflow.i18n import MessageCatalog, messages
 
-__all__ = ["Candidate", "Decision", "ParamValue", "Refusal", "Verdict"]
+__all__ = ["Candidate", "Decision", "ParamValue", "Refusal", "StageTitles", "Verdict"]
 
 #: JSON-able values a verdict may carry as params (numbers, text, lists of names).
 ParamValue = int | float | str | bool | None | list[str]
+
+
+class StageTitles(dict[str, tuple[str, str]]):
+    """Stages' zh_CN and en titles, by stage id, as decisions carry them: read-only.
+
+    A workflow makes one per pair of stages and every decision between them shares it (no
+    copy per decision); a dict still, so it is pickled, copied and written as JSON as one.
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a decision's stage titles are read-only")
+
+    __setitem__ = __delitem__ = _read_only
+    clear = pop = popitem = setdefault = update = __ior__ = _read_only
+
+    def __reduce__(self) -> tuple[type[StageTitles], tuple[dict[str, tuple[str, str]]]]:
+        return (StageTitles, (dict(self),))
 
 
 @attrs.frozen
@@ -84,7 +104,7 @@ class Decision:
     candidates: tuple[Candidate, ...]
     judged_on: date
     workflow: str = ""
-    titles: Mapping[str, list[str]] = attrs.field(factory=dict, eq=False, repr=False)
+    titles: Mapping[str, Sequence[str]] = attrs.field(factory=dict, eq=False, repr=False)
     #: The version that judged the unit (``name@version#hash``), set by ``Campaign``.
     judged_by: str = attrs.field(default="", eq=False)
     #: Whether the campaign has adopted more than one version: ``explain`` then names it.

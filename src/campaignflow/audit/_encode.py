@@ -245,8 +245,9 @@ def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
 
     Equal keys must have one text: a param is keyed ``(name, value)`` when the value is a
     plain str or int (never a bool or a float, which are equal to ints), ``(name, float,
-    repr)`` for a float (``0.0`` and ``-0.0`` are equal but written apart), and ``(name,
-    items)`` for a list or tuple of plain str (JSON writes both as one array).
+    value)`` for a float (by its repr when zero: ``0.0`` and ``-0.0`` are equal but written
+    apart; a non-finite float is never written, so never remembered), and ``(name, items)``
+    for a list or tuple of plain str (JSON writes both as one array).
     """
     guard, code, passed, params = verdict.guard, verdict.code, verdict.passed, verdict.params
     if (
@@ -265,12 +266,19 @@ def _verdict_key(verdict: Verdict) -> tuple[Any, ...] | None:
         if kind is int or kind is str:
             key.append((name, value))
         elif kind is float:
-            key.append((name, float, float.__repr__(value)))
-        elif (kind is list or kind is tuple) and all(v.__class__ is str for v in value):
-            key.append((name, tuple(value)))
+            key.append((name, float, value if value else float.__repr__(value)))
+        elif kind is list or kind is tuple:
+            items = tuple(value)
+            # The classes of the items, checked in one pass of C: plain str only.
+            if items and not _PLAIN_STR.issuperset(map(type, items)):
+                return None
+            key.append((name, items))
         else:
             return None
     return tuple(key)
+
+
+_PLAIN_STR = frozenset({str})
 
 
 def row_body(row: AuditRow) -> str:

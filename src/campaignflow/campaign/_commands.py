@@ -40,7 +40,6 @@ from campaignflow.campaign._records import (
     moved_row,
     redelivered,
     replayed,
-    stamp,
     transition_record_of,
     unit_payload,
 )
@@ -488,12 +487,11 @@ def fire(
             )
         else:
             decision = core.decide(
-                tx, unit, state, today, trigger, actor.roles, host=core.host_for(host)
+                tx, unit, state, today, trigger, actor.roles, workflow, host=core.host_for(host)
             )
             if decision.allowed:
                 seq, prev = tx.audit_head()
-                made = stamp(core, now, today, actor)
-                workflow = core.wf(tx, state)
+                made = core.stamp(now, today, actor)
                 new, row = moved_row(
                     core,
                     workflow,

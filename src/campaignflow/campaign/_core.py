@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar, overload
 
+import attrs
+
 from campaignflow._words.checks import refuse
 from campaignflow._words.facts import FactTypes
 from campaignflow._words.records import Actor, Unit, UnitState, WorkflowVersion
 from campaignflow._words.verdicts import Decision
-from campaignflow.audit._encode import Encoder
+from campaignflow.audit._encode import Encoder, iso_date, iso_instant
 from campaignflow.campaign._checks import check_unit_id
 from campaignflow.clock import Clock
 from campaignflow.errors import UnknownUnit, ValidationError
@@ -25,7 +27,24 @@ from campaignflow.store.memory import MemoryStore
 from campaignflow.workflow import Workflow
 from campaignflow.workflow._engine import decide, require_host, workflow_ref
 
-__all__ = ["Core", "FromCore", "resolve_store"]
+__all__ = ["Core", "FromCore", "Stamp", "resolve_store"]
+
+
+@attrs.frozen(kw_only=True)
+class Stamp:
+    """Who acts and when, with the texts each of the command's records stores for them.
+
+    Made once per instant and actor (:meth:`Core.stamp`): the texts are the same for every
+    record written at that instant by that actor, a page of a sweep or a run of commands
+    on a fixed clock.
+    """
+
+    now: datetime
+    day: date
+    actor: Actor
+    at_text: str
+    on_text: str
+    roles_text: str
 
 
 def resolve_store(store: Store | str | None, campaign_id: str, fact_types: FactTypes) -> Store:
@@ -62,6 +81,7 @@ class Core:
         "first_ref",
         "host",
         "items_on_read",
+        "last_stamp",
         "payload_texts",
         "sorted_roles",
         "store",
@@ -96,6 +116,9 @@ class Core:
         self.payload_texts: dict[tuple[str, int, int | None], str] = {}
         # The audit texts this campaign's records repeat (stage ids, actors, verdicts).
         self.encoder = Encoder()
+        # The stamp of the last command: the next one at the same instant, by the same
+        # actor, writes the same texts (a fixed clock, a sweep's pages, a simulated day).
+        self.last_stamp: Stamp | None = None
         self.adopted: tuple[WorkflowVersion, ...] = ()
         self.first_ref = self.workflow_ref
         self.unknown_refs: set[str] = set()
@@ -231,12 +254,14 @@ class Core:
         workflow: Workflow | None = None,
         observed: bool | None = None,
         host: Any = None,
+        foresee: bool = True,
     ) -> Decision:
         """The unit's decision, judged by its own workflow version on its stage's facts.
 
         ``workflow``: that version, when the caller already has it; ``observed``: whether
         guard evaluation is traced and logged (asked of observability when None);
-        ``host``: the host data resolved for the call (:meth:`host_for`).
+        ``host``: the host data resolved for the call (:meth:`host_for`); ``foresee``:
+        whether a held decision says when the unit may move (see the engine's ``decide``).
         """
         return decide(
             workflow or self.wf(tx, state),
@@ -250,7 +275,27 @@ class Core:
             versioned=len(self.versions) > 1,
             judge=candidate_judge(observed),
             host=host,
+            foresee=foresee,
         )
+
+    def stamp(self, now: datetime, day: date, actor: Actor) -> Stamp:
+        """The stamp of a command ``actor`` issues at ``now`` (business day ``day``).
+
+        The last one is kept: the same instant (the very object, so its offset and text are
+        the same) by the same actor on the same day gets it again instead of new texts.
+        """
+        last = self.last_stamp
+        if last is not None and last.now is now and last.actor is actor and last.day == day:
+            return last
+        made = self.last_stamp = Stamp(
+            now=now,
+            day=day,
+            actor=actor,
+            at_text=iso_instant(now),
+            on_text=iso_date(day),
+            roles_text=self.encoder.roles_text(self.roles_of(actor)),
+        )
+        return made
 
     def roles_of(self, actor: Actor) -> tuple[str, ...]:
         """The actor's roles as records keep them: sorted."""

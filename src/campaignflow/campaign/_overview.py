@@ -2,8 +2,8 @@
 
 Roll-ups and stuck lists read what commands keep as they run (the latest refusal and
 assessment of each unit, counted by the store in a few indexed queries); nothing is
-replayed. :func:`build_rollup` sums a store's counts up the tree, so every node's figures
-are exactly the sum of its own units' and its children's.
+replayed. :func:`build_counted` builds a node's roll-up from the store's counters, which count every
+unit at each of its ancestors, so every node's figures are exactly those of the units under it.
 """
 
 from __future__ import annotations
@@ -41,14 +41,12 @@ from campaignflow.campaign._checks import (
 from campaignflow.campaign._core import Core
 from campaignflow.campaign._records import append, same_requester
 from campaignflow.errors import Problem, ValidationError
-from campaignflow.observability import candidate_judge
-from campaignflow.workflow._engine import decide
 
 __all__ = [
     "Progress",
     "add_organisations",
     "backfill_overview",
-    "build_rollup",
+    "build_counted",
     "organisations",
     "progress",
     "rollup",
@@ -89,8 +87,10 @@ def progress(
 ) -> Progress | OrgProgress:
     """``Campaign.progress``: counts per batch and stage, and what holds units back.
 
-    Without ``under`` it judges every started unit's ``advance``: with ``host`` (or the
-    campaign's), refused like a sweep when a gate reads host data and none is given.
+    Read from the store's counters (kept by every write), so it costs O(stages) whatever the
+    number of units. Blocking reasons are the failing codes of each unit's latest refusal
+    while it is current (the unit has not moved since); nothing is judged again, so ``host``
+    is no longer read (kept for callers that pass it).
     """
     check_batch(batch)
     whole_number("top", top, minimum=0)
@@ -98,42 +98,33 @@ def progress(
         return rollup(core, under, batch=batch, depth=depth, top=top)
     if depth is not None:
         raise ValidationError(code="campaign.depth_needs_under")
-    host = core.host_for(host)
-    core.require_host("advance", host)
-    today = core.now().date()
-    by_batch: dict[int, Counter[str]] = {}
-    blocking: Counter[str] = Counter()
-    total = finished = remedial = 0
+    del host
     with core.store.transaction(write=False) as tx:
-        for unit, state in tx.iter_units(batch):
-            total += 1
-            by_batch.setdefault(state.batch, Counter())[state.stage] += 1
-            workflow = core.wf(tx, state)
-            stage = workflow.stage(state.stage)
-            if stage.kind == "final":
-                finished += 1
-                continue
-            remedial += state.remedial
-            if stage.kind == "waiting":
-                continue
-            decision = decide(
-                workflow,
-                unit,
-                state,
-                tx.get_facts(unit.id, state.stage),
-                today,
-                judge=candidate_judge(),
-                host=host,
-            )
-            if not decision.allowed:
-                blocking.update({f.code for f in decision.failures()})
+        core.sync_versions(tx)
+        groups = tx.counted_groups(None, batch=batch)
+        blocking = tx.counted_blocking(None, batch=batch)
+    is_final = _finals(core).__contains__
+    by_batch: dict[int, Counter[str]] = {}
+    total = finished = remedial = 0
+    for group in groups:
+        by_batch.setdefault(group.batch, Counter())[group.stage] += group.units
+        total += group.units
+        if is_final(group.stage):
+            finished += group.units
+        else:
+            remedial += group.remedial
     return Progress(
-        by_batch={b: dict(c) for b, c in sorted(by_batch.items())},
+        by_batch={b: dict(sorted(c.items())) for b, c in sorted(by_batch.items())},
         total=total,
         finished=finished,
         remedial=remedial,
-        blocking=_top(blocking, top),
+        blocking=_top(Counter({code: n for _, code, n in blocking}), top),
     )
+
+
+def _finals(core: Core) -> set[str]:
+    """The final stages of every workflow version the campaign knows."""
+    return {s.id for w in core.versions.values() for s in w.stages if s.kind == "final"}
 
 
 def add_organisations(
@@ -260,31 +251,94 @@ def stuck(
 def rollup(
     core: Core, under: str, *, batch: int | None, depth: int | None, top: int
 ) -> OrgProgress:
-    """``Campaign.progress(under=...)``: the roll-up of the tree under ``under``."""
+    """``Campaign.progress(under=...)``: the roll-up of the tree under ``under``.
+
+    Each listed organisation's figures are its own counter rows (every unit counts at each
+    of its organisation's ancestors), so a node costs O(stages) whatever is under it; only
+    the organisations listed (to ``depth`` levels, and their children for ``own``) are read.
+    """
     check_org_id("under", under)
     if depth is not None:
         whole_number("depth", depth, minimum=0)
     closes = {b.number: b.closes for b in core.workflow.batches}
     with core.store.transaction(write=False) as tx:
+        stale = tx.batch_closes() != closes
+    if stale:
+        # On-time counts are kept against the batch windows: set once (and after a change).
+        with core.store.transaction() as tx:
+            if tx.batch_closes() != closes:
+                tx.set_batch_closes(closes)
+    with core.store.transaction(write=False) as tx:
         core.sync_versions(tx)
         root = tx.get_organisation(under)
-        orgs = list(tx.iter_organisations(under)) if root is not None else []
-        groups = tx.rollup_counts(under, batch=batch, closes=closes)
-        blocking = tx.blocking_counts(under, batch=batch)
+        orgs = tx.organisations_within(under, depth)
+        keys = [o.id for o in orgs] if root is not None else [under]
+        groups = tx.counted_groups(keys, batch=batch)
+        blocking = tx.counted_blocking(keys, batch=batch)
     if root is None:
         if not groups:
             refuse("under", under, "must be a registered organisation or the parent of a unit")
         root = Organisation(id=under, name=under, level="unregistered")
-    finals = {s.id for w in core.versions.values() for s in w.stages if s.kind == "final"}
-    return build_rollup(
-        root,
-        orgs,
-        groups,
-        blocking,
-        is_final=finals.__contains__,
-        depth=depth,
-        top=top,
+    return build_counted(
+        root, orgs, groups, blocking, is_final=_finals(core).__contains__, depth=depth, top=top
     )
+
+
+def build_counted(
+    root: Organisation,
+    organisations: Iterable[Organisation],
+    groups: Iterable[GroupCounts],
+    blocking: Iterable[tuple[str | None, str, int]],
+    *,
+    is_final: Callable[[str], bool],
+    depth: int | None = None,
+    top: int = 10,
+) -> OrgProgress:
+    """The roll-up under ``root`` from counter rows: ``groups`` and ``blocking`` count, per
+    organisation, every unit under it (not only its own), as the stores' counters do.
+
+    ``organisations``: ``root`` and those below it to ``depth`` levels.
+    """
+    children: dict[str, list[Organisation]] = {}
+    known: dict[str, Organisation] = {root.id: root}
+    for org in organisations:
+        known[org.id] = org
+    for org in sorted(known.values(), key=lambda o: o.id):
+        if org.id != root.id and org.parent is not None and org.parent in known:
+            children.setdefault(org.parent, []).append(org)
+    under: dict[str, _Acc] = {}
+    own: Counter[str] = Counter()
+    for group in groups:
+        key = group.parent or ""
+        acc = under.get(key)
+        if acc is None:
+            acc = under[key] = _Acc()
+        acc.count(group, is_final)
+        own[key] += group.own
+    for org_id, code, count in blocking:
+        key = org_id or ""
+        if key not in under:
+            under[key] = _Acc()
+        under[key].blocking[code] += count
+    empty = _Acc()
+
+    def node(org: Organisation, level: int) -> OrgProgress:
+        acc = under.get(org.id, empty)
+        listed = () if depth is not None and level >= depth else children.get(org.id, ())
+        return OrgProgress(
+            id=org.id,
+            name=org.name,
+            level=org.level,
+            depth=level,
+            by_batch={b: dict(sorted(c.items())) for b, c in sorted(acc.by_batch.items())},
+            own=own[org.id],
+            **{name: acc.counts[name] for name in _SUMMED},
+            blocking=_top(acc.blocking, top),
+            satisfaction=Satisfaction(**{name: acc.counts[name] for name in _SATISFACTION}),
+            children=tuple(node(child, level + 1) for child in listed),
+        )
+
+    return node(root, 0)
 
 
 def backfill_overview(core: Core) -> tuple[int, int]:
@@ -336,6 +390,10 @@ _SATISFACTION = tuple(f.name for f in attrs.fields(Satisfaction))
 _SUMMED = ("total", "finished", "on_time", "remedial", "remedial_rounds", "stuck")
 
 
+#: The GroupCounts figures an accumulator adds as they are.
+_ADDED = ("remedial", "remedial_rounds", "stuck", *_SATISFACTION)
+
+
 @attrs.define
 class _Acc:
     """A node's running counts: :data:`_SUMMED` and :data:`_SATISFACTION` by name."""
@@ -345,87 +403,19 @@ class _Acc:
     counts: Counter[str] = attrs.field(factory=Counter)
     blocking: Counter[str] = attrs.field(factory=Counter)
 
-    def add(self, other: _Acc) -> None:
-        for batch, stages in other.by_batch.items():
-            self.by_batch.setdefault(batch, Counter()).update(stages)
-        self.counts.update(other.counts)
-        self.blocking.update(other.blocking)
-
     def count(self, group: GroupCounts, is_final: Callable[[str], bool]) -> None:
-        self.by_batch.setdefault(group.batch, Counter())[group.stage] += group.units
+        stages = self.by_batch.get(group.batch)
+        if stages is None:
+            stages = self.by_batch[group.batch] = Counter()
+        stages[group.stage] += group.units
         self.own += group.units
-        final = is_final(group.stage)
         counts = self.counts
         counts["total"] += group.units
-        counts["finished"] += group.units if final else 0
-        counts["on_time"] += group.on_time if final else 0
-        for name in ("remedial", "remedial_rounds", "stuck", *_SATISFACTION):
+        if is_final(group.stage):
+            counts["finished"] += group.units
+            counts["on_time"] += group.on_time
+        for name in _ADDED:
             counts[name] += getattr(group, name)
-
-
-def build_rollup(
-    root: Organisation,
-    organisations: Iterable[Organisation],
-    groups: Iterable[GroupCounts],
-    blocking: Iterable[tuple[str | None, str, int]],
-    *,
-    is_final: Callable[[str], bool],
-    depth: int | None = None,
-    top: int = 10,
-) -> OrgProgress:
-    """Roll the per-organisation counts up the tree under ``root``.
-
-    Args:
-        root: the organisation asked about.
-        organisations: ``root`` and every organisation below it (any order).
-        groups: counts per (organisation, batch, stage) of the units under ``root``.
-        blocking: ``(organisation, code, units)``: stuck units per failing code.
-        is_final: whether a stage id is a final stage (its units are finished).
-        depth: how many levels of children to list (None: all); deeper ones are summed in.
-        top: how many blocking codes each node lists.
-    """
-    children: dict[str, list[Organisation]] = {}
-    known: dict[str, Organisation] = {root.id: root}
-    for org in organisations:
-        known[org.id] = org
-    for org in sorted(known.values(), key=lambda o: o.id):
-        if org.id != root.id and org.parent is not None and org.parent in known:
-            children.setdefault(org.parent, []).append(org)
-    own: dict[str, _Acc] = {}
-    for group in groups:
-        own.setdefault(group.parent or "", _Acc()).count(group, is_final)
-    for parent, code, count in blocking:
-        own.setdefault(parent or "", _Acc()).blocking[code] += count
-
-    def node(org: Organisation, level: int) -> tuple[OrgProgress, _Acc]:
-        acc = _Acc()
-        mine = own.get(org.id)
-        if mine is not None:
-            acc.add(mine)
-            acc.own = mine.own
-        listed: list[OrgProgress] = []
-        for child in children.get(org.id, ()):
-            child_node, child_acc = node(child, level + 1)
-            acc.add(child_acc)
-            if depth is None or level < depth:
-                listed.append(child_node)
-        return (
-            OrgProgress(
-                id=org.id,
-                name=org.name,
-                level=org.level,
-                depth=level,
-                by_batch={b: dict(sorted(c.items())) for b, c in sorted(acc.by_batch.items())},
-                own=acc.own,
-                **{name: acc.counts[name] for name in _SUMMED},
-                blocking=_top(acc.blocking, top),
-                satisfaction=Satisfaction(**{name: acc.counts[name] for name in _SATISFACTION}),
-                children=tuple(listed),
-            ),
-            acc,
-        )
-
-    return node(root, 0)[0]
 
 
 def _top(counts: Counter[str], top: int) -> tuple[tuple[str, int], ...]:

@@ -18,9 +18,8 @@ import attrs
 from campaignflow._words.records import Actor, FactRecord, TransitionRecord, Unit, UnitState
 from campaignflow._words.verdicts import Decision
 from campaignflow.audit import AuditRecord, AuditRow, canonical_json, decision_from_data, seal_row
-from campaignflow.audit._encode import iso_date, iso_instant
 from campaignflow.campaign._checks import UNRECORDABLE, not_authorized, unrecordable
-from campaignflow.campaign._core import Core
+from campaignflow.campaign._core import Core, Stamp
 from campaignflow.errors import NotAuthorized, TransitionRejected, ValidationError
 from campaignflow.i18n import messages
 from campaignflow.store._protocol import StoreSession
@@ -43,32 +42,10 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True)
-class Stamp:
-    """Who acts and when, with the texts each of the command's records stores for them.
-
-    Made once per command (once per page of a sweep): the texts are the same for every
-    record it writes.
-    """
-
-    now: datetime
-    day: date
-    actor: Actor
-    at_text: str
-    on_text: str
-    roles_text: str
-
-
 def stamp(core: Core, now: datetime, day: date, actor: Actor) -> Stamp:
-    """The stamp of a command ``actor`` issues at ``now`` (business day ``day``)."""
-    return Stamp(
-        now=now,
-        day=day,
-        actor=actor,
-        at_text=iso_instant(now),
-        on_text=iso_date(day),
-        roles_text=core.encoder.roles_text(core.roles_of(actor)),
-    )
+    """The stamp of a command ``actor`` issues at ``now`` (business day ``day``): see
+    :meth:`Core.stamp`."""
+    return core.stamp(now, day, actor)
 
 
 def append(
@@ -102,16 +79,17 @@ def append(
     workflow = workflow or core.workflow_ref
     payload = dict(payload or {})
     on = now.date()
+    made = core.stamp(now, on, actor)
     try:
         row = seal_row(
             AuditRow(
                 seq=seq + 1,
-                at=iso_instant(now),
-                on=iso_date(on),
+                at=made.at_text,
+                on=made.on_text,
                 campaign=core.campaign_id,
                 command=command,
                 actor_id=actor.id,
-                actor_roles=encoder.roles_text(roles),
+                actor_roles=made.roles_text,
                 outcome=outcome,
                 unit_id=unit_id,
                 source=source,

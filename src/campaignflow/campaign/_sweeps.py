@@ -177,7 +177,14 @@ def due_units(core: Core, *, batch: int | None, limit: int, host: Any = None) ->
                     continue
                 facts = tx.get_facts(unit.id, state.stage)
                 judged = decide(
-                    workflow, unit, state, facts, today, judge=candidate_judge(), host=host
+                    workflow,
+                    unit,
+                    state,
+                    facts,
+                    today,
+                    judge=candidate_judge(),
+                    host=host,
+                    foresee=False,  # only whether it moves now: no earliest-move date
                 )
                 if judged.allowed:
                     due.append(unit.id)
@@ -386,8 +393,10 @@ def _sweep_units(
     dues: list[tuple[str, date | None]] = []
     outcomes = PageOutcomes()
     for (unit, state), workflow in zip(units, workflows, strict=True):
+        # A held unit's earliest-move date only when its due date is kept: otherwise the
+        # sweep uses only whether it moves now (an outcome read back is judged again).
         decision = core.decide(
-            tx, unit, state, today, trigger, actor.roles, workflow, observed, host=host
+            tx, unit, state, today, trigger, actor.roles, workflow, observed, host=host, foresee=due
         )
         if not decision.allowed:
             outcomes.held(unit.id, state.stage)

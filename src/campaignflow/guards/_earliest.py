@@ -343,7 +343,10 @@ def earliest_of(
     """
     if len(outlooks) == 1:
         return outlooks[0](ctx, verdicts[0])
-    failing = [o(ctx, v) for o, v in zip(outlooks, verdicts, strict=True) if not v.passed]
-    if any(not passes and not rejudge for passes, _, rejudge in failing):
-        return ((), _NO_KINDS.union(*(view[1] for view in failing)), False)
-    return combine_all([o(ctx, v) for o, v in zip(outlooks, verdicts, strict=True)], verdicts)
+    pairs = list(zip(outlooks, verdicts, strict=True))
+    failing = {i: o(ctx, v) for i, (o, v) in enumerate(pairs) if not v.passed}
+    if any(not passes and not rejudge for passes, _, rejudge in failing.values()):
+        return ((), _NO_KINDS.union(*(view[1] for view in failing.values())), False)
+    # Each guard's view is asked once: the failing ones' are already known.
+    views = [failing[i] if i in failing else o(ctx, v) for i, (o, v) in enumerate(pairs)]
+    return combine_all(views, verdicts)

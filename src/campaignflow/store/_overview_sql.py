@@ -8,15 +8,16 @@ index, and only the page of stuck units asked for is joined to its units and ref
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from campaignflow._words.overview import GroupCounts, StuckQuery
+from campaignflow._words.overview import COUNTED, GroupCounts, StuckQuery
 from campaignflow._words.records import Organisation, Unit, UnitState
 from campaignflow._words.verdicts import Refusal
 from campaignflow.audit import canonical_json, verdict_to_data
 from campaignflow.errors import CampaignflowError, ValidationError
+from campaignflow.store._counts_sql import Recount
 from campaignflow.store._dialect import Failure
 from campaignflow.store._queries import (
     DIRTY_ON,
@@ -38,21 +39,6 @@ from campaignflow.store._rows import (
 
 __all__ = ["OverviewQueries"]
 
-# What the roll-up query counts, in its column order after parent, batch and stage.
-_COUNTED = (
-    "units",
-    "on_time",
-    "remedial",
-    "remedial_rounds",
-    "assessed",
-    "satisfied",
-    "fairly_satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "majority_dissatisfied",
-    "stuck",
-)
-
 
 class OverviewQueries(SessionStatements):
     """The overview's data of a session's campaign (the session provides what is stubbed)."""
@@ -66,6 +52,14 @@ class OverviewQueries(SessionStatements):
         raise NotImplementedError
 
     def _day_memo(self) -> DayMemo:
+        raise NotImplementedError
+
+    def _counts_before(
+        self, unit_ids: Iterable[str] | None = None, *, parent: str | None = None
+    ) -> Recount:
+        raise NotImplementedError  # CountQueries' (before this mixin in the session's MRO)
+
+    def _counts_after(self, recount: Recount) -> None:
         raise NotImplementedError
 
     # --- the organisation tree, refusals and assessments ---------------------------------
@@ -87,6 +81,8 @@ class OverviewQueries(SessionStatements):
             failure,
         )
         # The new organisation's closure rows: itself, and its parent's ancestors one deeper.
+        # Units that named it while unregistered are now counted at its ancestors too.
+        recount = self._counts_before(parent=org.id)
         self._run(
             "INSERT INTO cf_org_tree (campaign_id, ancestor, descendant, depth) "
             "VALUES (?, ?, ?, 0)",
@@ -101,6 +97,7 @@ class OverviewQueries(SessionStatements):
                 (org.id, self._cid, org.parent),
                 failure,
             )
+        self._counts_after(recount)
 
     def get_organisation(self, org_id: str) -> Organisation | None:
         rows = self._rows(
@@ -128,11 +125,13 @@ class OverviewQueries(SessionStatements):
     def set_refusal(self, refusal: Refusal) -> None:
         self._writable()
         key = (self._cid, refusal.unit_id)
+        recount = self._counts_before([refusal.unit_id])
         self._run(
             "UPDATE cf_states SET refused_version = ?, refused_seq = ?, refused_codes = ? "
             "WHERE campaign_id = ? AND unit_id = ?",
             (refusal.version, refusal.seq, " ".join(sorted(set(refusal.codes))), *key),
         )
+        self._counts_after(recount)
         self._run("DELETE FROM cf_refusals WHERE campaign_id = ? AND unit_id = ?", key)
         self._run(
             "INSERT INTO cf_refusals (campaign_id, unit_id, version, stage, trigger_name, "
@@ -161,11 +160,13 @@ class OverviewQueries(SessionStatements):
         self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
     ) -> None:
         self._writable()
+        recount = self._counts_before([unit_id])
         self._run(
             "UPDATE cf_states SET a_satisfied = ?, a_fairly = ?, a_basically = ?, "
             "a_dissatisfied = ?, due_on = ? WHERE campaign_id = ? AND unit_id = ?",
             (*counts, DIRTY_ON, self._cid, unit_id),
         )
+        self._counts_after(recount)
 
     # --- the overview's counts ------------------------------------------------------------
 
@@ -213,7 +214,7 @@ class OverviewQueries(SessionStatements):
         )
         found = []
         for parent, group_batch, stage, *counts in rows:
-            counted = {name: int(n or 0) for name, n in zip(_COUNTED, counts, strict=True)}
+            counted = {name: int(n or 0) for name, n in zip(COUNTED, counts, strict=True)}
             found.append(GroupCounts(parent=parent, batch=int(group_batch), stage=stage, **counted))
         return found
 

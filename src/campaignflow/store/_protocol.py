@@ -235,6 +235,38 @@ class StoreSession(Protocol):
         """``(parent, code, units)``: stuck units under ``under`` held by each failing code."""
         ...
 
+    # Roll-up counters, kept by every write in its transaction: each unit counts at every
+    # ancestor of its parent (at its parent alone when that is unregistered), and at the
+    # campaign (org None). Reading any organisation's figures costs O(stages).
+
+    def counted_groups(
+        self, orgs: Sequence[str] | None, *, batch: int | None = None
+    ) -> list[GroupCounts]:
+        """Counter rows of the units under each of ``orgs`` (None: the whole campaign).
+
+        ``parent`` of each row is the organisation counted at (None: the campaign).
+        """
+        ...
+
+    def counted_blocking(
+        self, orgs: Sequence[str] | None, *, batch: int | None = None
+    ) -> list[tuple[str | None, str, int]]:
+        """``(org, code, units)``: stuck units under each of ``orgs`` held by each code."""
+        ...
+
+    def organisations_within(self, under: str, depth: int | None) -> list[Organisation]:
+        """``under`` and the registered organisations at most ``depth`` levels below it
+        (None: all), in registration order; [] when ``under`` is not registered."""
+        ...
+
+    def batch_closes(self) -> dict[int, date]:
+        """The batch window closes the on-time counters count against ({} before any)."""
+        ...
+
+    def set_batch_closes(self, closes: Mapping[int, date]) -> None:
+        """Count on-time units against ``closes`` from now on (the counters are refilled)."""
+        ...
+
     def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
         """``(total, page)`` of the stuck units ``query`` asks for (see :class:`StuckQuery`)."""
         ...

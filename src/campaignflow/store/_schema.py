@@ -337,8 +337,59 @@ _V7 = Migration(
     ),
 )
 
+
+def _v8() -> Migration:
+    """Roll-up counters, filled from the state rows already there."""
+    from campaignflow.store._counts_sql import fill_statements
+
+    keyed = (
+        "campaign_id {key} NOT NULL, org {key} NOT NULL, batch {int} NOT NULL, stage {key} NOT NULL"
+    )
+    return Migration(
+        8,
+        "roll-up counters per (organisation, batch, stage), kept in the write transaction",
+        (
+            # Each batch window's close, for the on-time count (written by the campaign).
+            """CREATE TABLE cf_batch_closes (
+                campaign_id {key} NOT NULL,
+                batch {int} NOT NULL,
+                closes {key} NOT NULL,
+                CONSTRAINT cf_batch_closes_pk PRIMARY KEY (campaign_id, batch)
+            )""",
+            # What a roll-up reports of the units under org ('' : the whole campaign), per
+            # batch and stage: each unit counts at every ancestor of its parent; own counts
+            # those whose parent is org itself.
+            f"""CREATE TABLE cf_counts (
+                {keyed},
+                units {{int}} NOT NULL, on_time {{int}} NOT NULL, remedial {{int}} NOT NULL,
+                remedial_rounds {{int}} NOT NULL, assessed {{int}} NOT NULL,
+                satisfied {{int}} NOT NULL, fairly_satisfied {{int}} NOT NULL,
+                basically_satisfied {{int}} NOT NULL, dissatisfied {{int}} NOT NULL,
+                majority_dissatisfied {{int}} NOT NULL, stuck {{int}} NOT NULL,
+                own {{int}} NOT NULL,
+                CONSTRAINT cf_counts_pk PRIMARY KEY (campaign_id, org, batch, stage)
+            )""",
+            # Units whose latest refusal is current, per failing codes (space-separated).
+            f"""CREATE TABLE cf_stuck_counts (
+                {keyed},
+                codes {{key}} NOT NULL,
+                units {{int}} NOT NULL,
+                CONSTRAINT cf_stuck_counts_pk PRIMARY KEY (campaign_id, org, batch, stage, codes)
+            )""",
+            # Counting a unit at its organisation's ancestors reads the closure by descendant.
+            "CREATE INDEX cf_org_tree_descendant ON cf_org_tree (campaign_id, descendant, ancestor, depth)",
+            # A roll-up to a depth lists the organisations that many levels down, no deeper.
+            "CREATE INDEX cf_org_tree_depth ON cf_org_tree (campaign_id, ancestor, depth)",
+            # Filled from every state row; on-time counts wait for the batch closes.
+            *(statement.replace("{", "{{").replace("}", "}}") for statement in fill_statements()),
+        ),
+    )
+
+
+_V8 = _v8()
+
 #: Every step, in order; ``MIGRATIONS[i].version == i + 1``. Append, never edit.
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 
 
 def latest_version() -> int:

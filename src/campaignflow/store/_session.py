@@ -26,6 +26,7 @@ from campaignflow.audit import (
 )
 from campaignflow.errors import CampaignflowError, ConcurrencyConflict, ValidationError
 from campaignflow.store._audit_sql import AuditQueries
+from campaignflow.store._counts_sql import CountMemo, CountQueries
 from campaignflow.store._dialect import ANY_FAILURE, Connection, Dialect, Failure, Params, Reader
 from campaignflow.store._due_sql import DueQueries
 from campaignflow.store._overview_sql import OverviewQueries
@@ -108,7 +109,7 @@ class _PendingState(NamedTuple):
     expected_version: int
 
 
-class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQueries):
+class Session(AuditQueries, CountQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQueries):
     """One transaction's view of a SQL store (the StoreSession protocol)."""
 
     #: Rows per query when iterating units or audit records.
@@ -117,6 +118,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
     __slots__ = (
         "_cid",
         "_conn",
+        "_count_memo",
         "_fact_stage",
         "_facts",
         "_head",
@@ -153,6 +155,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
         self._pending_audit: list[AuditRow] = []
         self._open = True
         self._registered: dict[str, bool] = {}
+        self._count_memo = CountMemo()  # what counter upkeep read (see CountQueries)
 
     def __repr__(self) -> str:
         mode = "write" if self._write else "read"
@@ -173,6 +176,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
         if self._pending_states:
             writes, self._pending_states = self._pending_states, []
             first = writes[0]
+            recount = self._counts_before((w.state.unit_id for w in writes), batched=True)
             changed = store._execute_many(
                 self._conn,
                 UPDATE_STATE,
@@ -188,6 +192,7 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
                     expected_version=first.expected_version,
                     detail=f"{len(writes) - changed} of {len(writes)} batched units changed concurrently",
                 )
+            self._counts_after(recount)
         if self._pending_audit:
             rows, self._pending_audit = self._pending_audit, []
             store._execute_many(
@@ -214,6 +219,16 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
             raise ValidationError(code="store.transaction_ended")
         self._flush_writes()
         return self._store._execute_many(self._conn, sql, rows)
+
+    # The counters' reads and writes run while the session flushes its queued state writes,
+    # so unlike _rows and _run_many they do not flush first.
+    def _count_rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self._store._fetch(self._conn, sql, params, ANY_FAILURE)
+
+    def _count_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._writable()
+            self._store._execute_many(self._conn, sql, rows)
 
     def _next_ordinal(self, table: str) -> int:
         """One more than the largest ordinal of the campaign's rows in ``table``."""
@@ -439,11 +454,13 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
             ),
             failure,
         )
+        recount = self._counts_before([unit.id])
         self._run(
             INSERT_STATE,
             (self._cid, unit.id, *state_values(state, self._store._days), unit.parent, ordinal),
             failure,
         )
+        self._counts_after(recount)
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
         cached = self._states.get(state.unit_id)
@@ -461,9 +478,11 @@ class Session(AuditQueries, OverviewQueries, VerifyQueries, WorkQueries, DueQuer
             state.unit_id,
             expected_version,
         )
+        recount = self._counts_before([state.unit_id])
         changed = self._run(UPDATE_STATE, params, Failure(state.unit_id, expected_version))
         if changed != 1:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
+        self._counts_after(recount)
 
     def insert_fact(self, record: FactRecord) -> None:
         data = self._store.fact_types.dump(record.fact)

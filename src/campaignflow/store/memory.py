@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
 
 from campaignflow._words.overview import GroupCounts, StuckQuery, order_key
 from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
@@ -15,8 +13,10 @@ from campaignflow._words.verdicts import Refusal
 from campaignflow._words.work import InboxQuery, WorkItem
 from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
+from campaignflow.store import _counts_memory as counters
 from campaignflow.store._due_walk import DueIndex
 from campaignflow.store._memory_audit import AuditLog
+from campaignflow.store._memory_journal import MISSING, Undo, remember, roll_back
 from campaignflow.store._protocol import DIRTY, DueKey, apply_one_by_one
 from campaignflow.store._verify_reads import VerifyPage, memory_page
 
@@ -24,11 +24,6 @@ from campaignflow.store._verify_reads import VerifyPage, memory_page
 Assessment = tuple[int, int, int | None, int, int]
 
 __all__ = ["MemoryStore"]
-
-#: An undo step: a tuple the rollback reads (see ``_Session._rollback``), or a callable.
-_Undo = tuple[Any, ...] | Callable[[], None]
-#: What a mapping held before a write, when it held nothing for the key.
-_MISSING: Any = object()
 
 
 class _Session:
@@ -39,7 +34,7 @@ class _Session:
         self._write = write
         # A journal of what each write replaced, undone newest first on an exception: plain
         # tuples, not a closure per write (see _rollback).
-        self._undo: list[_Undo] = []
+        self._undo: list[Undo] = []
         self._audit_marked = False  # whether the journal has the log's length before appends
         # The states and due dates writes replaced, first of each unit, in one journal entry
         # each (a segment) until a write that must be undone apart ends it: a sweep's page
@@ -101,6 +96,12 @@ class _Session:
         self._writable()
         for unit_id, due in dues:
             self._due(unit_id, due)
+
+    def _counted(self, before: Mapping[str, counters.Contribution | None]) -> None:
+        """Add to the counters what the write since ``before`` changed (undone with it)."""
+        steps = counters.counts_after(self._store, before)
+        if steps:
+            self._undo.append(("counts", steps))
 
     def _due(self, unit_id: str, due: date | None) -> None:
         """Set the unit's due date in this transaction (undone with it)."""
@@ -181,7 +182,7 @@ class _Session:
                 continue
             store._swept[unit_id] = sweep
             self._undo.append(
-                ("key", store._swept, unit_id, _MISSING if previous is None else previous)
+                ("key", store._swept, unit_id, MISSING if previous is None else previous)
             )
             claimed.append((store._units[unit_id], state))
         return claimed
@@ -212,6 +213,7 @@ class _Session:
         store = self._store
         if unit.id in store._units:
             raise ValidationError(code="store.unit_exists", params={"unit": repr(unit.id)})
+        before = counters.counts_before(store, [unit.id])
         store._units[unit.id] = unit
         store._states[unit.id] = state
         store._ordinals[unit.id] = len(store._ordinals) + 1
@@ -221,6 +223,7 @@ class _Session:
         self._undo.append(("unit", unit))
         # Undone before the unit goes: later writes of states and dates start new segments.
         self._old_states = self._old_dues = None
+        self._counted(before)
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
         self._writable()
@@ -228,6 +231,7 @@ class _Session:
         old = store._states.get(state.unit_id)
         if old is None or old.version != expected_version:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
+        before = counters.counts_before(store, [state.unit_id])
         store._states[state.unit_id] = state
         olds = self._old_states
         if olds is None:
@@ -235,6 +239,7 @@ class _Session:
             self._undo.append(("states", olds))
         olds.setdefault(state.unit_id, old)
         self._due(state.unit_id, DIRTY)
+        self._counted(before)
 
     def insert_fact(self, record: FactRecord) -> None:
         self._writable()
@@ -282,6 +287,7 @@ class _Session:
         ancestors = dict(store._ancestors.get(org.parent, {})) if org.parent else {}
         chain = {a: d + 1 for a, d in ancestors.items()}
         chain[org.id] = 0
+        before = counters.counts_before(store, store._by_parent.get(org.id, {}))
         store._orgs[org.id] = org
         store._ancestors[org.id] = chain
         for ancestor in chain:
@@ -294,6 +300,7 @@ class _Session:
                 store._descendants[ancestor].pop(org.id, None)
 
         self._undo.append(undo)
+        self._counted(before)
 
     def get_organisation(self, org_id: str) -> Organisation | None:
         return self._store._orgs.get(org_id)
@@ -308,7 +315,9 @@ class _Session:
 
     def set_refusal(self, refusal: Refusal) -> None:
         self._writable()
-        _remember(self._undo, self._store._refusals, refusal.unit_id, refusal)
+        before = counters.counts_before(self._store, [refusal.unit_id])
+        remember(self._undo, self._store._refusals, refusal.unit_id, refusal)
+        self._counted(before)
 
     def get_refusal(self, unit_id: str) -> Refusal | None:
         return self._store._refusals.get(unit_id)
@@ -317,8 +326,10 @@ class _Session:
         self, unit_id: str, seq: int, counts: tuple[int, int | None, int, int]
     ) -> None:
         self._writable()
-        _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
+        before = counters.counts_before(self._store, [unit_id])
+        remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
         self._due(unit_id, DIRTY)
+        self._counted(before)
 
     def work_items_through(self) -> tuple[int, date | None]:
         return self._store._items_seq
@@ -334,7 +345,7 @@ class _Session:
 
     def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
         self._writable()
-        _remember(self._undo, self._store._items, unit_id, tuple(items))
+        remember(self._undo, self._store._items, unit_id, tuple(items))
 
     def page_work_items(self, query: InboxQuery) -> list[WorkItem]:
         # Memory keeps no index: a page sorts the selected items (a test store's trade-off).
@@ -407,6 +418,34 @@ class _Session:
             counts.update({(parent, code) for code in refusal.codes})
         return [(parent, code, n) for (parent, code), n in counts.items()]
 
+    def counted_groups(
+        self, orgs: Sequence[str] | None, *, batch: int | None = None
+    ) -> list[GroupCounts]:
+        return counters.counted_groups(self._store._tallies, orgs, batch)
+
+    def counted_blocking(
+        self, orgs: Sequence[str] | None, *, batch: int | None = None
+    ) -> list[tuple[str | None, str, int]]:
+        return counters.counted_blocking(self._store._tallies, orgs, batch)
+
+    def organisations_within(self, under: str, depth: int | None) -> list[Organisation]:
+        store = self._store
+        return [
+            store._orgs[org_id]
+            for org_id in store._descendants.get(under, {})
+            if depth is None or store._ancestors[org_id][under] <= depth
+        ]
+
+    def batch_closes(self) -> dict[int, date]:
+        return dict(self._store._tallies.closes)
+
+    def set_batch_closes(self, closes: Mapping[int, date]) -> None:
+        self._writable()
+        store, old = self._store, self._store._tallies
+        store._tallies = counters.Tallies(closes=dict(closes))
+        store._tallies = counters.refill(store)
+        self._undo.append(("attr", "_tallies", old))
+
     def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
         under, batch, stage_before = query.under, query.batch, query.stage_before
         order_by, offset, limit = query.order_by, query.offset, query.limit
@@ -446,45 +485,39 @@ class _Session:
         self._old_dues = None  # undone before the dates it replaced
 
     def _rollback(self) -> None:
-        store = self._store
-        for step in reversed(self._undo):
-            match step:
-                case ("states", olds):
-                    store._states.update(olds)
-                case ("dues", olds):
-                    for unit_id, old in olds.items():
-                        store._due.restore(unit_id, old)
-                case ("audit", length):
-                    store._log.truncate(length)
-                case ("key", mapping, key, old):
-                    if old is _MISSING:
-                        mapping.pop(key, None)
-                    else:
-                        mapping[key] = old
-                case ("pop", items):
-                    items.pop()
-                case ("attr", name, old):
-                    setattr(store, name, old)
-                case ("due_all", old):
-                    store._due.restore_all(old)
-                case ("unit", unit):
-                    store._due.restore(unit.id, DueIndex.MISSING)
-                    del store._units[unit.id]
-                    del store._states[unit.id]
-                    del store._ordinals[unit.id]
-                    # Undone last-in first-out under the store's lock: this unit is the last.
-                    store._order.pop()
-                    del store._by_parent[unit.parent][unit.id]
-                case _ if callable(step):
-                    step()
+        roll_back(self._store, self._undo)
         self._undo.clear()
         self._audit_marked = False
         self._old_states = self._old_dues = None
 
 
-def _remember(undo: list[_Undo], mapping: dict[str, Any], key: str, value: Any) -> None:
-    undo.append(("key", mapping, key, mapping.get(key, _MISSING)))
-    mapping[key] = value
+class _Transaction:
+    """``with store.transaction() as session``: the store's lock held, undone on an error.
+
+    A plain context manager (not a generator's): every command of an in-memory campaign
+    opens one.
+    """
+
+    __slots__ = ("_session", "_store", "_write")
+
+    def __init__(self, store: MemoryStore, write: bool) -> None:
+        self._store = store
+        self._write = write
+
+    def __enter__(self) -> _Session:
+        store = self._store
+        if store._closed:
+            raise ValidationError(code="store.closed")
+        store._lock.acquire()
+        self._session = _Session(store, self._write)
+        return self._session
+
+    def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
+        try:
+            if kind is not None:
+                self._session._rollback()
+        finally:
+            self._store._lock.release()
 
 
 class MemoryStore:
@@ -519,6 +552,7 @@ class MemoryStore:
         self._items: dict[str, tuple[WorkItem, ...]] = {}
         self._items_seq: tuple[int, date | None] = (0, None)
         self._due = DueIndex()  # when each unit next needs judging (see page_due)
+        self._tallies = counters.Tallies()
 
     def _audit_record(self, index: int) -> AuditRecord:
         """The record at ``index`` of the kept log, built from its row."""
@@ -527,18 +561,9 @@ class MemoryStore:
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._units)} units, {len(self._audit)} audit records>"
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[_Session]:
+    def transaction(self, *, write: bool = True) -> _Transaction:
         """A session holding the store's lock; undone if the block raises."""
-        if self._closed:
-            raise ValidationError(code="store.closed")
-        with self._lock:
-            session = _Session(self, write)
-            try:
-                yield session
-            except BaseException:
-                session._rollback()
-                raise
+        return _Transaction(self, write)
 
     def close(self) -> None:
         """Mark the store closed; its data is dropped with the object."""

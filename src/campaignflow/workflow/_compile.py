@@ -62,7 +62,12 @@ class CompiledTransition:
             verdict = judges[0](ctx)
             return Candidate(dest=self.dest, passed=bool(verdict.passed), verdicts=(verdict,))
         verdicts = tuple([judge(ctx) for judge in judges])
-        return Candidate(dest=self.dest, passed=all(v.passed for v in verdicts), verdicts=verdicts)
+        passed = True
+        for verdict in verdicts:  # all(...) without a generator per judgement
+            if not verdict.passed:
+                passed = False
+                break
+        return Candidate(dest=self.dest, passed=passed, verdicts=verdicts)
 
 
 def build_machine(

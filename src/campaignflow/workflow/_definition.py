@@ -24,6 +24,7 @@ from transitions import Machine
 
 from campaignflow._words.checks import converter, structure
 from campaignflow._words.records import BatchWindow
+from campaignflow._words.verdicts import StageTitles
 from campaignflow.errors import DefinitionError, Problem, ValidationError
 from campaignflow.guards import GuardRegistry, GuardSpec
 from campaignflow.guards import registry as default_registry
@@ -200,7 +201,7 @@ class Workflow:
             if trigger not in self._by_stage[source]:
                 self._by_stage[source] += (trigger,)
         self._definition = self.to_dict()
-        self._titles: dict[tuple[str | None, ...], MappingProxyType[str, list[str]]] = {}
+        self._titles: dict[tuple[str | None, ...], StageTitles] = {}
 
     # --- loading and saving -------------------------------------------------------------
 
@@ -392,19 +393,20 @@ class Workflow:
                 params={"field": "stage", "choices": list(self._stages), "value": repr(stage_id)},
             ) from None
 
-    def titles_of(self, *stage_ids: str | None) -> MappingProxyType[str, list[str]]:
+    def titles_of(self, *stage_ids: str | None) -> StageTitles:
         """The zh_CN and en titles of ``stage_ids`` (those this workflow has), for explanations.
 
         Read-only and shared: every decision between the same stages carries the same one.
         """
         found = self._titles.get(stage_ids)
         if found is None:
-            titles = {
-                stage.id: [stage.label("zh_CN"), stage.label("en")]
-                for stage_id in stage_ids
-                if stage_id is not None and (stage := self._stages.get(stage_id)) is not None
-            }
-            found = self._titles[stage_ids] = MappingProxyType(titles)
+            found = self._titles[stage_ids] = StageTitles(
+                {
+                    stage.id: (stage.label("zh_CN"), stage.label("en"))
+                    for stage_id in stage_ids
+                    if stage_id is not None and (stage := self._stages.get(stage_id)) is not None
+                }
+            )
         return found
 
     def has_stage(self, stage_id: str) -> bool:

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from campaignflow._words.records import FactRecord, Unit, UnitState
-from campaignflow._words.verdicts import Candidate, Decision
+from campaignflow._words.verdicts import Candidate, Decision, StageTitles
 from campaignflow.errors import ValidationError
 from campaignflow.guards import GuardContext
 from campaignflow.guards._earliest import earliest_of, unite
@@ -127,6 +127,7 @@ def decide(
     versioned: bool = False,
     judge: CandidateJudge | None = None,
     host: Any = None,
+    foresee: bool = True,
 ) -> Decision:
     """Judge every candidate of ``trigger`` from the unit's stage, in the workflow's order.
 
@@ -138,6 +139,10 @@ def decide(
     (the runtime passes ``observability.judge_candidates`` when it observes); its results
     must be the candidates' own judgements, in order.
     ``host``: the host's data every guard sees as ``ctx.host``.
+    ``foresee``: whether a held decision says when the unit may move (:func:`outlook`).
+    A caller that only asks whether the unit moves now (a sweep, ``due_units``) passes
+    False and is spared that work; its held decisions then say ``rejudge`` (nothing is
+    known of their dates), never a date that was not computed.
 
     Raises:
         ValidationError: ``guard.host_missing``, a candidate's guard reads host data and
@@ -168,7 +173,10 @@ def decide(
     needs: tuple[str, ...] = ()
     rejudge = False
     if not allowed:
-        earliest, needs, rejudge = outlook(compiled, candidates, ctx)
+        if foresee:
+            earliest, needs, rejudge = outlook(compiled, candidates, ctx)
+        else:
+            earliest, rejudge = None, True
     return Decision(
         unit_id=unit.id,
         trigger=trigger,
@@ -213,13 +221,14 @@ def outlook(
     return first, needs, False
 
 
-def stage_titles(workflow: Workflow, *stage_ids: str | None) -> dict[str, list[str]]:
+def stage_titles(workflow: Workflow, *stage_ids: str | None) -> StageTitles:
     """The zh_CN and en titles of ``stage_ids`` (those the workflow has), for explanations.
 
-    A fresh dict each time (from the workflow's memo): decisions carrying it are handed to
-    hosts, pickled and sent between processes.
+    The workflow's own, shared by every decision between these stages: read-only, so no
+    decision copies it, and a dict, so decisions are still pickled and sent between
+    processes.
     """
-    return workflow.titles_of(*stage_ids).copy()
+    return workflow.titles_of(*stage_ids)
 
 
 def next_state(
