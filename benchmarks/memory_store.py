@@ -15,8 +15,8 @@ the smallest size's.
 
 Targets (issue 18, point 5): ≤ 2 KB per unit at 1 M units; per-unit sweep cost flat within
 ± 20 % from 10k to 1 M units. Before the memory store kept compact rows (session 9) it took
-3.1 KB per unit at 100k (6.7 KB once the trail had been read: read records were kept), and the
-garbage collector 67 % of a 100k-unit sweep; benchmarks/README.md has the figures.
+3.2 KB per unit at 100k (6.7 KB once the trail had been read: read records were kept), and the
+garbage collector 74 % of a 100k-unit sweep; benchmarks/README.md has the figures.
 
 Run ``python benchmarks/memory_store.py`` (10k and 100k, 3 rounds) or
 ``python benchmarks/memory_store.py --million`` (adds 1 M units: about 2 GB and a few minutes).
