@@ -117,10 +117,12 @@ def counts_after(store: MemoryStore, before: Mapping[str, Contribution | None]) 
     return tuple(steps)
 
 
-def take_back(tallies: Tallies, steps: Sequence[Step]) -> None:
-    """Undo :func:`counts_after`'s ``steps`` (newest first)."""
-    for part, sign in reversed(steps):
-        _apply(tallies, part, -sign)
+def take_back(tallies: Tallies, run: Sequence[Any]) -> None:
+    """Undo steps of :func:`counts_after`, kept flat in ``run`` (``*contribution, sign`` after
+    another), newest first."""
+    for end in range(len(run), 0, -7):
+        orgs, own, batch, stage, vector, codes, sign = run[end - 7 : end]
+        _apply(tallies, (orgs, own, batch, stage, vector, codes), -sign)
 
 
 def _apply(tallies: Tallies, part: Contribution, sign: int) -> None:

@@ -27,7 +27,15 @@ __all__ = ["MemoryStore"]
 
 
 class _Session:
-    __slots__ = ("_audit_marked", "_old_dues", "_old_states", "_store", "_undo", "_write")
+    __slots__ = (
+        "_audit_marked",
+        "_counts_run",
+        "_old_dues",
+        "_old_states",
+        "_store",
+        "_undo",
+        "_write",
+    )
 
     def __init__(self, store: MemoryStore, write: bool) -> None:
         self._store = store
@@ -41,6 +49,8 @@ class _Session:
         # adds two journal entries, not two per unit.
         self._old_states: dict[str, UnitState] | None = None
         self._old_dues: dict[str, object] | None = None
+        # The counters' steps of a run of writes, flat: (*contribution, sign) after another.
+        self._counts_run: list[object] | None = None
 
     def _writable(self) -> None:
         if not self._write:
@@ -101,7 +111,13 @@ class _Session:
         """Add to the counters what the write since ``before`` changed (undone with it)."""
         steps = counters.counts_after(self._store, before)
         if steps:
-            self._undo.append(("counts", steps))
+            run = self._counts_run
+            if run is None:
+                run = self._counts_run = []
+                self._undo.append(("counts", run))
+            for part, sign in steps:
+                run.extend(part)  # flat: no tuple per step outlives the write
+                run.append(sign)
 
     def _due(self, unit_id: str, due: date | None) -> None:
         """Set the unit's due date in this transaction (undone with it)."""
@@ -445,6 +461,7 @@ class _Session:
         store._tallies = counters.Tallies(closes=dict(closes))
         store._tallies = counters.refill(store)
         self._undo.append(("attr", "_tallies", old))
+        self._counts_run = None  # the steps before it are undone on the old counters
 
     def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
         under, batch, stage_before = query.under, query.batch, query.stage_before
@@ -489,6 +506,7 @@ class _Session:
         self._undo.clear()
         self._audit_marked = False
         self._old_states = self._old_dues = None
+        self._counts_run = None
 
 
 class _Transaction:
