@@ -8,7 +8,8 @@ Entries are plain tuples, read newest first by :func:`roll_back`, not a closure 
 - ``("key", mapping, key, old)`` (``old`` is :data:`MISSING` when the key was absent),
   ``("pop", list)``, ``("attr", name, old)``: a mapping's value, a list's last item, a store
   attribute;
-- ``("counts", steps)``: roll-up counter steps (``_counts_memory.take_back``);
+- ``("counts", run)``: a run of writes' roll-up counter steps, flat (``*contribution,
+  sign`` after another; ``_counts_memory.take_back``);
 - ``("due_all", dates)``: every unit's due date before an adoption made them all dirty;
 - ``("unit", unit)``: a unit added;
 - or a callable, for the rare writes that undo more (a purge, an organisation).
@@ -52,8 +53,8 @@ def roll_back(store: Any, undo: list[Undo]) -> None:
                     mapping.pop(key, None)
                 else:
                     mapping[key] = old
-            case ("counts", steps):
-                counters.take_back(store._tallies, steps)
+            case ("counts", run):
+                counters.take_back(store._tallies, run)
             case ("pop", items):
                 items.pop()
             case ("attr", name, old):
