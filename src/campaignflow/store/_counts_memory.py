@@ -3,14 +3,14 @@
 Each unit counts at the campaign (``''``), at every ancestor of its parent, or at its parent
 alone when that is not registered. A write takes the changed units' contributions before
 (:func:`counts_before`) and after (:func:`counts_after`) and adds the difference, with an
-undo step that takes it back if the transaction fails.
+list of steps that :func:`take_back` undoes if the transaction fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -26,6 +26,7 @@ __all__ = [
     "counts_after",
     "counts_before",
     "refill",
+    "take_back",
 ]
 
 #: The counter columns, as in the SQL store.
@@ -35,16 +36,13 @@ Key = tuple[str, int, str]
 StuckKey = tuple[str, int, str, str]
 
 
-class Contribution(NamedTuple):
-    """One unit's part of the counters: the orgs it counts at (its own among them), its
-    batch and stage, the counted figures but ``own``, and its failing codes when stuck."""
-
-    orgs: tuple[str, ...]
-    own: str
-    batch: int
-    stage: str
-    vector: tuple[int, ...]
-    codes: str | None
+#: One unit's part of the counters: ``(orgs, own, batch, stage, vector, codes)``: the orgs it
+#: counts at (its own among them), its batch and stage, the counted figures but ``own``, and
+#: its failing codes when stuck. A plain tuple of plain values: the garbage collector stops
+#: tracking it, so a sweep's page of them (kept for undo until it commits) costs it nothing.
+Contribution = tuple[tuple[str, ...], str, int, str, tuple[int, ...], str | None]
+#: A step :func:`counts_after` applied: a contribution added (1) or taken away (-1).
+Step = tuple[Contribution, int]
 
 
 @attrs.define
@@ -94,7 +92,7 @@ def contribution(store: MemoryStore, unit_id: str) -> Contribution | None:
         ancestors = store._ancestors.get(parent)
         orgs = ("", *(ancestors if ancestors is not None else (parent,)))
     codes = " ".join(sorted(set(refusal.codes))) if stuck and refusal is not None else None
-    return Contribution(orgs, parent or "", state.batch, state.stage, vector, codes)
+    return (orgs, parent or "", state.batch, state.stage, vector, codes)
 
 
 def counts_before(store: MemoryStore, unit_ids: Iterable[str]) -> dict[str, Contribution | None]:
@@ -102,14 +100,11 @@ def counts_before(store: MemoryStore, unit_ids: Iterable[str]) -> dict[str, Cont
     return {unit_id: contribution(store, unit_id) for unit_id in unit_ids}
 
 
-def counts_after(
-    store: MemoryStore,
-    undo: list[Callable[[], None]],
-    before: Mapping[str, Contribution | None],
-) -> None:
-    """Add what the write since :func:`counts_before` changed; undone with the transaction."""
+def counts_after(store: MemoryStore, before: Mapping[str, Contribution | None]) -> tuple[Step, ...]:
+    """Add what the write since :func:`counts_before` changed; the steps it applied, for
+    :func:`take_back` if the transaction fails (none: nothing changed)."""
     tallies = store._tallies
-    steps: list[tuple[Contribution, int]] = []
+    steps: list[Step] = []
     for unit_id, old in before.items():
         new = contribution(store, unit_id)
         if new != old:
@@ -117,22 +112,23 @@ def counts_after(
                 steps.append((old, -1))
             if new is not None:
                 steps.append((new, 1))
-    if not steps:
-        return
     for part, sign in steps:
         _apply(tallies, part, sign)
+    return tuple(steps)
 
-    def take_back() -> None:
-        for part, sign in reversed(steps):
-            _apply(tallies, part, -sign)
 
-    undo.append(take_back)
+def take_back(tallies: Tallies, run: Sequence[Any]) -> None:
+    """Undo steps of :func:`counts_after`, kept flat in ``run`` (``*contribution, sign`` after
+    another), newest first."""
+    for end in range(len(run), 0, -7):
+        orgs, own, batch, stage, vector, codes, sign = run[end - 7 : end]
+        _apply(tallies, (orgs, own, batch, stage, vector, codes), -sign)
 
 
 def _apply(tallies: Tallies, part: Contribution, sign: int) -> None:
-    key = (part.batch, part.stage)
-    vector = part.vector
-    for org in part.orgs:
+    orgs, own, batch, stage, vector, codes = part
+    key = (batch, stage)
+    for org in orgs:
         rows = tallies.counts.get(org)
         if rows is None:
             rows = tallies.counts[org] = {}
@@ -141,13 +137,13 @@ def _apply(tallies: Tallies, part: Contribution, sign: int) -> None:
             kept = rows[key] = [0] * len(COUNTED)
         for i, n in enumerate(vector):
             kept[i] += sign * n
-        if org == part.own:
+        if org == own:
             kept[-1] += sign
         if not kept[0]:
             del rows[key]
-    if part.codes is not None:
-        skey = (part.batch, part.stage, part.codes)
-        for org in part.orgs:
+    if codes is not None:
+        skey = (batch, stage, codes)
+        for org in orgs:
             stuck_rows = tallies.stuck.setdefault(org, {})
             n = stuck_rows.get(skey, 0) + sign
             if n:

@@ -118,5 +118,6 @@ class DueIndex:
             ids.append(unit_id)
             key = (on, ordinal)
         walk.position, walk.at = position, key
-        self._walk = walk
+        # A walk at its end is dropped: it would hold a tuple for every unit it handed out.
+        self._walk = walk if position < len(entries) else None
         return ids, key

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
 
 from campaignflow._words.overview import GroupCounts, StuckQuery, order_key
 from campaignflow._words.records import FactRecord, Organisation, Unit, UnitState, WorkflowVersion
 from campaignflow._words.verdicts import Refusal
 from campaignflow._words.work import InboxQuery, WorkItem
-from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
+from campaignflow.audit import AuditRecord, AuditRow, Checkpoint
 from campaignflow.errors import ConcurrencyConflict, ValidationError
 from campaignflow.store import _counts_memory as counters
 from campaignflow.store._due_walk import DueIndex
+from campaignflow.store._memory_audit import AuditLog
+from campaignflow.store._memory_journal import MISSING, Undo, remember, roll_back
 from campaignflow.store._protocol import DIRTY, DueKey, apply_one_by_one
 from campaignflow.store._verify_reads import VerifyPage, memory_page
 
@@ -27,12 +27,30 @@ __all__ = ["MemoryStore"]
 
 
 class _Session:
-    __slots__ = ("_store", "_undo", "_write")
+    __slots__ = (
+        "_audit_marked",
+        "_counts_run",
+        "_old_dues",
+        "_old_states",
+        "_store",
+        "_undo",
+        "_write",
+    )
 
     def __init__(self, store: MemoryStore, write: bool) -> None:
         self._store = store
         self._write = write
-        self._undo: list[Callable[[], None]] = []
+        # A journal of what each write replaced, undone newest first on an exception: plain
+        # tuples, not a closure per write (see _rollback).
+        self._undo: list[Undo] = []
+        self._audit_marked = False  # whether the journal has the log's length before appends
+        # The states and due dates writes replaced, first of each unit, in one journal entry
+        # each (a segment) until a write that must be undone apart ends it: a sweep's page
+        # adds two journal entries, not two per unit.
+        self._old_states: dict[str, UnitState] | None = None
+        self._old_dues: dict[str, object] | None = None
+        # The counters' steps of a run of writes, flat: (*contribution, sign) after another.
+        self._counts_run: list[object] | None = None
 
     def _writable(self) -> None:
         if not self._write:
@@ -89,48 +107,69 @@ class _Session:
         for unit_id, due in dues:
             self._due(unit_id, due)
 
+    def _counted(self, before: Mapping[str, counters.Contribution | None]) -> None:
+        """Add to the counters what the write since ``before`` changed (undone with it)."""
+        steps = counters.counts_after(self._store, before)
+        if steps:
+            run = self._counts_run
+            if run is None:
+                run = self._counts_run = []
+                self._undo.append(("counts", run))
+            for part, sign in steps:
+                run.extend(part)  # flat: no tuple per step outlives the write
+                run.append(sign)
+
     def _due(self, unit_id: str, due: date | None) -> None:
         """Set the unit's due date in this transaction (undone with it)."""
-        index = self._store._due
-        old = index.set(unit_id, due, self._store._ordinals[unit_id])
-        self._undo.append(functools.partial(index.restore, unit_id, old))
+        old = self._store._due.set(unit_id, due, self._store._ordinals[unit_id])
+        olds = self._old_dues
+        if olds is None:
+            olds = self._old_dues = {}
+            self._undo.append(("dues", olds))
+        olds.setdefault(unit_id, old)
 
     def get_facts(self, unit_id: str, stage: str) -> Sequence[FactRecord]:
         return tuple(self._store._facts.get((unit_id, stage), ()))
 
     def verify_page(self, after: str | None, limit: int) -> VerifyPage:
         store = self._store
-        records = [store._audit_record(i) for i in range(len(store._audit))]
+        log = store._log
+        records = [log.record(i) for i in range(len(log.rows))]
         return memory_page(store._units, store._states, store._facts, records)
 
     def _record(self, seq: int) -> AuditRecord | None:
-        store = self._store
-        index = seq - store._anchor_seq() - 1
-        return store._audit_record(index) if 0 <= index < len(store._audit) else None
+        log = self._store._log
+        index = log.index_of(seq)
+        return None if index is None else log.record(index)
 
     def find_request(self, request_id: str) -> AuditRecord | None:
-        seq = self._store._requests.get(request_id)
+        seq = self._store._log.requests.get(request_id)
         return None if seq is None else self._record(seq)
 
     def audit_head(self) -> tuple[int, str]:
-        store = self._store
-        if store._audit:
-            return store._audit[-1].seq, store._audit[-1].hash
-        anchor = store._anchor
-        return (anchor.seq, anchor.hash) if anchor else (0, GENESIS_HASH)
+        return self._store._log.head()
 
     def iter_audit(
         self, unit_id: str | None = None, *, after_seq: int = 0
     ) -> Iterator[AuditRecord]:
-        store = self._store
+        log = self._store._log
         if unit_id is None:
-            # A copy of the tail from after_seq: callers may write while iterating.
-            start = max(0, after_seq - store._anchor_seq())
-            yield from [store._audit_record(i) for i in range(start, len(store._audit))]
+            # The tail from after_seq as it is now (callers may write while iterating), each
+            # record built as it is read and not kept.
+            yield from log.records_from(max(0, after_seq - log.anchor_seq()))
             return
-        for seq in list(store._by_unit.get(unit_id, ())):
-            if seq > after_seq and (record := self._record(seq)) is not None:
+        for seq in log.unit_seqs(unit_id, after_seq):
+            if (record := self._record(seq)) is not None:
                 yield record
+
+    def iter_audit_rows(self, *, after_seq: int = 0) -> Iterator[AuditRow]:
+        """The sealed rows after ``after_seq`` as they were sealed, without building records.
+
+        For copying a memory store's trail into another store (``append_audit(record, row)``
+        writes the row as it is). Not part of the Store protocol.
+        """
+        log = self._store._log
+        return log.rows_from(max(0, after_seq - log.anchor_seq()))
 
     def claim_units(
         self,
@@ -158,12 +197,14 @@ class _Session:
             if previous == sweep:
                 continue
             store._swept[unit_id] = sweep
-            self._undo.append(functools.partial(_restore, store._swept, unit_id, previous))
+            self._undo.append(
+                ("key", store._swept, unit_id, MISSING if previous is None else previous)
+            )
             claimed.append((store._units[unit_id], state))
         return claimed
 
     def audit_anchor(self) -> Checkpoint | None:
-        return self._store._anchor
+        return self._store._log.anchor
 
     def exported_through(self) -> int:
         return self._store._exported
@@ -173,34 +214,15 @@ class _Session:
         store = self._store
         old = store._exported
         store._exported = max(old, seq)
-        self._undo.append(lambda: setattr(store, "_exported", old))
+        self._undo.append(("attr", "_exported", old))
 
     def purge_audit(self, through_seq: int) -> int:
         self._writable()
-        store = self._store
-        keep = [r for r in store._audit if r.seq > through_seq]
-        gone = [r for r in store._audit if r.seq <= through_seq]
-        if not gone:
-            return 0
-        old = (
-            list(store._audit),
-            store._anchor,
-            dict(store._requests),
-            {k: list(v) for k, v in store._by_unit.items()},
-        )
-        store._audit = keep
-        store._anchor = Checkpoint(seq=gone[-1].seq, hash=gone[-1].hash)
-        for record in gone:
-            if record.request_id is not None:
-                store._requests.pop(record.request_id, None)
-        for seqs in store._by_unit.values():
-            seqs[:] = [seq for seq in seqs if seq > through_seq]
-
-        def undo() -> None:
-            store._audit, store._anchor, store._requests, store._by_unit = old
-
-        self._undo.append(undo)
-        return len(gone)
+        count, undo = self._store._log.purge(through_seq)
+        if undo is not None:
+            self._undo.append(undo)
+            self._audit_marked = False  # appends after the purge are undone before it
+        return count
 
     def insert_unit(self, unit: Unit, state: UnitState) -> None:
         self._writable()
@@ -214,18 +236,10 @@ class _Session:
         store._order.append(unit.id)
         store._by_parent.setdefault(unit.parent, {})[unit.id] = None
         store._due.set(unit.id, DIRTY, store._ordinals[unit.id])
-
-        def undo() -> None:
-            store._due.restore(unit.id, DueIndex.MISSING)
-            del store._units[unit.id]
-            del store._states[unit.id]
-            del store._ordinals[unit.id]
-            # Undone last-in first-out under the store's lock: this unit is the last one.
-            store._order.pop()
-            del store._by_parent[unit.parent][unit.id]
-
-        self._undo.append(undo)
-        counters.counts_after(store, self._undo, before)
+        self._undo.append(("unit", unit))
+        # Undone before the unit goes: later writes of states and dates start new segments.
+        self._old_states = self._old_dues = None
+        self._counted(before)
 
     def update_state(self, state: UnitState, *, expected_version: int) -> None:
         self._writable()
@@ -235,58 +249,46 @@ class _Session:
             raise ConcurrencyConflict(state.unit_id, expected_version=expected_version)
         before = counters.counts_before(store, [state.unit_id])
         store._states[state.unit_id] = state
-        due = store._due.set(state.unit_id, DIRTY, store._ordinals[state.unit_id])
-
-        def undo() -> None:
-            store._states[state.unit_id] = old
-            store._due.restore(state.unit_id, due)
-
-        self._undo.append(undo)
-        counters.counts_after(store, self._undo, before)
+        olds = self._old_states
+        if olds is None:
+            olds = self._old_states = {}
+            self._undo.append(("states", olds))
+        olds.setdefault(state.unit_id, old)
+        self._due(state.unit_id, DIRTY)
+        self._counted(before)
 
     def insert_fact(self, record: FactRecord) -> None:
         self._writable()
         bucket = self._store._facts.setdefault((record.unit_id, record.stage), [])
         bucket.append(record)
-        self._undo.append(lambda: _drop_last(bucket))
+        self._undo.append(("pop", bucket))
         self._due(record.unit_id, DIRTY)
 
     def append_audit(self, record: AuditRecord, row: AuditRow | None = None) -> None:
-        self._append_row(record)  # kept as it is: the row is for stores that write rows
+        self._append_row(record.row() if row is None else row)  # kept as the row, not the record
 
-    def _append_row(self, row: AuditRecord | AuditRow) -> None:
-        """Append a record, or a transition's row (read back as a record when first read)."""
+    def _append_row(self, row: AuditRow) -> None:
+        """Append a sealed row (read back as a record when read, and not kept as one)."""
         self._writable()
-        store = self._store
-        head, head_hash = self.audit_head()
+        log = self._store._log
+        head, head_hash = log.head()
         if row.seq != head + 1 or row.prev_hash != head_hash:
             raise ConcurrencyConflict(
                 row.unit_id,
                 expected_version=head,
                 detail="the audit chain moved on",
             )
-        if row.request_id is not None and row.request_id in store._requests:
+        if row.request_id is not None and row.request_id in log.requests:
             raise ConcurrencyConflict(
                 row.unit_id,
                 expected_version=head,
                 detail=f"request_id {row.request_id!r} was used concurrently",
             )
-        store._audit.append(row)
-        undo_steps: list[Callable[[], None]] = [lambda: _drop_last(store._audit)]
-        if row.request_id is not None:
-            request_id = row.request_id
-            store._requests[request_id] = row.seq
-            undo_steps.append(lambda: _forget(store._requests, request_id))
-        if row.unit_id is not None:
-            seqs = store._by_unit.setdefault(row.unit_id, [])
-            seqs.append(row.seq)
-            undo_steps.append(lambda: _drop_last(seqs))
-
-        def undo() -> None:
-            for step in reversed(undo_steps):
-                step()
-
-        self._undo.append(undo)
+        if not self._audit_marked:
+            # One journal entry for every append of the session: the log's length before.
+            self._undo.append(("audit", len(log.rows)))
+            self._audit_marked = True
+        log.append(row)
 
     def apply_transitions(self, moves: Sequence[tuple[UnitState, int, AuditRow]]) -> None:
         apply_one_by_one(self, moves)
@@ -314,7 +316,7 @@ class _Session:
                 store._descendants[ancestor].pop(org.id, None)
 
         self._undo.append(undo)
-        counters.counts_after(store, self._undo, before)
+        self._counted(before)
 
     def get_organisation(self, org_id: str) -> Organisation | None:
         return self._store._orgs.get(org_id)
@@ -330,8 +332,8 @@ class _Session:
     def set_refusal(self, refusal: Refusal) -> None:
         self._writable()
         before = counters.counts_before(self._store, [refusal.unit_id])
-        _remember(self._undo, self._store._refusals, refusal.unit_id, refusal)
-        counters.counts_after(self._store, self._undo, before)
+        remember(self._undo, self._store._refusals, refusal.unit_id, refusal)
+        self._counted(before)
 
     def get_refusal(self, unit_id: str) -> Refusal | None:
         return self._store._refusals.get(unit_id)
@@ -341,9 +343,9 @@ class _Session:
     ) -> None:
         self._writable()
         before = counters.counts_before(self._store, [unit_id])
-        _remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
+        remember(self._undo, self._store._assessments, unit_id, (seq, *counts))
         self._due(unit_id, DIRTY)
-        counters.counts_after(self._store, self._undo, before)
+        self._counted(before)
 
     def work_items_through(self) -> tuple[int, date | None]:
         return self._store._items_seq
@@ -352,14 +354,14 @@ class _Session:
         self._writable()
         store, old = self._store, self._store._items_seq
         store._items_seq = (seq, on)
-        self._undo.append(lambda: setattr(store, "_items_seq", old))
+        self._undo.append(("attr", "_items_seq", old))
 
     def get_work_items(self, unit_id: str) -> list[WorkItem]:
         return list(self._store._items.get(unit_id, ()))
 
     def set_work_items(self, unit_id: str, items: Sequence[WorkItem]) -> None:
         self._writable()
-        _remember(self._undo, self._store._items, unit_id, tuple(items))
+        remember(self._undo, self._store._items, unit_id, tuple(items))
 
     def page_work_items(self, query: InboxQuery) -> list[WorkItem]:
         # Memory keeps no index: a page sorts the selected items (a test store's trade-off).
@@ -458,7 +460,8 @@ class _Session:
         store, old = self._store, self._store._tallies
         store._tallies = counters.Tallies(closes=dict(closes))
         store._tallies = counters.refill(store)
-        self._undo.append(lambda: setattr(store, "_tallies", old))
+        self._undo.append(("attr", "_tallies", old))
+        self._counts_run = None  # the steps before it are undone on the old counters
 
     def stuck_units(self, query: StuckQuery) -> tuple[int, list[tuple[Unit, UnitState, Refusal]]]:
         under, batch, stage_before = query.under, query.batch, query.stage_before
@@ -492,15 +495,18 @@ class _Session:
                 None, expected_version=len(workflows), detail="another adoption came first"
             )
         workflows.append(version)
-        self._undo.append(lambda: _drop_last(workflows))
+        self._undo.append(("pop", workflows))
         # Another version may judge any unit now: every one is judged again.
         index = self._store._due
-        self._undo.append(functools.partial(index.restore_all, index.all_dirty()))
+        self._undo.append(("due_all", index.all_dirty()))
+        self._old_dues = None  # undone before the dates it replaced
 
     def _rollback(self) -> None:
-        for step in reversed(self._undo):
-            step()
+        roll_back(self._store, self._undo)
         self._undo.clear()
+        self._audit_marked = False
+        self._old_states = self._old_dues = None
+        self._counts_run = None
 
 
 class _Transaction:
@@ -532,37 +538,6 @@ class _Transaction:
             self._store._lock.release()
 
 
-def _restore(mapping: dict[str, str], key: str, value: str | None) -> None:
-    if value is None:
-        mapping.pop(key, None)
-    else:
-        mapping[key] = value
-
-
-def _remember(
-    undo: list[Callable[[], None]], mapping: dict[str, Any], key: str, value: Any
-) -> None:
-    missing = object()
-    old = mapping.get(key, missing)
-    mapping[key] = value
-
-    def restore() -> None:
-        if old is missing:
-            mapping.pop(key, None)
-        else:
-            mapping[key] = old
-
-    undo.append(restore)
-
-
-def _drop_last(items: list[Any]) -> None:
-    items.pop()
-
-
-def _forget(mapping: dict[str, int], key: str) -> None:
-    del mapping[key]
-
-
 class MemoryStore:
     """Keeps a campaign in process memory: fast, for tests, simulations and small tools.
 
@@ -575,12 +550,10 @@ class MemoryStore:
         self._units: dict[str, Unit] = {}
         self._states: dict[str, UnitState] = {}
         self._facts: dict[tuple[str, str], list[FactRecord]] = {}
-        # Records as appended; a transition's sealed row until first read (see _audit_record).
-        self._audit: list[AuditRecord | AuditRow] = []
-        self._requests: dict[str, int] = {}
-        self._by_unit: dict[str, list[int]] = {}
+        # The audit trail: sealed rows kept compact, records built when read (_memory_audit).
+        self._log = AuditLog()
+        self._audit = self._log.rows  # the kept rows, oldest first (tests tamper with them)
         self._swept: dict[str, str] = {}
-        self._anchor: Checkpoint | None = None
         self._exported = 0
         self._closed = False
         self._ordinals: dict[str, int] = {}
@@ -600,14 +573,8 @@ class MemoryStore:
         self._tallies = counters.Tallies()
 
     def _audit_record(self, index: int) -> AuditRecord:
-        """The record at ``index`` of the kept log, made from its row on the first read."""
-        kept = self._audit[index]
-        if isinstance(kept, AuditRow):
-            kept = self._audit[index] = AuditRecord.from_row(kept)
-        return kept
-
-    def _anchor_seq(self) -> int:
-        return self._anchor.seq if self._anchor else 0
+        """The record at ``index`` of the kept log, built from its row."""
+        return self._log.record(index)
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._units)} units, {len(self._audit)} audit records>"
