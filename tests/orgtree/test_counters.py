@@ -135,6 +135,20 @@ def test_a_failed_command_leaves_the_counters_as_they_were(store_factory: StoreF
     assert_counters_match(store)
 
 
+def test_a_refused_roll_up_writes_no_batch_closes(store_factory: StoreFactory) -> None:
+    """progress(under=) of an unknown node is refused, and the first roll-up's write of the
+    batch windows' closes goes with the refusal (found by the fuzzed calls)."""
+    store, cid = fresh_store(store_factory)
+    camp, _ = build(Plan((-1, 0), ((1, 1, 0, 0), (0, 1, 0, 0))), store, cid)
+    with pytest.raises(cf.ValidationError, match="under"):
+        camp.progress(under="no-such-node")
+    with store.transaction(write=False) as tx:
+        assert tx.batch_closes() == {}
+    camp.progress(under=org_id(0))
+    with store.transaction(write=False) as tx:
+        assert tx.batch_closes() == {b.number: b.closes for b in camp.workflow.batches}
+
+
 @pytest.mark.parametrize("version", range(1, 8))
 def test_the_migration_fills_the_counters_of_a_released_database(
     version: int, tmp_path: Path

@@ -263,21 +263,20 @@ def rollup(
     closes = {b.number: b.closes for b in core.workflow.batches}
     with core.store.transaction(write=False) as tx:
         stale = tx.batch_closes() != closes
-    if stale:
-        # On-time counts are kept against the batch windows: set once (and after a change).
-        with core.store.transaction() as tx:
-            if tx.batch_closes() != closes:
-                tx.set_batch_closes(closes)
-    with core.store.transaction(write=False) as tx:
+    # On-time counts are kept against the batch windows: set once (and after a change), in
+    # the transaction that reads them, so a refused ``under`` leaves nothing written.
+    with core.store.transaction(write=stale) as tx:
+        if stale and tx.batch_closes() != closes:
+            tx.set_batch_closes(closes)
         core.sync_versions(tx)
         root = tx.get_organisation(under)
         orgs = tx.organisations_within(under, depth)
         keys = [o.id for o in orgs] if root is not None else [under]
         groups = tx.counted_groups(keys, batch=batch)
         blocking = tx.counted_blocking(keys, batch=batch)
-    if root is None:
-        if not groups:
+        if root is None and not groups:
             refuse("under", under, "must be a registered organisation or the parent of a unit")
+    if root is None:
         root = Organisation(id=under, name=under, level="unregistered")
     return build_counted(
         root, orgs, groups, blocking, is_final=_finals(core).__contains__, depth=depth, top=top
