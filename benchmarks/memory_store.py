@@ -37,27 +37,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sweep_memory import workflow  # the same no-gate flow (run from benchmarks/)
+
 import campaignflow as cf
 
 DAY = date(2005, 3, 1)
 TARGET_BYTES = 2048
 TARGET_FLAT = 0.20
-
-
-def workflow() -> cf.Workflow:
-    """Waiting -> work -> done, no gates: every unit moves in both sweeps."""
-    return cf.Workflow(
-        name="memory_store",
-        stages=[
-            cf.Stage(id="pending", kind="waiting"),
-            cf.Stage(id="work"),
-            cf.Stage(id="done", kind="final"),
-        ],
-        transitions=[
-            cf.Transition(source=("pending",), dest="work", trigger="start"),
-            cf.Transition(source=("work",), dest="done"),
-        ],
-    )
 
 
 def _rss() -> int:

@@ -31,6 +31,7 @@ from campaignflow.i18n import GLOSSARY, LOCALES, VALIDATION_RULES, MessageCatalo
 from campaignflow.simulation import Scenario
 from campaignflow.store import open_store
 from campaignflow.testing import strategies as cfst
+from tests.events.test_items import DEFER_FLOW
 
 TODAY = date(2005, 3, 1)
 UNIT = cf.Unit(id="fin-01", name="区财政局机关党支部", kind="organ", batch=1, members=32)
@@ -188,46 +189,6 @@ def deferral_samples() -> Iterator[tuple[str, dict[str, Any]]]:
     for verdict in items[0].verdicts:
         yield verdict.code, dict(verdict.params)
 
-
-DEFER_FLOW = """
-name = "defer_sample"
-initial = "pending"
-[[batches]]
-number = 1
-opens = 2005-01-01
-closes = 2005-03-31
-[[batches]]
-number = 2
-opens = 2005-04-01
-closes = 2005-06-30
-[[stages]]
-id = "pending"
-kind = "waiting"
-[[stages]]
-id = "preparation"
-[[stages]]
-id = "accepted"
-kind = "final"
-[[transitions]]
-trigger = "start"
-source = "pending"
-dest = "preparation"
-[[transitions]]
-trigger = "defer"
-source = ["pending", "preparation"]
-dest = "pending"
-by = ["leading_group"]
-[[transitions]]
-source = "preparation"
-dest = "accepted"
-guards = [{ guard = "milestones_done", names = ["plan"] }]
-[[reminders]]
-id = "late"
-when = "window closing"
-within_days = 10
-not_past = "preparation"
-notify = ["leading_group"]
-"""
 
 
 def _caught(action: Callable[[], object]) -> cf.CampaignflowError:

@@ -12,23 +12,11 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from campaignflow._words.overview import GroupCounts
+from campaignflow._words.overview import COUNTED, GroupCounts
 from campaignflow.store import Store
 
 #: The counted figures compared (every GroupCounts count).
-FIGURES = (
-    "units",
-    "on_time",
-    "remedial",
-    "remedial_rounds",
-    "assessed",
-    "satisfied",
-    "fairly_satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "majority_dissatisfied",
-    "stuck",
-)
+FIGURES = COUNTED
 
 
 def _by_stage(

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from campaignflow.audit import GENESIS_HASH, AuditRecord, AuditRow, Checkpoint
 
 __all__ = ["AuditLog", "Kept"]
+
+_T = TypeVar("_T")
 
 #: A kept row: ``(seq, at, actor_id, context, unit_id, version, request_id, payload,
 #: decision, reason, digest)``; AuditRow's columns without ``prev_hash``, ``hash`` as bytes.
@@ -193,12 +195,7 @@ class AuditLog:
             row.source,
             row.dest,
         )
-        contexts = self._contexts
-        shared = contexts.get(context)
-        if shared is None:
-            if len(contexts) >= _TEXTS_KEPT:
-                contexts.clear()
-            shared = contexts[context] = context
+        shared = _kept(self._contexts, context)
         return (
             row.seq,
             text(row.at),
@@ -215,13 +212,7 @@ class AuditLog:
 
     def _text(self, value: str) -> str:
         """``value``, or the equal text kept before: a campaign's rows repeat most texts."""
-        texts = self._texts
-        kept = texts.get(value)
-        if kept is None:
-            if len(texts) >= _TEXTS_KEPT:
-                texts.clear()
-            kept = texts[value] = value
-        return kept
+        return _kept(self._texts, value)
 
 
 def _as_row(kept: Kept | AuditRecord | AuditRow, prev_hash: str) -> AuditRow:
@@ -288,3 +279,13 @@ def _hash_of(kept: Kept | AuditRecord | AuditRow) -> str:
         return kept.hash
     *_, digest = kept
     return str(digest.hex())
+
+
+def _kept(kept: dict[_T, _T], value: _T) -> _T:
+    """``value``, or the equal one ``kept`` holds (at most ``_TEXTS_KEPT``, then started anew)."""
+    found = kept.get(value)
+    if found is None:
+        if len(kept) >= _TEXTS_KEPT:
+            kept.clear()
+        found = kept[value] = value
+    return found
