@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -162,6 +162,20 @@ def test_events_carry_codes_params_and_text_of_custom_gates_and_facts(
     )
     with pytest.raises(cf.ValidationError):
         moved.explain("fr")
+
+
+def crash_transactions(
+    monkeypatch: pytest.MonkeyPatch, camp: cf.Campaign, wrap: Callable[[Any], Any]
+) -> None:
+    """From now on each transaction of ``camp``'s store is ``wrap(tx)``: commands fail part-way."""
+    real = camp.store.transaction
+
+    @contextlib.contextmanager
+    def crashing(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        with real(*args, **kwargs) as tx:
+            yield wrap(tx)
+
+    monkeypatch.setattr(camp.store, "transaction", crashing)
 
 
 class _FailAfterAudit:

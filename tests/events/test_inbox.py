@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
 import tomllib
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
 
@@ -20,7 +18,14 @@ import campaignflow as cf
 from campaignflow.cli import get_command
 from campaignflow.store import PostgresStore, Store
 from campaignflow.testing import CampaignMachine, machine_settings
-from tests.events.test_events import FLOW, INSPECTOR, LEADER, Visit, _FailAfterAudit
+from tests.events.test_events import (
+    FLOW,
+    INSPECTOR,
+    LEADER,
+    Visit,
+    _FailAfterAudit,
+    crash_transactions,
+)
 from tests.events.test_items import kept, recomputed
 from tests.store.conftest import PG_DSN_ENV, StoreFactory, pg_dsn
 
@@ -139,14 +144,7 @@ def test_a_command_changes_the_inbox_at_once_and_a_crashed_one_does_not(
     camp = _district(store_factory, cf.FixedClock(date(2005, 1, 10)))
     inspector = cf.Actor(id="zhang", roles=SUPERVISION)
     before = all_items(camp, inspector, under="east")
-    real = camp.store.transaction
-
-    @contextlib.contextmanager
-    def crashing(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        with real(*args, **kwargs) as tx:
-            yield _FailAfterAudit(tx)
-
-    monkeypatch.setattr(camp.store, "transaction", crashing)
+    crash_transactions(monkeypatch, camp, _FailAfterAudit)
     with pytest.raises(RuntimeError):
         camp.approve("east-0", actor=inspector)
     monkeypatch.undo()

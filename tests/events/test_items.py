@@ -4,9 +4,7 @@ left for the next ``inbox``), and a rolled-back command leaves items and events 
 
 from __future__ import annotations
 
-import contextlib
 import tomllib
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 
 import campaignflow as cf
-from tests.events.test_events import LEADER
+from tests.events.test_events import LEADER, crash_transactions
 from tests.store.conftest import StoreFactory
 from tests.store.test_schema_fixtures import open_copy
 
@@ -146,14 +144,7 @@ def test_a_rolled_back_command_leaves_items_and_events_unchanged(
     camp.start_batch(1, actor=LEADER)
     camp.add_units([cf.Unit(id="u1", name="支部", kind="organ", batch=1, members=10)])
     before = (kept(camp), camp.events(limit=10_000), camp.state("u0"), camp.state("u1"))
-    real = camp.store.transaction
-
-    @contextlib.contextmanager
-    def crashing(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        with real(*args, **kwargs) as tx:
-            yield _FailOnItems(tx)
-
-    monkeypatch.setattr(camp.store, "transaction", crashing)
+    crash_transactions(monkeypatch, camp, _FailOnItems)
     for command in (
         lambda: camp.record("u0", cf.Milestone("implementation_plan"), actor=_clerk("u0")),
         lambda: camp.defer("u0", actor=LEADER),
